@@ -1,0 +1,1 @@
+"""The ``novex-geo`` command line interface (one module per subcommand group)."""

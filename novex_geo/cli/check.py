@@ -1,0 +1,36 @@
+"""``novex-geo check``: what will be analysed, and what is wrong, before any overlay."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from novex_geo.check import check_project
+from novex_geo.cli.options import json_opt, load_project_arg, project_arg
+
+COMMANDS = []
+
+
+@click.command("check")
+@project_arg
+@json_opt
+def check_command(project_file, as_json: bool) -> None:
+    """Validate the project file and every layer it names.
+
+    Reports per sector and source: features, geometry types, CRS, repaired and buffered
+    features, features outside all provinces, empty layers and extent. Exits 1 when the
+    project cannot be analysed.
+
+    \b
+    Example:
+      novex-geo check novex.toml
+      novex-geo check novex.toml --json > check.json
+    """
+    result = check_project(load_project_arg(project_file))
+    click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if as_json else result.to_text())
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
+COMMANDS.append(check_command)

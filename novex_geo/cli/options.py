@@ -1,0 +1,43 @@
+"""Options and arguments shared by several ``novex-geo`` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from novex_geo.config import Project, load_project
+
+__all__ = ["json_opt", "load_project_arg", "out_opt", "project_arg", "provincie_opt"]
+
+project_arg = click.argument(
+    "project_file",
+    metavar="PROJECT.toml",
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+
+provincie_opt = click.option(
+    "--provincie",
+    "provincies",
+    multiple=True,
+    metavar="NAME",
+    help="Only this provincie (repeat for several). Default: all regions.",
+)
+
+json_opt = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+def out_opt(default: str | None = None, help: str = "Output path."):
+    return click.option(
+        "--out",
+        "-o",
+        type=click.Path(path_type=Path),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def load_project_arg(path: Path) -> Project:
+    """Load the project file named on the command line (errors become CLI messages)."""
+    return load_project(path)

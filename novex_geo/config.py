@@ -1,0 +1,379 @@
+"""The project file (``novex.toml``): parsing and validation into typed objects.
+
+A NOVEX analysis is described by one TOML file::
+
+    [project]
+    name = "NOVEX Utrecht"
+    crs = "EPSG:28992"
+    output = "uitvoer"
+
+    [project.regions]
+    path = "provincies.gpkg"
+    name_field = "statnaam"
+
+    [sectors.woningbouw]
+    label = "Woningbouw"
+    colour = "#e31a1c"
+    [[sectors.woningbouw.sources]]
+    path = "woningbouw.gpkg"
+    label_field = "plannaam"
+
+    [conflicts]
+    min_area_m2 = 100
+    [[conflicts.pairs]]
+    sectors = ["woningbouw", "defensie"]
+    distance = 1000
+
+Relative paths resolve against the folder of the project file. Every mistake raises
+:class:`~novex_geo.errors.ConfigError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from novex_geo.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_CRS",
+    "ConflictPair",
+    "Project",
+    "Regions",
+    "Sector",
+    "Source",
+    "load_project",
+    "parse_project",
+]
+
+DEFAULT_CRS = "EPSG:28992"
+DEFAULT_TILE_SIZE = 10_000.0
+SECTOR_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input layer of a sector.
+
+    Attributes
+    ----------
+    path : absolute path of the file
+    layer : layer name inside a multi-layer file (GeoPackage); ``None`` for the only layer
+    where : OGR SQL attribute filter, e.g. ``"status = 'vastgesteld'"``
+    buffer : zone width in metres applied to every feature (points, lines, polygons)
+    label_field : attribute that names a feature in reports; the feature id when ``None``
+    crs : CRS to assume when the file has none (e.g. a CSV with WKT)
+    """
+
+    path: Path
+    layer: str | None = None
+    where: str | None = None
+    buffer: float | None = None
+    label_field: str | None = None
+    crs: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Short, stable name of the source used in ids and reports."""
+        return f"{self.path.stem}:{self.layer}" if self.layer else self.path.stem
+
+
+@dataclass(frozen=True)
+class Sector:
+    """A sector (claim layer group), e.g. ``woningbouw``."""
+
+    key: str
+    label: str
+    colour: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class ConflictPair:
+    """Two sectors whose claims are incompatible.
+
+    ``distance`` 0 means the claims collide where they overlap; ``distance`` d > 0 means they
+    collide where they lie closer than d metres.
+    """
+
+    a: str
+    b: str
+    distance: float = 0.0
+    weight: float = 1.0
+
+    @property
+    def key(self) -> str:
+        return f"{self.a}×{self.b}"
+
+
+@dataclass(frozen=True)
+class Regions:
+    """The vector file with the provinces (or any other regions) the analysis runs per."""
+
+    path: Path
+    name_field: str
+    layer: str | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    """A validated project file."""
+
+    path: Path
+    name: str
+    crs: str
+    regions: Regions
+    output_dir: Path
+    sectors: dict[str, Sector]
+    conflicts: tuple[ConflictPair, ...] = ()
+    min_area_m2: float = 0.0
+    tile_size: float = DEFAULT_TILE_SIZE
+    workers: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def max_distance(self) -> float:
+        return max((pair.distance for pair in self.conflicts), default=0.0)
+
+
+PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers"}
+REGIONS_KEYS = {"path", "layer", "name_field"}
+SECTOR_KEYS = {"label", "colour", "sources"}
+SOURCE_KEYS = {"path", "layer", "where", "buffer", "label_field", "crs"}
+CONFLICTS_KEYS = {"pairs", "min_area_m2"}
+PAIR_KEYS = {"sectors", "distance", "weight"}
+TOP_KEYS = {"project", "sectors", "conflicts"}
+
+
+class _Validator:
+    """Small helpers that raise :class:`ConfigError` with the file and key."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str | None, message: str) -> ConfigError:
+        return ConfigError(self.path, message, key)
+
+    def keys(self, table: Any, allowed: set[str], key: str) -> dict[str, Any]:
+        if not isinstance(table, dict):
+            raise self.fail(key, f"must be a table, got {type(table).__name__}")
+        for name in table:
+            if name not in allowed:
+                hint = difflib.get_close_matches(name, allowed, n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                known = ", ".join(sorted(allowed))
+                raise self.fail(
+                    f"{key}.{name}" if key else name,
+                    f"unknown key{suggestion}; known keys: {known}",
+                )
+        return table
+
+    def text(self, table: dict, name: str, key: str, default: str | None = None) -> str | None:
+        value = table.get(name, default)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise self.fail(f"{key}.{name}", "must be a non-empty string")
+        return value
+
+    def number(
+        self,
+        table: dict,
+        name: str,
+        key: str,
+        default: float | None = None,
+        minimum: float | None = None,
+        strict: bool = False,
+    ) -> float | None:
+        value = table.get(name, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(f"{key}.{name}", f"must be a number, got {value!r}")
+        if minimum is not None and (value < minimum or (strict and value == minimum)):
+            bound = ">" if strict else ">="
+            raise self.fail(f"{key}.{name}", f"must be {bound} {minimum:g}, got {value:g}")
+        return float(value)
+
+    def path_value(self, table: dict, name: str, key: str, required: bool = True) -> Path | None:
+        value = self.text(table, name, key)
+        if value is None:
+            if required:
+                raise self.fail(f"{key}.{name}", "is required")
+            return None
+        resolved = Path(value).expanduser()
+        return resolved if resolved.is_absolute() else (self.path.parent / resolved).resolve()
+
+    def crs(self, value: str, key: str) -> str:
+        if not re.match(r"^[A-Za-z]+:\d+$", value):
+            raise self.fail(key, f"use an authority code such as 'EPSG:28992', got {value!r}")
+        try:
+            CRS.from_user_input(value)
+        except CRSError as exc:
+            raise self.fail(key, f"unknown CRS {value!r} ({exc})") from None
+        return value.upper()
+
+
+def _parse_source(check: _Validator, table: Any, key: str) -> Source:
+    table = check.keys(table, SOURCE_KEYS, key)
+    crs = check.text(table, "crs", key)
+    return Source(
+        path=check.path_value(table, "path", key),
+        layer=check.text(table, "layer", key),
+        where=check.text(table, "where", key),
+        buffer=check.number(table, "buffer", key, minimum=0, strict=True),
+        label_field=check.text(table, "label_field", key),
+        crs=check.crs(crs, f"{key}.crs") if crs else None,
+    )
+
+
+def _parse_colour(check: _Validator, value: Any, key: str) -> str:
+    from matplotlib.colors import is_color_like, to_hex
+
+    if not isinstance(value, str) or not is_color_like(value):
+        raise check.fail(key, f"not a colour: {value!r} (use e.g. '#e31a1c' or 'darkgreen')")
+    return to_hex(value)
+
+
+def _parse_sector(check: _Validator, sector_key: str, table: Any) -> Sector:
+    key = f"sectors.{sector_key}"
+    if not SECTOR_KEY.match(sector_key):
+        raise check.fail(key, "sector keys are lower-case letters, digits and '_' (e.g. 'water_bodem')")
+    table = check.keys(table, SECTOR_KEYS, key)
+    sources = table.get("sources")
+    if not isinstance(sources, list) or not sources:
+        raise check.fail(f"{key}.sources", "list at least one source ([[sectors.KEY.sources]])")
+    return Sector(
+        key=sector_key,
+        label=check.text(table, "label", key, default=sector_key.replace("_", " ").capitalize()),
+        colour=_parse_colour(check, table.get("colour", "#888888"), f"{key}.colour"),
+        sources=tuple(
+            _parse_source(check, source, f"{key}.sources[{i}]") for i, source in enumerate(sources)
+        ),
+    )
+
+
+def _parse_pairs(check: _Validator, pairs: Any, sectors: dict[str, Sector]) -> tuple:
+    if not isinstance(pairs, list):
+        raise check.fail("conflicts.pairs", "must be a list of tables ([[conflicts.pairs]])")
+    parsed: list[ConflictPair] = []
+    seen: set[frozenset[str]] = set()
+    for i, table in enumerate(pairs):
+        key = f"conflicts.pairs[{i}]"
+        table = check.keys(table, PAIR_KEYS, key)
+        names = table.get("sectors")
+        if not (isinstance(names, list) and len(names) == 2 and all(isinstance(n, str) for n in names)):
+            raise check.fail(f"{key}.sectors", "must name exactly two sectors, e.g. ['woningbouw', 'defensie']")
+        for name in names:
+            if name not in sectors:
+                hint = difflib.get_close_matches(name, sectors, n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                raise check.fail(
+                    f"{key}.sectors",
+                    f"unknown sector '{name}'{suggestion}; sectors in this file: "
+                    + ", ".join(sectors),
+                )
+        if names[0] == names[1]:
+            raise check.fail(f"{key}.sectors", "a conflict pair needs two different sectors")
+        if frozenset(names) in seen:
+            raise check.fail(f"{key}.sectors", f"pair {names[0]} × {names[1]} is listed twice")
+        seen.add(frozenset(names))
+        parsed.append(
+            ConflictPair(
+                a=names[0],
+                b=names[1],
+                distance=check.number(table, "distance", key, default=0.0, minimum=0),
+                weight=check.number(table, "weight", key, default=1.0, minimum=0, strict=True),
+            )
+        )
+    return tuple(parsed)
+
+
+def parse_project(data: dict[str, Any], path: str | Path) -> Project:
+    """Validate the parsed TOML ``data`` of the project file at ``path``.
+
+    Parameters
+    ----------
+    data : the dictionary returned by :func:`tomllib.load`
+    path : the project file; relative paths in ``data`` resolve against its folder
+
+    Returns
+    -------
+    Project
+
+    Raises
+    ------
+    ConfigError
+        naming the file and the offending key.
+    """
+    path = Path(path).resolve()
+    check = _Validator(path)
+    check.keys(data, TOP_KEYS, "")
+    project = check.keys(data.get("project", {}), PROJECT_KEYS, "project")
+    regions_table = project.get("regions")
+    if regions_table is None:
+        raise check.fail(
+            "project.regions",
+            "is required: the provinces file, e.g. [project.regions] path = 'provincies.gpkg', "
+            "name_field = 'statnaam' (novex-geo fetch provincies downloads one)",
+        )
+    regions_table = check.keys(regions_table, REGIONS_KEYS, "project.regions")
+    regions = Regions(
+        path=check.path_value(regions_table, "path", "project.regions"),
+        layer=check.text(regions_table, "layer", "project.regions"),
+        name_field=check.text(regions_table, "name_field", "project.regions", default="statnaam"),
+    )
+    sectors_table = data.get("sectors")
+    if not isinstance(sectors_table, dict) or not sectors_table:
+        raise check.fail("sectors", "define at least one sector, e.g. [sectors.woningbouw]")
+    sectors = {key: _parse_sector(check, key, table) for key, table in sectors_table.items()}
+    conflicts = check.keys(data.get("conflicts", {}), CONFLICTS_KEYS, "conflicts")
+    workers = project.get("workers", 0)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise check.fail("project.workers", f"must be a whole number >= 0 (0 = all cores), got {workers!r}")
+    return Project(
+        path=path,
+        name=check.text(project, "name", "project", default=path.stem),
+        crs=check.crs(project.get("crs", DEFAULT_CRS), "project.crs"),
+        regions=regions,
+        output_dir=check.path_value({"output": project.get("output", "uitvoer")}, "output", "project"),
+        sectors=sectors,
+        conflicts=_parse_pairs(check, conflicts.get("pairs", []), sectors),
+        min_area_m2=check.number(conflicts, "min_area_m2", "conflicts", default=0.0, minimum=0),
+        tile_size=check.number(
+            project, "tile_size", "project", default=DEFAULT_TILE_SIZE, minimum=100
+        ),
+        workers=workers,
+        raw=data,
+    )
+
+
+def load_project(path: str | Path) -> Project:
+    """Read and validate a project file.
+
+    Examples
+    --------
+    >>> project = load_project("novex.toml")  # doctest: +SKIP
+    >>> sorted(project.sectors)  # doctest: +SKIP
+    ['defensie', 'energie', 'landbouw', 'water_bodem', 'woningbouw']
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(path, "project file not found (create one with 'novex-geo init')")
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, f"TOML syntax error: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, f"not UTF-8 text: {exc}") from None
+    return parse_project(data, path)
