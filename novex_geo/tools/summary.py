@@ -1,0 +1,64 @@
+"""Summary per provincie of an overlay: claimed area, stapeling classes and schuurpunten."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from novex_geo.tools.overlay import OverlayResult
+
+__all__ = ["STAPELING_CLASSES", "summarise"]
+
+HECTARE = 10_000.0
+STAPELING_CLASSES = ("1", "2", "3", "4", "5plus")
+TOTAL = "Totaal"
+
+
+def _classes(n_sectoren: pd.Series) -> pd.Series:
+    return n_sectoren.clip(upper=5).map({1: "1", 2: "2", 3: "3", 4: "4", 5: "5plus"})
+
+
+def summarise(result: OverlayResult) -> pd.DataFrame:
+    """One row per provincie plus a ``Totaal`` row.
+
+    Columns: ``oppervlakte_ha`` (provincie), ``geclaimd_ha`` and ``geclaimd_pct``, for each
+    stapeling class ``stapeling_<n>_ha`` / ``stapeling_<n>_pct`` (exactly n distinct sectors;
+    ``5plus`` for 5 or more), ``n_schuurpunten``, and per conflict pair
+    ``<a>×<b>_ha`` and ``<a>×<b>_n``. Percentages are of the provincie area.
+    """
+    regions = result.regions.set_index("provincie")
+    table = pd.DataFrame(index=regions.index)
+    table["oppervlakte_ha"] = regions.geometry.area / HECTARE
+    faces = result.stapeling
+    claimed = faces.groupby("provincie")["oppervlakte_m2"].sum() / HECTARE
+    table["geclaimd_ha"] = claimed.reindex(table.index, fill_value=0.0)
+    by_class = (
+        faces.assign(klasse=_classes(faces["n_sectoren"]))
+        .pivot_table(index="provincie", columns="klasse", values="oppervlakte_m2", aggfunc="sum", observed=False)
+        .reindex(index=table.index, columns=list(STAPELING_CLASSES))
+        .fillna(0.0)
+        / HECTARE
+    )
+    for klasse in STAPELING_CLASSES:
+        table[f"stapeling_{klasse}_ha"] = by_class[klasse]
+    zones = result.schuurpunten
+    table["n_schuurpunten"] = zones.groupby("provincie").size().reindex(table.index, fill_value=0)
+    for pair in result.conflicts:
+        subset = zones[zones["conflict"] == pair.key]
+        table[f"{pair.key}_ha"] = (subset.groupby("provincie")["oppervlakte_m2"].sum() / HECTARE).reindex(
+            table.index, fill_value=0.0
+        )
+        table[f"{pair.key}_n"] = subset.groupby("provincie").size().reindex(table.index, fill_value=0)
+    table.loc[TOTAL] = table.sum(numeric_only=True)
+    area = table["oppervlakte_ha"].replace(0, np.nan)
+    table["geclaimd_pct"] = 100 * table["geclaimd_ha"] / area
+    for klasse in STAPELING_CLASSES:
+        table[f"stapeling_{klasse}_pct"] = 100 * table[f"stapeling_{klasse}_ha"] / area
+    ordered = ["oppervlakte_ha", "geclaimd_ha", "geclaimd_pct"]
+    for klasse in STAPELING_CLASSES:
+        ordered += [f"stapeling_{klasse}_ha", f"stapeling_{klasse}_pct"]
+    ordered += ["n_schuurpunten"] + [c for c in table.columns if "×" in c]
+    table = table[ordered]
+    count_columns = ["n_schuurpunten"] + [c for c in table.columns if c.endswith("_n")]
+    table[count_columns] = table[count_columns].astype(np.int64)
+    return table.reset_index(names="provincie")

@@ -1,0 +1,94 @@
+import json
+
+import shapely
+from click.testing import CliRunner
+
+from novex_geo.cli.main import cli
+
+from .conftest import write_layer, write_project
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def good_project(tmp_path):
+    write_layer(tmp_path / "wonen.gpkg", [shapely.box(0, 0, 100, 100), shapely.box(50_000, 0, 50_100, 100)], naam=["a", "buiten"])
+    write_layer(tmp_path / "lijn.gpkg", [shapely.LineString([(0, 0), (1000, 0)])], naam=["380kV"])
+    return write_project(
+        tmp_path,
+        """
+        [sectors.woningbouw]
+        [[sectors.woningbouw.sources]]
+        path = "wonen.gpkg"
+        label_field = "naam"
+        [sectors.energie]
+        [[sectors.energie.sources]]
+        path = "lijn.gpkg"
+        buffer = 50
+        """,
+    )
+
+
+def test_every_command_has_help_with_example():
+    for args in (["init"], ["check"], ["fetch"], ["fetch", "provincies"]):
+        result = run(*args, "--help")
+        assert result.exit_code == 0
+        assert "Example" in result.output or args == ["fetch"]
+
+
+def test_version():
+    assert "novex-geo, version" in run("--version").output
+
+
+def test_check_ok_reports_counts(tmp_path):
+    result = run("check", good_project(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "2 features read (2 Polygon)" in result.output
+    assert "1 LineString features buffered" in result.output
+    assert "1 features outside all regions" in result.output
+    assert "OK: the project can be analysed." in result.output
+
+
+def test_check_json(tmp_path):
+    result = run("check", good_project(tmp_path), "--json")
+    data = json.loads(result.output)
+    assert data["ok"] is True
+    assert data["regions"] == ["Oost", "West"]
+    assert [s["n_outside_regions"] for s in data["sources"]] == [1, 0]
+
+
+def test_check_lists_all_problems_and_fails(tmp_path):
+    path = good_project(tmp_path)
+    text = path.read_text().replace('path = "lijn.gpkg"', 'path = "ontbreekt.gpkg"').replace('label_field = "naam"', 'label_field = "nam"')
+    path.write_text(text)
+    result = run("check", path)
+    assert result.exit_code == 1
+    assert "2 problem(s)" in result.output
+    assert "ontbreekt.gpkg: file not found" in result.output
+    assert "field 'nam'" in result.output
+
+
+def test_user_mistakes_exit_nonzero_with_one_message(tmp_path):
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("[project\n")
+    for args, fragment in [
+        (["check", tmp_path / "missing.toml"], "project file not found"),
+        (["check", bad_toml], "TOML syntax error"),
+    ]:
+        result = run(*args)
+        assert result.exit_code != 0
+        assert fragment in result.output
+        assert result.output.count("Error:") == 1
+
+
+def test_init_writes_template_and_refuses_overwrite(tmp_path):
+    target = tmp_path / "novex.toml"
+    assert run("init", target, "--name", "NOVEX Fryslân").exit_code == 0
+    assert 'name = "NOVEX Fryslân"' in target.read_text(encoding="utf-8")
+    again = run("init", target)
+    assert again.exit_code == 1
+    assert "already exists" in again.output

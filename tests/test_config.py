@@ -1,0 +1,104 @@
+from pathlib import Path
+
+import pytest
+
+from novex_geo.config import load_project, parse_project
+from novex_geo.errors import ConfigError
+from novex_geo.templates import write_template
+
+from .conftest import write_project
+
+SECTORS = """
+[sectors.woningbouw]
+label = "Woningbouw"
+colour = "red"
+[[sectors.woningbouw.sources]]
+path = "data/wonen.gpkg"
+layer = "plannen"
+label_field = "naam"
+[sectors.energie]
+[[sectors.energie.sources]]
+path = "/abs/lijnen.gpkg"
+buffer = 50
+"""
+
+
+def test_valid_project_is_typed_and_paths_resolve(tmp_path):
+    project = load_project(write_project(tmp_path, SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\ndistance = 500\n'))
+    assert project.crs == "EPSG:28992"
+    assert project.output_dir == tmp_path / "uit"
+    wonen = project.sectors["woningbouw"]
+    assert wonen.colour == "#ff0000"
+    assert wonen.sources[0].path == tmp_path / "data" / "wonen.gpkg"
+    assert wonen.sources[0].name == "wonen:plannen"
+    energie = project.sectors["energie"]
+    assert energie.label == "Energie"
+    assert energie.sources[0].path == Path("/abs/lijnen.gpkg")
+    assert energie.sources[0].buffer == 50.0
+    (pair,) = project.conflicts
+    assert (pair.a, pair.b, pair.distance, pair.weight) == ("woningbouw", "energie", 500.0, 1.0)
+    assert project.max_distance == 500.0
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "fragment"),
+    [
+        (SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "defensie"]\n', "conflicts.pairs[0].sectors", "unknown sector 'defensie'"),
+        (SECTORS.replace("buffer = 50", "buffer = -5"), "sectors.energie.sources[0].buffer", "must be > 0"),
+        (SECTORS.replace('colour = "red"', 'color = "red"'), "sectors.woningbouw.color", "did you mean 'colour'"),
+        (SECTORS.replace('colour = "red"', 'colour = "rood"'), "sectors.woningbouw.colour", "not a colour"),
+        (SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "woningbouw"]\n', "conflicts.pairs[0].sectors", "two different"),
+        (SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\ndistance = "ver"\n', "conflicts.pairs[0].distance", "must be a number"),
+        ("", "sectors", "at least one sector"),
+    ],
+)
+def test_config_mistakes_name_the_key(tmp_path, body, key, fragment):
+    with pytest.raises(ConfigError) as info:
+        load_project(write_project(tmp_path, body))
+    assert info.value.key == key
+    assert fragment in str(info.value)
+    assert str(tmp_path / "novex.toml") in str(info.value)
+
+
+def test_toml_syntax_error_names_file_and_line(tmp_path):
+    path = tmp_path / "novex.toml"
+    path.write_text('[project\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"novex.toml: TOML syntax error.*line 1"):
+        load_project(path)
+
+
+def test_missing_project_file(tmp_path):
+    with pytest.raises(ConfigError, match="project file not found"):
+        load_project(tmp_path / "nope.toml")
+
+
+def test_proj_strings_are_refused(tmp_path):
+    body = SECTORS
+    path = write_project(tmp_path, body)
+    text = path.read_text().replace('name = "test"', 'name = "test"\ncrs = "+proj=sterea +lat_0=52"')
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="authority code"):
+        load_project(path)
+
+
+def test_init_template_parses_with_five_default_sectors(tmp_path):
+    path = write_template(tmp_path / "novex.toml", name='NOVEX "Utrecht"')
+    project = load_project(path)
+    assert list(project.sectors) == ["woningbouw", "water_bodem", "energie", "defensie", "landbouw"]
+    assert project.name == 'NOVEX "Utrecht"'
+    colours = {sector.colour for sector in project.sectors.values()}
+    assert len(colours) == 5
+    assert project.sectors["energie"].sources[0].buffer == 50
+    assert project.min_area_m2 == 100
+    with pytest.raises(Exception, match="already exists"):
+        write_template(path)
+
+
+def test_parse_project_accepts_dict(tmp_path):
+    data = {
+        "project": {"regions": {"path": "p.gpkg"}},
+        "sectors": {"natuur": {"sources": [{"path": "n2000.gpkg"}]}},
+    }
+    project = parse_project(data, tmp_path / "x.toml")
+    assert project.regions.name_field == "statnaam"
+    assert project.name == "x"
