@@ -1,1 +1,72 @@
+"""``novex-geo overlay`` and ``novex-geo run``: stapeling and schuurpunten per provincie."""
+
+from __future__ import annotations
+
+import click
+
+from novex_geo.cli.options import load_project_arg, out_opt, project_arg, provincie_opt
+from novex_geo.pipeline import OverlayRun, run_overlay
+
 COMMANDS = []
+
+min_sectoren_opt = click.option(
+    "--min-sectoren",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Write only stapeling faces claimed by at least N sectors.",
+)
+
+
+def _report(run: OverlayRun) -> None:
+    result = run.result
+    click.echo(
+        f"{len(result.stapeling)} stapeling faces, {len(result.schuurpunten)} schuurpunten "
+        f"in {result.n_tasks} tiles ({result.seconds:.1f} s)"
+    )
+    if result.dropped_slivers:
+        click.echo(
+            f"{result.dropped_slivers} schuurpunten < {run.project.min_area_m2:g} m² dropped "
+            f"({result.dropped_sliver_area_m2:.0f} m² in total)"
+        )
+    for retry in result.precision_retries:
+        click.echo(f"precision retry: {retry}")
+    columns = ["provincie", "geclaimd_ha", "stapeling_2_ha", "stapeling_3_ha", "stapeling_4_ha",
+               "stapeling_5plus_ha", "n_schuurpunten"]
+    click.echo(run.summary[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    if run.gpkg:
+        click.echo(f"wrote {run.gpkg} and {run.csv}")
+
+
+@click.command("overlay")
+@project_arg
+@provincie_opt
+@min_sectoren_opt
+@out_opt(help="GeoPackage to write. Default: <output>/analyse.gpkg.")
+def overlay_command(project_file, provincies, min_sectoren, out) -> None:
+    """Compute stapeling and schuurpunten per provincie.
+
+    \b
+    Example:
+      novex-geo overlay novex.toml --provincie Utrecht --min-sectoren 2
+    """
+    _report(run_overlay(load_project_arg(project_file), provincies, min_sectoren, out))
+
+
+@click.command("run")
+@project_arg
+@provincie_opt
+def run_command(project_file, provincies) -> None:
+    """Run the whole analysis into the project's output folder.
+
+    Loads every sector, computes stapeling, schuurpunten and the summary per provincie, and
+    writes analyse.gpkg and samenvatting.csv, with progress per provincie.
+
+    \b
+    Example:
+      novex-geo run novex.toml
+    """
+    _report(run_overlay(load_project_arg(project_file), provincies))
+
+
+COMMANDS.extend([overlay_command, run_command])
