@@ -13,7 +13,7 @@ from novex_geo.config import Project
 from novex_geo.io.layers import SectorLayer, load_sectors
 from novex_geo.io.outputs import ANALYSIS_GPKG, SUMMARY_CSV, input_table, write_layer, write_table
 from novex_geo.regions import load_regions, select_regions
-from novex_geo.tools.overlay import OverlayResult, overlay
+from novex_geo.tools.engine import OverlayResult, overlay
 from novex_geo.tools.summary import summarise
 
 __all__ = ["OverlayRun", "run_overlay"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from novex_geo.tools.overlay import OverlayResult
+from novex_geo.tools.engine import OverlayResult
 
 __all__ = ["STAPELING_CLASSES", "summarise"]
 

@@ -67,6 +67,9 @@ log = logging.getLogger(__name__)
 PRECISION_GRID = 0.001  # metres: the retry grid after a GEOS TopologyException
 COVERAGE_MIN_FEATURES = 32  # below this, union_all is as fast as coverage_union_all
 EDGE_TOLERANCE = 1e-6
+# Floating-point noding can leave sub-millimetre spikes on a face; a label point inside such a
+# spike may fall on the wrong side of a sector boundary, so it is moved to the eroded face.
+SPIKE_WIDTH = 1e-3
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,10 @@ def _dissolve(geoms: np.ndarray, grid: float | None) -> tuple[shapely.Geometry, 
         return shapely.union_all(shapely.set_precision(geoms, grid), grid_size=grid), False
     if len(geoms) < COVERAGE_MIN_FEATURES:
         return shapely.union_all(geoms), False
-    merged = shapely.coverage_union_all(geoms)
+    try:
+        merged = shapely.coverage_union_all(geoms)
+    except GEOSException:  # overlapping features: not a coverage
+        return shapely.union_all(geoms), True
     total = float(shapely.area(geoms).sum())
     if abs(merged.area - total) <= 1e-9 * total and shapely.is_valid(merged):
         return merged, False
@@ -235,6 +241,17 @@ def _dissolve(geoms: np.ndarray, grid: float | None) -> tuple[shapely.Geometry, 
 def _polygons(geom) -> np.ndarray:
     parts = shapely.get_parts(geom)
     return parts[(shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)]
+
+
+def _label_points(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A point well inside each face, away from noding spikes."""
+    points = shapely.point_on_surface(faces)
+    near_edge = np.flatnonzero(shapely.distance(points, shapely.boundary(faces)) < SPIKE_WIDTH)
+    if near_edge.size:
+        eroded = shapely.buffer(faces[near_edge], -SPIKE_WIDTH)
+        solid = ~shapely.is_empty(eroded)
+        points[near_edge[solid]] = shapely.point_on_surface(eroded[solid])
+    return shapely.get_x(points), shapely.get_y(points)
 
 
 def _provenance(zones: np.ndarray, tree: shapely.STRtree, geoms: np.ndarray, rows: np.ndarray,
@@ -248,8 +265,13 @@ def _provenance(zones: np.ndarray, tree: shapely.STRtree, geoms: np.ndarray, row
         index = np.flatnonzero(present)
         near_i, near_j = tree.query(near_zones[present], predicate="dwithin", distance=distance)
         found.append(np.stack([index[near_i], rows[near_j]], axis=1))
-    pairs = np.concatenate(found).astype(np.int64)
-    return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+    pairs = np.concatenate(found).astype(np.int64).reshape(-1, 2)
+    # a zone made of noding slivers may have no feature overlapping it: take the touching ones
+    orphans = np.setdiff1d(np.arange(len(zones)), pairs[:, 0])
+    if orphans.size:
+        near_i, near_j = tree.query(zones[orphans], predicate="dwithin", distance=SPIKE_WIDTH)
+        pairs = np.concatenate([pairs, np.stack([orphans[near_i], rows[near_j]], axis=1)])
+    return np.unique(pairs, axis=0) if len(pairs) else pairs
 
 
 def _run(task: OverlayTask, grid: float | None) -> TaskResult:
@@ -271,8 +293,7 @@ def _run(task: OverlayTask, grid: float | None) -> TaskResult:
     linework.append(shapely.boundary(region))
     noded = shapely.union_all(linework, grid_size=grid)
     faces = _polygons(shapely.polygonize(shapely.get_parts(noded)))
-    points = shapely.point_on_surface(faces)
-    x, y = shapely.get_x(points), shapely.get_y(points)
+    x, y = _label_points(faces)
     masks = np.zeros(len(faces), dtype=np.int64)
     for key, geom in dissolved.items():
         if not shapely.is_empty(geom):
@@ -302,7 +323,7 @@ def _run(task: OverlayTask, grid: float | None) -> TaskResult:
             both = (masks & bit_a > 0) & (masks & bit_b > 0)
             if not both.any():
                 continue
-            zones = _polygons(shapely.coverage_union_all(faces[both]))
+            zones = _polygons(shapely.union_all(faces[both], grid_size=grid))
             near_a = near_b = None
         else:
             near_a = shapely.intersection(in_region(a), shapely.buffer(sources[b], distance), grid_size=grid)
