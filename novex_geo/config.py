@@ -70,6 +70,7 @@ class Source:
     buffer : zone width in metres applied to every feature (points, lines, polygons)
     label_field : attribute that names a feature in reports; the feature id when ``None``
     crs : CRS to assume when the file has none (e.g. a CSV with WKT)
+    key : short name used in feature ids and reports; default from file, layer and buffer
     """
 
     path: Path
@@ -78,11 +79,15 @@ class Source:
     buffer: float | None = None
     label_field: str | None = None
     crs: str | None = None
+    key: str | None = None
 
     @property
     def name(self) -> str:
-        """Short, stable name of the source used in ids and reports."""
-        return f"{self.path.stem}:{self.layer}" if self.layer else self.path.stem
+        """Short, stable name of the source used in feature ids and reports."""
+        if self.key:
+            return self.key
+        name = f"{self.path.stem}:{self.layer}" if self.layer else self.path.stem
+        return f"{name}+{self.buffer:g}m" if self.buffer else name
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,7 @@ class Project:
 PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers"}
 REGIONS_KEYS = {"path", "layer", "name_field"}
 SECTOR_KEYS = {"label", "colour", "sources"}
-SOURCE_KEYS = {"path", "layer", "where", "buffer", "label_field", "crs"}
+SOURCE_KEYS = {"path", "layer", "where", "buffer", "label_field", "crs", "name"}
 CONFLICTS_KEYS = {"pairs", "min_area_m2"}
 PAIR_KEYS = {"sectors", "distance", "weight"}
 TOP_KEYS = {"project", "sectors", "conflicts"}
@@ -233,6 +238,7 @@ def _parse_source(check: _Validator, table: Any, key: str) -> Source:
         buffer=check.number(table, "buffer", key, minimum=0, strict=True),
         label_field=check.text(table, "label_field", key),
         crs=check.crs(crs, f"{key}.crs") if crs else None,
+        key=check.text(table, "name", key),
     )
 
 
@@ -252,13 +258,19 @@ def _parse_sector(check: _Validator, sector_key: str, table: Any) -> Sector:
     sources = table.get("sources")
     if not isinstance(sources, list) or not sources:
         raise check.fail(f"{key}.sources", "list at least one source ([[sectors.KEY.sources]])")
+    parsed = tuple(_parse_source(check, source, f"{key}.sources[{i}]") for i, source in enumerate(sources))
+    names = [source.name for source in parsed]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise check.fail(
+                f"{key}.sources[{i}]",
+                f"two sources are both called '{name}'; give one a distinct name = '...'",
+            )
     return Sector(
         key=sector_key,
         label=check.text(table, "label", key, default=sector_key.replace("_", " ").capitalize()),
         colour=_parse_colour(check, table.get("colour", "#888888"), f"{key}.colour"),
-        sources=tuple(
-            _parse_source(check, source, f"{key}.sources[{i}]") for i, source in enumerate(sources)
-        ),
+        sources=parsed,
     )
 
 

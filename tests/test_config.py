@@ -102,3 +102,23 @@ def test_parse_project_accepts_dict(tmp_path):
     project = parse_project(data, tmp_path / "x.toml")
     assert project.regions.name_field == "statnaam"
     assert project.name == "x"
+
+
+def test_sources_need_distinct_names(tmp_path):
+    body = """
+    [sectors.defensie]
+    [[sectors.defensie.sources]]
+    path = "terreinen.gpkg"
+    [[sectors.defensie.sources]]
+    path = "terreinen.gpkg"
+    buffer = 500
+    [[sectors.defensie.sources]]
+    path = "terreinen.gpkg"
+    buffer = 500
+    where = "soort = 'schietbaan'"
+    """
+    with pytest.raises(ConfigError, match=r"sources\[2\].*both called 'terreinen\+500m'"):
+        load_project(write_project(tmp_path, body))
+    named = body.replace("buffer = 500\n    where", "buffer = 500\n    name = \"schietbanen\"\n    where")
+    sources = load_project(write_project(tmp_path, named)).sectors["defensie"].sources
+    assert [s.name for s in sources] == ["terreinen", "terreinen+500m", "schietbanen"]

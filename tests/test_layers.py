@@ -39,10 +39,10 @@ def test_known_answer_repair_and_buffers(tmp_path):
     assert layer.frame.is_valid.all()
     reports = {report.source: report for report in layer.reports}
     assert reports["vlak"].n_repaired == 1
-    assert reports["punt"].n_buffered == {"Point": 1}
-    assert reports["lijn"].n_buffered == {"LineString": 1}
+    assert reports["punt+100m"].n_buffered == {"Point": 1}
+    assert reports["lijn+50m"].n_buffered == {"LineString": 1}
     assert sum(r.n_repaired for r in layer.reports) == 1
-    assert list(layer.frame["feature_id"]) == ["energie/vlak/1", "energie/vlak/2", "energie/punt/1", "energie/lijn/1"]
+    assert list(layer.frame["feature_id"]) == ["energie/vlak/1", "energie/vlak/2", "energie/punt+100m/1", "energie/lijn+50m/1"]
     assert set(layer.frame["sector"]) == {"energie"}
 
 

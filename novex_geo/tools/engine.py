@@ -413,35 +413,39 @@ def _on_tile_edge(geoms: np.ndarray, tiles: list[tuple[float, float, float, floa
 
 
 def _merge_across_tiles(zones: pd.DataFrame, prov_a: pd.DataFrame, prov_b: pd.DataFrame):
-    """Union schuurpunt pieces that touch a tile edge, per (provincie, pair)."""
+    """Union schuurpunt pieces that touch a tile edge, per (provincie, pair).
+
+    A piece hands its provenance to every merged part it overlaps, and at least to the part
+    it overlaps most (a sliver piece may only touch its part).
+    """
     edge = zones["on_edge"].to_numpy()
-    keep = zones[~edge]
-    merged_rows, remap = [], {}
+    merged_rows = [zones[~edge]]
+    links = [pd.DataFrame({"piece": zones.loc[~edge, "piece"], "new": zones.loc[~edge, "piece"]})]
     next_id = int(zones["piece"].max()) + 1 if len(zones) else 0
     for (provincie, pair), group in zones[edge].groupby(["provincie", "pair"], sort=True):
         pieces = group["geometry"].to_numpy()
-        if len(pieces) == 1:
-            merged_rows.append(group)
-            continue
-        parts = _polygons(shapely.union_all(pieces))
-        owner_piece, owner_part = shapely.STRtree(parts).query(
-            shapely.point_on_surface(pieces), predicate="within"
-        )
-        for piece_index, part_index in zip(owner_piece, owner_part, strict=True):
-            remap[int(group["piece"].iloc[piece_index])] = next_id + int(part_index)
-        merged_rows.append(
-            pd.DataFrame({"piece": next_id + np.arange(len(parts)), "provincie": provincie,
-                          "pair": pair, "geometry": parts, "on_edge": True})
-        )
+        parts = _polygons(shapely.union_all(pieces)) if len(pieces) > 1 else pieces
+        piece_i, part_j = shapely.STRtree(parts).query(pieces, predicate="intersects")
+        overlap = shapely.area(shapely.intersection(pieces[piece_i], parts[part_j]))
+        candidates = pd.DataFrame({"i": piece_i, "j": part_j, "overlap": overlap})
+        best = candidates.sort_values("overlap").groupby("i").tail(1)
+        chosen = pd.concat([candidates[candidates["overlap"] > 0], best]).drop_duplicates(["i", "j"])
+        links.append(pd.DataFrame({
+            "piece": group["piece"].to_numpy()[chosen["i"].to_numpy()],
+            "new": next_id + chosen["j"].to_numpy(),
+        }))
+        merged_rows.append(pd.DataFrame({
+            "piece": next_id + np.arange(len(parts)), "provincie": provincie,
+            "pair": pair, "geometry": parts, "on_edge": True,
+        }))
         next_id += len(parts)
-    result = pd.concat([keep, *merged_rows], ignore_index=True)
+    link = pd.concat(links, ignore_index=True)
 
-    def renumber(prov: pd.DataFrame) -> pd.DataFrame:
-        prov = prov.copy()
-        prov["piece"] = prov["piece"].map(lambda piece: remap.get(piece, piece))
-        return prov.drop_duplicates()
+    def relink(prov: pd.DataFrame) -> pd.DataFrame:
+        moved = prov.merge(link, on="piece")[["new", "row"]].rename(columns={"new": "piece"})
+        return moved.drop_duplicates()
 
-    return result, renumber(prov_a), renumber(prov_b)
+    return pd.concat(merged_rows, ignore_index=True), relink(prov_a), relink(prov_b)
 
 
 def _stable_order(geoms: np.ndarray) -> np.ndarray:

@@ -1,0 +1,226 @@
+"""National overlay benchmark: novex-geo's engine against the chained geopandas.overlay baseline.
+
+Usage (from the repository root, after ``pip install -e .``)::
+
+    python benchmarks/national.py            # generate (once), run both, print the comparison
+    python benchmarks/national.py --scale 0.1 --provincie Utrecht   # a quick smaller run
+
+The synthetic claim set (:func:`novex_geo.synthetic.national_claims`) lies on the real provinces
+from ``../shared/data/nl/provincies.geojson`` and is written once to ``benchmarks/data/``.
+Both contenders get the same loaded sector layers; each runs in its own subprocess so its
+wall time and peak memory are measured alone. The baseline is what a user would write without
+novex-geo: ``geopandas.overlay(how="union")`` chained over the five sector layers, then
+intersected with the provinces, counting per face the sectors whose columns are filled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+PROVINCES = HERE.parent.parent / "shared" / "data" / "nl" / "provincies.geojson"
+HECTARE = 10_000.0
+
+PROJECT = """
+[project]
+name = "Benchmark nationaal (synthetisch)"
+output = "uitvoer"
+[project.regions]
+path = "{provinces}"
+name_field = "naam"
+
+[sectors.landbouw]
+[[sectors.landbouw.sources]]
+path = "landbouw.gpkg"
+label_field = "naam"
+[sectors.woningbouw]
+[[sectors.woningbouw.sources]]
+path = "woningbouw.gpkg"
+label_field = "naam"
+[sectors.water_bodem]
+[[sectors.water_bodem.sources]]
+path = "water_bodem.gpkg"
+label_field = "naam"
+[sectors.energie]
+[[sectors.energie.sources]]
+path = "hoogspanning.gpkg"
+buffer = 75
+label_field = "naam"
+[[sectors.energie.sources]]
+path = "stations.gpkg"
+buffer = 150
+label_field = "naam"
+[sectors.defensie]
+[[sectors.defensie.sources]]
+path = "defensie.gpkg"
+label_field = "naam"
+
+[conflicts]
+min_area_m2 = 100
+[[conflicts.pairs]]
+sectors = ["woningbouw", "defensie"]
+distance = 1000
+[[conflicts.pairs]]
+sectors = ["woningbouw", "water_bodem"]
+[[conflicts.pairs]]
+sectors = ["woningbouw", "energie"]
+distance = 100
+[[conflicts.pairs]]
+sectors = ["woningbouw", "landbouw"]
+[[conflicts.pairs]]
+sectors = ["energie", "defensie"]
+[[conflicts.pairs]]
+sectors = ["water_bodem", "landbouw"]
+"""
+
+
+def data_folder(scale: float) -> Path:
+    return DATA / f"scale_{scale:g}"
+
+
+def generate(scale: float, seed: int) -> Path:
+    """Write the synthetic national set and its project file (once per scale)."""
+    import geopandas as gpd
+
+    from novex_geo.synthetic import national_claims
+
+    folder = data_folder(scale)
+    project = folder / "novex.toml"
+    if project.exists():
+        return project
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    provinces = gpd.read_file(PROVINCES)
+    for name, frame in national_claims(provinces, scale=scale, seed=seed).items():
+        frame.to_file(folder / f"{name}.gpkg", engine="pyogrio")
+        print(f"  {name}: {len(frame):,} features", flush=True)
+    project.write_text(PROJECT.format(provinces=PROVINCES.as_posix()), encoding="utf-8")
+    print(f"generated {folder} in {time.perf_counter() - started:.1f} s", flush=True)
+    return project
+
+
+def _load(project_path: Path, provincies: list[str]):
+    from novex_geo import load_project, load_regions, load_sectors
+    from novex_geo.regions import select_regions
+
+    project = load_project(project_path)
+    regions = select_regions(load_regions(project.regions, project.crs), provincies)
+    layers = load_sectors(project)
+    return project, regions, {key: layer.frame for key, layer in layers.items()}
+
+
+def _peak_mb() -> dict[str, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"peak_main_mb": own, "peak_worker_mb": children}
+
+
+def run_engine(project_path: Path, provincies: list[str]) -> dict:
+    from novex_geo.tools.engine import overlay
+
+    started = time.perf_counter()
+    project, regions, claims = _load(project_path, provincies)
+    loaded = time.perf_counter()
+    result = overlay(regions, claims, project.conflicts, project.tile_size, project.min_area_m2, workers=0)
+    done = time.perf_counter()
+    areas = result.stapeling.groupby("n_sectoren")["oppervlakte_m2"].sum() / HECTARE
+    return {
+        "load_s": loaded - started,
+        "seconds": done - loaded,
+        "faces": len(result.stapeling),
+        "schuurpunten": len(result.schuurpunten),
+        "precision_retries": len(result.precision_retries),
+        "ha_per_n_sectoren": {int(k): float(v) for k, v in areas.items()},
+        **_peak_mb(),
+    }
+
+
+def run_baseline(project_path: Path, provincies: list[str]) -> dict:
+    import geopandas as gpd
+    import numpy as np
+
+    import shapely
+
+    project, regions, claims = _load(project_path, provincies)
+    started = time.perf_counter()
+    # a fair baseline only overlays the features that touch the provinces analysed
+    area = shapely.union_all(regions.geometry.values)
+    claims = {key: frame[frame.intersects(area)] for key, frame in claims.items()}
+    merged = None
+    for key, frame in claims.items():
+        layer = gpd.GeoDataFrame({f"in_{key}": np.ones(len(frame), dtype=np.int8)}, geometry=frame.geometry.values, crs=frame.crs)
+        merged = layer if merged is None else gpd.overlay(merged, layer, how="union", keep_geom_type=True)
+        print(f"  baseline: after {key}: {len(merged):,} faces, {time.perf_counter() - started:.0f} s", flush=True)
+    chained = time.perf_counter()
+    per_province = gpd.overlay(merged, regions, how="intersection", keep_geom_type=True)
+    done = time.perf_counter()
+    flags = per_province[[f"in_{key}" for key in claims]].notna().sum(axis=1)
+    areas = per_province.area.groupby(flags.to_numpy()).sum() / HECTARE
+    return {
+        "seconds_chain": chained - started,
+        "seconds": done - started,
+        "faces": len(per_province),
+        "ha_per_n_sectoren": {int(k): float(v) for k, v in areas.items() if k > 0},
+        **_peak_mb(),
+    }
+
+
+def _in_subprocess(which: str, project: Path, provincies: list[str]) -> dict:
+    command = [sys.executable, __file__, "--only", which, "--project", str(project)]
+    for name in provincies:
+        command += ["--provincie", name]
+    output = subprocess.run(command, check=True, capture_output=True, text=True)
+    sys.stderr.write(output.stderr)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="feature counts relative to the national set")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--provincie", action="append", default=[], help="limit both runs to this provincie")
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--only", choices=["engine", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.only:
+        runner = run_engine if args.only == "engine" else run_baseline
+        print(json.dumps(runner(args.project, args.provincie)))
+        return
+    if not PROVINCES.exists():
+        sys.exit(f"needs the real provinces at {PROVINCES}")
+    project = generate(args.scale, args.seed)
+    scope = ", ".join(args.provincie) or "all 12 provinces"
+    print(f"engine on {scope} ...", flush=True)
+    engine = _in_subprocess("engine", project, args.provincie)
+    print(f"engine: {engine['seconds']:.1f} s wall (+ {engine['load_s']:.1f} s loading), "
+          f"{engine['faces']:,} faces, {engine['schuurpunten']:,} schuurpunten, "
+          f"peak memory {engine['peak_main_mb']:.0f} MB main / {engine['peak_worker_mb']:.0f} MB per worker")
+    if args.skip_baseline:
+        return
+    print(f"baseline (chained geopandas.overlay) on {scope} ...", flush=True)
+    baseline = _in_subprocess("baseline", project, args.provincie)
+    print(f"baseline: {baseline['seconds']:.1f} s wall ({baseline['seconds_chain']:.1f} s for the five-layer "
+          f"chain), {baseline['faces']:,} faces, peak memory {baseline['peak_main_mb']:.0f} MB")
+    print(f"\nratio: engine is {baseline['seconds'] / engine['seconds']:.1f}x faster than the baseline "
+          f"({baseline['seconds_chain'] / engine['seconds']:.1f}x against the chain alone)")
+    print("\narea per n_sectoren (ha)     engine      baseline    baseline off by")
+    for n in sorted(set(engine["ha_per_n_sectoren"]) | set(baseline["ha_per_n_sectoren"])):
+        ours = engine["ha_per_n_sectoren"].get(n, 0.0)
+        theirs = baseline["ha_per_n_sectoren"].get(n, 0.0)
+        off = f"{100 * (theirs - ours) / ours:+.2f} %" if ours else "n/a"
+        print(f"  {n:>2}                    {ours:>12,.1f}  {theirs:>12,.1f}    {off}")
+    total_ours, total_theirs = sum(engine["ha_per_n_sectoren"].values()), sum(baseline["ha_per_n_sectoren"].values())
+    print(f"  total                 {total_ours:>12,.1f}  {total_theirs:>12,.1f}    "
+          f"{100 * (total_theirs - total_ours) / total_ours:+.2f} %")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""A deterministic, clearly fictional demo project (``novex-geo demo``).
+
+Three fictional provinces (Westmark, Oostmark, Zuidmark) laid in RD coordinates, each sector
+with plausible shapes, a hot spot that crosses a provincial border, and the project file
+that wires them together. Nothing is downloaded and no third-party data is shipped: every
+shape comes from :mod:`novex_geo.synthetic` with a fixed seed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from novex_geo import synthetic
+from novex_geo.config import DEFAULT_CRS
+
+__all__ = ["DEMO_MARK", "DemoFiles", "write_demo_project"]
+
+log = logging.getLogger(__name__)
+
+DEMO_MARK = "fictieve demodata"
+SEED = 20261125
+# Lower-left corner of the demo area in RD New: a stretch of polder, far from any real border
+ORIGIN = np.array([120_000.0, 440_000.0])
+WIDTH, HEIGHT = 60_000.0, 45_000.0
+
+
+@dataclass
+class DemoFiles:
+    """Paths written by :func:`write_demo_project`."""
+
+    folder: Path
+    project: Path
+    data: dict[str, Path]
+
+
+def _provinces(rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """Three provinces with gently wobbling borders, meeting near the middle of the area."""
+    area = shapely.box(*ORIGIN, *(ORIGIN + (WIDTH, HEIGHT)))
+    seeds = ORIGIN + np.array([[0.25, 0.68], [0.75, 0.62], [0.5, 0.15]]) * (WIDTH, HEIGHT)
+    # many jittered sub-seeds per province make the shared borders irregular, like real ones
+    subseeds = np.concatenate([seed + rng.normal(0, 6_000, (40, 2)) for seed in seeds])
+    owner = np.argmin(np.linalg.norm(subseeds[:, None, :] - seeds[None, :, :], axis=2), axis=1)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(subseeds), extend_to=area, ordered=True))
+    cells = shapely.intersection(cells, area)
+    geoms = [shapely.union_all(cells[owner == i]) for i in range(3)]
+    return gpd.GeoDataFrame(
+        {"statnaam": ["Westmark", "Oostmark", "Zuidmark"], "statcode": ["PV91", "PV92", "PV93"], "bron": DEMO_MARK},
+        geometry=geoms,
+        crs=DEFAULT_CRS,
+    )
+
+
+def _hot_spot(provinces: gpd.GeoDataFrame) -> np.ndarray:
+    """A point on the Westmark–Oostmark border: where the border-crossing conflict is staged."""
+    border = shapely.intersection(provinces.geometry.iloc[0].boundary, provinces.geometry.iloc[1].boundary)
+    return np.array(shapely.line_interpolate_point(shapely.line_merge(border), 0.5, normalized=True).coords[0])
+
+
+def _frame(geoms, names, **columns) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"naam": names, "bron": DEMO_MARK, **columns}, geometry=list(geoms), crs=DEFAULT_CRS)
+
+
+def _layers(rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
+    provinces = _provinces(rng)
+    land = shapely.union_all(provinces.geometry.values)
+    hot = _hot_spot(provinces)
+    cities = ORIGIN + np.array([[0.22, 0.72], [0.7, 0.7], [0.45, 0.25], [0.85, 0.3]]) * (WIDTH, HEIGHT)
+
+    homes_at = np.concatenate([city + rng.normal(0, 2_000, (30, 2)) for city in cities])
+    homes = synthetic.rectangles(homes_at, rng.uniform(150, 700, len(homes_at)), rng)
+    # the hot spot: a housing location straddling the border
+    homes = np.append(homes, shapely.box(*(hot - (900, 500)), *(hot + (900, 500))))
+    home_names = [f"Woningbouwlocatie {i + 1}" for i in range(len(homes) - 1)] + ["Grenspark (grensoverschrijdend)"]
+
+    water_at = np.concatenate([synthetic.points_in(land, 14, rng), [hot + (300, 400)]])
+    water = synthetic.blobs(water_at, np.append(rng.uniform(800, 3_500, 14), 2_500), rng)
+
+    terrains_at = np.array([hot + (2_800, -1_500), ORIGIN + (0.2 * WIDTH, 0.3 * HEIGHT)])
+    terrains = synthetic.blobs(terrains_at, np.array([2_200.0, 3_000.0]), rng)
+
+    line_starts = np.array([ORIGIN + (1_000, 0.55 * HEIGHT), ORIGIN + (0.6 * WIDTH, 1_000)])
+    lines = synthetic.polylines(line_starts, np.array([62_000.0, 48_000.0]), rng, legs=6)
+    lines = np.array([shapely.intersection(line, land) for line in lines])
+    stations = shapely.points(np.array([hot + (-1_200, 600), cities[1] + (1_500, -900), cities[2] + (-800, 1_200)]))
+
+    parcels = synthetic.parcels(land, 9_000, rng, fraction=0.6)
+    return {
+        "provincies": provinces,
+        "woningbouw": _frame(homes, home_names, status=rng.choice(["plan", "vastgesteld"], len(homes))),
+        "water_bodem": _frame(water, [f"Waterbergingszone {i + 1}" for i in range(len(water))]),
+        "defensie": _frame(terrains, ["Oefenterrein De Grensheide", "Kazerneterrein Zuidmark"]),
+        "hoogspanning": _frame(lines, ["380 kV Westmark–Oostmark", "150 kV Zuidmark"]),
+        "stations": _frame(stations, ["Station Grens", "Station Oost", "Station Zuid"]),
+        "landbouw": _frame(parcels, [f"Perceel {i + 1}" for i in range(len(parcels))],
+                           gewas=rng.choice(["grasland", "maïs", "aardappelen", "suikerbieten"], len(parcels))),
+    }
+
+
+PROJECT = """\
+# NOVEX demo project — {mark}: every shape is generated, no real plans or terrains.
+[project]
+name = "NOVEX demo ({mark})"
+crs = "EPSG:28992"
+output = "uitvoer"
+tile_size = 10000
+
+[project.regions]
+path = "data/provincies.gpkg"
+name_field = "statnaam"
+
+[sectors.woningbouw]
+label = "Woningbouw"
+colour = "#e31a1c"
+[[sectors.woningbouw.sources]]
+path = "data/woningbouw.gpkg"
+label_field = "naam"
+
+[sectors.water_bodem]
+label = "Water en bodem"
+colour = "#1f78b4"
+[[sectors.water_bodem.sources]]
+path = "data/water_bodem.gpkg"
+label_field = "naam"
+
+[sectors.energie]
+label = "Energiehoofdstructuur"
+colour = "#ff7f00"
+[[sectors.energie.sources]]
+# high-voltage lines as lines, with a 50 m zone
+path = "data/hoogspanning.gpkg"
+buffer = 50
+label_field = "naam"
+[[sectors.energie.sources]]
+path = "data/stations.gpkg"
+buffer = 150
+label_field = "naam"
+
+[sectors.defensie]
+label = "Defensie"
+colour = "#6a3d9a"
+[[sectors.defensie.sources]]
+path = "data/defensie.gpkg"
+label_field = "naam"
+[[sectors.defensie.sources]]
+# the safety contour: 500 m around the terrains
+path = "data/defensie.gpkg"
+buffer = 500
+label_field = "naam"
+
+[sectors.landbouw]
+label = "Landbouw"
+colour = "#33a02c"
+[[sectors.landbouw.sources]]
+path = "data/landbouw.gpkg"
+label_field = "gewas"
+
+[conflicts]
+min_area_m2 = 100
+
+[[conflicts.pairs]]
+sectors = ["woningbouw", "defensie"]
+distance = 1000
+weight = 3
+
+[[conflicts.pairs]]
+sectors = ["woningbouw", "water_bodem"]
+weight = 2
+
+[[conflicts.pairs]]
+sectors = ["woningbouw", "energie"]
+distance = 100
+weight = 2
+
+[[conflicts.pairs]]
+sectors = ["woningbouw", "landbouw"]
+
+[[conflicts.pairs]]
+sectors = ["energie", "defensie"]
+weight = 2
+"""
+
+
+def write_demo_project(folder: str | Path) -> DemoFiles:
+    """Write the demo data (GeoPackages in ``folder/data``) and ``folder/novex.toml``."""
+    folder = Path(folder)
+    data_folder = folder / "data"
+    data_folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, frame in _layers(np.random.default_rng(SEED)).items():
+        path = data_folder / f"{name}.gpkg"
+        frame.to_file(path, layer=name, engine="pyogrio")
+        written[name] = path
+    project = folder / "novex.toml"
+    project.write_text(PROJECT.format(mark=DEMO_MARK), encoding="utf-8")
+    log.info("wrote demo data for %d layers to %s", len(written), data_folder)
+    return DemoFiles(folder=folder, project=project, data=written)
