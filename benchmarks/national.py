@@ -128,7 +128,9 @@ def run_engine(project_path: Path, provincies: list[str]) -> dict:
     started = time.perf_counter()
     project, regions, claims = _load(project_path, provincies)
     loaded = time.perf_counter()
-    result = overlay(regions, claims, project.conflicts, project.tile_size, project.min_area_m2, workers=0)
+    result = overlay(
+        regions, claims, project.conflicts, project.tile_size, project.min_area_m2, workers=0
+    )
     done = time.perf_counter()
     areas = result.stapeling.groupby("n_sectoren")["oppervlakte_m2"].sum() / HECTARE
     return {
@@ -145,19 +147,30 @@ def run_engine(project_path: Path, provincies: list[str]) -> dict:
 def run_baseline(project_path: Path, provincies: list[str]) -> dict:
     import geopandas as gpd
     import numpy as np
-
     import shapely
 
-    project, regions, claims = _load(project_path, provincies)
+    _, regions, claims = _load(project_path, provincies)
     started = time.perf_counter()
     # a fair baseline only overlays the features that touch the provinces analysed
     area = shapely.union_all(regions.geometry.values)
     claims = {key: frame[frame.intersects(area)] for key, frame in claims.items()}
     merged = None
     for key, frame in claims.items():
-        layer = gpd.GeoDataFrame({f"in_{key}": np.ones(len(frame), dtype=np.int8)}, geometry=frame.geometry.values, crs=frame.crs)
-        merged = layer if merged is None else gpd.overlay(merged, layer, how="union", keep_geom_type=True)
-        print(f"  baseline: after {key}: {len(merged):,} faces, {time.perf_counter() - started:.0f} s", flush=True)
+        layer = gpd.GeoDataFrame(
+            {f"in_{key}": np.ones(len(frame), dtype=np.int8)},
+            geometry=frame.geometry.values,
+            crs=frame.crs,
+        )
+        merged = (
+            layer
+            if merged is None
+            else gpd.overlay(merged, layer, how="union", keep_geom_type=True)
+        )
+        print(
+            f"  baseline: after {key}: {len(merged):,} faces, "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
     chained = time.perf_counter()
     per_province = gpd.overlay(merged, regions, how="intersection", keep_geom_type=True)
     done = time.perf_counter()
@@ -182,10 +195,16 @@ def _in_subprocess(which: str, project: Path, provincies: list[str]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=1.0, help="feature counts relative to the national set")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="feature counts relative to the national set"
+    )
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--provincie", action="append", default=[], help="limit both runs to this provincie")
+    parser.add_argument(
+        "--provincie", action="append", default=[], help="limit both runs to this provincie"
+    )
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--only", choices=["engine", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
@@ -200,26 +219,40 @@ def main() -> None:
     scope = ", ".join(args.provincie) or "all 12 provinces"
     print(f"engine on {scope} ...", flush=True)
     engine = _in_subprocess("engine", project, args.provincie)
-    print(f"engine: {engine['seconds']:.1f} s wall (+ {engine['load_s']:.1f} s loading), "
-          f"{engine['faces']:,} faces, {engine['schuurpunten']:,} schuurpunten, "
-          f"peak memory {engine['peak_main_mb']:.0f} MB main / {engine['peak_worker_mb']:.0f} MB per worker")
+    print(
+        f"engine: {engine['seconds']:.1f} s wall (+ {engine['load_s']:.1f} s loading), "
+        f"{engine['faces']:,} faces, {engine['schuurpunten']:,} schuurpunten, "
+        f"peak memory {engine['peak_main_mb']:.0f} MB main / "
+        f"{engine['peak_worker_mb']:.0f} MB per worker"
+    )
     if args.skip_baseline:
         return
     print(f"baseline (chained geopandas.overlay) on {scope} ...", flush=True)
     baseline = _in_subprocess("baseline", project, args.provincie)
-    print(f"baseline: {baseline['seconds']:.1f} s wall ({baseline['seconds_chain']:.1f} s for the five-layer "
-          f"chain), {baseline['faces']:,} faces, peak memory {baseline['peak_main_mb']:.0f} MB")
-    print(f"\nratio: engine is {baseline['seconds'] / engine['seconds']:.1f}x faster than the baseline "
-          f"({baseline['seconds_chain'] / engine['seconds']:.1f}x against the chain alone)")
+    print(
+        f"baseline: {baseline['seconds']:.1f} s wall "
+        f"({baseline['seconds_chain']:.1f} s for the five-layer "
+        f"chain), {baseline['faces']:,} faces, peak memory {baseline['peak_main_mb']:.0f} MB"
+    )
+    print(
+        f"\nratio: engine is {baseline['seconds'] / engine['seconds']:.1f}x faster "
+        "than the baseline "
+        f"({baseline['seconds_chain'] / engine['seconds']:.1f}x against the chain alone)"
+    )
     print("\narea per n_sectoren (ha)     engine      baseline    baseline off by")
     for n in sorted(set(engine["ha_per_n_sectoren"]) | set(baseline["ha_per_n_sectoren"])):
         ours = engine["ha_per_n_sectoren"].get(n, 0.0)
         theirs = baseline["ha_per_n_sectoren"].get(n, 0.0)
         off = f"{100 * (theirs - ours) / ours:+.2f} %" if ours else "n/a"
         print(f"  {n:>2}                    {ours:>12,.1f}  {theirs:>12,.1f}    {off}")
-    total_ours, total_theirs = sum(engine["ha_per_n_sectoren"].values()), sum(baseline["ha_per_n_sectoren"].values())
-    print(f"  total                 {total_ours:>12,.1f}  {total_theirs:>12,.1f}    "
-          f"{100 * (total_theirs - total_ours) / total_ours:+.2f} %")
+    total_ours, total_theirs = (
+        sum(engine["ha_per_n_sectoren"].values()),
+        sum(baseline["ha_per_n_sectoren"].values()),
+    )
+    print(
+        f"  total                 {total_ours:>12,.1f}  {total_theirs:>12,.1f}    "
+        f"{100 * (total_theirs - total_ours) / total_ours:+.2f} %"
+    )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,11 @@ class CheckResult:
             "ok": self.ok,
             "regions": self.regions,
             "sources": [
-                {**asdict(item.report), "n_outside_regions": item.n_outside_regions, "error": item.error}
+                {
+                    **asdict(item.report),
+                    "n_outside_regions": item.n_outside_regions,
+                    "error": item.error,
+                }
                 for item in self.sources
             ],
             "problems": self.problems,
@@ -63,12 +67,16 @@ class CheckResult:
             if report.sector != sector:
                 sector = report.sector
                 lines.append(f"\n[{sector}]")
-            lines.append(f"  {report.source}  ({report.path}{':' + report.layer if report.layer else ''})")
+            lines.append(
+                f"  {report.source}  ({report.path}{':' + report.layer if report.layer else ''})"
+            )
             if item.error:
                 lines.append(f"    ERROR {item.error}")
                 continue
             types = ", ".join(f"{n} {t}" for t, n in sorted(report.geometry_types.items())) or "-"
-            lines.append(f"    {report.n_read} features read ({types}); {report.n_loaded} claims loaded")
+            lines.append(
+                f"    {report.n_read} features read ({types}); {report.n_loaded} claims loaded"
+            )
             lines.append(f"    CRS {report.source_crs} → {report.target_crs}")
             lines.extend(f"    {change}" for change in report.changes)
             if item.n_outside_regions:

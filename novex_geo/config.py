@@ -253,12 +253,16 @@ def _parse_colour(check: _Validator, value: Any, key: str) -> str:
 def _parse_sector(check: _Validator, sector_key: str, table: Any) -> Sector:
     key = f"sectors.{sector_key}"
     if not SECTOR_KEY.match(sector_key):
-        raise check.fail(key, "sector keys are lower-case letters, digits and '_' (e.g. 'water_bodem')")
+        raise check.fail(
+            key, "sector keys are lower-case letters, digits and '_' (e.g. 'water_bodem')"
+        )
     table = check.keys(table, SECTOR_KEYS, key)
     sources = table.get("sources")
     if not isinstance(sources, list) or not sources:
         raise check.fail(f"{key}.sources", "list at least one source ([[sectors.KEY.sources]])")
-    parsed = tuple(_parse_source(check, source, f"{key}.sources[{i}]") for i, source in enumerate(sources))
+    parsed = tuple(
+        _parse_source(check, source, f"{key}.sources[{i}]") for i, source in enumerate(sources)
+    )
     names = [source.name for source in parsed]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -283,8 +287,12 @@ def _parse_pairs(check: _Validator, pairs: Any, sectors: dict[str, Sector]) -> t
         key = f"conflicts.pairs[{i}]"
         table = check.keys(table, PAIR_KEYS, key)
         names = table.get("sectors")
-        if not (isinstance(names, list) and len(names) == 2 and all(isinstance(n, str) for n in names)):
-            raise check.fail(f"{key}.sectors", "must name exactly two sectors, e.g. ['woningbouw', 'defensie']")
+        if not (
+            isinstance(names, list) and len(names) == 2 and all(isinstance(n, str) for n in names)
+        ):
+            raise check.fail(
+                f"{key}.sectors", "must name exactly two sectors, e.g. ['woningbouw', 'defensie']"
+            )
         for name in names:
             if name not in sectors:
                 hint = difflib.get_close_matches(name, sectors, n=1)
@@ -351,13 +359,17 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
     conflicts = check.keys(data.get("conflicts", {}), CONFLICTS_KEYS, "conflicts")
     workers = project.get("workers", 0)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        raise check.fail("project.workers", f"must be a whole number >= 0 (0 = all cores), got {workers!r}")
+        raise check.fail(
+            "project.workers", f"must be a whole number >= 0 (0 = all cores), got {workers!r}"
+        )
     return Project(
         path=path,
         name=check.text(project, "name", "project", default=path.stem),
         crs=check.crs(project.get("crs", DEFAULT_CRS), "project.crs"),
         regions=regions,
-        output_dir=check.path_value({"output": project.get("output", "uitvoer")}, "output", "project"),
+        output_dir=check.path_value(
+            {"output": project.get("output", "uitvoer")}, "output", "project"
+        ),
         sectors=sectors,
         conflicts=_parse_pairs(check, conflicts.get("pairs", []), sectors),
         min_area_m2=check.number(conflicts, "min_area_m2", "conflicts", default=0.0, minimum=0),

@@ -46,11 +46,17 @@ def _provinces(rng: np.random.Generator) -> gpd.GeoDataFrame:
     # many jittered sub-seeds per province make the shared borders irregular, like real ones
     subseeds = np.concatenate([seed + rng.normal(0, 6_000, (40, 2)) for seed in seeds])
     owner = np.argmin(np.linalg.norm(subseeds[:, None, :] - seeds[None, :, :], axis=2), axis=1)
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(subseeds), extend_to=area, ordered=True))
+    cells = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(subseeds), extend_to=area, ordered=True)
+    )
     cells = shapely.intersection(cells, area)
     geoms = [shapely.union_all(cells[owner == i]) for i in range(3)]
     return gpd.GeoDataFrame(
-        {"statnaam": ["Westmark", "Oostmark", "Zuidmark"], "statcode": ["PV91", "PV92", "PV93"], "bron": DEMO_MARK},
+        {
+            "statnaam": ["Westmark", "Oostmark", "Zuidmark"],
+            "statcode": ["PV91", "PV92", "PV93"],
+            "bron": DEMO_MARK,
+        },
         geometry=geoms,
         crs=DEFAULT_CRS,
     )
@@ -58,25 +64,36 @@ def _provinces(rng: np.random.Generator) -> gpd.GeoDataFrame:
 
 def _hot_spot(provinces: gpd.GeoDataFrame) -> np.ndarray:
     """A point on the Westmark–Oostmark border: where the border-crossing conflict is staged."""
-    border = shapely.intersection(provinces.geometry.iloc[0].boundary, provinces.geometry.iloc[1].boundary)
-    return np.array(shapely.line_interpolate_point(shapely.line_merge(border), 0.5, normalized=True).coords[0])
+    border = shapely.intersection(
+        provinces.geometry.iloc[0].boundary, provinces.geometry.iloc[1].boundary
+    )
+    return np.array(
+        shapely.line_interpolate_point(shapely.line_merge(border), 0.5, normalized=True).coords[0]
+    )
 
 
 def _frame(geoms, names, **columns) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"naam": names, "bron": DEMO_MARK, **columns}, geometry=list(geoms), crs=DEFAULT_CRS)
+    return gpd.GeoDataFrame(
+        {"naam": names, "bron": DEMO_MARK, **columns}, geometry=list(geoms), crs=DEFAULT_CRS
+    )
 
 
 def _layers(rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
     provinces = _provinces(rng)
     land = shapely.union_all(provinces.geometry.values)
     hot = _hot_spot(provinces)
-    cities = ORIGIN + np.array([[0.22, 0.72], [0.7, 0.7], [0.45, 0.25], [0.85, 0.3]]) * (WIDTH, HEIGHT)
+    cities = ORIGIN + np.array([[0.22, 0.72], [0.7, 0.7], [0.45, 0.25], [0.85, 0.3]]) * (
+        WIDTH,
+        HEIGHT,
+    )
 
     homes_at = np.concatenate([city + rng.normal(0, 2_000, (30, 2)) for city in cities])
     homes = synthetic.rectangles(homes_at, rng.uniform(150, 700, len(homes_at)), rng)
     # the hot spot: a housing location straddling the border
     homes = np.append(homes, shapely.box(*(hot - (900, 500)), *(hot + (900, 500))))
-    home_names = [f"Woningbouwlocatie {i + 1}" for i in range(len(homes) - 1)] + ["Grenspark (grensoverschrijdend)"]
+    home_names = [f"Woningbouwlocatie {i + 1}" for i in range(len(homes) - 1)] + [
+        "Grenspark (grensoverschrijdend)"
+    ]
 
     water_at = np.concatenate([synthetic.points_in(land, 14, rng), [hot + (300, 400)]])
     water = synthetic.blobs(water_at, np.append(rng.uniform(800, 3_500, 14), 2_500), rng)
@@ -87,18 +104,25 @@ def _layers(rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
     line_starts = np.array([ORIGIN + (1_000, 0.55 * HEIGHT), ORIGIN + (0.6 * WIDTH, 1_000)])
     lines = synthetic.polylines(line_starts, np.array([62_000.0, 48_000.0]), rng, legs=6)
     lines = np.array([shapely.intersection(line, land) for line in lines])
-    stations = shapely.points(np.array([hot + (-1_200, 600), cities[1] + (1_500, -900), cities[2] + (-800, 1_200)]))
+    stations = shapely.points(
+        np.array([hot + (-1_200, 600), cities[1] + (1_500, -900), cities[2] + (-800, 1_200)])
+    )
 
     parcels = synthetic.parcels(land, 9_000, rng, fraction=0.6)
     return {
         "provincies": provinces,
-        "woningbouw": _frame(homes, home_names, status=rng.choice(["plan", "vastgesteld"], len(homes))),
+        "woningbouw": _frame(
+            homes, home_names, status=rng.choice(["plan", "vastgesteld"], len(homes))
+        ),
         "water_bodem": _frame(water, [f"Waterbergingszone {i + 1}" for i in range(len(water))]),
         "defensie": _frame(terrains, ["Oefenterrein De Grensheide", "Kazerneterrein Zuidmark"]),
         "hoogspanning": _frame(lines, ["380 kV Westmark–Oostmark", "150 kV Zuidmark"]),
         "stations": _frame(stations, ["Station Grens", "Station Oost", "Station Zuid"]),
-        "landbouw": _frame(parcels, [f"Perceel {i + 1}" for i in range(len(parcels))],
-                           gewas=rng.choice(["grasland", "maïs", "aardappelen", "suikerbieten"], len(parcels))),
+        "landbouw": _frame(
+            parcels,
+            [f"Perceel {i + 1}" for i in range(len(parcels))],
+            gewas=rng.choice(["grasland", "maïs", "aardappelen", "suikerbieten"], len(parcels)),
+        ),
     }
 
 

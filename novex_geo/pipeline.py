@@ -49,8 +49,11 @@ def run_overlay(
     started = time.perf_counter()
     regions = select_regions(load_regions(project.regions, project.crs), list(provincies))
     layers = load_sectors(project)
-    log.info("loaded %s in %.1f s", ", ".join(f"{k} ({len(v.frame)})" for k, v in layers.items()),
-             time.perf_counter() - started)
+    log.info(
+        "loaded %s in %.1f s",
+        ", ".join(f"{k} ({len(v.frame)})" for k, v in layers.items()),
+        time.perf_counter() - started,
+    )
     result = overlay(
         regions,
         {key: layer.frame for key, layer in layers.items()},
@@ -71,7 +74,9 @@ def run_overlay(
         write_layer(result.regions, gpkg, "provincies")
         write_table(result.herkomst, gpkg, "herkomst")
         write_table(summary, gpkg, "samenvatting")
-        write_table(input_table([r for layer in layers.values() for r in layer.reports]), gpkg, "invoer")
+        write_table(
+            input_table([r for layer in layers.values() for r in layer.reports]), gpkg, "invoer"
+        )
         csv = gpkg.with_name(SUMMARY_CSV)
         summary.to_csv(csv, index=False, float_format="%.2f")
         log.info("wrote %s and %s (%.1f s in total)", gpkg, csv, time.perf_counter() - started)

@@ -17,7 +17,7 @@ import shapely
 from novex_geo.config import DEFAULT_CRS, Regions
 from novex_geo.errors import DownloadError, LayerError
 from novex_geo.io.layers import read_vector
-from novex_geo.io.ogcapi import RetryPolicy, crs_uri, iter_pages
+from novex_geo.io.ogcapi import DEFAULT_RETRY, RetryPolicy, crs_uri, iter_pages
 
 __all__ = [
     "PDOK_GEBIEDSINDELINGEN",
@@ -51,7 +51,9 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         log.warning("%s: %d invalid region boundaries repaired", regions.path, int(invalid.sum()))
-        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+        geoms[invalid] = shapely.make_valid(
+            geoms[invalid], method="structure", keep_collapsed=False
+        )
     result = gpd.GeoDataFrame({"provincie": names.to_numpy()}, geometry=geoms, crs=crs)
     # a province stored as several rows (islands) is one region
     if result["provincie"].duplicated().any():
@@ -59,7 +61,9 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
     return result.sort_values("provincie", ignore_index=True)
 
 
-def select_regions(regions: gpd.GeoDataFrame, names: list[str] | tuple[str, ...]) -> gpd.GeoDataFrame:
+def select_regions(
+    regions: gpd.GeoDataFrame, names: list[str] | tuple[str, ...]
+) -> gpd.GeoDataFrame:
     """The regions named in ``names`` (case-insensitive); an unknown name is an error."""
     if not names:
         return regions
@@ -80,7 +84,7 @@ def fetch_provinces(
     base_url: str = PDOK_GEBIEDSINDELINGEN,
     crs: str = DEFAULT_CRS,
     page_size: int = 100,
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy = DEFAULT_RETRY,
 ) -> gpd.GeoDataFrame:
     """Download CBS ``provincie_gegeneraliseerd`` for ``year`` into a GeoPackage.
 

@@ -52,7 +52,9 @@ class OGCServer:
                     return
                 features = server.collections.get(parts[1])
                 if features is None:
-                    self._send(404, json.dumps({"detail": "no such collection"}), "application/json")
+                    self._send(
+                        404, json.dumps({"detail": "no such collection"}), "application/json"
+                    )
                     return
                 query = dict(urllib.parse.parse_qsl(url.query))
                 limit = int(query.get("limit", server.default_limit))
@@ -61,7 +63,10 @@ class OGCServer:
                 links = [{"rel": "self", "href": self._url(url.path, query)}]
                 if offset + limit < len(features):
                     links.append(
-                        {"rel": "next", "href": self._url(url.path, {**query, "offset": offset + limit})}
+                        {
+                            "rel": "next",
+                            "href": self._url(url.path, {**query, "offset": offset + limit}),
+                        }
                     )
                 body = {
                     "type": "FeatureCollection",

@@ -16,7 +16,11 @@ def run(*args):
 
 
 def good_project(tmp_path):
-    write_layer(tmp_path / "wonen.gpkg", [shapely.box(0, 0, 100, 100), shapely.box(50_000, 0, 50_100, 100)], naam=["a", "buiten"])
+    write_layer(
+        tmp_path / "wonen.gpkg",
+        [shapely.box(0, 0, 100, 100), shapely.box(50_000, 0, 50_100, 100)],
+        naam=["a", "buiten"],
+    )
     write_layer(tmp_path / "lijn.gpkg", [shapely.LineString([(0, 0), (1000, 0)])], naam=["380kV"])
     return write_project(
         tmp_path,
@@ -63,7 +67,11 @@ def test_check_json(tmp_path):
 
 def test_check_lists_all_problems_and_fails(tmp_path):
     path = good_project(tmp_path)
-    text = path.read_text().replace('path = "lijn.gpkg"', 'path = "ontbreekt.gpkg"').replace('label_field = "naam"', 'label_field = "nam"')
+    text = (
+        path.read_text()
+        .replace('path = "lijn.gpkg"', 'path = "ontbreekt.gpkg"')
+        .replace('label_field = "naam"', 'label_field = "nam"')
+    )
     path.write_text(text)
     result = run("check", path)
     assert result.exit_code == 1

@@ -24,7 +24,12 @@ buffer = 50
 
 
 def test_valid_project_is_typed_and_paths_resolve(tmp_path):
-    project = load_project(write_project(tmp_path, SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\ndistance = 500\n'))
+    project = load_project(
+        write_project(
+            tmp_path,
+            SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\ndistance = 500\n',
+        )
+    )
     assert project.crs == "EPSG:28992"
     assert project.output_dir == tmp_path / "uit"
     wonen = project.sectors["woningbouw"]
@@ -43,12 +48,37 @@ def test_valid_project_is_typed_and_paths_resolve(tmp_path):
 @pytest.mark.parametrize(
     ("body", "key", "fragment"),
     [
-        (SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "defensie"]\n', "conflicts.pairs[0].sectors", "unknown sector 'defensie'"),
-        (SECTORS.replace("buffer = 50", "buffer = -5"), "sectors.energie.sources[0].buffer", "must be > 0"),
-        (SECTORS.replace('colour = "red"', 'color = "red"'), "sectors.woningbouw.color", "did you mean 'colour'"),
-        (SECTORS.replace('colour = "red"', 'colour = "rood"'), "sectors.woningbouw.colour", "not a colour"),
-        (SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "woningbouw"]\n', "conflicts.pairs[0].sectors", "two different"),
-        (SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\ndistance = "ver"\n', "conflicts.pairs[0].distance", "must be a number"),
+        (
+            SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "defensie"]\n',
+            "conflicts.pairs[0].sectors",
+            "unknown sector 'defensie'",
+        ),
+        (
+            SECTORS.replace("buffer = 50", "buffer = -5"),
+            "sectors.energie.sources[0].buffer",
+            "must be > 0",
+        ),
+        (
+            SECTORS.replace('colour = "red"', 'color = "red"'),
+            "sectors.woningbouw.color",
+            "did you mean 'colour'",
+        ),
+        (
+            SECTORS.replace('colour = "red"', 'colour = "rood"'),
+            "sectors.woningbouw.colour",
+            "not a colour",
+        ),
+        (
+            SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "woningbouw"]\n',
+            "conflicts.pairs[0].sectors",
+            "two different",
+        ),
+        (
+            SECTORS
+            + '[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\ndistance = "ver"\n',
+            "conflicts.pairs[0].distance",
+            "must be a number",
+        ),
         ("", "sectors", "at least one sector"),
     ],
 )
@@ -75,7 +105,9 @@ def test_missing_project_file(tmp_path):
 def test_proj_strings_are_refused(tmp_path):
     body = SECTORS
     path = write_project(tmp_path, body)
-    text = path.read_text().replace('name = "test"', 'name = "test"\ncrs = "+proj=sterea +lat_0=52"')
+    text = path.read_text().replace(
+        'name = "test"', 'name = "test"\ncrs = "+proj=sterea +lat_0=52"'
+    )
     path.write_text(text)
     with pytest.raises(ConfigError, match="authority code"):
         load_project(path)
@@ -119,6 +151,8 @@ def test_sources_need_distinct_names(tmp_path):
     """
     with pytest.raises(ConfigError, match=r"sources\[2\].*both called 'terreinen\+500m'"):
         load_project(write_project(tmp_path, body))
-    named = body.replace("buffer = 500\n    where", "buffer = 500\n    name = \"schietbanen\"\n    where")
+    named = body.replace(
+        "buffer = 500\n    where", 'buffer = 500\n    name = "schietbanen"\n    where'
+    )
     sources = load_project(write_project(tmp_path, named)).sectors["defensie"].sources
     assert [s.name for s in sources] == ["terreinen", "terreinen+500m", "schietbanen"]

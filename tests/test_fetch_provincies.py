@@ -78,7 +78,8 @@ def test_fetch_cli_reports_html_answer_without_traceback(tmp_path, cbs_provinces
     with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server:
         server.html = True
         result = CliRunner().invoke(
-            cli, ["fetch", "provincies", "--base-url", server.url, "--out", str(tmp_path / "p.gpkg")]
+            cli,
+            ["fetch", "provincies", "--base-url", server.url, "--out", str(tmp_path / "p.gpkg")],
         )
     assert result.exit_code == 1
     assert "answer is not JSON" in result.output
@@ -88,7 +89,8 @@ def test_fetch_cli_reports_html_answer_without_traceback(tmp_path, cbs_provinces
 def test_fetch_cli_writes_provinces(tmp_path, cbs_provinces):
     with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server:
         result = CliRunner().invoke(
-            cli, ["fetch", "provincies", "--base-url", server.url, "--out", str(tmp_path / "p.gpkg")]
+            cli,
+            ["fetch", "provincies", "--base-url", server.url, "--out", str(tmp_path / "p.gpkg")],
         )
     assert result.exit_code == 0, result.output
     assert "wrote 12 provinces" in result.output

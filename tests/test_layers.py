@@ -5,11 +5,10 @@ import numpy as np
 import pytest
 import shapely
 
-from novex_geo.config import Sector, Source
+from novex_geo.config import Regions, Sector, Source
 from novex_geo.errors import LayerError
 from novex_geo.io.layers import load_sector, read_source
 from novex_geo.regions import load_regions, select_regions
-from novex_geo.config import Regions
 
 from .conftest import RD, write_layer
 
@@ -17,9 +16,13 @@ BOWTIE = shapely.Polygon([(0, 0), (100, 100), (100, 0), (0, 100), (0, 0)])
 
 
 def test_known_answer_repair_and_buffers(tmp_path):
-    polygons = write_layer(tmp_path / "vlak.gpkg", [BOWTIE, shapely.box(500, 0, 600, 100)], naam=["strik", "vierkant"])
+    polygons = write_layer(
+        tmp_path / "vlak.gpkg", [BOWTIE, shapely.box(500, 0, 600, 100)], naam=["strik", "vierkant"]
+    )
     points = write_layer(tmp_path / "punt.gpkg", [shapely.Point(1000, 1000)], naam=["station"])
-    lines = write_layer(tmp_path / "lijn.gpkg", [shapely.LineString([(0, 2000), (1000, 2000)])], naam=["380kV"])
+    lines = write_layer(
+        tmp_path / "lijn.gpkg", [shapely.LineString([(0, 2000), (1000, 2000)])], naam=["380kV"]
+    )
     sector = Sector(
         key="energie",
         label="Energie",
@@ -42,12 +45,19 @@ def test_known_answer_repair_and_buffers(tmp_path):
     assert reports["punt+100m"].n_buffered == {"Point": 1}
     assert reports["lijn+50m"].n_buffered == {"LineString": 1}
     assert sum(r.n_repaired for r in layer.reports) == 1
-    assert list(layer.frame["feature_id"]) == ["energie/vlak/1", "energie/vlak/2", "energie/punt+100m/1", "energie/lijn+50m/1"]
+    assert list(layer.frame["feature_id"]) == [
+        "energie/vlak/1",
+        "energie/vlak/2",
+        "energie/punt+100m/1",
+        "energie/lijn+50m/1",
+    ]
     assert set(layer.frame["sector"]) == {"energie"}
 
 
 def test_geometry_collection_keeps_polygonal_part(tmp_path):
-    mixed = shapely.GeometryCollection([shapely.box(0, 0, 10, 10), shapely.LineString([(20, 20), (30, 30)])])
+    mixed = shapely.GeometryCollection(
+        [shapely.box(0, 0, 10, 10), shapely.LineString([(20, 20), (30, 30)])]
+    )
     lines_only = shapely.GeometryCollection([shapely.LineString([(0, 0), (1, 1)])])
     path = write_layer(tmp_path / "mix.gpkg", [mixed, lines_only, shapely.box(50, 50, 60, 60)])
     frame, report = read_source(Source(path), "natuur", RD)
@@ -64,7 +74,9 @@ def test_points_without_buffer_are_refused(tmp_path):
 
 
 def test_gemeenten_reproject_like_geopandas(shared_data):
-    frame, report = read_source(Source(shared_data / "gemeenten.geojson", label_field="name"), "gemeente", RD)
+    frame, report = read_source(
+        Source(shared_data / "gemeenten.geojson", label_field="name"), "gemeente", RD
+    )
     direct = gpd.read_file(shared_data / "gemeenten.geojson").to_crs(RD)
     assert frame.crs.to_epsg() == 28992
     assert report.n_reprojected == 394
@@ -77,7 +89,10 @@ def test_provincies_load_with_fryslan(shared_data):
     regions = load_regions(Regions(shared_data / "provincies.geojson", "naam"))
     assert len(regions) == 12
     assert "Fryslân" in set(regions["provincie"])
-    assert select_regions(regions, ["fryslân", "Utrecht"])["provincie"].tolist() == ["Fryslân", "Utrecht"]
+    assert select_regions(regions, ["fryslân", "Utrecht"])["provincie"].tolist() == [
+        "Fryslân",
+        "Utrecht",
+    ]
     with pytest.raises(LayerError, match="unknown provincie 'Friesland'"):
         select_regions(regions, ["Friesland"])
 
@@ -89,7 +104,9 @@ def test_missing_file(tmp_path):
 
 def test_layer_not_in_geopackage(tmp_path):
     path = write_layer(tmp_path / "a.gpkg", [shapely.box(0, 0, 1, 1)], layer="plannen")
-    with pytest.raises(LayerError, match=r"layer 'plannn': layer not found; layers in this file: plannen"):
+    with pytest.raises(
+        LayerError, match=r"layer 'plannn': layer not found; layers in this file: plannen"
+    ):
         read_source(Source(path, layer="plannn"), "x", RD)
 
 
@@ -105,7 +122,9 @@ def test_where_on_unknown_field_names_the_field(tmp_path):
     path = write_layer(tmp_path / "a.gpkg", [shapely.box(0, 0, 1, 1)], status=["vastgesteld"])
     with pytest.raises(LayerError, match=r"field 'stauts'.*fields: status"):
         read_source(Source(path, where="stauts = 'vastgesteld'"), "x", RD)
-    frame, _ = read_source(Source(path, where="status = 'vastgesteld' AND status IS NOT NULL"), "x", RD)
+    frame, _ = read_source(
+        Source(path, where="status = 'vastgesteld' AND status IS NOT NULL"), "x", RD
+    )
     assert len(frame) == 1
 
 
@@ -127,14 +146,18 @@ def test_empty_layer_warns_and_all_empty_sector_fails(tmp_path):
 
 def test_csv_with_wkt(tmp_path):
     path = tmp_path / "claims.csv"
-    path.write_text('naam,wkt\n"blok","POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))"\n', encoding="utf-8")
+    path.write_text(
+        'naam,wkt\n"blok","POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))"\n', encoding="utf-8"
+    )
     frame, _ = read_source(Source(path, crs="EPSG:28992", label_field="naam"), "x", RD)
     assert frame["label"].tolist() == ["blok"]
     assert frame.area.tolist() == [100.0]
 
 
 def test_geoparquet(tmp_path):
-    frame = gpd.GeoDataFrame({"naam": ["a", "b"]}, geometry=[shapely.box(0, 0, 2, 2), shapely.box(5, 5, 6, 6)], crs=RD)
+    frame = gpd.GeoDataFrame(
+        {"naam": ["a", "b"]}, geometry=[shapely.box(0, 0, 2, 2), shapely.box(5, 5, 6, 6)], crs=RD
+    )
     frame.to_parquet(tmp_path / "x.parquet")
     loaded, _ = read_source(Source(tmp_path / "x.parquet", label_field="naam"), "x", RD)
     assert np.allclose(loaded.area, [4, 1])

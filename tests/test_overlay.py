@@ -42,7 +42,9 @@ def test_three_sectors_known_faces():
     }
     result = overlay(ONE_REGION, claims, tile_size=10_000, workers=1)
     faces = result.stapeling
-    got = sorted(zip(faces["sectoren"], faces["n_sectoren"], faces["oppervlakte_m2"].round(6), strict=True))
+    got = sorted(
+        zip(faces["sectoren"], faces["n_sectoren"], faces["oppervlakte_m2"].round(6), strict=True)
+    )
     assert got == [
         ("a", 1, 40_000.0),
         ("a+b", 2, 15_000.0),
@@ -63,8 +65,14 @@ def test_three_sectors_known_faces():
 
 def test_overlap_schuurpunt_with_provenance():
     claims = {
-        "woningbouw": claims_frame("woningbouw", [shapely.box(0, 0, 200, 200), shapely.box(100, 0, 300, 200)], ["Wijk A", "Wijk B"]),
-        "water_bodem": claims_frame("water_bodem", [shapely.box(250, 0, 400, 200), shapely.box(5_000, 5_000, 5_100, 5_100)]),
+        "woningbouw": claims_frame(
+            "woningbouw",
+            [shapely.box(0, 0, 200, 200), shapely.box(100, 0, 300, 200)],
+            ["Wijk A", "Wijk B"],
+        ),
+        "water_bodem": claims_frame(
+            "water_bodem", [shapely.box(250, 0, 400, 200), shapely.box(5_000, 5_000, 5_100, 5_100)]
+        ),
     }
     result = overlay(ONE_REGION, claims, [ConflictPair("woningbouw", "water_bodem")], workers=1)
     (zone,) = result.schuurpunten.itertuples()
@@ -82,7 +90,9 @@ def test_distance_conflict_between_squares_300m_apart(distance, expected):
         "woningbouw": claims_frame("woningbouw", [shapely.box(1_000, 1_000, 2_000, 2_000)]),
         "defensie": claims_frame("defensie", [shapely.box(2_300, 1_000, 3_300, 2_000)]),
     }
-    result = overlay(ONE_REGION, claims, [ConflictPair("woningbouw", "defensie", distance)], workers=1)
+    result = overlay(
+        ONE_REGION, claims, [ConflictPair("woningbouw", "defensie", distance)], workers=1
+    )
     zones = result.schuurpunten
     if expected is None:
         assert zones.empty
@@ -96,12 +106,22 @@ def test_distance_conflict_between_squares_300m_apart(distance, expected):
 
 
 def test_faces_split_at_tiles_and_borders_but_schuurpunten_merge_across_tiles():
-    regions = regions_frame({"West": shapely.box(0, 0, 10_000, 10_000), "Oost": shapely.box(10_000, 0, 20_000, 10_000)})
+    regions = regions_frame(
+        {"West": shapely.box(0, 0, 10_000, 10_000), "Oost": shapely.box(10_000, 0, 20_000, 10_000)}
+    )
     claims = {
-        "landbouw": claims_frame("landbouw", [shapely.box(4_000, 0, 6_000, 1_000), shapely.box(9_000, 2_000, 11_000, 3_000)]),
-        "woningbouw": claims_frame("woningbouw", [shapely.box(4_500, 0, 5_500, 500), shapely.box(9_500, 2_000, 10_500, 2_500)]),
+        "landbouw": claims_frame(
+            "landbouw",
+            [shapely.box(4_000, 0, 6_000, 1_000), shapely.box(9_000, 2_000, 11_000, 3_000)],
+        ),
+        "woningbouw": claims_frame(
+            "woningbouw",
+            [shapely.box(4_500, 0, 5_500, 500), shapely.box(9_500, 2_000, 10_500, 2_500)],
+        ),
     }
-    result = overlay(regions, claims, [ConflictPair("woningbouw", "landbouw")], tile_size=5_000, workers=1)
+    result = overlay(
+        regions, claims, [ConflictPair("woningbouw", "landbouw")], tile_size=5_000, workers=1
+    )
     faces = result.stapeling
     both = faces[faces["n_sectoren"] == 2]
     assert len(both) == 4  # each overlap is cut once: by a tile line and by the provincial border
@@ -109,12 +129,16 @@ def test_faces_split_at_tiles_and_borders_but_schuurpunten_merge_across_tiles():
     zones = result.schuurpunten.set_index("provincie")
     # the overlap crossing the tile line x=5000 is one schuurpunt; the border one is two
     assert len(result.schuurpunten) == 3
-    assert zones.loc["West"]["oppervlakte_m2"].sort_values().tolist() == pytest.approx([250_000, 500_000])
+    assert zones.loc["West"]["oppervlakte_m2"].sort_values().tolist() == pytest.approx(
+        [250_000, 500_000]
+    )
     assert zones.loc["Oost", "oppervlakte_m2"] == pytest.approx(250_000)
 
 
 def test_distance_crosses_provincial_border():
-    regions = regions_frame({"West": shapely.box(0, 0, 10_000, 10_000), "Oost": shapely.box(10_000, 0, 20_000, 10_000)})
+    regions = regions_frame(
+        {"West": shapely.box(0, 0, 10_000, 10_000), "Oost": shapely.box(10_000, 0, 20_000, 10_000)}
+    )
     claims = {
         "woningbouw": claims_frame("woningbouw", [shapely.box(9_000, 0, 9_900, 1_000)]),
         "defensie": claims_frame("defensie", [shapely.box(10_100, 0, 12_000, 1_000)]),
@@ -146,7 +170,10 @@ def test_topology_exception_retries_on_precision_grid(monkeypatch):
         return real_run(task, grid)
 
     monkeypatch.setattr(overlay_module, "_run", flaky)
-    claims = {"a": claims_frame("a", [shapely.box(0, 0, 200, 200)]), "b": claims_frame("b", [shapely.box(100, 0, 300, 200)])}
+    claims = {
+        "a": claims_frame("a", [shapely.box(0, 0, 200, 200)]),
+        "b": claims_frame("b", [shapely.box(100, 0, 300, 200)]),
+    }
     result = overlay(ONE_REGION, claims, [ConflictPair("a", "b")], workers=1)
     assert len(result.precision_retries) == 1
     assert "TopologyException" in result.precision_retries[0]
@@ -155,7 +182,11 @@ def test_topology_exception_retries_on_precision_grid(monkeypatch):
 
 def test_conflict_with_unknown_sector_is_an_error():
     with pytest.raises(Exception, match="without claims: x"):
-        overlay(ONE_REGION, {"a": claims_frame("a", [shapely.box(0, 0, 1, 1)])}, [ConflictPair("a", "x")])
+        overlay(
+            ONE_REGION,
+            {"a": claims_frame("a", [shapely.box(0, 0, 1, 1)])},
+            [ConflictPair("a", "x")],
+        )
 
 
 # ------------------------------------------------------------------ invariants
@@ -166,19 +197,29 @@ def assert_invariants(result, regions, claims, rel=1e-6):
     geoms = faces.geometry.values
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     distinct = left < right
-    overlap = shapely.area(shapely.intersection(geoms[left[distinct]], geoms[right[distinct]])).sum()
+    overlap = shapely.area(
+        shapely.intersection(geoms[left[distinct]], geoms[right[distinct]])
+    ).sum()
     assert overlap <= 1e-6 * max(faces["oppervlakte_m2"].sum(), 1.0)
     land = shapely.union_all(regions.geometry.values)
-    dissolved = {key: shapely.intersection(shapely.union_all(frame.geometry.values), land) for key, frame in claims.items()}
+    dissolved = {
+        key: shapely.intersection(shapely.union_all(frame.geometry.values), land)
+        for key, frame in claims.items()
+    }
     union = shapely.union_all(list(dissolved.values()))
     assert faces["oppervlakte_m2"].sum() == pytest.approx(union.area, rel=rel, abs=1e-6)
     for key, geom in dissolved.items():
-        assert faces.loc[faces[key] == 1, "oppervlakte_m2"].sum() == pytest.approx(geom.area, rel=rel, abs=1e-6)
+        assert faces.loc[faces[key] == 1, "oppervlakte_m2"].sum() == pytest.approx(
+            geom.area, rel=rel, abs=1e-6
+        )
     assert (faces["n_sectoren"] == faces[list(claims)].sum(axis=1)).all()
 
 
 def assert_provenance(result, claims):
-    geoms = {key: dict(zip(frame["feature_id"], frame.geometry.values, strict=True)) for key, frame in claims.items()}
+    geoms = {
+        key: dict(zip(frame["feature_id"], frame.geometry.values, strict=True))
+        for key, frame in claims.items()
+    }
     for zone in result.schuurpunten.itertuples():
         ids_a, ids_b = zone.feature_ids_a.split("; "), zone.feature_ids_b.split("; ")
         assert ids_a != [""] and ids_b != [""], zone.schuurpunt_id
@@ -191,18 +232,22 @@ def assert_provenance(result, claims):
             assert min(shapely.distance(feature, other) for other in side_a) <= tolerance
 
 
-
-
 def test_invariants_and_provenance_on_synthetic_set(shared_data):
     from novex_geo.synthetic import national_claims
 
-    provinces = gpd.read_file(shared_data / "provincies.geojson").rename(columns={"naam": "provincie"})
-    regions = provinces[provinces["provincie"].isin(["Utrecht", "Flevoland"])][["provincie", "geometry"]]
+    provinces = gpd.read_file(shared_data / "provincies.geojson").rename(
+        columns={"naam": "provincie"}
+    )
+    regions = provinces[provinces["provincie"].isin(["Utrecht", "Flevoland"])][
+        ["provincie", "geometry"]
+    ]
     layers = national_claims(regions, scale=0.04, seed=7)
-    energie = np.concatenate([
-        shapely.buffer(layers["hoogspanning"].geometry.values, 75),
-        shapely.buffer(layers["stations"].geometry.values, 150),
-    ])
+    energie = np.concatenate(
+        [
+            shapely.buffer(layers["hoogspanning"].geometry.values, 75),
+            shapely.buffer(layers["stations"].geometry.values, 150),
+        ]
+    )
     claims = {
         "landbouw": claims_frame("landbouw", layers["landbouw"].geometry.values),
         "woningbouw": claims_frame("woningbouw", layers["woningbouw"].geometry.values),
@@ -220,9 +265,15 @@ def test_invariants_and_provenance_on_synthetic_set(shared_data):
     result = overlay(regions, claims, pairs, tile_size=5_000, workers=2)
     assert_invariants(result, regions, claims)
     assert len(result.schuurpunten) > 20, len(result.schuurpunten)
-    assert set(result.schuurpunten["conflict"]) >= {"woningbouw×water_bodem", "water_bodem×landbouw"}
+    assert set(result.schuurpunten["conflict"]) >= {
+        "woningbouw×water_bodem",
+        "water_bodem×landbouw",
+    }
     assert_provenance(result, claims)
     # the same tasks give the same answer in one process
     serial = overlay(regions, claims, pairs, tile_size=5_000, workers=1)
     assert serial.stapeling["vlak_id"].tolist() == result.stapeling["vlak_id"].tolist()
-    assert serial.schuurpunten["schuurpunt_id"].tolist() == result.schuurpunten["schuurpunt_id"].tolist()
+    assert (
+        serial.schuurpunten["schuurpunt_id"].tolist()
+        == result.schuurpunten["schuurpunt_id"].tolist()
+    )

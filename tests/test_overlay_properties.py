@@ -40,7 +40,9 @@ sector_features = st.lists(polygon(), min_size=1, max_size=6)
     distance=st.sampled_from([0.0, 25.0, 120.0]),
 )
 def test_overlay_invariants_on_random_polygons(a, b, c, split, tile_size, distance):
-    regions = regions_frame({"West": shapely.box(0, 0, split, 1_100), "Oost": shapely.box(split, 0, 1_100, 1_100)})
+    regions = regions_frame(
+        {"West": shapely.box(0, 0, split, 1_100), "Oost": shapely.box(split, 0, 1_100, 1_100)}
+    )
     claims = {"a": claims_frame("a", a), "b": claims_frame("b", b), "c": claims_frame("c", c)}
     pairs = [ConflictPair("a", "b", distance), ConflictPair("b", "c")]
     result = overlay(regions, claims, pairs, tile_size=tile_size, workers=1)

@@ -17,8 +17,14 @@ COMMANDS = []
 
 
 @click.command("demo")
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default="demo",
-              show_default=True, help="Folder for the demo project and its results.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="demo",
+    show_default=True,
+    help="Folder for the demo project and its results.",
+)
 def demo_command(out: Path) -> None:
     """Generate a fictional demo project and run the whole analysis on it.
 
@@ -45,8 +51,12 @@ def demo_command(out: Path) -> None:
         f"{len(result.schuurpunten)} schuurpunten in {len(result.regions)} provinces"
     )
     click.echo(f"\nDemo ({DEMO_MARK}) written to {out}/ in {time.perf_counter() - started:.1f} s:")
-    click.echo(f"  {files.project}  the project file (start here to see how a project is described)")
-    click.echo(f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, herkomst, samenvatting")
+    click.echo(
+        f"  {files.project}  the project file (start here to see how a project is described)"
+    )
+    click.echo(
+        f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, herkomst, samenvatting"
+    )
     click.echo(f"  {run.csv}  the summary per provincie")
 
 

@@ -31,8 +31,15 @@ def _report(run: OverlayRun) -> None:
         )
     for retry in result.precision_retries:
         click.echo(f"precision retry: {retry}")
-    columns = ["provincie", "geclaimd_ha", "stapeling_2_ha", "stapeling_3_ha", "stapeling_4_ha",
-               "stapeling_5plus_ha", "n_schuurpunten"]
+    columns = [
+        "provincie",
+        "geclaimd_ha",
+        "stapeling_2_ha",
+        "stapeling_3_ha",
+        "stapeling_4_ha",
+        "stapeling_5plus_ha",
+        "n_schuurpunten",
+    ]
     click.echo(run.summary[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
     if run.gpkg:
         click.echo(f"wrote {run.gpkg} and {run.csv}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -20,7 +19,7 @@ from typing import Any
 
 from novex_geo.errors import DownloadError
 
-__all__ = ["RD_NEW_URI", "RetryPolicy", "crs_uri", "get_json", "iter_pages"]
+__all__ = ["DEFAULT_RETRY", "RD_NEW_URI", "RetryPolicy", "crs_uri", "get_json", "iter_pages"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,10 @@ class RetryPolicy:
     max_wait: float = 30.0
 
 
-def get_json(url: str, policy: RetryPolicy = RetryPolicy()) -> dict[str, Any]:
+DEFAULT_RETRY = RetryPolicy()
+
+
+def get_json(url: str, policy: RetryPolicy = DEFAULT_RETRY) -> dict[str, Any]:
     """GET ``url`` and decode JSON, retrying 429, 5xx, timeouts and dropped connections.
 
     Raises
@@ -70,19 +72,23 @@ def get_json(url: str, policy: RetryPolicy = RetryPolicy()) -> dict[str, Any]:
             break
         except urllib.error.HTTPError as exc:
             if exc.code not in RETRY_STATUS:
-                raise DownloadError(f"{url}: server answered HTTP {exc.code} {exc.reason}") from None
+                raise DownloadError(
+                    f"{url}: server answered HTTP {exc.code} {exc.reason}"
+                ) from None
             problem = f"HTTP {exc.code} {exc.reason}"
             retry_after = exc.headers.get("Retry-After") if exc.headers else None
             if retry_after and retry_after.isdigit():
                 wait = float(retry_after)
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             problem = f"no answer within {policy.timeout:g} s"
         except (urllib.error.URLError, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             problem = f"connection failed ({reason})"
         if attempt < policy.attempts:
             wait = min(wait, policy.max_wait)
-            log.warning("%s: %s; retry %d/%d in %.1f s", url, problem, attempt, policy.attempts - 1, wait)
+            log.warning(
+                "%s: %s; retry %d/%d in %.1f s", url, problem, attempt, policy.attempts - 1, wait
+            )
             time.sleep(wait)
     else:
         raise DownloadError(f"{url}: {problem} (gave up after {policy.attempts} attempts)")
@@ -101,7 +107,7 @@ def _next_link(page: dict[str, Any]) -> str | None:
 
 
 def iter_pages(
-    url: str, params: dict[str, Any] | None = None, policy: RetryPolicy = RetryPolicy()
+    url: str, params: dict[str, Any] | None = None, policy: RetryPolicy = DEFAULT_RETRY
 ) -> Iterator[dict[str, Any]]:
     """Yield the FeatureCollection pages of an items request, following ``next`` links."""
     query = urllib.parse.urlencode({k: v for k, v in (params or {}).items() if v is not None})

@@ -180,7 +180,9 @@ class _Catalogue:
         conflicts: Sequence[ConflictPair],
     ):
         self.sectors = list(claims)
-        self.geoms = {key: np.asarray(frame.geometry.values, dtype=object) for key, frame in claims.items()}
+        self.geoms = {
+            key: np.asarray(frame.geometry.values, dtype=object) for key, frame in claims.items()
+        }
         self.trees = {key: shapely.STRtree(geoms) for key, geoms in self.geoms.items()}
         self.regions = dict(zip(regions["provincie"], regions.geometry.values, strict=True))
         for geom in self.regions.values():
@@ -240,7 +242,9 @@ def _dissolve(geoms: np.ndarray, grid: float | None) -> tuple[shapely.Geometry, 
 
 def _polygons(geom) -> np.ndarray:
     parts = shapely.get_parts(geom)
-    return parts[(shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)]
+    return parts[
+        (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)
+    ]
 
 
 def _label_points(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -254,9 +258,18 @@ def _label_points(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return shapely.get_x(points), shapely.get_y(points)
 
 
-def _provenance(zones: np.ndarray, tree: shapely.STRtree, geoms: np.ndarray, rows: np.ndarray,
-                near_zones: np.ndarray | None, distance: float) -> np.ndarray:
-    """(zone, row) pairs: features overlapping ``zones``, or within ``distance`` of ``near_zones``."""
+def _provenance(
+    zones: np.ndarray,
+    tree: shapely.STRtree,
+    geoms: np.ndarray,
+    rows: np.ndarray,
+    near_zones: np.ndarray | None,
+    distance: float,
+) -> np.ndarray:
+    """(zone, row) pairs: features overlapping ``zones`` or within ``distance`` of ``near_zones``.
+
+    Zones are indexed by position in ``zones``; rows are the features' rows in their sector.
+    """
     zone_i, feature_j = tree.query(zones, predicate="intersects")
     overlapping = ~shapely.touches(zones[zone_i], geoms[feature_j])
     found = [np.stack([zone_i[overlapping], rows[feature_j[overlapping]]], axis=1)]
@@ -310,7 +323,9 @@ def _run(task: OverlayTask, grid: float | None) -> TaskResult:
     def in_region(key: str):
         if key not in within_region:
             geom = dissolved[key]
-            within_region[key] = geom if task.interior else shapely.intersection(geom, region, grid_size=grid)
+            within_region[key] = (
+                geom if task.interior else shapely.intersection(geom, region, grid_size=grid)
+            )
         return within_region[key]
 
     zone_geoms, zone_pairs, prov_a, prov_b = [], [], [], []
@@ -326,8 +341,12 @@ def _run(task: OverlayTask, grid: float | None) -> TaskResult:
             zones = _polygons(shapely.union_all(faces[both], grid_size=grid))
             near_a = near_b = None
         else:
-            near_a = shapely.intersection(in_region(a), shapely.buffer(sources[b], distance), grid_size=grid)
-            near_b = shapely.intersection(in_region(b), shapely.buffer(sources[a], distance), grid_size=grid)
+            near_a = shapely.intersection(
+                in_region(a), shapely.buffer(sources[b], distance), grid_size=grid
+            )
+            near_b = shapely.intersection(
+                in_region(b), shapely.buffer(sources[a], distance), grid_size=grid
+            )
             zones = _polygons(shapely.union(near_a, near_b, grid_size=grid))
             if not len(zones):
                 continue
@@ -365,8 +384,13 @@ def run_task(task: OverlayTask) -> TaskResult:
     try:
         return _run(task, None)
     except GEOSException as exc:
-        log.warning("%s tile %s: %s; retrying on a %g m precision grid",
-                    task.spec.provincie, task.spec.tile, exc, PRECISION_GRID)
+        log.warning(
+            "%s tile %s: %s; retrying on a %g m precision grid",
+            task.spec.provincie,
+            task.spec.tile,
+            exc,
+            PRECISION_GRID,
+        )
         result = _run(task, PRECISION_GRID)
         result.precision_retry = f"{task.spec.provincie} tile {task.spec.tile}: {exc}"
         return result
@@ -429,15 +453,28 @@ def _merge_across_tiles(zones: pd.DataFrame, prov_a: pd.DataFrame, prov_b: pd.Da
         overlap = shapely.area(shapely.intersection(pieces[piece_i], parts[part_j]))
         candidates = pd.DataFrame({"i": piece_i, "j": part_j, "overlap": overlap})
         best = candidates.sort_values("overlap").groupby("i").tail(1)
-        chosen = pd.concat([candidates[candidates["overlap"] > 0], best]).drop_duplicates(["i", "j"])
-        links.append(pd.DataFrame({
-            "piece": group["piece"].to_numpy()[chosen["i"].to_numpy()],
-            "new": next_id + chosen["j"].to_numpy(),
-        }))
-        merged_rows.append(pd.DataFrame({
-            "piece": next_id + np.arange(len(parts)), "provincie": provincie,
-            "pair": pair, "geometry": parts, "on_edge": True,
-        }))
+        chosen = pd.concat([candidates[candidates["overlap"] > 0], best]).drop_duplicates(
+            ["i", "j"]
+        )
+        links.append(
+            pd.DataFrame(
+                {
+                    "piece": group["piece"].to_numpy()[chosen["i"].to_numpy()],
+                    "new": next_id + chosen["j"].to_numpy(),
+                }
+            )
+        )
+        merged_rows.append(
+            pd.DataFrame(
+                {
+                    "piece": next_id + np.arange(len(parts)),
+                    "provincie": provincie,
+                    "pair": pair,
+                    "geometry": parts,
+                    "on_edge": True,
+                }
+            )
+        )
         next_id += len(parts)
     link = pd.concat(links, ignore_index=True)
 
@@ -491,7 +528,9 @@ def overlay(
     started = time.perf_counter()
     unknown = {key for pair in conflicts for key in (pair.a, pair.b)} - set(claims)
     if unknown:
-        raise NovexError(f"conflict matrix names sectors without claims: {', '.join(sorted(unknown))}")
+        raise NovexError(
+            f"conflict matrix names sectors without claims: {', '.join(sorted(unknown))}"
+        )
     if "provincie" not in regions.columns:
         raise NovexError("regions need a 'provincie' column (see novex_geo.regions.load_regions)")
     crs = regions.crs
@@ -507,19 +546,35 @@ def overlay(
         for result in _execute(specs, workers):
             spec = result.spec
             if len(result.face_geoms):
-                faces.append(pd.DataFrame({
-                    "provincie": spec.provincie, "tegel": spec.tile,
-                    "mask": result.face_masks, "geometry": result.face_geoms,
-                }))
+                faces.append(
+                    pd.DataFrame(
+                        {
+                            "provincie": spec.provincie,
+                            "tegel": spec.tile,
+                            "mask": result.face_masks,
+                            "geometry": result.face_geoms,
+                        }
+                    )
+                )
             if len(result.zone_geoms):
                 pieces = piece_offset + np.arange(len(result.zone_geoms))
-                zones.append(pd.DataFrame({
-                    "piece": pieces, "provincie": spec.provincie, "pair": result.zone_pairs,
-                    "geometry": result.zone_geoms,
-                    "on_edge": _on_tile_edge(result.zone_geoms, [spec.bounds] * len(pieces)),
-                }))
+                zones.append(
+                    pd.DataFrame(
+                        {
+                            "piece": pieces,
+                            "provincie": spec.provincie,
+                            "pair": result.zone_pairs,
+                            "geometry": result.zone_geoms,
+                            "on_edge": _on_tile_edge(
+                                result.zone_geoms, [spec.bounds] * len(pieces)
+                            ),
+                        }
+                    )
+                )
                 for store, prov in ((prov_a, result.provenance_a), (prov_b, result.provenance_b)):
-                    store.append(pd.DataFrame({"piece": prov[:, 0] + piece_offset, "row": prov[:, 1]}))
+                    store.append(
+                        pd.DataFrame({"piece": prov[:, 0] + piece_offset, "row": prov[:, 1]})
+                    )
                 piece_offset += len(result.zone_geoms)
             if result.precision_retry:
                 retries.append(result.precision_retry)
@@ -527,8 +582,14 @@ def overlay(
             done[spec.provincie] += 1
             if done[spec.provincie] == tiles_per_region[spec.provincie]:
                 finished += 1
-                log.info("[%d/%d] %s: %d tiles done (%.1f s)", finished, len(tiles_per_region),
-                         spec.provincie, done[spec.provincie], time.perf_counter() - started)
+                log.info(
+                    "[%d/%d] %s: %d tiles done (%.1f s)",
+                    finished,
+                    len(tiles_per_region),
+                    spec.provincie,
+                    done[spec.provincie],
+                    time.perf_counter() - started,
+                )
     finally:
         _CATALOGUE = None
 
@@ -537,9 +598,16 @@ def overlay(
         zones, prov_a, prov_b, claims, conflicts, min_area_m2, crs
     )
     if dropped:
-        log.info("%d schuurpunten smaller than %g m² dropped (%.1f m² in total)", dropped, min_area_m2, dropped_area)
+        log.info(
+            "%d schuurpunten smaller than %g m² dropped (%.1f m² in total)",
+            dropped,
+            min_area_m2,
+            dropped_area,
+        )
     if fallbacks:
-        log.info("%d tiles: features of a sector were not a clean coverage; used union_all", fallbacks)
+        log.info(
+            "%d tiles: features of a sector were not a clean coverage; used union_all", fallbacks
+        )
     return OverlayResult(
         stapeling=stapeling,
         schuurpunten=schuurpunten,
@@ -557,7 +625,15 @@ def overlay(
 
 
 def _assemble_faces(faces: list[pd.DataFrame], sectors: list[str], crs) -> gpd.GeoDataFrame:
-    columns = ["vlak_id", "provincie", "tegel", "sectoren", "n_sectoren", "oppervlakte_m2", *sectors]
+    columns = [
+        "vlak_id",
+        "provincie",
+        "tegel",
+        "sectoren",
+        "n_sectoren",
+        "oppervlakte_m2",
+        *sectors,
+    ]
     if not faces:
         return gpd.GeoDataFrame(columns=columns, geometry=[], crs=crs)
     frame = pd.concat(faces, ignore_index=True)
@@ -566,13 +642,16 @@ def _assemble_faces(faces: list[pd.DataFrame], sectors: list[str], crs) -> gpd.G
     frame = frame.iloc[order].reset_index(drop=True)
     masks = frame["mask"].to_numpy()
     bits = np.array([(masks >> i) & 1 for i in range(len(sectors))], dtype=np.int8)
-    labels = {mask: "+".join(sorted(s for i, s in enumerate(sectors) if mask >> i & 1)) for mask in np.unique(masks)}
+    labels = {
+        mask: "+".join(sorted(s for i, s in enumerate(sectors) if mask >> i & 1))
+        for mask in np.unique(masks)
+    }
     rank = frame.groupby(["provincie", "tegel"]).cumcount().to_numpy() + 1
     result = gpd.GeoDataFrame(
         {
-            "vlak_id": frame["provincie"].str.cat(frame["tegel"], sep="/").str.cat(
-                pd.Series(rank).astype(str).str.zfill(5), sep="/"
-            ),
+            "vlak_id": frame["provincie"]
+            .str.cat(frame["tegel"], sep="/")
+            .str.cat(pd.Series(rank).astype(str).str.zfill(5), sep="/"),
             "provincie": frame["provincie"],
             "tegel": frame["tegel"],
             "sectoren": frame["mask"].map(labels),
@@ -587,34 +666,59 @@ def _assemble_faces(faces: list[pd.DataFrame], sectors: list[str], crs) -> gpd.G
 
 
 def _assemble_zones(zones, prov_a, prov_b, claims, conflicts, min_area_m2, crs):
-    columns = ["schuurpunt_id", "conflict", "sector_a", "sector_b", "afstand_m", "gewicht", "provincie",
-               "oppervlakte_m2", "n_features_a", "n_features_b", "feature_ids_a", "feature_ids_b",
-               "labels_a", "labels_b"]
+    columns = [
+        "schuurpunt_id",
+        "conflict",
+        "sector_a",
+        "sector_b",
+        "afstand_m",
+        "gewicht",
+        "provincie",
+        "oppervlakte_m2",
+        "n_features_a",
+        "n_features_b",
+        "feature_ids_a",
+        "feature_ids_b",
+        "labels_a",
+        "labels_b",
+    ]
     herkomst_columns = ["schuurpunt_id", "kant", "sector", "feature_id", "label"]
     if not zones:
         empty = gpd.GeoDataFrame(columns=columns, geometry=[], crs=crs)
         return empty, pd.DataFrame(columns=herkomst_columns), 0, 0.0
     frame, pa, pb = _merge_across_tiles(
-        pd.concat(zones, ignore_index=True), pd.concat(prov_a, ignore_index=True), pd.concat(prov_b, ignore_index=True)
+        pd.concat(zones, ignore_index=True),
+        pd.concat(prov_a, ignore_index=True),
+        pd.concat(prov_b, ignore_index=True),
     )
     frame["oppervlakte_m2"] = shapely.area(frame["geometry"].to_numpy())
     small = frame["oppervlakte_m2"] < min_area_m2
     dropped, dropped_area = int(small.sum()), float(frame.loc[small, "oppervlakte_m2"].sum())
     frame = frame[~small]
-    pair_table = pd.DataFrame({
-        "pair": range(len(conflicts)),
-        "conflict": [pair.key for pair in conflicts],
-        "sector_a": [pair.a for pair in conflicts],
-        "sector_b": [pair.b for pair in conflicts],
-        "afstand_m": [pair.distance for pair in conflicts],
-        "gewicht": [pair.weight for pair in conflicts],
-    })
+    pair_table = pd.DataFrame(
+        {
+            "pair": range(len(conflicts)),
+            "conflict": [pair.key for pair in conflicts],
+            "sector_a": [pair.a for pair in conflicts],
+            "sector_b": [pair.b for pair in conflicts],
+            "afstand_m": [pair.distance for pair in conflicts],
+            "gewicht": [pair.weight for pair in conflicts],
+        }
+    )
     frame = frame.merge(pair_table, on="pair")
-    order = np.lexsort((_stable_order(frame["geometry"].to_numpy()).argsort(), frame["provincie"], frame["pair"]))
+    order = np.lexsort(
+        (_stable_order(frame["geometry"].to_numpy()).argsort(), frame["provincie"], frame["pair"])
+    )
     frame = frame.iloc[order].reset_index(drop=True)
     rank = frame.groupby(["pair", "provincie"]).cumcount() + 1
     frame["schuurpunt_id"] = (
-        frame["sector_a"] + "×" + frame["sector_b"] + "/" + frame["provincie"] + "/" + rank.astype(str).str.zfill(4)
+        frame["sector_a"]
+        + "×"
+        + frame["sector_b"]
+        + "/"
+        + frame["provincie"]
+        + "/"
+        + rank.astype(str).str.zfill(4)
     )
 
     sides = []
@@ -624,18 +728,28 @@ def _assemble_zones(zones, prov_a, prov_b, claims, conflicts, min_area_m2, crs):
         parts = []
         for sector, group in table.groupby("sector", sort=False):
             source = claims[sector]
-            parts.append(group.assign(
-                feature_id=source["feature_id"].to_numpy()[group["row"].to_numpy()],
-                label=source["label"].to_numpy()[group["row"].to_numpy()].astype(str),
-            ))
-        side_table = pd.concat(parts, ignore_index=True) if parts else table.assign(feature_id=[], label=[])
+            parts.append(
+                group.assign(
+                    feature_id=source["feature_id"].to_numpy()[group["row"].to_numpy()],
+                    label=source["label"].to_numpy()[group["row"].to_numpy()].astype(str),
+                )
+            )
+        side_table = (
+            pd.concat(parts, ignore_index=True) if parts else table.assign(feature_id=[], label=[])
+        )
         sides.append(side_table.assign(kant=side))
-    herkomst = pd.concat(sides, ignore_index=True).sort_values(["schuurpunt_id", "kant", "feature_id"])
+    herkomst = pd.concat(sides, ignore_index=True).sort_values(
+        ["schuurpunt_id", "kant", "feature_id"]
+    )
     herkomst = herkomst[herkomst_columns].reset_index(drop=True)
     for side in ("a", "b"):
         rows = herkomst[herkomst["kant"] == side].groupby("schuurpunt_id")
-        frame[f"n_features_{side}"] = frame["schuurpunt_id"].map(rows.size()).fillna(0).astype(np.int64)
-        frame[f"feature_ids_{side}"] = frame["schuurpunt_id"].map(rows["feature_id"].agg(_join)).fillna("")
+        frame[f"n_features_{side}"] = (
+            frame["schuurpunt_id"].map(rows.size()).fillna(0).astype(np.int64)
+        )
+        frame[f"feature_ids_{side}"] = (
+            frame["schuurpunt_id"].map(rows["feature_id"].agg(_join)).fillna("")
+        )
         frame[f"labels_{side}"] = frame["schuurpunt_id"].map(rows["label"].agg(_join)).fillna("")
     result = gpd.GeoDataFrame(frame[columns], geometry=frame["geometry"].to_numpy(), crs=crs)
     return result, herkomst, dropped, dropped_area

@@ -34,7 +34,13 @@ def summarise(result: OverlayResult) -> pd.DataFrame:
     table["geclaimd_ha"] = claimed.reindex(table.index, fill_value=0.0)
     by_class = (
         faces.assign(klasse=_classes(faces["n_sectoren"]))
-        .pivot_table(index="provincie", columns="klasse", values="oppervlakte_m2", aggfunc="sum", observed=False)
+        .pivot_table(
+            index="provincie",
+            columns="klasse",
+            values="oppervlakte_m2",
+            aggfunc="sum",
+            observed=False,
+        )
         .reindex(index=table.index, columns=list(STAPELING_CLASSES))
         .fillna(0.0)
         / HECTARE
@@ -45,10 +51,12 @@ def summarise(result: OverlayResult) -> pd.DataFrame:
     table["n_schuurpunten"] = zones.groupby("provincie").size().reindex(table.index, fill_value=0)
     for pair in result.conflicts:
         subset = zones[zones["conflict"] == pair.key]
-        table[f"{pair.key}_ha"] = (subset.groupby("provincie")["oppervlakte_m2"].sum() / HECTARE).reindex(
-            table.index, fill_value=0.0
+        table[f"{pair.key}_ha"] = (
+            subset.groupby("provincie")["oppervlakte_m2"].sum() / HECTARE
+        ).reindex(table.index, fill_value=0.0)
+        table[f"{pair.key}_n"] = (
+            subset.groupby("provincie").size().reindex(table.index, fill_value=0)
         )
-        table[f"{pair.key}_n"] = subset.groupby("provincie").size().reindex(table.index, fill_value=0)
     table.loc[TOTAL] = table.sum(numeric_only=True)
     area = table["oppervlakte_ha"].replace(0, np.nan)
     table["geclaimd_pct"] = 100 * table["geclaimd_ha"] / area
