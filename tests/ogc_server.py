@@ -15,6 +15,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 __all__ = ["OGCServer"]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that timed out has closed its socket; that is expected, not an error."""
+
+    def handle_error(self, request, client_address):
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class OGCServer:
     """Serve ``collections`` (name → list of GeoJSON features) on a free local port."""
 
@@ -89,7 +99,7 @@ class OGCServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
