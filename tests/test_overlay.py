@@ -1,5 +1,7 @@
 """Known-answer, invariant and provenance tests of the overlay engine."""
 
+import functools
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -206,7 +208,9 @@ def assert_invariants(result, regions, claims, rel=1e-6):
         key: shapely.intersection(shapely.union_all(frame.geometry.values), land)
         for key, frame in claims.items()
     }
-    union = shapely.union_all(list(dissolved.values()))
+    # pairwise union: GEOS union_all of a few large multipolygons can lose area (seen with
+    # GEOS 3.14.1 on hypothesis-generated slivers), which would make the reference wrong
+    union = functools.reduce(shapely.union, dissolved.values())
     assert faces["oppervlakte_m2"].sum() == pytest.approx(union.area, rel=rel, abs=1e-6)
     for key, geom in dissolved.items():
         assert faces.loc[faces[key] == 1, "oppervlakte_m2"].sum() == pytest.approx(
