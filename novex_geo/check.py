@@ -78,6 +78,8 @@ class CheckResult:
                 f"    {report.n_read} features read ({types}); {report.n_loaded} claims loaded"
             )
             lines.append(f"    CRS {report.source_crs} → {report.target_crs}")
+            if report.attribution:
+                lines.append(f"    attribution: {report.attribution}")
             lines.extend(f"    {change}" for change in report.changes)
             if item.n_outside_regions:
                 lines.append(f"    {item.n_outside_regions} features outside all regions")

@@ -71,6 +71,7 @@ class Source:
     label_field : attribute that names a feature in reports; the feature id when ``None``
     crs : CRS to assume when the file has none (e.g. a CSV with WKT)
     key : short name used in feature ids and reports; default from file, layer and buffer
+    attribution : credit line for maps and reports; default from a ``novex-geo fetch`` download
     """
 
     path: Path
@@ -80,6 +81,7 @@ class Source:
     label_field: str | None = None
     crs: str | None = None
     key: str | None = None
+    attribution: str | None = None
 
     @property
     def name(self) -> str:
@@ -155,7 +157,7 @@ class Project:
 PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers"}
 REGIONS_KEYS = {"path", "layer", "name_field"}
 SECTOR_KEYS = {"label", "colour", "sources"}
-SOURCE_KEYS = {"path", "layer", "where", "buffer", "label_field", "crs", "name"}
+SOURCE_KEYS = {"path", "layer", "where", "buffer", "label_field", "crs", "name", "attribution"}
 CONFLICTS_KEYS = {"pairs", "min_area_m2"}
 PAIR_KEYS = {"sectors", "distance", "weight"}
 TOP_KEYS = {"project", "sectors", "conflicts"}
@@ -239,6 +241,7 @@ def _parse_source(check: _Validator, table: Any, key: str) -> Source:
         label_field=check.text(table, "label_field", key),
         crs=check.crs(crs, f"{key}.crs") if crs else None,
         key=check.text(table, "name", key),
+        attribution=check.text(table, "attribution", key),
     )
 
 

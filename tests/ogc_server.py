@@ -1,7 +1,10 @@
 """A local OGC API Features server on 127.0.0.1 for download tests (no internet needed).
 
 It pages ``features`` with ``limit``/``offset`` and ``next`` links, reports ``numberMatched``,
-and can be told to fail: answer given HTTP statuses first, delay every answer, or send HTML.
+honours ``bbox`` (in ``bbox-crs``) and ``crs`` (features are stored in RD New; without ``crs``
+they are served in CRS84 like PDOK), and can be told to fail: answer given HTTP statuses first
+(429 with ``Retry-After``), delay every answer, send HTML, or drop the connection halfway
+through the page that starts at a given offset.
 """
 
 from __future__ import annotations
@@ -13,6 +16,31 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 __all__ = ["OGCServer"]
+
+
+RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def _feature_bounds(features):
+    import numpy as np
+    import shapely
+
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in features]
+    return shapely.bounds(np.array(geoms, dtype=object)) if geoms else np.zeros((0, 4))
+
+
+def _to_crs84(feature):
+    import numpy as np
+    import shapely
+    from pyproj import Transformer
+
+    transformer = Transformer.from_crs("EPSG:28992", "OGC:CRS84", always_xy=True)
+    geom = shapely.transform(
+        shapely.geometry.shape(feature["geometry"]),
+        lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])),
+    )
+    return {**feature, "geometry": shapely.geometry.mapping(geom)}
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -34,7 +62,9 @@ class OGCServer:
         self.fail_with: list[int] = []  # statuses to answer before serving, in order
         self.delay = 0.0
         self.html = False
+        self.drop_at_offset: int | None = None  # cut the connection mid-page at this offset
         self.requests: list[str] = []
+        self._bounds = {name: _feature_bounds(features) for name, features in collections.items()}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -49,6 +79,8 @@ class OGCServer:
                     status = server.fail_with.pop(0)
                     self.send_response(status)
                     self.send_header("Content-Type", "text/plain")
+                    if status == 429:
+                        self.send_header("Retry-After", "0")
                     self.end_headers()
                     self.wfile.write(b"temporarily unavailable")
                     return
@@ -69,7 +101,26 @@ class OGCServer:
                 query = dict(urllib.parse.parse_qsl(url.query))
                 limit = int(query.get("limit", server.default_limit))
                 offset = int(query.get("offset", 0))
+                if "bbox" in query:
+                    if query.get("bbox-crs", CRS84) != RD:
+                        self._send(
+                            400,
+                            json.dumps({"detail": "test server: bbox-crs must be RD"}),
+                            "application/json",
+                        )
+                        return
+                    xmin, ymin, xmax, ymax = (float(v) for v in query["bbox"].split(","))
+                    b = server._bounds[parts[1]]
+                    hit = (
+                        (b[:, 0] <= xmax)
+                        & (b[:, 2] >= xmin)
+                        & (b[:, 1] <= ymax)
+                        & (b[:, 3] >= ymin)
+                    )
+                    features = [f for f, h in zip(features, hit, strict=True) if h]
                 page = features[offset : offset + limit]
+                if query.get("crs", CRS84) != RD:
+                    page = [_to_crs84(feature) for feature in page]
                 links = [{"rel": "self", "href": self._url(url.path, query)}]
                 if offset + limit < len(features):
                     links.append(
@@ -85,6 +136,15 @@ class OGCServer:
                     "features": page,
                     "links": links,
                 }
+                if server.drop_at_offset == offset:
+                    data = json.dumps(body).encode("utf-8")
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/geo+json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[: len(data) // 2])
+                    self.close_connection = True
+                    return
                 self._send(200, json.dumps(body), "application/geo+json")
 
             def _url(self, path, query):

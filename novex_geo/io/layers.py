@@ -70,6 +70,7 @@ class SourceReport:
     n_parts_dropped: int = 0
     n_loaded: int = 0
     bounds: tuple[float, float, float, float] | None = None
+    attribution: str | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -213,6 +214,16 @@ def _geometry_kinds(geoms: np.ndarray) -> np.ndarray:
     return np.where(type_ids >= 0, GEOMETRY_KINDS[type_ids.clip(0)], "")
 
 
+def _download_attribution(source: Source) -> str | None:
+    """The attribution that ``novex-geo fetch`` stored with this layer, if it came from there."""
+    from novex_geo.io.fetch import download_record
+
+    if source.path.suffix.lower() != ".gpkg" or not source.path.exists():
+        return None
+    record = download_record(source.path, source.layer or source.path.stem)
+    return record["attribution"] if record else None
+
+
 def read_source(source: Source, sector: str, crs: str) -> tuple[gpd.GeoDataFrame, SourceReport]:
     """Load one source as claim polygons in ``crs``.
 
@@ -226,7 +237,12 @@ def read_source(source: Source, sector: str, crs: str) -> tuple[gpd.GeoDataFrame
     report : SourceReport
     """
     report = SourceReport(
-        sector=sector, source=source.name, path=str(source.path), layer=source.layer, target_crs=crs
+        sector=sector,
+        source=source.name,
+        path=str(source.path),
+        layer=source.layer,
+        target_crs=crs,
+        attribution=source.attribution or _download_attribution(source),
     )
     columns = [source.label_field] if source.label_field else []
     raw = read_vector(source.path, source.layer, source.where, columns)

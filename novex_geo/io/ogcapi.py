@@ -7,6 +7,7 @@ API Features. Responses are GeoJSON FeatureCollections of at most ``limit`` feat
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import time
@@ -81,6 +82,8 @@ def get_json(url: str, policy: RetryPolicy = DEFAULT_RETRY) -> dict[str, Any]:
                 wait = float(retry_after)
         except TimeoutError:
             problem = f"no answer within {policy.timeout:g} s"
+        except http.client.HTTPException as exc:  # e.g. the connection dropped mid-page
+            problem = f"incomplete answer ({type(exc).__name__})"
         except (urllib.error.URLError, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             problem = f"connection failed ({reason})"
