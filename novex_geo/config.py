@@ -143,6 +143,7 @@ class Project:
     min_area_m2: float = 0.0
     tile_size: float = DEFAULT_TILE_SIZE
     workers: int = 0
+    provincies: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -154,7 +155,7 @@ class Project:
         return max((pair.distance for pair in self.conflicts), default=0.0)
 
 
-PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers"}
+PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers", "provincies"}
 REGIONS_KEYS = {"path", "layer", "name_field"}
 SECTOR_KEYS = {"label", "colour", "sources"}
 SOURCE_KEYS = {"path", "layer", "where", "buffer", "label_field", "crs", "name", "attribution"}
@@ -365,6 +366,11 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
         raise check.fail(
             "project.workers", f"must be a whole number >= 0 (0 = all cores), got {workers!r}"
         )
+    provincies = project.get("provincies", [])
+    if not isinstance(provincies, list) or not all(isinstance(n, str) and n for n in provincies):
+        raise check.fail(
+            "project.provincies", "must be a list of provincie names, e.g. ['Utrecht']"
+        )
     return Project(
         path=path,
         name=check.text(project, "name", "project", default=path.stem),
@@ -380,6 +386,7 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
             project, "tile_size", "project", default=DEFAULT_TILE_SIZE, minimum=100
         ),
         workers=workers,
+        provincies=tuple(provincies),
         raw=data,
     )
 

@@ -47,7 +47,9 @@ def run_overlay(
     ``herkomst``, ``samenvatting`` and ``invoer``; and ``samenvatting.csv`` beside it.
     """
     started = time.perf_counter()
-    regions = select_regions(load_regions(project.regions, project.crs), list(provincies))
+    regions = select_regions(
+        load_regions(project.regions, project.crs), list(provincies or project.provincies)
+    )
     layers = load_sectors(project)
     log.info(
         "loaded %s in %.1f s",

@@ -255,3 +255,61 @@ def test_attribution_flows_into_the_load_report(tmp_path):
     result = CliRunner().invoke(cli, ["check", str(project)])
     assert "BRP gewaspercelen © RVO, via PDOK" in result.output
     assert DOWNLOADS_TABLE not in {s.source for s in layer.reports}
+
+
+def test_init_from_catalog_wires_fetched_layers(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    provinces = [
+        {
+            "type": "Feature",
+            "id": f"p.{i}",
+            "properties": {"statnaam": name, "statcode": code, "jaarcode": 2025},
+            "geometry": shapely.geometry.mapping(geom),
+        }
+        for i, (name, code, geom) in enumerate(
+            [
+                ("Westmark", "PV91", shapely.box(120_000, 440_000, 125_025, 445_000)),
+                ("Oostmark", "PV92", shapely.box(125_025, 440_000, 140_000, 445_000)),
+            ]
+        )
+    ]
+    natura = [
+        {**feature, "properties": {"naamN2K": f"Heide {i}"}}
+        for i, feature in enumerate(
+            square_features(40, size=80, origin=(121_000.0, 440_500.0), columns=10)
+        )
+    ]
+    runner = CliRunner()
+    with OGCServer(
+        {
+            "provincie_gegeneraliseerd": provinces,
+            "natura2000": natura,
+            "brpgewas": square_features(2_000),
+        }
+    ) as server:
+        for args in (
+            ["fetch", "cbs_provincies"],
+            ["fetch", "natura2000", "--provincie", "Westmark"],
+            ["fetch", "brp_gewaspercelen", "--provincie", "Westmark"],
+        ):
+            result = runner.invoke(cli, [*args, "--base-url", server.url])
+            assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["init", "novex.toml", "--provincie", "Westmark", "--from-catalog"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "novex.toml").read_text(encoding="utf-8")
+    assert 'provincies = ["Westmark"]' in text
+    assert 'layer = "natura2000"' in text and "[sectors.natuur]" in text
+    assert "# [sectors.woningbouw]" in text  # template sectors without data stay as comments
+    from novex_geo import load_project
+
+    project = load_project(tmp_path / "novex.toml")
+    assert project.regions.layer == "cbs_provincies" and project.regions.name_field == "statnaam"
+    assert set(project.sectors) == {"natuur", "landbouw"}
+    check = runner.invoke(cli, ["check", "novex.toml"])
+    assert check.exit_code == 0, check.output
+    assert "Natura 2000 © RVO" in check.output
+    run = runner.invoke(cli, ["run", "novex.toml"])
+    assert run.exit_code == 0, run.output
+    faces = gpd.read_file(tmp_path / "uitvoer" / "analyse.gpkg", layer="stapeling")
+    assert set(faces["provincie"]) == {"Westmark"}
+    assert faces.loc[faces["sectoren"] == "landbouw+natuur", "oppervlakte_m2"].sum() > 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from novex_geo.templates import write_template
+from novex_geo.templates import catalog_project, write_template
 
 COMMANDS = []
 
@@ -14,16 +14,39 @@ COMMANDS = []
 @click.command("init")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="novex.toml")
 @click.option("--name", default="NOVEX analyse", show_default=True, help="Project name.")
+@click.option(
+    "--from-catalog", is_flag=True, help="Wire the project to layers fetched with novex-geo fetch."
+)
+@click.option(
+    "--provincie", metavar="NAME", help="With --from-catalog: analyse only this provincie."
+)
+@click.option(
+    "--cache",
+    type=click.Path(path_type=Path),
+    default="layers/cache.gpkg",
+    show_default=True,
+    help="With --from-catalog: the GeoPackage novex-geo fetch wrote.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def init_command(path: Path, name: str, force: bool) -> None:
+def init_command(
+    path: Path, name: str, from_catalog: bool, provincie: str | None, cache: Path, force: bool
+):
     """Write a starter project file with the five NOVEX sectors and a conflict matrix.
 
+    With --from-catalog the project points at the layers fetched into the cache GeoPackage,
+    grouped into sectors, with the provinces from the fetched cbs_provincies layer.
+
     \b
-    Example:
+    Examples:
       novex-geo init novex.toml --name "NOVEX Utrecht"
+      novex-geo fetch cbs_provincies && novex-geo fetch natura2000 --provincie Utrecht
+      novex-geo init novex.toml --provincie Utrecht --from-catalog
     """
-    write_template(path, name=name, overwrite=force)
-    click.echo(f"wrote {path}; edit the source paths, then run: novex-geo check {path}")
+    if provincie and not from_catalog:
+        raise click.UsageError("--provincie goes with --from-catalog")
+    text = catalog_project(cache, path, provincie) if from_catalog else None
+    write_template(path, name=name, overwrite=force, text=text)
+    click.echo(f"wrote {path}; then run: novex-geo check {path}")
 
 
 COMMANDS.append(init_command)
