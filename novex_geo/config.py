@@ -45,6 +45,7 @@ from novex_geo.errors import ConfigError
 __all__ = [
     "DEFAULT_CRS",
     "ConflictPair",
+    "RasterRule",
     "Project",
     "Regions",
     "Sector",
@@ -56,6 +57,30 @@ __all__ = [
 DEFAULT_CRS = "EPSG:28992"
 DEFAULT_TILE_SIZE = 10_000.0
 SECTOR_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+RULE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class RasterRule:
+    """Which cells of a raster band are a claim: a comparison (``where = ">= 0.3"``) or a
+    list of class values (``in = [3, 4, 5]``). Nodata cells never are."""
+
+    band: int = 1
+    op: str | None = None
+    value: float | None = None
+    classes: tuple[float, ...] = ()
+    simplify: bool = False
+
+    @property
+    def categorical(self) -> bool:
+        return bool(self.classes)
+
+    def describe(self) -> str:
+        if self.classes:
+            return f"band {self.band} in [{', '.join(f'{c:g}' for c in self.classes)}]"
+        return f"band {self.band} {self.op} {self.value:g}"
 
 
 @dataclass(frozen=True)
@@ -72,6 +97,7 @@ class Source:
     crs : CRS to assume when the file has none (e.g. a CSV with WKT)
     key : short name used in feature ids and reports; default from file, layer and buffer
     attribution : credit line for maps and reports; default from a ``novex-geo fetch`` download
+    raster : the claim rule when the source is a raster (GeoTIFF or any GDAL raster)
     """
 
     path: Path
@@ -82,6 +108,7 @@ class Source:
     crs: str | None = None
     key: str | None = None
     attribution: str | None = None
+    raster: RasterRule | None = None
 
     @property
     def name(self) -> str:
@@ -158,7 +185,8 @@ class Project:
 PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers", "provincies"}
 REGIONS_KEYS = {"path", "layer", "name_field"}
 SECTOR_KEYS = {"label", "colour", "sources"}
-SOURCE_KEYS = {"path", "layer", "where", "buffer", "label_field", "crs", "name", "attribution"}
+SOURCE_KEYS = {"path", "layer", "where", "buffer", "label_field", "crs", "name", "attribution", "raster"}
+RASTER_KEYS = {"band", "where", "in", "simplify"}
 CONFLICTS_KEYS = {"pairs", "min_area_m2"}
 PAIR_KEYS = {"sectors", "distance", "weight"}
 TOP_KEYS = {"project", "sectors", "conflicts"}
@@ -231,9 +259,39 @@ class _Validator:
         return value.upper()
 
 
+def _parse_raster(check: _Validator, table: Any, key: str) -> RasterRule:
+    table = check.keys(table, RASTER_KEYS, key)
+    band = table.get("band", 1)
+    if isinstance(band, bool) or not isinstance(band, int) or band < 1:
+        raise check.fail(f"{key}.band", f"must be a band number >= 1, got {band!r}")
+    simplify = table.get("simplify", False)
+    if not isinstance(simplify, bool):
+        raise check.fail(f"{key}.simplify", "must be true or false")
+    if ("where" in table) == ("in" in table):
+        raise check.fail(key, "give exactly one rule: where = \">= 0.3\" or in = [3, 4, 5]")
+    if "in" in table:
+        classes = table["in"]
+        if not isinstance(classes, list) or not classes or not all(
+            isinstance(c, int | float) and not isinstance(c, bool) for c in classes
+        ):
+            raise check.fail(f"{key}.in", "must be a non-empty list of class values, e.g. [3, 4, 5]")
+        return RasterRule(band=band, classes=tuple(float(c) for c in classes), simplify=simplify)
+    match = RULE.match(str(table["where"]))
+    if not match:
+        raise check.fail(
+            f"{key}.where",
+            f"not a rule: {table['where']!r}; use a comparison such as '>= 0.3', '< 10' or '== 4'",
+        )
+    return RasterRule(band=band, op=match.group(1), value=float(match.group(2)), simplify=simplify)
+
+
 def _parse_source(check: _Validator, table: Any, key: str) -> Source:
     table = check.keys(table, SOURCE_KEYS, key)
     crs = check.text(table, "crs", key)
+    if "raster" in table:
+        for name in ("where", "label_field", "layer"):
+            if name in table:
+                raise check.fail(f"{key}.{name}", "does not apply to a raster source; use raster = {...}")
     return Source(
         path=check.path_value(table, "path", key),
         layer=check.text(table, "layer", key),
@@ -243,6 +301,7 @@ def _parse_source(check: _Validator, table: Any, key: str) -> Source:
         crs=check.crs(crs, f"{key}.crs") if crs else None,
         key=check.text(table, "name", key),
         attribution=check.text(table, "attribution", key),
+        raster=_parse_raster(check, table["raster"], f"{key}.raster") if "raster" in table else None,
     )
 
 

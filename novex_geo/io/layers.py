@@ -71,12 +71,13 @@ class SourceReport:
     n_loaded: int = 0
     bounds: tuple[float, float, float, float] | None = None
     attribution: str | None = None
+    raster: str | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> list[str]:
         """Human-readable lines for every step that changed something."""
-        lines = []
+        lines = [f"raster: {self.raster}"] if self.raster else []
         if self.n_reprojected:
             lines.append(f"{self.n_reprojected} reprojected {self.source_crs} → {self.target_crs}")
         if self.n_repaired:
@@ -244,6 +245,19 @@ def read_source(source: Source, sector: str, crs: str) -> tuple[gpd.GeoDataFrame
         target_crs=crs,
         attribution=source.attribution or _download_attribution(source),
     )
+    if source.raster is not None:
+        from novex_geo.io.raster import read_raster_source
+
+        frame = read_raster_source(source, sector, crs, report)
+        if source.buffer:
+            report.n_buffered = {"Polygon": len(frame)}
+            frame = frame.set_geometry(shapely.buffer(frame.geometry.values, source.buffer, quad_segs=BUFFER_QUAD_SEGS))
+        report.n_loaded = len(frame)
+        if len(frame):
+            report.bounds = tuple(float(v) for v in frame.total_bounds)
+        else:
+            report.warnings.append("no raster cell meets the rule")
+        return frame, report
     columns = [source.label_field] if source.label_field else []
     raw = read_vector(source.path, source.layer, source.where, columns)
     if source.label_field and source.label_field not in raw.columns:
