@@ -185,7 +185,17 @@ class Project:
 PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers", "provincies"}
 REGIONS_KEYS = {"path", "layer", "name_field"}
 SECTOR_KEYS = {"label", "colour", "sources"}
-SOURCE_KEYS = {"path", "layer", "where", "buffer", "label_field", "crs", "name", "attribution", "raster"}
+SOURCE_KEYS = {
+    "path",
+    "layer",
+    "where",
+    "buffer",
+    "label_field",
+    "crs",
+    "name",
+    "attribution",
+    "raster",
+}
 RASTER_KEYS = {"band", "where", "in", "simplify"}
 CONFLICTS_KEYS = {"pairs", "min_area_m2"}
 PAIR_KEYS = {"sectors", "distance", "weight"}
@@ -268,13 +278,17 @@ def _parse_raster(check: _Validator, table: Any, key: str) -> RasterRule:
     if not isinstance(simplify, bool):
         raise check.fail(f"{key}.simplify", "must be true or false")
     if ("where" in table) == ("in" in table):
-        raise check.fail(key, "give exactly one rule: where = \">= 0.3\" or in = [3, 4, 5]")
+        raise check.fail(key, 'give exactly one rule: where = ">= 0.3" or in = [3, 4, 5]')
     if "in" in table:
         classes = table["in"]
-        if not isinstance(classes, list) or not classes or not all(
-            isinstance(c, int | float) and not isinstance(c, bool) for c in classes
+        if (
+            not isinstance(classes, list)
+            or not classes
+            or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in classes)
         ):
-            raise check.fail(f"{key}.in", "must be a non-empty list of class values, e.g. [3, 4, 5]")
+            raise check.fail(
+                f"{key}.in", "must be a non-empty list of class values, e.g. [3, 4, 5]"
+            )
         return RasterRule(band=band, classes=tuple(float(c) for c in classes), simplify=simplify)
     match = RULE.match(str(table["where"]))
     if not match:
@@ -291,7 +305,9 @@ def _parse_source(check: _Validator, table: Any, key: str) -> Source:
     if "raster" in table:
         for name in ("where", "label_field", "layer"):
             if name in table:
-                raise check.fail(f"{key}.{name}", "does not apply to a raster source; use raster = {...}")
+                raise check.fail(
+                    f"{key}.{name}", "does not apply to a raster source; use raster = {...}"
+                )
     return Source(
         path=check.path_value(table, "path", key),
         layer=check.text(table, "layer", key),
@@ -301,7 +317,9 @@ def _parse_source(check: _Validator, table: Any, key: str) -> Source:
         crs=check.crs(crs, f"{key}.crs") if crs else None,
         key=check.text(table, "name", key),
         attribution=check.text(table, "attribution", key),
-        raster=_parse_raster(check, table["raster"], f"{key}.raster") if "raster" in table else None,
+        raster=_parse_raster(check, table["raster"], f"{key}.raster")
+        if "raster" in table
+        else None,
     )
 
 

@@ -16,8 +16,18 @@ from .conftest import RD, write_project
 
 
 def write_raster(path, values, transform, crs="EPSG:28992", nodata=-9999.0):
-    with rasterio.open(path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0], count=1,
-                       dtype="float32", crs=crs, transform=transform, nodata=nodata) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=values.shape[1],
+        height=values.shape[0],
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
+    ) as dst:
         dst.write(values.astype("float32"), 1)
     return path
 
@@ -45,7 +55,9 @@ def test_threshold_on_gradient_gives_expected_area(tmp_path):
 
 
 def test_class_list_rule(tmp_path):
-    classes = np.repeat(np.arange(1, 6), 20).reshape(1, 100).repeat(10, axis=0)  # classes 1..5 in bands of 20 columns
+    classes = (
+        np.repeat(np.arange(1, 6), 20).reshape(1, 100).repeat(10, axis=0)
+    )  # classes 1..5 in bands of 20 columns
     path = write_raster(tmp_path / "kans.tif", classes, from_origin(150_000, 450_100, 25, 25))
     frame, _ = read_source(Source(path, raster=RasterRule(classes=(4.0, 5.0))), "water_bodem", RD)
     assert frame.area.sum() == pytest.approx(40 * 10 * 625)
@@ -57,7 +69,9 @@ def test_simplify_moves_edges_at_most_one_cell(tmp_path):
     values[(xx - 20) ** 2 + (yy - 20) ** 2 < 15**2] = 1.0  # a pixelated disc
     path = write_raster(tmp_path / "schijf.tif", values, from_origin(0, 400, 10, 10))
     exact, _ = read_source(Source(path, raster=RasterRule(op="==", value=1)), "x", RD)
-    simple, report = read_source(Source(path, raster=RasterRule(op="==", value=1, simplify=True)), "x", RD)
+    simple, report = read_source(
+        Source(path, raster=RasterRule(op="==", value=1, simplify=True)), "x", RD
+    )
     a, b = exact.geometry.iloc[0], simple.geometry.iloc[0]
     assert shapely.hausdorff_distance(a, b) <= 10 + 1e-9
     assert shapely.get_num_coordinates(b) < shapely.get_num_coordinates(a)
@@ -69,17 +83,29 @@ def test_wgs84_raster_is_reprojected(tmp_path):
     lon0, lat0, step = 5.05, 52.12, 0.001
     cols, rows = 100, 60
     values = np.tile(lon0 + (np.arange(cols) + 0.5) * step, (rows, 1))
-    path = write_raster(tmp_path / "wgs.tif", values, from_origin(lon0, lat0, step, step), crs="EPSG:4326")
-    frame, report = read_source(Source(path, raster=RasterRule(op=">=", value=5.1)), "water_bodem", RD)
+    path = write_raster(
+        tmp_path / "wgs.tif", values, from_origin(lon0, lat0, step, step), crs="EPSG:4326"
+    )
+    frame, report = read_source(
+        Source(path, raster=RasterRule(op=">=", value=5.1)), "water_bodem", RD
+    )
     assert report.n_reprojected == rows * cols and report.source_crs == "EPSG:4326"
     expected = (
-        __import__("geopandas").GeoSeries([shapely.box(5.1, lat0 - rows * step, lon0 + cols * step, lat0)], crs="EPSG:4326")
-        .to_crs(RD).area.iloc[0]
+        __import__("geopandas")
+        .GeoSeries(
+            [shapely.box(5.1, lat0 - rows * step, lon0 + cols * step, lat0)], crs="EPSG:4326"
+        )
+        .to_crs(RD)
+        .area.iloc[0]
     )
     assert frame.crs.to_epsg() == 28992
     assert frame.area.sum() == pytest.approx(expected, rel=0.03)
     minx = frame.total_bounds[0]
-    x_at_5_1 = __import__("pyproj").Transformer.from_crs("EPSG:4326", RD, always_xy=True).transform(5.1, 52.09)[0]
+    x_at_5_1 = (
+        __import__("pyproj")
+        .Transformer.from_crs("EPSG:4326", RD, always_xy=True)
+        .transform(5.1, 52.09)[0]
+    )
     assert abs(minx - x_at_5_1) < 150  # within about two cells
 
 
@@ -90,7 +116,9 @@ def test_missing_band_and_missing_crs(tmp_path):
     bare = write_raster(tmp_path / "bare.tif", gradient(), from_origin(0, 500, 10, 10), crs=None)
     with pytest.raises(LayerError, match="raster has no CRS"):
         read_source(Source(bare, raster=RasterRule(op=">", value=0)), "x", RD)
-    frame, _ = read_source(Source(bare, crs="EPSG:28992", raster=RasterRule(op=">", value=0.5)), "x", RD)
+    frame, _ = read_source(
+        Source(bare, crs="EPSG:28992", raster=RasterRule(op=">", value=0.5)), "x", RD
+    )
     assert frame.area.sum() == pytest.approx(50 * 50 * 100)
 
 
@@ -125,5 +153,11 @@ def test_cli_check_reports_raster_and_missing_band_without_traceback(tmp_path):
     ok = CliRunner().invoke(cli, ["check", str(write_project(tmp_path, body))])
     assert ok.exit_code == 0, ok.output
     assert "raster: 3,500 of 5,000 cells (band 1 >= 0.3, 0 nodata)" in ok.output
-    bad = CliRunner().invoke(cli, ["check", str(write_project(tmp_path, body.replace("band = 1", "band = 3")))])
-    assert bad.exit_code == 1 and "band 3 does not exist" in bad.output and "Traceback" not in bad.output
+    bad = CliRunner().invoke(
+        cli, ["check", str(write_project(tmp_path, body.replace("band = 1", "band = 3")))]
+    )
+    assert (
+        bad.exit_code == 1
+        and "band 3 does not exist" in bad.output
+        and "Traceback" not in bad.output
+    )

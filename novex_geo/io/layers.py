@@ -251,7 +251,9 @@ def read_source(source: Source, sector: str, crs: str) -> tuple[gpd.GeoDataFrame
         frame = read_raster_source(source, sector, crs, report)
         if source.buffer:
             report.n_buffered = {"Polygon": len(frame)}
-            frame = frame.set_geometry(shapely.buffer(frame.geometry.values, source.buffer, quad_segs=BUFFER_QUAD_SEGS))
+            frame = frame.set_geometry(
+                shapely.buffer(frame.geometry.values, source.buffer, quad_segs=BUFFER_QUAD_SEGS)
+            )
         report.n_loaded = len(frame)
         if len(frame):
             report.bounds = tuple(float(v) for v in frame.total_bounds)

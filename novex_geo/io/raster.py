@@ -34,7 +34,11 @@ OPERATORS = {
 def rule_mask(values: np.ndarray, rule: RasterRule) -> np.ndarray:
     """Boolean claim mask of ``values`` (float, NaN = nodata) under ``rule``."""
     with np.errstate(invalid="ignore"):
-        hit = np.isin(values, rule.classes) if rule.classes else OPERATORS[rule.op](values, rule.value)
+        hit = (
+            np.isin(values, rule.classes)
+            if rule.classes
+            else OPERATORS[rule.op](values, rule.value)
+        )
     return hit & ~np.isnan(values)
 
 
@@ -101,14 +105,20 @@ def read_raster_source(source: Source, sector: str, crs: str, report) -> gpd.Geo
             transform, width, height = rasterio.warp.calculate_default_transform(
                 src_crs, target, dataset.width, dataset.height, *dataset.bounds
             )
-            values = warp_band(dataset, rule.band, crs, transform, (height, width), rule.categorical, src_crs)
+            values = warp_band(
+                dataset, rule.band, crs, transform, (height, width), rule.categorical, src_crs
+            )
             report.n_reprojected = report.n_read
     claimed = rule_mask(values, rule)
     cell = abs(transform.a)
-    shapes = rasterio.features.shapes(claimed.astype("uint8"), mask=claimed, transform=transform, connectivity=4)
+    shapes = rasterio.features.shapes(
+        claimed.astype("uint8"), mask=claimed, transform=transform, connectivity=4
+    )
     polygons = np.array([shapely.geometry.shape(geom) for geom, _ in shapes], dtype=object)
     if rule.simplify and len(polygons):
-        polygons = shapely.make_valid(shapely.simplify(polygons, cell), method="structure", keep_collapsed=False)
+        polygons = shapely.make_valid(
+            shapely.simplify(polygons, cell), method="structure", keep_collapsed=False
+        )
     report.raster = (
         f"{int(claimed.sum()):,} of {values.size:,} cells ({rule.describe()}, "
         f"{int(np.isnan(values).sum()):,} nodata) → {len(polygons)} polygons"
@@ -120,7 +130,9 @@ def read_raster_source(source: Source, sector: str, crs: str, report) -> gpd.Geo
             "feature_id": names,
             "sector": sector,
             "source": source.name,
-            "label": [f"{source.name}: {rule.describe()} (gebied {i + 1})" for i in range(len(polygons))],
+            "label": [
+                f"{source.name}: {rule.describe()} (gebied {i + 1})" for i in range(len(polygons))
+            ],
         },
         geometry=polygons,
         crs=crs,
