@@ -45,8 +45,8 @@ from novex_geo.errors import ConfigError
 __all__ = [
     "DEFAULT_CRS",
     "ConflictPair",
-    "RasterRule",
     "Project",
+    "RasterRule",
     "Regions",
     "Sector",
     "Source",
