@@ -36,8 +36,6 @@ TopologyException retries the task on a 1 mm precision grid and is reported.
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +48,7 @@ from shapely.errors import GEOSException
 
 from novex_geo.config import ConflictPair
 from novex_geo.errors import NovexError
+from novex_geo.tools.parallel import parallel_map
 
 __all__ = [
     "PRECISION_GRID",
@@ -406,22 +405,6 @@ def _work(spec: TaskSpec) -> TaskResult:
     return run_task(_CATALOGUE.task(spec))
 
 
-def _worker_count(workers: int, n_tasks: int) -> int:
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    wanted = workers if workers > 0 else (available or 1)
-    return max(1, min(wanted, n_tasks))
-
-
-def _execute(specs: list[TaskSpec], workers: int) -> Iterator[TaskResult]:
-    count = _worker_count(workers, len(specs))
-    methods = multiprocessing.get_all_start_methods()
-    if count == 1 or "fork" not in methods:
-        yield from map(_work, specs)
-        return
-    with multiprocessing.get_context("fork").Pool(count) as pool:
-        yield from pool.imap(_work, specs, chunksize=1)
-
-
 # ----------------------------------------------------------------------------- assembly
 
 
@@ -543,7 +526,7 @@ def overlay(
     done = dict.fromkeys(tiles_per_region, 0)
     finished = 0
     try:
-        for result in _execute(specs, workers):
+        for result in parallel_map(_work, specs, workers):
             spec = result.spec
             if len(result.face_geoms):
                 faces.append(

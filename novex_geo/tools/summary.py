@@ -7,7 +7,7 @@ import pandas as pd
 
 from novex_geo.tools.engine import OverlayResult
 
-__all__ = ["STAPELING_CLASSES", "summarise"]
+__all__ = ["HECTARE", "STAPELING_CLASSES", "TOTAL", "summarise"]
 
 HECTARE = 10_000.0
 STAPELING_CLASSES = ("1", "2", "3", "4", "5plus")

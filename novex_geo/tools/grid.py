@@ -1,0 +1,287 @@
+"""Grid mode: stapeling on a common raster grid, for national heat maps at 10–25 m.
+
+Each sector is one bit of a sector bit-mask on a grid aligned to RD (origin at whole
+multiples of the resolution). Vector claims are burnt in with the cell-centre rule; raster
+claims are resampled onto the grid (nearest for classes, bilinear for continuous values) and
+their rule applied. Cells outside every provincie are 0. The grid is processed in windows
+on all cores, so memory stays bounded; the results are Cloud-Optimised GeoTIFFs (tiled,
+DEFLATE, overviews) and statistics per provincie: area per ``n_sectoren`` and per conflict pair
+(a distance pair counts the cells of each side within ``d`` of the other side's claims).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import rasterio.features
+import rasterio.shutil
+import shapely
+from rasterio.transform import from_origin
+from rasterio.windows import Window
+
+from novex_geo.config import ConflictPair, Project
+from novex_geo.io.layers import SectorLayer
+from novex_geo.io.raster import rule_mask, warp_band
+from novex_geo.tools.parallel import parallel_map
+from novex_geo.tools.summary import HECTARE, STAPELING_CLASSES, TOTAL
+
+__all__ = ["GridResult", "GridSpec", "grid_overlay", "grid_spec"]
+
+log = logging.getLogger(__name__)
+
+WINDOW_CELLS = 2048
+COG_OPTIONS = {
+    "COMPRESS": "DEFLATE",
+    "BLOCKSIZE": 512,
+    "OVERVIEW_RESAMPLING": "NEAREST",
+    "NUM_THREADS": "ALL_CPUS",
+}
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """A north-up grid aligned to whole multiples of ``resolution`` in the analysis CRS."""
+
+    resolution: float
+    xmin: float
+    ymax: float
+    width: int
+    height: int
+
+    @property
+    def transform(self):
+        return from_origin(self.xmin, self.ymax, self.resolution, self.resolution)
+
+    def windows(self, size: int = WINDOW_CELLS) -> list[Window]:
+        return [
+            Window(col, row, min(size, self.width - col), min(size, self.height - row))
+            for row in range(0, self.height, size)
+            for col in range(0, self.width, size)
+        ]
+
+
+def grid_spec(bounds, resolution: float) -> GridSpec:
+    """The aligned grid covering ``bounds`` (snapped outward to multiples of ``resolution``)."""
+    xmin = math.floor(bounds[0] / resolution) * resolution
+    ymin = math.floor(bounds[1] / resolution) * resolution
+    xmax = math.ceil(bounds[2] / resolution) * resolution
+    ymax = math.ceil(bounds[3] / resolution) * resolution
+    return GridSpec(
+        resolution, xmin, ymax, round((xmax - xmin) / resolution), round((ymax - ymin) / resolution)
+    )
+
+
+@dataclass
+class GridResult:
+    """Files and statistics of :func:`grid_overlay`."""
+
+    spec: GridSpec
+    sectors: list[str]
+    mask_path: Path
+    count_path: Path
+    summary: pd.DataFrame
+    seconds: float
+
+
+class _GridState:
+    """Read-only inputs shared with forked workers."""
+
+    def __init__(self, spec, regions, layers, conflicts, crs):
+        self.spec = spec
+        self.crs = crs
+        self.sectors = list(layers)
+        self.regions = list(regions.geometry.values)
+        self.vector, self.rasters, self.near = {}, {}, {}
+        for key, layer in layers.items():
+            raster_sources = [s for s in layer.sector.sources if s.raster is not None]
+            names = {s.name for s in raster_sources}
+            vector = layer.frame[~layer.frame["source"].isin(names)].geometry.values
+            self.vector[key] = (np.asarray(vector, dtype=object), shapely.STRtree(vector))
+            self.rasters[key] = raster_sources
+            every = np.asarray(layer.frame.geometry.values, dtype=object)
+            self.near[key] = (every, shapely.STRtree(every))
+        self.pairs = [
+            (self.sectors.index(p.a), self.sectors.index(p.b), p.distance) for p in conflicts
+        ]
+
+
+_STATE: _GridState | None = None
+
+
+def _burn(geoms, shape, transform, window_box, value=1) -> np.ndarray:
+    out = np.zeros(shape, dtype="uint8")
+    if len(geoms):
+        rasterio.features.rasterize(
+            ((g, value) for g in shapely.clip_by_rect(geoms, *window_box)),
+            out=out,
+            transform=transform,
+        )
+    return out
+
+
+def _window(window: Window):
+    state = _STATE
+    spec = state.spec
+    transform = rasterio.windows.transform(window, spec.transform)
+    shape = (int(window.height), int(window.width))
+    box = rasterio.windows.bounds(window, spec.transform)
+    region_ids = np.zeros(shape, dtype="uint8")
+    rasterio.features.rasterize(
+        ((geom, i + 1) for i, geom in enumerate(state.regions)), out=region_ids, transform=transform
+    )
+    inside = region_ids > 0
+    bits = []
+    for key in state.sectors:
+        geoms, tree = state.vector[key]
+        claim = _burn(geoms[tree.query(shapely.box(*box))], shape, transform, box).astype(bool)
+        for source in state.rasters[key]:
+            with rasterio.open(source.path) as dataset:
+                values = warp_band(
+                    dataset,
+                    source.raster.band,
+                    state.crs,
+                    transform,
+                    shape,
+                    source.raster.categorical,
+                    dataset.crs or source.crs,
+                )
+            claim |= rule_mask(values, source.raster)
+        bits.append(claim & inside)
+    mask = np.zeros(shape, dtype="uint16" if len(bits) > 8 else "uint8")
+    for i, claim in enumerate(bits):
+        mask |= claim.astype(mask.dtype) << i
+    count = np.sum(bits, axis=0, dtype="uint8") if bits else np.zeros(shape, dtype="uint8")
+    n_regions = len(state.regions) + 1
+    per_count = np.bincount(
+        (region_ids.astype(np.int64) * 256 + count).ravel(), minlength=n_regions * 256
+    )
+    per_pair = np.zeros((len(state.pairs), n_regions), dtype=np.int64)
+    for index, (a, b, distance) in enumerate(state.pairs):
+        if distance == 0:
+            both = bits[a] & bits[b]
+        else:
+            both = (bits[a] & _near(b, distance, shape, transform, box)) | (
+                bits[b] & _near(a, distance, shape, transform, box)
+            )
+        per_pair[index] = np.bincount(region_ids[both], minlength=n_regions)
+    return window, mask, count, per_count.reshape(n_regions, 256), per_pair
+
+
+def _near(sector_index: int, distance: float, shape, transform, box) -> np.ndarray:
+    """Cells within ``distance`` of the sector's claims, including claims outside the window."""
+    state = _STATE
+    geoms, tree = state.near[state.sectors[sector_index]]
+    halo = shapely.box(box[0] - distance, box[1] - distance, box[2] + distance, box[3] + distance)
+    nearby = geoms[tree.query(halo)]
+    return _burn(shapely.buffer(nearby, distance), shape, transform, box).astype(bool)
+
+
+def grid_overlay(
+    project: Project,
+    layers: dict[str, SectorLayer],
+    regions: gpd.GeoDataFrame,
+    resolution: float,
+    out_dir: str | Path,
+    workers: int = 0,
+    window_cells: int = WINDOW_CELLS,
+) -> GridResult:
+    """Rasterise every sector to one bit of a common RD-aligned grid and summarise per provincie.
+
+    Writes ``grid_<res>m_sectoren.tif`` (bit i = i-th sector of the project file) and
+    ``grid_<res>m_stapeling.tif`` (``n_sectoren``) as Cloud-Optimised GeoTIFFs to ``out_dir``.
+    """
+    global _STATE
+    started = time.perf_counter()
+    spec = grid_spec(regions.total_bounds, resolution)
+    sectors = list(layers)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"grid_{resolution:g}m"
+    mask_dtype = "uint16" if len(sectors) > 8 else "uint8"
+    profile = {
+        "driver": "GTiff", "width": spec.width, "height": spec.height, "count": 1,
+        "crs": project.crs, "transform": spec.transform, "tiled": True, "blockxsize": 512, "blockysize": 512,
+        "compress": "deflate", "predictor": 2, "BIGTIFF": "IF_SAFER",
+    }  # fmt: skip
+    scratch = {kind: out_dir / f".{stem}_{kind}.tmp.tif" for kind in ("sectoren", "stapeling")}
+    windows = spec.windows(window_cells)
+    n_regions = len(regions) + 1
+    per_count = np.zeros((n_regions, 256), dtype=np.int64)
+    per_pair = np.zeros((len(project.conflicts), n_regions), dtype=np.int64)
+    log.info(
+        "grid %g m: %d x %d cells in %d windows", resolution, spec.width, spec.height, len(windows)
+    )
+    _STATE = _GridState(spec, regions, layers, project.conflicts, project.crs)
+    try:
+        with (
+            rasterio.open(scratch["sectoren"], "w", dtype=mask_dtype, **profile) as mask_out,
+            rasterio.open(scratch["stapeling"], "w", dtype="uint8", **profile) as count_out,
+        ):
+            for done, (window, mask, count, counts, pairs) in enumerate(
+                parallel_map(_window, windows, workers), 1
+            ):
+                mask_out.write(mask, 1, window=window)
+                count_out.write(count, 1, window=window)
+                per_count += counts
+                per_pair += pairs
+                if done % max(1, len(windows) // 10) == 0 or done == len(windows):
+                    log.info(
+                        "grid: %d/%d windows (%.1f s)",
+                        done,
+                        len(windows),
+                        time.perf_counter() - started,
+                    )
+    finally:
+        _STATE = None
+    paths = {}
+    for kind, description in (("sectoren", "sector bit-mask"), ("stapeling", "n_sectoren")):
+        target = out_dir / f"{stem}_{kind}.tif"
+        with rasterio.open(scratch[kind], "r+") as dataset:
+            dataset.set_band_description(1, description)
+            dataset.update_tags(
+                **{f"bit_{i}": key for i, key in enumerate(sectors)},
+                resolution_m=f"{resolution:g}",
+                project=project.name,
+            )
+        rasterio.shutil.copy(scratch[kind], target, driver="COG", **COG_OPTIONS)
+        scratch[kind].unlink()
+        paths[kind] = target
+    summary = _summary(regions, per_count, per_pair, project.conflicts, resolution)
+    summary.to_csv(out_dir / f"{stem}_samenvatting.csv", index=False, float_format="%.2f")
+    seconds = time.perf_counter() - started
+    log.info(
+        "grid %g m done in %.1f s: %s, %s",
+        resolution,
+        seconds,
+        paths["sectoren"],
+        paths["stapeling"],
+    )
+    return GridResult(spec, sectors, paths["sectoren"], paths["stapeling"], summary, seconds)
+
+
+def _summary(
+    regions, per_count, per_pair, conflicts: tuple[ConflictPair, ...], resolution: float
+) -> pd.DataFrame:
+    cell_ha = resolution * resolution / HECTARE
+    table = pd.DataFrame({"provincie": list(regions["provincie"])})
+    counts = per_count[1:]  # row 0: outside every provincie
+    table["geclaimd_ha"] = counts[:, 1:].sum(axis=1) * cell_ha
+    for klasse, columns in zip(
+        STAPELING_CLASSES,
+        (slice(1, 2), slice(2, 3), slice(3, 4), slice(4, 5), slice(5, 256)),
+        strict=True,
+    ):
+        table[f"stapeling_{klasse}_ha"] = counts[:, columns].sum(axis=1) * cell_ha
+    for index, pair in enumerate(conflicts):
+        table[f"{pair.key}_ha"] = per_pair[index, 1:] * cell_ha
+    total = table.drop(columns="provincie").sum()
+    table.loc[len(table)] = {"provincie": TOTAL, **total.to_dict()}
+    return table
