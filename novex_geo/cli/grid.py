@@ -48,9 +48,8 @@ def grid_command(project_file, resolution, provincies, out):
         project.workers,
     )
     bits = ", ".join(f"bit {i} = {key}" for i, key in enumerate(result.sectors))
-    click.echo(
-        f"{result.spec.width} x {result.spec.height} cells of {resolution:g} m in {result.seconds:.1f} s ({bits})"
-    )
+    size = f"{result.spec.width} x {result.spec.height} cells of {resolution:g} m"
+    click.echo(f"{size} in {result.seconds:.1f} s ({bits})")
     columns = [
         "provincie",
         "geclaimd_ha",

@@ -118,12 +118,10 @@ _STATE: _GridState | None = None
 
 def _burn(geoms, shape, transform, window_box, value=1) -> np.ndarray:
     out = np.zeros(shape, dtype="uint8")
-    if len(geoms):
-        rasterio.features.rasterize(
-            ((g, value) for g in shapely.clip_by_rect(geoms, *window_box)),
-            out=out,
-            transform=transform,
-        )
+    clipped = shapely.clip_by_rect(geoms, *window_box)
+    clipped = clipped[~shapely.is_empty(clipped)]
+    if len(clipped):
+        rasterio.features.rasterize(((g, value) for g in clipped), out=out, transform=transform)
     return out
 
 
@@ -208,7 +206,8 @@ def grid_overlay(
     mask_dtype = "uint16" if len(sectors) > 8 else "uint8"
     profile = {
         "driver": "GTiff", "width": spec.width, "height": spec.height, "count": 1,
-        "crs": project.crs, "transform": spec.transform, "tiled": True, "blockxsize": 512, "blockysize": 512,
+        "crs": project.crs, "transform": spec.transform,
+        "tiled": True, "blockxsize": 512, "blockysize": 512,
         "compress": "deflate", "predictor": 2, "BIGTIFF": "IF_SAFER",
     }  # fmt: skip
     scratch = {kind: out_dir / f".{stem}_{kind}.tmp.tif" for kind in ("sectoren", "stapeling")}
