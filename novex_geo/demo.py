@@ -72,6 +72,48 @@ def _hot_spot(provinces: gpd.GeoDataFrame) -> np.ndarray:
     )
 
 
+BODEMDALING_CELL = 25.0
+
+
+def _bodemdaling(rng: np.random.Generator, hot: np.ndarray) -> tuple[np.ndarray, object]:
+    """Expected soil subsidence 2050 in cm on a 25 m grid: a smooth field plus a peat basin at
+    the hot spot; a strip along the southern edge has no data (not yet surveyed)."""
+    from rasterio.transform import from_origin
+
+    cols, rows = int(WIDTH / BODEMDALING_CELL), int(HEIGHT / BODEMDALING_CELL)
+    x = ORIGIN[0] + (np.arange(cols) + 0.5) * BODEMDALING_CELL
+    y = ORIGIN[1] + HEIGHT - (np.arange(rows) + 0.5) * BODEMDALING_CELL
+    xx, yy = np.meshgrid(x, y)
+    field = synthetic.smooth_field(np.column_stack([xx.ravel(), yy.ravel()]), rng).reshape(
+        rows, cols
+    )
+    basin = 45 * np.exp(-((xx - hot[0] - 500) ** 2 + (yy - hot[1] - 800) ** 2) / (2 * 1_500.0**2))
+    values = (12 + 4 * field + basin).astype("float32")
+    values[-40:, :] = -9999.0  # 1 km strip without survey data
+    return values, from_origin(ORIGIN[0], ORIGIN[1] + HEIGHT, BODEMDALING_CELL, BODEMDALING_CELL)
+
+
+def _write_geotiff(path: Path, values: np.ndarray, transform) -> None:
+    import rasterio
+
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=values.shape[1],
+        height=values.shape[0],
+        count=1,
+        dtype="float32",
+        crs=DEFAULT_CRS,
+        transform=transform,
+        nodata=-9999.0,
+        tiled=True,
+        compress="deflate",
+    ) as dataset:
+        dataset.write(values, 1)
+        dataset.set_band_description(1, f"bodemdaling 2050 (cm), {DEMO_MARK}")
+
+
 def _frame(geoms, names, **columns) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"naam": names, "bron": DEMO_MARK, **columns}, geometry=list(geoms), crs=DEFAULT_CRS
@@ -109,7 +151,8 @@ def _layers(rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
     )
 
     parcels = synthetic.parcels(land, 9_000, rng, fraction=0.6)
-    return {
+    bodemdaling = _bodemdaling(rng, hot)
+    return bodemdaling, {
         "provincies": provinces,
         "woningbouw": _frame(
             homes, home_names, status=rng.choice(["plan", "vastgesteld"], len(homes))
@@ -151,6 +194,10 @@ colour = "#1f78b4"
 [[sectors.water_bodem.sources]]
 path = "data/water_bodem.gpkg"
 label_field = "naam"
+[[sectors.water_bodem.sources]]
+# expected soil subsidence 2050 in cm (GeoTIFF): 35 cm or more is a claim
+path = "data/bodemdaling.tif"
+raster = {{ band = 1, where = ">= 35" }}
 
 [sectors.energie]
 label = "Energiehoofdstructuur"
@@ -215,8 +262,10 @@ def write_demo_project(folder: str | Path) -> DemoFiles:
     folder = Path(folder)
     data_folder = folder / "data"
     data_folder.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for name, frame in _layers(np.random.default_rng(SEED)).items():
+    (values, transform), layers = _layers(np.random.default_rng(SEED))
+    written = {"bodemdaling": data_folder / "bodemdaling.tif"}
+    _write_geotiff(written["bodemdaling"], values, transform)
+    for name, frame in layers.items():
         path = data_folder / f"{name}.gpkg"
         frame.to_file(path, layer=name, engine="pyogrio")
         written[name] = path

@@ -12,6 +12,7 @@ from novex_geo.config import load_project
 from novex_geo.demo import DEMO_MARK, write_demo_project
 from novex_geo.errors import NovexError
 from novex_geo.pipeline import run_overlay
+from novex_geo.tools.grid import grid_overlay
 
 COMMANDS = []
 
@@ -28,8 +29,8 @@ COMMANDS = []
 def demo_command(out: Path) -> None:
     """Generate a fictional demo project and run the whole analysis on it.
 
-    Writes three fictional provinces and five sector layers (marked "fictieve demodata"),
-    the project file, then runs check and run into the folder.
+    Writes three fictional provinces, five sector layers and a bodemdaling GeoTIFF (marked
+    "fictieve demodata"), the project file, then runs check, run and grid into the folder.
 
     \b
     Example:
@@ -50,6 +51,12 @@ def demo_command(out: Path) -> None:
         f"run: {len(result.stapeling)} stapeling faces ({stacked} with 2+ sectors), "
         f"{len(result.schuurpunten)} schuurpunten in {len(result.regions)} provinces"
     )
+    grid = grid_overlay(
+        project, run.layers, result.regions, 25, project.output_dir, project.workers
+    )
+    click.echo(
+        f"grid: {grid.spec.width} x {grid.spec.height} cells of 25 m → {grid.count_path.name}"
+    )
     click.echo(f"\nDemo ({DEMO_MARK}) written to {out}/ in {time.perf_counter() - started:.1f} s:")
     click.echo(
         f"  {files.project}  the project file (start here to see how a project is described)"
@@ -58,6 +65,7 @@ def demo_command(out: Path) -> None:
         f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, herkomst, samenvatting"
     )
     click.echo(f"  {run.csv}  the summary per provincie")
+    click.echo(f"  {grid.count_path}  n_sectoren heat map (COG) at 25 m")
 
 
 COMMANDS.append(demo_command)

@@ -1,0 +1,51 @@
+"""The demo: generated offline, complete, and showing what a newcomer should see."""
+
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from novex_geo.cli.main import cli
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(cli, ["demo", "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder, result.output
+
+
+def test_demo_writes_project_outputs_and_summary(demo):
+    folder, output = demo
+    assert (folder / "novex.toml").exists()
+    assert "fictieve demodata" in (folder / "novex.toml").read_text(encoding="utf-8")
+    layers = set(pyogrio.list_layers(folder / "uitvoer" / "analyse.gpkg")[:, 0])
+    assert {
+        "stapeling",
+        "schuurpunten",
+        "herkomst",
+        "samenvatting",
+        "invoer",
+        "provincies",
+    } <= layers
+    assert (folder / "uitvoer" / "grid_25m_stapeling.tif").exists()
+    assert "open in QGIS" in output
+
+
+def test_demo_raster_sector_takes_part_in_a_schuurpunt(demo):
+    folder, _ = demo
+    herkomst = pyogrio.read_dataframe(
+        folder / "uitvoer" / "analyse.gpkg", layer="herkomst", read_geometry=False
+    )
+    from_raster = herkomst[herkomst["feature_id"].str.startswith("water_bodem/bodemdaling/")]
+    assert len(from_raster) >= 1
+
+
+def test_demo_has_a_border_crossing_hot_spot(demo):
+    folder, _ = demo
+    zones = pyogrio.read_dataframe(
+        folder / "uitvoer" / "analyse.gpkg", layer="schuurpunten", read_geometry=False
+    )
+    grenspark = zones[zones["labels_a"].str.contains("Grenspark", regex=False)]
+    assert set(grenspark["provincie"]) >= {"Westmark", "Oostmark"}
+    assert (grenspark["conflict"] == "woningbouw×water_bodem").any()
