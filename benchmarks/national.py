@@ -128,9 +128,7 @@ def run_engine(project_path: Path, provincies: list[str]) -> dict:
     started = time.perf_counter()
     project, regions, claims = _load(project_path, provincies)
     loaded = time.perf_counter()
-    result = overlay(
-        regions, claims, project.conflicts, project.tile_size, project.min_area_m2, workers=0
-    )
+    result = overlay(regions, claims, project.conflicts, project.tile_size, project.min_area_m2, workers=0)
     done = time.perf_counter()
     areas = result.stapeling.groupby("n_sectoren")["oppervlakte_m2"].sum() / HECTARE
     return {
@@ -187,14 +185,9 @@ def run_baseline(project_path: Path, provincies: list[str]) -> dict:
             geometry=frame.geometry.values,
             crs=frame.crs,
         )
-        merged = (
-            layer
-            if merged is None
-            else gpd.overlay(merged, layer, how="union", keep_geom_type=True)
-        )
+        merged = layer if merged is None else gpd.overlay(merged, layer, how="union", keep_geom_type=True)
         print(
-            f"  baseline: after {key}: {len(merged):,} faces, "
-            f"{time.perf_counter() - started:.0f} s",
+            f"  baseline: after {key}: {len(merged):,} faces, {time.perf_counter() - started:.0f} s",
             flush=True,
         )
     chained = time.perf_counter()
@@ -211,9 +204,7 @@ def run_baseline(project_path: Path, provincies: list[str]) -> dict:
     }
 
 
-def _in_subprocess(
-    which: str, project: Path, provincies: list[str], resolution: float | None = None
-) -> dict:
+def _in_subprocess(which: str, project: Path, provincies: list[str], resolution: float | None = None) -> dict:
     command = [sys.executable, __file__, "--only", which, "--project", str(project)]
     if resolution:
         command += ["--resolution", str(resolution)]
@@ -232,9 +223,7 @@ def main() -> None:
         "--scale", type=float, default=1.0, help="feature counts relative to the national set"
     )
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument(
-        "--provincie", action="append", default=[], help="limit both runs to this provincie"
-    )
+    parser.add_argument("--provincie", action="append", default=[], help="limit both runs to this provincie")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument(
         "--grid",
@@ -271,9 +260,7 @@ def main() -> None:
         grid = _in_subprocess("grid", project, args.provincie, resolution)
         ours = engine["ha_per_n_sectoren"]
         worst = max(
-            abs(grid["ha_per_n_sectoren"].get(str(n), 0.0) - a) / a
-            for n, a in ours.items()
-            if a > 1_000
+            abs(grid["ha_per_n_sectoren"].get(str(n), 0.0) - a) / a for n, a in ours.items() if a > 1_000
         )
         print(
             f"grid {resolution:g} m: {grid['seconds']:.1f} s wall for {grid['cells']:,} cells, "

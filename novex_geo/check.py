@@ -67,16 +67,12 @@ class CheckResult:
             if report.sector != sector:
                 sector = report.sector
                 lines.append(f"\n[{sector}]")
-            lines.append(
-                f"  {report.source}  ({report.path}{':' + report.layer if report.layer else ''})"
-            )
+            lines.append(f"  {report.source}  ({report.path}{':' + report.layer if report.layer else ''})")
             if item.error:
                 lines.append(f"    ERROR {item.error}")
                 continue
             types = ", ".join(f"{n} {t}" for t, n in sorted(report.geometry_types.items())) or "-"
-            lines.append(
-                f"    {report.n_read} features read ({types}); {report.n_loaded} claims loaded"
-            )
+            lines.append(f"    {report.n_read} features read ({types}); {report.n_loaded} claims loaded")
             lines.append(f"    CRS {report.source_crs} → {report.target_crs}")
             if report.attribution:
                 lines.append(f"    attribution: {report.attribution}")
@@ -129,8 +125,6 @@ def check_project(project: Project) -> CheckResult:
             loaded += report.n_loaded
             for warning in report.warnings:
                 result.warnings.append(f"{sector.key} {source.name}: {warning}")
-        if loaded == 0 and not any(
-            item.error for item in result.sources if item.report.sector == sector.key
-        ):
+        if loaded == 0 and not any(item.error for item in result.sources if item.report.sector == sector.key):
             result.problems.append(f"{sector.key}: every layer of this sector is empty")
     return result

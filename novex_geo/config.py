@@ -157,6 +157,22 @@ class Regions:
 
 
 @dataclass(frozen=True)
+class Triage:
+    """Thresholds and inputs of the NOVEX triage (``[triage]``)."""
+
+    merge_distance: float = 250.0
+    min_stapeling: int = 3
+    min_area_ha: float = 5.0
+    min_max_stapeling: int = 3
+    min_conflict_ha: float = 1.0
+    provinces_recurring: int = 3
+    criteria_bonus: float = 10.0
+    annotations: Path | None = None
+    priority: tuple[Source, ...] = ()
+    gemeenten: Regions | None = None
+
+
+@dataclass(frozen=True)
 class Project:
     """A validated project file."""
 
@@ -171,6 +187,7 @@ class Project:
     tile_size: float = DEFAULT_TILE_SIZE
     workers: int = 0
     provincies: tuple[str, ...] = ()
+    triage: Triage = field(default_factory=Triage)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -199,7 +216,10 @@ SOURCE_KEYS = {
 RASTER_KEYS = {"band", "where", "in", "simplify"}
 CONFLICTS_KEYS = {"pairs", "min_area_m2"}
 PAIR_KEYS = {"sectors", "distance", "weight"}
-TOP_KEYS = {"project", "sectors", "conflicts"}
+TOP_KEYS = {"project", "sectors", "conflicts", "triage"}
+TRIAGE_KEYS = {"merge_distance", "min_stapeling", "min_area_ha", "min_max_stapeling", "min_conflict_ha",
+               "provinces_recurring", "criteria_bonus", "annotations", "priority",
+               "gemeenten"}  # fmt: skip
 
 
 class _Validator:
@@ -286,9 +306,7 @@ def _parse_raster(check: _Validator, table: Any, key: str) -> RasterRule:
             or not classes
             or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in classes)
         ):
-            raise check.fail(
-                f"{key}.in", "must be a non-empty list of class values, e.g. [3, 4, 5]"
-            )
+            raise check.fail(f"{key}.in", "must be a non-empty list of class values, e.g. [3, 4, 5]")
         return RasterRule(band=band, classes=tuple(float(c) for c in classes), simplify=simplify)
     match = RULE.match(str(table["where"]))
     if not match:
@@ -305,9 +323,7 @@ def _parse_source(check: _Validator, table: Any, key: str) -> Source:
     if "raster" in table:
         for name in ("where", "label_field", "layer"):
             if name in table:
-                raise check.fail(
-                    f"{key}.{name}", "does not apply to a raster source; use raster = {...}"
-                )
+                raise check.fail(f"{key}.{name}", "does not apply to a raster source; use raster = {...}")
     return Source(
         path=check.path_value(table, "path", key),
         layer=check.text(table, "layer", key),
@@ -317,9 +333,7 @@ def _parse_source(check: _Validator, table: Any, key: str) -> Source:
         crs=check.crs(crs, f"{key}.crs") if crs else None,
         key=check.text(table, "name", key),
         attribution=check.text(table, "attribution", key),
-        raster=_parse_raster(check, table["raster"], f"{key}.raster")
-        if "raster" in table
-        else None,
+        raster=_parse_raster(check, table["raster"], f"{key}.raster") if "raster" in table else None,
     )
 
 
@@ -334,16 +348,12 @@ def _parse_colour(check: _Validator, value: Any, key: str) -> str:
 def _parse_sector(check: _Validator, sector_key: str, table: Any) -> Sector:
     key = f"sectors.{sector_key}"
     if not SECTOR_KEY.match(sector_key):
-        raise check.fail(
-            key, "sector keys are lower-case letters, digits and '_' (e.g. 'water_bodem')"
-        )
+        raise check.fail(key, "sector keys are lower-case letters, digits and '_' (e.g. 'water_bodem')")
     table = check.keys(table, SECTOR_KEYS, key)
     sources = table.get("sources")
     if not isinstance(sources, list) or not sources:
         raise check.fail(f"{key}.sources", "list at least one source ([[sectors.KEY.sources]])")
-    parsed = tuple(
-        _parse_source(check, source, f"{key}.sources[{i}]") for i, source in enumerate(sources)
-    )
+    parsed = tuple(_parse_source(check, source, f"{key}.sources[{i}]") for i, source in enumerate(sources))
     names = [source.name for source in parsed]
     for i, name in enumerate(names):
         if name in names[:i]:
@@ -368,9 +378,7 @@ def _parse_pairs(check: _Validator, pairs: Any, sectors: dict[str, Sector]) -> t
         key = f"conflicts.pairs[{i}]"
         table = check.keys(table, PAIR_KEYS, key)
         names = table.get("sectors")
-        if not (
-            isinstance(names, list) and len(names) == 2 and all(isinstance(n, str) for n in names)
-        ):
+        if not (isinstance(names, list) and len(names) == 2 and all(isinstance(n, str) for n in names)):
             raise check.fail(
                 f"{key}.sectors", "must name exactly two sectors, e.g. ['woningbouw', 'defensie']"
             )
@@ -380,8 +388,7 @@ def _parse_pairs(check: _Validator, pairs: Any, sectors: dict[str, Sector]) -> t
                 suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
                 raise check.fail(
                     f"{key}.sectors",
-                    f"unknown sector '{name}'{suggestion}; sectors in this file: "
-                    + ", ".join(sectors),
+                    f"unknown sector '{name}'{suggestion}; sectors in this file: " + ", ".join(sectors),
                 )
         if names[0] == names[1]:
             raise check.fail(f"{key}.sectors", "a conflict pair needs two different sectors")
@@ -397,6 +404,45 @@ def _parse_pairs(check: _Validator, pairs: Any, sectors: dict[str, Sector]) -> t
             )
         )
     return tuple(parsed)
+
+
+def _whole(check: _Validator, table: dict, name: str, key: str, default: int, minimum: int) -> int:
+    value = table.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise check.fail(f"{key}.{name}", f"must be a whole number >= {minimum}, got {value!r}")
+    return value
+
+
+def _parse_triage(check: _Validator, table: Any, path: Path) -> Triage:
+    key = "triage"
+    table = check.keys(table, TRIAGE_KEYS, key)
+    priority = table.get("priority", [])
+    if not isinstance(priority, list):
+        raise check.fail(f"{key}.priority", "must be a list of sources ([[triage.priority]])")
+    gemeenten = None
+    if "gemeenten" in table:
+        g = check.keys(table["gemeenten"], REGIONS_KEYS, f"{key}.gemeenten")
+        gemeenten = Regions(
+            path=check.path_value(g, "path", f"{key}.gemeenten"),
+            layer=check.text(g, "layer", f"{key}.gemeenten"),
+            name_field=check.text(g, "name_field", f"{key}.gemeenten", default="statnaam"),
+        )
+    return Triage(
+        merge_distance=check.number(table, "merge_distance", key, default=250.0, minimum=0),
+        min_stapeling=_whole(check, table, "min_stapeling", key, 3, 2),
+        min_area_ha=check.number(table, "min_area_ha", key, default=5.0, minimum=0),
+        min_max_stapeling=_whole(check, table, "min_max_stapeling", key, 3, 1),
+        min_conflict_ha=check.number(table, "min_conflict_ha", key, default=1.0, minimum=0),
+        provinces_recurring=_whole(check, table, "provinces_recurring", key, 3, 2),
+        criteria_bonus=check.number(table, "criteria_bonus", key, default=10.0, minimum=0),
+        annotations=check.path_value(
+            {"annotations": table.get("annotations", "annotaties.csv")}, "annotations", key
+        ),
+        priority=tuple(
+            _parse_source(check, source, f"{key}.priority[{i}]") for i, source in enumerate(priority)
+        ),
+        gemeenten=gemeenten,
+    )
 
 
 def parse_project(data: dict[str, Any], path: str | Path) -> Project:
@@ -440,30 +486,23 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
     conflicts = check.keys(data.get("conflicts", {}), CONFLICTS_KEYS, "conflicts")
     workers = project.get("workers", 0)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        raise check.fail(
-            "project.workers", f"must be a whole number >= 0 (0 = all cores), got {workers!r}"
-        )
+        raise check.fail("project.workers", f"must be a whole number >= 0 (0 = all cores), got {workers!r}")
     provincies = project.get("provincies", [])
     if not isinstance(provincies, list) or not all(isinstance(n, str) and n for n in provincies):
-        raise check.fail(
-            "project.provincies", "must be a list of provincie names, e.g. ['Utrecht']"
-        )
+        raise check.fail("project.provincies", "must be a list of provincie names, e.g. ['Utrecht']")
     return Project(
         path=path,
         name=check.text(project, "name", "project", default=path.stem),
         crs=check.crs(project.get("crs", DEFAULT_CRS), "project.crs"),
         regions=regions,
-        output_dir=check.path_value(
-            {"output": project.get("output", "uitvoer")}, "output", "project"
-        ),
+        output_dir=check.path_value({"output": project.get("output", "uitvoer")}, "output", "project"),
         sectors=sectors,
         conflicts=_parse_pairs(check, conflicts.get("pairs", []), sectors),
         min_area_m2=check.number(conflicts, "min_area_m2", "conflicts", default=0.0, minimum=0),
-        tile_size=check.number(
-            project, "tile_size", "project", default=DEFAULT_TILE_SIZE, minimum=100
-        ),
+        tile_size=check.number(project, "tile_size", "project", default=DEFAULT_TILE_SIZE, minimum=100),
         workers=workers,
         provincies=tuple(provincies),
+        triage=_parse_triage(check, data.get("triage", {}), path),
         raw=data,
     )
 

@@ -64,9 +64,7 @@ def _provinces(rng: np.random.Generator) -> gpd.GeoDataFrame:
 
 def _hot_spot(provinces: gpd.GeoDataFrame) -> np.ndarray:
     """A point on the Westmark–Oostmark border: where the border-crossing conflict is staged."""
-    border = shapely.intersection(
-        provinces.geometry.iloc[0].boundary, provinces.geometry.iloc[1].boundary
-    )
+    border = shapely.intersection(provinces.geometry.iloc[0].boundary, provinces.geometry.iloc[1].boundary)
     return np.array(
         shapely.line_interpolate_point(shapely.line_merge(border), 0.5, normalized=True).coords[0]
     )
@@ -84,9 +82,7 @@ def _bodemdaling(rng: np.random.Generator, hot: np.ndarray) -> tuple[np.ndarray,
     x = ORIGIN[0] + (np.arange(cols) + 0.5) * BODEMDALING_CELL
     y = ORIGIN[1] + HEIGHT - (np.arange(rows) + 0.5) * BODEMDALING_CELL
     xx, yy = np.meshgrid(x, y)
-    field = synthetic.smooth_field(np.column_stack([xx.ravel(), yy.ravel()]), rng).reshape(
-        rows, cols
-    )
+    field = synthetic.smooth_field(np.column_stack([xx.ravel(), yy.ravel()]), rng).reshape(rows, cols)
     basin = 45 * np.exp(-((xx - hot[0] - 500) ** 2 + (yy - hot[1] - 800) ** 2) / (2 * 1_500.0**2))
     values = (12 + 4 * field + basin).astype("float32")
     values[-40:, :] = -9999.0  # 1 km strip without survey data
@@ -154,9 +150,7 @@ def _layers(rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
     bodemdaling = _bodemdaling(rng, hot)
     return bodemdaling, {
         "provincies": provinces,
-        "woningbouw": _frame(
-            homes, home_names, status=rng.choice(["plan", "vastgesteld"], len(homes))
-        ),
+        "woningbouw": _frame(homes, home_names, status=rng.choice(["plan", "vastgesteld"], len(homes))),
         "water_bodem": _frame(water, [f"Waterbergingszone {i + 1}" for i in range(len(water))]),
         "defensie": _frame(terrains, ["Oefenterrein De Grensheide", "Kazerneterrein Zuidmark"]),
         "hoogspanning": _frame(lines, ["380 kV Westmark–Oostmark", "150 kV Zuidmark"]),

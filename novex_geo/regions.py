@@ -51,9 +51,7 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         log.warning("%s: %d invalid region boundaries repaired", regions.path, int(invalid.sum()))
-        geoms[invalid] = shapely.make_valid(
-            geoms[invalid], method="structure", keep_collapsed=False
-        )
+        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
     result = gpd.GeoDataFrame({"provincie": names.to_numpy()}, geometry=geoms, crs=crs)
     # a province stored as several rows (islands) is one region
     if result["provincie"].duplicated().any():
@@ -61,9 +59,7 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
     return result.sort_values("provincie", ignore_index=True)
 
 
-def select_regions(
-    regions: gpd.GeoDataFrame, names: list[str] | tuple[str, ...]
-) -> gpd.GeoDataFrame:
+def select_regions(regions: gpd.GeoDataFrame, names: list[str] | tuple[str, ...]) -> gpd.GeoDataFrame:
     """The regions named in ``names`` (case-insensitive); an unknown name is an error."""
     if not names:
         return regions
@@ -71,8 +67,7 @@ def select_regions(
     unknown = [name for name in names if name.lower() not in by_lower]
     if unknown:
         raise LayerError(
-            f"unknown provincie {', '.join(map(repr, unknown))}; known: "
-            + ", ".join(regions["provincie"])
+            f"unknown provincie {', '.join(map(repr, unknown))}; known: " + ", ".join(regions["provincie"])
         )
     wanted = [by_lower[name.lower()] for name in names]
     return regions[regions["provincie"].isin(wanted)].reset_index(drop=True)

@@ -37,9 +37,7 @@ def points_in(area, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate(found)[:n]
 
 
-def smooth_field(
-    xy: np.ndarray, rng: np.random.Generator, wavelengths=(6e3, 14e3, 30e3)
-) -> np.ndarray:
+def smooth_field(xy: np.ndarray, rng: np.random.Generator, wavelengths=(6e3, 14e3, 30e3)) -> np.ndarray:
     """A smooth random field (sum of plane waves) evaluated at ``xy``; clusters selections."""
     value = np.zeros(len(xy))
     for wavelength in wavelengths:
@@ -79,9 +77,7 @@ def rectangles(centres: np.ndarray, sizes: np.ndarray, rng: np.random.Generator)
     return shapely.polygons(np.stack([x, y], axis=2))
 
 
-def blobs(
-    centres: np.ndarray, sizes: np.ndarray, rng: np.random.Generator, vertices: int = 28
-) -> np.ndarray:
+def blobs(centres: np.ndarray, sizes: np.ndarray, rng: np.random.Generator, vertices: int = 28) -> np.ndarray:
     """Irregular star-shaped polygons about ``sizes`` across (zones, terrains)."""
     theta = np.linspace(0, 2 * np.pi, vertices, endpoint=False)
     wobble = np.zeros((len(centres), vertices))
@@ -94,9 +90,7 @@ def blobs(
     return shapely.polygons(np.stack([x, y], axis=2))
 
 
-def polylines(
-    starts: np.ndarray, lengths: np.ndarray, rng: np.random.Generator, legs: int = 5
-) -> np.ndarray:
+def polylines(starts: np.ndarray, lengths: np.ndarray, rng: np.random.Generator, legs: int = 5) -> np.ndarray:
     """Gently bending lines (like high-voltage connections) of about ``lengths`` metres."""
     heading = rng.uniform(0, 2 * np.pi, len(starts))
     turns = np.cumsum(rng.normal(0, 0.35, (len(starts), legs)), axis=1) + heading[:, None]
@@ -137,9 +131,7 @@ def national_claims(
         return max(round(n * scale), 2)
 
     cities = points_in(land, count(80), rng)
-    homes_at = cities[rng.integers(0, len(cities), count(3000))] + rng.normal(
-        0, 2500, (count(3000), 2)
-    )
+    homes_at = cities[rng.integers(0, len(cities), count(3000))] + rng.normal(0, 2500, (count(3000), 2))
     woningbouw = rectangles(homes_at, rng.uniform(50, 600, len(homes_at)), rng)
     # some plans are revised versions lying partly on top of an earlier plan of the sector
     revised = rng.choice(len(woningbouw), len(woningbouw) // 20, replace=False)

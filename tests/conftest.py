@@ -18,9 +18,7 @@ RD = "EPSG:28992"
 def shared_data() -> Path:
     """The folder with real Dutch boundaries; tests using it skip in a user's clone."""
     if not (SHARED_DATA / "provincies.geojson").is_file():
-        pytest.skip(
-            f"real boundary data not found at {SHARED_DATA} (only present in the dev workspace)"
-        )
+        pytest.skip(f"real boundary data not found at {SHARED_DATA} (only present in the dev workspace)")
     return SHARED_DATA
 
 
@@ -31,9 +29,7 @@ def write_layer(path: Path, geometries, layer: str | None = None, crs=RD, **colu
     return path
 
 
-def write_project(
-    folder: Path, body: str, regions: Path | None = None, name_field: str = "naam"
-) -> Path:
+def write_project(folder: Path, body: str, regions: Path | None = None, name_field: str = "naam") -> Path:
     """Write a novex.toml with a ``[project]`` table and the given sector/conflict tables."""
     if regions is None:
         regions = write_layer(

@@ -94,9 +94,7 @@ class OGCServer:
                     return
                 features = server.collections.get(parts[1])
                 if features is None:
-                    self._send(
-                        404, json.dumps({"detail": "no such collection"}), "application/json"
-                    )
+                    self._send(404, json.dumps({"detail": "no such collection"}), "application/json")
                     return
                 query = dict(urllib.parse.parse_qsl(url.query))
                 limit = int(query.get("limit", server.default_limit))
@@ -111,12 +109,7 @@ class OGCServer:
                         return
                     xmin, ymin, xmax, ymax = (float(v) for v in query["bbox"].split(","))
                     b = server._bounds[parts[1]]
-                    hit = (
-                        (b[:, 0] <= xmax)
-                        & (b[:, 2] >= xmin)
-                        & (b[:, 1] <= ymax)
-                        & (b[:, 3] >= ymin)
-                    )
+                    hit = (b[:, 0] <= xmax) & (b[:, 2] >= xmin) & (b[:, 1] <= ymax) & (b[:, 3] >= ymin)
                     features = [f for f, h in zip(features, hit, strict=True) if h]
                 page = features[offset : offset + limit]
                 if query.get("crs", CRS84) != RD:

@@ -74,8 +74,7 @@ def test_valid_project_is_typed_and_paths_resolve(tmp_path):
             "two different",
         ),
         (
-            SECTORS
-            + '[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\ndistance = "ver"\n',
+            SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\ndistance = "ver"\n',
             "conflicts.pairs[0].distance",
             "must be a number",
         ),
@@ -105,9 +104,7 @@ def test_missing_project_file(tmp_path):
 def test_proj_strings_are_refused(tmp_path):
     body = SECTORS
     path = write_project(tmp_path, body)
-    text = path.read_text().replace(
-        'name = "test"', 'name = "test"\ncrs = "+proj=sterea +lat_0=52"'
-    )
+    text = path.read_text().replace('name = "test"', 'name = "test"\ncrs = "+proj=sterea +lat_0=52"')
     path.write_text(text)
     with pytest.raises(ConfigError, match="authority code"):
         load_project(path)
@@ -151,8 +148,6 @@ def test_sources_need_distinct_names(tmp_path):
     """
     with pytest.raises(ConfigError, match=r"sources\[2\].*both called 'terreinen\+500m'"):
         load_project(write_project(tmp_path, body))
-    named = body.replace(
-        "buffer = 500\n    where", 'buffer = 500\n    name = "schietbanen"\n    where'
-    )
+    named = body.replace("buffer = 500\n    where", 'buffer = 500\n    name = "schietbanen"\n    where')
     sources = load_project(write_project(tmp_path, named)).sectors["defensie"].sources
     assert [s.name for s in sources] == ["terreinen", "terreinen+500m", "schietbanen"]

@@ -98,9 +98,7 @@ def test_30000_features_paged_exactly_with_metadata_and_flat_memory(tmp_path):
     assert small.n_features == 3_000
     assert result.n_features == 30_000 and result.n_matched == 30_000
     assert len(pages) == 30 and pages[-1] == (30_000, 30_000)
-    stored = pyogrio.read_dataframe(
-        tmp_path / "cache.gpkg", layer="brp_gewaspercelen", read_geometry=False
-    )
+    stored = pyogrio.read_dataframe(tmp_path / "cache.gpkg", layer="brp_gewaspercelen", read_geometry=False)
     assert len(stored) == 30_000 and stored["ogc_id"].is_unique
     # streamed page by page: ten times the features, not ten times the memory
     assert big_peak < 2 * small_peak, (small_peak, big_peak)
@@ -117,9 +115,7 @@ def test_30000_features_paged_exactly_with_metadata_and_flat_memory(tmp_path):
 def test_recovers_from_429_and_503(tmp_path):
     with OGCServer({"brpgewas": square_features(2_500)}) as server:
         server.fail_with = [429, 503]
-        result = fetch_collection(
-            entry_at(server), tmp_path / "c.gpkg", page_size=1000, policy=FAST
-        )
+        result = fetch_collection(entry_at(server), tmp_path / "c.gpkg", page_size=1000, policy=FAST)
         statuses = len(server.requests)
     assert result.n_features == 2_500
     assert statuses == 5  # 429, 503, then three pages
@@ -134,15 +130,13 @@ def test_dropped_connection_resumes_without_duplicates(tmp_path):
         assert partial["status"] == "bezig" and partial["n_features"] == 3_000
         server.drop_at_offset = None
         server.requests.clear()
-        result = fetch_collection(
-            entry_at(server), tmp_path / "c.gpkg", page_size=1000, policy=FAST
-        )
+        result = fetch_collection(entry_at(server), tmp_path / "c.gpkg", page_size=1000, policy=FAST)
         resumed_requests = list(server.requests)
     assert result.resumed and result.n_new == 2_000
     assert "offset=3000" in resumed_requests[0]  # continued from the stored next link
-    ids = pyogrio.read_dataframe(
-        tmp_path / "c.gpkg", layer="brp_gewaspercelen", read_geometry=False
-    )["ogc_id"]
+    ids = pyogrio.read_dataframe(tmp_path / "c.gpkg", layer="brp_gewaspercelen", read_geometry=False)[
+        "ogc_id"
+    ]
     assert len(ids) == 5_000 and ids.is_unique
     assert set(ids) == {f"perceel.{i}" for i in range(5_000)}
 
@@ -275,9 +269,7 @@ def test_init_from_catalog_wires_fetched_layers(tmp_path, monkeypatch):
     ]
     natura = [
         {**feature, "properties": {"naamN2K": f"Heide {i}"}}
-        for i, feature in enumerate(
-            square_features(40, size=80, origin=(121_000.0, 440_500.0), columns=10)
-        )
+        for i, feature in enumerate(square_features(40, size=80, origin=(121_000.0, 440_500.0), columns=10))
     ]
     runner = CliRunner()
     with OGCServer(

@@ -55,13 +55,9 @@ def test_known_answer_grid_with_overlap_distance_and_raster(tmp_path):
         """,
     )
     regions = load_regions(project.regions, project.crs)
-    result = grid_overlay(
-        project, load_sectors(project), regions, 100, tmp_path / "grid", workers=1
-    )
+    result = grid_overlay(project, load_sectors(project), regions, 100, tmp_path / "grid", workers=1)
     west = result.summary.set_index("provincie").loc["West"]
-    assert west["stapeling_1_ha"] == pytest.approx(
-        50 + 50 + 100 + 35
-    )  # a, b, d and the raster claim
+    assert west["stapeling_1_ha"] == pytest.approx(50 + 50 + 100 + 35)  # a, b, d and the raster claim
     assert west["stapeling_2_ha"] == pytest.approx(50)
     assert west["a×b_ha"] == pytest.approx(50)
     # b (ends at 1500) and d (starts at 1800) lie 300 m apart: the 200 m strip of each within 500 m
@@ -150,9 +146,7 @@ def test_grid_agrees_with_vector_engine_on_synthetic_set(tmp_path, shared_data):
             "water_bodem×landbouw_ha",
         ]:
             if exact.loc[provincie, column] >= 100:  # classes of at least 100 ha (1,600 cells)
-                assert grid.loc[provincie, column] == pytest.approx(
-                    exact.loc[provincie, column], rel=0.02
-                )
+                assert grid.loc[provincie, column] == pytest.approx(exact.loc[provincie, column], rel=0.02)
                 compared += 1
     assert compared >= 6
 

@@ -55,9 +55,7 @@ def test_known_answer_repair_and_buffers(tmp_path):
 
 
 def test_geometry_collection_keeps_polygonal_part(tmp_path):
-    mixed = shapely.GeometryCollection(
-        [shapely.box(0, 0, 10, 10), shapely.LineString([(20, 20), (30, 30)])]
-    )
+    mixed = shapely.GeometryCollection([shapely.box(0, 0, 10, 10), shapely.LineString([(20, 20), (30, 30)])])
     lines_only = shapely.GeometryCollection([shapely.LineString([(0, 0), (1, 1)])])
     path = write_layer(tmp_path / "mix.gpkg", [mixed, lines_only, shapely.box(50, 50, 60, 60)])
     frame, report = read_source(Source(path), "natuur", RD)
@@ -74,9 +72,7 @@ def test_points_without_buffer_are_refused(tmp_path):
 
 
 def test_gemeenten_reproject_like_geopandas(shared_data):
-    frame, report = read_source(
-        Source(shared_data / "gemeenten.geojson", label_field="name"), "gemeente", RD
-    )
+    frame, report = read_source(Source(shared_data / "gemeenten.geojson", label_field="name"), "gemeente", RD)
     direct = gpd.read_file(shared_data / "gemeenten.geojson").to_crs(RD)
     assert frame.crs.to_epsg() == 28992
     assert report.n_reprojected == 394
@@ -104,9 +100,7 @@ def test_missing_file(tmp_path):
 
 def test_layer_not_in_geopackage(tmp_path):
     path = write_layer(tmp_path / "a.gpkg", [shapely.box(0, 0, 1, 1)], layer="plannen")
-    with pytest.raises(
-        LayerError, match=r"layer 'plannn': layer not found; layers in this file: plannen"
-    ):
+    with pytest.raises(LayerError, match=r"layer 'plannn': layer not found; layers in this file: plannen"):
         read_source(Source(path, layer="plannn"), "x", RD)
 
 
@@ -122,9 +116,7 @@ def test_where_on_unknown_field_names_the_field(tmp_path):
     path = write_layer(tmp_path / "a.gpkg", [shapely.box(0, 0, 1, 1)], status=["vastgesteld"])
     with pytest.raises(LayerError, match=r"field 'stauts'.*fields: status"):
         read_source(Source(path, where="stauts = 'vastgesteld'"), "x", RD)
-    frame, _ = read_source(
-        Source(path, where="status = 'vastgesteld' AND status IS NOT NULL"), "x", RD
-    )
+    frame, _ = read_source(Source(path, where="status = 'vastgesteld' AND status IS NOT NULL"), "x", RD)
     assert len(frame) == 1
 
 
@@ -146,9 +138,7 @@ def test_empty_layer_warns_and_all_empty_sector_fails(tmp_path):
 
 def test_csv_with_wkt(tmp_path):
     path = tmp_path / "claims.csv"
-    path.write_text(
-        'naam,wkt\n"blok","POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))"\n', encoding="utf-8"
-    )
+    path.write_text('naam,wkt\n"blok","POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))"\n', encoding="utf-8")
     frame, _ = read_source(Source(path, crs="EPSG:28992", label_field="naam"), "x", RD)
     assert frame["label"].tolist() == ["blok"]
     assert frame.area.tolist() == [100.0]

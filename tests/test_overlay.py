@@ -44,9 +44,7 @@ def test_three_sectors_known_faces():
     }
     result = overlay(ONE_REGION, claims, tile_size=10_000, workers=1)
     faces = result.stapeling
-    got = sorted(
-        zip(faces["sectoren"], faces["n_sectoren"], faces["oppervlakte_m2"].round(6), strict=True)
-    )
+    got = sorted(zip(faces["sectoren"], faces["n_sectoren"], faces["oppervlakte_m2"].round(6), strict=True))
     assert got == [
         ("a", 1, 40_000.0),
         ("a+b", 2, 15_000.0),
@@ -92,9 +90,7 @@ def test_distance_conflict_between_squares_300m_apart(distance, expected):
         "woningbouw": claims_frame("woningbouw", [shapely.box(1_000, 1_000, 2_000, 2_000)]),
         "defensie": claims_frame("defensie", [shapely.box(2_300, 1_000, 3_300, 2_000)]),
     }
-    result = overlay(
-        ONE_REGION, claims, [ConflictPair("woningbouw", "defensie", distance)], workers=1
-    )
+    result = overlay(ONE_REGION, claims, [ConflictPair("woningbouw", "defensie", distance)], workers=1)
     zones = result.schuurpunten
     if expected is None:
         assert zones.empty
@@ -121,9 +117,7 @@ def test_faces_split_at_tiles_and_borders_but_schuurpunten_merge_across_tiles():
             [shapely.box(4_500, 0, 5_500, 500), shapely.box(9_500, 2_000, 10_500, 2_500)],
         ),
     }
-    result = overlay(
-        regions, claims, [ConflictPair("woningbouw", "landbouw")], tile_size=5_000, workers=1
-    )
+    result = overlay(regions, claims, [ConflictPair("woningbouw", "landbouw")], tile_size=5_000, workers=1)
     faces = result.stapeling
     both = faces[faces["n_sectoren"] == 2]
     assert len(both) == 4  # each overlap is cut once: by a tile line and by the provincial border
@@ -131,9 +125,7 @@ def test_faces_split_at_tiles_and_borders_but_schuurpunten_merge_across_tiles():
     zones = result.schuurpunten.set_index("provincie")
     # the overlap crossing the tile line x=5000 is one schuurpunt; the border one is two
     assert len(result.schuurpunten) == 3
-    assert zones.loc["West"]["oppervlakte_m2"].sort_values().tolist() == pytest.approx(
-        [250_000, 500_000]
-    )
+    assert zones.loc["West"]["oppervlakte_m2"].sort_values().tolist() == pytest.approx([250_000, 500_000])
     assert zones.loc["Oost", "oppervlakte_m2"] == pytest.approx(250_000)
 
 
@@ -199,9 +191,7 @@ def assert_invariants(result, regions, claims, rel=1e-6):
     geoms = faces.geometry.values
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     distinct = left < right
-    overlap = shapely.area(
-        shapely.intersection(geoms[left[distinct]], geoms[right[distinct]])
-    ).sum()
+    overlap = shapely.area(shapely.intersection(geoms[left[distinct]], geoms[right[distinct]])).sum()
     assert overlap <= 1e-6 * max(faces["oppervlakte_m2"].sum(), 1.0)
     land = shapely.union_all(regions.geometry.values)
     dissolved = {
@@ -239,12 +229,8 @@ def assert_provenance(result, claims):
 def test_invariants_and_provenance_on_synthetic_set(shared_data):
     from novex_geo.synthetic import national_claims
 
-    provinces = gpd.read_file(shared_data / "provincies.geojson").rename(
-        columns={"naam": "provincie"}
-    )
-    regions = provinces[provinces["provincie"].isin(["Utrecht", "Flevoland"])][
-        ["provincie", "geometry"]
-    ]
+    provinces = gpd.read_file(shared_data / "provincies.geojson").rename(columns={"naam": "provincie"})
+    regions = provinces[provinces["provincie"].isin(["Utrecht", "Flevoland"])][["provincie", "geometry"]]
     layers = national_claims(regions, scale=0.04, seed=7)
     energie = np.concatenate(
         [
@@ -277,7 +263,4 @@ def test_invariants_and_provenance_on_synthetic_set(shared_data):
     # the same tasks give the same answer in one process
     serial = overlay(regions, claims, pairs, tile_size=5_000, workers=1)
     assert serial.stapeling["vlak_id"].tolist() == result.stapeling["vlak_id"].tolist()
-    assert (
-        serial.schuurpunten["schuurpunt_id"].tolist()
-        == result.schuurpunten["schuurpunt_id"].tolist()
-    )
+    assert serial.schuurpunten["schuurpunt_id"].tolist() == result.schuurpunten["schuurpunt_id"].tolist()

@@ -69,9 +69,7 @@ def test_simplify_moves_edges_at_most_one_cell(tmp_path):
     values[(xx - 20) ** 2 + (yy - 20) ** 2 < 15**2] = 1.0  # a pixelated disc
     path = write_raster(tmp_path / "schijf.tif", values, from_origin(0, 400, 10, 10))
     exact, _ = read_source(Source(path, raster=RasterRule(op="==", value=1)), "x", RD)
-    simple, report = read_source(
-        Source(path, raster=RasterRule(op="==", value=1, simplify=True)), "x", RD
-    )
+    simple, report = read_source(Source(path, raster=RasterRule(op="==", value=1, simplify=True)), "x", RD)
     a, b = exact.geometry.iloc[0], simple.geometry.iloc[0]
     assert shapely.hausdorff_distance(a, b) <= 10 + 1e-9
     assert shapely.get_num_coordinates(b) < shapely.get_num_coordinates(a)
@@ -83,18 +81,12 @@ def test_wgs84_raster_is_reprojected(tmp_path):
     lon0, lat0, step = 5.05, 52.12, 0.001
     cols, rows = 100, 60
     values = np.tile(lon0 + (np.arange(cols) + 0.5) * step, (rows, 1))
-    path = write_raster(
-        tmp_path / "wgs.tif", values, from_origin(lon0, lat0, step, step), crs="EPSG:4326"
-    )
-    frame, report = read_source(
-        Source(path, raster=RasterRule(op=">=", value=5.1)), "water_bodem", RD
-    )
+    path = write_raster(tmp_path / "wgs.tif", values, from_origin(lon0, lat0, step, step), crs="EPSG:4326")
+    frame, report = read_source(Source(path, raster=RasterRule(op=">=", value=5.1)), "water_bodem", RD)
     assert report.n_reprojected == rows * cols and report.source_crs == "EPSG:4326"
     expected = (
         __import__("geopandas")
-        .GeoSeries(
-            [shapely.box(5.1, lat0 - rows * step, lon0 + cols * step, lat0)], crs="EPSG:4326"
-        )
+        .GeoSeries([shapely.box(5.1, lat0 - rows * step, lon0 + cols * step, lat0)], crs="EPSG:4326")
         .to_crs(RD)
         .area.iloc[0]
     )
@@ -102,9 +94,7 @@ def test_wgs84_raster_is_reprojected(tmp_path):
     assert frame.area.sum() == pytest.approx(expected, rel=0.03)
     minx = frame.total_bounds[0]
     x_at_5_1 = (
-        __import__("pyproj")
-        .Transformer.from_crs("EPSG:4326", RD, always_xy=True)
-        .transform(5.1, 52.09)[0]
+        __import__("pyproj").Transformer.from_crs("EPSG:4326", RD, always_xy=True).transform(5.1, 52.09)[0]
     )
     assert abs(minx - x_at_5_1) < 150  # within about two cells
 
@@ -116,9 +106,7 @@ def test_missing_band_and_missing_crs(tmp_path):
     bare = write_raster(tmp_path / "bare.tif", gradient(), from_origin(0, 500, 10, 10), crs=None)
     with pytest.raises(LayerError, match="raster has no CRS"):
         read_source(Source(bare, raster=RasterRule(op=">", value=0)), "x", RD)
-    frame, _ = read_source(
-        Source(bare, crs="EPSG:28992", raster=RasterRule(op=">", value=0.5)), "x", RD
-    )
+    frame, _ = read_source(Source(bare, crs="EPSG:28992", raster=RasterRule(op=">", value=0.5)), "x", RD)
     assert frame.area.sum() == pytest.approx(50 * 50 * 100)
 
 
@@ -156,8 +144,4 @@ def test_cli_check_reports_raster_and_missing_band_without_traceback(tmp_path):
     bad = CliRunner().invoke(
         cli, ["check", str(write_project(tmp_path, body.replace("band = 1", "band = 3")))]
     )
-    assert (
-        bad.exit_code == 1
-        and "band 3 does not exist" in bad.output
-        and "Traceback" not in bad.output
-    )
+    assert bad.exit_code == 1 and "band 3 does not exist" in bad.output and "Traceback" not in bad.output

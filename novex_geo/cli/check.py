@@ -28,9 +28,7 @@ def check_command(project_file, as_json: bool) -> None:
       novex-geo check novex.toml --json > check.json
     """
     result = check_project(load_project_arg(project_file))
-    click.echo(
-        json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if as_json else result.to_text()
-    )
+    click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if as_json else result.to_text())
     if not result.ok:
         raise click.exceptions.Exit(1)
 

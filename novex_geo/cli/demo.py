@@ -51,19 +51,11 @@ def demo_command(out: Path) -> None:
         f"run: {len(result.stapeling)} stapeling faces ({stacked} with 2+ sectors), "
         f"{len(result.schuurpunten)} schuurpunten in {len(result.regions)} provinces"
     )
-    grid = grid_overlay(
-        project, run.layers, result.regions, 25, project.output_dir, project.workers
-    )
-    click.echo(
-        f"grid: {grid.spec.width} x {grid.spec.height} cells of 25 m → {grid.count_path.name}"
-    )
+    grid = grid_overlay(project, run.layers, result.regions, 25, project.output_dir, project.workers)
+    click.echo(f"grid: {grid.spec.width} x {grid.spec.height} cells of 25 m → {grid.count_path.name}")
     click.echo(f"\nDemo ({DEMO_MARK}) written to {out}/ in {time.perf_counter() - started:.1f} s:")
-    click.echo(
-        f"  {files.project}  the project file (start here to see how a project is described)"
-    )
-    click.echo(
-        f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, herkomst, samenvatting"
-    )
+    click.echo(f"  {files.project}  the project file (start here to see how a project is described)")
+    click.echo(f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, herkomst, samenvatting")
     click.echo(f"  {run.csv}  the summary per provincie")
     click.echo(f"  {grid.count_path}  n_sectoren heat map (COG) at 25 m")
 

@@ -27,9 +27,7 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     except ValueError:
         values = ()
     if len(values) != 4 or values[0] >= values[2] or values[1] >= values[3]:
-        raise click.BadParameter(
-            "give xmin,ymin,xmax,ymax in RD metres, e.g. 120000,440000,150000,470000"
-        )
+        raise click.BadParameter("give xmin,ymin,xmax,ymax in RD metres, e.g. 120000,440000,150000,470000")
     return values
 
 
@@ -49,20 +47,12 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     default=None,
     help="Provinces file for --provincie (default: layer cbs_provincies of --out).",
 )
-@click.option(
-    "--year", type=int, default=None, help="CBS jaarcode for CBS boundaries (default 2025)."
-)
+@click.option("--year", type=int, default=None, help="CBS jaarcode for CBS boundaries (default 2025).")
 @click.option("--page-size", default=1000, show_default=True, help="Features per request.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for an answer.")
-@click.option(
-    "--retries", default=4, show_default=True, help="Attempts per page (429/5xx/timeouts)."
-)
-@click.option(
-    "--base-url", default=None, help="Another OGC API root for this collection (mirrors, tests)."
-)
-def fetch_command(
-    key, provincie, bbox, out, regions_path, year, page_size, timeout, retries, base_url
-):
+@click.option("--retries", default=4, show_default=True, help="Attempts per page (429/5xx/timeouts).")
+@click.option("--base-url", default=None, help="Another OGC API root for this collection (mirrors, tests).")
+def fetch_command(key, provincie, bbox, out, regions_path, year, page_size, timeout, retries, base_url):
     """Download catalogue dataset KEY into a GeoPackage, in EPSG:28992.
 
     Pages through the OGC API with a progress bar, retries 429/5xx and timeouts with backoff,

@@ -14,12 +14,8 @@ COMMANDS = []
 @click.command("init")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="novex.toml")
 @click.option("--name", default="NOVEX analyse", show_default=True, help="Project name.")
-@click.option(
-    "--from-catalog", is_flag=True, help="Wire the project to layers fetched with novex-geo fetch."
-)
-@click.option(
-    "--provincie", metavar="NAME", help="With --from-catalog: analyse only this provincie."
-)
+@click.option("--from-catalog", is_flag=True, help="Wire the project to layers fetched with novex-geo fetch.")
+@click.option("--provincie", metavar="NAME", help="With --from-catalog: analyse only this provincie.")
 @click.option(
     "--cache",
     type=click.Path(path_type=Path),
@@ -28,9 +24,7 @@ COMMANDS = []
     help="With --from-catalog: the GeoPackage novex-geo fetch wrote.",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def init_command(
-    path: Path, name: str, from_catalog: bool, provincie: str | None, cache: Path, force: bool
-):
+def init_command(path: Path, name: str, from_catalog: bool, provincie: str | None, cache: Path, force: bool):
     """Write a starter project file with the five NOVEX sectors and a conflict matrix.
 
     With --from-catalog the project points at the layers fetched into the cache GeoPackage,

@@ -77,9 +77,7 @@ def _save_record(path: Path, record: dict) -> None:
 def _stored_ids(path: Path, layer: str) -> set[str]:
     if not path.exists() or layer not in pyogrio.list_layers(path)[:, 0]:
         return set()
-    return set(
-        pyogrio.read_dataframe(path, layer=layer, columns=["ogc_id"], read_geometry=False)["ogc_id"]
-    )
+    return set(pyogrio.read_dataframe(path, layer=layer, columns=["ogc_id"], read_geometry=False)["ogc_id"])
 
 
 def _page_frame(features: list[dict], crs: str) -> gpd.GeoDataFrame:
@@ -119,9 +117,7 @@ def fetch_collection(
         query["bbox-crs"] = crs_uri(crs)
     record = download_record(out, layer)
     resumed = bool(
-        record
-        and record["status"] == BUSY
-        and record.get("query") == json.dumps(query, sort_keys=True)
+        record and record["status"] == BUSY and record.get("query") == json.dumps(query, sort_keys=True)
     )
     if resumed:
         seen = _stored_ids(out, layer)
@@ -163,9 +159,7 @@ def fetch_collection(
                 wrote_any = True
             seen.update(str(f.get("id", "")) for f in features)
             n_new += len(features)
-        next_url = next(
-            (link["href"] for link in page.get("links", []) if link.get("rel") == "next"), None
-        )
+        next_url = next((link["href"] for link in page.get("links", []) if link.get("rel") == "next"), None)
         record.update(
             status=BUSY if next_url and page.get("features") else DONE,
             next_url=next_url or "",
@@ -182,9 +176,7 @@ def fetch_collection(
         raise DownloadError(f"{entry.items_url}: no features for this query ({json.dumps(query)})")
     record.update(status=DONE, finished=_now())
     _save_record(out, record)
-    return FetchResult(
-        layer, len(seen), n_new, matched, counts["clipped"], counts["dropped"], resumed
-    )
+    return FetchResult(layer, len(seen), n_new, matched, counts["clipped"], counts["dropped"], resumed)
 
 
 def _clip(frame: gpd.GeoDataFrame, area) -> tuple[gpd.GeoDataFrame, int, int]:

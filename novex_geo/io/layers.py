@@ -144,9 +144,7 @@ def read_vector(
         raise LayerError("file not found", path, layer)
     if path.suffix.lower() in PARQUET_SUFFIXES:
         try:
-            frame = gpd.read_parquet(
-                path, columns=None if columns is None else [*columns, "geometry"]
-            )
+            frame = gpd.read_parquet(path, columns=None if columns is None else [*columns, "geometry"])
         except (ValueError, OSError) as exc:
             raise LayerError(f"cannot read GeoParquet ({exc})", path) from None
         if where:
@@ -157,9 +155,7 @@ def read_vector(
     if layer is not None and layer not in layers:
         raise LayerError(f"layer not found; layers in this file: {', '.join(layers)}", path, layer)
     if layer is None and len(layers) > 1:
-        raise LayerError(
-            f"file has several layers, set 'layer' to one of: {', '.join(layers)}", path
-        )
+        raise LayerError(f"file has several layers, set 'layer' to one of: {', '.join(layers)}", path)
     layer = layer or (layers[0] if layers else None)
     options = CSV_OPEN_OPTIONS if path.suffix.lower() == ".csv" else {}
     info = pyogrio.read_info(path, layer=layer, **options)
@@ -275,14 +271,10 @@ def read_source(source: Source, sector: str, crs: str) -> tuple[gpd.GeoDataFrame
             )
         raw = raw.set_crs(source.crs)
     elif source.crs and not raw.crs.equals(gpd.GeoSeries(crs=source.crs).crs):
-        report.warnings.append(
-            f"file CRS {raw.crs.to_string()} used, not the configured {source.crs}"
-        )
+        report.warnings.append(f"file CRS {raw.crs.to_string()} used, not the configured {source.crs}")
     report.source_crs = raw.crs.to_string()
     if raw.empty:
-        report.warnings.append(
-            "layer is empty" + (f" after where {source.where!r}" if source.where else "")
-        )
+        report.warnings.append("layer is empty" + (f" after where {source.where!r}" if source.where else ""))
         return gpd.GeoDataFrame(columns=FEATURE_COLUMNS, geometry=[], crs=crs), report
 
     missing = raw.geometry.isna() | raw.geometry.is_empty
@@ -294,9 +286,7 @@ def read_source(source: Source, sector: str, crs: str) -> tuple[gpd.GeoDataFrame
 
     invalid = ~missing.to_numpy() & ~shapely.is_valid(geoms)
     if invalid.any():
-        geoms[invalid] = shapely.make_valid(
-            geoms[invalid], method="structure", keep_collapsed=False
-        )
+        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         report.n_repaired = int(invalid.sum())
 
     kinds = _geometry_kinds(geoms)

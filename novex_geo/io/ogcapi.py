@@ -73,9 +73,7 @@ def get_json(url: str, policy: RetryPolicy = DEFAULT_RETRY) -> dict[str, Any]:
             break
         except urllib.error.HTTPError as exc:
             if exc.code not in RETRY_STATUS:
-                raise DownloadError(
-                    f"{url}: server answered HTTP {exc.code} {exc.reason}"
-                ) from None
+                raise DownloadError(f"{url}: server answered HTTP {exc.code} {exc.reason}") from None
             problem = f"HTTP {exc.code} {exc.reason}"
             retry_after = exc.headers.get("Retry-After") if exc.headers else None
             if retry_after and retry_after.isdigit():
@@ -89,9 +87,7 @@ def get_json(url: str, policy: RetryPolicy = DEFAULT_RETRY) -> dict[str, Any]:
             problem = f"connection failed ({reason})"
         if attempt < policy.attempts:
             wait = min(wait, policy.max_wait)
-            log.warning(
-                "%s: %s; retry %d/%d in %.1f s", url, problem, attempt, policy.attempts - 1, wait
-            )
+            log.warning("%s: %s; retry %d/%d in %.1f s", url, problem, attempt, policy.attempts - 1, wait)
             time.sleep(wait)
     else:
         raise DownloadError(f"{url}: {problem} (gave up after {policy.attempts} attempts)")

@@ -45,13 +45,9 @@ def input_table(reports: list[SourceReport]) -> pd.DataFrame:
     rows = []
     for report in reports:
         row = dataclasses.asdict(report)
-        row["geometry_types"] = ", ".join(
-            f"{n} {t}" for t, n in sorted(report.geometry_types.items())
-        )
+        row["geometry_types"] = ", ".join(f"{n} {t}" for t, n in sorted(report.geometry_types.items()))
         row["n_buffered"] = sum(report.n_buffered.values())
-        row["bounds"] = (
-            "" if report.bounds is None else ", ".join(f"{v:.0f}" for v in report.bounds)
-        )
+        row["bounds"] = "" if report.bounds is None else ", ".join(f"{v:.0f}" for v in report.bounds)
         row["warnings"] = "; ".join(report.warnings)
         rows.append(row)
     return pd.DataFrame(rows)

@@ -34,11 +34,7 @@ OPERATORS = {
 def rule_mask(values: np.ndarray, rule: RasterRule) -> np.ndarray:
     """Boolean claim mask of ``values`` (float, NaN = nodata) under ``rule``."""
     with np.errstate(invalid="ignore"):
-        hit = (
-            np.isin(values, rule.classes)
-            if rule.classes
-            else OPERATORS[rule.op](values, rule.value)
-        )
+        hit = np.isin(values, rule.classes) if rule.classes else OPERATORS[rule.op](values, rule.value)
     return hit & ~np.isnan(values)
 
 
@@ -56,9 +52,7 @@ def _open(source: Source):
         raise LayerError(f"raster has {dataset.count} band(s); band {band} does not exist", path)
     if dataset.crs is None and source.crs is None:
         dataset.close()
-        raise LayerError(
-            "raster has no CRS; fix the file or set crs = 'EPSG:28992' on this source", path
-        )
+        raise LayerError("raster has no CRS; fix the file or set crs = 'EPSG:28992' on this source", path)
     return dataset
 
 
@@ -105,9 +99,7 @@ def read_raster_source(source: Source, sector: str, crs: str, report) -> gpd.Geo
             transform, width, height = rasterio.warp.calculate_default_transform(
                 src_crs, target, dataset.width, dataset.height, *dataset.bounds
             )
-            values = warp_band(
-                dataset, rule.band, crs, transform, (height, width), rule.categorical, src_crs
-            )
+            values = warp_band(dataset, rule.band, crs, transform, (height, width), rule.categorical, src_crs)
             report.n_reprojected = report.n_read
     claimed = rule_mask(values, rule)
     cell = abs(transform.a)
@@ -130,9 +122,7 @@ def read_raster_source(source: Source, sector: str, crs: str, report) -> gpd.Geo
             "feature_id": names,
             "sector": sector,
             "source": source.name,
-            "label": [
-                f"{source.name}: {rule.describe()} (gebied {i + 1})" for i in range(len(polygons))
-            ],
+            "label": [f"{source.name}: {rule.describe()} (gebied {i + 1})" for i in range(len(polygons))],
         },
         geometry=polygons,
         crs=crs,

@@ -101,9 +101,7 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
             'name_field = "statnaam"',
         ]
     for sector, items in by_sector.items():
-        style = styles.get(
-            sector, {"label": sector.replace("_", " ").capitalize(), "colour": "#888888"}
-        )
+        style = styles.get(sector, {"label": sector.replace("_", " ").capitalize(), "colour": "#888888"})
         lines += [
             "",
             f"[sectors.{sector}]",

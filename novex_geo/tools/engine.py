@@ -179,9 +179,7 @@ class _Catalogue:
         conflicts: Sequence[ConflictPair],
     ):
         self.sectors = list(claims)
-        self.geoms = {
-            key: np.asarray(frame.geometry.values, dtype=object) for key, frame in claims.items()
-        }
+        self.geoms = {key: np.asarray(frame.geometry.values, dtype=object) for key, frame in claims.items()}
         self.trees = {key: shapely.STRtree(geoms) for key, geoms in self.geoms.items()}
         self.regions = dict(zip(regions["provincie"], regions.geometry.values, strict=True))
         for geom in self.regions.values():
@@ -241,9 +239,7 @@ def _dissolve(geoms: np.ndarray, grid: float | None) -> tuple[shapely.Geometry, 
 
 def _polygons(geom) -> np.ndarray:
     parts = shapely.get_parts(geom)
-    return parts[
-        (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)
-    ]
+    return parts[(shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)]
 
 
 def _label_points(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -322,9 +318,7 @@ def _run(task: OverlayTask, grid: float | None) -> TaskResult:
     def in_region(key: str):
         if key not in within_region:
             geom = dissolved[key]
-            within_region[key] = (
-                geom if task.interior else shapely.intersection(geom, region, grid_size=grid)
-            )
+            within_region[key] = geom if task.interior else shapely.intersection(geom, region, grid_size=grid)
         return within_region[key]
 
     zone_geoms, zone_pairs, prov_a, prov_b = [], [], [], []
@@ -340,12 +334,8 @@ def _run(task: OverlayTask, grid: float | None) -> TaskResult:
             zones = _polygons(shapely.union_all(faces[both], grid_size=grid))
             near_a = near_b = None
         else:
-            near_a = shapely.intersection(
-                in_region(a), shapely.buffer(sources[b], distance), grid_size=grid
-            )
-            near_b = shapely.intersection(
-                in_region(b), shapely.buffer(sources[a], distance), grid_size=grid
-            )
+            near_a = shapely.intersection(in_region(a), shapely.buffer(sources[b], distance), grid_size=grid)
+            near_b = shapely.intersection(in_region(b), shapely.buffer(sources[a], distance), grid_size=grid)
             zones = _polygons(shapely.union(near_a, near_b, grid_size=grid))
             if not len(zones):
                 continue
@@ -436,9 +426,7 @@ def _merge_across_tiles(zones: pd.DataFrame, prov_a: pd.DataFrame, prov_b: pd.Da
         overlap = shapely.area(shapely.intersection(pieces[piece_i], parts[part_j]))
         candidates = pd.DataFrame({"i": piece_i, "j": part_j, "overlap": overlap})
         best = candidates.sort_values("overlap").groupby("i").tail(1)
-        chosen = pd.concat([candidates[candidates["overlap"] > 0], best]).drop_duplicates(
-            ["i", "j"]
-        )
+        chosen = pd.concat([candidates[candidates["overlap"] > 0], best]).drop_duplicates(["i", "j"])
         links.append(
             pd.DataFrame(
                 {
@@ -511,9 +499,7 @@ def overlay(
     started = time.perf_counter()
     unknown = {key for pair in conflicts for key in (pair.a, pair.b)} - set(claims)
     if unknown:
-        raise NovexError(
-            f"conflict matrix names sectors without claims: {', '.join(sorted(unknown))}"
-        )
+        raise NovexError(f"conflict matrix names sectors without claims: {', '.join(sorted(unknown))}")
     if "provincie" not in regions.columns:
         raise NovexError("regions need a 'provincie' column (see novex_geo.regions.load_regions)")
     crs = regions.crs
@@ -548,16 +534,12 @@ def overlay(
                             "provincie": spec.provincie,
                             "pair": result.zone_pairs,
                             "geometry": result.zone_geoms,
-                            "on_edge": _on_tile_edge(
-                                result.zone_geoms, [spec.bounds] * len(pieces)
-                            ),
+                            "on_edge": _on_tile_edge(result.zone_geoms, [spec.bounds] * len(pieces)),
                         }
                     )
                 )
                 for store, prov in ((prov_a, result.provenance_a), (prov_b, result.provenance_b)):
-                    store.append(
-                        pd.DataFrame({"piece": prov[:, 0] + piece_offset, "row": prov[:, 1]})
-                    )
+                    store.append(pd.DataFrame({"piece": prov[:, 0] + piece_offset, "row": prov[:, 1]}))
                 piece_offset += len(result.zone_geoms)
             if result.precision_retry:
                 retries.append(result.precision_retry)
@@ -588,9 +570,7 @@ def overlay(
             dropped_area,
         )
     if fallbacks:
-        log.info(
-            "%d tiles: features of a sector were not a clean coverage; used union_all", fallbacks
-        )
+        log.info("%d tiles: features of a sector were not a clean coverage; used union_all", fallbacks)
     return OverlayResult(
         stapeling=stapeling,
         schuurpunten=schuurpunten,
@@ -626,8 +606,7 @@ def _assemble_faces(faces: list[pd.DataFrame], sectors: list[str], crs) -> gpd.G
     masks = frame["mask"].to_numpy()
     bits = np.array([(masks >> i) & 1 for i in range(len(sectors))], dtype=np.int8)
     labels = {
-        mask: "+".join(sorted(s for i, s in enumerate(sectors) if mask >> i & 1))
-        for mask in np.unique(masks)
+        mask: "+".join(sorted(s for i, s in enumerate(sectors) if mask >> i & 1)) for mask in np.unique(masks)
     }
     rank = frame.groupby(["provincie", "tegel"]).cumcount().to_numpy() + 1
     result = gpd.GeoDataFrame(
@@ -717,22 +696,14 @@ def _assemble_zones(zones, prov_a, prov_b, claims, conflicts, min_area_m2, crs):
                     label=source["label"].to_numpy()[group["row"].to_numpy()].astype(str),
                 )
             )
-        side_table = (
-            pd.concat(parts, ignore_index=True) if parts else table.assign(feature_id=[], label=[])
-        )
+        side_table = pd.concat(parts, ignore_index=True) if parts else table.assign(feature_id=[], label=[])
         sides.append(side_table.assign(kant=side))
-    herkomst = pd.concat(sides, ignore_index=True).sort_values(
-        ["schuurpunt_id", "kant", "feature_id"]
-    )
+    herkomst = pd.concat(sides, ignore_index=True).sort_values(["schuurpunt_id", "kant", "feature_id"])
     herkomst = herkomst[herkomst_columns].reset_index(drop=True)
     for side in ("a", "b"):
         rows = herkomst[herkomst["kant"] == side].groupby("schuurpunt_id")
-        frame[f"n_features_{side}"] = (
-            frame["schuurpunt_id"].map(rows.size()).fillna(0).astype(np.int64)
-        )
-        frame[f"feature_ids_{side}"] = (
-            frame["schuurpunt_id"].map(rows["feature_id"].agg(_join)).fillna("")
-        )
+        frame[f"n_features_{side}"] = frame["schuurpunt_id"].map(rows.size()).fillna(0).astype(np.int64)
+        frame[f"feature_ids_{side}"] = frame["schuurpunt_id"].map(rows["feature_id"].agg(_join)).fillna("")
         frame[f"labels_{side}"] = frame["schuurpunt_id"].map(rows["label"].agg(_join)).fillna("")
     result = gpd.GeoDataFrame(frame[columns], geometry=frame["geometry"].to_numpy(), crs=crs)
     return result, herkomst, dropped, dropped_area

@@ -108,9 +108,7 @@ class _GridState:
             self.rasters[key] = raster_sources
             every = np.asarray(layer.frame.geometry.values, dtype=object)
             self.near[key] = (every, shapely.STRtree(every))
-        self.pairs = [
-            (self.sectors.index(p.a), self.sectors.index(p.b), p.distance) for p in conflicts
-        ]
+        self.pairs = [(self.sectors.index(p.a), self.sectors.index(p.b), p.distance) for p in conflicts]
 
 
 _STATE: _GridState | None = None
@@ -158,9 +156,7 @@ def _window(window: Window):
         mask |= claim.astype(mask.dtype) << i
     count = np.sum(bits, axis=0, dtype="uint8") if bits else np.zeros(shape, dtype="uint8")
     n_regions = len(state.regions) + 1
-    per_count = np.bincount(
-        (region_ids.astype(np.int64) * 256 + count).ravel(), minlength=n_regions * 256
-    )
+    per_count = np.bincount((region_ids.astype(np.int64) * 256 + count).ravel(), minlength=n_regions * 256)
     per_pair = np.zeros((len(state.pairs), n_regions), dtype=np.int64)
     for index, (a, b, distance) in enumerate(state.pairs):
         if distance == 0:
@@ -215,9 +211,7 @@ def grid_overlay(
     n_regions = len(regions) + 1
     per_count = np.zeros((n_regions, 256), dtype=np.int64)
     per_pair = np.zeros((len(project.conflicts), n_regions), dtype=np.int64)
-    log.info(
-        "grid %g m: %d x %d cells in %d windows", resolution, spec.width, spec.height, len(windows)
-    )
+    log.info("grid %g m: %d x %d cells in %d windows", resolution, spec.width, spec.height, len(windows))
     _STATE = _GridState(spec, regions, layers, project.conflicts, project.crs)
     try:
         with (

@@ -51,12 +51,10 @@ def summarise(result: OverlayResult) -> pd.DataFrame:
     table["n_schuurpunten"] = zones.groupby("provincie").size().reindex(table.index, fill_value=0)
     for pair in result.conflicts:
         subset = zones[zones["conflict"] == pair.key]
-        table[f"{pair.key}_ha"] = (
-            subset.groupby("provincie")["oppervlakte_m2"].sum() / HECTARE
-        ).reindex(table.index, fill_value=0.0)
-        table[f"{pair.key}_n"] = (
-            subset.groupby("provincie").size().reindex(table.index, fill_value=0)
+        table[f"{pair.key}_ha"] = (subset.groupby("provincie")["oppervlakte_m2"].sum() / HECTARE).reindex(
+            table.index, fill_value=0.0
         )
+        table[f"{pair.key}_n"] = subset.groupby("provincie").size().reindex(table.index, fill_value=0)
     table.loc[TOTAL] = table.sum(numeric_only=True)
     area = table["oppervlakte_ha"].replace(0, np.nan)
     table["geclaimd_pct"] = 100 * table["geclaimd_ha"] / area

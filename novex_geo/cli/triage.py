@@ -1,0 +1,63 @@
+"""``novex-geo triage`` and ``novex-geo diff``: the explained NOVEX agenda and yearly changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from novex_geo.cli.options import load_project_arg, out_opt, project_arg
+from novex_geo.pipeline import run_triage
+from novex_geo.tools.diff import diff_runs
+
+COMMANDS = []
+
+
+@click.command("triage")
+@project_arg
+@click.option(
+    "--gpkg",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Analysis GeoPackage to read. Default: <output>/analyse.gpkg (run first if missing).",
+)
+def triage_command(project_file, gpkg):
+    """Merge schuurpunten into spanningsgebieden and check them against the NOVEX criteria.
+
+    Writes layer spanningsgebieden, spanningsgebieden.csv and triage.md (ranked, with a reason
+    per criterion), and adds new ids to the annotations file (criteria 4 and 5, urgency,
+    owner) without overwriting what is filled in.
+
+    \b
+    Example:
+      novex-geo run novex.toml && novex-geo triage novex.toml
+    """
+    run = run_triage(load_project_arg(project_file), gpkg)
+    areas = run.areas
+    click.echo(f"{len(areas)} spanningsgebieden; top 5:")
+    for row in areas.head(5).itertuples():
+        click.echo(f"  {row.rang}. {row.naam} ({row.id}, {row.oppervlakte_ha:.1f} ha, score {row.score:.1f})")
+    click.echo(f"wrote {run.report}, {run.csv} and layer spanningsgebieden in {run.gpkg}")
+    if run.annotations:
+        click.echo(f"annotations: {run.annotations} ({run.annotations_added} new ids added)")
+
+
+@click.command("diff")
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@out_opt(None, "Folder for wijzigingen.md and wijzigingen.gpkg. Default: beside NEW.")
+@click.option(
+    "--tolerance", default=5.0, show_default=True, help="Area change (%) below which an area is unchanged."
+)
+def diff_command(old, new, out, tolerance):
+    """Compare the spanningsgebieden of two runs: new, resolved, grown, shrunk, verdicts changed.
+
+    \b
+    Example:
+      novex-geo diff uitvoer-2025/analyse.gpkg uitvoer-2026/analyse.gpkg
+    """
+    result = diff_runs(old, new, out or new.parent, tolerance)
+    click.echo(result.summary_line)
+    click.echo(f"wrote {result.markdown} and {result.gpkg}")
+
+
+COMMANDS.extend([triage_command, diff_command])
