@@ -103,15 +103,13 @@ def spanningsgebieden(
     zones = members[members["conflict"] != ""]
     pair_ha = zones.groupby(["cluster", "conflict"])["oppervlakte_m2"].sum().div(HECTARE)
     weights = {pair.key: pair.weight for pair in conflicts}
-    areas["conflicten"] = (
-        pair_ha.groupby(level=0)
-        .apply(
-            lambda s: "; ".join(
-                f"{pair}: {ha:.1f} ha" for (_, pair), ha in s.sort_values(ascending=False).items()
-            )
+    listed = {
+        cluster: "; ".join(
+            f"{pair}: {ha:.1f} ha" for (_, pair), ha in group.sort_values(ascending=False).items()
         )
-        .reindex(areas.index, fill_value="")
-    )
+        for cluster, group in pair_ha.groupby(level=0)
+    }
+    areas["conflicten"] = [listed.get(cluster, "") for cluster in areas.index]
     areas["n_conflictparen"] = pair_ha.groupby(level=0).size().reindex(areas.index, fill_value=0)
     areas["conflict_ha"] = pair_ha.groupby(level=0).sum().reindex(areas.index, fill_value=0.0)
     weighted = pair_ha * pair_ha.index.get_level_values("conflict").map(weights).to_numpy()

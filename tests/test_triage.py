@@ -1,0 +1,223 @@
+"""Spanningsgebieden, criteria, annotations and diff: known answers."""
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from novex_geo import load_project
+from novex_geo.cli.main import cli
+from novex_geo.config import ConflictPair, Triage
+from novex_geo.pipeline import run_overlay, run_triage
+from novex_geo.tools.diff import compare_areas
+from novex_geo.tools.engine import overlay
+from novex_geo.tools.triage import evaluate_criteria, spanningsgebieden
+
+from .conftest import write_layer, write_project
+from .test_overlay import claims_frame, regions_frame
+
+TWO = regions_frame(
+    {"West": shapely.box(0, 0, 10_000, 10_000), "Oost": shapely.box(10_000, 0, 20_000, 10_000)}
+)
+
+
+DEFAULTS = Triage()
+
+
+def areas_for(claims, pairs, settings=DEFAULTS, regions=TWO):
+    result = overlay(regions, claims, pairs, workers=1)
+    areas = spanningsgebieden(result.stapeling, result.schuurpunten, result.herkomst, pairs, settings)
+    return evaluate_criteria(areas, settings)
+
+
+@pytest.mark.parametrize(("distance", "expected"), [(250, 1), (150, 2)])
+def test_schuurpunten_200m_apart_merge_only_within_merge_distance(distance, expected):
+    # two 100 x 100 m overlaps of woningbouw and water: x 1100-1200 and x 1400-1500, 200 m apart
+    claims = {
+        "woningbouw": claims_frame(
+            "woningbouw", [shapely.box(1_000, 1_000, 1_200, 1_100), shapely.box(1_400, 1_000, 1_600, 1_100)]
+        ),
+        "water": claims_frame(
+            "water", [shapely.box(1_100, 1_000, 1_200, 1_100), shapely.box(1_400, 1_000, 1_500, 1_100)]
+        ),
+    }
+    areas = areas_for(claims, [ConflictPair("woningbouw", "water")], Triage(merge_distance=distance))
+    assert len(areas) == expected
+    assert areas["n_schuurpunten"].sum() == 2
+    assert areas["conflict_ha"].sum() == pytest.approx(2.0)
+
+
+def test_area_straddling_two_provinces_is_provincie_overstijgend():
+    claims = {
+        "woningbouw": claims_frame("woningbouw", [shapely.box(9_500, 500, 10_500, 1_000)], ["Grenspark"]),
+        "water": claims_frame("water", [shapely.box(9_000, 0, 11_000, 800)]),
+    }
+    areas = areas_for(claims, [ConflictPair("woningbouw", "water")])
+    (area,) = areas.itertuples()
+    assert area.provincies == "Oost, West"
+    assert area.c2b_overstijgend == "ja"
+    assert area.c2b_reden == "ligt over de grens van Oost en West"
+    assert "Grenspark" in area.objecten
+    assert area.oppervlakte_ha == pytest.approx(30.0)
+
+
+def test_stack_without_conflict_pair_is_not_multisectoraal():
+    claims = {key: claims_frame(key, [shapely.box(0, 0, 1_000, 1_000)]) for key in ("a", "b", "c")}
+    areas = areas_for(claims, [])
+    (area,) = areas.itertuples()
+    assert area.max_stapeling == 3
+    assert area.c1_multisectoraal == "nee"
+    assert "geen paar uit de conflictmatrix" in area.c1_reden
+    # and with a pair it is
+    assert areas_for(claims, [ConflictPair("a", "c")])["c1_multisectoraal"].tolist() == ["ja"]
+
+
+def test_reasons_are_generated_from_the_data():
+    claims = {
+        "woningbouw": claims_frame(
+            "woningbouw", [shapely.box(0, 0, 1_000, 1_000), shapely.box(5_000, 5_000, 5_100, 5_100)]
+        ),
+        "water": claims_frame(
+            "water", [shapely.box(500, 0, 2_000, 1_000), shapely.box(5_000, 5_000, 5_300, 5_300)]
+        ),
+    }
+    areas = areas_for(claims, [ConflictPair("woningbouw", "water", weight=2)])
+    assert len(areas) == 2
+    big, small = areas.iloc[0], areas.iloc[1]
+    assert big["c2a_spanning"] == "ja" and small["c2a_spanning"] == "nee"
+    assert big["c2a_reden"] != small["c2a_reden"]
+    assert big["c1_reden"] != small["c1_reden"]
+    assert "50.0 ha" in big["c2a_reden"] and "1.0 ha" in small["c2a_reden"]
+    assert big["score"] == pytest.approx(2 * 50 + 10 * 2)  # weight × ha + bonus × (criteria 1 and 2a)
+
+
+def project_files(tmp_path, homes):
+    write_layer(tmp_path / "wonen.gpkg", homes, naam=[f"Plan {i}" for i in range(len(homes))])
+    write_layer(
+        tmp_path / "water.gpkg",
+        [shapely.box(0, 0, 4_000, 1_000), shapely.box(15_000, 0, 16_000, 1_000)],
+        naam=["Polder", "Uiterwaard"],
+    )
+    write_layer(tmp_path / "prioriteit.gpkg", [shapely.box(0, 0, 3_000, 3_000)], naam=["NOVEX-gebied <Zuid>"])
+    return write_project(
+        tmp_path,
+        """
+        [sectors.woningbouw]
+        [[sectors.woningbouw.sources]]
+        path = "wonen.gpkg"
+        label_field = "naam"
+        [sectors.water]
+        [[sectors.water.sources]]
+        path = "water.gpkg"
+        label_field = "naam"
+        [[conflicts.pairs]]
+        sectors = ["woningbouw", "water"]
+        [triage]
+        annotations = "annotaties.csv"
+        [[triage.priority]]
+        path = "prioriteit.gpkg"
+        label_field = "naam"
+        """,
+    )
+
+
+HOMES = [
+    shapely.box(500, 500, 900, 900),
+    shapely.box(2_500, 0, 3_500, 500),
+    shapely.box(15_200, 200, 15_600, 600),
+]
+
+
+def test_annotations_drive_criteria_4_and_5_and_survive_reruns(tmp_path):
+    project = load_project(project_files(tmp_path, HOMES))
+    run_overlay(project)
+    first = run_triage(project)
+    assert set(first.areas["c4_regulier"]) == {"onbekend"} and set(first.areas["c5_haalbaar"]) == {"onbekend"}
+    assert (first.areas["urgentie"] == "").all()
+    notes = pd.read_csv(tmp_path / "annotaties.csv", dtype=str, keep_default_na=False)
+    assert len(notes) == 3
+    target = first.areas.iloc[0]["id"]
+    notes.loc[notes["id"] == target, ["criterium_4", "reden_4", "urgentie", "eigenaar"]] = [
+        "ja",
+        "raakt drie departementen",
+        "Besluit over de woningbouwlocatie in maart 2027",
+        "A. de Vries",
+    ]
+    notes.to_csv(tmp_path / "annotaties.csv", index=False)
+    second = run_triage(project)
+    row = second.areas.set_index("id").loc[target]
+    assert (row["c4_regulier"], row["c4_reden"], row["c5_haalbaar"]) == (
+        "ja",
+        "raakt drie departementen",
+        "onbekend",
+    )
+    assert row["urgentie"] == "Besluit over de woningbouwlocatie in maart 2027"
+    kept = pd.read_csv(tmp_path / "annotaties.csv", dtype=str, keep_default_na=False).set_index("id")
+    assert kept.loc[target, "eigenaar"] == "A. de Vries" and len(kept) == 3
+    report = second.report.read_text(encoding="utf-8")
+    assert "Besluit over de woningbouwlocatie in maart 2027" in report
+    assert "NOVEX-gebied &lt;Zuid&gt;" in report and "<Zuid>" not in report
+    assert "_nog in te vullen_" in report
+
+
+def test_ids_are_stable_and_local(tmp_path):
+    project = load_project(project_files(tmp_path, HOMES))
+    run_overlay(project)
+    ids = run_triage(project).areas.set_index("naam")["id"]
+    assert run_triage(project).areas.set_index("naam")["id"].equals(ids)
+    moved = [*HOMES[:2], shapely.box(15_400, 200, 15_800, 600)]  # move the far-away plan only
+    (tmp_path / "wonen.gpkg").unlink()
+    project = load_project(project_files(tmp_path, moved))
+    run_overlay(project)
+    again = run_triage(project).areas
+    untouched = ids[ids.index.str.startswith("West")]
+    assert set(untouched) <= set(again["id"])
+    assert len(set(ids) - set(again["id"])) == 1
+
+
+def test_diff_reports_new_resolved_grown(tmp_path):
+    old_folder, new_folder = tmp_path / "oud", tmp_path / "nieuw"
+    for folder in (old_folder, new_folder):
+        folder.mkdir()
+    old = load_project(project_files(old_folder, HOMES))
+    run_overlay(old)
+    run_triage(old)
+    # a year later: the far plan is dropped, the second plan grew, a new plan at the polder's west end
+    new_homes = [
+        shapely.box(500, 500, 900, 900),
+        shapely.box(2_500, 0, 3_900, 700),
+        shapely.box(15_000, 3_000, 15_100, 3_100),
+    ]
+    new_homes.append(shapely.box(1_500, 0, 1_600, 100))
+    new = load_project(project_files(new_folder, new_homes))
+    run_overlay(new)
+    run_triage(new)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "diff",
+            str(old_folder / "uit" / "analyse.gpkg"),
+            str(new_folder / "uit" / "analyse.gpkg"),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = compare_areas(
+        gpd.read_file(old_folder / "uit" / "analyse.gpkg", layer="spanningsgebieden"),
+        gpd.read_file(new_folder / "uit" / "analyse.gpkg", layer="spanningsgebieden"),
+    )
+    assert rows["status"].value_counts().to_dict() == {
+        "nieuw": 1,
+        "opgelost": 1,
+        "gegroeid": 1,
+        "ongewijzigd": 1,
+    }
+    grown = rows[rows["status"] == "gegroeid"].iloc[0]
+    assert grown["oppervlakte_oud_ha"] == pytest.approx(50.0) and grown[
+        "oppervlakte_nieuw_ha"
+    ] == pytest.approx(98.0)
+    assert "1 nieuw, 1 opgelost, 1 gegroeid, 0 gekrompen, 1 ongewijzigd" in result.output
+    markdown = (tmp_path / "wijzigingen.md").read_text(encoding="utf-8")
+    assert "## opgelost (1)" in markdown
