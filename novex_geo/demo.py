@@ -19,7 +19,9 @@ import shapely
 from novex_geo import synthetic
 from novex_geo.config import DEFAULT_CRS
 
-__all__ = ["DEMO_MARK", "DemoFiles", "write_demo_project"]
+__all__ = ["DEMO_MARK", "HOT_SPOT_NAME", "DemoFiles", "annotate_hot_spot", "write_demo_project"]
+
+HOT_SPOT_NAME = "Grenspark (grensoverschrijdend)"
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +131,7 @@ def _layers(rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
     homes = synthetic.rectangles(homes_at, rng.uniform(150, 700, len(homes_at)), rng)
     # the hot spot: a housing location straddling the border
     homes = np.append(homes, shapely.box(*(hot - (900, 500)), *(hot + (900, 500))))
-    home_names = [f"Woningbouwlocatie {i + 1}" for i in range(len(homes) - 1)] + [
-        "Grenspark (grensoverschrijdend)"
-    ]
+    home_names = [f"Woningbouwlocatie {i + 1}" for i in range(len(homes) - 1)] + [HOT_SPOT_NAME]
 
     water_at = np.concatenate([synthetic.points_in(land, 14, rng), [hot + (300, 400)]])
     water = synthetic.blobs(water_at, np.append(rng.uniform(800, 3_500, 14), 2_500), rng)
@@ -147,9 +147,28 @@ def _layers(rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
     )
 
     parcels = synthetic.parcels(land, 9_000, rng, fraction=0.6)
+    # municipalities: each province split into four around jittered seeds, for readable names
+    town_names = ["Grensdam", "Heideveen", "Noorderwolde", "Ruiterkamp", "Oostzande", "Veldhoven-Oost",
+                  "Molenbroek", "Zandvliet", "Zuiderwaard", "Kerkhorst", "Lageland", "Dijkzicht"]  # fmt: skip
+    towns, names = [], iter(town_names)
+    for province in provinces.geometry.values:
+        seeds = synthetic.points_in(province, 4, rng)
+        cells = shapely.get_parts(
+            shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=province, ordered=True)
+        )
+        towns += [shapely.intersection(cell, province) for cell in cells]
+    gemeenten = gpd.GeoDataFrame(
+        {"statnaam": [next(names) for _ in towns], "bron": DEMO_MARK}, geometry=towns, crs=DEFAULT_CRS
+    )
+    priority = _frame(
+        [shapely.Point(*hot).buffer(4_000), shapely.box(*(cities[2] - 2_500), *(cities[2] + 2_500))],
+        ["NOVEX-gebied Grensregio", "POVI-ontwikkelas Zuidmark"],
+    )
     bodemdaling = _bodemdaling(rng, hot)
     return bodemdaling, {
         "provincies": provinces,
+        "gemeenten": gemeenten,
+        "prioriteit": priority,
         "woningbouw": _frame(homes, home_names, status=rng.choice(["plan", "vastgesteld"], len(homes))),
         "water_bodem": _frame(water, [f"Waterbergingszone {i + 1}" for i in range(len(water))]),
         "defensie": _frame(terrains, ["Oefenterrein De Grensheide", "Kazerneterrein Zuidmark"]),
@@ -248,7 +267,23 @@ sectors = ["woningbouw", "landbouw"]
 [[conflicts.pairs]]
 sectors = ["energie", "defensie"]
 weight = 2
+
+[triage]
+merge_distance = 250
+min_stapeling = 3
+min_area_ha = 5
+annotations = "annotaties.csv"
+[triage.gemeenten]
+path = "data/gemeenten.gpkg"
+name_field = "statnaam"
+[[triage.priority]]
+path = "data/prioriteit.gpkg"
+label_field = "naam"
 """
+URGENCY = (
+    "Provincie en Rijk besluiten in het voorjaar over het Grenspark; de waterberging en de "
+    "veiligheidszone van het oefenterrein moeten vóór dat besluit zijn afgewogen ({mark})."
+)
 
 
 def write_demo_project(folder: str | Path) -> DemoFiles:
@@ -267,3 +302,15 @@ def write_demo_project(folder: str | Path) -> DemoFiles:
     project.write_text(PROJECT.format(mark=DEMO_MARK), encoding="utf-8")
     log.info("wrote demo data for %d layers to %s", len(written), data_folder)
     return DemoFiles(folder=folder, project=project, data=written)
+
+
+def annotate_hot_spot(annotations: Path, areas: gpd.GeoDataFrame) -> str:
+    """Fill in the urgency and owner of the spanningsgebied around the Grenspark, as an
+    account manager would; returns its id. The tool itself never writes urgency."""
+    from novex_geo.io.annotations import read_annotations
+
+    area_id = areas.loc[areas["objecten"].str.contains(HOT_SPOT_NAME, regex=False), "id"].iloc[0]
+    notes = read_annotations(annotations)
+    notes.loc[area_id, ["urgentie", "eigenaar"]] = [URGENCY.format(mark=DEMO_MARK), "accountmanager (demo)"]
+    notes.fillna("").reset_index().to_csv(annotations, index=False, encoding="utf-8")
+    return area_id

@@ -49,3 +49,19 @@ def test_demo_has_a_border_crossing_hot_spot(demo):
     grenspark = zones[zones["labels_a"].str.contains("Grenspark", regex=False)]
     assert set(grenspark["provincie"]) >= {"Westmark", "Oostmark"}
     assert (grenspark["conflict"] == "woningbouw×water_bodem").any()
+
+
+def test_demo_triage_meets_criteria_and_carries_the_urgency(demo):
+    import geopandas as gpd
+
+    folder, output = demo
+    areas = gpd.read_file(folder / "uitvoer" / "analyse.gpkg", layer="spanningsgebieden")
+    assert ((areas["c1_multisectoraal"] == "ja") & (areas["c2a_spanning"] == "ja")).any()
+    crossing = areas[areas["provincies"].str.contains(",")]
+    assert len(crossing) >= 1 and (crossing["c2b_overstijgend"] == "ja").all()
+    assert (areas["c3_prioriteit"] == "ja").any() and (areas["c3_prioriteit"] == "nee").any()
+    filled = areas[areas["urgentie"] != ""]
+    assert len(filled) == 1 and "Grenspark" in filled["objecten"].iloc[0]
+    report = (folder / "uitvoer" / "triage.md").read_text(encoding="utf-8")
+    assert filled["urgentie"].iloc[0] in report
+    assert "triage:" in output

@@ -9,9 +9,9 @@ import click
 
 from novex_geo.check import check_project
 from novex_geo.config import load_project
-from novex_geo.demo import DEMO_MARK, write_demo_project
+from novex_geo.demo import DEMO_MARK, annotate_hot_spot, write_demo_project
 from novex_geo.errors import NovexError
-from novex_geo.pipeline import run_overlay
+from novex_geo.pipeline import run_overlay, run_triage
 from novex_geo.tools.grid import grid_overlay
 
 COMMANDS = []
@@ -30,7 +30,7 @@ def demo_command(out: Path) -> None:
     """Generate a fictional demo project and run the whole analysis on it.
 
     Writes three fictional provinces, five sector layers and a bodemdaling GeoTIFF (marked
-    "fictieve demodata"), the project file, then runs check, run and grid into the folder.
+    "fictieve demodata"), the project file, then runs check, run, triage and grid into the folder.
 
     \b
     Example:
@@ -51,12 +51,27 @@ def demo_command(out: Path) -> None:
         f"run: {len(result.stapeling)} stapeling faces ({stacked} with 2+ sectors), "
         f"{len(result.schuurpunten)} schuurpunten in {len(result.regions)} provinces"
     )
+    triage = run_triage(project, run.gpkg)
+    # what an account manager does next: write the urgency of the border hot spot down
+    hot_spot = annotate_hot_spot(project.triage.annotations, triage.areas)
+    triage = run_triage(project, run.gpkg)
+    areas = triage.areas
+    meets = ((areas["c1_multisectoraal"] == "ja") & (areas["c2a_spanning"] == "ja")).sum()
+    click.echo(
+        f"triage: {len(areas)} spanningsgebieden, {meets} meet criteria 1 and 2a, "
+        f"{(areas['c2b_overstijgend'] == 'ja').sum()} provincie-overstijgend; "
+        f"urgency filled in for {hot_spot}"
+    )
     grid = grid_overlay(project, run.layers, result.regions, 25, project.output_dir, project.workers)
     click.echo(f"grid: {grid.spec.width} x {grid.spec.height} cells of 25 m → {grid.count_path.name}")
     click.echo(f"\nDemo ({DEMO_MARK}) written to {out}/ in {time.perf_counter() - started:.1f} s:")
     click.echo(f"  {files.project}  the project file (start here to see how a project is described)")
     click.echo(f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, herkomst, samenvatting")
+    click.echo(f"  {triage.report}  the ranked, explained triage (read this first)")
     click.echo(f"  {run.csv}  the summary per provincie")
+    click.echo(
+        f"  {project.triage.annotations}  criteria 4-5, urgency and owner per spanningsgebied (yours to fill)"
+    )
     click.echo(f"  {grid.count_path}  n_sectoren heat map (COG) at 25 m")
 
 
