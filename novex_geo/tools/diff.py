@@ -19,6 +19,7 @@ import shapely
 
 from novex_geo.errors import NovexError
 from novex_geo.io.outputs import write_layer
+from novex_geo.tools.triage import md_escape
 
 __all__ = ["DiffResult", "compare_areas", "diff_runs"]
 
@@ -119,7 +120,7 @@ def diff_runs(old_path: Path, new_path: Path, out_dir: Path, tolerance: float = 
                   "|---|---|---|---:|---:|---|"]  # fmt: skip
         for row in subset.itertuples():
             lines.append(
-                f"| {row.naam} | {row.id_oud} | {row.id_nieuw} | {row.oppervlakte_oud_ha:.1f} | "
+                f"| {md_escape(row.naam)} | {row.id_oud} | {row.id_nieuw} | {row.oppervlakte_oud_ha:.1f} | "
                 f"{row.oppervlakte_nieuw_ha:.1f} | {row.gewijzigde_criteria or '-'} |"
             )
         lines.append("")

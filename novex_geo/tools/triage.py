@@ -30,7 +30,7 @@ import shapely
 from novex_geo.config import ConflictPair, Triage
 from novex_geo.tools.summary import HECTARE
 
-__all__ = ["CRITERIA", "area_id", "evaluate_criteria", "spanningsgebieden", "triage_report"]
+__all__ = ["CRITERIA", "area_id", "evaluate_criteria", "md_escape", "spanningsgebieden", "triage_report"]
 
 CRITERIA = {
     "c1": "multi-sectoraal",
@@ -297,7 +297,7 @@ def triage_report(areas: gpd.GeoDataFrame, settings: Triage, project_name: str, 
     ]
     for row in areas.head(top).itertuples():
         lines.append(
-            f"| {row.rang} | {row.id} | {_md(row.naam)} | {row.oppervlakte_ha:.1f} | {row.score:.1f} | "
+            f"| {row.rang} | {row.id} | {md_escape(row.naam)} | {row.oppervlakte_ha:.1f} | {row.score:.1f} | "
             f"{row.c1_multisectoraal} | {row.c2a_spanning} | {row.c2b_overstijgend} | {row.c3_prioriteit} | "
             f"{row.c4_regulier} | {row.c5_haalbaar} |"
         )
@@ -307,7 +307,7 @@ def triage_report(areas: gpd.GeoDataFrame, settings: Triage, project_name: str, 
         lines += ["", f"## {provincie}", "", f"{len(subset)} spanningsgebieden.", ""]
         for row in subset.head(top).itertuples():
             lines += [
-                f"### {row.rang}. {_md(row.naam)} ({row.id})",
+                f"### {row.rang}. {md_escape(row.naam)} ({row.id})",
                 "",
                 f"{row.oppervlakte_ha:.1f} ha in {row.provincies}; sectoren {row.sectoren}; "
                 f"max stapeling {row.max_stapeling}, gemiddeld {row.gem_stapeling:.2f}; "
@@ -316,15 +316,14 @@ def triage_report(areas: gpd.GeoDataFrame, settings: Triage, project_name: str, 
             ]
             for key, label in CRITERIA.items():
                 column = next(c for c in areas.columns if c.startswith(f"{key}_") and not c.endswith("reden"))
-                lines.append(
-                    f"- {key[1:]} {label}: **{getattr(row, column)}** — {_md(getattr(row, f'{key}_reden'))}"
-                )
-            lines.append(f"- objecten: {_md(row.objecten) or '-'}")
-            lines.append(f"- urgentie: {_md(row.urgentie) or '_nog in te vullen_'}")
+                reason = md_escape(getattr(row, f"{key}_reden"))
+                lines.append(f"- {key[1:]} {label}: **{getattr(row, column)}** — {reason}")
+            lines.append(f"- objecten: {md_escape(row.objecten) or '-'}")
+            lines.append(f"- urgentie: {md_escape(row.urgentie) or '_nog in te vullen_'}")
             lines.append("")
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
+def md_escape(text: str) -> str:
     """Text safe inside a Markdown table or list: no pipes, no HTML."""
     return str(text).replace("|", "/").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
