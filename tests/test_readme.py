@@ -1,0 +1,39 @@
+"""The README documents every command and every project-file key that the code has."""
+
+import re
+
+import click
+
+from novex_geo import config
+from novex_geo.cli.main import cli
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def commands(group: click.Group, prefix: str = "novex-geo"):
+    for name, command in group.commands.items():
+        yield f"{prefix} {name}", command
+        if isinstance(command, click.Group):
+            yield from commands(command, f"{prefix} {name}")
+
+
+def test_every_command_and_option_is_in_the_readme():
+    for path, command in commands(cli):
+        assert f"`{path}" in README, path
+        for option in command.params:
+            if isinstance(option, click.Option) and not option.hidden:
+                assert any(f"{flag}" in README for flag in option.opts), (path, option.opts)
+
+
+def test_every_project_key_is_in_the_readme():
+    groups = {
+        "project": config.PROJECT_KEYS, "project.regions": config.REGIONS_KEYS, "sectors": config.SECTOR_KEYS,
+        "source": config.SOURCE_KEYS, "raster": config.RASTER_KEYS, "conflicts": config.CONFLICTS_KEYS,
+        "pairs": config.PAIR_KEYS, "triage": config.TRIAGE_KEYS,
+    }  # fmt: skip
+    table = "\n".join(line for line in README.splitlines() if line.startswith("| "))
+    for group, keys in groups.items():
+        for key in keys:
+            assert re.search(rf"`{re.escape(key)}`|\.{re.escape(key)}\]", table), (group, key)
