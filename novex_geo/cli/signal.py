@@ -1,0 +1,35 @@
+"""``novex-geo signal``: the "Wat botst? Waar? Waarom urgent?" 1-pager for a spanningsgebied."""
+
+from __future__ import annotations
+
+import click
+
+from novex_geo.cli.options import load_project_arg, out_opt, project_arg
+from novex_geo.signal import write_signals
+
+COMMANDS = []
+
+
+@click.command("signal")
+@project_arg
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--top", type=click.IntRange(min=1), help="The N best-ranked spanningsgebieden.")
+@out_opt(help="Folder for the PDF, HTML and PNG files. Default: <output>/signalen.")
+def signal_command(project_file, ids, top, out):
+    """Write signal 1-pagers (PDF, self-contained HTML, PNG map) for spanningsgebieden.
+
+    Give ids from triage.md, or --top N. "Waarom urgent?" comes verbatim from the
+    annotations file; when empty the page shows a field to fill in.
+
+    \b
+    Example:
+      novex-geo signal novex.toml SG-0d0d9b79b6
+      novex-geo signal novex.toml --top 10 --out signalen/
+    """
+    if ids and top:
+        raise click.UsageError("give ids or --top, not both")
+    for files in write_signals(load_project_arg(project_file), list(ids), top, out):
+        click.echo(f"wrote {files.pdf}, {files.html} and {files.png}")
+
+
+COMMANDS.append(signal_command)
