@@ -93,7 +93,7 @@ def build_signal(area, herkomst, project: Project, gemeenten: gpd.GeoDataFrame |
         (f"Gemeenten: {_more(places, 8)}; " if places else "") + f"provincie(s): {area['provincies']}",
         f"Oppervlakte {area['oppervlakte_ha']:.1f} ha; max stapeling {area['max_stapeling']} sectoren, "
         f"gemiddeld {area['gem_stapeling']:.2f}",
-        f"RD-coördinaten (EPSG:28992) van een punt in het gebied: x = {point.x:,.0f}, y = {point.y:,.0f}",
+        f"RD-coördinaten (EPSG:28992) van een punt in het gebied: x = {point.x:.0f}, y = {point.y:.0f}",
     ]
     criteria = [
         (f"{key[1:]} {label}", str(area[VERDICT_COLUMNS[key]]), str(area[f"{key}_reden"]))

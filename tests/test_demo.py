@@ -65,3 +65,14 @@ def test_demo_triage_meets_criteria_and_carries_the_urgency(demo):
     report = (folder / "uitvoer" / "triage.md").read_text(encoding="utf-8")
     assert filled["urgentie"].iloc[0] in report
     assert "triage:" in output
+
+
+def test_demo_writes_the_hot_spot_signal(demo):
+    import pypdf
+
+    folder, output = demo
+    pdfs = sorted((folder / "uitvoer" / "signalen").glob("*.pdf"))
+    assert 1 <= len(pdfs) <= 2
+    text = "\n".join(pypdf.PdfReader(pdf).pages[0].extract_text() for pdf in pdfs)
+    assert "Grenspark" in text and "FICTIEVE DEMODATA" in text
+    assert "signal:" in output

@@ -12,6 +12,7 @@ from novex_geo.config import load_project
 from novex_geo.demo import DEMO_MARK, annotate_hot_spot, write_demo_project
 from novex_geo.errors import NovexError
 from novex_geo.pipeline import run_overlay, run_triage
+from novex_geo.signal import write_signals
 from novex_geo.tools.grid import grid_overlay
 
 COMMANDS = []
@@ -30,7 +31,7 @@ def demo_command(out: Path) -> None:
     """Generate a fictional demo project and run the whole analysis on it.
 
     Writes three fictional provinces, five sector layers and a bodemdaling GeoTIFF (marked
-    "fictieve demodata"), the project file, then runs check, run, triage and grid into the folder.
+    "fictieve demodata"), the project file, then runs check, run, triage, signal and grid into the folder.
 
     \b
     Example:
@@ -62,12 +63,16 @@ def demo_command(out: Path) -> None:
         f"{(areas['c2b_overstijgend'] == 'ja').sum()} provincie-overstijgend; "
         f"urgency filled in for {hot_spot}"
     )
+    top = areas.iloc[0]["id"]
+    signals = write_signals(project, ids=list(dict.fromkeys([hot_spot, top])), gpkg=run.gpkg)
+    click.echo(f"signal: {len(signals)} 1-pagers (PDF, HTML, PNG) in {signals[0].pdf.parent}")
     grid = grid_overlay(project, run.layers, result.regions, 25, project.output_dir, project.workers)
     click.echo(f"grid: {grid.spec.width} x {grid.spec.height} cells of 25 m → {grid.count_path.name}")
     click.echo(f"\nDemo ({DEMO_MARK}) written to {out}/ in {time.perf_counter() - started:.1f} s:")
     click.echo(f"  {files.project}  the project file (start here to see how a project is described)")
     click.echo(f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, herkomst, samenvatting")
     click.echo(f"  {triage.report}  the ranked, explained triage (read this first)")
+    click.echo(f"  {signals[0].pdf}  the signal 1-pager of the border hot spot")
     click.echo(f"  {run.csv}  the summary per provincie")
     click.echo(
         f"  {project.triage.annotations}  criteria 4-5, urgency and owner per spanningsgebied (yours to fill)"
