@@ -18,6 +18,7 @@ import shapely
 
 from novex_geo import synthetic
 from novex_geo.config import DEFAULT_CRS
+from novex_geo.io.raster import write_geotiff
 
 __all__ = ["DEMO_MARK", "HOT_SPOT_NAME", "DemoFiles", "annotate_hot_spot", "write_demo_project"]
 
@@ -89,27 +90,6 @@ def _bodemdaling(rng: np.random.Generator, hot: np.ndarray) -> tuple[np.ndarray,
     values = (12 + 4 * field + basin).astype("float32")
     values[-40:, :] = -9999.0  # 1 km strip without survey data
     return values, from_origin(ORIGIN[0], ORIGIN[1] + HEIGHT, BODEMDALING_CELL, BODEMDALING_CELL)
-
-
-def _write_geotiff(path: Path, values: np.ndarray, transform) -> None:
-    import rasterio
-
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=values.shape[1],
-        height=values.shape[0],
-        count=1,
-        dtype="float32",
-        crs=DEFAULT_CRS,
-        transform=transform,
-        nodata=-9999.0,
-        tiled=True,
-        compress="deflate",
-    ) as dataset:
-        dataset.write(values, 1)
-        dataset.set_band_description(1, f"bodemdaling 2050 (cm), {DEMO_MARK}")
 
 
 def _frame(geoms, names, **columns) -> gpd.GeoDataFrame:
@@ -293,7 +273,7 @@ def write_demo_project(folder: str | Path) -> DemoFiles:
     data_folder.mkdir(parents=True, exist_ok=True)
     (values, transform), layers = _layers(np.random.default_rng(SEED))
     written = {"bodemdaling": data_folder / "bodemdaling.tif"}
-    _write_geotiff(written["bodemdaling"], values, transform)
+    write_geotiff(written["bodemdaling"], values, transform, f"bodemdaling 2050 (cm), {DEMO_MARK}")
     for name, frame in layers.items():
         path = data_folder / f"{name}.gpkg"
         frame.to_file(path, layer=name, engine="pyogrio")

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import rasterio
 import shapely
 from click.testing import CliRunner
 from rasterio.transform import from_origin
@@ -11,25 +10,13 @@ from novex_geo.cli.main import cli
 from novex_geo.config import RasterRule, Source, load_project
 from novex_geo.errors import ConfigError, LayerError
 from novex_geo.io.layers import read_source
+from novex_geo.io.raster import write_geotiff
 
 from .conftest import RD, write_project
 
 
-def write_raster(path, values, transform, crs="EPSG:28992", nodata=-9999.0):
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=values.shape[1],
-        height=values.shape[0],
-        count=1,
-        dtype="float32",
-        crs=crs,
-        transform=transform,
-        nodata=nodata,
-    ) as dst:
-        dst.write(values.astype("float32"), 1)
-    return path
+def write_raster(path, values, transform, crs="EPSG:28992"):
+    return write_geotiff(path, values, transform, crs=crs)
 
 
 def gradient(rows=50, cols=100):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from novex_geo.cli.options import load_project_arg, out_opt, project_arg, provincie_opt
+from novex_geo.cli.options import echo_summary, load_project_arg, out_opt, project_arg, provincie_opt
 from novex_geo.io.layers import load_sectors
 from novex_geo.regions import load_regions, select_regions
 from novex_geo.tools.grid import grid_overlay
@@ -50,15 +50,7 @@ def grid_command(project_file, resolution, provincies, out):
     bits = ", ".join(f"bit {i} = {key}" for i, key in enumerate(result.sectors))
     size = f"{result.spec.width} x {result.spec.height} cells of {resolution:g} m"
     click.echo(f"{size} in {result.seconds:.1f} s ({bits})")
-    columns = [
-        "provincie",
-        "geclaimd_ha",
-        "stapeling_2_ha",
-        "stapeling_3_ha",
-        "stapeling_4_ha",
-        "stapeling_5plus_ha",
-    ]
-    click.echo(result.summary[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    echo_summary(result.summary)
     click.echo(f"wrote {result.mask_path} and {result.count_path}")
 
 

@@ -8,7 +8,7 @@ import click
 
 from novex_geo.config import Project, load_project
 
-__all__ = ["json_opt", "load_project_arg", "out_opt", "project_arg", "provincie_opt"]
+__all__ = ["echo_summary", "json_opt", "load_project_arg", "out_opt", "project_arg", "provincie_opt"]
 
 project_arg = click.argument(
     "project_file",
@@ -41,3 +41,19 @@ def out_opt(default: str | None = None, help: str = "Output path."):
 def load_project_arg(path: Path) -> Project:
     """Load the project file named on the command line (errors become CLI messages)."""
     return load_project(path)
+
+
+SUMMARY_COLUMNS = [
+    "provincie",
+    "geclaimd_ha",
+    "stapeling_2_ha",
+    "stapeling_3_ha",
+    "stapeling_4_ha",
+    "stapeling_5plus_ha",
+]
+
+
+def echo_summary(summary, *extra: str) -> None:
+    """Print the per-provincie summary table (hectares with thousands separators)."""
+    columns = [*SUMMARY_COLUMNS, *extra]
+    click.echo(summary[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))

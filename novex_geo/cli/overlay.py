@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from novex_geo.cli.options import load_project_arg, out_opt, project_arg, provincie_opt
+from novex_geo.cli.options import echo_summary, load_project_arg, out_opt, project_arg, provincie_opt
 from novex_geo.pipeline import OverlayRun, run_overlay
 
 COMMANDS = []
@@ -31,16 +31,7 @@ def _report(run: OverlayRun) -> None:
         )
     for retry in result.precision_retries:
         click.echo(f"precision retry: {retry}")
-    columns = [
-        "provincie",
-        "geclaimd_ha",
-        "stapeling_2_ha",
-        "stapeling_3_ha",
-        "stapeling_4_ha",
-        "stapeling_5plus_ha",
-        "n_schuurpunten",
-    ]
-    click.echo(run.summary[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    echo_summary(run.summary, "n_schuurpunten")
     if run.gpkg:
         click.echo(f"wrote {run.gpkg} and {run.csv}")
 

@@ -23,7 +23,7 @@ from rasterio.errors import RasterioIOError
 from novex_geo.config import RasterRule, Source
 from novex_geo.errors import LayerError
 
-__all__ = ["read_raster_source", "rule_mask", "warp_band"]
+__all__ = ["read_raster_source", "rule_mask", "warp_band", "write_geotiff"]
 
 OPERATORS = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
@@ -127,3 +127,22 @@ def read_raster_source(source: Source, sector: str, crs: str, report) -> gpd.Geo
         geometry=polygons,
         crs=crs,
     )
+
+
+def write_geotiff(
+    path: str | Path,
+    values: np.ndarray,
+    transform,
+    description: str = "",
+    crs: str | None = "EPSG:28992",
+    nodata: float = -9999.0,
+) -> Path:
+    """Write one float32 band as a tiled, compressed GeoTIFF (``crs=None`` writes no CRS)."""
+    with rasterio.open(
+        path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0], count=1, dtype="float32",
+        crs=crs, transform=transform, nodata=nodata, tiled=True, compress="deflate",
+    ) as dataset:  # fmt: skip
+        dataset.write(values.astype("float32"), 1)
+        if description:
+            dataset.set_band_description(1, description)
+    return Path(path)
