@@ -11,7 +11,7 @@ import logging
 import click
 
 from novex_geo import __version__
-from novex_geo.cli import check, demo, fetch, grid, init, overlay, signal, triage
+from novex_geo.cli import check, demo, fetch, grid, init, map, overlay, signal, triage
 from novex_geo.errors import NovexError
 
 __all__ = ["cli"]
@@ -53,6 +53,6 @@ def cli(verbose: int, quiet: int) -> None:
     logger.propagate = False
 
 
-for module in (init, check, fetch, overlay, grid, triage, signal, demo):
+for module in (init, check, fetch, overlay, grid, triage, signal, map, demo):
     for command in module.COMMANDS:
         cli.add_command(command)
