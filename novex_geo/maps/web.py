@@ -144,7 +144,7 @@ def _sketch_tools(map_: folium.Map, project: Project) -> None:
         for key, sector in project.sectors.items()
     )
     map_.get_root().html.add_child(Element(
-        '<div style="position:fixed;top:90px;left:60px;z-index:9999;background:white;padding:4px 8px;'
+        '<div style="position:fixed;top:118px;left:60px;z-index:9999;background:white;padding:4px 8px;'
         'border:1px solid #999;font:12px sans-serif">Schets als sector: '
         f'<select id="novex-sector">{options}</select></div>'
     ))  # fmt: skip
@@ -154,11 +154,26 @@ def _sketch_tools(map_: folium.Map, project: Project) -> None:
         position="topleft",
         draw_options={"polyline": False, "circle": False, "circlemarker": False, "marker": False},
     ).add_to(map_)
-    map_.get_root().script.add_child(Element(
-        f"{map_.get_name()}.on('draw:created', function (event) {{"
+    tag = MacroElement()
+    # rendered after the map's own script, so the map variable exists
+    tag._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.on('draw:created', function (event) {"
         " var layer = event.layer; layer.feature = layer.feature || {type: 'Feature', properties: {}};"
         " layer.feature.properties.sector = document.getElementById('novex-sector').value; });"
-    ))  # fmt: skip
+        "{% endmacro %}"
+    )
+    tag.add_to(map_)
+
+
+def _metric_scale(map_: folium.Map) -> None:
+    scale = MacroElement()
+    scale._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+    scale.add_to(map_)
 
 
 def _stapeling_style(feature) -> dict:
@@ -206,7 +221,7 @@ def build_map(project: Project, data: dict, scope: str, date: str, tolerance: fl
     """The Folium map for one scope (a provincie or all); ``data`` holds RD GeoDataFrames."""
     regions = data["regions"]
     bounds = regions.to_crs(WEB_CRS).total_bounds
-    map_ = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    map_ = folium.Map(tiles=None, control_scale=False, prefer_canvas=False)
     for index, (name, (url, attribution)) in enumerate(BASEMAPS.items()):
         folium.TileLayer(url, name=name, attr=attribution, overlay=False, control=True, show=index == 0,
                          max_zoom=19).add_to(map_)  # fmt: skip
@@ -240,6 +255,7 @@ def build_map(project: Project, data: dict, scope: str, date: str, tolerance: fl
     groups["Analyse"].append(borders)
     plugins.GroupedLayerControl(groups, exclusive_groups=False, collapsed=False).add_to(map_)
     folium.LayerControl(collapsed=True).add_to(map_)
+    _metric_scale(map_)
     plugins.Fullscreen().add_to(map_)
     plugins.MeasureControl(primary_length_unit="meters", primary_area_unit="hectares").add_to(map_)
     plugins.MiniMap(toggle_display=True).add_to(map_)
@@ -290,7 +306,8 @@ def write_maps(project: Project, provincies: list[str] | None = None, out: Path 
             if len(frame) > 2_000:
                 # a parcel layer: only what stacks with another sector is shown
                 involved = np.unique(stacked_tree.query(frame.geometry.values, predicate="intersects")[0])
-                notes.append(f"{project.sectors[key].label}: {len(involved):,} van {len(frame):,} objecten "
+                shown, total = (f"{n:,}".replace(",", ".") for n in (len(involved), len(frame)))
+                notes.append(f"{project.sectors[key].label}: {shown} van {total} objecten "
                              "getoond (alleen waar ze met een andere sector stapelen)")  # fmt: skip
                 frame = frame.iloc[involved]
             claims[key] = frame
