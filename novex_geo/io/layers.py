@@ -132,6 +132,7 @@ def read_vector(
     layer: str | None = None,
     where: str | None = None,
     columns: list[str] | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read one vector layer with pyogrio, turning every read problem into a :class:`LayerError`.
 
@@ -171,6 +172,7 @@ def read_vector(
             layer=layer,
             where=where,
             columns=columns,
+            bbox=bbox,
             fid_as_index=True,
             use_arrow=True,
             **options,
@@ -221,7 +223,24 @@ def _download_attribution(source: Source) -> str | None:
     return record["attribution"] if record else None
 
 
-def read_source(source: Source, sector: str, crs: str) -> tuple[gpd.GeoDataFrame, SourceReport]:
+def _bbox_in_file_crs(path: Path, layer: str | None, area, crs: str, assumed: str | None):
+    """``area`` (bounds in ``crs``) as bounds in the file's own CRS, for a bbox read."""
+    if area is None or path.suffix.lower() in PARQUET_SUFFIXES:
+        return None
+    from pyproj import CRS, Transformer
+
+    info_crs = pyogrio.read_info(path, layer=layer).get("crs") or assumed
+    if info_crs is None:
+        return None
+    transformer = Transformer.from_crs(
+        CRS.from_user_input(crs), CRS.from_user_input(info_crs), always_xy=True
+    )
+    return transformer.transform_bounds(*area)
+
+
+def read_source(
+    source: Source, sector: str, crs: str, area: tuple[float, float, float, float] | None = None
+) -> tuple[gpd.GeoDataFrame, SourceReport]:
     """Load one source as claim polygons in ``crs``.
 
     Steps, each counted in the returned report: read (with ``where``), reproject to
@@ -257,7 +276,10 @@ def read_source(source: Source, sector: str, crs: str) -> tuple[gpd.GeoDataFrame
             report.warnings.append("no raster cell meets the rule")
         return frame, report
     columns = [source.label_field] if source.label_field else []
-    raw = read_vector(source.path, source.layer, source.where, columns)
+    bbox = (
+        _bbox_in_file_crs(source.path, source.layer, area, crs, source.crs) if source.path.exists() else None
+    )
+    raw = read_vector(source.path, source.layer, source.where, columns, bbox=bbox)
     if source.label_field and source.label_field not in raw.columns:
         raise LayerError("label_field not in layer", source.path, source.layer, source.label_field)
     report.n_read = len(raw)
@@ -274,7 +296,10 @@ def read_source(source: Source, sector: str, crs: str) -> tuple[gpd.GeoDataFrame
         report.warnings.append(f"file CRS {raw.crs.to_string()} used, not the configured {source.crs}")
     report.source_crs = raw.crs.to_string()
     if raw.empty:
-        report.warnings.append("layer is empty" + (f" after where {source.where!r}" if source.where else ""))
+        if area is None:  # an empty bbox read is normal; an empty layer is worth a warning
+            report.warnings.append(
+                "layer is empty" + (f" after where {source.where!r}" if source.where else "")
+            )
         return gpd.GeoDataFrame(columns=FEATURE_COLUMNS, geometry=[], crs=crs), report
 
     missing = raw.geometry.isna() | raw.geometry.is_empty
@@ -331,11 +356,13 @@ def read_source(source: Source, sector: str, crs: str) -> tuple[gpd.GeoDataFrame
     return frame, report
 
 
-def load_sector(sector: Sector, crs: str) -> SectorLayer:
+def load_sector(
+    sector: Sector, crs: str, area: tuple[float, float, float, float] | None = None
+) -> SectorLayer:
     """Load every source of ``sector``; an empty source warns, an all-empty sector fails."""
     frames, reports = [], []
     for source in sector.sources:
-        frame, report = read_source(source, sector.key, crs)
+        frame, report = read_source(source, sector.key, crs, area)
         for line in report.changes:
             log.info("%s %s: %s", sector.key, source.name, line)
         for warning in report.warnings:
@@ -344,7 +371,7 @@ def load_sector(sector: Sector, crs: str) -> SectorLayer:
         reports.append(report)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=crs)
-    if frame.empty:
+    if frame.empty and area is None:
         raise LayerError(
             f"every layer of sector '{sector.key}' is empty: "
             + ", ".join(str(source.path) for source in sector.sources)
@@ -352,6 +379,12 @@ def load_sector(sector: Sector, crs: str) -> SectorLayer:
     return SectorLayer(sector=sector, frame=frame, reports=reports)
 
 
-def load_sectors(project: Project) -> dict[str, SectorLayer]:
-    """Load all sectors of a project, in the order of the project file."""
-    return {key: load_sector(sector, project.crs) for key, sector in project.sectors.items()}
+def load_sectors(
+    project: Project, area: tuple[float, float, float, float] | None = None
+) -> dict[str, SectorLayer]:
+    """Load all sectors of a project, in the order of the project file.
+
+    With ``area`` (bounds in the analysis CRS) only features whose bounding box meets it are
+    read — fast surroundings for a sketch — and a sector may then be empty.
+    """
+    return {key: load_sector(sector, project.crs, area) for key, sector in project.sectors.items()}

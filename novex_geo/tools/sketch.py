@@ -1,0 +1,176 @@
+"""Evaluate a sketch from a kaartsessie against the existing claims.
+
+A sketch is a GeoJSON (EPSG:4326, as the map's Draw tool exports it) whose polygons carry a
+``sector``. The overlay engine runs twice on the sketch's surroundings only (the sketch's
+extent plus the largest conflict distance and the merge distance): without and with the
+sketched features. The difference is what the sketch would cause: new schuurpunten (pairs,
+hectares, the features involved), the stapeling under the sketch, and criteria verdicts of
+spanningsgebieden that would flip.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from novex_geo.config import Project
+from novex_geo.errors import LayerError
+from novex_geo.io.layers import load_sectors, read_source
+from novex_geo.regions import load_regions
+from novex_geo.tools.engine import OverlayResult, overlay
+from novex_geo.tools.triage import evaluate_criteria, md_escape, spanningsgebieden
+
+__all__ = ["SketchResult", "evaluate_sketch", "read_sketch", "sketch_report"]
+
+SKETCH_SOURCE = "schets"
+VERDICTS = {"c1_multisectoraal": "1", "c2a_spanning": "2a", "c2b_overstijgend": "2b", "c3_prioriteit": "3"}
+
+
+@dataclass
+class SketchResult:
+    sketch: gpd.GeoDataFrame
+    new_schuurpunten: gpd.GeoDataFrame
+    stapeling_under_sketch: pd.DataFrame
+    pair_change: pd.DataFrame
+    flips: list[str] = field(default_factory=list)
+    new_areas: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def read_sketch(path: Path, project: Project, sector: str | None = None) -> gpd.GeoDataFrame:
+    """The sketched polygons in the analysis CRS with ``feature_id``, ``label`` and ``sector``."""
+    path = Path(path)
+    if not path.exists():
+        raise LayerError("sketch file not found", path)
+    frame = gpd.read_file(path)
+    if frame.empty:
+        raise LayerError("the sketch holds no features", path)
+    if frame.crs is None:
+        frame = frame.set_crs("OGC:CRS84")
+    polygonal = frame.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not polygonal.all():
+        found = ", ".join(frame.geom_type[~polygonal].unique())
+        raise LayerError(f"sketch features must be polygons; found {found}", path)
+    sectors = frame["sector"] if "sector" in frame.columns else pd.Series(None, index=frame.index)
+    if sector is not None:
+        sectors = (
+            sectors.where(sectors.notna() & (sectors != ""), sector) if "sector" in frame.columns else sector
+        )
+        sectors = pd.Series(sectors, index=frame.index)
+    unknown = sorted({str(s) for s in sectors if s not in project.sectors})
+    if unknown:
+        raise LayerError(f"unknown sector(s) {', '.join(unknown)}; give --sector or use one of "
+                         f"{', '.join(project.sectors)}", path, field="sector")  # fmt: skip
+    frame = frame.to_crs(project.crs)
+    names = (
+        frame["naam"].astype(str)
+        if "naam" in frame.columns
+        else [f"schets {i + 1}" for i in range(len(frame))]
+    )
+    return gpd.GeoDataFrame(
+        {"feature_id": [f"{s}/{SKETCH_SOURCE}/{i + 1}" for i, s in enumerate(sectors)],
+         "sector": list(sectors), "source": SKETCH_SOURCE, "label": list(names)},
+        geometry=shapely.make_valid(frame.geometry.values), crs=project.crs,
+    )  # fmt: skip
+
+
+def _areas(result: OverlayResult, project: Project, priority) -> gpd.GeoDataFrame:
+    areas = spanningsgebieden(
+        result.stapeling, result.schuurpunten, result.herkomst, project.conflicts, project.triage
+    )
+    return evaluate_criteria(areas, project.triage, priority) if len(areas) else areas
+
+
+def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = None) -> SketchResult:
+    """Run the overlay on the sketch's surroundings without and with the sketch; compare."""
+    started = time.perf_counter()
+    sketch = read_sketch(sketch_path, project, sector)
+    reach = project.max_distance + project.triage.merge_distance + 500.0
+    xmin, ymin, xmax, ymax = sketch.total_bounds
+    area = (xmin - reach, ymin - reach, xmax + reach, ymax + reach)
+    box = shapely.box(*area)
+    regions = load_regions(project.regions, project.crs)
+    regions = regions[regions.intersects(box)].copy()
+    regions["geometry"] = regions.geometry.intersection(box)
+    layers = load_sectors(project, area)
+    before = {key: layer.frame for key, layer in layers.items()}
+    after = {
+        key: pd.concat([frame, sketch[sketch["sector"] == key]], ignore_index=True)
+        for key, frame in before.items()
+    }
+    after = {
+        key: gpd.GeoDataFrame(frame, geometry="geometry", crs=project.crs) for key, frame in after.items()
+    }
+    run = {"tile_size": project.tile_size, "min_area_m2": project.min_area_m2, "workers": 1}
+    without = overlay(regions, before, project.conflicts, **run)
+    with_sketch = overlay(regions, after, project.conflicts, **run)
+    caused = with_sketch.herkomst[with_sketch.herkomst["feature_id"].isin(sketch["feature_id"])][
+        "schuurpunt_id"
+    ]
+    new = with_sketch.schuurpunten[with_sketch.schuurpunten["schuurpunt_id"].isin(set(caused))]
+    outline = shapely.union_all(sketch.geometry.values)
+    faces = with_sketch.stapeling
+    under = faces[faces.intersects(outline)]
+    under = under.assign(m2=shapely.area(shapely.intersection(under.geometry.values, outline)))
+    stacked = under.groupby("sectoren")["m2"].sum().div(10_000).rename("ha").reset_index()
+    stacked = stacked[stacked["ha"] >= 0.005]  # faces that only touch the sketch
+    priority = [read_source(s, "prioriteit", project.crs, area)[0] for s in project.triage.priority]
+    old_areas, new_areas = _areas(without, project, priority), _areas(with_sketch, project, priority)
+    flips, created = [], []
+    if len(new_areas):
+        touched = new_areas[new_areas.intersects(outline.buffer(project.triage.merge_distance))]
+        for _, area_row in touched.iterrows():
+            overlapping = old_areas[old_areas.intersects(area_row.geometry)] if len(old_areas) else old_areas
+            if overlapping.empty:
+                created.append(f"{area_row['naam']} ({area_row['oppervlakte_ha']:.1f} ha)")
+                continue
+            old_row = overlapping.iloc[0]
+            for column, label in VERDICTS.items():
+                if old_row[column] != area_row[column]:
+                    flips.append(
+                        f"{area_row['naam']}: criterium {label} {old_row[column]} → {area_row[column]}"
+                    )
+
+    def per_pair(result: OverlayResult) -> pd.Series:
+        return result.schuurpunten.groupby("conflict")["oppervlakte_m2"].sum().div(10_000)
+
+    change = pd.DataFrame({"ha_zonder": per_pair(without), "ha_met": per_pair(with_sketch)}).fillna(0.0)
+    change["verschil_ha"] = change["ha_met"] - change["ha_zonder"]
+    change = change[change["verschil_ha"].abs() > 1e-9].reset_index(names="conflict")
+    return SketchResult(sketch, new, stacked, change, flips, created, time.perf_counter() - started)
+
+
+def sketch_report(result: SketchResult, sketch_path: Path) -> str:
+    """Short Markdown answer: what the sketch would cause."""
+    lines = [f"# Schets: {md_escape(Path(sketch_path).name)}", "",
+             f"{len(result.sketch)} geschetste vlakken ({', '.join(sorted(set(result.sketch['sector'])))}), "
+             f"{result.sketch.area.sum() / 10_000:.1f} ha; doorgerekend in {result.seconds:.1f} s.", "",
+             "## Nieuwe schuurpunten", ""]  # fmt: skip
+    if result.new_schuurpunten.empty:
+        lines.append("Geen: de schets botst met geen enkel paar uit de conflictmatrix.")
+    else:
+        for row in result.pair_change.itertuples():
+            lines.append(
+                f"- {md_escape(row.conflict)}: +{row.verschil_ha:.2f} ha "
+                f"(van {row.ha_zonder:.2f} naar {row.ha_met:.2f} ha in de omgeving van de schets)"
+            )
+        lines += ["", "Schuurpunten waar de schets in meetelt:", ""]
+        lines += ["| schuurpunt | ha | kant a | kant b |", "|---|---:|---|---|"]
+        for zone in result.new_schuurpunten.itertuples():
+            lines.append(f"| {md_escape(zone.schuurpunt_id)} | {zone.oppervlakte_m2 / 10_000:.2f} | "
+                         f"{md_escape(zone.labels_a)} | {md_escape(zone.labels_b)} |")  # fmt: skip
+    lines += ["", "## Stapeling onder de schets", ""]
+    lines += [
+        f"- {md_escape(row.sectoren)}: {row.ha:.2f} ha" for row in result.stapeling_under_sketch.itertuples()
+    ]
+    lines += ["", "## Gevolgen voor spanningsgebieden", ""]
+    lines += [f"- nieuw spanningsgebied: {md_escape(item)}" for item in result.new_areas]
+    lines += [f"- {md_escape(item)}" for item in result.flips]
+    if not result.new_areas and not result.flips:
+        lines.append("Geen criterium verandert van uitkomst.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,105 @@
+"""Sketch evaluation: known-answer conflicts of a sketched housing location."""
+
+import json
+
+import geopandas as gpd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from novex_geo import load_project
+from novex_geo.cli.main import cli
+from novex_geo.tools.sketch import evaluate_sketch
+
+from .conftest import write_layer, write_project
+
+
+@pytest.fixture
+def project(tmp_path):
+    write_layer(tmp_path / "water.gpkg", [shapely.box(1_100, 1_000, 1_300, 1_100)], naam=["Boezem"])
+    write_layer(tmp_path / "defensie.gpkg", [shapely.box(1_500, 1_000, 1_700, 1_100)], naam=["Schietbaan"])
+    write_layer(tmp_path / "wonen.gpkg", [shapely.box(8_000, 8_000, 8_100, 8_100)], naam=["Bestaand plan"])
+    path = write_project(
+        tmp_path,
+        """
+        [sectors.woningbouw]
+        [[sectors.woningbouw.sources]]
+        path = "wonen.gpkg"
+        label_field = "naam"
+        [sectors.water_bodem]
+        [[sectors.water_bodem.sources]]
+        path = "water.gpkg"
+        label_field = "naam"
+        [sectors.defensie]
+        [[sectors.defensie.sources]]
+        path = "defensie.gpkg"
+        label_field = "naam"
+        [[conflicts.pairs]]
+        sectors = ["woningbouw", "water_bodem"]
+        [[conflicts.pairs]]
+        sectors = ["woningbouw", "defensie"]
+        distance = 500
+        """,
+    )
+    return load_project(path)
+
+
+def write_sketch(path, geoms, **properties):
+    frame = gpd.GeoDataFrame(properties, geometry=geoms, crs="EPSG:28992").to_crs("EPSG:4326")
+    path.write_text(frame.to_json(), encoding="utf-8")
+    return path
+
+
+def test_sketch_reports_known_conflicts_exactly(tmp_path, project):
+    sketch = write_sketch(
+        tmp_path / "schets.geojson",
+        [shapely.box(1_000, 1_000, 1_200, 1_100)],
+        sector=["woningbouw"],
+        naam=["Nieuwe wijk"],
+    )
+    result = evaluate_sketch(project, sketch)
+    change = result.pair_change.set_index("conflict")["verschil_ha"]
+    # 100 x 100 m overlap with the water zone
+    assert change["woningbouw×water_bodem"] == pytest.approx(1.0, rel=1e-4)
+    # 300 m from the terrain, distance 500: all of the sketch (2 ha) and all of the terrain (2 ha)
+    assert change["woningbouw×defensie"] == pytest.approx(4.0, rel=1e-4)
+    under = result.stapeling_under_sketch.set_index("sectoren")["ha"]
+    assert under["water_bodem+woningbouw"] == pytest.approx(1.0, rel=1e-4)
+    assert under["woningbouw"] == pytest.approx(1.0, rel=1e-4)
+    labels = " ".join(result.new_schuurpunten["labels_a"]) + " ".join(result.new_schuurpunten["labels_b"])
+    assert "Nieuwe wijk" in labels and "Boezem" in labels and "Schietbaan" in labels
+    assert "Bestaand plan" not in labels
+    assert result.new_areas  # a new spanningsgebied appears
+
+
+def test_sketch_without_conflict_and_cli(tmp_path, project):
+    sketch = write_sketch(tmp_path / "leeg.geojson", [shapely.box(5_000, 5_000, 5_100, 5_100)], naam=["Veld"])
+    result = CliRunner().invoke(cli, ["sketch", str(project.path), str(sketch), "--sector", "woningbouw"])
+    assert result.exit_code == 0, result.output
+    assert "Geen: de schets botst" in result.output
+    assert (tmp_path / "leeg_beoordeling.md").exists() and (
+        tmp_path / "leeg_beoordeling.png"
+    ).stat().st_size > 10_000
+
+
+def test_sketch_mistakes(tmp_path, project):
+    unknown = write_sketch(tmp_path / "a.geojson", [shapely.box(0, 0, 10, 10)], sector=["wonen"])
+    result = CliRunner().invoke(cli, ["sketch", str(project.path), str(unknown)])
+    assert result.exit_code == 1 and "unknown sector(s) wonen" in result.output
+    points = tmp_path / "p.geojson"
+    points.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"sector": "woningbouw"},
+                        "geometry": {"type": "Point", "coordinates": [5, 52]},
+                    }
+                ],
+            }
+        )
+    )
+    result = CliRunner().invoke(cli, ["sketch", str(project.path), str(points)])
+    assert result.exit_code == 1 and "must be polygons" in result.output and "Traceback" not in result.output
