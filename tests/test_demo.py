@@ -76,3 +76,10 @@ def test_demo_writes_the_hot_spot_signal(demo):
     text = "\n".join(pypdf.PdfReader(pdf).pages[0].extract_text() for pdf in pdfs)
     assert "Grenspark" in text and "FICTIEVE DEMODATA" in text
     assert "signal:" in output
+
+
+def test_demo_writes_kaartsessie_maps(demo):
+    folder, output = demo
+    maps = sorted(p.name for p in (folder / "uitvoer" / "kaarten").iterdir())
+    assert "kaart_westmark.html" in maps and "kaart_overzicht.html" in maps and "kaart_westmark.png" in maps
+    assert "fictieve demodata" in (folder / "uitvoer" / "kaarten" / "kaart_westmark.html").read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ from novex_geo.check import check_project
 from novex_geo.config import load_project
 from novex_geo.demo import DEMO_MARK, annotate_hot_spot, write_demo_project
 from novex_geo.errors import NovexError
+from novex_geo.maps.web import write_maps
 from novex_geo.pipeline import run_overlay, run_triage
 from novex_geo.signal import write_signals
 from novex_geo.tools.grid import grid_overlay
@@ -31,7 +32,7 @@ def demo_command(out: Path) -> None:
     """Generate a fictional demo project and run the whole analysis on it.
 
     Writes three fictional provinces, five sector layers and a bodemdaling GeoTIFF (marked
-    "fictieve demodata"), the project file, then runs check, run, triage, signal and grid into the folder.
+    "fictieve demodata"), the project file, then runs check, run, triage, signal, map and grid into the folder.
 
     \b
     Example:
@@ -66,6 +67,8 @@ def demo_command(out: Path) -> None:
     top = areas.iloc[0]["id"]
     signals = write_signals(project, ids=list(dict.fromkeys([hot_spot, top])), gpkg=run.gpkg)
     click.echo(f"signal: {len(signals)} 1-pagers (PDF, HTML, PNG) in {signals[0].pdf.parent}")
+    maps = write_maps(project, out=project.output_dir / "kaarten", gpkg=run.gpkg, png=True)
+    click.echo(f"map: {len([m for m in maps if m.suffix == '.html'])} kaartsessie maps in {maps[0].parent}")
     grid = grid_overlay(project, run.layers, result.regions, 25, project.output_dir, project.workers)
     click.echo(f"grid: {grid.spec.width} x {grid.spec.height} cells of 25 m → {grid.count_path.name}")
     click.echo(f"\nDemo ({DEMO_MARK}) written to {out}/ in {time.perf_counter() - started:.1f} s:")
@@ -73,6 +76,7 @@ def demo_command(out: Path) -> None:
     click.echo(f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, herkomst, samenvatting")
     click.echo(f"  {triage.report}  the ranked, explained triage (read this first)")
     click.echo(f"  {signals[0].pdf}  the signal 1-pager of the border hot spot")
+    click.echo(f"  {maps[0]}  an interactive kaartsessie map (open in a browser)")
     click.echo(f"  {run.csv}  the summary per provincie")
     click.echo(
         f"  {project.triage.annotations}  criteria 4-5, urgency and owner per spanningsgebied (yours to fill)"

@@ -16,7 +16,8 @@ COMMANDS = []
 @project_arg
 @provincie_opt
 @out_opt("maps", "Folder for the HTML maps.")
-def map_command(project_file, provincies, out: Path):
+@click.option("--png", is_flag=True, help="Also write a static PNG snapshot of each map.")
+def map_command(project_file, provincies, out: Path, png: bool):
     """Write one interactive HTML map per provincie plus a national overview.
 
     Sector layers, stapeling, schuurpunten and spanningsgebieden (with popups) over PDOK
@@ -25,10 +26,10 @@ def map_command(project_file, provincies, out: Path):
 
     \b
     Example:
-      novex-geo map novex.toml --provincie Utrecht --out maps/
+      novex-geo map novex.toml --provincie Utrecht --out maps/ --png
     """
     project = load_project_arg(project_file)
-    for path in write_maps(project, list(provincies or project.provincies) or None, out):
+    for path in write_maps(project, list(provincies or project.provincies) or None, out, png=png):
         click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

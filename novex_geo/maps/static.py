@@ -72,8 +72,11 @@ def draw_conflict_map(
     margin: float = 0.35,
     attribution: str = "",
     mark: str | None = None,
+    areas: gpd.GeoDataFrame | None = None,
 ) -> tuple[float, float, float, float]:
     """Draw the conflict map on ``ax`` around ``focus`` (or all regions); returns the extent.
+
+    ``areas`` (spanningsgebieden) are outlined as well.
 
     Claims are clipped to the extent first, so a national parcel layer draws quickly.
     """
@@ -109,8 +112,12 @@ def draw_conflict_map(
     if len(borders):
         borders.plot(ax=ax, color="#444444", linewidth=1.4, linestyle="-.", zorder=5)
     handles.append(Line2D([], [], color="#444444", linewidth=1.4, linestyle="-.", label="provinciegrens"))
-    if focus is not None:
-        gpd.GeoSeries([focus]).boundary.plot(ax=ax, color="black", linewidth=2.0, zorder=6)
+    outlines = [focus] if focus is not None else []
+    if areas is not None and len(areas):
+        outlines += list(_clip(areas, box).geometry.values)
+    if outlines:
+        width = 2.0 if focus is not None else 1.2
+        gpd.GeoSeries(outlines).boundary.plot(ax=ax, color="black", linewidth=width, zorder=6)
         handles.append(Line2D([], [], color="black", linewidth=2.0, label="spanningsgebied"))
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import logging
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -275,8 +276,12 @@ def _read(gpkg: Path, layer: str) -> gpd.GeoDataFrame | None:
 
 
 def write_maps(project: Project, provincies: list[str] | None = None, out: Path | None = None,
-               national: bool = True, gpkg: Path | None = None) -> list[Path]:  # fmt: skip
-    """Write one HTML map per provincie (and a national overview) from a run's GeoPackage."""
+               national: bool = True, gpkg: Path | None = None, png: bool = False) -> list[Path]:  # fmt: skip
+    """Write one HTML map per provincie (and a national overview) from a run's GeoPackage.
+
+    With ``png`` each map also gets a static PNG snapshot (matplotlib: the same claims,
+    schuurpunten, spanningsgebieden and borders, with legend, scale bar and north arrow).
+    """
     gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
     if not gpkg.exists():
         raise NovexError(f"{gpkg}: no analysis yet; run novex-geo run (and triage) first")
@@ -323,8 +328,35 @@ def write_maps(project: Project, provincies: list[str] | None = None, out: Path 
             "sources": sources,
         }
         map_ = build_map(project, data, scope, date, tolerance)
-        path = out / f"kaart_{scope.lower().replace(' ', '_')}.html"
+        slug = (
+            unicodedata.normalize("NFKD", scope.lower()).encode("ascii", "ignore").decode().replace(" ", "_")
+        )
+        path = out / f"kaart_{slug}.html"
         map_.save(str(path))
+        if png:
+            written.append(_snapshot(project, data, scope, date, path.with_suffix(".png")))
         log.info("map %s: %s (%.1f MB)", scope, path, path.stat().st_size / 1e6)
         written.append(path)
     return written
+
+
+def _snapshot(project: Project, data: dict, scope: str, date: str, path: Path) -> Path:
+    """The static PNG of one map scope (for slides and reports)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from novex_geo.maps.static import draw_conflict_map
+
+    figure, ax = plt.subplots(figsize=(10, 8), dpi=120)
+    draw_conflict_map(
+        ax, data["claims"], {k: s.colour for k, s in project.sectors.items()},
+        {k: s.label for k, s in project.sectors.items()}, data["regions"], data["schuurpunten"],
+        margin=0.02, attribution="; ".join(data["sources"]), areas=data["spanningsgebieden"],
+        mark=DEMO_MARK if DEMO_MARK in project.name else None,
+    )  # fmt: skip
+    ax.set_title(f"{project.name} — {scope} (analyse {date})", fontsize=11)
+    figure.savefig(path, bbox_inches="tight")
+    plt.close(figure)
+    return path
