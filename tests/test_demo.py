@@ -79,7 +79,8 @@ def test_demo_writes_the_hot_spot_signal(demo):
 
 
 def test_demo_writes_kaartsessie_maps(demo):
-    folder, output = demo
-    maps = sorted(p.name for p in (folder / "uitvoer" / "kaarten").iterdir())
+    folder, _ = demo
+    kaarten = folder / "uitvoer" / "kaarten"
+    maps = sorted(p.name for p in kaarten.iterdir())
     assert "kaart_westmark.html" in maps and "kaart_overzicht.html" in maps and "kaart_westmark.png" in maps
-    assert "fictieve demodata" in (folder / "uitvoer" / "kaarten" / "kaart_westmark.html").read_text(encoding="utf-8")
+    assert "fictieve demodata" in (kaarten / "kaart_westmark.html").read_text(encoding="utf-8")
