@@ -27,7 +27,7 @@ The work is split into independent tasks, one per (provincie, tile) — a plain 
 a :class:`OverlayTask`, so a distributed engine can run the same tasks. Within a task each
 sector's features are dissolved (``coverage_union_all`` for parcel coverages, falling back to
 ``union_all`` when the features are not a clean coverage), clipped to the tile, their
-boundaries and the provincie boundary are noded and polygonised, and each face is labelled
+boundaries and the provincie boundary are noded (snap-rounded to a 1 µm grid) and polygonised, and each face is labelled
 with a sector bit-mask by testing one interior point against each sector. Tasks run on all
 cores. Schuurpunt pieces that touch a tile edge are merged across tiles afterwards. A GEOS
 TopologyException retries the task on a 1 mm precision grid and is reported.
@@ -69,6 +69,7 @@ EDGE_TOLERANCE = 1e-6
 # Floating-point noding can leave sub-millimetre spikes on a face; a label point inside such a
 # spike may fall on the wrong side of a sector boundary, so it is moved to the eroded face.
 SPIKE_WIDTH = 1e-3
+NODING_GRID = 1e-6  # metres: far below survey precision, far above floating-point noise
 
 
 @dataclass(frozen=True)
@@ -299,7 +300,9 @@ def _run(task: OverlayTask, grid: float | None) -> TaskResult:
 
     linework = [shapely.boundary(geom) for geom in dissolved.values() if not shapely.is_empty(geom)]
     linework.append(shapely.boundary(region))
-    noded = shapely.union_all(linework, grid_size=grid)
+    # snap-rounded noding: boundaries that meet within floating-point noise share one node, so
+    # polygonize cannot return overlapping faces (seen in property tests without it)
+    noded = shapely.union_all(linework, grid_size=grid or NODING_GRID)
     faces = _polygons(shapely.polygonize(shapely.get_parts(noded)))
     x, y = _label_points(faces)
     masks = np.zeros(len(faces), dtype=np.int64)
