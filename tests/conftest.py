@@ -50,3 +50,41 @@ def write_project(folder: Path, body: str, regions: Path | None = None, name_fie
     path = folder / "novex.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def housing_and_water_project(folder: Path, homes, home_labels, water, water_labels):
+    """A two-provincie project (Utrecht | Fryslân at x = 10 km) with woningbouw and water_bodem
+    in conflict, run through overlay and triage; returns the loaded project."""
+    from novex_geo import load_project
+    from novex_geo.pipeline import run_overlay, run_triage
+
+    write_layer(
+        folder / "regions.gpkg",
+        [shapely.box(0, 0, 10_000, 10_000), shapely.box(10_000, 0, 20_000, 10_000)],
+        naam=["Utrecht", "Fryslân"],
+    )
+    write_layer(folder / "wonen.gpkg", homes, naam=home_labels)
+    write_layer(folder / "water.gpkg", water, naam=water_labels)
+    body = """
+        [sectors.woningbouw]
+        label = "Woningbouw"
+        colour = "#e31a1c"
+        [[sectors.woningbouw.sources]]
+        path = "wonen.gpkg"
+        label_field = "naam"
+        [sectors.water_bodem]
+        label = "Water en bodem"
+        colour = "#1f78b4"
+        [[sectors.water_bodem.sources]]
+        path = "water.gpkg"
+        label_field = "naam"
+        [[conflicts.pairs]]
+        sectors = ["woningbouw", "water_bodem"]
+        [triage]
+        min_area_ha = 1
+        annotations = "annotaties.csv"
+        """
+    project = load_project(write_project(folder, body, regions=folder / "regions.gpkg"))
+    run_overlay(project)
+    run_triage(project)
+    return project

@@ -16,9 +16,8 @@ import shapely
 
 from novex_geo import load_project
 from novex_geo.maps.web import write_maps
-from novex_geo.pipeline import run_overlay, run_triage
 
-from .conftest import ROOT, write_layer, write_project
+from .conftest import ROOT, housing_and_water_project
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ASSETS = Path(__file__).parent / "browser" / "node_modules"
@@ -122,43 +121,10 @@ def open_map(browser, path: Path):
 @pytest.fixture(scope="module")
 def hostile_map(tmp_path_factory):
     folder = tmp_path_factory.mktemp("kaart")
-    write_layer(
-        folder / "regions.gpkg",
-        [shapely.box(0, 0, 10_000, 10_000), shapely.box(10_000, 0, 20_000, 10_000)],
-        naam=["Utrecht", "Fryslân"],
-    )
     homes = [shapely.box(1_000 + 300 * i, 1_000, 1_200 + 300 * i, 1_200) for i in range(5)]
-    write_layer(folder / "wonen.gpkg", homes, naam=[HOSTILE] + [f"Plan {i}" for i in range(1, 5)])
-    write_layer(
-        folder / "water.gpkg",
-        [shapely.box(900, 900, 1_700, 1_300), shapely.box(9_000, 5_000, 11_000, 6_000)],
-        naam=["Boezem", "Grenswater"],
-    )
-    path = write_project(
-        folder,
-        """
-        [sectors.woningbouw]
-        label = "Woningbouw"
-        colour = "#e31a1c"
-        [[sectors.woningbouw.sources]]
-        path = "wonen.gpkg"
-        label_field = "naam"
-        [sectors.water_bodem]
-        label = "Water en bodem"
-        colour = "#1f78b4"
-        [[sectors.water_bodem.sources]]
-        path = "water.gpkg"
-        label_field = "naam"
-        [[conflicts.pairs]]
-        sectors = ["woningbouw", "water_bodem"]
-        [triage]
-        min_area_ha = 1
-        """,
-        regions=folder / "regions.gpkg",
-    )
-    project = load_project(path)
-    run_overlay(project)
-    run_triage(project)
+    water = [shapely.box(900, 900, 1_700, 1_300), shapely.box(9_000, 5_000, 11_000, 6_000)]
+    labels = [HOSTILE] + [f"Plan {i}" for i in range(1, 5)]
+    project = housing_and_water_project(folder, homes, labels, water, ["Boezem", "Grenswater"])
     (utrecht,) = write_maps(project, ["Utrecht"], folder / "maps")
     return utrecht
 

@@ -8,12 +8,11 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from novex_geo import load_project
 from novex_geo.cli.main import cli
-from novex_geo.pipeline import run_overlay, run_triage
+from novex_geo.pipeline import run_triage
 from novex_geo.signal import EMPTY_URGENCY, write_signals
 
-from .conftest import write_layer, write_project
+from .conftest import housing_and_water_project
 
 HOSTILE = ["<img src=x onerror=alert(1)>", "`rm -rf`", "${alert(1)}"]
 
@@ -21,11 +20,6 @@ HOSTILE = ["<img src=x onerror=alert(1)>", "`rm -rf`", "${alert(1)}"]
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     folder = tmp_path_factory.mktemp("signal")
-    write_layer(
-        folder / "regions.gpkg",
-        [shapely.box(0, 0, 10_000, 10_000), shapely.box(10_000, 0, 20_000, 10_000)],
-        naam=["Utrecht", "Fryslân"],
-    )
     # 45 housing plans inside one water zone: one spanningsgebied with 46 features involved
     plans = [
         shapely.box(
@@ -35,35 +29,8 @@ def project(tmp_path_factory):
     ]
     plans.append(shapely.box(9_800, 6_000, 10_300, 6_400))  # a second area, across the border
     labels = [f"plan {i:02d} " + HOSTILE[i % 3] for i in range(45)] + ["Grensplan Fryslân"]
-    write_layer(folder / "wonen.gpkg", plans, naam=labels)
-    write_layer(
-        folder / "water.gpkg",
-        [shapely.box(900, 900, 2_200, 1_700), shapely.box(9_700, 5_900, 10_400, 6_500)],
-        naam=["Boezem", "Grenswater"],
-    )
-    path = write_project(
-        folder,
-        """
-        [sectors.woningbouw]
-        label = "Woningbouw"
-        [[sectors.woningbouw.sources]]
-        path = "wonen.gpkg"
-        label_field = "naam"
-        [sectors.water_bodem]
-        label = "Water en bodem"
-        [[sectors.water_bodem.sources]]
-        path = "water.gpkg"
-        label_field = "naam"
-        [[conflicts.pairs]]
-        sectors = ["woningbouw", "water_bodem"]
-        [triage]
-        min_area_ha = 1
-        annotations = "annotaties.csv"
-        """,
-        regions=folder / "regions.gpkg",
-    )
-    project = load_project(path)
-    run_overlay(project)
+    water = [shapely.box(900, 900, 2_200, 1_700), shapely.box(9_700, 5_900, 10_400, 6_500)]
+    project = housing_and_water_project(folder, plans, labels, water, ["Boezem", "Grenswater"])
     areas = run_triage(project).areas
     notes = pd.read_csv(folder / "annotaties.csv", dtype=str, keep_default_na=False)
     crossing = areas.loc[areas["n_provincies"] == 2, "id"].iloc[0]

@@ -27,9 +27,9 @@ The work is split into independent tasks, one per (provincie, tile) — a plain 
 a :class:`OverlayTask`, so a distributed engine can run the same tasks. Within a task each
 sector's features are dissolved (``coverage_union_all`` for parcel coverages, falling back to
 ``union_all`` when the features are not a clean coverage), clipped to the tile, their
-boundaries and the provincie boundary are noded (snap-rounded to a 1 µm grid) and polygonised, and each face is labelled
-with a sector bit-mask by testing one interior point against each sector. Tasks run on all
-cores. Schuurpunt pieces that touch a tile edge are merged across tiles afterwards. A GEOS
+boundaries and the provincie boundary are noded (snap-rounded to a 1 µm grid) and polygonised,
+and each face is labelled with a sector bit-mask by testing one interior point against each
+sector. Tasks run on all cores. Schuurpunt pieces that touch a tile edge are merged across tiles afterwards. A GEOS
 TopologyException retries the task on a 1 mm precision grid and is reported.
 """
 
