@@ -29,8 +29,9 @@ sector's features are dissolved (``coverage_union_all`` for parcel coverages, fa
 ``union_all`` when the features are not a clean coverage), clipped to the tile, their
 boundaries and the provincie boundary are noded (snap-rounded to a 1 µm grid) and polygonised,
 and each face is labelled with a sector bit-mask by testing one interior point against each
-sector. Tasks run on all cores. Schuurpunt pieces that touch a tile edge are merged across tiles afterwards. A GEOS
-TopologyException retries the task on a 1 mm precision grid and is reported.
+sector. Tasks run on all cores. Schuurpunt pieces that touch a tile edge are merged across
+tiles afterwards. A GEOS TopologyException retries the task on a 1 mm precision grid and is
+reported.
 """
 
 from __future__ import annotations
