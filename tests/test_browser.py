@@ -188,3 +188,21 @@ def test_demo_map_screenshot(browser, tmp_path):
     page.screenshot(path=str(target))
     assert target.stat().st_size > 50_000
     assert re.search(r"fictieve demodata", page.content())
+
+
+def test_sketch_export_carries_the_picked_sector(browser, hostile_map):
+    page, errors, _, _ = open_map(browser, hostile_map)
+    page.select_option("#novex-sector", "water_bodem")
+    exported = page.evaluate(
+        """() => {
+            const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
+            const drawn = window[Object.keys(window).find((k) => k.startsWith("drawnItems"))];
+            const layer = L.polygon([[48.1, 3.32], [48.1, 3.33], [48.11, 3.33]]);
+            map.fire("draw:created", {layer: layer, layerType: "polygon"});
+            return drawn.toGeoJSON();
+        }"""
+    )
+    assert errors == []
+    (feature,) = exported["features"]
+    assert feature["properties"]["sector"] == "water_bodem"
+    assert feature["geometry"]["type"] == "Polygon"
