@@ -7,7 +7,8 @@ import json
 import click
 
 from novex_geo.check import check_project
-from novex_geo.cli.options import json_opt, load_project_arg, project_arg
+from novex_geo.cli.options import json_opt, project_arg
+from novex_geo.config import load_project
 
 COMMANDS = []
 
@@ -27,7 +28,7 @@ def check_command(project_file, as_json: bool) -> None:
       novex-geo check novex.toml
       novex-geo check novex.toml --json > check.json
     """
-    result = check_project(load_project_arg(project_file))
+    result = check_project(load_project(project_file))
     click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if as_json else result.to_text())
     if not result.ok:
         raise click.exceptions.Exit(1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from novex_geo.cli.options import echo_summary, load_project_arg, out_opt, project_arg, provincie_opt
+from novex_geo.cli.options import echo_summary, out_opt, project_arg, provincie_opt
+from novex_geo.config import load_project
 from novex_geo.io.layers import load_sectors
 from novex_geo.regions import load_regions, select_regions
 from novex_geo.tools.grid import grid_overlay
@@ -35,7 +36,7 @@ def grid_command(project_file, resolution, provincies, out):
       novex-geo grid novex.toml --resolution 25
       novex-geo grid novex.toml -r 10 --provincie Utrecht
     """
-    project = load_project_arg(project_file)
+    project = load_project(project_file)
     regions = select_regions(
         load_regions(project.regions, project.crs), list(provincies or project.provincies)
     )

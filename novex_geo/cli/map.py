@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from novex_geo.cli.options import load_project_arg, out_opt, project_arg, provincie_opt
+from novex_geo.cli.options import out_opt, project_arg, provincie_opt
+from novex_geo.config import load_project
 from novex_geo.maps.web import write_maps
 
 COMMANDS = []
@@ -28,7 +29,7 @@ def map_command(project_file, provincies, out: Path, png: bool):
     Example:
       novex-geo map novex.toml --provincie Utrecht --out maps/ --png
     """
-    project = load_project_arg(project_file)
+    project = load_project(project_file)
     for path in write_maps(project, list(provincies or project.provincies) or None, out, png=png):
         click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
@@ -60,7 +61,7 @@ def sketch_command(project_file, sketch_file: Path, sector, out):
     from novex_geo.regions import load_regions
     from novex_geo.tools.sketch import evaluate_sketch, sketch_report
 
-    project = load_project_arg(project_file)
+    project = load_project(project_file)
     result = evaluate_sketch(project, sketch_file, sector)
     folder = Path(out) if out else sketch_file.parent
     folder.mkdir(parents=True, exist_ok=True)

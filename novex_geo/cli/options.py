@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from novex_geo.config import Project, load_project
-
-__all__ = ["echo_summary", "json_opt", "load_project_arg", "out_opt", "project_arg", "provincie_opt"]
+__all__ = ["echo_summary", "json_opt", "out_opt", "project_arg", "provincie_opt"]
 
 project_arg = click.argument(
     "project_file",
@@ -36,11 +34,6 @@ def out_opt(default: str | None = None, help: str = "Output path."):
         show_default=default is not None,
         help=help,
     )
-
-
-def load_project_arg(path: Path) -> Project:
-    """Load the project file named on the command line (errors become CLI messages)."""
-    return load_project(path)
 
 
 SUMMARY_COLUMNS = [

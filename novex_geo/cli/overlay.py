@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from novex_geo.cli.options import echo_summary, load_project_arg, out_opt, project_arg, provincie_opt
+from novex_geo.cli.options import echo_summary, out_opt, project_arg, provincie_opt
+from novex_geo.config import load_project
 from novex_geo.pipeline import OverlayRun, run_overlay
 
 COMMANDS = []
@@ -48,7 +49,7 @@ def overlay_command(project_file, provincies, min_sectoren, out) -> None:
     Example:
       novex-geo overlay novex.toml --provincie Utrecht --min-sectoren 2
     """
-    _report(run_overlay(load_project_arg(project_file), provincies, min_sectoren, out))
+    _report(run_overlay(load_project(project_file), provincies, min_sectoren, out))
 
 
 @click.command("run")
@@ -64,7 +65,7 @@ def run_command(project_file, provincies) -> None:
     Example:
       novex-geo run novex.toml
     """
-    _report(run_overlay(load_project_arg(project_file), provincies))
+    _report(run_overlay(load_project(project_file), provincies))
 
 
 COMMANDS.extend([overlay_command, run_command])

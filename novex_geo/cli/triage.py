@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from novex_geo.cli.options import load_project_arg, out_opt, project_arg
+from novex_geo.cli.options import out_opt, project_arg
+from novex_geo.config import load_project
 from novex_geo.pipeline import run_triage
 from novex_geo.tools.diff import diff_runs
 
@@ -31,7 +32,7 @@ def triage_command(project_file, gpkg):
     Example:
       novex-geo run novex.toml && novex-geo triage novex.toml
     """
-    run = run_triage(load_project_arg(project_file), gpkg)
+    run = run_triage(load_project(project_file), gpkg)
     areas = run.areas
     click.echo(f"{len(areas)} spanningsgebieden; top 5:")
     for row in areas.head(5).itertuples():
