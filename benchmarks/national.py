@@ -123,7 +123,7 @@ def _peak_mb() -> dict[str, float]:
 
 
 def run_engine(project_path: Path, provincies: list[str]) -> dict:
-    from novex_geo.tools.engine import overlay
+    from novex_geo.overlay.engine import overlay
 
     started = time.perf_counter()
     project, regions, claims = _load(project_path, provincies)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["ConfigError", "DownloadError", "LayerError", "NovexError"]
+__all__ = ["AuditError", "ConfigError", "DownloadError", "LayerError", "NovexError"]
 
 
 class NovexError(Exception):
@@ -63,3 +63,11 @@ class LayerError(NovexError):
 
 class DownloadError(NovexError):
     """A download from a web service (PDOK) failed after bounded retries."""
+
+
+class AuditError(NovexError):
+    """The engine's self-audit found faces whose area disagrees with the claims.
+
+    The run stops instead of writing wrong areas; the message names the provincie, the tile
+    and the sector.
+    """

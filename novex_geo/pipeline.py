@@ -14,9 +14,9 @@ from novex_geo.config import Project
 from novex_geo.errors import NovexError
 from novex_geo.io.layers import SectorLayer, load_sectors
 from novex_geo.io.outputs import ANALYSIS_GPKG, SUMMARY_CSV, input_table, write_layer, write_table
+from novex_geo.overlay.engine import OverlayResult, overlay
+from novex_geo.overlay.summary import summarise
 from novex_geo.regions import load_regions, select_regions
-from novex_geo.tools.engine import OverlayResult, overlay
-from novex_geo.tools.summary import summarise
 
 __all__ = ["OverlayRun", "TriageRun", "run_overlay", "run_triage"]
 
@@ -46,7 +46,8 @@ def run_overlay(
 
     Writes to ``out`` (default ``<output>/analyse.gpkg``) the layers ``stapeling`` (faces with
     at least ``min_sectoren`` sectors), ``schuurpunten``, ``provincies`` and the tables
-    ``herkomst``, ``samenvatting`` and ``invoer``; and ``samenvatting.csv`` beside it.
+    ``herkomst``, ``samenvatting``, ``controle`` (the self-audit) and ``invoer``; and
+    ``samenvatting.csv`` beside it.
     """
     started = time.perf_counter()
     regions = select_regions(
@@ -78,6 +79,7 @@ def run_overlay(
         write_layer(result.regions, gpkg, "provincies")
         write_table(result.herkomst, gpkg, "herkomst")
         write_table(summary, gpkg, "samenvatting")
+        write_table(result.controle, gpkg, "controle")
         write_table(input_table([r for layer in layers.values() for r in layer.reports]), gpkg, "invoer")
         csv = gpkg.with_name(SUMMARY_CSV)
         summary.to_csv(csv, index=False, float_format="%.2f")

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from novex_geo import load_project
 from novex_geo.cli.main import cli
 from novex_geo.config import ConflictPair, Triage
+from novex_geo.overlay.engine import overlay
 from novex_geo.pipeline import run_overlay, run_triage
 from novex_geo.tools.diff import compare_areas
-from novex_geo.tools.engine import overlay
 from novex_geo.tools.triage import evaluate_criteria, spanningsgebieden
 
 from .conftest import write_layer, write_project

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["echo_summary", "json_opt", "out_opt", "project_arg", "provincie_opt"]
+__all__ = ["echo_audit", "echo_summary", "json_opt", "out_opt", "project_arg", "provincie_opt"]
 
 project_arg = click.argument(
     "project_file",
@@ -50,3 +50,17 @@ def echo_summary(summary, *extra: str) -> None:
     """Print the per-provincie summary table (hectares with thousands separators)."""
     columns = [*SUMMARY_COLUMNS, *extra]
     click.echo(summary[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+
+
+def echo_audit(controle) -> None:
+    """One line on the self-audit: the largest relative difference between faces and claims."""
+    from novex_geo.overlay.audit import largest_deviation
+
+    worst = largest_deviation(controle)
+    if worst is None:
+        return
+    click.echo(
+        f"controle: faces match the claims per provincie and sector; largest difference "
+        f"{worst['verschil_relatief']:.1e} relative ({worst['verschil_m2']:+.3f} m², "
+        f"{worst['provincie']}, {worst['sector']})"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from novex_geo.cli.options import echo_summary, out_opt, project_arg, provincie_opt
+from novex_geo.cli.options import echo_audit, echo_summary, out_opt, project_arg, provincie_opt
 from novex_geo.config import load_project
 from novex_geo.pipeline import OverlayRun, run_overlay
 
@@ -32,6 +32,7 @@ def _report(run: OverlayRun) -> None:
         )
     for retry in result.precision_retries:
         click.echo(f"precision retry: {retry}")
+    echo_audit(result.controle)
     echo_summary(run.summary, "n_schuurpunten")
     if run.gpkg:
         click.echo(f"wrote {run.gpkg} and {run.csv}")

@@ -28,10 +28,10 @@ from rasterio.transform import from_origin
 from rasterio.windows import Window
 
 from novex_geo.config import ConflictPair, Project
+from novex_geo.executor import parallel_map
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.raster import rule_mask, warp_band
-from novex_geo.tools.parallel import parallel_map
-from novex_geo.tools.summary import HECTARE, STAPELING_CLASSES, TOTAL
+from novex_geo.overlay.summary import HECTARE, STAPELING_CLASSES, TOTAL
 
 __all__ = ["GridResult", "GridSpec", "grid_overlay", "grid_spec"]
 
@@ -111,9 +111,6 @@ class _GridState:
         self.pairs = [(self.sectors.index(p.a), self.sectors.index(p.b), p.distance) for p in conflicts]
 
 
-_STATE: _GridState | None = None
-
-
 def _burn(geoms, shape, transform, window_box, value=1) -> np.ndarray:
     out = np.zeros(shape, dtype="uint8")
     clipped = shapely.clip_by_rect(geoms, *window_box)
@@ -123,8 +120,7 @@ def _burn(geoms, shape, transform, window_box, value=1) -> np.ndarray:
     return out
 
 
-def _window(window: Window):
-    state = _STATE
+def _window(state: _GridState, window: Window):
     spec = state.spec
     transform = rasterio.windows.transform(window, spec.transform)
     shape = (int(window.height), int(window.width))
@@ -162,16 +158,15 @@ def _window(window: Window):
         if distance == 0:
             both = bits[a] & bits[b]
         else:
-            both = (bits[a] & _near(b, distance, shape, transform, box)) | (
-                bits[b] & _near(a, distance, shape, transform, box)
+            both = (bits[a] & _near(state, b, distance, shape, transform, box)) | (
+                bits[b] & _near(state, a, distance, shape, transform, box)
             )
         per_pair[index] = np.bincount(region_ids[both], minlength=n_regions)
     return window, mask, count, per_count.reshape(n_regions, 256), per_pair
 
 
-def _near(sector_index: int, distance: float, shape, transform, box) -> np.ndarray:
+def _near(state: _GridState, sector_index: int, distance: float, shape, transform, box) -> np.ndarray:
     """Cells within ``distance`` of the sector's claims, including claims outside the window."""
-    state = _STATE
     geoms, tree = state.near[state.sectors[sector_index]]
     halo = shapely.box(box[0] - distance, box[1] - distance, box[2] + distance, box[3] + distance)
     nearby = geoms[tree.query(halo)]
@@ -192,7 +187,6 @@ def grid_overlay(
     Writes ``grid_<res>m_sectoren.tif`` (bit i = i-th sector of the project file) and
     ``grid_<res>m_stapeling.tif`` (``n_sectoren``) as Cloud-Optimised GeoTIFFs to ``out_dir``.
     """
-    global _STATE
     started = time.perf_counter()
     spec = grid_spec(regions.total_bounds, resolution)
     sectors = list(layers)
@@ -212,28 +206,25 @@ def grid_overlay(
     per_count = np.zeros((n_regions, 256), dtype=np.int64)
     per_pair = np.zeros((len(project.conflicts), n_regions), dtype=np.int64)
     log.info("grid %g m: %d x %d cells in %d windows", resolution, spec.width, spec.height, len(windows))
-    _STATE = _GridState(spec, regions, layers, project.conflicts, project.crs)
-    try:
-        with (
-            rasterio.open(scratch["sectoren"], "w", dtype=mask_dtype, **profile) as mask_out,
-            rasterio.open(scratch["stapeling"], "w", dtype="uint8", **profile) as count_out,
+    state = _GridState(spec, regions, layers, project.conflicts, project.crs)
+    with (
+        rasterio.open(scratch["sectoren"], "w", dtype=mask_dtype, **profile) as mask_out,
+        rasterio.open(scratch["stapeling"], "w", dtype="uint8", **profile) as count_out,
+    ):
+        for done, (window, mask, count, counts, pairs) in enumerate(
+            parallel_map(_window, windows, state, workers), 1
         ):
-            for done, (window, mask, count, counts, pairs) in enumerate(
-                parallel_map(_window, windows, workers), 1
-            ):
-                mask_out.write(mask, 1, window=window)
-                count_out.write(count, 1, window=window)
-                per_count += counts
-                per_pair += pairs
-                if done % max(1, len(windows) // 10) == 0 or done == len(windows):
-                    log.info(
-                        "grid: %d/%d windows (%.1f s)",
-                        done,
-                        len(windows),
-                        time.perf_counter() - started,
-                    )
-    finally:
-        _STATE = None
+            mask_out.write(mask, 1, window=window)
+            count_out.write(count, 1, window=window)
+            per_count += counts
+            per_pair += pairs
+            if done % max(1, len(windows) // 10) == 0 or done == len(windows):
+                log.info(
+                    "grid: %d/%d windows (%.1f s)",
+                    done,
+                    len(windows),
+                    time.perf_counter() - started,
+                )
     paths = {}
     for kind, description in (("sectoren", "sector bit-mask"), ("stapeling", "n_sectoren")):
         target = out_dir / f"{stem}_{kind}.tif"

@@ -21,8 +21,8 @@ import shapely
 from novex_geo.config import Project
 from novex_geo.errors import LayerError
 from novex_geo.io.layers import load_sectors, read_source
+from novex_geo.overlay.engine import OverlayResult, overlay
 from novex_geo.regions import load_regions
-from novex_geo.tools.engine import OverlayResult, overlay
 from novex_geo.tools.triage import evaluate_criteria, md_escape, spanningsgebieden
 
 __all__ = ["SketchResult", "evaluate_sketch", "read_sketch", "sketch_report"]

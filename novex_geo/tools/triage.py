@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import ConflictPair, Triage
-from novex_geo.tools.summary import HECTARE
+from novex_geo.overlay.summary import HECTARE
 
 __all__ = ["CRITERIA", "area_id", "evaluate_criteria", "md_escape", "spanningsgebieden", "triage_report"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from novex_geo.tools.engine import OverlayResult
+from novex_geo.overlay.engine import OverlayResult
 
 __all__ = ["HECTARE", "STAPELING_CLASSES", "TOTAL", "summarise"]
 
