@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import shapely
 from novex_geo.config import Project
 from novex_geo.errors import LayerError
 from novex_geo.io.layers import SourceReport, read_source
+from novex_geo.io.outputs import ANALYSIS_GPKG, read_controle
 from novex_geo.regions import load_regions
 
 __all__ = ["CheckResult", "SourceCheck", "check_project"]
@@ -35,6 +37,7 @@ class CheckResult:
     sources: list[SourceCheck] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    last_audit: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -56,6 +59,7 @@ class CheckResult:
             ],
             "problems": self.problems,
             "warnings": self.warnings,
+            "last_audit": self.last_audit,
         }
 
     def to_text(self) -> str:
@@ -85,6 +89,8 @@ class CheckResult:
             lines.extend(f"    warning: {warning}" for warning in report.warnings)
         for warning in self.warnings:
             lines.append(f"warning: {warning}")
+        if self.last_audit:
+            lines.append(f"last run: {self.last_audit}")
         if self.problems:
             lines.append(f"\n{len(self.problems)} problem(s):")
             lines.extend(f"  - {problem}" for problem in self.problems)
@@ -127,4 +133,13 @@ def check_project(project: Project) -> CheckResult:
                 result.warnings.append(f"{sector.key} {source.name}: {warning}")
         if loaded == 0 and not any(item.error for item in result.sources if item.report.sector == sector.key):
             result.problems.append(f"{sector.key}: every layer of this sector is empty")
+    result.last_audit = _last_audit(project.output_dir / ANALYSIS_GPKG)
     return result
+
+
+def _last_audit(gpkg: Path) -> str | None:
+    """The self-audit of the last run in the project's output folder, in one line."""
+    from novex_geo.overlay.audit import describe
+
+    controle = read_controle(gpkg)
+    return None if controle is None else f"{gpkg.name} {describe(controle)}"

@@ -57,6 +57,24 @@ def test_check_ok_reports_counts(tmp_path):
     assert "OK: the project can be analysed." in result.output
 
 
+def test_run_writes_the_self_audit_and_check_shows_it(tmp_path):
+    import pyogrio
+
+    project = good_project(tmp_path)
+    result = run("run", project)
+    assert result.exit_code == 0, result.output
+    assert "controle: faces match the claims per provincie and sector; largest difference" in result.output
+    controle = pyogrio.read_dataframe(
+        tmp_path / "uit" / "analyse.gpkg", layer="controle", read_geometry=False
+    )
+    west = controle[(controle["provincie"] == "West") & (controle["sector"] == "woningbouw")].iloc[0]
+    assert west["verwacht_m2"] == west["vlakken_m2"] == 10_000.0
+    assert set(controle["sector"]) == {"woningbouw", "energie", "alle sectoren"}
+    assert set(controle["provincie"]) == {"West", "Oost", "Totaal"}
+    checked = run("check", project)
+    assert "last run: analyse.gpkg controle: faces match the claims" in checked.output
+
+
 def test_check_json(tmp_path):
     result = run("check", good_project(tmp_path), "--json")
     data = json.loads(result.output)

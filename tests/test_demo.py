@@ -27,7 +27,9 @@ def test_demo_writes_project_outputs_and_summary(demo):
         "samenvatting",
         "invoer",
         "provincies",
+        "controle",
     } <= layers
+    assert "controle: faces match the claims per provincie and sector" in output
     assert (folder / "uitvoer" / "grid_25m_stapeling.tif").exists()
     assert "open in QGIS" in output
 

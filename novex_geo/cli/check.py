@@ -10,8 +10,6 @@ from novex_geo.check import check_project
 from novex_geo.cli.options import json_opt, project_arg
 from novex_geo.config import load_project
 
-COMMANDS = []
-
 
 @click.command("check")
 @project_arg
@@ -32,6 +30,3 @@ def check_command(project_file, as_json: bool) -> None:
     click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if as_json else result.to_text())
     if not result.ok:
         raise click.exceptions.Exit(1)
-
-
-COMMANDS.append(check_command)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from novex_geo.check import check_project
+from novex_geo.cli.options import echo_audit
 from novex_geo.config import load_project
 from novex_geo.demo import DEMO_MARK, annotate_hot_spot, write_demo_project
 from novex_geo.errors import NovexError
@@ -15,8 +16,6 @@ from novex_geo.maps.web import write_maps
 from novex_geo.pipeline import run_overlay, run_triage
 from novex_geo.signal import write_signals
 from novex_geo.tools.grid import grid_overlay
-
-COMMANDS = []
 
 
 @click.command("demo")
@@ -54,6 +53,7 @@ def demo_command(out: Path) -> None:
         f"run: {len(result.stapeling)} stapeling faces ({stacked} with 2+ sectors), "
         f"{len(result.schuurpunten)} schuurpunten in {len(result.regions)} provinces"
     )
+    echo_audit(result.controle)
     triage = run_triage(project, run.gpkg)
     # what an account manager does next: write the urgency of the border hot spot down
     hot_spot = annotate_hot_spot(project.triage.annotations, triage.areas)
@@ -74,7 +74,9 @@ def demo_command(out: Path) -> None:
     click.echo(f"grid: {grid.spec.width} x {grid.spec.height} cells of 25 m → {grid.count_path.name}")
     click.echo(f"\nDemo ({DEMO_MARK}) written to {out}/ in {time.perf_counter() - started:.1f} s:")
     click.echo(f"  {files.project}  the project file (start here to see how a project is described)")
-    click.echo(f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, herkomst, samenvatting")
+    click.echo(
+        f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, herkomst, samenvatting, controle"
+    )
     click.echo(f"  {triage.report}  the ranked, explained triage (read this first)")
     click.echo(f"  {signals[0].pdf}  the signal 1-pager of the border hot spot")
     click.echo(f"  {maps[0]}  an interactive kaartsessie map (open in a browser)")
@@ -83,6 +85,3 @@ def demo_command(out: Path) -> None:
         f"  {project.triage.annotations}  criteria 4-5, urgency and owner per spanningsgebied (yours to fill)"
     )
     click.echo(f"  {grid.count_path}  n_sectoren heat map (COG) at 25 m")
-
-
-COMMANDS.append(demo_command)

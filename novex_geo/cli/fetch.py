@@ -15,7 +15,6 @@ from novex_geo.io.fetch import fetch_collection
 from novex_geo.io.ogcapi import RetryPolicy
 from novex_geo.regions import PDOK_GEBIEDSINDELINGEN, fetch_provinces, load_regions, select_regions
 
-COMMANDS = []
 DEFAULT_CACHE = "layers/cache.gpkg"
 
 
@@ -136,6 +135,3 @@ def catalog_command(sector):
         click.echo(f"{entry.key:<30} {entry.sector:<12} {entry.title}{mark}")
         click.echo(f"{'':<30} {entry.items_url}")
         click.echo(f"{'':<30} {entry.licence} — {entry.attribution}")
-
-
-COMMANDS.extend([fetch_command, catalog_command])

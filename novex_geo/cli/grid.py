@@ -10,8 +10,6 @@ from novex_geo.io.layers import load_sectors
 from novex_geo.regions import load_regions, select_regions
 from novex_geo.tools.grid import grid_overlay
 
-COMMANDS = []
-
 
 @click.command("grid")
 @project_arg
@@ -53,6 +51,3 @@ def grid_command(project_file, resolution, provincies, out):
     click.echo(f"{size} in {result.seconds:.1f} s ({bits})")
     echo_summary(result.summary)
     click.echo(f"wrote {result.mask_path} and {result.count_path}")
-
-
-COMMANDS.append(grid_command)

@@ -8,8 +8,6 @@ import click
 
 from novex_geo.templates import catalog_project, write_template
 
-COMMANDS = []
-
 
 @click.command("init")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="novex.toml")
@@ -41,6 +39,3 @@ def init_command(path: Path, name: str, from_catalog: bool, provincie: str | Non
     text = catalog_project(cache, path, provincie) if from_catalog else None
     write_template(path, name=name, overwrite=force, text=text)
     click.echo(f"wrote {path}; then run: novex-geo check {path}")
-
-
-COMMANDS.append(init_command)

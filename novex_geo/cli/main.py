@@ -6,12 +6,12 @@ into one ``Error: ...`` line and exit code 1, never a traceback.
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import click
 
 from novex_geo import __version__
-from novex_geo.cli import check, demo, fetch, grid, init, map, overlay, signal, triage
 from novex_geo.errors import NovexError
 
 __all__ = ["cli"]
@@ -23,8 +23,37 @@ class _EchoHandler(logging.Handler):
         click.echo(prefix + record.getMessage(), err=True)
 
 
+# command → module in novex_geo.cli and the command object in it; a module is imported only
+# when one of its commands runs (or --help lists them), so `run` does not load the map stack
+COMMANDS = {
+    "init": ("init", "init_command"),
+    "check": ("check", "check_command"),
+    "fetch": ("fetch", "fetch_command"),
+    "catalog": ("fetch", "catalog_command"),
+    "run": ("overlay", "run_command"),
+    "overlay": ("overlay", "overlay_command"),
+    "grid": ("grid", "grid_command"),
+    "triage": ("triage", "triage_command"),
+    "diff": ("triage", "diff_command"),
+    "map": ("map", "map_command"),
+    "sketch": ("map", "sketch_command"),
+    "signal": ("signal", "signal_command"),
+    "demo": ("demo", "demo_command"),
+}
+
+
 class NovexGroup(click.Group):
-    """A click group that reports :class:`NovexError` as a clean message."""
+    """A click group with lazily imported commands that reports :class:`NovexError` as a clean
+    message."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[name]
+        return getattr(importlib.import_module(f"novex_geo.cli.{module}"), attribute)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -51,8 +80,3 @@ def cli(verbose: int, quiet: int) -> None:
     logger.handlers[:] = [_EchoHandler()]
     logger.setLevel(max(logging.DEBUG, min(level, logging.ERROR)))
     logger.propagate = False
-
-
-for module in (init, check, fetch, overlay, grid, triage, signal, map, demo):
-    for command in module.COMMANDS:
-        cli.add_command(command)

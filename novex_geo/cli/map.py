@@ -10,8 +10,6 @@ from novex_geo.cli.options import out_opt, project_arg, provincie_opt
 from novex_geo.config import load_project
 from novex_geo.maps.web import write_maps
 
-COMMANDS = []
-
 
 @click.command("map")
 @project_arg
@@ -32,9 +30,6 @@ def map_command(project_file, provincies, out: Path, png: bool):
     project = load_project(project_file)
     for path in write_maps(project, list(provincies or project.provincies) or None, out, png=png):
         click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
-
-
-COMMANDS.append(map_command)
 
 
 @click.command("sketch")
@@ -82,6 +77,3 @@ def sketch_command(project_file, sketch_file: Path, sector, out):
     plt.close(figure)
     click.echo(report.read_text(encoding="utf-8"))
     click.echo(f"wrote {report} and {picture} ({result.seconds:.1f} s)")
-
-
-COMMANDS.append(sketch_command)

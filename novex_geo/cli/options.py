@@ -54,13 +54,6 @@ def echo_summary(summary, *extra: str) -> None:
 
 def echo_audit(controle) -> None:
     """One line on the self-audit: the largest relative difference between faces and claims."""
-    from novex_geo.overlay.audit import largest_deviation
+    from novex_geo.overlay.audit import describe
 
-    worst = largest_deviation(controle)
-    if worst is None:
-        return
-    click.echo(
-        f"controle: faces match the claims per provincie and sector; largest difference "
-        f"{worst['verschil_relatief']:.1e} relative ({worst['verschil_m2']:+.3f} m², "
-        f"{worst['provincie']}, {worst['sector']})"
-    )
+    click.echo(describe(controle))

@@ -8,8 +8,6 @@ from novex_geo.cli.options import echo_audit, echo_summary, out_opt, project_arg
 from novex_geo.config import load_project
 from novex_geo.pipeline import OverlayRun, run_overlay
 
-COMMANDS = []
-
 min_sectoren_opt = click.option(
     "--min-sectoren",
     type=click.IntRange(min=1),
@@ -67,6 +65,3 @@ def run_command(project_file, provincies) -> None:
       novex-geo run novex.toml
     """
     _report(run_overlay(load_project(project_file), provincies))
-
-
-COMMANDS.extend([overlay_command, run_command])

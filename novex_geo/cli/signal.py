@@ -8,8 +8,6 @@ from novex_geo.cli.options import out_opt, project_arg
 from novex_geo.config import load_project
 from novex_geo.signal import write_signals
 
-COMMANDS = []
-
 
 @click.command("signal")
 @project_arg
@@ -31,6 +29,3 @@ def signal_command(project_file, ids, top, out):
         raise click.UsageError("give ids or --top, not both")
     for files in write_signals(load_project(project_file), list(ids), top, out):
         click.echo(f"wrote {files.pdf}, {files.html} and {files.png}")
-
-
-COMMANDS.append(signal_command)

@@ -11,8 +11,6 @@ from novex_geo.config import load_project
 from novex_geo.pipeline import run_triage
 from novex_geo.tools.diff import diff_runs
 
-COMMANDS = []
-
 
 @click.command("triage")
 @project_arg
@@ -59,6 +57,3 @@ def diff_command(old, new, out, tolerance):
     result = diff_runs(old, new, out or new.parent, tolerance)
     click.echo(result.summary_line)
     click.echo(f"wrote {result.markdown} and {result.gpkg}")
-
-
-COMMANDS.extend([triage_command, diff_command])

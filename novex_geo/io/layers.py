@@ -202,6 +202,10 @@ def _polygonal_parts(geoms: np.ndarray) -> tuple[np.ndarray, int]:
     return result, int(np.unique(owner[~is_polygon]).size)
 
 
+GEOMETRY_NAMES = [
+    "Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
+    "GeometryCollection",
+]  # fmt: skip
 GEOMETRY_KINDS = np.array(
     ["Point", "LineString", "LineString", "Polygon", "Point", "LineString", "Polygon", "Collection"]
 )
@@ -303,7 +307,9 @@ def read_source(
         return gpd.GeoDataFrame(columns=FEATURE_COLUMNS, geometry=[], crs=crs), report
 
     missing = raw.geometry.isna() | raw.geometry.is_empty
-    report.geometry_types = dict(Counter(raw.geometry[~missing].geom_type))
+    present = np.asarray(raw.geometry.values, dtype=object)[~missing.to_numpy()]
+    type_ids, counts = np.unique(shapely.get_type_id(present), return_counts=True)
+    report.geometry_types = {GEOMETRY_NAMES[t]: int(n) for t, n in zip(type_ids, counts, strict=True)}
     if not raw.crs.equals(gpd.GeoSeries(crs=crs).crs):
         raw = raw.to_crs(crs)
         report.n_reprojected = int((~missing).sum())
@@ -335,18 +341,15 @@ def read_source(
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     report.n_dropped_empty = int(empty.sum())
     keep = ~empty
-    fids = raw.index.to_numpy()[keep]
+    name = source.name
+    fids = pd.Series(raw.index.to_numpy()[keep]).astype(str)
+    labels = (
+        raw[source.label_field][keep].astype(str).reset_index(drop=True)
+        if source.label_field
+        else f"{name}/" + fids
+    )
     frame = gpd.GeoDataFrame(
-        {
-            "feature_id": [f"{sector}/{source.name}/{fid}" for fid in fids],
-            "sector": sector,
-            "source": source.name,
-            "label": (
-                raw[source.label_field].to_numpy()[keep].astype(str)
-                if source.label_field
-                else [f"{source.name}/{fid}" for fid in fids]
-            ),
-        },
+        {"feature_id": f"{sector}/{name}/" + fids, "sector": sector, "source": name, "label": labels},
         geometry=geoms[keep],
         crs=crs,
     )

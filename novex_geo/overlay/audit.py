@@ -16,7 +16,7 @@ import pandas as pd
 from novex_geo.errors import AuditError
 from novex_geo.overlay.tile import ALL_SECTORS, AUDIT_ABSOLUTE_M2, AUDIT_RELATIVE
 
-__all__ = ["CONTROLE_COLUMNS", "check_controle", "controle_table", "largest_deviation"]
+__all__ = ["CONTROLE_COLUMNS", "check_controle", "controle_table", "describe", "largest_deviation"]
 
 CONTROLE_COLUMNS = ["provincie", "sector", "verwacht_m2", "vlakken_m2", "verschil_m2", "verschil_relatief"]
 TOTAL = "Totaal"
@@ -74,3 +74,16 @@ def largest_deviation(table: pd.DataFrame) -> pd.Series | None:
     if table.empty:
         return None
     return table.loc[table["verschil_relatief"].idxmax()]
+
+
+def describe(table: pd.DataFrame) -> str:
+    """The audit in one line: whether the faces match, and the largest relative difference."""
+    worst = largest_deviation(table)
+    if worst is None:
+        return "controle: nothing was claimed"
+    verdict = "do not match" if _off(table).any() else "match"
+    return (
+        f"controle: faces {verdict} the claims per provincie and sector; largest difference "
+        f"{worst['verschil_relatief']:.1e} relative ({worst['verschil_m2']:+.3f} m², "
+        f"{worst['provincie']}, {worst['sector']})"
+    )

@@ -15,6 +15,7 @@ fails stops the run with an :class:`~novex_geo.errors.AuditError`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 
@@ -75,6 +76,11 @@ class _SectorPart:
     tile: shapely.Geometry
     inside: shapely.Geometry
     surroundings: shapely.Geometry | None
+
+    @functools.cached_property
+    def tree(self) -> shapely.STRtree:
+        """Spatial index of the sector's features, built once per task when provenance needs it."""
+        return shapely.STRtree(self.claim.geoms)
 
 
 def _dissolve(geoms: np.ndarray, grid: float | None) -> tuple[shapely.Geometry, bool]:
@@ -173,12 +179,12 @@ def audit_problem(expected: dict[str, float], got: dict[str, float]) -> str | No
     )
 
 
-def _provenance(zones, claim: TaskClaims, near_zones, distance: float) -> np.ndarray:
+def _provenance(zones, part: _SectorPart, near_zones, distance: float) -> np.ndarray:
     """(zone, row) pairs: features overlapping ``zones`` or within ``distance`` of ``near_zones``.
 
     Zones are indexed by position in ``zones``; rows are the features' rows in their sector.
     """
-    tree, geoms, rows = shapely.STRtree(claim.geoms), claim.geoms, claim.rows
+    tree, geoms, rows = part.tree, part.claim.geoms, part.claim.rows
     zone_i, feature_j = tree.query(zones, predicate="intersects")
     overlapping = ~shapely.touches(zones[zone_i], geoms[feature_j])
     found = [np.stack([zone_i[overlapping], rows[feature_j[overlapping]]], axis=1)]
@@ -227,8 +233,8 @@ def _zones(task: OverlayTask, parts: dict[str, _SectorPart], faces, masks, grid)
         if found is None:
             continue
         zones, near_a, near_b = found
-        pa = _provenance(zones if near_a is None else near_a, parts[a].claim, near_b, distance)
-        pb = _provenance(zones if near_b is None else near_b, parts[b].claim, near_a, distance)
+        pa = _provenance(zones if near_a is None else near_a, parts[a], near_b, distance)
+        pb = _provenance(zones if near_b is None else near_b, parts[b], near_a, distance)
         prov_a.append(pa + [offset, 0])
         prov_b.append(pb + [offset, 0])
         zone_geoms.append(zones)
