@@ -112,7 +112,7 @@ def generate(scale: float, seed: int) -> Path:
 
 def _load(project_path: Path, provincies: list[str]):
     from novex_geo import load_project, load_regions, load_sectors
-    from novex_geo.regions import select_regions
+    from novex_geo.io.regions import select_regions
 
     project = load_project(project_path)
     regions = select_regions(load_regions(project.regions, project.crs), provincies)
@@ -171,8 +171,8 @@ def run_grid(project_path: Path, provincies: list[str], resolution: float) -> di
     import tempfile
 
     from novex_geo import load_project, load_regions, load_sectors
-    from novex_geo.regions import select_regions
-    from novex_geo.tools.grid import grid_overlay
+    from novex_geo.grid import grid_overlay
+    from novex_geo.io.regions import select_regions
 
     project = load_project(project_path)
     regions = select_regions(load_regions(project.regions, project.crs), provincies)

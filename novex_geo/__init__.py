@@ -10,7 +10,7 @@ The library API works without the CLI::
 from novex_geo.config import load_project
 from novex_geo.errors import ConfigError, DownloadError, LayerError, NovexError
 from novex_geo.io.layers import load_sectors
-from novex_geo.regions import load_regions
+from novex_geo.io.regions import load_regions
 
 __version__ = "0.1.0"
 

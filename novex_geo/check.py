@@ -12,8 +12,8 @@ import shapely
 from novex_geo.config import Project
 from novex_geo.errors import LayerError
 from novex_geo.io.layers import SourceReport, read_source
-from novex_geo.io.outputs import ANALYSIS_GPKG, read_controle
-from novex_geo.regions import load_regions
+from novex_geo.io.regions import load_regions
+from novex_geo.io.run import ANALYSIS_GPKG, read_controle
 
 __all__ = ["CheckResult", "SourceCheck", "check_project"]
 

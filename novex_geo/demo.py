@@ -17,16 +17,15 @@ import numpy as np
 import shapely
 
 from novex_geo import synthetic
-from novex_geo.config import DEFAULT_CRS
+from novex_geo.config import DEFAULT_CRS, DEMO_MARK
 from novex_geo.io.raster import write_geotiff
 
-__all__ = ["DEMO_MARK", "HOT_SPOT_NAME", "DemoFiles", "annotate_hot_spot", "write_demo_project"]
+__all__ = ["HOT_SPOT_NAME", "DemoFiles", "annotate_hot_spot", "write_demo_project"]
 
 HOT_SPOT_NAME = "Grenspark (grensoverschrijdend)"
 
 log = logging.getLogger(__name__)
 
-DEMO_MARK = "fictieve demodata"
 SEED = 20261125
 # Lower-left corner of the demo area in RD New: a stretch of polder, far from any real border
 ORIGIN = np.array([120_000.0, 440_000.0])
@@ -166,6 +165,7 @@ PROJECT = """\
 # NOVEX demo project — {mark}: every shape is generated, no real plans or terrains.
 [project]
 name = "NOVEX demo ({mark})"
+demo = true  # marks every map, signal and report as fictional
 crs = "EPSG:28992"
 output = "uitvoer"
 tile_size = 10000

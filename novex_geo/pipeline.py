@@ -1,4 +1,9 @@
-"""The ``run`` pipeline: load → overlay → outputs, as one library call."""
+"""The library entry for every command: load once, compute, write.
+
+Each ``run_*`` function is what one ``novex-geo`` command does, usable from a notebook
+without the CLI. Data flows one way: project → :mod:`~novex_geo.io` →
+:mod:`~novex_geo.overlay` → :mod:`~novex_geo.triage` → :mod:`~novex_geo.maps`.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,38 @@ import geopandas as gpd
 import pandas as pd
 
 from novex_geo.config import Project
-from novex_geo.errors import NovexError
-from novex_geo.io.layers import SectorLayer, load_sectors
-from novex_geo.io.outputs import ANALYSIS_GPKG, SUMMARY_CSV, input_table, write_layer, write_table
-from novex_geo.overlay.engine import OverlayResult, overlay
-from novex_geo.overlay.summary import summarise
-from novex_geo.regions import load_regions, select_regions
+from novex_geo.io.layers import SectorLayer, load_sectors, read_source
+from novex_geo.io.outputs import input_table, write_layer, write_table
+from novex_geo.io.regions import load_regions, select_regions
+from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run
+from novex_geo.overlay import OverlayResult, overlay, summarise
 
-__all__ = ["OverlayRun", "TriageRun", "run_overlay", "run_triage"]
+__all__ = [
+    "OverlayRun",
+    "SketchRun",
+    "TriageRun",
+    "run_diff",
+    "run_grid",
+    "run_maps",
+    "run_overlay",
+    "run_signals",
+    "run_sketch",
+    "run_triage",
+]
 
 log = logging.getLogger(__name__)
+
+
+def _regions(project: Project, provincies=()) -> gpd.GeoDataFrame:
+    return select_regions(load_regions(project.regions, project.crs), list(provincies or project.provincies))
+
+
+def _sectors(project: Project) -> dict[str, SectorLayer]:
+    started = time.perf_counter()
+    layers = load_sectors(project)
+    counts = ", ".join(f"{key} ({len(layer.frame)})" for key, layer in layers.items())
+    log.info("loaded %s in %.1f s", counts, time.perf_counter() - started)
+    return layers
 
 
 @dataclass
@@ -50,15 +77,8 @@ def run_overlay(
     ``samenvatting.csv`` beside it.
     """
     started = time.perf_counter()
-    regions = select_regions(
-        load_regions(project.regions, project.crs), list(provincies or project.provincies)
-    )
-    layers = load_sectors(project)
-    log.info(
-        "loaded %s in %.1f s",
-        ", ".join(f"{k} ({len(v.frame)})" for k, v in layers.items()),
-        time.perf_counter() - started,
-    )
+    regions = _regions(project, provincies)
+    layers = _sectors(project)
     result = overlay(
         regions,
         {key: layer.frame for key, layer in layers.items()},
@@ -92,6 +112,7 @@ class TriageRun:
     """What :func:`run_triage` computed and wrote."""
 
     areas: gpd.GeoDataFrame
+    pairs: pd.DataFrame
     gpkg: Path
     csv: Path
     report: Path
@@ -99,54 +120,124 @@ class TriageRun:
     annotations_added: int
 
 
-def _read_run(gpkg: Path):
-    import pyogrio
-
-    layers = set(pyogrio.list_layers(gpkg)[:, 0])
-    missing = {"stapeling", "schuurpunten", "herkomst"} - layers
-    if missing:
-        raise NovexError(
-            f"{gpkg}: not an analysis GeoPackage (missing {', '.join(sorted(missing))}); run novex-geo run"
-        )
-    read = gpd.read_file
-    return (
-        read(gpkg, layer="stapeling"),
-        read(gpkg, layer="schuurpunten"),
-        pyogrio.read_dataframe(gpkg, layer="herkomst", read_geometry=False),
-    )
-
-
 def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -> TriageRun:
     """Spanningsgebieden and criteria from a run's GeoPackage (running the overlay when absent).
 
-    Writes layer ``spanningsgebieden`` into the GeoPackage, ``spanningsgebieden.csv`` and
-    ``triage.md`` beside it, and adds new ids to the annotations file without touching
-    what users filled in.
+    Writes layer ``spanningsgebieden`` and table ``conflictparen`` into the GeoPackage,
+    ``spanningsgebieden.csv`` and ``triage.md`` beside it, and adds new ids to the annotations
+    file without touching what users filled in.
     """
     from novex_geo.io.annotations import read_annotations, update_annotations
-    from novex_geo.io.layers import read_source
-    from novex_geo.tools.triage import evaluate_criteria, spanningsgebieden, triage_report
+    from novex_geo.triage import evaluate_criteria, spanningsgebieden, triage_report
 
     settings = project.triage
     gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
     if not gpkg.exists():
         log.info("%s not found: running the overlay first", gpkg)
         gpkg = run_overlay(project).gpkg
-    stapeling, schuurpunten, herkomst = _read_run(gpkg)
+    run = read_run(gpkg, required=OVERLAY_LAYERS)
     started = time.perf_counter()
-    areas = spanningsgebieden(stapeling, schuurpunten, herkomst, project.conflicts, settings)
+    areas, pairs = spanningsgebieden(
+        run.stapeling, run.schuurpunten, run.herkomst, project.conflicts, settings
+    )
     priority = [read_source(source, "prioriteit", project.crs)[0] for source in settings.priority]
     gemeenten = load_regions(settings.gemeenten, project.crs) if settings.gemeenten else None
     annotations = read_annotations(settings.annotations)
-    areas = evaluate_criteria(areas, settings, priority, gemeenten, annotations)
+    areas = evaluate_criteria(areas, pairs, settings, priority, gemeenten, annotations)
     log.info("%d spanningsgebieden in %.1f s", len(areas), time.perf_counter() - started)
-    csv = gpkg.with_name("spanningsgebieden.csv")
-    report = gpkg.with_name("triage.md")
+    csv, report = gpkg.with_name("spanningsgebieden.csv"), gpkg.with_name("triage.md")
     added = 0
     if write:
         write_layer(areas, gpkg, "spanningsgebieden", f"Spanningsgebieden, {project.name}")
+        write_table(pairs, gpkg, "conflictparen")
         areas.drop(columns="geometry").to_csv(csv, index=False, float_format="%.2f")
         report.write_text(triage_report(areas, settings, project.name), encoding="utf-8")
         if settings.annotations is not None:
             added = update_annotations(settings.annotations, areas)
-    return TriageRun(areas, gpkg, csv, report, settings.annotations, added)
+    return TriageRun(areas, pairs, gpkg, csv, report, settings.annotations, added)
+
+
+def run_grid(project: Project, resolution: float = 25.0, provincies=(), out: Path | None = None,
+             layers: dict[str, SectorLayer] | None = None):  # fmt: skip
+    """Grid mode (:func:`novex_geo.grid.grid_overlay`) into ``out`` (default: the output folder)."""
+    from novex_geo.grid import grid_overlay
+
+    layers = layers if layers is not None else _sectors(project)
+    regions = _regions(project, provincies)
+    return grid_overlay(project, layers, regions, resolution, out or project.output_dir, project.workers)
+
+
+def run_maps(
+    project: Project,
+    provincies=(),
+    out: Path | None = None,
+    png: bool = False,
+    gpkg: Path | None = None,
+    layers: dict[str, SectorLayer] | None = None,
+) -> list[Path]:
+    """Kaartsessie maps from a run's GeoPackage into ``out`` (default ``<output>/kaarten``)."""
+    from novex_geo.maps.web import write_maps
+
+    gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
+    run = read_run(
+        gpkg, required=("provincies", "stapeling", "schuurpunten"), optional=("spanningsgebieden",)
+    )
+    layers = layers if layers is not None else _sectors(project)
+    out = Path(out) if out else project.output_dir / "kaarten"
+    return write_maps(project, run, layers, out, list(provincies or project.provincies) or None, png=png)
+
+
+def run_signals(
+    project: Project,
+    ids: list[str] | None = None,
+    top: int | None = None,
+    out: Path | None = None,
+    gpkg: Path | None = None,
+    layers: dict[str, SectorLayer] | None = None,
+):
+    """Signal 1-pagers for ``ids`` or the ``top`` best-ranked spanningsgebieden (default
+    ``<output>/signalen``)."""
+    from novex_geo.maps.signal import write_signals
+
+    gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
+    run = read_run(gpkg, required=("spanningsgebieden", "schuurpunten", "herkomst"))
+    layers = layers if layers is not None else _sectors(project)
+    regions = load_regions(project.regions, project.crs)
+    gemeenten = load_regions(project.triage.gemeenten, project.crs) if project.triage.gemeenten else None
+    out = Path(out) if out else project.output_dir / "signalen"
+    return write_signals(project, run, layers, regions, gemeenten, out, ids, top)
+
+
+@dataclass
+class SketchRun:
+    """What :func:`run_sketch` evaluated and wrote."""
+
+    result: object
+    report: Path
+    picture: Path
+
+
+def run_sketch(
+    project: Project, sketch_file: Path, sector: str | None = None, out: Path | None = None
+) -> SketchRun:
+    """Evaluate a sketch; write ``<sketch>_beoordeling.md`` and ``.png`` (default beside the sketch)."""
+    from novex_geo.maps.sketch import draw_sketch_map
+    from novex_geo.sketch import evaluate_sketch, sketch_report
+
+    sketch_file = Path(sketch_file)
+    result = evaluate_sketch(project, sketch_file, sector)
+    folder = Path(out) if out else sketch_file.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    report = folder / f"{sketch_file.stem}_beoordeling.md"
+    report.write_text(sketch_report(result, sketch_file), encoding="utf-8")
+    title = f"Schets {sketch_file.stem}: {len(result.new_schuurpunten)} nieuwe schuurpunten"
+    regions = load_regions(project.regions, project.crs)
+    picture = draw_sketch_map(project, result, regions, title, folder / f"{sketch_file.stem}_beoordeling.png")
+    return SketchRun(result, report, picture)
+
+
+def run_diff(old: Path, new: Path, out: Path | None = None, tolerance: float = 5.0):
+    """Changes in spanningsgebieden between two runs (default: beside ``new``)."""
+    from novex_geo.triage.diff import diff_runs
+
+    return diff_runs(Path(old), Path(new), Path(out) if out else Path(new).parent, tolerance)

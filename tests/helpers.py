@@ -159,3 +159,14 @@ def assert_matches_reference(result, regions, claims, rel=1e-9, abs_m2=0.0):
 
 def _approx(value, rel, abs_m2):
     return pytest.approx(value, rel=rel, abs=abs_m2 + 1e-6)
+
+
+def write_raster(path, values, transform, crs="EPSG:28992"):
+    from novex_geo.io.raster import write_geotiff
+
+    return write_geotiff(path, values, transform, crs=crs)
+
+
+def gradient(rows=50, cols=100):
+    """Bodemdaling in m rising from west to east: column c holds (c + 0.5) / cols."""
+    return np.tile((np.arange(cols) + 0.5) / cols, (rows, 1))

@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from novex_geo import load_project
-from novex_geo.maps.web import write_maps
+from novex_geo.pipeline import run_maps
 
 from .conftest import ROOT, housing_and_water_project
 
@@ -125,7 +125,7 @@ def hostile_map(tmp_path_factory):
     water = [shapely.box(900, 900, 1_700, 1_300), shapely.box(9_000, 5_000, 11_000, 6_000)]
     labels = [HOSTILE] + [f"Plan {i}" for i in range(1, 5)]
     project = housing_and_water_project(folder, homes, labels, water, ["Boezem", "Grenswater"])
-    (utrecht,) = write_maps(project, ["Utrecht"], folder / "maps")
+    (utrecht,) = run_maps(project, ["Utrecht"], folder / "maps")
     return utrecht
 
 
@@ -175,7 +175,7 @@ def test_demo_map_screenshot(browser, tmp_path):
     demo = tmp_path / "demo"
     assert CliRunner().invoke(cli, ["-q", "demo", "--out", str(demo)]).exit_code == 0
     project = load_project(demo / "novex.toml")
-    (path,) = write_maps(project, ["Westmark"], demo / "maps")
+    (path,) = run_maps(project, ["Westmark"], demo / "maps")
     page, errors, dialogs, _ = open_map(browser, path)
     assert errors == [] and dialogs == []
     page.locator("label:visible", has_text="Stapeling").locator("input").first.click()

@@ -10,11 +10,12 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from novex_geo.catalog import REQUIRED, get_entry, load_catalog
 from novex_geo.cli.main import cli
 from novex_geo.errors import DownloadError, NovexError
-from novex_geo.io.fetch import DOWNLOADS_TABLE, download_record, fetch_collection
-from novex_geo.io.ogcapi import RetryPolicy
+from novex_geo.fetch.catalog import REQUIRED, get_entry, load_catalog
+from novex_geo.fetch.download import fetch_collection
+from novex_geo.fetch.ogcapi import RetryPolicy
+from novex_geo.io.downloads import DOWNLOADS_TABLE, download_record
 
 from .conftest import write_project
 from .ogc_server import OGCServer

@@ -6,8 +6,8 @@ from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
 from novex_geo.errors import DownloadError
-from novex_geo.io.ogcapi import RetryPolicy
-from novex_geo.regions import fetch_provinces
+from novex_geo.fetch.ogcapi import RetryPolicy
+from novex_geo.fetch.provinces import fetch_provinces
 
 from .ogc_server import OGCServer
 

@@ -9,11 +9,11 @@ from rasterio.transform import from_origin
 
 from novex_geo import load_project, load_regions, load_sectors
 from novex_geo.cli.main import cli
+from novex_geo.grid import grid_overlay, grid_spec
 from novex_geo.pipeline import run_overlay
-from novex_geo.tools.grid import grid_overlay, grid_spec
 
 from .conftest import write_layer, write_project
-from .test_raster import gradient, write_raster
+from .helpers import gradient, write_raster
 
 
 def test_grid_is_aligned_to_rd_multiples():

@@ -8,7 +8,7 @@ import shapely
 from novex_geo.config import Regions, Sector, Source
 from novex_geo.errors import LayerError
 from novex_geo.io.layers import load_sector, read_source
-from novex_geo.regions import load_regions, select_regions
+from novex_geo.io.regions import load_regions, select_regions
 
 from .conftest import RD, write_layer
 

@@ -6,8 +6,8 @@ import shapely
 from matplotlib.image import imread
 
 from novex_geo import load_project
-from novex_geo.maps.web import BASEMAPS, write_maps
-from novex_geo.pipeline import run_overlay, run_triage
+from novex_geo.maps.web import BASEMAPS
+from novex_geo.pipeline import run_maps, run_overlay, run_triage
 
 from .conftest import write_layer, write_project
 
@@ -44,7 +44,7 @@ def maps(tmp_path_factory):
     project = load_project(path)
     run_overlay(project)
     run_triage(project)
-    return write_maps(project, out=folder / "kaarten", png=True)
+    return run_maps(project, out=folder / "kaarten", png=True)
 
 
 def test_files_per_provincie_and_overview(maps):

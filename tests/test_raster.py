@@ -10,18 +10,9 @@ from novex_geo.cli.main import cli
 from novex_geo.config import RasterRule, Source, load_project
 from novex_geo.errors import ConfigError, LayerError
 from novex_geo.io.layers import read_source
-from novex_geo.io.raster import write_geotiff
 
 from .conftest import RD, write_project
-
-
-def write_raster(path, values, transform, crs="EPSG:28992"):
-    return write_geotiff(path, values, transform, crs=crs)
-
-
-def gradient(rows=50, cols=100):
-    """Bodemdaling in m rising from west to east: column c holds (c + 0.5) / cols."""
-    return np.tile((np.arange(cols) + 0.5) / cols, (rows, 1))
+from .helpers import gradient, write_raster
 
 
 def test_threshold_on_gradient_gives_expected_area(tmp_path):

@@ -4,8 +4,8 @@ import re
 
 import click
 
-from novex_geo import config
 from novex_geo.cli.main import cli
+from novex_geo.config import parse as config
 
 from .conftest import ROOT
 

@@ -9,8 +9,8 @@ import shapely
 from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
-from novex_geo.pipeline import run_triage
-from novex_geo.signal import EMPTY_URGENCY, write_signals
+from novex_geo.maps.signal import EMPTY_URGENCY
+from novex_geo.pipeline import run_signals, run_triage
 
 from .conftest import housing_and_water_project
 
@@ -47,7 +47,7 @@ def pdf_text(path):
 
 def test_every_signal_is_one_a4_page_even_with_46_features(project):
     project, areas = project
-    files = write_signals(project, top=2)
+    files = run_signals(project, top=2)
     busy = areas.sort_values("n_objecten").iloc[-1]
     assert busy["n_objecten"] >= 40
     for item in files:
@@ -62,7 +62,7 @@ def test_every_signal_is_one_a4_page_even_with_46_features(project):
 
 def test_urgency_is_verbatim_or_a_visibly_empty_field(project):
     project, areas = project
-    files = {f.pdf.stem: f for f in write_signals(project, top=2)}
+    files = {f.pdf.stem: f for f in run_signals(project, top=2)}
     crossing = areas.loc[areas["n_provincies"] == 2, "id"].iloc[0]
     other = next(i for i in files if i != crossing)
     crossing_pdf = pdf_text(files[crossing].pdf)[1]
@@ -79,7 +79,7 @@ def test_urgency_is_verbatim_or_a_visibly_empty_field(project):
 def test_html_escapes_hostile_labels_and_is_self_contained(project):
     project, areas = project
     busy = areas.sort_values("n_objecten").iloc[-1]["id"]
-    (files,) = write_signals(project, ids=[busy])
+    (files,) = run_signals(project, ids=[busy])
     page = files.html.read_text(encoding="utf-8")
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from novex_geo import load_project
 from novex_geo.cli.main import cli
-from novex_geo.tools.sketch import evaluate_sketch
+from novex_geo.sketch import evaluate_sketch
 
 from .conftest import write_layer, write_project
 

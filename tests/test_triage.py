@@ -9,13 +9,13 @@ from click.testing import CliRunner
 from novex_geo import load_project
 from novex_geo.cli.main import cli
 from novex_geo.config import ConflictPair, Triage
-from novex_geo.overlay.engine import overlay
+from novex_geo.overlay import overlay
 from novex_geo.pipeline import run_overlay, run_triage
-from novex_geo.tools.diff import compare_areas
-from novex_geo.tools.triage import evaluate_criteria, spanningsgebieden
+from novex_geo.triage import evaluate_criteria, spanningsgebieden
+from novex_geo.triage.diff import compare_areas
 
 from .conftest import write_layer, write_project
-from .test_overlay import claims_frame, regions_frame
+from .helpers import claims_frame, regions_frame
 
 TWO = regions_frame(
     {"West": shapely.box(0, 0, 10_000, 10_000), "Oost": shapely.box(10_000, 0, 20_000, 10_000)}
@@ -27,8 +27,10 @@ DEFAULTS = Triage()
 
 def areas_for(claims, pairs, settings=DEFAULTS, regions=TWO):
     result = overlay(regions, claims, pairs, workers=1)
-    areas = spanningsgebieden(result.stapeling, result.schuurpunten, result.herkomst, pairs, settings)
-    return evaluate_criteria(areas, settings)
+    areas, conflict_pairs = spanningsgebieden(
+        result.stapeling, result.schuurpunten, result.herkomst, pairs, settings
+    )
+    return evaluate_criteria(areas, conflict_pairs, settings)
 
 
 @pytest.mark.parametrize(("distance", "expected"), [(250, 1), (150, 2)])

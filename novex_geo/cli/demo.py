@@ -9,13 +9,11 @@ import click
 
 from novex_geo.check import check_project
 from novex_geo.cli.options import echo_audit
-from novex_geo.config import load_project
-from novex_geo.demo import DEMO_MARK, annotate_hot_spot, write_demo_project
+from novex_geo.config import DEMO_MARK, load_project
+from novex_geo.demo import annotate_hot_spot, write_demo_project
 from novex_geo.errors import NovexError
-from novex_geo.maps.web import write_maps
-from novex_geo.pipeline import run_overlay, run_triage
-from novex_geo.signal import write_signals
-from novex_geo.tools.grid import grid_overlay
+from novex_geo.pipeline import run_grid, run_maps, run_overlay, run_signals, run_triage
+from novex_geo.triage.criteria import CRITERION
 
 
 @click.command("demo")
@@ -59,18 +57,18 @@ def demo_command(out: Path) -> None:
     hot_spot = annotate_hot_spot(project.triage.annotations, triage.areas)
     triage = run_triage(project, run.gpkg)
     areas = triage.areas
-    meets = ((areas["c1_multisectoraal"] == "ja") & (areas["c2a_spanning"] == "ja")).sum()
+    verdict = {key: areas[CRITERION[key].verdict] == "ja" for key in ("c1", "c2a", "c2b")}
     click.echo(
-        f"triage: {len(areas)} spanningsgebieden, {meets} meet criteria 1 and 2a, "
-        f"{(areas['c2b_overstijgend'] == 'ja').sum()} provincie-overstijgend; "
+        f"triage: {len(areas)} spanningsgebieden, {(verdict['c1'] & verdict['c2a']).sum()} meet criteria "
+        f"1 and 2a, {verdict['c2b'].sum()} provincie-overstijgend; "
         f"urgency filled in for {hot_spot}"
     )
     top = areas.iloc[0]["id"]
-    signals = write_signals(project, ids=list(dict.fromkeys([hot_spot, top])), gpkg=run.gpkg)
+    signals = run_signals(project, ids=list(dict.fromkeys([hot_spot, top])), gpkg=run.gpkg, layers=run.layers)
     click.echo(f"signal: {len(signals)} 1-pagers (PDF, HTML, PNG) in {signals[0].pdf.parent}")
-    maps = write_maps(project, out=project.output_dir / "kaarten", gpkg=run.gpkg, png=True)
+    maps = run_maps(project, gpkg=run.gpkg, png=True, layers=run.layers)
     click.echo(f"map: {len([m for m in maps if m.suffix == '.html'])} kaartsessie maps in {maps[0].parent}")
-    grid = grid_overlay(project, run.layers, result.regions, 25, project.output_dir, project.workers)
+    grid = run_grid(project, 25, layers=run.layers)
     click.echo(f"grid: {grid.spec.width} x {grid.spec.height} cells of 25 m → {grid.count_path.name}")
     click.echo(f"\nDemo ({DEMO_MARK}) written to {out}/ in {time.perf_counter() - started:.1f} s:")
     click.echo(f"  {files.project}  the project file (start here to see how a project is described)")

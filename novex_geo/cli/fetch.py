@@ -7,15 +7,11 @@ from pathlib import Path
 
 import click
 
-from novex_geo.catalog import get_entry, load_catalog
 from novex_geo.cli.options import out_opt
-from novex_geo.config import Regions
 from novex_geo.errors import NovexError
-from novex_geo.io.fetch import fetch_collection
-from novex_geo.io.ogcapi import RetryPolicy
-from novex_geo.regions import PDOK_GEBIEDSINDELINGEN, fetch_provinces, load_regions, select_regions
-
-DEFAULT_CACHE = "layers/cache.gpkg"
+from novex_geo.fetch import RetryPolicy, fetch_dataset, fetch_provinces, get_entry, load_catalog
+from novex_geo.fetch.datasets import DEFAULT_CACHE
+from novex_geo.fetch.provinces import PDOK_GEBIEDSINDELINGEN
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -38,7 +34,7 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     help="Only features in this provincie (bbox request, then clipped).",
 )
 @click.option("--bbox", metavar="X1,Y1,X2,Y2", help="Only features in this RD bounding box.")
-@out_opt(DEFAULT_CACHE, "GeoPackage to write; the layer is named after KEY.")
+@out_opt(str(DEFAULT_CACHE), "GeoPackage to write; the layer is named after KEY.")
 @click.option(
     "--regions",
     "regions_path",
@@ -69,34 +65,15 @@ def fetch_command(key, provincie, bbox, out, regions_path, year, page_size, time
     """
     policy = RetryPolicy(attempts=max(retries, 1), timeout=timeout)
     if key == "provincies":
-        target = out if out != Path(DEFAULT_CACHE) else Path("data/provincies.gpkg")
+        target = out if out != DEFAULT_CACHE else Path("data/provincies.gpkg")
         provinces = fetch_provinces(
             target, year=year or 2025, base_url=base_url or PDOK_GEBIEDSINDELINGEN, policy=policy
         )
         click.echo(f"wrote {len(provinces)} provinces to {target} (layer 'provincies')")
         return
-    entry = get_entry(key)
-    if base_url:
-        entry = type(entry)(**{**entry.__dict__, "url": base_url})
-    if year is not None:
-        if "jaarcode" not in entry.params:
-            raise NovexError(f"--year applies to CBS boundaries only, not to '{key}'")
-        entry = type(entry)(**{**entry.__dict__, "params": {**entry.params, "jaarcode": year}})
     if provincie and bbox:
         raise click.UsageError("give --provincie or --bbox, not both")
-    area = None
-    box = _bbox(bbox)
-    if provincie:
-        regions_file = regions_path or out
-        layer = None if regions_path else "cbs_provincies"
-        if not Path(regions_file).exists():
-            raise NovexError(
-                f"{regions_file}: no provinces to find '{provincie}' in; run "
-                f"'novex-geo fetch cbs_provincies --out {out}' first or give --regions FILE"
-            )
-        regions = load_regions(Regions(Path(regions_file), "statnaam", layer))
-        area = select_regions(regions, [provincie]).geometry.iloc[0]
-        box = area.bounds
+    entry = get_entry(key)
     if not entry.verified:
         click.echo(f"note: the catalogue entry '{key}' is not verified: {entry.note}", err=True)
     with click.progressbar(length=0, label=f"{key}", show_pos=True, file=sys.stderr) as bar:
@@ -105,12 +82,12 @@ def fetch_command(key, provincie, bbox, out, regions_path, year, page_size, time
             bar.length = matched or max(done, 1)
             bar.update(done - bar.pos)
 
-        result = fetch_collection(
-            entry, out, bbox=box, clip=area, page_size=page_size, policy=policy, progress=progress
+        result, entry = fetch_dataset(
+            key, out, provincie, _bbox(bbox), regions_path, year, base_url, page_size, policy, progress
         )
     resumed = " (resumed)" if result.resumed else ""
     click.echo(f"wrote {result.n_features} features to {out}, layer '{result.layer}'{resumed}")
-    if area is not None:
+    if provincie:
         click.echo(
             f"clipped to {provincie}: {result.n_clipped} features cut at the border, "
             f"{result.n_dropped_outside} outside dropped"

@@ -6,9 +6,7 @@ import click
 
 from novex_geo.cli.options import echo_summary, out_opt, project_arg, provincie_opt
 from novex_geo.config import load_project
-from novex_geo.io.layers import load_sectors
-from novex_geo.regions import load_regions, select_regions
-from novex_geo.tools.grid import grid_overlay
+from novex_geo.pipeline import run_grid
 
 
 @click.command("grid")
@@ -34,18 +32,7 @@ def grid_command(project_file, resolution, provincies, out):
       novex-geo grid novex.toml --resolution 25
       novex-geo grid novex.toml -r 10 --provincie Utrecht
     """
-    project = load_project(project_file)
-    regions = select_regions(
-        load_regions(project.regions, project.crs), list(provincies or project.provincies)
-    )
-    result = grid_overlay(
-        project,
-        load_sectors(project),
-        regions,
-        resolution,
-        out or project.output_dir,
-        project.workers,
-    )
+    result = run_grid(load_project(project_file), resolution, provincies, out)
     bits = ", ".join(f"bit {i} = {key}" for i, key in enumerate(result.sectors))
     size = f"{result.spec.width} x {result.spec.height} cells of {resolution:g} m"
     click.echo(f"{size} in {result.seconds:.1f} s ({bits})")

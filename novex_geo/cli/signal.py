@@ -6,7 +6,7 @@ import click
 
 from novex_geo.cli.options import out_opt, project_arg
 from novex_geo.config import load_project
-from novex_geo.signal import write_signals
+from novex_geo.pipeline import run_signals
 
 
 @click.command("signal")
@@ -27,5 +27,5 @@ def signal_command(project_file, ids, top, out):
     """
     if ids and top:
         raise click.UsageError("give ids or --top, not both")
-    for files in write_signals(load_project(project_file), list(ids), top, out):
+    for files in run_signals(load_project(project_file), list(ids), top, out):
         click.echo(f"wrote {files.pdf}, {files.html} and {files.png}")

@@ -8,8 +8,7 @@ import click
 
 from novex_geo.cli.options import out_opt, project_arg
 from novex_geo.config import load_project
-from novex_geo.pipeline import run_triage
-from novex_geo.tools.diff import diff_runs
+from novex_geo.pipeline import run_diff, run_triage
 
 
 @click.command("triage")
@@ -54,6 +53,6 @@ def diff_command(old, new, out, tolerance):
     Example:
       novex-geo diff uitvoer-2025/analyse.gpkg uitvoer-2026/analyse.gpkg
     """
-    result = diff_runs(old, new, out or new.parent, tolerance)
+    result = run_diff(old, new, out, tolerance)
     click.echo(result.summary_line)
     click.echo(f"wrote {result.markdown} and {result.gpkg}")

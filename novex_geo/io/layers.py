@@ -99,10 +99,6 @@ class SectorLayer:
     frame: gpd.GeoDataFrame
     reports: list[SourceReport]
 
-    @property
-    def is_empty(self) -> bool:
-        return self.frame.empty
-
 
 def _list_layers(path: Path) -> list[str]:
     try:
@@ -219,7 +215,7 @@ def _geometry_kinds(geoms: np.ndarray) -> np.ndarray:
 
 def _download_attribution(source: Source) -> str | None:
     """The attribution that ``novex-geo fetch`` stored with this layer, if it came from there."""
-    from novex_geo.io.fetch import download_record
+    from novex_geo.io.downloads import download_record
 
     if source.path.suffix.lower() != ".gpkg" or not source.path.exists():
         return None

@@ -9,16 +9,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
-from pyogrio.errors import DataSourceError
 
 from novex_geo.io.layers import SourceReport
 
-__all__ = ["ANALYSIS_GPKG", "SUMMARY_CSV", "input_table", "read_controle", "write_layer", "write_table"]
+__all__ = ["input_table", "write_layer", "write_table"]
 
 log = logging.getLogger(__name__)
-
-ANALYSIS_GPKG = "analyse.gpkg"
-SUMMARY_CSV = "samenvatting.csv"
 
 
 def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, description: str = "") -> None:
@@ -52,13 +48,3 @@ def input_table(reports: list[SourceReport]) -> pd.DataFrame:
         row["warnings"] = "; ".join(report.warnings)
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def read_controle(gpkg: Path) -> pd.DataFrame | None:
-    """The self-audit table of a run's GeoPackage, or ``None`` when there is none to read."""
-    try:
-        if "controle" not in pyogrio.list_layers(gpkg)[:, 0]:
-            return None
-        return pyogrio.read_dataframe(gpkg, layer="controle", read_geometry=False)
-    except (OSError, DataSourceError):
-        return None

@@ -1,4 +1,7 @@
-"""Maps: static conflict maps (matplotlib) for slides and signal 1-pagers."""
+"""Renderers: kaartsessie web maps, static conflict maps, signal 1-pagers and sketch maps.
+
+They draw what the analysis computed; they never compute it.
+"""
 
 from novex_geo.maps.static import draw_conflict_map
 

@@ -23,17 +23,15 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import numpy as np
-import pyogrio
 import shapely
 from branca.element import Element, MacroElement, Template
 from folium import plugins
 
-from novex_geo.config import Project
-from novex_geo.demo import DEMO_MARK
-from novex_geo.errors import NovexError
-from novex_geo.io.layers import load_sectors
-from novex_geo.io.outputs import ANALYSIS_GPKG
-from novex_geo.regions import select_regions
+from novex_geo.config import DEMO_MARK, Project
+from novex_geo.io.layers import SectorLayer
+from novex_geo.io.regions import select_regions
+from novex_geo.io.run import RunData
+from novex_geo.triage.criteria import CRITERIA
 
 __all__ = ["BASEMAPS", "STAPELING_COLOURS", "build_map", "write_maps"]
 
@@ -80,15 +78,8 @@ def _escape_columns(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataF
 def _popup_html(area) -> str:
     e = html.escape
     verdicts = "".join(
-        f"<tr><td>{e(label)}</td><td><b>{e(str(area[column]))}</b></td><td>{e(str(area[reason]))}</td></tr>"
-        for label, column, reason in [
-            ("1 multi-sectoraal", "c1_multisectoraal", "c1_reden"),
-            ("2a spanning", "c2a_spanning", "c2a_reden"),
-            ("2b provincie-overstijgend", "c2b_overstijgend", "c2b_reden"),
-            ("3 prioriteit", "c3_prioriteit", "c3_reden"),
-            ("4 niet regulier", "c4_regulier", "c4_reden"),
-            ("5 haalbaar", "c5_haalbaar", "c5_reden"),
-        ]
+        f"<tr><td>{e(c.title)}</td><td><b>{e(str(area[c.verdict]))}</b></td><td>{e(str(area[c.reason]))}</td></tr>"
+        for c in CRITERIA
     )
     return (
         f"<h4>{e(str(area['naam']))}</h4><p>{e(str(area['id']))} · {area['oppervlakte_ha']:.1f} ha · "
@@ -126,11 +117,7 @@ def _legend(project: Project, notes: list[str]) -> MacroElement:
 
 def _title(project: Project, scope: str, date: str, sources: list[str]) -> Element:
     e = html.escape
-    mark = (
-        f'<div style="color:#b10026;font-weight:bold">{e(DEMO_MARK)}</div>'
-        if DEMO_MARK in project.name
-        else ""
-    )
+    mark = f'<div style="color:#b10026;font-weight:bold">{e(DEMO_MARK)}</div>' if project.demo else ""
     return Element(
         f'<div class="novex-title" style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
         f'padding:6px 10px;border:1px solid #999;font:13px sans-serif;max-width:480px">'
@@ -271,29 +258,28 @@ def _in_provinces(frame: gpd.GeoDataFrame | None, names: set[str]) -> gpd.GeoDat
     return None if frame is None else frame[frame["provincie"].isin(names)]
 
 
-def _read(gpkg: Path, layer: str) -> gpd.GeoDataFrame | None:
-    return gpd.read_file(gpkg, layer=layer) if layer in pyogrio.list_layers(gpkg)[:, 0] else None
+def write_maps(
+    project: Project,
+    run: RunData,
+    layers: dict[str, SectorLayer],
+    out: Path,
+    provincies: list[str] | None = None,
+    national: bool = True,
+    png: bool = False,
+) -> list[Path]:
+    """Write one HTML map per provincie (and a national overview) into ``out``.
 
-
-def write_maps(project: Project, provincies: list[str] | None = None, out: Path | None = None,
-               national: bool = True, gpkg: Path | None = None, png: bool = False) -> list[Path]:  # fmt: skip
-    """Write one HTML map per provincie (and a national overview) from a run's GeoPackage.
-
-    With ``png`` each map also gets a static PNG snapshot (matplotlib: the same claims,
-    schuurpunten, spanningsgebieden and borders, with legend, scale bar and north arrow).
+    ``run`` holds the layers ``provincies``, ``stapeling``, ``schuurpunten`` and (when triage
+    ran) ``spanningsgebieden``; ``layers`` are the project's loaded sectors. With ``png`` each
+    map also gets a static PNG snapshot (matplotlib: the same claims, schuurpunten,
+    spanningsgebieden and borders, with legend, scale bar and north arrow).
     """
-    gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
-    if not gpkg.exists():
-        raise NovexError(f"{gpkg}: no analysis yet; run novex-geo run (and triage) first")
-    regions_all = _read(gpkg, "provincies")
-    stapeling, schuurpunten = _read(gpkg, "stapeling"), _read(gpkg, "schuurpunten")
-    areas = _read(gpkg, "spanningsgebieden")
-    layers = load_sectors(project)
+    regions_all, stapeling, schuurpunten = run.provincies, run.stapeling, run.schuurpunten
+    areas = run.spanningsgebieden
     sources = sorted({r.attribution or Path(r.path).name for layer in layers.values() for r in layer.reports})
-    date = datetime.fromtimestamp(gpkg.stat().st_mtime).strftime("%d-%m-%Y")
+    date = datetime.fromtimestamp(run.path.stat().st_mtime).strftime("%d-%m-%Y")
     stacked = stapeling[stapeling["n_sectoren"] >= 2]
     stacked_tree = shapely.STRtree(stacked.geometry.values)
-    out = Path(out) if out else Path("maps")
     out.mkdir(parents=True, exist_ok=True)
     scopes = [
         (name, select_regions(regions_all, [name]), 5.0)
@@ -342,21 +328,18 @@ def write_maps(project: Project, provincies: list[str] | None = None, out: Path 
 
 def _snapshot(project: Project, data: dict, scope: str, date: str, path: Path) -> Path:
     """The static PNG of one map scope (for slides and reports)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from novex_geo.maps.static import draw_conflict_map
 
-    figure, ax = plt.subplots(figsize=(10, 8), dpi=120)
+    figure = Figure(figsize=(10, 8), dpi=120)
+    ax = figure.subplots()
     draw_conflict_map(
         ax, data["claims"], {k: s.colour for k, s in project.sectors.items()},
         {k: s.label for k, s in project.sectors.items()}, data["regions"], data["schuurpunten"],
         margin=0.02, attribution="; ".join(data["sources"]), areas=data["spanningsgebieden"],
-        mark=DEMO_MARK if DEMO_MARK in project.name else None,
+        mark=DEMO_MARK if project.demo else None,
     )  # fmt: skip
     ax.set_title(f"{project.name} — {scope} (analyse {date})", fontsize=11)
     figure.savefig(path, bbox_inches="tight")
-    plt.close(figure)
     return path

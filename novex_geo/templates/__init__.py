@@ -50,11 +50,11 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
     ``cbs_provincies`` (or ``kadaster_provincies``) layer. Sectors of the NOVEX template
     without a fetched layer are listed as comments to fill in.
     """
-    from novex_geo.catalog import load_catalog
-    from novex_geo.io.fetch import _records
+    from novex_geo.fetch.catalog import load_catalog
+    from novex_geo.io.downloads import download_records
 
     cache, target = Path(cache), Path(target)
-    records = _records(cache) if cache.exists() else None
+    records = download_records(cache) if cache.exists() else None
     if records is None or records.empty:
         raise NovexError(
             f"{cache}: no fetched layers; run e.g. 'novex-geo fetch cbs_provincies' and "

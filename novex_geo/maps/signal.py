@@ -17,22 +17,17 @@ from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import pyogrio
 import shapely
+from matplotlib.figure import Figure
+from matplotlib.image import imread
 
 from novex_geo import __version__
-from novex_geo.config import Project
-from novex_geo.demo import DEMO_MARK
+from novex_geo.config import DEMO_MARK, Project
 from novex_geo.errors import NovexError
-from novex_geo.io.layers import SectorLayer, load_sectors
-from novex_geo.io.outputs import ANALYSIS_GPKG
+from novex_geo.io.layers import SectorLayer
+from novex_geo.io.run import RunData
 from novex_geo.maps.static import draw_conflict_map
-from novex_geo.regions import load_regions
-from novex_geo.tools.triage import CRITERIA
+from novex_geo.triage.criteria import CRITERIA
 
 __all__ = ["Signal", "SignalFiles", "build_signal", "write_signals"]
 
@@ -41,8 +36,6 @@ log = logging.getLogger(__name__)
 A4 = (8.27, 11.69)
 MAX_FEATURES = 6
 EMPTY_URGENCY = "[ in te vullen door de accountmanager: welk besluit komt eraan, en wanneer? ]"
-VERDICT_COLUMNS = {"c1": "c1_multisectoraal", "c2a": "c2a_spanning", "c2b": "c2b_overstijgend",
-                   "c3": "c3_prioriteit", "c4": "c4_regulier", "c5": "c5_haalbaar"}  # fmt: skip
 
 
 @dataclass
@@ -95,10 +88,7 @@ def build_signal(area, herkomst, project: Project, gemeenten: gpd.GeoDataFrame |
         f"gemiddeld {area['gem_stapeling']:.2f}",
         f"RD-coördinaten (EPSG:28992) van een punt in het gebied: x = {point.x:.0f}, y = {point.y:.0f}",
     ]
-    criteria = [
-        (f"{key[1:]} {label}", str(area[VERDICT_COLUMNS[key]]), str(area[f"{key}_reden"]))
-        for key, label in CRITERIA.items()
-    ]
+    criteria = [(c.title, str(area[c.verdict]), str(area[c.reason])) for c in CRITERIA]
     footer = [
         f"Bronnen: {'; '.join(attributions) if attributions else 'zie invoer-tabel van de analyse'}",
         f"Projectbestand: {project.path.name} ({project.name}); novex-geo {__version__}; "
@@ -107,7 +97,7 @@ def build_signal(area, herkomst, project: Project, gemeenten: gpd.GeoDataFrame |
     return Signal(
         id=area["id"], title=str(area["naam"]), provincies=str(area["provincies"]), date=date,
         wat=wat, waar=waar, urgency=str(area.get("urgentie", "") or ""), criteria=criteria,
-        footer=footer, geometry=area.geometry, demo=DEMO_MARK in project.name,
+        footer=footer, geometry=area.geometry, demo=project.demo,
     )  # fmt: skip
 
 
@@ -135,7 +125,7 @@ def _wrap(lines: list[str], width: int, max_lines: int) -> list[str]:
 
 
 def _pdf(signal: Signal, path: Path, map_png: Path) -> None:
-    figure = plt.figure(figsize=A4)
+    figure = Figure(figsize=A4)
     text = figure.text
     top = 0.965
     text(
@@ -172,7 +162,7 @@ def _pdf(signal: Signal, path: Path, map_png: Path) -> None:
 
     block("Wat botst?", signal.wat, 9)
     block("Waar?", signal.waar, 4)
-    image = plt.imread(map_png)
+    image = imread(map_png)
     height = 0.36
     ax = figure.add_axes((0.06, y - height, 0.88, height))
     ax.imshow(image)
@@ -208,7 +198,6 @@ def _pdf(signal: Signal, path: Path, map_png: Path) -> None:
     for i, line in enumerate(_wrap(signal.footer, 150, 4)):
         text(0.06, 0.045 - i * 0.011, line, fontsize=6, color="#555555", va="top")
     figure.savefig(path, format="pdf")
-    plt.close(figure)
 
 
 def _html(signal: Signal, path: Path, map_png: Path) -> None:
@@ -245,25 +234,23 @@ th, td {{ text-align: left; padding: .2em .5em; vertical-align: top; }}
     path.write_text(page, encoding="utf-8")
 
 
-def write_signals(project: Project, ids: list[str] | None = None, top: int | None = None,
-                  out: Path | None = None, gpkg: Path | None = None) -> list[SignalFiles]:  # fmt: skip
-    """Write the 1-pagers for ``ids`` or the ``top`` best-ranked spanningsgebieden."""
-    gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
-    if not gpkg.exists() or "spanningsgebieden" not in pyogrio.list_layers(gpkg)[:, 0]:
-        raise NovexError(f"{gpkg}: no spanningsgebieden; run novex-geo run and novex-geo triage first")
-    areas = gpd.read_file(gpkg, layer="spanningsgebieden")
+def write_signals(project: Project, run: RunData, layers: dict[str, SectorLayer], regions: gpd.GeoDataFrame,
+                  gemeenten: gpd.GeoDataFrame | None, out: Path, ids: list[str] | None = None,
+                  top: int | None = None) -> list[SignalFiles]:  # fmt: skip
+    """Write the 1-pagers for ``ids`` or the ``top`` best-ranked spanningsgebieden into ``out``.
+
+    ``run`` holds ``spanningsgebieden``, ``schuurpunten`` and ``herkomst``; ``layers`` are the
+    project's loaded sectors, ``regions`` its provinces and ``gemeenten`` the municipalities
+    used for "Waar?" (or ``None``).
+    """
+    areas = run.spanningsgebieden
     if ids:
         unknown = [i for i in ids if i not in set(areas["id"])]
         if unknown:
-            raise NovexError(f"{gpkg}: no spanningsgebied {', '.join(unknown)} (ids are in triage.md)")
+            raise NovexError(f"{run.path}: no spanningsgebied {', '.join(unknown)} (ids are in triage.md)")
         chosen = areas[areas["id"].isin(ids)]
     else:
         chosen = areas.sort_values("rang").head(top or 1)
-    herkomst = pyogrio.read_dataframe(gpkg, layer="herkomst", read_geometry=False)
-    schuurpunten = gpd.read_file(gpkg, layer="schuurpunten")
-    regions = load_regions(project.regions, project.crs)
-    gemeenten = load_regions(project.triage.gemeenten, project.crs) if project.triage.gemeenten else None
-    layers: dict[str, SectorLayer] = load_sectors(project)
     claims = {key: layer.frame for key, layer in layers.items()}
     attributions = sorted(
         {
@@ -274,17 +261,15 @@ def write_signals(project: Project, ids: list[str] | None = None, top: int | Non
         | {f"provincies: {project.regions.path.name}"}
     )
     attribution = "; ".join(a for a in attributions if "©" in a) or f"Data: {project.name}"
-    date = datetime.fromtimestamp(gpkg.stat().st_mtime).strftime("%d-%m-%Y")
-    out = Path(out) if out else project.output_dir / "signalen"
+    date = datetime.fromtimestamp(run.path.stat().st_mtime).strftime("%d-%m-%Y")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for _, area in chosen.iterrows():
-        signal = build_signal(area, herkomst, project, gemeenten, date, attributions)
+        signal = build_signal(area, run.herkomst, project, gemeenten, date, attributions)
         files = SignalFiles(out / f"{signal.id}.pdf", out / f"{signal.id}.html", out / f"{signal.id}.png")
-        figure, ax = plt.subplots(figsize=(7.3, 4.3), dpi=170)
-        _draw_map(ax, signal, claims, project, regions, schuurpunten, attribution)
+        figure = Figure(figsize=(7.3, 4.3), dpi=170)
+        _draw_map(figure.subplots(), signal, claims, project, regions, run.schuurpunten, attribution)
         figure.savefig(files.png, bbox_inches="tight", pad_inches=0.05)
-        plt.close(figure)
         _pdf(signal, files.pdf, files.png)
         _html(signal, files.html, files.png)
         log.info("signal %s: %s", signal.id, files.pdf)

@@ -20,15 +20,16 @@ import shapely
 
 from novex_geo.config import Project
 from novex_geo.errors import LayerError
+from novex_geo.escape import md_escape
 from novex_geo.io.layers import load_sectors, read_source
+from novex_geo.io.regions import load_regions
 from novex_geo.overlay.engine import OverlayResult, overlay
-from novex_geo.regions import load_regions
-from novex_geo.tools.triage import evaluate_criteria, md_escape, spanningsgebieden
+from novex_geo.triage import CRITERIA, evaluate_criteria, spanningsgebieden
 
 __all__ = ["SketchResult", "evaluate_sketch", "read_sketch", "sketch_report"]
 
 SKETCH_SOURCE = "schets"
-VERDICTS = {"c1_multisectoraal": "1", "c2a_spanning": "2a", "c2b_overstijgend": "2b", "c3_prioriteit": "3"}
+COMPUTED = [criterion for criterion in CRITERIA if not criterion.judged_by_people]
 
 
 @dataclass
@@ -80,10 +81,10 @@ def read_sketch(path: Path, project: Project, sector: str | None = None) -> gpd.
 
 
 def _areas(result: OverlayResult, project: Project, priority) -> gpd.GeoDataFrame:
-    areas = spanningsgebieden(
+    areas, pairs = spanningsgebieden(
         result.stapeling, result.schuurpunten, result.herkomst, project.conflicts, project.triage
     )
-    return evaluate_criteria(areas, project.triage, priority) if len(areas) else areas
+    return evaluate_criteria(areas, pairs, project.triage, priority) if len(areas) else areas
 
 
 def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = None) -> SketchResult:
@@ -130,11 +131,10 @@ def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = No
                 created.append(f"{area_row['naam']} ({area_row['oppervlakte_ha']:.1f} ha)")
                 continue
             old_row = overlapping.iloc[0]
-            for column, label in VERDICTS.items():
-                if old_row[column] != area_row[column]:
-                    flips.append(
-                        f"{area_row['naam']}: criterium {label} {old_row[column]} → {area_row[column]}"
-                    )
+            for criterion in COMPUTED:
+                before, after = old_row[criterion.verdict], area_row[criterion.verdict]
+                if before != after:
+                    flips.append(f"{area_row['naam']}: criterium {criterion.number} {before} → {after}")
 
     def per_pair(result: OverlayResult) -> pd.Series:
         return result.schuurpunten.groupby("conflict")["oppervlakte_m2"].sum().div(10_000)

@@ -1,31 +1,7 @@
-"""The project file (``novex.toml``): parsing and validation into typed objects.
+"""Parsing and validation of the project file into :mod:`novex_geo.config.model` objects.
 
-A NOVEX analysis is described by one TOML file::
-
-    [project]
-    name = "NOVEX Utrecht"
-    crs = "EPSG:28992"
-    output = "uitvoer"
-
-    [project.regions]
-    path = "provincies.gpkg"
-    name_field = "statnaam"
-
-    [sectors.woningbouw]
-    label = "Woningbouw"
-    colour = "#e31a1c"
-    [[sectors.woningbouw.sources]]
-    path = "woningbouw.gpkg"
-    label_field = "plannaam"
-
-    [conflicts]
-    min_area_m2 = 100
-    [[conflicts.pairs]]
-    sectors = ["woningbouw", "defensie"]
-    distance = 1000
-
-Relative paths resolve against the folder of the project file. Every mistake raises
-:class:`~novex_geo.errors.ConfigError` naming the file and the key.
+Every mistake raises :class:`~novex_geo.errors.ConfigError` naming the file and the key, with
+a hint where one helps (close matches of unknown keys and sectors).
 """
 
 from __future__ import annotations
@@ -33,173 +9,31 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from novex_geo.config.model import (
+    DEFAULT_ANNOTATIONS,
+    DEFAULT_CRS,
+    DEFAULT_TILE_SIZE,
+    SECTOR_KEY,
+    ConflictPair,
+    Project,
+    RasterRule,
+    Regions,
+    Sector,
+    Source,
+    Triage,
+)
 from novex_geo.errors import ConfigError
 
-__all__ = [
-    "DEFAULT_CRS",
-    "ConflictPair",
-    "Project",
-    "RasterRule",
-    "Regions",
-    "Sector",
-    "Source",
-    "load_project",
-    "parse_project",
-]
-
-DEFAULT_CRS = "EPSG:28992"
-DEFAULT_TILE_SIZE = 10_000.0
-SECTOR_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
-
+__all__ = ["load_project", "parse_project"]
 
 RULE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*$")
-
-
-@dataclass(frozen=True)
-class RasterRule:
-    """Which cells of a raster band are a claim: a comparison (``where = ">= 0.3"``) or a
-    list of class values (``in = [3, 4, 5]``). Nodata cells never are."""
-
-    band: int = 1
-    op: str | None = None
-    value: float | None = None
-    classes: tuple[float, ...] = ()
-    simplify: bool = False
-
-    @property
-    def categorical(self) -> bool:
-        return bool(self.classes)
-
-    def describe(self) -> str:
-        if self.classes:
-            return f"band {self.band} in [{', '.join(f'{c:g}' for c in self.classes)}]"
-        return f"band {self.band} {self.op} {self.value:g}"
-
-
-@dataclass(frozen=True)
-class Source:
-    """One input layer of a sector.
-
-    Attributes
-    ----------
-    path : absolute path of the file
-    layer : layer name inside a multi-layer file (GeoPackage); ``None`` for the only layer
-    where : OGR SQL attribute filter, e.g. ``"status = 'vastgesteld'"``
-    buffer : zone width in metres applied to every feature (points, lines, polygons)
-    label_field : attribute that names a feature in reports; the feature id when ``None``
-    crs : CRS to assume when the file has none (e.g. a CSV with WKT)
-    key : short name used in feature ids and reports; default from file, layer and buffer
-    attribution : credit line for maps and reports; default from a ``novex-geo fetch`` download
-    raster : the claim rule when the source is a raster (GeoTIFF or any GDAL raster)
-    """
-
-    path: Path
-    layer: str | None = None
-    where: str | None = None
-    buffer: float | None = None
-    label_field: str | None = None
-    crs: str | None = None
-    key: str | None = None
-    attribution: str | None = None
-    raster: RasterRule | None = None
-
-    @property
-    def name(self) -> str:
-        """Short, stable name of the source used in feature ids and reports."""
-        if self.key:
-            return self.key
-        name = f"{self.path.stem}:{self.layer}" if self.layer else self.path.stem
-        return f"{name}+{self.buffer:g}m" if self.buffer else name
-
-
-@dataclass(frozen=True)
-class Sector:
-    """A sector (claim layer group), e.g. ``woningbouw``."""
-
-    key: str
-    label: str
-    colour: str
-    sources: tuple[Source, ...]
-
-
-@dataclass(frozen=True)
-class ConflictPair:
-    """Two sectors whose claims are incompatible.
-
-    ``distance`` 0 means the claims collide where they overlap; ``distance`` d > 0 means they
-    collide where they lie closer than d metres.
-    """
-
-    a: str
-    b: str
-    distance: float = 0.0
-    weight: float = 1.0
-
-    @property
-    def key(self) -> str:
-        return f"{self.a}×{self.b}"
-
-
-@dataclass(frozen=True)
-class Regions:
-    """The vector file with the provinces (or any other regions) the analysis runs per."""
-
-    path: Path
-    name_field: str
-    layer: str | None = None
-
-
-@dataclass(frozen=True)
-class Triage:
-    """Thresholds and inputs of the NOVEX triage (``[triage]``)."""
-
-    merge_distance: float = 250.0
-    min_stapeling: int = 3
-    min_area_ha: float = 5.0
-    min_max_stapeling: int = 3
-    min_conflict_ha: float = 1.0
-    provinces_recurring: int = 3
-    criteria_bonus: float = 10.0
-    annotations: Path | None = None
-    priority: tuple[Source, ...] = ()
-    gemeenten: Regions | None = None
-
-
-@dataclass(frozen=True)
-class Project:
-    """A validated project file."""
-
-    path: Path
-    name: str
-    crs: str
-    regions: Regions
-    output_dir: Path
-    sectors: dict[str, Sector]
-    conflicts: tuple[ConflictPair, ...] = ()
-    min_area_m2: float = 0.0
-    tile_size: float = DEFAULT_TILE_SIZE
-    workers: int = 0
-    provincies: tuple[str, ...] = ()
-    triage: Triage = field(default_factory=Triage)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def folder(self) -> Path:
-        return self.path.parent
-
-    @property
-    def max_distance(self) -> float:
-        return max((pair.distance for pair in self.conflicts), default=0.0)
-
-
-PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers", "provincies"}
+PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers", "provincies", "demo"}
 REGIONS_KEYS = {"path", "layer", "name_field"}
 SECTOR_KEYS = {"label", "colour", "sources"}
 SOURCE_KEYS = {
@@ -406,6 +240,13 @@ def _parse_pairs(check: _Validator, pairs: Any, sectors: dict[str, Sector]) -> t
     return tuple(parsed)
 
 
+def _flag(check: _Validator, table: dict, name: str, key: str) -> bool:
+    value = table.get(name, False)
+    if not isinstance(value, bool):
+        raise check.fail(f"{key}.{name}", f"must be true or false, got {value!r}")
+    return value
+
+
 def _whole(check: _Validator, table: dict, name: str, key: str, default: int, minimum: int) -> int:
     value = table.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -413,7 +254,7 @@ def _whole(check: _Validator, table: dict, name: str, key: str, default: int, mi
     return value
 
 
-def _parse_triage(check: _Validator, table: Any, path: Path) -> Triage:
+def _parse_triage(check: _Validator, table: Any) -> Triage:
     key = "triage"
     table = check.keys(table, TRIAGE_KEYS, key)
     priority = table.get("priority", [])
@@ -427,16 +268,24 @@ def _parse_triage(check: _Validator, table: Any, path: Path) -> Triage:
             layer=check.text(g, "layer", f"{key}.gemeenten"),
             name_field=check.text(g, "name_field", f"{key}.gemeenten", default="statnaam"),
         )
+    defaults = Triage()
+
+    def number(name: str) -> float:
+        return check.number(table, name, key, default=getattr(defaults, name), minimum=0)
+
+    def whole(name: str, minimum: int) -> int:
+        return _whole(check, table, name, key, getattr(defaults, name), minimum)
+
     return Triage(
-        merge_distance=check.number(table, "merge_distance", key, default=250.0, minimum=0),
-        min_stapeling=_whole(check, table, "min_stapeling", key, 3, 2),
-        min_area_ha=check.number(table, "min_area_ha", key, default=5.0, minimum=0),
-        min_max_stapeling=_whole(check, table, "min_max_stapeling", key, 3, 1),
-        min_conflict_ha=check.number(table, "min_conflict_ha", key, default=1.0, minimum=0),
-        provinces_recurring=_whole(check, table, "provinces_recurring", key, 3, 2),
-        criteria_bonus=check.number(table, "criteria_bonus", key, default=10.0, minimum=0),
+        merge_distance=number("merge_distance"),
+        min_stapeling=whole("min_stapeling", 2),
+        min_area_ha=number("min_area_ha"),
+        min_max_stapeling=whole("min_max_stapeling", 1),
+        min_conflict_ha=number("min_conflict_ha"),
+        provinces_recurring=whole("provinces_recurring", 2),
+        criteria_bonus=number("criteria_bonus"),
         annotations=check.path_value(
-            {"annotations": table.get("annotations", "annotaties.csv")}, "annotations", key
+            {"annotations": table.get("annotations", DEFAULT_ANNOTATIONS)}, "annotations", key
         ),
         priority=tuple(
             _parse_source(check, source, f"{key}.priority[{i}]") for i, source in enumerate(priority)
@@ -502,8 +351,8 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
         tile_size=check.number(project, "tile_size", "project", default=DEFAULT_TILE_SIZE, minimum=100),
         workers=workers,
         provincies=tuple(provincies),
-        triage=_parse_triage(check, data.get("triage", {}), path),
-        raw=data,
+        triage=_parse_triage(check, data.get("triage", {})),
+        demo=_flag(check, project, "demo", "project"),
     )
 
 

@@ -21,16 +21,16 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from novex_geo.catalog import CatalogEntry
 from novex_geo.config import DEFAULT_CRS
 from novex_geo.errors import DownloadError
-from novex_geo.io.ogcapi import DEFAULT_RETRY, RetryPolicy, crs_uri, iter_pages
+from novex_geo.fetch.catalog import CatalogEntry
+from novex_geo.fetch.ogcapi import DEFAULT_RETRY, RetryPolicy, crs_uri, iter_pages
+from novex_geo.io.downloads import DOWNLOADS_TABLE, download_record, download_records
 
-__all__ = ["DOWNLOADS_TABLE", "FetchResult", "download_record", "fetch_collection"]
+__all__ = ["FetchResult", "fetch_collection"]
 
 log = logging.getLogger(__name__)
 
-DOWNLOADS_TABLE = "novex_downloads"
 DONE, BUSY = "klaar", "bezig"
 
 
@@ -51,23 +51,8 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _records(path: Path) -> pd.DataFrame:
-    if not path.exists() or DOWNLOADS_TABLE not in pyogrio.list_layers(path)[:, 0]:
-        return pd.DataFrame()
-    return pyogrio.read_dataframe(path, layer=DOWNLOADS_TABLE, read_geometry=False)
-
-
-def download_record(path: str | Path, layer: str) -> dict | None:
-    """The ``novex_downloads`` row of ``layer`` in the GeoPackage ``path``, if any."""
-    records = _records(Path(path))
-    if records.empty:
-        return None
-    rows = records[records["layer"] == layer]
-    return None if rows.empty else rows.iloc[0].to_dict()
-
-
 def _save_record(path: Path, record: dict) -> None:
-    records = _records(path)
+    records = download_records(path)
     if not records.empty:
         records = records[records["layer"] != record["layer"]]
     table = pd.concat([records, pd.DataFrame([record])], ignore_index=True)

@@ -14,23 +14,15 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
-from novex_geo.errors import NovexError
+from novex_geo.escape import md_escape
 from novex_geo.io.outputs import write_layer
-from novex_geo.tools.triage import md_escape
+from novex_geo.io.run import read_run
+from novex_geo.triage.criteria import CRITERIA
 
 __all__ = ["DiffResult", "compare_areas", "diff_runs"]
 
-VERDICTS = [
-    "c1_multisectoraal",
-    "c2a_spanning",
-    "c2b_overstijgend",
-    "c3_prioriteit",
-    "c4_regulier",
-    "c5_haalbaar",
-]
 STATUS_ORDER = ["nieuw", "opgelost", "gegroeid", "gekrompen", "ongewijzigd"]
 
 
@@ -49,9 +41,7 @@ class DiffResult:
 
 
 def _read(path: Path) -> gpd.GeoDataFrame:
-    if "spanningsgebieden" not in pyogrio.list_layers(path)[:, 0]:
-        raise NovexError(f"{path}: no layer spanningsgebieden; run novex-geo triage first")
-    return gpd.read_file(path, layer="spanningsgebieden")
+    return read_run(path, required=("spanningsgebieden",)).spanningsgebieden
 
 
 def compare_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance: float = 5.0) -> gpd.GeoDataFrame:
@@ -76,9 +66,9 @@ def compare_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance: float
         status = "ongewijzigd" if abs(change) <= tolerance else ("gegroeid" if change > 0 else "gekrompen")
         main = olds.iloc[0]
         changed = [
-            f"{column.split('_')[0][1:]}: {main[column]} → {area[column]}"
-            for column in VERDICTS
-            if column in old.columns and column in new.columns and main[column] != area[column]
+            f"{c.number}: {main[c.verdict]} → {area[c.verdict]}"
+            for c in CRITERIA
+            if c.verdict in old.columns and c.verdict in new.columns and main[c.verdict] != area[c.verdict]
         ]
         rows.append({**row, "status": status, "id_oud": "; ".join(olds["id"]), "oppervlakte_oud_ha": before,
                      "gewijzigde_criteria": "; ".join(changed)})  # fmt: skip

@@ -1,0 +1,56 @@
+"""The project file (``novex.toml``): its typed model and the parser that validates it.
+
+A NOVEX analysis is described by one TOML file::
+
+    [project]
+    name = "NOVEX Utrecht"
+    crs = "EPSG:28992"
+    output = "uitvoer"
+
+    [project.regions]
+    path = "provincies.gpkg"
+    name_field = "statnaam"
+
+    [sectors.woningbouw]
+    label = "Woningbouw"
+    colour = "#e31a1c"
+    [[sectors.woningbouw.sources]]
+    path = "woningbouw.gpkg"
+    label_field = "plannaam"
+
+    [conflicts]
+    min_area_m2 = 100
+    [[conflicts.pairs]]
+    sectors = ["woningbouw", "defensie"]
+    distance = 1000
+
+Relative paths resolve against the folder of the project file. Every mistake raises
+:class:`~novex_geo.errors.ConfigError` naming the file and the key.
+"""
+
+from novex_geo.config.model import (
+    DEFAULT_CRS,
+    DEMO_MARK,
+    ConflictPair,
+    Project,
+    RasterRule,
+    Regions,
+    Sector,
+    Source,
+    Triage,
+)
+from novex_geo.config.parse import load_project, parse_project
+
+__all__ = [
+    "DEFAULT_CRS",
+    "DEMO_MARK",
+    "ConflictPair",
+    "Project",
+    "RasterRule",
+    "Regions",
+    "Sector",
+    "Source",
+    "Triage",
+    "load_project",
+    "parse_project",
+]

@@ -1,0 +1,162 @@
+"""The typed model of a project file: project, regions, sectors, sources, conflicts, triage.
+
+:mod:`novex_geo.config.parse` builds these from ``novex.toml`` and validates every value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "DEFAULT_CRS",
+    "DEMO_MARK",
+    "ConflictPair",
+    "Project",
+    "RasterRule",
+    "Regions",
+    "Sector",
+    "Source",
+    "Triage",
+]
+
+DEFAULT_CRS = "EPSG:28992"
+DEFAULT_TILE_SIZE = 10_000.0
+DEFAULT_ANNOTATIONS = "annotaties.csv"
+SECTOR_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+# shown on every map, signal and report of a project with ``demo = true``
+DEMO_MARK = "fictieve demodata"
+
+
+@dataclass(frozen=True)
+class RasterRule:
+    """Which cells of a raster band are a claim: a comparison (``where = ">= 0.3"``) or a
+    list of class values (``in = [3, 4, 5]``). Nodata cells never are."""
+
+    band: int = 1
+    op: str | None = None
+    value: float | None = None
+    classes: tuple[float, ...] = ()
+    simplify: bool = False
+
+    @property
+    def categorical(self) -> bool:
+        return bool(self.classes)
+
+    def describe(self) -> str:
+        if self.classes:
+            return f"band {self.band} in [{', '.join(f'{c:g}' for c in self.classes)}]"
+        return f"band {self.band} {self.op} {self.value:g}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input layer of a sector.
+
+    Attributes
+    ----------
+    path : absolute path of the file
+    layer : layer name inside a multi-layer file (GeoPackage); ``None`` for the only layer
+    where : OGR SQL attribute filter, e.g. ``"status = 'vastgesteld'"``
+    buffer : zone width in metres applied to every feature (points, lines, polygons)
+    label_field : attribute that names a feature in reports; the feature id when ``None``
+    crs : CRS to assume when the file has none (e.g. a CSV with WKT)
+    key : short name used in feature ids and reports; default from file, layer and buffer
+    attribution : credit line for maps and reports; default from a ``novex-geo fetch`` download
+    raster : the claim rule when the source is a raster (GeoTIFF or any GDAL raster)
+    """
+
+    path: Path
+    layer: str | None = None
+    where: str | None = None
+    buffer: float | None = None
+    label_field: str | None = None
+    crs: str | None = None
+    key: str | None = None
+    attribution: str | None = None
+    raster: RasterRule | None = None
+
+    @property
+    def name(self) -> str:
+        """Short, stable name of the source used in feature ids and reports."""
+        if self.key:
+            return self.key
+        name = f"{self.path.stem}:{self.layer}" if self.layer else self.path.stem
+        return f"{name}+{self.buffer:g}m" if self.buffer else name
+
+
+@dataclass(frozen=True)
+class Sector:
+    """A sector (claim layer group), e.g. ``woningbouw``."""
+
+    key: str
+    label: str
+    colour: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class ConflictPair:
+    """Two sectors whose claims are incompatible.
+
+    ``distance`` 0 means the claims collide where they overlap; ``distance`` d > 0 means they
+    collide where they lie closer than d metres.
+    """
+
+    a: str
+    b: str
+    distance: float = 0.0
+    weight: float = 1.0
+
+    @property
+    def key(self) -> str:
+        return f"{self.a}×{self.b}"
+
+
+@dataclass(frozen=True)
+class Regions:
+    """The vector file with the provinces (or any other regions) the analysis runs per."""
+
+    path: Path
+    name_field: str
+    layer: str | None = None
+
+
+@dataclass(frozen=True)
+class Triage:
+    """Thresholds and inputs of the NOVEX triage (``[triage]``)."""
+
+    merge_distance: float = 250.0
+    min_stapeling: int = 3
+    min_area_ha: float = 5.0
+    min_max_stapeling: int = 3
+    min_conflict_ha: float = 1.0
+    provinces_recurring: int = 3
+    criteria_bonus: float = 10.0
+    annotations: Path | None = None
+    priority: tuple[Source, ...] = ()
+    gemeenten: Regions | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    """A validated project file."""
+
+    path: Path
+    name: str
+    crs: str
+    regions: Regions
+    output_dir: Path
+    sectors: dict[str, Sector]
+    conflicts: tuple[ConflictPair, ...] = ()
+    min_area_m2: float = 0.0
+    tile_size: float = DEFAULT_TILE_SIZE
+    workers: int = 0
+    provincies: tuple[str, ...] = ()
+    triage: Triage = field(default_factory=Triage)
+    demo: bool = False
+
+    @property
+    def max_distance(self) -> float:
+        return max((pair.distance for pair in self.conflicts), default=0.0)

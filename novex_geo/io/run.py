@@ -1,0 +1,93 @@
+"""The one reader of a run's GeoPackage (``analyse.gpkg``) and the names of what it holds.
+
+``run`` writes the layers ``stapeling``, ``schuurpunten``, ``provincies`` and the tables
+``herkomst``, ``samenvatting``, ``controle`` and ``invoer``; ``triage`` adds the layer
+``spanningsgebieden`` and the table ``conflictparen``. Every command that reads a run's
+results reads them through :func:`read_run`, which says in one clear message what is missing
+and which command writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
+
+from novex_geo.errors import NovexError
+
+__all__ = [
+    "ANALYSIS_GPKG", "OVERLAY_LAYERS", "SUMMARY_CSV", "TABLES", "TRIAGE_LAYERS", "RunData", "read_controle",
+    "read_run",
+]  # fmt: skip
+
+ANALYSIS_GPKG = "analyse.gpkg"
+SUMMARY_CSV = "samenvatting.csv"
+OVERLAY_LAYERS = ("stapeling", "schuurpunten", "herkomst")
+TRIAGE_LAYERS = ("spanningsgebieden", "conflictparen")
+TABLES = {"herkomst", "samenvatting", "controle", "invoer", "conflictparen"}
+WRITTEN_BY = {
+    **dict.fromkeys(("stapeling", "schuurpunten", "herkomst", "provincies", "samenvatting", "controle",
+                     "invoer"), "novex-geo run"),
+    **dict.fromkeys(TRIAGE_LAYERS, "novex-geo triage"),
+}  # fmt: skip
+
+
+@dataclass
+class RunData:
+    """The layers and tables read from a run's GeoPackage (``None`` when not read)."""
+
+    path: Path
+    stapeling: gpd.GeoDataFrame | None = None
+    schuurpunten: gpd.GeoDataFrame | None = None
+    provincies: gpd.GeoDataFrame | None = None
+    spanningsgebieden: gpd.GeoDataFrame | None = None
+    herkomst: pd.DataFrame | None = None
+    samenvatting: pd.DataFrame | None = None
+    controle: pd.DataFrame | None = None
+    invoer: pd.DataFrame | None = None
+    conflictparen: pd.DataFrame | None = None
+
+
+def _available(gpkg: Path) -> set[str]:
+    if not gpkg.exists():
+        raise NovexError(f"{gpkg}: no analysis yet; run novex-geo run first")
+    if not gpkg.is_file():
+        raise NovexError(f"{gpkg}: not a file")
+    try:
+        return {str(name) for name in pyogrio.list_layers(gpkg)[:, 0]}
+    except (DataSourceError, DataLayerError) as exc:
+        raise NovexError(f"{gpkg}: not a readable GeoPackage ({exc})") from None
+
+
+def read_run(
+    gpkg: str | Path, required: tuple[str, ...] = OVERLAY_LAYERS, optional: tuple[str, ...] = ()
+) -> RunData:
+    """Read ``required`` (an error names what is missing and the command that writes it) and
+    whichever of ``optional`` exist."""
+    gpkg = Path(gpkg)
+    available = _available(gpkg)
+    missing = [name for name in required if name not in available]
+    if missing:
+        commands = sorted({WRITTEN_BY.get(name, "novex-geo run") for name in missing})
+        raise NovexError(
+            f"{gpkg}: no {', '.join(missing)} in this GeoPackage; run {' and '.join(commands)} first"
+        )
+    data = RunData(gpkg)
+    for name in [*required, *(name for name in optional if name in available)]:
+        if name in TABLES:
+            setattr(data, name, pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False))
+        else:
+            setattr(data, name, gpd.read_file(gpkg, layer=name, engine="pyogrio"))
+    return data
+
+
+def read_controle(gpkg: Path) -> pd.DataFrame | None:
+    """The self-audit table of a run's GeoPackage, or ``None`` when there is none to read."""
+    try:
+        return read_run(gpkg, required=(), optional=("controle",)).controle
+    except NovexError:
+        return None

@@ -1,1 +1,0 @@
-"""Analysis tools: triage, diff, grid mode and sketches."""

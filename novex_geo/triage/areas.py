@@ -1,0 +1,169 @@
+"""Spanningsgebieden: schuurpunten and high stapeling merged into contiguous areas.
+
+Schuurpunten and stapeling faces with at least ``min_stapeling`` sectors that lie within
+``merge_distance`` of each other (also across a provincial border) are merged into one area.
+Its id is derived from its geometry (rounded to 1 m), so re-running on the same data gives the
+same id and an edit elsewhere does not renumber it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from novex_geo.config import ConflictPair, Triage
+from novex_geo.overlay.summary import HECTARE
+
+__all__ = ["PAIR_COLUMNS", "area_id", "listing", "spanningsgebieden"]
+
+MAX_LISTED = 8
+PAIR_COLUMNS = ["id", "conflict", "sector_a", "sector_b", "gewicht", "oppervlakte_ha"]
+
+
+def area_id(geom) -> str:
+    """A stable id from the geometry rounded to 1 m."""
+    rounded = shapely.normalize(shapely.set_precision(geom, 1.0))
+    return "SG-" + hashlib.blake2b(shapely.to_wkb(rounded), digest_size=5).hexdigest()
+
+
+def listing(values: Sequence[str], limit: int = MAX_LISTED) -> str:
+    """The distinct values, comma-separated, at most ``limit`` of them and how many more."""
+    values = list(dict.fromkeys(v for v in values if v))
+    shown = ", ".join(values[:limit])
+    return shown + (f" + {len(values) - limit} meer" if len(values) > limit else "")
+
+
+def _members(stapeling, schuurpunten, settings: Triage) -> pd.DataFrame:
+    """Schuurpunten and high-stapeling faces as one table of candidate members."""
+    faces = stapeling[stapeling["n_sectoren"] >= settings.min_stapeling]
+    return pd.concat(
+        [
+            pd.DataFrame({"ref": schuurpunten["schuurpunt_id"], "provincie": schuurpunten["provincie"],
+                          "conflict": schuurpunten["conflict"], "sector_a": schuurpunten["sector_a"],
+                          "sector_b": schuurpunten["sector_b"], "gewicht": schuurpunten["gewicht"],
+                          "sectoren": schuurpunten["sector_a"] + "+" + schuurpunten["sector_b"],
+                          "geometry": schuurpunten.geometry.values}),
+            pd.DataFrame({"ref": faces["vlak_id"], "provincie": faces["provincie"], "conflict": "",
+                          "sector_a": "", "sector_b": "", "gewicht": 0.0, "sectoren": faces["sectoren"],
+                          "geometry": faces.geometry.values}),
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+
+
+def _clusters(geoms: np.ndarray, merge_distance: float) -> np.ndarray:
+    """Cluster number per member: members within ``merge_distance`` of each other share one."""
+    half = merge_distance / 2
+    blobs = shapely.get_parts(shapely.union_all(shapely.buffer(geoms, half, quad_segs=4) if half else geoms))
+    member, blob = shapely.STRtree(blobs).query(shapely.point_on_surface(geoms), predicate="within")
+    cluster = np.full(len(geoms), -1)
+    cluster[member] = blob
+    return cluster
+
+
+def spanningsgebieden(
+    stapeling: gpd.GeoDataFrame,
+    schuurpunten: gpd.GeoDataFrame,
+    herkomst: pd.DataFrame,
+    conflicts: Sequence[ConflictPair],
+    settings: Triage,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Merge schuurpunten and high-stapeling faces within ``merge_distance`` into areas.
+
+    Returns
+    -------
+    areas : one row per spanningsgebied with its statistics and provenance
+    pairs : the conflict area per (spanningsgebied, pair), columns :data:`PAIR_COLUMNS`,
+        largest first — the data behind the ``conflicten`` text
+    """
+    crs = stapeling.crs if stapeling.crs is not None else schuurpunten.crs
+    members = _members(stapeling, schuurpunten, settings)
+    if members.empty:
+        empty = gpd.GeoDataFrame(columns=["id", "naam"], geometry=[], crs=crs)
+        return empty, pd.DataFrame(columns=PAIR_COLUMNS)
+    geoms = members["geometry"].to_numpy()
+    members["oppervlakte_m2"] = shapely.area(geoms)
+    members["cluster"] = _clusters(geoms, settings.merge_distance)
+    areas = gpd.GeoDataFrame(members[["cluster", "geometry"]], geometry="geometry", crs=crs).dissolve(
+        "cluster"
+    )
+    areas["id"] = [area_id(geom) for geom in areas.geometry.values]
+    areas["oppervlakte_ha"] = areas.area / HECTARE
+    grouped = members.groupby("cluster")
+    areas["provincies"] = grouped["provincie"].agg(lambda s: ", ".join(sorted(set(s))))
+    areas["n_provincies"] = grouped["provincie"].nunique()
+    areas["sectoren"] = grouped["sectoren"].agg(
+        lambda s: "+".join(sorted({x for v in s for x in v.split("+")}))
+    )
+    areas["n_sectoren_betrokken"] = areas["sectoren"].str.count(r"\+") + 1
+    pairs = _pair_table(members, areas)
+    by_area = pairs.groupby("cluster")
+    weights = {pair.key: pair.weight for pair in conflicts}
+    listed = {
+        cluster: "; ".join(
+            f"{c}: {ha:.1f} ha" for c, ha in zip(g["conflict"], g["oppervlakte_ha"], strict=True)
+        )
+        for cluster, g in by_area
+    }
+    areas["conflicten"] = [listed.get(cluster, "") for cluster in areas.index]
+    areas["n_conflictparen"] = by_area.size().reindex(areas.index, fill_value=0)
+    areas["conflict_ha"] = by_area["oppervlakte_ha"].sum().reindex(areas.index, fill_value=0.0)
+    weighted = pairs["oppervlakte_ha"] * pairs["conflict"].map(weights)
+    areas["gewogen_conflict_ha"] = (
+        weighted.groupby(pairs["cluster"]).sum().reindex(areas.index, fill_value=0.0)
+    )
+    zones = members[members["conflict"] != ""]
+    areas["n_schuurpunten"] = zones.groupby("cluster").size().reindex(areas.index, fill_value=0)
+    _stapeling_stats(areas, stapeling)
+    _provenance(areas, members, herkomst)
+    areas = areas.reset_index()
+    pairs = pairs.merge(areas[["cluster", "id"]], on="cluster")[PAIR_COLUMNS]
+    return areas.drop(columns="cluster"), pairs.reset_index(drop=True)
+
+
+def _pair_table(members: pd.DataFrame, areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    zones = members[members["conflict"] != ""]
+    table = (
+        zones.groupby(["cluster", "conflict", "sector_a", "sector_b", "gewicht"], as_index=False)[
+            "oppervlakte_m2"
+        ]
+        .sum()
+        .assign(oppervlakte_ha=lambda t: t["oppervlakte_m2"] / HECTARE)
+    )
+    return table.sort_values(["cluster", "oppervlakte_ha"], ascending=[True, False]).reset_index(drop=True)
+
+
+def _stapeling_stats(areas: gpd.GeoDataFrame, stapeling: gpd.GeoDataFrame) -> None:
+    """Max and area-weighted mean ``n_sectoren`` of the stapeling inside each area."""
+    area_i, face_j = shapely.STRtree(stapeling.geometry.values).query(
+        areas.geometry.values, predicate="intersects"
+    )
+    overlap = shapely.area(
+        shapely.intersection(areas.geometry.values[area_i], stapeling.geometry.values[face_j])
+    )
+    table = pd.DataFrame({"area": area_i, "n": stapeling["n_sectoren"].to_numpy()[face_j], "m2": overlap})
+    table = table[table["m2"] > 0]
+    index = np.arange(len(areas))
+    areas["max_stapeling"] = table.groupby("area")["n"].max().reindex(index, fill_value=0).to_numpy()
+    mean = (table["n"] * table["m2"]).groupby(table["area"]).sum() / table.groupby("area")["m2"].sum()
+    areas["gem_stapeling"] = mean.reindex(index, fill_value=0.0).round(2).to_numpy()
+
+
+def _provenance(areas: gpd.GeoDataFrame, members: pd.DataFrame, herkomst: pd.DataFrame) -> None:
+    rows = herkomst.merge(members[["ref", "cluster"]], left_on="schuurpunt_id", right_on="ref")
+    rows = rows.drop_duplicates(["cluster", "feature_id"]).sort_values(["cluster", "sector", "label"])
+    per_sector = rows.groupby(["cluster", "sector"])["label"].agg(lambda s: listing(list(s)))
+    areas["objecten"] = (
+        per_sector.groupby(level=0)
+        .apply(lambda s: " | ".join(f"{sector}: {labels}" for (_, sector), labels in s.items()))
+        .reindex(areas.index, fill_value="")
+    )
+    areas["n_objecten"] = rows.groupby("cluster").size().reindex(areas.index, fill_value=0)
+    areas["feature_ids"] = (
+        rows.groupby("cluster")["feature_id"].agg("; ".join).reindex(areas.index, fill_value="")
+    )
