@@ -101,20 +101,6 @@ def build_signal(area, herkomst, project: Project, gemeenten: gpd.GeoDataFrame |
     )  # fmt: skip
 
 
-def _draw_map(ax, signal: Signal, claims, project: Project, regions, schuurpunten, attribution: str) -> None:
-    draw_conflict_map(
-        ax,
-        claims,
-        {key: sector.colour for key, sector in project.sectors.items()},
-        {key: sector.label for key, sector in project.sectors.items()},
-        regions,
-        schuurpunten,
-        focus=signal.geometry,
-        attribution=attribution,
-        mark=DEMO_MARK if signal.demo else None,
-    )
-
-
 def _wrap(lines: list[str], width: int, max_lines: int) -> list[str]:
     wrapped = []
     for line in lines:
@@ -268,7 +254,10 @@ def write_signals(project: Project, run: RunData, layers: dict[str, SectorLayer]
         signal = build_signal(area, run.herkomst, project, gemeenten, date, attributions)
         files = SignalFiles(out / f"{signal.id}.pdf", out / f"{signal.id}.html", out / f"{signal.id}.png")
         figure = Figure(figsize=(7.3, 4.3), dpi=170)
-        _draw_map(figure.subplots(), signal, claims, project, regions, run.schuurpunten, attribution)
+        draw_conflict_map(
+            figure.subplots(), project, claims, regions, run.schuurpunten, focus=signal.geometry,
+            attribution=attribution,
+        )  # fmt: skip
         figure.savefig(files.png, bbox_inches="tight", pad_inches=0.05)
         _pdf(signal, files.pdf, files.png)
         _html(signal, files.html, files.png)

@@ -23,13 +23,7 @@ def draw_sketch_map(
     ax = figure.subplots()
     claims = {key: result.sketch[result.sketch["sector"] == key] for key in project.sectors}
     draw_conflict_map(
-        ax,
-        claims,
-        {key: sector.colour for key, sector in project.sectors.items()},
-        {key: sector.label for key, sector in project.sectors.items()},
-        regions,
-        result.new_schuurpunten,
-        focus=result.sketch.geometry.union_all(),
+        ax, project, claims, regions, result.new_schuurpunten, focus=result.sketch.geometry.union_all()
     )
     ax.set_title(title, fontsize=10)
     figure.savefig(path, bbox_inches="tight")

@@ -13,6 +13,8 @@ import shapely
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
+from novex_geo.config import DEMO_MARK, Project
+
 __all__ = ["draw_conflict_map", "nice_length"]
 
 SCHUURPUNT_COLOUR = "#b10026"
@@ -63,23 +65,24 @@ def _north_arrow(ax: Axes) -> None:
 
 def draw_conflict_map(
     ax: Axes,
+    project: Project,
     claims: Mapping[str, gpd.GeoDataFrame],
-    colours: Mapping[str, str],
-    labels: Mapping[str, str],
     regions: gpd.GeoDataFrame,
     schuurpunten: gpd.GeoDataFrame | None = None,
     focus=None,
     margin: float = 0.35,
     attribution: str = "",
-    mark: str | None = None,
     areas: gpd.GeoDataFrame | None = None,
 ) -> tuple[float, float, float, float]:
     """Draw the conflict map on ``ax`` around ``focus`` (or all regions); returns the extent.
 
-    ``areas`` (spanningsgebieden) are outlined as well.
-
-    Claims are clipped to the extent first, so a national parcel layer draws quickly.
+    Sectors are drawn in the project's colours with their labels; ``areas``
+    (spanningsgebieden) are outlined as well; a demo project is marked as fictional. Claims
+    are clipped to the extent first, so a national parcel layer draws quickly.
     """
+    colours = {key: sector.colour for key, sector in project.sectors.items()}
+    labels = {key: sector.label for key, sector in project.sectors.items()}
+    mark = DEMO_MARK if project.demo else None
     xmin, ymin, xmax, ymax = (
         focus if focus is not None else shapely.union_all(regions.geometry.values)
     ).bounds

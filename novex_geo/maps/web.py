@@ -335,10 +335,8 @@ def _snapshot(project: Project, data: dict, scope: str, date: str, path: Path) -
     figure = Figure(figsize=(10, 8), dpi=120)
     ax = figure.subplots()
     draw_conflict_map(
-        ax, data["claims"], {k: s.colour for k, s in project.sectors.items()},
-        {k: s.label for k, s in project.sectors.items()}, data["regions"], data["schuurpunten"],
-        margin=0.02, attribution="; ".join(data["sources"]), areas=data["spanningsgebieden"],
-        mark=DEMO_MARK if project.demo else None,
+        ax, project, data["claims"], data["regions"], data["schuurpunten"], margin=0.02,
+        attribution="; ".join(data["sources"]), areas=data["spanningsgebieden"],
     )  # fmt: skip
     ax.set_title(f"{project.name} — {scope} (analyse {date})", fontsize=11)
     figure.savefig(path, bbox_inches="tight")

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 PRECISION_GRID = 0.001  # metres: the retry grid after a GEOS TopologyException or a failed audit
-NODING_GRID = 1e-6  # metres: far below survey precision, far above floating-point noise
+NODING_GRID = 1e-8  # metres: far below survey precision, ~100x above floating-point noise at RD scale
 # Floating-point noding can leave sub-millimetre spikes on a face; a label point inside such a
 # spike may fall on the wrong side of a sector boundary, so it is moved to the eroded face.
 SPIKE_WIDTH = 1e-3

@@ -2,7 +2,7 @@
 
 Within a task each sector's features are dissolved (``coverage_union_all`` for parcel
 coverages, ``union_all`` otherwise) and clipped to the tile, keeping only polygonal parts.
-The sectors' boundaries and the provincie boundary are noded (snap-rounded to a 1 µm grid)
+The sectors' boundaries and the provincie boundary are noded (snap-rounded to a 10 nm grid)
 and polygonised, and each face is labelled with a sector bit-mask by testing one interior
 point against each sector.
 

@@ -1,0 +1,54 @@
+"""The package layout stays readable: import contracts, module and function sizes, one home
+for each schema, no import-time side effects."""
+
+import ast
+import re
+
+import pytest
+
+from .conftest import ROOT
+
+PACKAGE = ROOT / "novex_geo"
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def test_import_contracts_hold():
+    pytest.importorskip("importlinter")
+    from importlinter.cli import lint_imports
+
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True) == 0
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_over_400_lines(path):
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 400
+
+
+def test_no_engine_function_over_60_lines():
+    long = []
+    for path in (PACKAGE / "overlay").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 60:
+                long.append(f"{path.name}:{node.name}")
+    assert long == []
+
+
+def test_every_criteria_column_is_named_in_one_place():
+    names = re.compile(
+        r"\bc(?:1|2a|2b|3|4|5)_(?:multisectoraal|spanning|overstijgend|prioriteit|regulier|haalbaar|reden)\b"
+    )
+    homes = {
+        name: [p.name for p in MODULES if name in p.read_text(encoding="utf-8")]
+        for name in {m for p in MODULES for m in names.findall(p.read_text(encoding="utf-8"))}
+    }
+    assert len(homes) == 12
+    assert all(files == ["criteria.py"] for files in homes.values()), homes
+
+
+def test_no_import_time_backend_switch_and_no_demo_name_test():
+    for path in MODULES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:  # module level only
+            text = ast.unparse(node)
+            assert "matplotlib.use" not in text, path
+        assert "DEMO_MARK in" not in path.read_text(encoding="utf-8"), path
