@@ -287,10 +287,12 @@ def write_demo_project(folder: str | Path) -> DemoFiles:
 def annotate_hot_spot(annotations: Path, areas: gpd.GeoDataFrame) -> str:
     """Fill in the urgency and owner of the spanningsgebied around the Grenspark, as an
     account manager would; returns its id. The tool itself never writes urgency."""
-    from novex_geo.io.annotations import read_annotations
+    from novex_geo.io.annotations import set_annotation
 
     area_id = areas.loc[areas["objecten"].str.contains(HOT_SPOT_NAME, regex=False), "id"].iloc[0]
-    notes = read_annotations(annotations)
-    notes.loc[area_id, ["urgentie", "eigenaar"]] = [URGENCY.format(mark=DEMO_MARK), "accountmanager (demo)"]
-    notes.fillna("").reset_index().to_csv(annotations, index=False, encoding="utf-8")
+    set_annotation(
+        annotations,
+        area_id,
+        {"urgentie": URGENCY.format(mark=DEMO_MARK), "eigenaar": "accountmanager (demo)"},
+    )
     return area_id

@@ -29,7 +29,9 @@ from rasterio.windows import Window
 
 from novex_geo.config import ConflictPair, Project
 from novex_geo.executor import parallel_map
+from novex_geo.io.files import atomic_path, ensure_folder
 from novex_geo.io.layers import SectorLayer
+from novex_geo.io.outputs import write_csv
 from novex_geo.io.raster import rule_mask, warp_band
 from novex_geo.overlay.summary import HECTARE, STAPELING_CLASSES, TOTAL
 
@@ -191,7 +193,7 @@ def grid_overlay(
     spec = grid_spec(regions.total_bounds, resolution)
     sectors = list(layers)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_folder(out_dir)
     stem = f"grid_{resolution:g}m"
     mask_dtype = "uint16" if len(sectors) > 8 else "uint8"
     profile = {
@@ -200,7 +202,7 @@ def grid_overlay(
         "tiled": True, "blockxsize": 512, "blockysize": 512,
         "compress": "deflate", "predictor": 2, "BIGTIFF": "IF_SAFER",
     }  # fmt: skip
-    scratch = {kind: out_dir / f".{stem}_{kind}.tmp.tif" for kind in ("sectoren", "stapeling")}
+    scratch = {kind: out_dir / f".{stem}_{kind}.scratch.tmp.tif" for kind in ("sectoren", "stapeling")}
     windows = spec.windows(window_cells)
     n_regions = len(regions) + 1
     per_count = np.zeros((n_regions, 256), dtype=np.int64)
@@ -235,11 +237,12 @@ def grid_overlay(
                 resolution_m=f"{resolution:g}",
                 project=project.name,
             )
-        rasterio.shutil.copy(scratch[kind], target, driver="COG", **COG_OPTIONS)
+        with atomic_path(target) as temporary:
+            rasterio.shutil.copy(scratch[kind], temporary, driver="COG", **COG_OPTIONS)
         scratch[kind].unlink()
         paths[kind] = target
     summary = _summary(regions, per_count, per_pair, project.conflicts, resolution)
-    summary.to_csv(out_dir / f"{stem}_samenvatting.csv", index=False, float_format="%.2f")
+    write_csv(summary, out_dir / f"{stem}_samenvatting.csv")
     seconds = time.perf_counter() - started
     log.info(
         "grid %g m done in %.1f s: %s, %s",

@@ -16,8 +16,9 @@ import geopandas as gpd
 import pandas as pd
 
 from novex_geo.config import Project
+from novex_geo.io.files import atomic_path, ensure_folder, output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source
-from novex_geo.io.outputs import input_table, write_layer, write_table
+from novex_geo.io.outputs import input_table, write_csv, write_layer, write_table
 from novex_geo.io.regions import load_regions, select_regions
 from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run
 from novex_geo.overlay import OverlayResult, overlay, summarise
@@ -91,20 +92,24 @@ def run_overlay(
     gpkg = csv = None
     if write:
         gpkg = Path(out) if out else project.output_dir / ANALYSIS_GPKG
-        if gpkg.exists():
-            gpkg.unlink()
-        faces = result.stapeling[result.stapeling["n_sectoren"] >= min_sectoren]
-        write_layer(faces, gpkg, "stapeling", f"Stapeling per provincie, {project.name}")
-        write_layer(result.schuurpunten, gpkg, "schuurpunten", f"Schuurpunten, {project.name}")
-        write_layer(result.regions, gpkg, "provincies")
-        write_table(result.herkomst, gpkg, "herkomst")
-        write_table(summary, gpkg, "samenvatting")
-        write_table(result.controle, gpkg, "controle")
-        write_table(input_table([r for layer in layers.values() for r in layer.reports]), gpkg, "invoer")
-        csv = gpkg.with_name(SUMMARY_CSV)
-        summary.to_csv(csv, index=False, float_format="%.2f")
+        with output_lock(gpkg.parent):
+            _write_overlay(project, layers, result, summary, gpkg, min_sectoren)
+            csv = write_csv(summary, gpkg.with_name(SUMMARY_CSV))
         log.info("wrote %s and %s (%.1f s in total)", gpkg, csv, time.perf_counter() - started)
     return OverlayRun(project, layers, result, summary, gpkg, csv)
+
+
+def _write_overlay(project, layers, result: OverlayResult, summary, gpkg: Path, min_sectoren: int) -> None:
+    """Every layer and table of the run into a new GeoPackage that replaces ``gpkg`` when complete."""
+    faces = result.stapeling[result.stapeling["n_sectoren"] >= min_sectoren]
+    with atomic_path(gpkg) as temporary:
+        write_layer(faces, temporary, "stapeling", f"Stapeling per provincie, {project.name}")
+        write_layer(result.schuurpunten, temporary, "schuurpunten", f"Schuurpunten, {project.name}")
+        write_layer(result.regions, temporary, "provincies")
+        write_table(result.herkomst, temporary, "herkomst")
+        write_table(summary, temporary, "samenvatting")
+        write_table(result.controle, temporary, "controle")
+        write_table(input_table([r for layer in layers.values() for r in layer.reports]), temporary, "invoer")
 
 
 @dataclass
@@ -148,12 +153,14 @@ def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -
     csv, report = gpkg.with_name("spanningsgebieden.csv"), gpkg.with_name("triage.md")
     added = 0
     if write:
-        write_layer(areas, gpkg, "spanningsgebieden", f"Spanningsgebieden, {project.name}")
-        write_table(pairs, gpkg, "conflictparen")
-        areas.drop(columns="geometry").to_csv(csv, index=False, float_format="%.2f")
-        report.write_text(triage_report(areas, settings, project.name), encoding="utf-8")
-        if settings.annotations is not None:
-            added = update_annotations(settings.annotations, areas)
+        with output_lock(gpkg.parent):
+            with atomic_path(gpkg, start_from_target=True) as temporary:
+                write_layer(areas, temporary, "spanningsgebieden", f"Spanningsgebieden, {project.name}")
+                write_table(pairs, temporary, "conflictparen")
+            write_csv(areas.drop(columns="geometry"), csv)
+            write_text(report, triage_report(areas, settings, project.name))
+            if settings.annotations is not None:
+                added = update_annotations(settings.annotations, areas)
     return TriageRun(areas, pairs, gpkg, csv, report, settings.annotations, added)
 
 
@@ -164,7 +171,9 @@ def run_grid(project: Project, resolution: float = 25.0, provincies=(), out: Pat
 
     layers = layers if layers is not None else _sectors(project)
     regions = _regions(project, provincies)
-    return grid_overlay(project, layers, regions, resolution, out or project.output_dir, project.workers)
+    out = Path(out) if out else project.output_dir
+    with output_lock(out):
+        return grid_overlay(project, layers, regions, resolution, out, project.workers)
 
 
 def run_maps(
@@ -184,7 +193,8 @@ def run_maps(
     )
     layers = layers if layers is not None else _sectors(project)
     out = Path(out) if out else project.output_dir / "kaarten"
-    return write_maps(project, run, layers, out, list(provincies or project.provincies) or None, png=png)
+    with output_lock(out):
+        return write_maps(project, run, layers, out, list(provincies or project.provincies) or None, png=png)
 
 
 def run_signals(
@@ -205,7 +215,8 @@ def run_signals(
     regions = load_regions(project.regions, project.crs)
     gemeenten = load_regions(project.triage.gemeenten, project.crs) if project.triage.gemeenten else None
     out = Path(out) if out else project.output_dir / "signalen"
-    return write_signals(project, run, layers, regions, gemeenten, out, ids, top)
+    with output_lock(out):
+        return write_signals(project, run, layers, regions, gemeenten, out, ids, top)
 
 
 @dataclass
@@ -226,10 +237,8 @@ def run_sketch(
 
     sketch_file = Path(sketch_file)
     result = evaluate_sketch(project, sketch_file, sector)
-    folder = Path(out) if out else sketch_file.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    report = folder / f"{sketch_file.stem}_beoordeling.md"
-    report.write_text(sketch_report(result, sketch_file), encoding="utf-8")
+    folder = ensure_folder(Path(out) if out else sketch_file.parent)
+    report = write_text(folder / f"{sketch_file.stem}_beoordeling.md", sketch_report(result, sketch_file))
     title = f"Schets {sketch_file.stem}: {len(result.new_schuurpunten)} nieuwe schuurpunten"
     regions = load_regions(project.regions, project.crs)
     picture = draw_sketch_map(project, result, regions, title, folder / f"{sketch_file.stem}_beoordeling.png")

@@ -7,6 +7,7 @@ a hint where one helps (close matches of unknown keys and sectors).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -99,6 +100,8 @@ class _Validator:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(f"{key}.{name}", f"must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise self.fail(f"{key}.{name}", f"must be a finite number, got {value!r}")
         if minimum is not None and (value < minimum or (strict and value == minimum)):
             bound = ">" if strict else ">="
             raise self.fail(f"{key}.{name}", f"must be {bound} {minimum:g}, got {value:g}")
@@ -138,9 +141,11 @@ def _parse_raster(check: _Validator, table: Any, key: str) -> RasterRule:
         if (
             not isinstance(classes, list)
             or not classes
-            or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in classes)
+            or not all(
+                isinstance(c, int | float) and not isinstance(c, bool) and math.isfinite(c) for c in classes
+            )
         ):
-            raise check.fail(f"{key}.in", "must be a non-empty list of class values, e.g. [3, 4, 5]")
+            raise check.fail(f"{key}.in", "must be a non-empty list of finite class values, e.g. [3, 4, 5]")
         return RasterRule(band=band, classes=tuple(float(c) for c in classes), simplify=simplify)
     match = RULE.match(str(table["where"]))
     if not match:

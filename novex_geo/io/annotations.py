@@ -1,20 +1,25 @@
 """The user-maintained annotations file: human verdicts for criteria 4 and 5, urgency, owner.
 
 The tool never computes criteria 4 (niet via regulier traject) and 5 (haalbaar) nor the
-urgency: people fill them in per spanningsgebied id. ``novex-geo triage`` adds rows for new
-spanningsgebieden and never overwrites what is filled in.
+urgency: people fill them in per spanningsgebied id. ``novex-geo triage`` appends rows for
+new spanningsgebieden and keeps what people typed exactly as it is: their extra columns,
+column order, whitespace and delimiter (a ``;``-separated file from a Dutch Excel stays one).
+Ids match with surrounding whitespace ignored.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pandas as pd
 
 from novex_geo.errors import NovexError
+from novex_geo.escape import csv_cell
+from novex_geo.io.files import atomic_path
 
-__all__ = ["ANNOTATION_COLUMNS", "VERDICTS", "read_annotations", "update_annotations"]
+__all__ = ["ANNOTATION_COLUMNS", "VERDICTS", "read_annotations", "set_annotation", "update_annotations"]
 
 ANNOTATION_COLUMNS = [
     "id",
@@ -27,38 +32,105 @@ ANNOTATION_COLUMNS = [
     "eigenaar",
 ]
 VERDICTS = {"ja", "nee", "onbekend", ""}
+DELIMITERS = (",", ";", "\t")
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]], str]:
+    """Header, rows and delimiter of the annotations file, every cell as typed."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise NovexError(
+            f"{path}: the annotations file is empty; delete it and novex-geo triage writes a new one "
+            f"with the columns {', '.join(ANNOTATION_COLUMNS)}"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise NovexError(f"{path}: not UTF-8 text; save the annotations as 'CSV UTF-8'") from None
+    first_line = text.splitlines()[0]
+    delimiter = max(DELIMITERS, key=first_line.count)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise NovexError(f"{path}: cannot read the annotations CSV ({exc})") from None
+    header = [name.strip() for name in rows[0]]
+    body = [row for row in rows[1:] if any(cell.strip() for cell in row)]
+    return header, [row + [""] * (len(header) - len(row)) for row in body], delimiter
+
+
+def _table(path: Path, header: list[str], rows: list[list[str]]) -> pd.DataFrame:
+    missing = [c for c in ANNOTATION_COLUMNS if c not in header]
+    if missing:
+        raise NovexError(
+            f"{path}: annotations lack column(s) {', '.join(missing)}; found {', '.join(header)}"
+        )
+    long = [i + 2 for i, row in enumerate(rows) if len(row) > len(header)]
+    if long:
+        raise NovexError(f"{path}: line {long[0]} has more cells than the header has columns")
+    table = pd.DataFrame(rows, columns=header, dtype=str)
+    table["id"] = table["id"].str.strip()
+    duplicated = table.loc[table["id"].duplicated(keep=False), "id"]
+    if len(duplicated):
+        lines = [str(i + 2) for i in duplicated.index]
+        raise NovexError(
+            f"{path}: id {duplicated.iloc[0]!r} occurs more than once (lines {', '.join(lines)}); "
+            "keep one row per id"
+        )
+    for column in ("criterium_4", "criterium_5"):
+        bad = table.loc[~table[column].str.strip().str.lower().isin(VERDICTS), column]
+        if len(bad):
+            raise NovexError(
+                f"{path}: line {bad.index[0] + 2}, column {column} must be ja, nee or onbekend, "
+                f"found {bad.iloc[0]!r}"
+            )
+    return table
 
 
 def read_annotations(path: Path | None) -> pd.DataFrame:
     """The annotations keyed by id (empty frame when the file does not exist yet)."""
     if path is None or not path.exists():
         return pd.DataFrame(columns=ANNOTATION_COLUMNS).set_index("id")
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise NovexError(f"{path}: cannot read the annotations CSV ({exc})") from None
-    missing = [c for c in ANNOTATION_COLUMNS if c not in table.columns]
-    if missing:
-        raise NovexError(f"{path}: annotations lack column(s) {', '.join(missing)}")
-    for column in ("criterium_4", "criterium_5"):
-        bad = table.loc[~table[column].str.strip().str.lower().isin(VERDICTS), column]
-        if len(bad):
-            raise NovexError(f"{path}: column {column} must be ja, nee or onbekend, found {bad.iloc[0]!r}")
-    return table.set_index("id")
+    if not path.is_file():
+        raise NovexError(f"{path}: the annotations path is not a file")
+    header, rows, _ = _read_rows(path)
+    return _table(path, header, rows).set_index("id")
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]], delimiter: str) -> None:
+    with atomic_path(path) as temporary, temporary.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def update_annotations(path: Path, areas: pd.DataFrame) -> int:
-    """Add a row for every spanningsgebied id not yet in the file; return how many were added.
+    """Append a row for every spanningsgebied id not yet in the file; return how many.
 
-    Existing rows (also of areas that no longer exist) are kept exactly as they are.
+    Existing rows (also of areas that no longer exist) are kept exactly as typed.
     """
-    existing = read_annotations(path)
-    new = areas.loc[~areas["id"].isin(existing.index), ["id", "naam"]]
-    rows = existing.reset_index()
-    added = pd.DataFrame({"id": new["id"], "naam": new["naam"]}).reindex(
-        columns=ANNOTATION_COLUMNS, fill_value=""
-    )
-    table = pd.concat([rows, added], ignore_index=True)[ANNOTATION_COLUMNS]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_MINIMAL)
-    return len(added)
+    if path.exists():
+        header, rows, delimiter = _read_rows(path)
+        known = set(_table(path, header, rows)["id"])
+    else:
+        header, rows, delimiter, known = list(ANNOTATION_COLUMNS), [], ",", set()
+    new = areas.loc[~areas["id"].isin(known), ["id", "naam"]]
+    for area_id, name in zip(new["id"], new["naam"], strict=True):
+        row = dict.fromkeys(header, "") | {"id": area_id, "naam": csv_cell(str(name))}
+        rows.append([row[column] for column in header])
+    _write(path, header, rows, delimiter)
+    return len(new)
+
+
+def set_annotation(path: Path, area_id: str, values: dict[str, str]) -> None:
+    """Fill in ``values`` (column → text) for ``area_id``, keeping everything else as typed."""
+    header, rows, delimiter = _read_rows(path)
+    table = _table(path, header, rows)
+    unknown = [column for column in values if column not in header]
+    if unknown:
+        raise NovexError(f"{path}: no column(s) {', '.join(unknown)}")
+    matches = table.index[table["id"] == area_id]
+    if not len(matches):
+        raise NovexError(f"{path}: no row with id {area_id!r}")
+    for column, value in values.items():
+        rows[matches[0]][header.index(column)] = value
+    _write(path, header, rows, delimiter)

@@ -10,16 +10,21 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from novex_geo.escape import csv_cell
+from novex_geo.io.files import atomic_path
 from novex_geo.io.layers import SourceReport
 
-__all__ = ["input_table", "write_layer", "write_table"]
+__all__ = ["input_table", "write_csv", "write_layer", "write_table"]
 
 log = logging.getLogger(__name__)
 
 
 def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, description: str = "") -> None:
-    """Write (replace) one spatial layer; geometries are promoted to multi when types mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write (replace) one spatial layer; geometries are promoted to multi when types mix.
+
+    Writes into ``path`` directly: callers write a whole GeoPackage into the temporary path of
+    :func:`~novex_geo.io.files.atomic_path`.
+    """
     pyogrio.write_dataframe(
         frame,
         path,
@@ -33,7 +38,6 @@ def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, description: st
 
 def write_table(table: pd.DataFrame, path: Path, layer: str) -> None:
     """Write (replace) one attribute table without geometry into a GeoPackage."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     pyogrio.write_dataframe(table.reset_index(drop=True), path, layer=layer, driver="GPKG")
 
 
@@ -48,3 +52,15 @@ def input_table(reports: list[SourceReport]) -> pd.DataFrame:
         row["warnings"] = "; ".join(report.warnings)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def write_csv(table: pd.DataFrame, path: Path, float_format: str = "%.2f") -> Path:
+    """Write a table as CSV, atomically, with every text cell safe to open in a spreadsheet
+    (cells that would start a formula are prefixed with ``'``; the GeoPackage keeps them as is)."""
+    text_columns = [
+        c for c in table.columns if table[c].dtype == object or pd.api.types.is_string_dtype(table[c])
+    ]
+    safe = table.assign(**{c: table[c].map(csv_cell) for c in text_columns})
+    with atomic_path(path) as temporary:
+        safe.to_csv(temporary, index=False, float_format=float_format, encoding="utf-8")
+    return path
