@@ -170,3 +170,11 @@ def write_raster(path, values, transform, crs="EPSG:28992"):
 def gradient(rows=50, cols=100):
     """Bodemdaling in m rising from west to east: column c holds (c + 0.5) / cols."""
     return np.tile((np.arange(cols) + 0.5) / cols, (rows, 1))
+
+
+RD_PLACE = (150_000.0, 450_000.0)  # a spot near Amersfoort, where RD coordinates are plausible
+
+
+def in_rd(geoms):
+    """Small test shapes drawn around (0, 0), moved to where RD coordinates lie in the Netherlands."""
+    return list(shapely.transform(np.asarray(geoms, dtype=object), lambda xy: xy + RD_PLACE))

@@ -11,6 +11,7 @@ from novex_geo.io.layers import load_sector, read_source
 from novex_geo.io.regions import load_regions, select_regions
 
 from .conftest import RD, write_layer
+from .helpers import in_rd
 
 BOWTIE = shapely.Polygon([(0, 0), (100, 100), (100, 0), (0, 100), (0, 0)])
 
@@ -57,7 +58,7 @@ def test_known_answer_repair_and_buffers(tmp_path):
 def test_geometry_collection_keeps_polygonal_part(tmp_path):
     mixed = shapely.GeometryCollection([shapely.box(0, 0, 10, 10), shapely.LineString([(20, 20), (30, 30)])])
     lines_only = shapely.GeometryCollection([shapely.LineString([(0, 0), (1, 1)])])
-    path = write_layer(tmp_path / "mix.gpkg", [mixed, lines_only, shapely.box(50, 50, 60, 60)])
+    path = write_layer(tmp_path / "mix.gpkg", in_rd([mixed, lines_only, shapely.box(50, 50, 60, 60)]))
     frame, report = read_source(Source(path), "natuur", RD)
     assert report.n_parts_dropped == 2
     assert report.n_dropped_empty == 1
@@ -66,7 +67,7 @@ def test_geometry_collection_keeps_polygonal_part(tmp_path):
 
 
 def test_points_without_buffer_are_refused(tmp_path):
-    path = write_layer(tmp_path / "punten.gpkg", [shapely.Point(0, 0), shapely.Point(1, 1)])
+    path = write_layer(tmp_path / "punten.gpkg", in_rd([shapely.Point(0, 0), shapely.Point(1, 1)]))
     with pytest.raises(LayerError, match=r"2 Point features; set buffer"):
         read_source(Source(path), "energie", RD)
 
@@ -99,13 +100,13 @@ def test_missing_file(tmp_path):
 
 
 def test_layer_not_in_geopackage(tmp_path):
-    path = write_layer(tmp_path / "a.gpkg", [shapely.box(0, 0, 1, 1)], layer="plannen")
+    path = write_layer(tmp_path / "a.gpkg", in_rd([shapely.box(0, 0, 1, 1)]), layer="plannen")
     with pytest.raises(LayerError, match=r"layer 'plannn': layer not found; layers in this file: plannen"):
         read_source(Source(path, layer="plannn"), "x", RD)
 
 
 def test_layer_without_crs(tmp_path):
-    path = write_layer(tmp_path / "a.shp", [shapely.box(0, 0, 1, 1)], crs=None)
+    path = write_layer(tmp_path / "a.shp", in_rd([shapely.box(0, 0, 1, 1)]), crs=None)
     with pytest.raises(LayerError, match="layer has no CRS"):
         read_source(Source(path), "x", RD)
     frame, report = read_source(Source(path, crs="EPSG:28992"), "x", RD)
@@ -113,7 +114,7 @@ def test_layer_without_crs(tmp_path):
 
 
 def test_where_on_unknown_field_names_the_field(tmp_path):
-    path = write_layer(tmp_path / "a.gpkg", [shapely.box(0, 0, 1, 1)], status=["vastgesteld"])
+    path = write_layer(tmp_path / "a.gpkg", in_rd([shapely.box(0, 0, 1, 1)]), status=["vastgesteld"])
     with pytest.raises(LayerError, match=r"field 'stauts'.*fields: status"):
         read_source(Source(path, where="stauts = 'vastgesteld'"), "x", RD)
     frame, _ = read_source(Source(path, where="status = 'vastgesteld' AND status IS NOT NULL"), "x", RD)
@@ -121,13 +122,13 @@ def test_where_on_unknown_field_names_the_field(tmp_path):
 
 
 def test_label_field_missing(tmp_path):
-    path = write_layer(tmp_path / "a.gpkg", [shapely.box(0, 0, 1, 1)], naam=["a"])
+    path = write_layer(tmp_path / "a.gpkg", in_rd([shapely.box(0, 0, 1, 1)]), naam=["a"])
     with pytest.raises(LayerError, match=r"field 'name'"):
         read_source(Source(path, label_field="name"), "x", RD)
 
 
 def test_empty_layer_warns_and_all_empty_sector_fails(tmp_path):
-    full = write_layer(tmp_path / "vol.gpkg", [shapely.box(0, 0, 1, 1)], status=["a"])
+    full = write_layer(tmp_path / "vol.gpkg", in_rd([shapely.box(0, 0, 1, 1)]), status=["a"])
     empty_where = Source(full, where="status = 'b'")
     ok = load_sector(Sector("x", "X", "#000000", (Source(full), empty_where)), RD)
     assert len(ok.frame) == 1
@@ -138,7 +139,8 @@ def test_empty_layer_warns_and_all_empty_sector_fails(tmp_path):
 
 def test_csv_with_wkt(tmp_path):
     path = tmp_path / "claims.csv"
-    path.write_text('naam,wkt\n"blok","POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0))"\n', encoding="utf-8")
+    ring = "150000 450000, 150010 450000, 150010 450010, 150000 450010, 150000 450000"
+    path.write_text(f'naam,wkt\n"blok","POLYGON (({ring}))"\n', encoding="utf-8")
     frame, _ = read_source(Source(path, crs="EPSG:28992", label_field="naam"), "x", RD)
     assert frame["label"].tolist() == ["blok"]
     assert frame.area.tolist() == [100.0]
@@ -146,7 +148,7 @@ def test_csv_with_wkt(tmp_path):
 
 def test_geoparquet(tmp_path):
     frame = gpd.GeoDataFrame(
-        {"naam": ["a", "b"]}, geometry=[shapely.box(0, 0, 2, 2), shapely.box(5, 5, 6, 6)], crs=RD
+        {"naam": ["a", "b"]}, geometry=in_rd([shapely.box(0, 0, 2, 2), shapely.box(5, 5, 6, 6)]), crs=RD
     )
     frame.to_parquet(tmp_path / "x.parquet")
     loaded, _ = read_source(Source(tmp_path / "x.parquet", label_field="naam"), "x", RD)

@@ -9,6 +9,7 @@ Ids match with surrounding whitespace ignored.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from pathlib import Path
@@ -35,8 +36,7 @@ VERDICTS = {"ja", "nee", "onbekend", ""}
 DELIMITERS = (",", ";", "\t")
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[list[str]], str]:
-    """Header, rows and delimiter of the annotations file, every cell as typed."""
+def _decode(path: Path) -> tuple[str, bool]:
     raw = path.read_bytes()
     if not raw.strip():
         raise NovexError(
@@ -44,9 +44,13 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], str]:
             f"with the columns {', '.join(ANNOTATION_COLUMNS)}"
         )
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), raw.startswith(codecs.BOM_UTF8)
     except UnicodeDecodeError:
         raise NovexError(f"{path}: not UTF-8 text; save the annotations as 'CSV UTF-8'") from None
+
+
+def _parse(path: Path, text: str) -> tuple[list[str], list[list[str]], str]:
+    """Header, rows and delimiter of the annotations text, every cell as typed."""
     first_line = text.splitlines()[0]
     delimiter = max(DELIMITERS, key=first_line.count)
     try:
@@ -56,6 +60,10 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], str]:
     header = [name.strip() for name in rows[0]]
     body = [row for row in rows[1:] if any(cell.strip() for cell in row)]
     return header, [row + [""] * (len(header) - len(row)) for row in body], delimiter
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]], str]:
+    return _parse(path, _decode(path)[0])
 
 
 def _table(path: Path, header: list[str], rows: list[list[str]]) -> pd.DataFrame:
@@ -103,21 +111,34 @@ def _write(path: Path, header: list[str], rows: list[list[str]], delimiter: str)
         writer.writerows(rows)
 
 
+def _line(cells: list[str], delimiter: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="").writerow(cells)
+    return buffer.getvalue()
+
+
 def update_annotations(path: Path, areas: pd.DataFrame) -> int:
     """Append a row for every spanningsgebied id not yet in the file; return how many.
 
-    Existing rows (also of areas that no longer exist) are kept exactly as typed.
+    The file's existing text is kept byte for byte (also rows of areas that no longer exist);
+    new rows follow in the file's own delimiter and line endings.
     """
     if path.exists():
-        header, rows, delimiter = _read_rows(path)
+        text, bom = _decode(path)
+        header, rows, delimiter = _parse(path, text)
         known = set(_table(path, header, rows)["id"])
     else:
-        header, rows, delimiter, known = list(ANNOTATION_COLUMNS), [], ",", set()
+        header, delimiter, known, bom = list(ANNOTATION_COLUMNS), ",", set(), False
+        text = _line(header, delimiter) + "\n"
     new = areas.loc[~areas["id"].isin(known), ["id", "naam"]]
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if text and not text.endswith(("\n", "\r")):
+        text += newline
     for area_id, name in zip(new["id"], new["naam"], strict=True):
         row = dict.fromkeys(header, "") | {"id": area_id, "naam": csv_cell(str(name))}
-        rows.append([row[column] for column in header])
-    _write(path, header, rows, delimiter)
+        text += _line([row[column] for column in header], delimiter) + newline
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(text.encode("utf-8-sig" if bom else "utf-8"))
     return len(new)
 
 

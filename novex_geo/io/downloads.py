@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
 
 __all__ = ["DOWNLOADS_TABLE", "download_record", "download_records"]
 
@@ -20,7 +21,10 @@ DOWNLOADS_TABLE = "novex_downloads"
 def download_records(path: str | Path) -> pd.DataFrame:
     """Every ``novex_downloads`` row of the GeoPackage ``path`` (empty when there are none)."""
     path = Path(path)
-    if not path.is_file() or DOWNLOADS_TABLE not in pyogrio.list_layers(path)[:, 0]:
+    try:
+        if not path.is_file() or DOWNLOADS_TABLE not in pyogrio.list_layers(path)[:, 0]:
+            return pd.DataFrame()
+    except (DataSourceError, DataLayerError):  # not a GeoPackage: its reader says why
         return pd.DataFrame()
     return pyogrio.read_dataframe(path, layer=DOWNLOADS_TABLE, read_geometry=False)
 

@@ -8,7 +8,6 @@ repaired, buffered or dropped — nothing is lost silently.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +15,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
-from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError
 
 from novex_geo.config import Project, Sector, Source
 from novex_geo.errors import LayerError
+from novex_geo.io.plausibility import check_coordinates_fit
+from novex_geo.io.vector import PARQUET_SUFFIXES, file_crs, read_vector
 
 __all__ = [
     "BUFFER_QUAD_SEGS",
@@ -30,23 +29,12 @@ __all__ = [
     "load_sector",
     "load_sectors",
     "read_source",
-    "read_vector",
 ]
 
 log = logging.getLogger(__name__)
 
 # 32 segments per quarter circle keeps a buffered point within 0.05 % of pi*r^2.
 BUFFER_QUAD_SEGS = 32
-PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
-CSV_OPEN_OPTIONS = {
-    "GEOM_POSSIBLE_NAMES": "wkt,WKT,geometry,geom,the_geom",
-    "KEEP_GEOM_COLUMNS": "NO",
-}
-SQL_WORDS = {
-    "and", "or", "not", "in", "is", "null", "like", "ilike", "between", "true", "false",
-    "escape", "cast", "as", "integer", "real", "text", "date", "upper", "lower", "substr",
-    "length", "abs", "round", "coalesce",
-}  # fmt: skip
 POLYGONAL = {"Polygon", "MultiPolygon"}
 FEATURE_COLUMNS = ["feature_id", "sector", "source", "label"]
 
@@ -100,83 +88,6 @@ class SectorLayer:
     reports: list[SourceReport]
 
 
-def _list_layers(path: Path) -> list[str]:
-    try:
-        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    except (DataSourceError, DataLayerError) as exc:
-        raise LayerError(f"cannot open as a vector file ({exc})", path) from None
-
-
-def _check_where(where: str, fields: list[str], path: Path, layer: str | None) -> None:
-    """Name the unknown field of an attribute filter before GDAL gives a cryptic error."""
-    without_strings = re.sub(r"'(?:[^']|'')*'", "''", where)
-    quoted = re.findall(r'"([^"]+)"', without_strings)
-    bare = re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*)\b", re.sub(r'"[^"]*"', "", without_strings))
-    known = {name.lower() for name in fields}
-    for name in quoted + [word for word in bare if word.lower() not in SQL_WORDS]:
-        if name.lower() not in known:
-            raise LayerError(
-                f"the where filter {where!r} uses an unknown field; fields: {', '.join(fields)}",
-                path,
-                layer,
-                name,
-            )
-
-
-def read_vector(
-    path: str | Path,
-    layer: str | None = None,
-    where: str | None = None,
-    columns: list[str] | None = None,
-    bbox: tuple[float, float, float, float] | None = None,
-) -> gpd.GeoDataFrame:
-    """Read one vector layer with pyogrio, turning every read problem into a :class:`LayerError`.
-
-    GeoPackage, GeoJSON, Shapefile, FlatGeobuf and GML are read by GDAL; GeoParquet by
-    pyarrow; a CSV needs a WKT column (``wkt``, ``geometry`` or ``geom``). The original
-    feature ids (FID) become the index so that ids stay stable across runs.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise LayerError("file not found", path, layer)
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        try:
-            frame = gpd.read_parquet(path, columns=None if columns is None else [*columns, "geometry"])
-        except (ValueError, OSError) as exc:
-            raise LayerError(f"cannot read GeoParquet ({exc})", path) from None
-        if where:
-            raise LayerError("'where' is not supported for GeoParquet; filter the file first", path)
-        frame.index = pd.RangeIndex(len(frame), name="fid")
-        return frame
-    layers = _list_layers(path)
-    if layer is not None and layer not in layers:
-        raise LayerError(f"layer not found; layers in this file: {', '.join(layers)}", path, layer)
-    if layer is None and len(layers) > 1:
-        raise LayerError(f"file has several layers, set 'layer' to one of: {', '.join(layers)}", path)
-    layer = layer or (layers[0] if layers else None)
-    options = CSV_OPEN_OPTIONS if path.suffix.lower() == ".csv" else {}
-    info = pyogrio.read_info(path, layer=layer, **options)
-    fields = [str(name) for name in info["fields"]]
-    if where:
-        _check_where(where, fields, path, layer)
-    for name in columns or []:
-        if name not in fields:
-            raise LayerError(f"field not in layer; fields: {', '.join(fields)}", path, layer, name)
-    try:
-        return pyogrio.read_dataframe(
-            path,
-            layer=layer,
-            where=where,
-            columns=columns,
-            bbox=bbox,
-            fid_as_index=True,
-            use_arrow=True,
-            **options,
-        )
-    except (FeatureError, FieldError, DataLayerError, DataSourceError) as exc:
-        raise LayerError(f"cannot read ({exc})", path, layer) from None
-
-
 def _polygonal_parts(geoms: np.ndarray) -> tuple[np.ndarray, int]:
     """Keep only the polygons of geometry collections.
 
@@ -225,11 +136,11 @@ def _download_attribution(source: Source) -> str | None:
 
 def _bbox_in_file_crs(path: Path, layer: str | None, area, crs: str, assumed: str | None):
     """``area`` (bounds in ``crs``) as bounds in the file's own CRS, for a bbox read."""
-    if area is None or path.suffix.lower() in PARQUET_SUFFIXES:
+    if area is None or path.suffix.lower() in PARQUET_SUFFIXES or not path.is_file():
         return None
     from pyproj import CRS, Transformer
 
-    info_crs = pyogrio.read_info(path, layer=layer).get("crs") or assumed
+    info_crs = file_crs(path, layer) or assumed
     if info_crs is None:
         return None
     transformer = Transformer.from_crs(
@@ -238,51 +149,22 @@ def _bbox_in_file_crs(path: Path, layer: str | None, area, crs: str, assumed: st
     return transformer.transform_bounds(*area)
 
 
-def read_source(
-    source: Source, sector: str, crs: str, area: tuple[float, float, float, float] | None = None
-) -> tuple[gpd.GeoDataFrame, SourceReport]:
-    """Load one source as claim polygons in ``crs``.
+def _raster_source(source: Source, sector: str, crs: str, report: SourceReport) -> gpd.GeoDataFrame:
+    from novex_geo.io.raster import read_raster_source
 
-    Steps, each counted in the returned report: read (with ``where``), reproject to
-    ``crs``, repair invalid geometries with ``make_valid``, buffer by ``source.buffer``,
-    keep only the polygonal part of collections, drop empty geometries.
+    frame = read_raster_source(source, sector, crs, report)
+    if source.buffer:
+        report.n_buffered = {"Polygon": len(frame)}
+        frame = frame.set_geometry(
+            shapely.buffer(frame.geometry.values, source.buffer, quad_segs=BUFFER_QUAD_SEGS)
+        )
+    if not len(frame):
+        report.warnings.append("no raster cell meets the rule")
+    return frame
 
-    Returns
-    -------
-    frame : GeoDataFrame with ``feature_id``, ``sector``, ``source``, ``label``, geometry
-    report : SourceReport
-    """
-    report = SourceReport(
-        sector=sector,
-        source=source.name,
-        path=str(source.path),
-        layer=source.layer,
-        target_crs=crs,
-        attribution=source.attribution or _download_attribution(source),
-    )
-    if source.raster is not None:
-        from novex_geo.io.raster import read_raster_source
 
-        frame = read_raster_source(source, sector, crs, report)
-        if source.buffer:
-            report.n_buffered = {"Polygon": len(frame)}
-            frame = frame.set_geometry(
-                shapely.buffer(frame.geometry.values, source.buffer, quad_segs=BUFFER_QUAD_SEGS)
-            )
-        report.n_loaded = len(frame)
-        if len(frame):
-            report.bounds = tuple(float(v) for v in frame.total_bounds)
-        else:
-            report.warnings.append("no raster cell meets the rule")
-        return frame, report
-    columns = [source.label_field] if source.label_field else []
-    bbox = (
-        _bbox_in_file_crs(source.path, source.layer, area, crs, source.crs) if source.path.exists() else None
-    )
-    raw = read_vector(source.path, source.layer, source.where, columns, bbox=bbox)
-    if source.label_field and source.label_field not in raw.columns:
-        raise LayerError("label_field not in layer", source.path, source.layer, source.label_field)
-    report.n_read = len(raw)
+def _with_crs(raw: gpd.GeoDataFrame, source: Source, report: SourceReport) -> gpd.GeoDataFrame:
+    """The layer with its CRS (the file's, else the configured one), checked against its coordinates."""
     if raw.crs is None:
         if source.crs is None:
             raise LayerError(
@@ -295,45 +177,85 @@ def read_source(
     elif source.crs and not raw.crs.equals(gpd.GeoSeries(crs=source.crs).crs):
         report.warnings.append(f"file CRS {raw.crs.to_string()} used, not the configured {source.crs}")
     report.source_crs = raw.crs.to_string()
-    if raw.empty:
-        if area is None:  # an empty bbox read is normal; an empty layer is worth a warning
-            report.warnings.append(
-                "layer is empty" + (f" after where {source.where!r}" if source.where else "")
-            )
-        return gpd.GeoDataFrame(columns=FEATURE_COLUMNS, geometry=[], crs=crs), report
+    outside = check_coordinates_fit(
+        np.asarray(raw.geometry.values, dtype=object), raw.crs, source.path, source.layer
+    )
+    if outside:
+        report.warnings.append(f"{outside} features lie outside the area where {report.source_crs} is valid")
+    return raw
 
-    missing = raw.geometry.isna() | raw.geometry.is_empty
-    present = np.asarray(raw.geometry.values, dtype=object)[~missing.to_numpy()]
+
+def _claim_geometries(raw: gpd.GeoDataFrame, source: Source, crs: str, report: SourceReport) -> np.ndarray:
+    """Reprojected, repaired, buffered polygons; every step counted in ``report``."""
+    missing = (raw.geometry.isna() | raw.geometry.is_empty).to_numpy()
+    present = np.asarray(raw.geometry.values, dtype=object)[~missing]
     type_ids, counts = np.unique(shapely.get_type_id(present), return_counts=True)
     report.geometry_types = {GEOMETRY_NAMES[t]: int(n) for t, n in zip(type_ids, counts, strict=True)}
     if not raw.crs.equals(gpd.GeoSeries(crs=crs).crs):
         raw = raw.to_crs(crs)
         report.n_reprojected = int((~missing).sum())
     geoms = np.asarray(raw.geometry.values, dtype=object)
-
-    invalid = ~missing.to_numpy() & ~shapely.is_valid(geoms)
+    broken = ~missing & ~np.all(np.isfinite(shapely.bounds(geoms)), axis=1)
+    if broken.any():  # e.g. coordinates a reprojection cannot map: counted and dropped
+        report.warnings.append(
+            f"{int(broken.sum())} features dropped: coordinates that cannot be reprojected"
+        )
+        geoms[broken] = None
+        missing |= broken
+    invalid = ~missing & ~shapely.is_valid(geoms)
     if invalid.any():
         geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         report.n_repaired = int(invalid.sum())
-
     kinds = _geometry_kinds(geoms)
     if source.buffer:
-        for kind, count in Counter(kinds[~missing.to_numpy()]).items():
-            report.n_buffered[kind] = count
-        geoms = shapely.buffer(geoms, source.buffer, quad_segs=BUFFER_QUAD_SEGS)
-    else:
-        not_area = ~missing.to_numpy() & np.isin(kinds, ["Point", "LineString"])
-        if not_area.any():
-            found = Counter(kinds[not_area])
-            listed = ", ".join(f"{count} {kind}" for kind, count in sorted(found.items()))
-            raise LayerError(
-                f"claims must be areas but the layer has {listed} features; set buffer = <metres> "
-                "on this source to turn them into zones",
-                source.path,
-                source.layer,
-            )
+        report.n_buffered = dict(Counter(kinds[~missing]))
+        return shapely.buffer(geoms, source.buffer, quad_segs=BUFFER_QUAD_SEGS)
+    not_area = ~missing & np.isin(kinds, ["Point", "LineString"])
+    if not_area.any():
+        listed = ", ".join(f"{count} {kind}" for kind, count in sorted(Counter(kinds[not_area]).items()))
+        raise LayerError(
+            f"claims must be areas but the layer has {listed} features; set buffer = <metres> "
+            "on this source to turn them into zones",
+            source.path,
+            source.layer,
+        )
+    return geoms
 
-    geoms, report.n_parts_dropped = _polygonal_parts(geoms)
+
+def read_source(
+    source: Source, sector: str, crs: str, area: tuple[float, float, float, float] | None = None
+) -> tuple[gpd.GeoDataFrame, SourceReport]:
+    """Load one source as claim polygons in ``crs``.
+
+    Steps, each counted in the returned report: read (with ``where``), check the coordinates
+    against the declared CRS, reproject to ``crs``, repair invalid geometries with
+    ``make_valid``, buffer by ``source.buffer``, keep only the polygonal part of collections,
+    drop empty geometries.
+
+    Returns
+    -------
+    frame : GeoDataFrame with ``feature_id``, ``sector``, ``source``, ``label``, geometry
+    report : SourceReport
+    """
+    attribution = source.attribution or _download_attribution(source)
+    report = SourceReport(
+        sector, source.name, str(source.path), source.layer, target_crs=crs, attribution=attribution
+    )
+    if source.raster is not None:
+        frame = _raster_source(source, sector, crs, report)
+        return frame, _finish(report, frame)
+    columns = [source.label_field] if source.label_field else []
+    bbox = _bbox_in_file_crs(source.path, source.layer, area, crs, source.crs)
+    raw = read_vector(source.path, source.layer, source.where, columns, bbox=bbox)
+    report.n_read = len(raw)
+    raw = _with_crs(raw, source, report)
+    if raw.empty:
+        if area is None:  # an empty bbox read is normal; an empty layer is worth a warning
+            report.warnings.append(
+                "layer is empty" + (f" after where {source.where!r}" if source.where else "")
+            )
+        return gpd.GeoDataFrame(columns=FEATURE_COLUMNS, geometry=[], crs=crs), report
+    geoms, report.n_parts_dropped = _polygonal_parts(_claim_geometries(raw, source, crs, report))
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     report.n_dropped_empty = int(empty.sum())
     keep = ~empty
@@ -349,10 +271,14 @@ def read_source(
         geometry=geoms[keep],
         crs=crs,
     )
+    return frame, _finish(report, frame)
+
+
+def _finish(report: SourceReport, frame: gpd.GeoDataFrame) -> SourceReport:
     report.n_loaded = len(frame)
-    if report.n_loaded:
+    if len(frame):
         report.bounds = tuple(float(v) for v in frame.total_bounds)
-    return frame, report
+    return report
 
 
 def load_sector(

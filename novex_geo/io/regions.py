@@ -14,7 +14,9 @@ import shapely
 
 from novex_geo.config import DEFAULT_CRS, Regions
 from novex_geo.errors import LayerError
-from novex_geo.io.layers import read_vector
+from novex_geo.geometry import polygonal_each
+from novex_geo.io.plausibility import check_coordinates_fit, check_no_overlaps
+from novex_geo.io.vector import read_vector
 
 __all__ = ["load_regions", "select_regions"]
 
@@ -24,25 +26,39 @@ log = logging.getLogger(__name__)
 def load_regions(regions: Regions, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
     """Load the regions file as a GeoDataFrame with a ``provincie`` column.
 
-    Invalid boundaries are repaired with ``make_valid`` (and logged); a name field that is
-    missing or has duplicate names is an error.
+    Invalid boundaries are repaired with ``make_valid`` (and logged); a missing or empty name,
+    coordinates that do not fit the file's CRS, regions without area and overlapping regions
+    are errors that name the file.
     """
-    frame = read_vector(regions.path, regions.layer, columns=[regions.name_field])
+    path, layer, field = regions.path, regions.layer, regions.name_field
+    frame = read_vector(path, layer, columns=[field])
     if frame.empty:
-        raise LayerError("regions layer is empty", regions.path, regions.layer)
+        raise LayerError("regions layer is empty", path, layer)
     if frame.crs is None:
-        raise LayerError("regions layer has no CRS", regions.path, regions.layer)
+        raise LayerError("regions layer has no CRS", path, layer)
+    nameless = frame[field].isna() | (frame[field].astype(str).str.strip() == "")
+    if nameless.any():
+        raise LayerError(f"{int(nameless.sum())} region(s) have an empty name; give every region a name",
+                         path, layer, field)  # fmt: skip
+    check_coordinates_fit(np.asarray(frame.geometry.values, dtype=object), frame.crs, path, layer)
     frame = frame.to_crs(crs)
-    names = frame[regions.name_field].astype(str)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
-        log.warning("%s: %d invalid region boundaries repaired", regions.path, int(invalid.sum()))
+        log.warning("%s: %d invalid region boundaries repaired", path, int(invalid.sum()))
         geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
-    result = gpd.GeoDataFrame({"provincie": names.to_numpy()}, geometry=geoms, crs=crs)
+    geoms = polygonal_each(geoms)
+    flat = shapely.is_empty(geoms) | (shapely.area(geoms) == 0)
+    if flat.any():
+        listed = ", ".join(map(str, frame[field][flat].astype(str).head(5)))
+        raise LayerError(f"region(s) without area (not polygons): {listed}", path, layer, field)
+    result = gpd.GeoDataFrame({"provincie": frame[field].astype(str).to_numpy()}, geometry=geoms, crs=crs)
     # a province stored as several rows (islands) is one region
     if result["provincie"].duplicated().any():
         result = result.dissolve("provincie", as_index=False)
+    check_no_overlaps(
+        result["provincie"].to_numpy(), np.asarray(result.geometry.values, dtype=object), path, layer
+    )
     return result.sort_values("provincie", ignore_index=True)
 
 

@@ -17,7 +17,8 @@ import shapely
 from shapely.errors import GEOSException
 
 from novex_geo.config import ConflictPair
-from novex_geo.overlay.geometry import NODING_GRID, on_tile_edge, polygons, stable_order
+from novex_geo.geometry import polygons
+from novex_geo.overlay.geometry import NODING_GRID, on_tile_edge, stable_order
 
 __all__ = ["FACE_COLUMNS", "HERKOMST_COLUMNS", "ZONE_COLUMNS", "assemble_faces", "assemble_zones"]
 

@@ -1,10 +1,6 @@
-"""Geometry helpers of the overlay engine that never drop area silently.
+"""Geometry constants and helpers of the overlay engine: grids, clipping, tile edges, order.
 
-Shapely's set operations may return a ``GeometryCollection`` (polygons plus the lines or
-points where two inputs only touch), a lower-dimensional geometry, or an empty one. The
-engine only ever wants the polygonal part: these helpers keep exactly that part and discard
-the rest knowingly, so a collection can never reach ``shapely.boundary`` (which returns
-``None`` for collections) or a type test that would skip it.
+Every clip keeps exactly the polygonal part (see :mod:`novex_geo.geometry`).
 """
 
 from __future__ import annotations
@@ -12,17 +8,15 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from novex_geo.geometry import polygonal
+
 __all__ = [
-    "EMPTY",
     "NODING_GRID",
     "PRECISION_GRID",
     "SPIKE_WIDTH",
     "clip",
     "expand",
     "on_tile_edge",
-    "polygonal",
-    "polygonal_each",
-    "polygons",
     "stable_order",
 ]
 
@@ -32,43 +26,6 @@ NODING_GRID = 1e-8  # metres: far below survey precision, ~100x above floating-p
 # spike may fall on the wrong side of a sector boundary, so it is moved to the eroded face.
 SPIKE_WIDTH = 1e-3
 EDGE_TOLERANCE = 1e-6
-EMPTY = shapely.from_wkt("MULTIPOLYGON EMPTY")
-_POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
-_MULTI = (
-    shapely.GeometryType.MULTIPOINT,
-    shapely.GeometryType.MULTILINESTRING,
-    shapely.GeometryType.MULTIPOLYGON,
-    shapely.GeometryType.GEOMETRYCOLLECTION,
-)
-
-
-def polygons(geoms) -> np.ndarray:
-    """Every polygon with area inside ``geoms`` (one geometry or an array), flattened."""
-    parts = shapely.get_parts(geoms)
-    while np.isin(shapely.get_type_id(parts), _MULTI).any():  # collections may nest
-        parts = shapely.get_parts(parts)
-    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)
-    return parts[keep]
-
-
-def polygonal(geom) -> shapely.Geometry:
-    """The polygonal part of ``geom`` as one (Multi)Polygon; ``None`` becomes empty."""
-    if geom is None:
-        return EMPTY
-    if shapely.get_type_id(geom) in _POLYGONAL:
-        return geom
-    parts = polygons(geom)
-    return shapely.multipolygons(parts) if len(parts) else EMPTY
-
-
-def polygonal_each(geoms: np.ndarray) -> np.ndarray:
-    """:func:`polygonal` of every element, vectorised for the common all-polygonal case."""
-    geoms = np.asarray(geoms, dtype=object)
-    odd = ~np.isin(shapely.get_type_id(geoms), _POLYGONAL)
-    if odd.any():
-        geoms = geoms.copy()
-        geoms[odd] = [polygonal(geom) for geom in geoms[odd]]
-    return geoms
 
 
 def expand(bounds, distance: float) -> tuple[float, float, float, float]:

@@ -24,16 +24,8 @@ import shapely
 from shapely.errors import GEOSException
 
 from novex_geo.errors import AuditError
-from novex_geo.overlay.geometry import (
-    NODING_GRID,
-    PRECISION_GRID,
-    SPIKE_WIDTH,
-    clip,
-    expand,
-    polygonal,
-    polygonal_each,
-    polygons,
-)
+from novex_geo.geometry import polygonal, polygonal_each, polygons
+from novex_geo.overlay.geometry import NODING_GRID, PRECISION_GRID, SPIKE_WIDTH, clip, expand
 from novex_geo.overlay.tasks import OverlayTask, TaskClaims, TaskSpec
 
 __all__ = ["ALL_SECTORS", "AUDIT_ABSOLUTE_M2", "AUDIT_RELATIVE", "TaskResult", "audit_problem", "run_task"]

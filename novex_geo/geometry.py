@@ -1,0 +1,53 @@
+"""Geometry helpers that never drop area silently.
+
+Shapely's set operations may return a ``GeometryCollection`` (polygons plus the lines or
+points where two inputs only touch), a lower-dimensional geometry, or an empty one. These
+helpers keep exactly the polygonal part and discard the rest knowingly, so a collection can
+never reach ``shapely.boundary`` (which returns ``None`` for collections) or a type test that
+would skip it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+__all__ = ["EMPTY", "polygonal", "polygonal_each", "polygons"]
+
+EMPTY = shapely.from_wkt("MULTIPOLYGON EMPTY")
+_POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+_MULTI = (
+    shapely.GeometryType.MULTIPOINT,
+    shapely.GeometryType.MULTILINESTRING,
+    shapely.GeometryType.MULTIPOLYGON,
+    shapely.GeometryType.GEOMETRYCOLLECTION,
+)
+
+
+def polygons(geoms) -> np.ndarray:
+    """Every polygon with area inside ``geoms`` (one geometry or an array), flattened."""
+    parts = shapely.get_parts(geoms)
+    while np.isin(shapely.get_type_id(parts), _MULTI).any():  # collections may nest
+        parts = shapely.get_parts(parts)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)
+    return parts[keep]
+
+
+def polygonal(geom) -> shapely.Geometry:
+    """The polygonal part of ``geom`` as one (Multi)Polygon; ``None`` becomes empty."""
+    if geom is None:
+        return EMPTY
+    if shapely.get_type_id(geom) in _POLYGONAL:
+        return geom
+    parts = polygons(geom)
+    return shapely.multipolygons(parts) if len(parts) else EMPTY
+
+
+def polygonal_each(geoms: np.ndarray) -> np.ndarray:
+    """:func:`polygonal` of every element, vectorised for the common all-polygonal case."""
+    geoms = np.asarray(geoms, dtype=object)
+    odd = ~np.isin(shapely.get_type_id(geoms), _POLYGONAL)
+    if odd.any():
+        geoms = geoms.copy()
+        geoms[odd] = [polygonal(geom) for geom in geoms[odd]]
+    return geoms

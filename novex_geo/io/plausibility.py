@@ -1,0 +1,127 @@
+"""Plausibility of input data that would otherwise give silently wrong results.
+
+Coordinates that do not fit the CRS a file declares (lon/lat degrees labelled RD, RD metres
+labelled lon/lat) would reproject to nonsense or to nothing; regions that overlap would count
+claimed area twice. Both are refused with a message that names the file and the size of the
+problem.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+
+from novex_geo.errors import LayerError
+
+__all__ = ["check_coordinates_fit", "check_no_overlaps"]
+
+OVERLAP_TOLERANCE_M2 = 1.0
+
+
+DEGREES = (-180.0, -90.0, 180.0, 90.0)
+
+
+@lru_cache(maxsize=32)
+def _plausible_box(crs_text: str) -> tuple[float, float, float, float] | None:
+    """Where data in ``crs`` can plausibly lie, in its own coordinates: the CRS's area of use
+    widened by its own size on every side (``None`` when the CRS has no area of use)."""
+    crs = CRS.from_user_input(crs_text)
+    area = crs.area_of_use
+    if area is None:
+        return None
+    if crs.is_geographic:
+        return DEGREES
+    to_crs = Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True)
+    xmin, ymin, xmax, ymax = to_crs.transform_bounds(
+        area.west, area.south, area.east, area.north, densify_pts=21
+    )
+    if not np.all(np.isfinite((xmin, ymin, xmax, ymax))):
+        return None
+    width, height = xmax - xmin, ymax - ymin
+    return (xmin - width, ymin - height, xmax + width, ymax + height)
+
+
+def _outside(bounds: np.ndarray, box) -> np.ndarray:
+    xmin, ymin, xmax, ymax = bounds.T
+    return (xmax < box[0]) | (xmin > box[2]) | (ymax < box[1]) | (ymin > box[3])
+
+
+def check_coordinates_fit(geoms: np.ndarray, crs, path: str | Path, layer: str | None = None) -> int:
+    """Raise when the coordinates cannot be in the declared CRS; return how many features lie
+    implausibly far from the CRS's area of use (for the caller to report).
+
+    Refused: a geographic CRS with coordinates beyond ±180/±90 (RD metres labelled EPSG:4326),
+    a projected CRS whose every feature lies within ±180/±90 far from where the CRS is used
+    (lon/lat degrees labelled EPSG:28992), and a projected CRS whose every feature lies more
+    than the CRS's own extent away from its area of use (another CRS's metres).
+    """
+    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if not len(present) or crs is None:
+        return 0
+    crs = CRS.from_user_input(crs)
+    box = _plausible_box(crs.to_wkt())
+    if box is None:
+        return 0
+    bounds = np.asarray(shapely.bounds(present))
+    far = _outside(bounds, box)
+    if crs.is_geographic:
+        wrong = far.all()
+        hint = "these look like projected metres (e.g. RD) labelled as lon/lat degrees"
+    else:
+        degrees = ~_outside(bounds, DEGREES) & (bounds[:, 2] - bounds[:, 0] <= 360)
+        wrong = far.all() or (degrees.all() and _far_from_use(bounds, crs))
+        hint = (
+            "these look like lon/lat degrees labelled as projected metres"
+            if degrees.all()
+            else "these look like coordinates of another CRS"
+        )
+    if wrong:
+        found = shapely.total_bounds(present)
+        raise LayerError(
+            f"the coordinates do not fit the declared CRS {crs.to_string()}: all {len(present)} features "
+            f"lie outside the area where this CRS is valid (coordinates span {found[0]:.6g}, "
+            f"{found[1]:.6g} – {found[2]:.6g}, {found[3]:.6g}); {hint}. Fix the file's CRS, or set "
+            "crs = '...' on the source if the file has none",
+            path,
+            layer,
+        )
+    return int(far.sum())
+
+
+def _far_from_use(bounds: np.ndarray, crs: CRS) -> bool:
+    """Whether every feature lies outside the CRS's (official) area of use."""
+    area = crs.area_of_use
+    to_crs = Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True)
+    box = to_crs.transform_bounds(area.west, area.south, area.east, area.north, densify_pts=21)
+    return bool(_outside(bounds, box).all())
+
+
+def check_no_overlaps(
+    names: np.ndarray, geoms: np.ndarray, path: str | Path, layer: str | None = None
+) -> None:
+    """Raise when regions overlap (their claimed area would be counted twice), naming them."""
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    inner = shapely.relate_pattern(geoms[left], geoms[right], "2********")
+    left, right = left[inner], right[inner]
+    if not len(left):
+        return
+    areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    overlapping = areas > OVERLAP_TOLERANCE_M2
+    if not overlapping.any():
+        return
+    listed = "; ".join(
+        f"{names[i]} and {names[j]} overlap by {area / 10_000:,.1f} ha"
+        for i, j, area in zip(left[overlapping], right[overlapping], areas[overlapping], strict=True)
+    )
+    raise LayerError(
+        f"regions overlap, so claimed area there would be counted twice: {listed}; "
+        "fix the boundaries (each spot belongs to one region)",
+        path,
+        layer,
+    )

@@ -1,0 +1,281 @@
+"""A corpus of bad and hostile inputs: each ends in one clear message and a non-zero exit (or a
+counted, reported repair), never a traceback, and loses no data silently."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from novex_geo.cli.main import cli
+
+from .conftest import write_layer, write_project
+from .helpers import in_rd
+
+SECTOR = """
+[sectors.woningbouw]
+[[sectors.woningbouw.sources]]
+path = "{path}"
+{extra}
+"""
+
+
+def invoke(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+def project_with_source(tmp_path, name: str, extra: str = ""):
+    return write_project(tmp_path, SECTOR.format(path=name, extra=extra))
+
+
+def good_layer(tmp_path, name="wonen.gpkg", **columns):
+    columns = columns or {"naam": ["Wijk A", "Wijk B"]}
+    return write_layer(
+        tmp_path / name, in_rd([shapely.box(0, 0, 100, 100), shapely.box(200, 0, 300, 100)]), **columns
+    )
+
+
+def broken_sources(tmp_path):
+    """(file name, how to make it, expected message fragment)."""
+    folder = tmp_path
+    (folder / "leeg.gpkg").write_bytes(b"")
+    (folder / "ruis.gpkg").write_bytes(bytes(range(256)) * 40)
+    with sqlite3.connect(folder / "sqlite.gpkg") as db:
+        db.execute("create table t (a integer)")
+    (folder / "map.gpkg").mkdir()
+    return [
+        ("leeg.gpkg", "empty"),
+        ("ruis.gpkg", "cannot open"),
+        ("sqlite.gpkg", "cannot open"),
+        ("map.gpkg", "folder"),
+    ]
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_unreadable_geopackages(tmp_path, command):
+    for name, fragment in broken_sources(tmp_path):
+        project = project_with_source(tmp_path, name)
+        result = invoke(command, project)
+        assert result.exit_code != 0, (name, result.output)
+        assert name in result.output and fragment in result.output.lower(), (name, result.output)
+
+
+@pytest.mark.parametrize(
+    ("where", "fragment"),
+    [
+        ("naam = 'x' AND AND", "not valid"),
+        ("naam = 'unterminated", "not valid"),
+        (
+            "bestaat_niet = 1",
+            "field 'bestaat_niet': the where filter 'bestaat_niet = 1' uses an unknown field",
+        ),
+        ("naam = 'O''Brien' OR naam = 'Wijk A'", None),  # a quoted quote is fine
+    ],
+)
+def test_where_filters(tmp_path, where, fragment):
+    good_layer(tmp_path)
+    project = project_with_source(tmp_path, "wonen.gpkg", f'where = "{where}"')
+    result = invoke("run", project)
+    if fragment is None:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code != 0
+    assert "wonen.gpkg" in result.output and fragment in result.output, result.output
+    assert result.output.count("Error:") == 1
+
+
+def test_output_folder_is_a_file(tmp_path):
+    good_layer(tmp_path)
+    (tmp_path / "uit").write_text("not a folder")
+    result = invoke("run", project_with_source(tmp_path, "wonen.gpkg"))
+    assert result.exit_code != 0
+    assert "uit" in result.output and "is a file" in result.output
+
+
+def test_null_region_name(tmp_path):
+    good_layer(tmp_path)
+    write_layer(
+        tmp_path / "regions.gpkg",
+        [shapely.box(0, 0, 10_000, 10_000), shapely.box(10_000, 0, 20_000, 10_000)],
+        naam=["West", None],
+    )
+    project = write_project(
+        tmp_path, SECTOR.format(path="wonen.gpkg", extra=""), regions=tmp_path / "regions.gpkg"
+    )
+    for command in ("check", "run"):
+        result = invoke(command, project)
+        assert result.exit_code != 0
+        assert "regions.gpkg" in result.output and "naam" in result.output and "empty" in result.output
+
+
+def test_wgs84_coordinates_labelled_rd(tmp_path):
+    write_layer(tmp_path / "wonen.gpkg", [shapely.box(5.1, 52.0, 5.2, 52.1)], naam=["a"], crs="EPSG:28992")
+    project = project_with_source(tmp_path, "wonen.gpkg")
+    for command in ("check", "run"):
+        result = invoke(command, project)
+        assert result.exit_code != 0, result.output
+        assert "wonen.gpkg" in result.output and "EPSG:28992" in result.output
+        assert "outside the area where this CRS is valid" in result.output
+
+
+def test_rd_coordinates_labelled_wgs84(tmp_path):
+    write_layer(
+        tmp_path / "wonen.gpkg",
+        [shapely.box(150_000, 450_000, 151_000, 451_000)],
+        naam=["a"],
+        crs="EPSG:4326",
+    )
+    project = project_with_source(tmp_path, "wonen.gpkg")
+    for command in ("check", "run"):
+        result = invoke(command, project)
+        assert result.exit_code != 0, result.output
+        assert "wonen.gpkg" in result.output and "EPSG:4326" in result.output
+
+
+def test_overlapping_regions_are_refused(tmp_path):
+    good_layer(tmp_path)
+    write_layer(
+        tmp_path / "regions.gpkg",
+        [shapely.box(0, 0, 10_000, 10_000), shapely.box(9_000, 0, 20_000, 10_000)],
+        naam=["West", "Oost"],
+    )
+    project = write_project(
+        tmp_path, SECTOR.format(path="wonen.gpkg", extra=""), regions=tmp_path / "regions.gpkg"
+    )
+    for command in ("check", "run"):
+        result = invoke(command, project)
+        assert result.exit_code != 0
+        assert "West" in result.output and "Oost" in result.output and "overlap" in result.output
+        assert "1,000.0 ha" in result.output  # 1 km × 10 km
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"", "is empty"),
+        (
+            b"id,naam,criterium_4,reden_4,criterium_5,reden_5,urgentie,eigenaar\n"
+            b"SG-1,a,,,,,,\nSG-1 ,b,,,,,,\n",
+            "more than once",
+        ),
+        (b"id,naam\nSG-1,a\n", "lack column"),
+        (
+            b"id,naam,criterium_4,reden_4,criterium_5,reden_5,urgentie,eigenaar\nSG-1,a,misschien,,,,,\n",
+            "must be ja",
+        ),
+        (b"\xff\xfe\x00", "UTF-8"),
+    ],
+)
+def test_bad_annotation_files(tmp_path, content, fragment):
+    from .conftest import housing_and_water_project
+
+    project = housing_and_water_project(
+        tmp_path, [shapely.box(0, 0, 1_000, 1_000)], ["Wijk"], [shapely.box(500, 0, 1_500, 1_000)], ["Water"]
+    )
+    project.triage.annotations.write_bytes(content)
+    result = invoke("triage", project.path)
+    assert result.exit_code != 0
+    assert "annotaties.csv" in result.output and fragment in result.output, result.output
+    assert project.triage.annotations.read_bytes() == content  # what the user typed is untouched
+
+
+def test_annotations_keep_what_users_typed(tmp_path):
+    from novex_geo.pipeline import run_triage
+
+    from .conftest import housing_and_water_project
+
+    project = housing_and_water_project(
+        tmp_path,
+        [shapely.box(0, 0, 1_000, 1_000), shapely.box(5_000, 0, 6_000, 1_000)],
+        ["Wijk", "Dorp"],
+        [shapely.box(500, 0, 1_500, 1_000), shapely.box(5_500, 0, 6_500, 1_000)],
+        ["Water", "Plas"],
+    )
+    path = project.triage.annotations
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first_id = lines[1].split(",")[0]
+    # a Dutch Excel file: ';', an extra column, a trailing space in the id, a formula
+    header = "id;naam;criterium_4;reden_4;criterium_5;reden_5;urgentie;eigenaar;mijn notitie"
+    typed = f'{first_id} ;Eigen naam;ja;  past niet in regulier  ;;;=HYPERLINK("http://x");Team A;bellen!'
+    path.write_text(header + "\n" + typed + "\n", encoding="utf-8")
+    run = run_triage(project)
+    text = path.read_text(encoding="utf-8").splitlines()
+    assert text[0] == header and text[1] == typed  # kept byte for byte
+    assert len(text) == 3 and text[2].count(";") == 8  # the other area appended in the same dialect
+    row = run.areas.set_index("id").loc[first_id]
+    assert row["c4_regulier"] == "ja" and row["urgentie"] == '=HYPERLINK("http://x")'
+    csv = (run.csv).read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in csv and ",=HYPERLINK" not in csv  # neutralised in the CSV the tool writes
+    assert (
+        pyogrio.read_dataframe(run.gpkg, layer="spanningsgebieden", read_geometry=False)["urgentie"]
+        .str.startswith("=HYPERLINK")
+        .any()
+    )  # the GeoPackage keeps the value as typed
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+@pytest.mark.parametrize("key", ["buffer", "tile_size", "distance", "weight", "min_area_m2"])
+def test_non_finite_numbers(tmp_path, key, value):
+    good_layer(tmp_path)
+    body = {
+        "buffer": SECTOR.format(path="wonen.gpkg", extra=f"buffer = {value}"),
+        "tile_size": SECTOR.format(path="wonen.gpkg", extra=""),
+        "distance": SECTOR.format(path="wonen.gpkg", extra="")
+        + SECTOR.replace("woningbouw", "defensie").format(path="wonen.gpkg", extra="")
+        + f'[[conflicts.pairs]]\nsectors = ["woningbouw", "defensie"]\ndistance = {value}\n',
+        "weight": SECTOR.format(path="wonen.gpkg", extra="")
+        + SECTOR.replace("woningbouw", "defensie").format(path="wonen.gpkg", extra="")
+        + f'[[conflicts.pairs]]\nsectors = ["woningbouw", "defensie"]\nweight = {value}\n',
+        "min_area_m2": SECTOR.format(path="wonen.gpkg", extra="") + f"[conflicts]\nmin_area_m2 = {value}\n",
+    }[key]
+    project = write_project(tmp_path, body)
+    if key == "tile_size":
+        project.write_text(
+            project.read_text(encoding="utf-8").replace(
+                'output = "uit"', f'output = "uit"\ntile_size = {value}'
+            ),
+            encoding="utf-8",
+        )
+    result = invoke("run", project)
+    assert result.exit_code != 0
+    assert key in result.output and "finite" in result.output, result.output
+
+
+def test_a_second_run_on_the_same_folder_stops(tmp_path):
+    from novex_geo.io.files import output_lock
+
+    good_layer(tmp_path)
+    project = project_with_source(tmp_path, "wonen.gpkg")
+    assert invoke("run", project).exit_code == 0
+    before = (tmp_path / "uit" / "analyse.gpkg").read_bytes()
+    import multiprocessing
+
+    holder_ready, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.get_context("fork").Process(
+        target=_hold_lock, args=(tmp_path / "uit", holder_ready, release)
+    )
+    holder.start()
+    try:
+        assert holder_ready.wait(10)
+        result = invoke("run", project)
+        assert result.exit_code != 0 and "another novex-geo command is writing" in result.output
+        assert (tmp_path / "uit" / "analyse.gpkg").read_bytes() == before
+    finally:
+        release.set()
+        holder.join(10)
+    with output_lock(tmp_path / "uit"):
+        pass  # released when the holder ended
+
+
+def _hold_lock(folder, ready, release):
+    from novex_geo.io.files import output_lock
+
+    with output_lock(folder):
+        ready.set()
+        release.wait(10)
