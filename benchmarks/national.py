@@ -139,6 +139,13 @@ def read_inputs(project_path: Path, provincies: list[str]) -> dict:
     return {"seconds": time.perf_counter() - started, "features": features, **_peak_mb()}
 
 
+def check_command(project_path: Path, provincies: list[str]) -> dict:
+    """The whole ``novex-geo check`` as a user types it (what they run after every edit)."""
+    started = time.perf_counter()
+    subprocess.run(["novex-geo", "check", str(project_path)], check=True, capture_output=True, text=True)
+    return {"seconds": time.perf_counter() - started, **_peak_mb()}
+
+
 def run_command(project_path: Path, provincies: list[str]) -> dict:
     """The whole ``novex-geo run`` (start-up, load, engine, audit, writing) as a user runs it."""
     import pyogrio
@@ -258,7 +265,9 @@ def main() -> None:
         metavar="M",
         help="also run grid mode at this resolution (repeatable), e.g. --grid 25 --grid 10",
     )
-    parser.add_argument("--only", choices=["read", "run", "baseline", "grid"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only", choices=["read", "check", "run", "baseline", "grid"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--resolution", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -266,7 +275,9 @@ def main() -> None:
         print(json.dumps(run_grid(args.project, args.provincie, args.resolution)))
         return
     if args.only:
-        runner = {"read": read_inputs, "run": run_command, "baseline": run_baseline}[args.only]
+        runner = {"read": read_inputs, "check": check_command, "run": run_command, "baseline": run_baseline}[
+            args.only
+        ]
         print(json.dumps(runner(args.project, args.provincie)))
         return
     if not PROVINCES.exists():
@@ -276,12 +287,15 @@ def main() -> None:
     print(f"reading the inputs with pyogrio, then novex-geo run on {scope} ...", flush=True)
     read = _in_subprocess("read", project, args.provincie)
     engine = _in_subprocess("run", project, args.provincie)
+    checked = _in_subprocess("check", project, args.provincie)
     print(
         f"read inputs (pyogrio, {read['features']:,} features): {read['seconds']:.1f} s\n"
         f"novex-geo run (start-up, load, engine, audit, writing): {engine['seconds']:.1f} s wall, "
         f"{engine['faces']:,} faces, {engine['schuurpunten']:,} schuurpunten; "
         f"ratio run / read {engine['seconds'] / read['seconds']:.1f}x; "
         f"peak memory {engine['peak_worker_mb']:.0f} MB (largest process of the run)\n"
+        f"novex-geo check: {checked['seconds']:.1f} s wall, {checked['seconds'] / engine['seconds']:.2f} of "
+        "the run's time\n"
         f"self-audit (controle, {engine['audit_rows']} rows): largest difference "
         f"{engine['audit_worst_relative']:.1e} relative ({engine['audit_worst_m2']:+.3f} m², "
         f"{engine['audit_worst_where']})"

@@ -80,3 +80,7 @@ def cli(verbose: int, quiet: int) -> None:
     logger.handlers[:] = [_EchoHandler()]
     logger.setLevel(max(logging.DEBUG, min(level, logging.ERROR)))
     logger.propagate = False
+
+
+if __name__ == "__main__":
+    cli()

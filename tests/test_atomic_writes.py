@@ -1,0 +1,89 @@
+"""A run killed at any moment while writing leaves the previous complete output or the new one."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+
+from .conftest import write_layer, write_project
+from .helpers import in_rd
+
+LAYERS = {"stapeling", "schuurpunten", "provincies", "herkomst", "samenvatting", "controle", "invoer"}
+
+
+def _project(tmp_path):
+    rng = np.random.default_rng(3)
+    corners = rng.uniform(0, 19_000, (1_500, 2))
+    homes = [shapely.box(x, y, x + 300, y + 200) for x, y in corners]
+    water = [shapely.box(x + 100, y - 50, x + 500, y + 150) for x, y in corners[::2]]
+    write_layer(tmp_path / "wonen.gpkg", in_rd(homes), naam=[f"w{i}" for i in range(len(homes))])
+    write_layer(tmp_path / "water.gpkg", in_rd(water), naam=[f"p{i}" for i in range(len(water))])
+    regions = write_layer(
+        tmp_path / "regions.gpkg",
+        in_rd([shapely.box(0, 0, 10_000, 20_000), shapely.box(10_000, 0, 20_000, 20_000)]),
+        naam=["West", "Oost"],
+    )
+    return write_project(
+        tmp_path,
+        """
+        [sectors.woningbouw]
+        [[sectors.woningbouw.sources]]
+        path = "wonen.gpkg"
+        label_field = "naam"
+        [sectors.water_bodem]
+        [[sectors.water_bodem.sources]]
+        path = "water.gpkg"
+        label_field = "naam"
+        [[conflicts.pairs]]
+        sectors = ["woningbouw", "water_bodem"]
+        """,
+        regions=regions,
+    )
+
+
+def _writing(folder) -> bool:
+    return any(".tmp" in p.name for p in folder.iterdir())
+
+
+def _complete(gpkg) -> bool:
+    try:
+        layers = set(pyogrio.list_layers(gpkg)[:, 0])
+        return (
+            layers >= LAYERS and len(pyogrio.read_dataframe(gpkg, layer="stapeling", read_geometry=False)) > 0
+        )
+    except Exception:
+        return False
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+def test_kill_while_writing_keeps_a_complete_output(tmp_path):
+    project = _project(tmp_path)
+    command = [sys.executable, "-m", "novex_geo.cli.main", "run", str(project)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    subprocess.run(command, check=True, capture_output=True, env=env, timeout=120)
+    gpkg = tmp_path / "uit" / "analyse.gpkg"
+    reference = pyogrio.read_dataframe(gpkg, layer="stapeling", read_geometry=False)["vlak_id"].tolist()
+    rng = np.random.default_rng(11)
+    interrupted_writes = 0
+    for delay in rng.uniform(0.0, 0.05, 10):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline and not _writing(gpkg.parent):
+            time.sleep(0.002)
+        time.sleep(delay)  # somewhere inside the write
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        interrupted_writes += _writing(gpkg.parent)
+        assert _complete(gpkg), f"broken output after a kill {delay:.3f} s into writing"
+        stapeling = pyogrio.read_dataframe(gpkg, layer="stapeling", read_geometry=False)
+        assert stapeling["vlak_id"].tolist() == reference
+    assert interrupted_writes >= 1  # some kills did land while the GeoPackage was being written
+    # the next run is not blocked by the killed ones and leaves no temporary files behind
+    subprocess.run(command, check=True, capture_output=True, env=env, timeout=120)
+    assert not [p.name for p in gpkg.parent.iterdir() if ".tmp" in p.name]
