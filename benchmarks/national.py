@@ -20,6 +20,7 @@ Each measurement runs in its own subprocess, so its wall time and peak memory ar
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import resource
 import subprocess
@@ -139,6 +140,29 @@ def read_inputs(project_path: Path, provincies: list[str]) -> dict:
     return {"seconds": time.perf_counter() - started, "features": features, **_peak_mb()}
 
 
+def run_engine(project_path: Path, provincies: list[str], start_method: str, workers: int) -> dict:
+    """The engine alone on loaded inputs, with worker processes started by ``start_method``."""
+    import os
+
+    from novex_geo.executor import START_METHOD_ENV
+    from novex_geo.overlay import overlay
+
+    os.environ[START_METHOD_ENV] = start_method
+    project, regions, claims = _load(project_path, provincies)
+    started = time.perf_counter()
+    result = overlay(
+        regions, claims, project.conflicts, project.tile_size, project.min_area_m2, workers=workers
+    )
+    return {
+        "seconds": time.perf_counter() - started,
+        "faces": len(result.stapeling),
+        "ids": hashlib.sha1(
+            "\n".join([*result.stapeling["vlak_id"], *result.schuurpunten["schuurpunt_id"]]).encode()
+        ).hexdigest(),
+        "m2": float(result.stapeling["oppervlakte_m2"].sum()),
+    }
+
+
 def check_command(project_path: Path, provincies: list[str]) -> dict:
     """The whole ``novex-geo check`` as a user types it (what they run after every edit)."""
     started = time.perf_counter()
@@ -236,8 +260,27 @@ def run_baseline(project_path: Path, provincies: list[str]) -> dict:
     }
 
 
-def _in_subprocess(which: str, project: Path, provincies: list[str], resolution: float | None = None) -> dict:
-    command = [sys.executable, __file__, "--only", which, "--project", str(project)]
+def _compare_executors(project: Path, provincies: list[str]) -> None:
+    """The engine on one worker, two forked and two spawned workers: same result, and the speed-up."""
+    runs = {
+        label: _in_subprocess(
+            "engine", project, provincies, extra=["--start-method", method, "--workers", str(n)]
+        )
+        for label, method, n in (("1 worker", "fork", 1), ("2 forked", "fork", 2), ("2 spawned", "spawn", 2))
+    }
+    single = runs["1 worker"]["seconds"]
+    for label, run in runs.items():
+        same = run["ids"] == runs["1 worker"]["ids"] and run["m2"] == runs["1 worker"]["m2"]
+        print(
+            f"engine, {label}: {run['seconds']:.1f} s, {single / run['seconds']:.2f}x one worker, "
+            f"{'identical' if same else 'DIFFERENT'} faces and schuurpunten"
+        )
+
+
+def _in_subprocess(
+    which: str, project: Path, provincies: list[str], resolution: float | None = None, extra: list[str] = ()
+) -> dict:
+    command = [sys.executable, __file__, "--only", which, "--project", str(project), *extra]
     if resolution:
         command += ["--resolution", str(resolution)]
     for name in provincies:
@@ -266,11 +309,24 @@ def main() -> None:
         help="also run grid mode at this resolution (repeatable), e.g. --grid 25 --grid 10",
     )
     parser.add_argument(
-        "--only", choices=["read", "check", "run", "baseline", "grid"], help=argparse.SUPPRESS
+        "--executors",
+        action="store_true",
+        help="also time the engine with 1 worker, 2 forked and 2 spawned workers",
     )
+    parser.add_argument(
+        "--only", choices=["read", "check", "run", "baseline", "grid", "engine"], help=argparse.SUPPRESS
+    )
+    parser.add_argument("--start-method", default="fork", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--resolution", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.only == "engine":
+        print(json.dumps(run_engine(args.project, args.provincie, args.start_method, args.workers)))
+        return
+    if args.only == "engine":
+        print(json.dumps(run_engine(args.project, args.provincie, args.start_method, args.workers)))
+        return
     if args.only == "grid":
         print(json.dumps(run_grid(args.project, args.provincie, args.resolution)))
         return
@@ -300,6 +356,8 @@ def main() -> None:
         f"{engine['audit_worst_relative']:.1e} relative ({engine['audit_worst_m2']:+.3f} m², "
         f"{engine['audit_worst_where']})"
     )
+    if args.executors:
+        _compare_executors(project, args.provincie)
     for resolution in args.grid:
         grid = _in_subprocess("grid", project, args.provincie, resolution)
         ours = engine["ha_per_n_sectoren"]

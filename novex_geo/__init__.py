@@ -7,12 +7,26 @@ The library API works without the CLI::
     sectors = ng.load_sectors(project)
 """
 
-from novex_geo.config import load_project
 from novex_geo.errors import ConfigError, DownloadError, LayerError, NovexError
-from novex_geo.io.layers import load_sectors
-from novex_geo.io.regions import load_regions
 
 __version__ = "0.1.0"
+
+# the loaders pull in geopandas; they are imported on first use, so that a worker process
+# that only needs the engine starts quickly
+_LAZY = {
+    "load_project": "novex_geo.config",
+    "load_sectors": "novex_geo.io.layers",
+    "load_regions": "novex_geo.io.regions",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'novex_geo' has no attribute {name!r}")
+
 
 __all__ = [
     "ConfigError",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -39,9 +40,9 @@ def start_method() -> str:
     return "fork" if "fork" in available else "spawn"
 
 
-def _initialise(function: Callable, shared: Any) -> None:
+def _initialise(function: Callable, shared: Any, pickled: bool) -> None:
     _WORKER["function"] = function
-    _WORKER["shared"] = shared
+    _WORKER["shared"] = pickle.loads(shared) if pickled else shared
 
 
 def _call(item):
@@ -60,7 +61,12 @@ def parallel_map(
     if count == 1:
         yield from (function(shared, item) for item in items)
         return
-    context = multiprocessing.get_context(start_method())
-    with context.Pool(count, initializer=_initialise, initargs=(function, shared)) as pool:
+    method = start_method()
+    context = multiprocessing.get_context(method)
+    # a forked worker inherits the shared state as it is; a spawned one receives it pickled,
+    # encoded once here instead of once per worker
+    pickled = method != "fork"
+    payload = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL) if pickled else shared
+    with context.Pool(count, initializer=_initialise, initargs=(function, payload, pickled)) as pool:
         # small batches cut the per-task round trips that cost the main process CPU time
         yield from pool.imap(_call, items, chunksize=max(1, len(items) // (count * 32)))

@@ -117,7 +117,7 @@ class _Validator:
         return resolved if resolved.is_absolute() else (self.path.parent / resolved).resolve()
 
     def crs(self, value: str, key: str) -> str:
-        if not re.match(r"^[A-Za-z]+:\d+$", value):
+        if not isinstance(value, str) or not re.match(r"^[A-Za-z]+:\d+$", value):
             raise self.fail(key, f"use an authority code such as 'EPSG:28992', got {value!r}")
         try:
             CRS.from_user_input(value)

@@ -45,7 +45,7 @@ from novex_geo.executor import parallel_map
 from novex_geo.overlay.assembly import assemble_faces, assemble_zones, face_frame, zone_frame
 from novex_geo.overlay.audit import check_controle, controle_table
 from novex_geo.overlay.tasks import Catalogue, TaskSpec, plan_tasks
-from novex_geo.overlay.tile import TaskResult, run_task
+from novex_geo.overlay.tile import TaskResult, run_spec
 
 __all__ = ["OverlayResult", "overlay"]
 
@@ -81,10 +81,6 @@ class OverlayResult:
     coverage_fallbacks: int = 0
     n_tasks: int = 0
     seconds: float = 0.0
-
-
-def _work(catalogue: Catalogue, spec: TaskSpec) -> TaskResult:
-    return run_task(catalogue.task(spec))
 
 
 class _Collector:
@@ -164,7 +160,7 @@ def overlay(
         raise NovexError("regions need a 'provincie' column (see novex_geo.regions.load_regions)")
     specs = plan_tasks(regions, tile_size)
     collected = _Collector(specs)
-    for result in parallel_map(_work, specs, Catalogue(regions, claims, conflicts), workers):
+    for result in parallel_map(run_spec, specs, Catalogue(regions, claims, conflicts), workers):
         collected.add(result)
     return _assemble(collected, regions, claims, conflicts, min_area_m2, len(specs))
 

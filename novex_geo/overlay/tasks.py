@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import shapely
 
 from novex_geo.config import ConflictPair
 from novex_geo.overlay.geometry import clip, expand
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["Catalogue", "OverlayTask", "TaskClaims", "TaskSpec", "plan_tasks"]
 
@@ -91,6 +94,23 @@ class Catalogue:
         for a, b, distance in self.pairs:
             self.halo[a] = max(self.halo[a], distance)
             self.halo[b] = max(self.halo[b], distance)
+
+    def __getstate__(self) -> dict:
+        # geometries travel as one WKB array per sector (fast to encode, and no spatial
+        # index on the wire): a spawned worker rebuilds the indexes itself
+        return {
+            "sectors": self.sectors,
+            "wkb": {key: shapely.to_wkb(geoms) for key, geoms in self.geoms.items()},
+            "regions": {name: shapely.to_wkb(geom) for name, geom in self.regions.items()},
+            "pairs": self.pairs,
+            "halo": self.halo,
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self.sectors, self.pairs, self.halo = state["sectors"], state["pairs"], state["halo"]
+        self.geoms = {key: shapely.from_wkb(wkb) for key, wkb in state["wkb"].items()}
+        self.trees = {key: shapely.STRtree(geoms) for key, geoms in self.geoms.items()}
+        self.regions = {name: shapely.from_wkb(wkb) for name, wkb in state["regions"].items()}
 
     def task(self, spec: TaskSpec) -> OverlayTask:
         provincie = self.regions[spec.provincie]

@@ -26,9 +26,12 @@ from shapely.errors import GEOSException
 from novex_geo.errors import AuditError
 from novex_geo.geometry import polygonal, polygonal_each, polygons
 from novex_geo.overlay.geometry import NODING_GRID, PRECISION_GRID, SPIKE_WIDTH, clip, expand
-from novex_geo.overlay.tasks import OverlayTask, TaskClaims, TaskSpec
+from novex_geo.overlay.tasks import Catalogue, OverlayTask, TaskClaims, TaskSpec
 
-__all__ = ["ALL_SECTORS", "AUDIT_ABSOLUTE_M2", "AUDIT_RELATIVE", "TaskResult", "audit_problem", "run_task"]
+__all__ = [
+    "ALL_SECTORS", "AUDIT_ABSOLUTE_M2", "AUDIT_RELATIVE", "TaskResult", "audit_problem", "run_spec",
+    "run_task",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +254,11 @@ def _run(task: OverlayTask, grid: float | None) -> TaskResult:
         task.spec, faces, masks, zone_geoms, zone_pairs, prov_a, prov_b, expected, got,
         coverage_fallbacks=fallbacks,
     )  # fmt: skip
+
+
+def run_spec(catalogue: Catalogue, spec: TaskSpec) -> TaskResult:
+    """Build the task of ``spec`` from the shared catalogue and run it (what a worker does)."""
+    return run_task(catalogue.task(spec))
 
 
 def run_task(task: OverlayTask) -> TaskResult:
