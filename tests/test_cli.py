@@ -118,3 +118,27 @@ def test_init_writes_template_and_refuses_overwrite(tmp_path):
     again = run("init", target)
     assert again.exit_code == 1
     assert "already exists" in again.output
+
+
+def test_quiet_prints_only_errors(tmp_path):
+    project = good_project(tmp_path)
+    result = CliRunner().invoke(cli, ["-q", "run", str(project)])
+    assert result.exit_code == 0 and result.output == ""
+    failed = CliRunner().invoke(cli, ["-q", "check", str(tmp_path / "missing.toml")])
+    assert failed.exit_code == 1 and "project file not found" in failed.output
+
+
+def test_an_unexpected_error_is_one_line_without_v_and_a_traceback_with_it(tmp_path, monkeypatch):
+    import novex_geo.cli.overlay
+
+    def broken(*args, **kwargs):
+        raise TypeError("something the tests made up")
+
+    monkeypatch.setattr(novex_geo.cli.overlay, "run_overlay", broken)
+    project = good_project(tmp_path)
+    result = CliRunner().invoke(cli, ["run", str(project)])
+    assert result.exit_code == 1
+    assert "unexpected TypeError: something the tests made up" in result.output and "-v" in result.output
+    assert "Traceback" not in result.output
+    verbose = CliRunner().invoke(cli, ["-v", "run", str(project)])
+    assert isinstance(verbose.exception, TypeError)

@@ -6,8 +6,11 @@ into one ``Error: ...`` line and exit code 1, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import logging
+import warnings
 
 import click
 
@@ -57,16 +60,29 @@ class NovexGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
+            if ctx.params.get("quiet"):
+                with contextlib.redirect_stdout(io.StringIO()):  # -q: errors only, on stderr
+                    return super().invoke(ctx)
             return super().invoke(ctx)
         except NovexError as exc:
             raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if (ctx.obj or {}).get("verbose"):
+                raise
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {exc}; this is a bug in novex-geo — run again with -v for "
+                "the traceback and report it"
+            ) from None
 
 
 @click.group(cls=NovexGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="novex-geo")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", count=True, help="Less log output (only errors with -q).")
-def cli(verbose: int, quiet: int) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="Only errors: no progress, no warnings.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Overlay sector claims per provincie: stapeling, schuurpunten and NOVEX triage.
 
     \b
@@ -75,7 +91,10 @@ def cli(verbose: int, quiet: int) -> None:
       novex-geo check novex.toml
       novex-geo run novex.toml
     """
-    level = logging.INFO - 10 * verbose + 10 * quiet
+    ctx.obj = {"quiet": quiet, "verbose": verbose}
+    if quiet:
+        warnings.simplefilter("ignore")
+    level = logging.ERROR if quiet else logging.INFO - 10 * verbose
     logger = logging.getLogger("novex_geo")
     logger.handlers[:] = [_EchoHandler()]
     logger.setLevel(max(logging.DEBUG, min(level, logging.ERROR)))
