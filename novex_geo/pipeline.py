@@ -19,6 +19,7 @@ from novex_geo.config import Project
 from novex_geo.io.files import atomic_path, ensure_folder, output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source
 from novex_geo.io.outputs import input_table, write_csv, write_layer, write_table
+from novex_geo.io.qgis import STYLED_LAYERS, source_layers, write_project_file, write_styles
 from novex_geo.io.regions import load_regions, select_regions
 from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run
 from novex_geo.overlay import OverlayResult, overlay, summarise
@@ -110,6 +111,9 @@ def _write_overlay(project, layers, result: OverlayResult, summary, gpkg: Path, 
         write_table(summary, temporary, "samenvatting")
         write_table(result.controle, temporary, "controle")
         write_table(input_table([r for layer in layers.values() for r in layer.reports]), temporary, "invoer")
+        write_styles(temporary, ["stapeling", "schuurpunten", "provincies"])
+    write_project_file(gpkg, project.name, project.crs, ["stapeling", "schuurpunten", "provincies"],
+                       source_layers(project))  # fmt: skip
 
 
 @dataclass
@@ -157,6 +161,8 @@ def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -
             with atomic_path(gpkg, start_from_target=True) as temporary:
                 write_layer(areas, temporary, "spanningsgebieden", f"Spanningsgebieden, {project.name}")
                 write_table(pairs, temporary, "conflictparen")
+                write_styles(temporary, ["spanningsgebieden"])
+            write_project_file(gpkg, project.name, project.crs, list(STYLED_LAYERS), source_layers(project))
             write_csv(areas.drop(columns="geometry"), csv)
             write_text(report, triage_report(areas, settings, project.name))
             if settings.annotations is not None:

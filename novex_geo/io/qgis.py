@@ -1,0 +1,337 @@
+"""QGIS opens a run styled: default styles in the GeoPackage and a project file beside it.
+
+Every layer the run writes gets its default style in the GeoPackage table ``layer_styles``
+(the convention QGIS reads when a layer is added): stapeling graduated by ``n_sectoren`` in
+the colours of the web maps, schuurpunten hatched red and labelled with their conflict,
+spanningsgebieden as black outlines labelled with rank and name, provinces as dashed borders.
+``analyse.qgs`` beside the GeoPackage groups the layers as the web map does — the sector
+sources in their project colours, the analysis layers, and PDOK BRT-Achtergrondkaart as the
+basemap — with paths relative to the project file, so the folder can be moved or mailed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+import pandas as pd
+import pyogrio
+from matplotlib.colors import to_rgba
+from pyproj import CRS
+
+from novex_geo.config import Project
+from novex_geo.style import AREA_COLOUR, BORDER_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
+
+__all__ = [
+    "QGIS_PROJECT",
+    "STYLED_LAYERS",
+    "SourceLayer",
+    "layer_style",
+    "write_project_file",
+    "write_styles",
+]
+
+QGIS_PROJECT = "analyse.qgs"
+QGIS_VERSION = "3.22.0"
+BRT_GRIJS = (
+    "type=xyz&url=https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/"
+    "%7Bz%7D/%7Bx%7D/%7By%7D.png&zmax=19&zmin=0"
+)
+BRT_ATTRIBUTION = "Kaartgegevens © Kadaster"
+GEOMETRY_COLUMN = "geom"
+TITLES = {  # top of the legend (drawn last) first
+    "provincies": "Provinciegrenzen",
+    "spanningsgebieden": "Spanningsgebieden",
+    "schuurpunten": "Schuurpunten",
+    "stapeling": "Stapeling (aantal sectoren)",
+}
+STYLED_LAYERS = tuple(TITLES)
+
+
+def _rgba(colour: str, alpha: float = 1.0) -> str:
+    red, green, blue, _ = (round(255 * v) for v in to_rgba(colour))
+    return f"{red},{green},{blue},{round(255 * alpha)}"
+
+
+def _options(values: dict[str, str]) -> str:
+    items = "".join(
+        f'<Option type="QString" name="{k}" value={quoteattr(str(v))}/>' for k, v in values.items()
+    )
+    return f'<Option type="Map">{items}</Option>'
+
+
+def _fill(name: str, fill: str, outline: str, width: float = 0.26, style: str = "solid",
+          outline_style: str = "solid", alpha: float = 1.0) -> str:  # fmt: skip
+    """A fill symbol: ``style`` is a Qt brush ('solid', 'no', 'b_diagonal'...)."""
+    layer = {"color": _rgba(fill, alpha), "style": style, "outline_color": _rgba(outline),
+             "outline_style": outline_style, "outline_width": f"{width:g}",
+             "outline_width_unit": "MM"}  # fmt: skip
+    return (
+        f'<symbol type="fill" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
+        f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">{_options(layer)}</layer></symbol>'
+    )
+
+
+def _line(name: str, colour: str, width: float = 0.6) -> str:
+    layer = {
+        "line_color": _rgba(colour),
+        "line_width": f"{width:g}",
+        "line_width_unit": "MM",
+        "line_style": "solid",
+    }
+    return (
+        f'<symbol type="line" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
+        f'<layer class="SimpleLine" enabled="1" locked="0" pass="0">{_options(layer)}</layer></symbol>'
+    )
+
+
+def _marker(name: str, colour: str) -> str:
+    layer = {"color": _rgba(colour), "name": "circle", "size": "2.4", "outline_color": "35,35,35,255"}
+    return (
+        f'<symbol type="marker" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
+        f'<layer class="SimpleMarker" enabled="1" locked="0" pass="0">{_options(layer)}</layer></symbol>'
+    )
+
+
+def _single(symbol: str) -> str:
+    return (
+        '<renderer-v2 type="singleSymbol" symbollevels="0" forceraster="0">'
+        f"<symbols>{symbol}</symbols></renderer-v2>"
+    )
+
+
+def _graduated_stapeling() -> str:
+    ranges, symbols = [], []
+    for index, (n, colour) in enumerate(STAPELING_COLOURS.items()):
+        last = n == max(STAPELING_COLOURS)
+        label = f"{n}+ sectoren" if last else f"{n} sector" + ("en" if n > 1 else "")
+        upper = 1_000_000 if last else n + 0.5
+        ranges.append(
+            f'<range symbol="{index}" label="{label}" lower="{n - 0.5:g}" upper="{upper:g}" render="true"/>'
+        )
+        symbols.append(_fill(str(index), colour, "#666666", width=0.1, alpha=0.75))
+    return (
+        '<renderer-v2 type="graduatedSymbol" attr="n_sectoren" graduatedMethod="GraduatedColor" '
+        'symbollevels="0" forceraster="0">'
+        f"<ranges>{''.join(ranges)}</ranges><symbols>{''.join(symbols)}</symbols></renderer-v2>"
+    )
+
+
+def _labels(expression: str, colour: str, size: float, zoomed_in_beyond: int = 0) -> str:
+    """Simple labels; with ``zoomed_in_beyond`` (a scale denominator) only when zoomed in further."""
+    # QGIS stores the most zoomed-out scale of labels in scaleMax (an inversion it keeps for compatibility)
+    visibility = f'scaleVisibility="1" scaleMin="0" scaleMax="{zoomed_in_beyond}"' if zoomed_in_beyond else ""
+    return (
+        '<labeling type="simple"><settings calloutType="simple">'
+        f'<text-style fieldName={quoteattr(expression)} isExpression="1" fontSize="{size:g}" '
+        f'fontSizeUnit="Point" textColor="{_rgba(colour)}" textOpacity="1" fontFamily="Sans Serif" '
+        'fontWeight="50" namedStyle="Regular">'
+        '<text-buffer bufferDraw="1" bufferSize="1" bufferSizeUnits="MM" bufferColor="255,255,255,255" '
+        'bufferOpacity="0.85"/></text-style>'
+        '<placement placement="1" polygonPlacementFlags="2" fitInPolygonOnly="0" priority="5"/>'
+        '<rendering drawLabels="1" obstacle="1" obstacleFactor="1" labelPerPart="0" maxNumLabels="2000" '
+        f"{visibility}/>"
+        "</settings></labeling>"
+    )
+
+
+def _layer_parts(layer: str) -> tuple[str, str]:
+    """Renderer and labeling of one of the run's layers."""
+    if layer == "stapeling":
+        return _graduated_stapeling(), ""
+    if layer == "schuurpunten":
+        symbol = _fill("0", SCHUURPUNT_COLOUR, SCHUURPUNT_COLOUR, width=0.5, style="b_diagonal")
+        return _single(symbol), _labels('"conflict"', SCHUURPUNT_COLOUR, 7, zoomed_in_beyond=25_000)
+    if layer == "spanningsgebieden":
+        symbol = _fill("0", "#ffffff", AREA_COLOUR, width=0.8, style="no")
+        return _single(symbol), _labels('concat("rang", \'. \', "naam")', AREA_COLOUR, 8)
+    if layer == "provincies":
+        symbol = _fill("0", "#ffffff", BORDER_COLOUR, width=0.7, style="no", outline_style="dash dot")
+        return _single(symbol), ""
+    raise KeyError(layer)
+
+
+def _qml(renderer: str, labeling: str) -> str:
+    enabled = "1" if labeling else "0"
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis version="{QGIS_VERSION}" styleCategories="Symbology|Labeling" labelsEnabled="{enabled}">'
+        f"{renderer}{labeling}</qgis>\n"
+    )
+
+
+def layer_style(layer: str) -> str:
+    """The QML style (QGIS' style format) of one of the run's layers."""
+    return _qml(*_layer_parts(layer))
+
+
+def write_styles(gpkg: Path, layers: list[str]) -> None:
+    """Store the default style of each of ``layers`` in the GeoPackage table ``layer_styles``,
+    replacing earlier rows for those layers and keeping the others."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    rows = pd.DataFrame(
+        {
+            "f_table_catalog": "", "f_table_schema": "", "f_table_name": layers,
+            "f_geometry_column": GEOMETRY_COLUMN, "styleName": [f"novex-geo {layer}" for layer in layers],
+            "styleQML": [layer_style(layer) for layer in layers], "styleSLD": "", "useAsDefault": True,
+            "description": [f"{TITLES[layer]} (novex-geo)" for layer in layers], "owner": "", "ui": "",
+            "update_time": now,
+        }
+    )  # fmt: skip
+    existing = set(pyogrio.list_layers(gpkg)[:, 0]) if gpkg.exists() else set()
+    if "layer_styles" in existing:
+        kept = pyogrio.read_dataframe(gpkg, layer="layer_styles", read_geometry=False)
+        rows = pd.concat([kept[~kept["f_table_name"].isin(layers)], rows], ignore_index=True)
+    pyogrio.write_dataframe(rows, gpkg, layer="layer_styles", driver="GPKG")
+
+
+@dataclass(frozen=True)
+class SourceLayer:
+    """A sector's input layer, for the Sectoren group of the project file."""
+
+    sector: str
+    label: str
+    colour: str
+    path: Path
+    layer: str | None
+    where: str | None
+    kind: str  # "Polygon", "LineString", "Point" or "Raster"
+
+
+def source_layers(project: Project) -> list[SourceLayer]:
+    """The project's input layers with the sector's label and colour and their geometry kind."""
+    found = []
+    for sector in project.sectors.values():
+        for source in sector.sources:
+            kind = "Raster" if source.raster is not None else _geometry_kind(source.path, source.layer)
+            found.append(SourceLayer(sector.key, f"{sector.label}: {source.name}", sector.colour, source.path,
+                                     source.layer, source.where, kind))  # fmt: skip
+    return found
+
+
+def _geometry_kind(path: Path, layer: str | None) -> str:
+    try:
+        declared = str(pyogrio.read_info(path, layer=layer).get("geometry_type") or "")
+    except Exception:  # the file's own reader reports problems; the project file just shows it unstyled
+        declared = ""
+    for kind in ("Point", "LineString"):
+        if kind in declared:
+            return kind
+    return "Polygon"
+
+
+def _spatialrefsys(crs: str) -> str:
+    """QGIS' description of a CRS: it needs the definition, not only the authority code."""
+    definition = CRS.from_user_input(crs)
+    authority, code = crs.split(":")
+    srid = int(code) if authority.upper() == "EPSG" else 0
+    return (
+        f"<spatialrefsys><wkt>{escape(definition.to_wkt())}</wkt>"
+        f"<proj4>{escape(definition.to_proj4() or '')}</proj4><srid>{srid}</srid>"
+        f"<authid>{escape(crs)}</authid><description>{escape(definition.name)}</description></spatialrefsys>"
+    )
+
+
+def _srs(crs: str) -> str:
+    return f"<srs>{_spatialrefsys(crs)}</srs>"
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return "./" + Path(path).resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        import os
+
+        return Path(os.path.relpath(Path(path).resolve(), folder.resolve())).as_posix()
+
+
+def _vector_layer(
+    layer_id: str, title: str, source: str, geometry: str, renderer: str, labeling: str, crs: str
+):
+    enabled = "1" if labeling else "0"
+    return (
+        f'<maplayer type="vector" geometry="{geometry}" styleCategories="AllStyleCategories" '
+        f'labelsEnabled="{enabled}">'
+        f"<id>{layer_id}</id><datasource>{escape(source)}</datasource><layername>{escape(title)}</layername>"
+        f'{_srs(crs)}<provider encoding="UTF-8">ogr</provider>{renderer}{labeling}</maplayer>'
+    )
+
+
+def _tree_layer(layer_id: str, title: str, source: str, provider: str, visible: bool = True) -> str:
+    checked = "Qt::Checked" if visible else "Qt::Unchecked"
+    return (
+        f'<layer-tree-layer id="{layer_id}" name={quoteattr(title)} source={quoteattr(source)} '
+        f'providerKey="{provider}" checked="{checked}" expanded="0"/>'
+    )
+
+
+def _sector_layer(source: SourceLayer, folder: Path, crs: str) -> tuple[str, str, str]:
+    layer_id = f"sector_{source.sector}_{uuid.uuid5(uuid.NAMESPACE_URL, str(source.path)).hex[:8]}"
+    path = _relative(source.path, folder)
+    if source.kind == "Raster":
+        maplayer = (
+            f'<maplayer type="raster"><id>{layer_id}</id><datasource>{escape(path)}</datasource>'
+            f"<layername>{escape(source.label)}</layername><provider>gdal</provider></maplayer>"
+        )
+        return layer_id, maplayer, _tree_layer(layer_id, source.label, path, "gdal", visible=False)
+    datasource = path + (f"|layername={source.layer}" if source.layer else "")
+    datasource += f"|subset={source.where}" if source.where else ""
+    symbol, geometry = {
+        "LineString": (_line("0", source.colour), "Line"),
+        "Point": (_marker("0", source.colour), "Point"),
+    }.get(source.kind, (_fill("0", source.colour, source.colour, width=0.3, alpha=0.35), "Polygon"))
+    maplayer = _vector_layer(layer_id, source.label, datasource, geometry, _single(symbol), "", crs)
+    return layer_id, maplayer, _tree_layer(layer_id, source.label, datasource, "ogr")
+
+
+def write_project_file(
+    gpkg: Path, title: str, crs: str, layers: list[str], sources: list[SourceLayer]
+) -> Path:
+    """Write ``analyse.qgs`` beside the GeoPackage: the run's ``layers`` styled, the sector
+    ``sources`` in their colours, and the PDOK basemap; returns its path."""
+    folder = gpkg.parent
+    maplayers, analysis, sectors, order = [], [], [], []
+    for layer in [name for name in STYLED_LAYERS if name in layers]:  # top of the legend first
+        layer_id = f"{layer}_novex"
+        source = f"./{gpkg.name}|layername={layer}"
+        maplayers.append(_vector_layer(layer_id, TITLES[layer], source, "Polygon", *_layer_parts(layer), crs))
+        analysis.append(_tree_layer(layer_id, TITLES[layer], source, "ogr"))
+        order.append(layer_id)
+    for source in sources:
+        layer_id, maplayer, tree = _sector_layer(source, folder, crs)
+        maplayers.append(maplayer)
+        sectors.append(tree)
+        order.append(layer_id)
+    basemap_id = "pdok_brt_grijs"
+    maplayers.append(
+        f'<maplayer type="raster"><id>{basemap_id}</id><datasource>{escape(BRT_GRIJS)}</datasource>'
+        f"<layername>PDOK BRT-Achtergrondkaart grijs</layername>"
+        f"<attribution><title>{escape(BRT_ATTRIBUTION)}</title></attribution><provider>wms</provider></maplayer>"
+    )
+    order.append(basemap_id)
+    tree = (
+        '<layer-tree-group name="" checked="Qt::Checked" expanded="1">'
+        f'<layer-tree-group name="Analyse" checked="Qt::Checked" expanded="1">{"".join(analysis)}'
+        "</layer-tree-group>"
+        f'<layer-tree-group name="Sectoren" checked="Qt::Checked" expanded="1">{"".join(sectors)}'
+        "</layer-tree-group>"
+        '<layer-tree-group name="Achtergrond" checked="Qt::Checked" expanded="1">'
+        f"{_tree_layer(basemap_id, 'PDOK BRT-Achtergrondkaart grijs', BRT_GRIJS, 'wms')}</layer-tree-group>"
+        "</layer-tree-group>"
+    )
+    text = (
+        f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"{QGIS_VERSION}\" "
+        f"projectname={quoteattr(title)}><title>{escape(title)}</title>"
+        f"<projectCrs>{_spatialrefsys(crs)}</projectCrs>{tree}"
+        f"<projectlayers>{''.join(maplayers)}</projectlayers>"
+        f"<layerorder>{''.join(f'<layer id={quoteattr(i)}/>' for i in order)}</layerorder>"
+        '<properties><Paths><Absolute type="bool">false</Absolute></Paths>'
+        '<SpatialRefSys><ProjectionsEnabled type="int">1</ProjectionsEnabled></SpatialRefSys>'
+        "</properties></qgis>\n"
+    )
+    from novex_geo.io.files import write_text
+
+    return write_text(folder / QGIS_PROJECT, text)

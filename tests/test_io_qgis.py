@@ -1,0 +1,97 @@
+"""QGIS opens a run styled: default styles in the GeoPackage, a project file, checked in real QGIS."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from novex_geo.cli.main import cli
+from novex_geo.io.qgis import STYLED_LAYERS, layer_style
+from novex_geo.style import STAPELING_COLOURS
+
+from .conftest import ROOT
+
+QGIS_PYTHON = shutil.which("python3", path="/usr/bin") or "python3"  # Debian's, where python3-qgis lives
+
+
+def _has_qgis() -> bool:
+    probe = subprocess.run([QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True, timeout=60)
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo-qgis")
+    result = CliRunner().invoke(cli, ["demo", "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder / "uitvoer"
+
+
+def test_every_layer_has_a_well_formed_default_style(demo):
+    styles = pyogrio.read_dataframe(demo / "analyse.gpkg", layer="layer_styles", read_geometry=False)
+    assert set(styles["f_table_name"]) == set(STYLED_LAYERS)
+    assert styles["useAsDefault"].all()
+    for layer in STYLED_LAYERS:
+        root = ET.fromstring(layer_style(layer).split("\n", 1)[1])
+        assert root.find("renderer-v2") is not None
+    stapeling = ET.fromstring(layer_style("stapeling").split("\n", 1)[1])
+    colours = [layer.find("Option/Option[@name='color']").get("value") for layer in stapeling.iter("layer")]
+    assert len(colours) == len(STAPELING_COLOURS)
+
+
+def test_project_file_uses_relative_paths_and_groups(demo):
+    root = ET.parse(demo / "analyse.qgs").getroot()
+    groups = [g.get("name") for g in root.find("layer-tree-group").findall("layer-tree-group")]
+    assert groups == ["Analyse", "Sectoren", "Achtergrond"]
+    sources = [element.text for element in root.iter("datasource")]
+    assert "./analyse.gpkg|layername=stapeling" in sources
+    assert not any(str(demo) in (source or "") for source in sources)  # the folder can be moved
+    assert any("service.pdok.nl/brt/achtergrondkaart" in (source or "") for source in sources)
+
+
+def test_real_qgis_opens_styled_layers_and_renders_the_project(demo, tmp_path):
+    if not _has_qgis():
+        if os.environ.get("CI"):
+            pytest.fail("CI must test with real QGIS: apt-get install python3-qgis")
+        pytest.skip("needs QGIS' Python bindings (Debian: apt-get install python3-qgis)")
+    png = tmp_path / "qgis.png"
+    script = ROOT / "tests" / "qgis_check.py"
+    output = subprocess.run(
+        [QGIS_PYTHON, str(script), str(demo / "analyse.gpkg"), str(demo / "analyse.qgs"), str(png)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert output.returncode == 0, output.stderr[-2000:]
+    report = json.loads(output.stdout.strip().splitlines()[-1])
+    layers = report["layers"]
+    assert (
+        layers["stapeling"]["renderer"] == "graduatedSymbol"
+        and layers["stapeling"]["attribute"] == "n_sectoren"
+    )
+    assert layers["stapeling"]["colours"] == list(STAPELING_COLOURS.values())
+    assert (
+        layers["schuurpunten"]["style"] == "b_diagonal"
+        and layers["schuurpunten"]["outline_color"] == "#b10026"
+    )
+    assert layers["schuurpunten"]["label_expression"] == '"conflict"'
+    assert layers["spanningsgebieden"]["style"] == "no" and layers["spanningsgebieden"]["labels"]
+    for name, layer in layers.items():
+        assert layer["valid"] and layer["features"] > 0, name
+        assert layer["missing_fields"] == [] and layer.get("label_fields_missing", []) == [], name
+    project = report["project"]
+    assert project["read"] and project["crs"] == "EPSG:28992"
+    assert project["groups"] == ["Analyse", "Sectoren", "Achtergrond"]
+    assert project["layers"]["Achtergrond"] == ["PDOK BRT-Achtergrondkaart grijs"]
+    assert {"Woningbouw: woningbouw", "Landbouw: landbouw"} <= set(project["layers"]["Sectoren"])
+    assert all(layer["valid"] for layer in project["styled"].values())
+    assert report["render"]["distinct_colours"] > 50 and 0.2 < report["render"]["non_white_share"] < 0.99
+    assert png.stat().st_size > 50_000
