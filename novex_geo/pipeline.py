@@ -151,7 +151,7 @@ def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -
         write_layer(areas, gpkg, "spanningsgebieden", f"Spanningsgebieden, {project.name}")
         write_table(pairs, gpkg, "conflictparen")
         areas.drop(columns="geometry").to_csv(csv, index=False, float_format="%.2f")
-        report.write_text(triage_report(areas, settings, project.name), encoding="utf-8")
+        report.write_text(triage_report(areas, settings, project.name, pairs), encoding="utf-8")
         if settings.annotations is not None:
             added = update_annotations(settings.annotations, areas)
     return TriageRun(areas, pairs, gpkg, csv, report, settings.annotations, added)

@@ -1,0 +1,67 @@
+"""File names from region names, unique and safe on every file system, and atomic writes.
+
+Region names come from data: ``Fryslân`` and ``Fryslan`` reduce to the same ASCII name, a
+region may be called ``Overzicht`` (the overview's name), consist of emoji only or contain
+``/``. Every name gets its own file name: lower-case ASCII letters, digits and ``_`` only,
+with a short hash of the full name where the plain form is taken or empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+__all__ = ["OVERVIEW", "atomic_write", "file_names"]
+
+OVERVIEW = "overzicht"
+MAX_STEM = 60
+
+
+def _ascii(name: str) -> str:
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "_", plain).strip("_")[:MAX_STEM]
+
+
+def _hash(name: str) -> str:
+    return hashlib.blake2b(name.encode("utf-8"), digest_size=3).hexdigest()
+
+
+def file_names(names: Iterable[str], reserved: Iterable[str] = (OVERVIEW,)) -> dict[str, str]:
+    """A distinct file-name stem per name; ``reserved`` stems are never given out.
+
+    Names are handled in sorted order, so the same set of names always gets the same stems:
+    the first name of a plain form keeps it (``fryslan``), a later one gets a hash of its
+    full name (``fryslan_4c1d2e``), as does a name with no ASCII letter or digit at all.
+    """
+    taken = set(reserved)
+    stems = {}
+    for name in sorted(set(names)):
+        plain = _ascii(name)
+        stem = plain if plain and plain not in taken else f"{plain or 'regio'}_{_hash(name)}"
+        while stem in taken:  # a hash collision with a name that already looks hashed
+            stem = f"{stem}_{_hash(stem)}"
+        taken.add(stem)
+        stems[name] = stem
+    return stems
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
+    """Let ``write`` fill a temporary file beside ``path``, then rename it onto ``path``.
+
+    A run killed while writing leaves the previous file (or none), never half a file.
+    """
+    path = Path(path)
+    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
