@@ -174,8 +174,11 @@ def run_maps(
     png: bool = False,
     gpkg: Path | None = None,
     layers: dict[str, SectorLayer] | None = None,
+    poster: str | None = None,
+    assets: str = "inline",
 ) -> list[Path]:
-    """Kaartsessie maps from a run's GeoPackage into ``out`` (default ``<output>/kaarten``)."""
+    """Kaartsessie maps from a run's GeoPackage into ``out`` (default ``<output>/kaarten``);
+    with ``poster`` (``"A3"``/``"A0"``) a print poster per provincie too."""
     from novex_geo.maps.web import write_maps
 
     gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
@@ -184,7 +187,8 @@ def run_maps(
     )
     layers = layers if layers is not None else _sectors(project)
     out = Path(out) if out else project.output_dir / "kaarten"
-    return write_maps(project, run, layers, out, list(provincies or project.provincies) or None, png=png)
+    names = list(provincies or project.provincies) or None
+    return write_maps(project, run, layers, out, names, png=png, poster=poster, assets=assets)
 
 
 def run_signals(

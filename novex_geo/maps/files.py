@@ -16,7 +16,12 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-__all__ = ["OVERVIEW", "atomic_write", "file_names"]
+import matplotlib
+from matplotlib.figure import Figure
+
+from novex_geo import __version__
+
+__all__ = ["OVERVIEW", "atomic_write", "file_names", "save_pdf"]
 
 OVERVIEW = "overzicht"
 MAX_STEM = 60
@@ -65,3 +70,14 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     finally:
         temporary.unlink(missing_ok=True)
     return path
+
+
+def save_pdf(figure: Figure, path: Path, title: str, subject: str, author: str) -> Path:
+    """Write ``figure`` as a vector PDF with embedded TrueType fonts and document metadata.
+
+    ``pdf.fonttype = 42`` only for this file (Type 3 fonts print blurred and cannot be
+    searched or edited); the global matplotlib settings stay as they are.
+    """
+    metadata = {"Title": title, "Subject": subject, "Author": author, "Creator": f"novex-geo {__version__}"}
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        return atomic_write(path, lambda part: figure.savefig(part, format="pdf", metadata=metadata))

@@ -278,7 +278,7 @@
     legend(config, relayout).addTo(map);
     var outline = L.geoJSON(config.overview, {interactive: false,
       style: {color: "#444444", weight: 1, fillColor: "#bbbbbb", fillOpacity: 0.7}});
-    new L.Control.MiniMap(outline, {position: "bottomright", toggleDisplay: true, zoomLevelOffset: -5,
+    new L.Control.MiniMap(outline, {position: "bottomright", toggleDisplay: true, zoomLevelOffset: -4,
       width: 140, height: 140}).addTo(map);
     watchBasemaps(map, basemaps, notice, relayout);
     fitPopups(map);
