@@ -234,7 +234,7 @@ def run_sketch(
     folder.mkdir(parents=True, exist_ok=True)
     report = folder / f"{sketch_file.stem}_beoordeling.md"
     report.write_text(sketch_report(result, sketch_file), encoding="utf-8")
-    title = f"Schets {sketch_file.stem}: {len(result.new_schuurpunten)} nieuwe schuurpunten"
+    title = f"{sketch_file.name}: {len(result.new_schuurpunten)} nieuwe schuurpunt(en)"
     regions = load_regions(project.regions, project.crs)
     picture = draw_sketch_map(project, result, regions, title, folder / f"{sketch_file.stem}_beoordeling.png")
     return SketchRun(result, report, picture)

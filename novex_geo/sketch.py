@@ -20,11 +20,12 @@ import shapely
 
 from novex_geo.config import Project
 from novex_geo.errors import LayerError
-from novex_geo.escape import md_escape
-from novex_geo.io.layers import load_sectors, read_source
+from novex_geo.io.layers import SectorLayer, load_sectors, read_source
 from novex_geo.io.regions import load_regions
 from novex_geo.overlay.engine import OverlayResult, overlay
 from novex_geo.triage import CRITERIA, evaluate_criteria, spanningsgebieden
+from novex_geo.triage.areas import MAX_LISTED, label_text, listing, natural_key
+from novex_geo.triage.report import md_text
 
 __all__ = ["SketchResult", "evaluate_sketch", "read_sketch", "sketch_report"]
 
@@ -34,10 +35,20 @@ COMPUTED = [criterion for criterion in CRITERIA if not criterion.judged_by_peopl
 
 @dataclass
 class SketchResult:
+    """What a sketch would cause.
+
+    ``herkomst`` lists the features on both sides of the ``new_schuurpunten``;
+    ``other_claims`` are the existing claims among them (the sketch's counterparts), and
+    ``layers`` the sectors loaded around the sketch (their sources are the map's credits).
+    """
+
     sketch: gpd.GeoDataFrame
     new_schuurpunten: gpd.GeoDataFrame
     stapeling_under_sketch: pd.DataFrame
     pair_change: pd.DataFrame
+    herkomst: pd.DataFrame
+    other_claims: gpd.GeoDataFrame
+    layers: dict[str, SectorLayer]
     flips: list[str] = field(default_factory=list)
     new_areas: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -114,6 +125,10 @@ def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = No
         "schuurpunt_id"
     ]
     new = with_sketch.schuurpunten[with_sketch.schuurpunten["schuurpunt_id"].isin(set(caused))]
+    involved = with_sketch.herkomst[with_sketch.herkomst["schuurpunt_id"].isin(set(caused))]
+    existing = pd.concat(list(before.values()), ignore_index=True)
+    others = existing[existing["feature_id"].isin(set(involved["feature_id"]))]
+    others = gpd.GeoDataFrame(others, geometry="geometry", crs=project.crs)
     outline = shapely.union_all(sketch.geometry.values)
     faces = with_sketch.stapeling
     under = faces[faces.intersects(outline)]
@@ -142,35 +157,44 @@ def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = No
     change = pd.DataFrame({"ha_zonder": per_pair(without), "ha_met": per_pair(with_sketch)}).fillna(0.0)
     change["verschil_ha"] = change["ha_met"] - change["ha_zonder"]
     change = change[change["verschil_ha"].abs() > 1e-9].reset_index(names="conflict")
-    return SketchResult(sketch, new, stacked, change, flips, created, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return SketchResult(sketch, new, stacked, change, involved, others, layers, flips, created, seconds)
+
+
+def _features(rows: pd.DataFrame) -> str:
+    """The distinct labels of ``rows`` (herkomst), in natural order, shortened."""
+    return listing(sorted({label_text(label) for label in rows["label"]}, key=natural_key), MAX_LISTED)
 
 
 def sketch_report(result: SketchResult, sketch_path: Path) -> str:
-    """Short Markdown answer: what the sketch would cause."""
-    lines = [f"# Schets: {md_escape(Path(sketch_path).name)}", "",
+    """Short Markdown answer: what the sketch would cause, per conflict pair with the features
+    of both sides named once."""
+    lines = [f"# Beoordeling van {md_text(Path(sketch_path).name)}", "",
              f"{len(result.sketch)} geschetste vlakken ({', '.join(sorted(set(result.sketch['sector'])))}), "
              f"{result.sketch.area.sum() / 10_000:.1f} ha; doorgerekend in {result.seconds:.1f} s.", "",
              "## Nieuwe schuurpunten", ""]  # fmt: skip
     if result.new_schuurpunten.empty:
         lines.append("Geen: de schets botst met geen enkel paar uit de conflictmatrix.")
-    else:
-        for row in result.pair_change.itertuples():
-            lines.append(
-                f"- {md_escape(row.conflict)}: +{row.verschil_ha:.2f} ha "
-                f"(van {row.ha_zonder:.2f} naar {row.ha_met:.2f} ha in de omgeving van de schets)"
-            )
-        lines += ["", "Schuurpunten waar de schets in meetelt:", ""]
-        lines += ["| schuurpunt | ha | kant a | kant b |", "|---|---:|---|---|"]
-        for zone in result.new_schuurpunten.itertuples():
-            lines.append(f"| {md_escape(zone.schuurpunt_id)} | {zone.oppervlakte_m2 / 10_000:.2f} | "
-                         f"{md_escape(zone.labels_a)} | {md_escape(zone.labels_b)} |")  # fmt: skip
+    sketched = set(result.sketch["feature_id"])
+    for row in result.pair_change.itertuples():
+        zones = result.new_schuurpunten[result.new_schuurpunten["conflict"] == row.conflict]
+        rows = result.herkomst[result.herkomst["schuurpunt_id"].isin(set(zones["schuurpunt_id"]))]
+        lines.append(
+            f"- {md_text(row.conflict)}: +{row.verschil_ha:.2f} ha in {len(zones)} schuurpunt(en) (van "
+            f"{row.ha_zonder:.2f} naar {row.ha_met:.2f} ha in de omgeving van de schets)"
+        )
+        if len(rows):
+            mine = rows["feature_id"].isin(sketched)
+            lines.append(f"  - schets: {md_text(_features(rows[mine]))}")
+            for sector, side in rows[~mine].groupby("sector", sort=True):
+                lines.append(f"  - bestaand ({md_text(sector)}): {md_text(_features(side))}")
     lines += ["", "## Stapeling onder de schets", ""]
     lines += [
-        f"- {md_escape(row.sectoren)}: {row.ha:.2f} ha" for row in result.stapeling_under_sketch.itertuples()
+        f"- {md_text(row.sectoren)}: {row.ha:.2f} ha" for row in result.stapeling_under_sketch.itertuples()
     ]
     lines += ["", "## Gevolgen voor spanningsgebieden", ""]
-    lines += [f"- nieuw spanningsgebied: {md_escape(item)}" for item in result.new_areas]
-    lines += [f"- {md_escape(item)}" for item in result.flips]
+    lines += [f"- nieuw spanningsgebied: {md_text(item)}" for item in result.new_areas]
+    lines += [f"- {md_text(item)}" for item in result.flips]
     if not result.new_areas and not result.flips:
         lines.append("Geen criterium verandert van uitkomst.")
     return "\n".join(lines) + "\n"

@@ -88,23 +88,16 @@ def _draw(ax: Axes, project: Project, data: dict, scale: float) -> list:
     areas = clip(data["spanningsgebieden"], box)
     if areas is not None:
         areas.boundary.plot(ax=ax, color="black", linewidth=1.2 * scale, zorder=5)
-        for rank, point in zip(areas["rang"], shapely.point_on_surface(areas.geometry.values), strict=True):
-            ax.text(
-                point.x,
-                point.y,
-                str(rank),
-                fontsize=6.5 * scale,
-                fontweight="bold",
-                ha="center",
-                va="center",
-                zorder=6,
-                bbox={
-                    "boxstyle": "round,pad=0.2",
-                    "facecolor": "white",
-                    "edgecolor": "black",
-                    "linewidth": 0.5 * scale,
-                },
-            )
+        # the rank sits just above its area, so the label never hides a small area
+        tops = shapely.bounds(areas.geometry.values)[:, 3]
+        centres = shapely.centroid(areas.geometry.values)
+        for rank, centre, top in zip(areas["rang"], centres, tops, strict=True):
+            ax.annotate(
+                str(rank), xy=(centre.x, top), xytext=(0, 1.5 * scale), textcoords="offset points",
+                fontsize=6.5 * scale, fontweight="bold", ha="center", va="bottom", zorder=6,
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "black",
+                      "linewidth": 0.5 * scale},
+            )  # fmt: skip
         handles.append(
             Line2D(
                 [],
