@@ -41,9 +41,15 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield browser
         browser.close()
 
@@ -53,7 +59,9 @@ class Opened:
 
     def __init__(self, browser, path: Path, size=(1400, 900)):
         self.requests, self.errors, self.dialogs = [], [], []
-        self.context = browser.new_context(viewport={"width": size[0], "height": size[1]}, accept_downloads=True)
+        self.context = browser.new_context(
+            viewport={"width": size[0], "height": size[1]}, accept_downloads=True
+        )
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
@@ -74,7 +82,8 @@ class Opened:
             """(selector) => Array.from(document.querySelectorAll(selector))
                 .filter((e) => e.offsetWidth > 0 && e.offsetHeight > 0)
                 .map((e) => { const r = e.getBoundingClientRect();
-                              return {name: e.className, left: r.left, top: r.top, right: r.right, bottom: r.bottom}; })""",
+                              return {name: e.className, left: r.left, top: r.top,
+                                      right: r.right, bottom: r.bottom}; })""",
             selector,
         )
 
@@ -84,8 +93,9 @@ class Opened:
 
     def point_on(self, selector: str) -> tuple[float, float]:
         """A screen point where the first element of ``selector`` itself is hit by a click."""
-        return tuple(self.page.evaluate(
-            """(selector) => {
+        return tuple(
+            self.page.evaluate(
+                """(selector) => {
                 for (const element of document.querySelectorAll(selector)) {
                     const r = element.getBoundingClientRect();
                     for (let i = 1; i < 10; i++) for (let j = 1; j < 10; j++) {
@@ -95,15 +105,21 @@ class Opened:
                 }
                 return null;
             }""",
-            selector,
-        ))  # fmt: skip
+                selector,
+            )
+        )
 
     def close(self):
         self.context.close()
 
 
 def overlaps(a: dict, b: dict) -> bool:
-    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and b["top"] < a["bottom"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +143,11 @@ def test_demo_map_works_with_every_request_blocked(browser, demo_map):
     assert page.locator('path.leaflet-interactive[stroke="#e31a1c"]').count() > 10  # woningbouw claims
     assert page.locator('path.leaflet-interactive[stroke="#33a02c"]').count() > 10  # landbouw claims
     layers = page.locator(".leaflet-control-layers")
-    assert layers.is_visible() and "Woningbouw" in layers.inner_text() and "PDOK BRT grijs" in layers.inner_text()
+    assert (
+        layers.is_visible()
+        and "Woningbouw" in layers.inner_text()
+        and "PDOK BRT grijs" in layers.inner_text()
+    )
     legend = page.locator(".novex-legend")
     assert legend.is_visible() and "spanningsgebied" in legend.inner_text()
     assert page.locator(".leaflet-draw-draw-polygon").is_visible()
@@ -161,7 +181,9 @@ def test_controls_leave_each_other_and_popups_free(browser, demo_map, size):
     page.wait_for_selector(".leaflet-popup-content")
     page.wait_for_timeout(600)  # the map pans the popup into the free area
     (popup,) = opened.rects(".leaflet-popup-content-wrapper")
-    assert popup["left"] >= 0 and popup["top"] >= 0 and popup["right"] <= size[0] and popup["bottom"] <= size[1]
+    assert (
+        popup["left"] >= 0 and popup["top"] >= 0 and popup["right"] <= size[0] and popup["bottom"] <= size[1]
+    )
     assert "Sectoren:" in page.locator(".leaflet-popup-content").inner_text()
     for control in opened.rects(".leaflet-control"):
         assert not overlaps(popup, control), control["name"]
@@ -184,7 +206,9 @@ def test_draw_pick_a_sector_and_export_with_the_mouse(browser, demo_map, size):
     opened = Opened(browser, demo_map, size)
     page = opened.page
     page.mouse.click(*opened.centre(".leaflet-draw-draw-polygon"))
-    free = page.evaluate("() => { const r = document.querySelector('.novex-sketch').getBoundingClientRect(); return r.right; }")
+    free = page.evaluate(
+        "() => { const r = document.querySelector('.novex-sketch').getBoundingClientRect(); return r.right; }"
+    )
     x0, y0 = free + 120, size[1] / 2
     corners = [(x0, y0), (x0 + 90, y0), (x0 + 90, y0 + 70), (x0, y0 + 70)]
     for x, y in corners:
@@ -213,14 +237,23 @@ def hostile_maps(tmp_path_factory):
     annotations."""
     folder = tmp_path_factory.mktemp("vijandig")
     payload = HOSTILE + SCRIPT
-    write_layer(folder / "regions.gpkg", [shapely.box(0, 0, 10_000, 10_000), shapely.box(10_000, 0, 20_000, 10_000)],
-                naam=[payload, "Fryslân"])  # fmt: skip
+    write_layer(
+        folder / "regions.gpkg",
+        [shapely.box(0, 0, 10_000, 10_000), shapely.box(10_000, 0, 20_000, 10_000)],
+        naam=[payload, "Fryslân"],
+    )
     write_layer(folder / "gemeenten.gpkg", [shapely.box(0, 0, 20_000, 10_000)], naam=[payload])
-    write_layer(folder / "wonen.gpkg", [shapely.box(1_000, 1_000, 1_400, 1_300), shapely.box(9_800, 500, 10_300, 900)],
-                naam=[payload, "Grensplan " + SCRIPT])  # fmt: skip
+    write_layer(
+        folder / "wonen.gpkg",
+        [shapely.box(1_000, 1_000, 1_400, 1_300), shapely.box(9_800, 500, 10_300, 900)],
+        naam=[payload, "Grensplan " + SCRIPT],
+    )
     water = folder / "water<svg onload=alert(5)>.gpkg"  # no attribution: the file name is the credit
-    write_layer(water, [shapely.box(900, 900, 1_700, 1_200), shapely.box(9_500, 0, 10_500, 800)],
-                naam=["Boezem " + HOSTILE, "Grenswater"])  # fmt: skip
+    write_layer(
+        water,
+        [shapely.box(900, 900, 1_700, 1_200), shapely.box(9_500, 0, 10_500, 800)],
+        naam=["Boezem " + HOSTILE, "Grenswater"],
+    )
     body = f"""
         [sectors.woningbouw]
         label = {json.dumps(payload)}
@@ -246,8 +279,10 @@ def hostile_maps(tmp_path_factory):
         name_field = "naam"
         """
     path = write_project(folder, body, regions=folder / "regions.gpkg")
-    path.write_text(path.read_text(encoding="utf-8").replace('name = "test"', f"name = {json.dumps(payload)}"),
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('name = "test"', f"name = {json.dumps(payload)}"),
+        encoding="utf-8",
+    )
     project = load_project(path)
     run_overlay(project)
     run_triage(project)
@@ -273,7 +308,9 @@ def test_script_in_every_text_field_stays_text(browser, hostile_maps):
         assert "<img src=x onerror=alert(1)>" in text and "<svg onload=alert(3)>" in text  # shown, as text
         assert "<svg onload=alert(5)>" in page.locator(".novex-sources").get_attribute("title")
         assert page.locator('img[src="x"], svg[onload], [onerror], [onload]').count() == 0
-        injected = page.evaluate("() => Array.from(document.scripts).filter((s) => /^\\s*alert\\(/.test(s.text) || s.src)")
+        injected = page.evaluate(
+            "() => Array.from(document.scripts).filter((s) => /^\\s*alert\\(/.test(s.text) || s.src)"
+        )
         assert injected == []  # the payload's </script><script>alert(4)</script> made no script element
         assert opened.dialogs == [] and opened.errors == []
         opened.close()
@@ -281,7 +318,9 @@ def test_script_in_every_text_field_stays_text(browser, hostile_maps):
 
 def test_map_in_the_cdn_mode_names_only_pinned_assets(tmp_path):
     homes = [shapely.box(1_000, 1_000, 1_200, 1_200)]
-    project = housing_and_water_project(tmp_path, homes, ["Plan"], [shapely.box(900, 900, 1_300, 1_300)], ["Boezem"])
+    project = housing_and_water_project(
+        tmp_path, homes, ["Plan"], [shapely.box(900, 900, 1_300, 1_300)], ["Boezem"]
+    )
     (page,) = run_maps(project, ["Utrecht"], tmp_path / "cdn", assets="cdn")
     html = page.read_text(encoding="utf-8")
     scripts = re.findall(r'<script src="([^"]+)"', html)

@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from matplotlib.figure import Figure
 
 from novex_geo import __version__
 
-__all__ = ["OVERVIEW", "atomic_write", "file_names", "save_pdf"]
+__all__ = ["OVERVIEW", "atomic_write", "file_names", "save_figure", "save_pdf"]
 
 OVERVIEW = "overzicht"
 MAX_STEM = 60
@@ -72,6 +73,17 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     return path
 
 
+def save_figure(figure: Figure, path: Path, **options) -> Path:
+    """Write ``figure`` atomically (``options`` as for ``savefig``, e.g. ``format="png"``).
+
+    A character that no font has (an emoji in a label) is drawn as a box; matplotlib's
+    warning about it is not repeated for every file.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        return atomic_write(path, lambda part: figure.savefig(part, **options))
+
+
 def save_pdf(figure: Figure, path: Path, title: str, subject: str, author: str) -> Path:
     """Write ``figure`` as a vector PDF with embedded TrueType fonts and document metadata.
 
@@ -80,4 +92,4 @@ def save_pdf(figure: Figure, path: Path, title: str, subject: str, author: str) 
     """
     metadata = {"Title": title, "Subject": subject, "Author": author, "Creator": f"novex-geo {__version__}"}
     with matplotlib.rc_context({"pdf.fonttype": 42}):
-        return atomic_write(path, lambda part: figure.savefig(part, format="pdf", metadata=metadata))
+        return save_figure(figure, path, format="pdf", metadata=metadata)

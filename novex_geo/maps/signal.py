@@ -24,7 +24,7 @@ from novex_geo.config import DEMO_MARK, Project
 from novex_geo.errors import NovexError
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.run import RunData
-from novex_geo.maps.files import atomic_write, save_pdf
+from novex_geo.maps.files import atomic_write, save_figure, save_pdf
 from novex_geo.maps.labels import area_title, conflicts_text, pair_text, sector_label, sectors_text
 from novex_geo.maps.signal_page import signal_page
 from novex_geo.maps.static import Credits, conflict_map_figure
@@ -182,7 +182,7 @@ def write_signals(
             credits=credits,
         )
         signal.credits = drawing.credits
-        atomic_write(files.png, lambda part, f=figure: f.savefig(part, format="png"))
+        save_figure(figure, files.png, format="png")
         page = signal_page(signal, project, claims, regions, run.schuurpunten, credits, EMPTY_URGENCY)
         save_pdf(
             page.figure,

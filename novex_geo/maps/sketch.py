@@ -9,7 +9,7 @@ import geopandas as gpd
 from matplotlib.figure import Figure
 
 from novex_geo.config import Project
-from novex_geo.maps.files import atomic_write
+from novex_geo.maps.files import save_figure
 from novex_geo.maps.static import Credits, MapDrawing, conflict_map_figure
 from novex_geo.sketch import SketchResult
 
@@ -33,4 +33,4 @@ def draw_sketch_map(
 ) -> Path:
     """Write the PNG map of a sketch evaluation to ``path``."""
     figure, _ = sketch_figure(project, result, regions, title)
-    return atomic_write(path, lambda part: figure.savefig(part, format="png"))
+    return save_figure(figure, path, format="png")

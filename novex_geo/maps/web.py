@@ -35,7 +35,7 @@ from novex_geo.io.layers import SectorLayer
 from novex_geo.io.regions import select_regions
 from novex_geo.io.run import RunData
 from novex_geo.maps.assets import use_assets
-from novex_geo.maps.files import OVERVIEW, atomic_write, file_names
+from novex_geo.maps.files import OVERVIEW, atomic_write, file_names, save_figure
 from novex_geo.maps.static import SCHUURPUNT_COLOUR, STAPELING_COLOURS, Credits, conflict_map_figure
 from novex_geo.maps.web_layers import (
     WEB_CRS,
@@ -285,9 +285,7 @@ def write_maps(
                 areas=data["spanningsgebieden"],
                 credits=credits,
             )
-            written.append(
-                atomic_write(path.with_suffix(".png"), lambda t, f=figure: f.savefig(t, format="png"))
-            )
+            written.append(save_figure(figure, path.with_suffix(".png"), format="png"))
         if poster and stem != OVERVIEW:
             written.append(
                 write_poster(project, data, scope, date, poster, out / f"poster_{stem}_{poster}.pdf")

@@ -26,7 +26,9 @@ def npm_path(library, name: str) -> Path:
 
 
 def vendored_files(library) -> list[str]:
-    return [name for name, _ in library.scripts + library.styles] + list(library.images) + [library.licence_file]
+    return (
+        [name for name, _ in library.scripts + library.styles] + list(library.images) + [library.licence_file]
+    )
 
 
 def main() -> None:
