@@ -8,7 +8,6 @@ makes the test click the wrong thing.
 
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from novex_geo import load_project
 from novex_geo.cli.main import cli
 from novex_geo.pipeline import run_maps, run_overlay, run_triage
 
-from .conftest import ROOT, housing_and_water_project, write_layer, write_project
+from .conftest import ROOT, write_layer, write_project
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TILE_HOSTS = ("service.pdok.nl", "tile.openstreetmap.org")
@@ -314,16 +313,3 @@ def test_script_in_every_text_field_stays_text(browser, hostile_maps):
         assert injected == []  # the payload's </script><script>alert(4)</script> made no script element
         assert opened.dialogs == [] and opened.errors == []
         opened.close()
-
-
-def test_map_in_the_cdn_mode_names_only_pinned_assets(tmp_path):
-    homes = [shapely.box(1_000, 1_000, 1_200, 1_200)]
-    project = housing_and_water_project(
-        tmp_path, homes, ["Plan"], [shapely.box(900, 900, 1_300, 1_300)], ["Boezem"]
-    )
-    (page,) = run_maps(project, ["Utrecht"], tmp_path / "cdn", assets="cdn")
-    html = page.read_text(encoding="utf-8")
-    scripts = re.findall(r'<script src="([^"]+)"', html)
-    assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in scripts
-    assert not [url for url in scripts if "jquery" in url or "bootstrap" in url]
-    assert len(html) < 200_000  # the libraries are referenced, not inlined
