@@ -159,6 +159,15 @@ def test_demo_map_works_with_every_request_blocked(browser, demo_map):
     assert not page.locator(".novex-layers .leaflet-control-layers-list").is_visible()
     page.mouse.click(*opened.centre(".novex-layers .novex-toggle"))
     assert page.locator(".novex-layers .leaflet-control-layers-list").is_visible()
+    stapeling = 'path.leaflet-interactive[fill="#fecc5c"]'  # class 2 of the choropleth, off at first
+    assert page.locator(stapeling).count() == 0
+    box = page.locator(".novex-layers label", has_text="Stapeling").locator("input").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert page.locator(stapeling).count() > 10
+    x, y = opened.point_on('path.leaflet-interactive[stroke="black"]')  # areas stay above the stapeling
+    assert (
+        page.evaluate("([x, y]) => document.elementFromPoint(x, y).getAttribute('stroke')", [x, y]) == "black"
+    )
     target = ROOT / "maps" / "demo_westmark.png" if os.environ.get("NOVEX_UPDATE_SCREENSHOT") else None
     if target is not None:
         page.screenshot(path=str(target))

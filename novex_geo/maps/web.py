@@ -88,21 +88,23 @@ UI = {
 
 
 class _Kaart(MacroElement):
-    """Calls ``novexKaart`` (lib/novex/kaart.js) after every layer exists."""
+    """Calls ``novexKaart`` (lib/novex/kaart.js) after every layer exists; ``stack`` lists the
+    overlays from bottom to top, the order they keep when switched off and on."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}\n"
         "novexKaart({{ this._parent.get_name() }}, {{ this.config|tojson }},\n  { "
         "{% for name, layer in this.basemaps %}{{ name|tojson }}: {{ layer }}, {% endfor %} },\n  { "
         "{% for group, items in this.overlays.items() %}{{ group|tojson }}: { "
-        "{% for name, layer in items %}{{ name|tojson }}: {{ layer }}, {% endfor %} }, {% endfor %} });\n"
+        "{% for name, layer in items %}{{ name|tojson }}: {{ layer }}, {% endfor %} }, {% endfor %} },\n  "
+        "[{% for layer in this.stack %}{{ layer }}, {% endfor %}]);\n"
         "{% endmacro %}"
     )
 
-    def __init__(self, config: dict, basemaps: list, overlays: dict):
+    def __init__(self, config: dict, basemaps: list, overlays: dict, stack: list[str]):
         super().__init__()
         self._name = "NovexKaart"
-        self.config, self.basemaps, self.overlays = config, basemaps, overlays
+        self.config, self.basemaps, self.overlays, self.stack = config, basemaps, overlays, stack
 
 
 def _config(project: Project, data: dict, scope: str, date: str) -> dict:
@@ -179,8 +181,10 @@ def build_map(
         group = folium.FeatureGroup(name=name, control=False, show=name != "Stapeling").add_to(map_)
         add(project, web_frame(frame, tolerance), group)
         overlays["Analyse"].append((name, group.get_name()))
+    stack = [layer for _, layer in overlays["Sectoren"]] + [borders.get_name()]
+    stack += [layer for _, layer in overlays["Analyse"]]
     overlays["Analyse"].append(("Provinciegrenzen", borders.get_name()))
-    _Kaart(_config(project, data, scope, date), basemaps, overlays).add_to(map_)
+    _Kaart(_config(project, data, scope, date), basemaps, overlays, stack).add_to(map_)
     map_.get_root().title = html.escape(f"{project.name} — {scope}")
     use_assets(map_.get_root(), assets)
     return map_

@@ -262,7 +262,16 @@
     });
   }
 
-  window.novexKaart = function (map, config, basemaps, overlays) {
+  /* A layer switched on comes back in its place, not on top (a stapeling face over an area). */
+  function keepStacked(map, stack) {
+    map.on("overlayadd", function () {
+      stack.forEach(function (layer) {
+        if (map.hasLayer(layer)) { layer.bringToFront(); }
+      });
+    });
+  }
+
+  window.novexKaart = function (map, config, basemaps, overlays, stack) {
     var notice = {element: null};
     var relayout = function (keepOpen) { arrange(map, keepOpen); };
     L.control.fullscreen({position: "topleft", title: config.fullscreen[0], titleCancel: config.fullscreen[1]})
@@ -281,6 +290,7 @@
     new L.Control.MiniMap(outline, {position: "bottomright", toggleDisplay: true, zoomLevelOffset: -4,
       width: 140, height: 140}).addTo(map);
     watchBasemaps(map, basemaps, notice, relayout);
+    keepStacked(map, stack);
     fitPopups(map);
     relayout(null);
     map.on("resize", function () { relayout(null); });
