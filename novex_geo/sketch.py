@@ -20,7 +20,7 @@ import shapely
 
 from novex_geo.config import Project
 from novex_geo.errors import LayerError
-from novex_geo.io.layers import SectorLayer, load_sectors, read_source
+from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
 from novex_geo.io.regions import load_regions
 from novex_geo.overlay.engine import OverlayResult, overlay
 from novex_geo.triage import CRITERIA, evaluate_criteria, spanningsgebieden
@@ -54,30 +54,58 @@ class SketchResult:
     seconds: float = 0.0
 
 
+def _sectors(frame: gpd.GeoDataFrame, project: Project, sector: str | None, path: Path) -> pd.Series:
+    """Each feature's ``sector`` property, ``sector`` where it has none; unknown ones stop."""
+    given = frame["sector"] if "sector" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    missing = given.isna() | (given.astype(str).str.strip() == "")
+    if sector is not None:
+        given = given.where(~missing, sector)
+    elif missing.any():
+        raise LayerError(
+            f"{int(missing.sum())} of {len(frame)} features have no 'sector' property; give "
+            f"--sector or one of {', '.join(project.sectors)}",
+            path,
+            field="sector",
+        )
+    unknown = sorted({str(s) for s in given if s not in project.sectors})
+    if unknown:
+        raise LayerError(
+            f"unknown sector(s) {', '.join(unknown)}; give --sector or use one of "
+            f"{', '.join(project.sectors)}",
+            path,
+            field="sector",
+        )
+    return given
+
+
 def read_sketch(path: Path, project: Project, sector: str | None = None) -> gpd.GeoDataFrame:
-    """The sketched polygons in the analysis CRS with ``feature_id``, ``label`` and ``sector``."""
+    """The sketched polygons in the analysis CRS with ``feature_id``, ``label`` and ``sector``.
+
+    The sketch is GeoJSON in longitude/latitude, as the map exports it; a file that cannot be
+    read, features that are no polygons or lack a sector, and coordinates that are not
+    longitude/latitude each stop with one message naming the file.
+    """
     path = Path(path)
     if not path.exists():
         raise LayerError("sketch file not found", path)
-    frame = gpd.read_file(path)
+    frame = read_vector(path)
     if frame.empty:
         raise LayerError("the sketch holds no features", path)
     if frame.crs is None:
         frame = frame.set_crs("OGC:CRS84")
+    if frame.crs.is_geographic:
+        west, south, east, north = frame.total_bounds
+        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+            raise LayerError(
+                f"coordinates ({west:.0f}, {south:.0f}) … ({east:.0f}, {north:.0f}) are not longitude/"
+                "latitude; export the sketch from the kaartsessie map (EPSG:4326)",
+                path,
+            )
     polygonal = frame.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polygonal.all():
-        found = ", ".join(frame.geom_type[~polygonal].unique())
+        found = ", ".join(frame.geom_type[~polygonal].fillna("no geometry").unique())
         raise LayerError(f"sketch features must be polygons; found {found}", path)
-    sectors = frame["sector"] if "sector" in frame.columns else pd.Series(None, index=frame.index)
-    if sector is not None:
-        sectors = (
-            sectors.where(sectors.notna() & (sectors != ""), sector) if "sector" in frame.columns else sector
-        )
-        sectors = pd.Series(sectors, index=frame.index)
-    unknown = sorted({str(s) for s in sectors if s not in project.sectors})
-    if unknown:
-        raise LayerError(f"unknown sector(s) {', '.join(unknown)}; give --sector or use one of "
-                         f"{', '.join(project.sectors)}", path, field="sector")  # fmt: skip
+    sectors = _sectors(frame, project, sector, path)
     frame = frame.to_crs(project.crs)
     names = (
         frame["naam"].astype(str)
@@ -85,10 +113,15 @@ def read_sketch(path: Path, project: Project, sector: str | None = None) -> gpd.
         else [f"schets {i + 1}" for i in range(len(frame))]
     )
     return gpd.GeoDataFrame(
-        {"feature_id": [f"{s}/{SKETCH_SOURCE}/{i + 1}" for i, s in enumerate(sectors)],
-         "sector": list(sectors), "source": SKETCH_SOURCE, "label": list(names)},
-        geometry=shapely.make_valid(frame.geometry.values), crs=project.crs,
-    )  # fmt: skip
+        {
+            "feature_id": [f"{s}/{SKETCH_SOURCE}/{i + 1}" for i, s in enumerate(sectors)],
+            "sector": list(sectors),
+            "source": SKETCH_SOURCE,
+            "label": list(names),
+        },
+        geometry=shapely.make_valid(frame.geometry.values),
+        crs=project.crs,
+    )
 
 
 def _areas(result: OverlayResult, project: Project, priority) -> gpd.GeoDataFrame:
@@ -169,10 +202,15 @@ def _features(rows: pd.DataFrame) -> str:
 def sketch_report(result: SketchResult, sketch_path: Path) -> str:
     """Short Markdown answer: what the sketch would cause, per conflict pair with the features
     of both sides named once."""
-    lines = [f"# Beoordeling van {md_text(Path(sketch_path).name)}", "",
-             f"{len(result.sketch)} geschetste vlakken ({', '.join(sorted(set(result.sketch['sector'])))}), "
-             f"{result.sketch.area.sum() / 10_000:.1f} ha; doorgerekend in {result.seconds:.1f} s.", "",
-             "## Nieuwe schuurpunten", ""]  # fmt: skip
+    lines = [
+        f"# Beoordeling van {md_text(Path(sketch_path).name)}",
+        "",
+        f"{len(result.sketch)} geschetste vlakken ({', '.join(sorted(set(result.sketch['sector'])))}), "
+        f"{result.sketch.area.sum() / 10_000:.1f} ha; doorgerekend in {result.seconds:.1f} s.",
+        "",
+        "## Nieuwe schuurpunten",
+        "",
+    ]
     if result.new_schuurpunten.empty:
         lines.append("Geen: de schets botst met geen enkel paar uit de conflictmatrix.")
     sketched = set(result.sketch["feature_id"])

@@ -170,3 +170,37 @@ def test_sketch_report_names_each_feature_once_and_the_title_says_it_once(tmp_pa
     assert report.count("Boezem") == 1 and report.count("Nieuwe wijk") == 2  # water pair and defensie pair
     assert report.startswith("# Beoordeling van schets.geojson")
     assert "wrote" in result.output and "Schets schets" not in result.output
+
+
+def test_unreadable_misplaced_or_sectorless_sketches_stop_with_one_line(tmp_path, project):
+    broken = tmp_path / "kapot.geojson"
+    broken.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    in_rd = tmp_path / "rd.geojson"
+    in_rd.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [[150000, 470000], [151000, 470000], [151000, 471000], [150000, 470000]]
+                            ],
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    no_sector = write_sketch(tmp_path / "leeg.geojson", [shapely.box(0, 0, 10, 10)], naam=["Veld"])
+    for path, message in [
+        (broken, "cannot open as a vector file"),
+        (in_rd, "are not longitude/latitude"),
+        (no_sector, "1 of 1 features have no 'sector' property; give --sector"),
+    ]:
+        result = CliRunner().invoke(cli, ["sketch", str(project.path), str(path)])
+        assert result.exit_code == 1 and message in result.output and str(path) in result.output
+        assert "Traceback" not in result.output and "nan" not in result.output
