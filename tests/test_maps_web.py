@@ -12,6 +12,12 @@ from novex_geo.pipeline import run_maps, run_overlay, run_triage
 from .conftest import write_layer, write_project
 
 HOSTILE = "<img src=x onerror=alert(1)> `whoami` ${alert(1)}"
+HOUSING = """
+    [sectors.woningbouw]
+    [[sectors.woningbouw.sources]]
+    path = "wonen.gpkg"
+    label_field = "naam"
+    """
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +31,8 @@ def maps(tmp_path_factory):
     write_layer(folder / "wonen.gpkg", [shapely.box(1_000, 1_000, 1_300, 1_200)], naam=[HOSTILE])
     path = write_project(
         folder,
-        """
-        [sectors.woningbouw]
-        [[sectors.woningbouw.sources]]
-        path = "wonen.gpkg"
-        label_field = "naam"
+        HOUSING
+        + """
         [sectors.landbouw]
         [[sectors.landbouw.sources]]
         path = "percelen.gpkg"
@@ -113,16 +116,7 @@ def test_regions_whose_names_collide_each_get_a_map(tmp_path):
         [shapely.box(1_000 + 10_000 * i, 1_000, 2_000 + 10_000 * i, 2_000) for i in range(len(names))],
         naam=names,
     )
-    path = write_project(
-        tmp_path,
-        """
-        [sectors.woningbouw]
-        [[sectors.woningbouw.sources]]
-        path = "wonen.gpkg"
-        label_field = "naam"
-        """,
-        regions=tmp_path / "regions.gpkg",
-    )
+    path = write_project(tmp_path, HOUSING, regions=tmp_path / "regions.gpkg")
     project = load_project(path)
     run_overlay(project)
     written = run_maps(project, out=tmp_path / "kaarten")

@@ -50,13 +50,19 @@ def write_sketch(path, geoms, **properties):
     return path
 
 
-def test_sketch_reports_known_conflicts_exactly(tmp_path, project):
-    sketch = write_sketch(
+@pytest.fixture
+def new_quarter(tmp_path):
+    """A sketched housing location 300 m from the terrain, half of it on the water zone."""
+    return write_sketch(
         tmp_path / "schets.geojson",
         [shapely.box(1_000, 1_000, 1_200, 1_100)],
         sector=["woningbouw"],
         naam=["Nieuwe wijk"],
     )
+
+
+def test_sketch_reports_known_conflicts_exactly(project, new_quarter):
+    sketch = new_quarter
     result = evaluate_sketch(project, sketch)
     change = result.pair_change.set_index("conflict")["verschil_ha"]
     # 100 x 100 m overlap with the water zone
@@ -105,7 +111,7 @@ def test_sketch_mistakes(tmp_path, project):
     assert result.exit_code == 1 and "must be polygons" in result.output and "Traceback" not in result.output
 
 
-def test_sketch_map_draws_the_other_side_of_each_schuurpunt(tmp_path, project):
+def test_sketch_map_draws_the_other_side_of_each_schuurpunt(project, new_quarter):
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import to_rgb
@@ -114,14 +120,8 @@ def test_sketch_map_draws_the_other_side_of_each_schuurpunt(tmp_path, project):
     from novex_geo.maps.sketch import sketch_figure
     from novex_geo.sketch import sketch_report
 
-    sketch = write_sketch(
-        tmp_path / "schets.geojson",
-        [shapely.box(1_000, 1_000, 1_200, 1_100)],
-        sector=["woningbouw"],
-        naam=["Nieuwe wijk"],
-    )
-    result = evaluate_sketch(project, sketch)
-    report = sketch_report(result, sketch)
+    result = evaluate_sketch(project, new_quarter)
+    report = sketch_report(result, new_quarter)
     named = {label for label in ("Boezem", "Schietbaan") if label in report}
     assert named == {"Boezem", "Schietbaan"}
     assert set(result.other_claims["label"]) == named  # the counterparts, not the sketch itself
