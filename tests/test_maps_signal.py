@@ -167,7 +167,10 @@ def test_numbers_used_as_labels_print_as_typed_and_sort_by_value(tmp_path):
 def demo_with_attributions(tmp_path_factory):
     """The demo with an attribution on every source, as fetched layers bring."""
     folder = tmp_path_factory.mktemp("demo")
-    assert CliRunner().invoke(cli, ["-q", "demo", "--out", str(folder)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["-q", "demo", "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    # the closing summary points at the HTML map, not at its PNG snapshot
+    assert re.search(r"kaart_\w+\.html  an interactive kaartsessie map", result.output)
     path = folder / "novex.toml"
     lines, attributions = [], {}
     for line in path.read_text(encoding="utf-8").splitlines():
