@@ -72,6 +72,8 @@ class Credits:
 
     @classmethod
     def of(cls, project: Project, layers: Mapping[str, SectorLayer]) -> Credits:
+        """The credits of a project's loaded sources and of its regions file (the attribution
+        ``novex-geo fetch provincies`` stored with it, else the file name)."""
         sources = {
             (report.sector, report.source): report.attribution or Path(report.path).name
             for layer in layers.values()
@@ -109,6 +111,7 @@ class MapDrawing:
 
 
 def clip(frame: gpd.GeoDataFrame | None, box) -> gpd.GeoDataFrame | None:
+    """The features of ``frame`` inside the rectangle ``box``, cut to it (``None`` when none)."""
     if frame is None or frame.empty:
         return None
     hits = shapely.STRtree(frame.geometry.values).query(box, predicate="intersects")

@@ -36,6 +36,7 @@ from novex_geo.io.regions import select_regions
 from novex_geo.io.run import RunData
 from novex_geo.maps.assets import use_assets
 from novex_geo.maps.files import OVERVIEW, atomic_write, file_names, save_figure
+from novex_geo.maps.poster import write_poster
 from novex_geo.maps.static import SCHUURPUNT_COLOUR, STAPELING_COLOURS, Credits, conflict_map_figure
 from novex_geo.maps.web_layers import (
     WEB_CRS,
@@ -116,11 +117,15 @@ def _config(project: Project, data: dict, scope: str, date: str) -> dict:
     drawn = [s | {"kind": "fill"} for s in sectors if len(data["claims"].get(s["key"], ()))]
     stapeling = data["stapeling"]
     classes = sorted({min(int(n), 5) for n in stapeling["n_sectoren"]}) if stapeling is not None else []
-    analysis = [{"label": "schuurpunt", "colour": SCHUURPUNT_COLOUR, "kind": "dashed"}]
-    analysis = analysis if data["schuurpunten"] is not None and len(data["schuurpunten"]) else []
-    if data["spanningsgebieden"] is not None and len(data["spanningsgebieden"]):
-        analysis.append({"label": "spanningsgebied", "colour": "#000000", "kind": "outline"})
-    analysis.append({"label": "provinciegrens", "colour": "#333333", "kind": "border"})
+    analysis = [
+        {"label": label, "colour": colour, "kind": kind}
+        for label, colour, kind, frame in (
+            ("schuurpunt", SCHUURPUNT_COLOUR, "dashed", data["schuurpunten"]),
+            ("spanningsgebied", "#000000", "outline", data["spanningsgebieden"]),
+            ("provinciegrens", "#333333", "border", data["regions"]),
+        )
+        if frame is not None and len(frame)
+    ]
     legend = [
         {"heading": "Sectoren", "entries": drawn},
         {
@@ -190,8 +195,8 @@ def build_map(
     return map_
 
 
-def _in_provinces(frame: gpd.GeoDataFrame | None, names: set[str]) -> gpd.GeoDataFrame | None:
-    return None if frame is None else frame[frame["provincie"].isin(names)]
+def _in_view(frame: gpd.GeoDataFrame | None, area) -> gpd.GeoDataFrame | None:
+    return None if frame is None else frame[shapely.intersects(area, frame.geometry.values)]
 
 
 def _claims_in_view(
@@ -200,7 +205,7 @@ def _claims_in_view(
     """The claims of every sector inside ``area``; a parcel layer only where it stacks."""
     claims, notes = {}, []
     for key, layer in layers.items():
-        frame = layer.frame[shapely.intersects(area, layer.frame.geometry.values)]
+        frame = _in_view(layer.frame, area)
         if len(frame) > MAX_SHOWN:
             involved = np.unique(stacked_tree.query(frame.geometry.values, predicate="intersects")[0])
             shown, total = (f"{n:,}".replace(",", ".") for n in (len(involved), len(frame)))
@@ -211,6 +216,19 @@ def _claims_in_view(
             frame = frame.iloc[involved]
         claims[key] = frame
     return claims, notes
+
+
+def _scopes(regions: gpd.GeoDataFrame, provincies: list[str] | None, national: bool) -> list[tuple]:
+    """(name, regions, simplification tolerance in m, file-name stem) per map."""
+    stems = file_names(regions["provincie"])
+    scopes = []
+    for name in provincies or list(regions["provincie"]):
+        selected = select_regions(regions, [name])
+        canonical = str(selected["provincie"].iloc[0])
+        scopes.append((canonical, selected, 5.0, stems[canonical]))
+    if national and not provincies:
+        scopes.append(("alle provincies", regions, 50.0, OVERVIEW))
+    return scopes
 
 
 def write_maps(
@@ -230,64 +248,48 @@ def write_maps(
     ran) ``spanningsgebieden``; ``layers`` are the project's loaded sectors. File names are
     unique per region name (:func:`~novex_geo.maps.files.file_names`). With ``png`` each map
     also gets a static PNG (legend and credits beside and below the map); with ``poster``
-    (``"A3"`` or ``"A0"``) each provincie gets a print poster PDF
-    (:func:`~novex_geo.maps.poster.write_poster`). ``assets``: see :func:`~novex_geo.maps.assets.use_assets`.
+    (``"A3"`` or ``"A0"``) each provincie gets a print poster (:func:`~novex_geo.maps.poster.write_poster`).
+    ``assets``: see :func:`~novex_geo.maps.assets.use_assets`.
     """
-    from novex_geo.maps.poster import write_poster
-
-    regions_all, stapeling, schuurpunten = run.provincies, run.stapeling, run.schuurpunten
     credits = Credits.of(project, layers)
     date = datetime.fromtimestamp(run.path.stat().st_mtime).strftime("%d-%m-%Y")
-    stacked = stapeling[stapeling["n_sectoren"] >= 2]
-    stacked_tree = shapely.STRtree(stacked.geometry.values)
-    stems = file_names(regions_all["provincie"])
-    overview = json.loads(web_frame(regions_all[["geometry"]], 250.0).to_json())
+    stacked_tree = shapely.STRtree(run.stapeling[run.stapeling["n_sectoren"] >= 2].geometry.values)
+    overview = json.loads(web_frame(run.provincies[["geometry"]], 250.0).to_json())
     out.mkdir(parents=True, exist_ok=True)
-    scopes = [
-        (select_regions(regions_all, [name]), 5.0) for name in (provincies or list(regions_all["provincie"]))
-    ]
-    scopes = [
-        (str(regions["provincie"].iloc[0]), regions, tolerance, stems[regions["provincie"].iloc[0]])
-        for regions, tolerance in scopes
-    ]
-    if national and not provincies:
-        scopes.append(("alle provincies", regions_all, 50.0, OVERVIEW))
     written = []
-    for scope, regions, tolerance, stem in scopes:
+    for scope, regions, tolerance, stem in _scopes(run.provincies, provincies, national):
         area = shapely.union_all(regions.geometry.values)
         shapely.prepare(area)
         claims, notes = _claims_in_view(project, layers, area, stacked_tree)
         names = set(regions["provincie"])
-        areas = run.spanningsgebieden
         data = {
             "regions": regions,
+            "all_regions": run.provincies,
             "claims": claims,
             "notes": notes,
             "overview": overview,
-            "stapeling": _in_provinces(stapeling, names),
-            "schuurpunten": _in_provinces(schuurpunten, names),
-            "spanningsgebieden": None
-            if areas is None
-            else areas[shapely.intersects(area, areas.geometry.values)],
+            "stapeling": run.stapeling[run.stapeling["provincie"].isin(names)],
+            "schuurpunten": run.schuurpunten[run.schuurpunten["provincie"].isin(names)],
+            "spanningsgebieden": _in_view(run.spanningsgebieden, area),
             "credits": credits.of_drawn(claims.values()),
-            "all_regions": regions_all,
         }
         page = build_map(project, data, scope, date, tolerance, assets).get_root().render()
         path = atomic_write(
-            out / f"kaart_{stem}.html", lambda temporary, p=page: temporary.write_text(p, "utf-8")
+            out / f"kaart_{stem}.html", lambda part, text=page: part.write_text(text, "utf-8")
         )
         log.info("map %s: %s (%.1f MB)", scope, path, path.stat().st_size / 1e6)
         written.append(path)
         if png:
+            title = f"{project.name} — {scope} (analyse {date})"
             figure, _ = conflict_map_figure(
                 project,
                 claims,
                 regions,
-                f"{project.name} — {scope} (analyse {date})",
+                title,
                 margin=0.02,
+                credits=credits,
                 schuurpunten=data["schuurpunten"],
                 areas=data["spanningsgebieden"],
-                credits=credits,
             )
             written.append(save_figure(figure, path.with_suffix(".png"), format="png"))
         if poster and stem != OVERVIEW:
