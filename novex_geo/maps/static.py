@@ -141,6 +141,18 @@ def _scale_bar(ax: Axes, extent, size: float) -> None:
     length = nice_length(xmax - xmin)
     x0, y0 = xmin + 0.04 * (xmax - xmin), ymin + 0.04 * (ymax - ymin)
     height = 0.012 * (ymax - ymin)
+    # a white ground under bar and labels keeps them legible over claims and borders
+    ax.add_patch(
+        mpatches.Rectangle(
+            (x0 - 0.02 * length - 0.01 * (xmax - xmin), y0 - 0.6 * height),
+            1.1 * length + 0.03 * (xmax - xmin),
+            4.6 * height,
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.8,
+            zorder=9,
+        )
+    )
     for i in range(2):
         ax.add_patch(
             mpatches.Rectangle(

@@ -286,7 +286,7 @@ def write_maps(
                 claims,
                 regions,
                 title,
-                margin=0.02,
+                margin=0.06,
                 credits=credits,
                 schuurpunten=data["schuurpunten"],
                 areas=data["spanningsgebieden"],
