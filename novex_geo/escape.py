@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["csv_cell", "md_escape"]
+
+# Markdown that would turn text into links, emphasis, code or strike-through; an underscore
+# only counts at a word boundary (water_bodem stays as it is)
+_MARKDOWN = re.compile(r"[\\`*\[\]~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 
 # OWASP CSV injection: a spreadsheet treats a cell starting with these as a formula
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def md_escape(text: object) -> str:
-    """Text safe inside a Markdown table or list: no pipes, no HTML, one line."""
-    return str(text).replace("|", "/").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+    """Text from data or the project file shown literally in Markdown: no HTML, no links,
+    no emphasis or code, one line, no table-breaking pipes."""
+    text = _MARKDOWN.sub(lambda match: "\\" + match.group(0), str(text).replace("&", "&amp;"))
+    return text.replace("|", "/").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
 
 
 def csv_cell(value: object) -> object:

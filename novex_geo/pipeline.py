@@ -164,7 +164,7 @@ def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -
                 write_styles(temporary, ["spanningsgebieden"])
             write_project_file(gpkg, project.name, project.crs, list(STYLED_LAYERS), source_layers(project))
             write_csv(areas.drop(columns="geometry"), csv)
-            write_text(report, triage_report(areas, settings, project.name))
+            write_text(report, triage_report(areas, settings, project.name, pairs))
             if settings.annotations is not None:
                 added = update_annotations(settings.annotations, areas)
     return TriageRun(areas, pairs, gpkg, csv, report, settings.annotations, added)
@@ -189,8 +189,11 @@ def run_maps(
     png: bool = False,
     gpkg: Path | None = None,
     layers: dict[str, SectorLayer] | None = None,
+    poster: str | None = None,
+    assets: str = "inline",
 ) -> list[Path]:
-    """Kaartsessie maps from a run's GeoPackage into ``out`` (default ``<output>/kaarten``)."""
+    """Kaartsessie maps from a run's GeoPackage into ``out`` (default ``<output>/kaarten``);
+    with ``poster`` (``"A3"``/``"A0"``) a print poster per provincie too."""
     from novex_geo.maps.web import write_maps
 
     gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
@@ -199,8 +202,9 @@ def run_maps(
     )
     layers = layers if layers is not None else _sectors(project)
     out = Path(out) if out else project.output_dir / "kaarten"
+    names = list(provincies or project.provincies) or None
     with output_lock(out):
-        return write_maps(project, run, layers, out, list(provincies or project.provincies) or None, png=png)
+        return write_maps(project, run, layers, out, names, png=png, poster=poster, assets=assets)
 
 
 def run_signals(
@@ -245,7 +249,7 @@ def run_sketch(
     result = evaluate_sketch(project, sketch_file, sector)
     folder = ensure_folder(Path(out) if out else sketch_file.parent)
     report = write_text(folder / f"{sketch_file.stem}_beoordeling.md", sketch_report(result, sketch_file))
-    title = f"Schets {sketch_file.stem}: {len(result.new_schuurpunten)} nieuwe schuurpunten"
+    title = f"{sketch_file.name}: {len(result.new_schuurpunten)} nieuwe schuurpunt(en)"
     regions = load_regions(project.regions, project.crs)
     picture = draw_sketch_map(project, result, regions, title, folder / f"{sketch_file.stem}_beoordeling.png")
     return SketchRun(result, report, picture)

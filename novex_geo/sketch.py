@@ -21,10 +21,11 @@ import shapely
 from novex_geo.config import Project
 from novex_geo.errors import LayerError
 from novex_geo.escape import md_escape
-from novex_geo.io.layers import load_sectors, read_source
+from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
 from novex_geo.io.regions import load_regions
 from novex_geo.overlay.engine import OverlayResult, overlay
 from novex_geo.triage import CRITERIA, evaluate_criteria, spanningsgebieden
+from novex_geo.triage.areas import MAX_LISTED, label_text, listing, natural_key
 
 __all__ = ["SketchResult", "evaluate_sketch", "read_sketch", "sketch_report"]
 
@@ -34,39 +35,77 @@ COMPUTED = [criterion for criterion in CRITERIA if not criterion.judged_by_peopl
 
 @dataclass
 class SketchResult:
+    """What a sketch would cause.
+
+    ``herkomst`` lists the features on both sides of the ``new_schuurpunten``;
+    ``other_claims`` are the existing claims among them (the sketch's counterparts), and
+    ``layers`` the sectors loaded around the sketch (their sources are the map's credits).
+    """
+
     sketch: gpd.GeoDataFrame
     new_schuurpunten: gpd.GeoDataFrame
     stapeling_under_sketch: pd.DataFrame
     pair_change: pd.DataFrame
+    herkomst: pd.DataFrame
+    other_claims: gpd.GeoDataFrame
+    layers: dict[str, SectorLayer]
     flips: list[str] = field(default_factory=list)
     new_areas: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
+def _sectors(frame: gpd.GeoDataFrame, project: Project, sector: str | None, path: Path) -> pd.Series:
+    """Each feature's ``sector`` property, ``sector`` where it has none; unknown ones stop."""
+    given = frame["sector"] if "sector" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    missing = given.isna() | (given.astype(str).str.strip() == "")
+    if sector is not None:
+        given = given.where(~missing, sector)
+    elif missing.any():
+        raise LayerError(
+            f"{int(missing.sum())} of {len(frame)} features have no 'sector' property; give "
+            f"--sector or one of {', '.join(project.sectors)}",
+            path,
+            field="sector",
+        )
+    unknown = sorted({str(s) for s in given if s not in project.sectors})
+    if unknown:
+        raise LayerError(
+            f"unknown sector(s) {', '.join(unknown)}; give --sector or use one of "
+            f"{', '.join(project.sectors)}",
+            path,
+            field="sector",
+        )
+    return given
+
+
 def read_sketch(path: Path, project: Project, sector: str | None = None) -> gpd.GeoDataFrame:
-    """The sketched polygons in the analysis CRS with ``feature_id``, ``label`` and ``sector``."""
+    """The sketched polygons in the analysis CRS with ``feature_id``, ``label`` and ``sector``.
+
+    The sketch is GeoJSON in longitude/latitude, as the map exports it; a file that cannot be
+    read, features that are no polygons or lack a sector, and coordinates that are not
+    longitude/latitude each stop with one message naming the file.
+    """
     path = Path(path)
     if not path.exists():
         raise LayerError("sketch file not found", path)
-    frame = gpd.read_file(path)
+    frame = read_vector(path)
     if frame.empty:
         raise LayerError("the sketch holds no features", path)
     if frame.crs is None:
         frame = frame.set_crs("OGC:CRS84")
+    if frame.crs.is_geographic:
+        west, south, east, north = frame.total_bounds
+        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+            raise LayerError(
+                f"coordinates ({west:.0f}, {south:.0f}) … ({east:.0f}, {north:.0f}) are not longitude/"
+                "latitude; export the sketch from the kaartsessie map (EPSG:4326)",
+                path,
+            )
     polygonal = frame.geom_type.isin(["Polygon", "MultiPolygon"])
     if not polygonal.all():
-        found = ", ".join(frame.geom_type[~polygonal].unique())
+        found = ", ".join(frame.geom_type[~polygonal].fillna("no geometry").unique())
         raise LayerError(f"sketch features must be polygons; found {found}", path)
-    sectors = frame["sector"] if "sector" in frame.columns else pd.Series(None, index=frame.index)
-    if sector is not None:
-        sectors = (
-            sectors.where(sectors.notna() & (sectors != ""), sector) if "sector" in frame.columns else sector
-        )
-        sectors = pd.Series(sectors, index=frame.index)
-    unknown = sorted({str(s) for s in sectors if s not in project.sectors})
-    if unknown:
-        raise LayerError(f"unknown sector(s) {', '.join(unknown)}; give --sector or use one of "
-                         f"{', '.join(project.sectors)}", path, field="sector")  # fmt: skip
+    sectors = _sectors(frame, project, sector, path)
     frame = frame.to_crs(project.crs)
     names = (
         frame["naam"].astype(str)
@@ -74,10 +113,15 @@ def read_sketch(path: Path, project: Project, sector: str | None = None) -> gpd.
         else [f"schets {i + 1}" for i in range(len(frame))]
     )
     return gpd.GeoDataFrame(
-        {"feature_id": [f"{s}/{SKETCH_SOURCE}/{i + 1}" for i, s in enumerate(sectors)],
-         "sector": list(sectors), "source": SKETCH_SOURCE, "label": list(names)},
-        geometry=shapely.make_valid(frame.geometry.values), crs=project.crs,
-    )  # fmt: skip
+        {
+            "feature_id": [f"{s}/{SKETCH_SOURCE}/{i + 1}" for i, s in enumerate(sectors)],
+            "sector": list(sectors),
+            "source": SKETCH_SOURCE,
+            "label": list(names),
+        },
+        geometry=shapely.make_valid(frame.geometry.values),
+        crs=project.crs,
+    )
 
 
 def _areas(result: OverlayResult, project: Project, priority) -> gpd.GeoDataFrame:
@@ -114,6 +158,10 @@ def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = No
         "schuurpunt_id"
     ]
     new = with_sketch.schuurpunten[with_sketch.schuurpunten["schuurpunt_id"].isin(set(caused))]
+    involved = with_sketch.herkomst[with_sketch.herkomst["schuurpunt_id"].isin(set(caused))]
+    existing = pd.concat(list(before.values()), ignore_index=True)
+    others = existing[existing["feature_id"].isin(set(involved["feature_id"]))]
+    others = gpd.GeoDataFrame(others, geometry="geometry", crs=project.crs)
     outline = shapely.union_all(sketch.geometry.values)
     faces = with_sketch.stapeling
     under = faces[faces.intersects(outline)]
@@ -142,28 +190,42 @@ def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = No
     change = pd.DataFrame({"ha_zonder": per_pair(without), "ha_met": per_pair(with_sketch)}).fillna(0.0)
     change["verschil_ha"] = change["ha_met"] - change["ha_zonder"]
     change = change[change["verschil_ha"].abs() > 1e-9].reset_index(names="conflict")
-    return SketchResult(sketch, new, stacked, change, flips, created, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return SketchResult(sketch, new, stacked, change, involved, others, layers, flips, created, seconds)
+
+
+def _features(rows: pd.DataFrame) -> str:
+    """The distinct labels of ``rows`` (herkomst), in natural order, shortened."""
+    return listing(sorted({label_text(label) for label in rows["label"]}, key=natural_key), MAX_LISTED)
 
 
 def sketch_report(result: SketchResult, sketch_path: Path) -> str:
-    """Short Markdown answer: what the sketch would cause."""
-    lines = [f"# Schets: {md_escape(Path(sketch_path).name)}", "",
-             f"{len(result.sketch)} geschetste vlakken ({', '.join(sorted(set(result.sketch['sector'])))}), "
-             f"{result.sketch.area.sum() / 10_000:.1f} ha; doorgerekend in {result.seconds:.1f} s.", "",
-             "## Nieuwe schuurpunten", ""]  # fmt: skip
+    """Short Markdown answer: what the sketch would cause, per conflict pair with the features
+    of both sides named once."""
+    lines = [
+        f"# Beoordeling van {md_escape(Path(sketch_path).name)}",
+        "",
+        f"{len(result.sketch)} geschetste vlakken ({', '.join(sorted(set(result.sketch['sector'])))}), "
+        f"{result.sketch.area.sum() / 10_000:.1f} ha; doorgerekend in {result.seconds:.1f} s.",
+        "",
+        "## Nieuwe schuurpunten",
+        "",
+    ]
     if result.new_schuurpunten.empty:
         lines.append("Geen: de schets botst met geen enkel paar uit de conflictmatrix.")
-    else:
-        for row in result.pair_change.itertuples():
-            lines.append(
-                f"- {md_escape(row.conflict)}: +{row.verschil_ha:.2f} ha "
-                f"(van {row.ha_zonder:.2f} naar {row.ha_met:.2f} ha in de omgeving van de schets)"
-            )
-        lines += ["", "Schuurpunten waar de schets in meetelt:", ""]
-        lines += ["| schuurpunt | ha | kant a | kant b |", "|---|---:|---|---|"]
-        for zone in result.new_schuurpunten.itertuples():
-            lines.append(f"| {md_escape(zone.schuurpunt_id)} | {zone.oppervlakte_m2 / 10_000:.2f} | "
-                         f"{md_escape(zone.labels_a)} | {md_escape(zone.labels_b)} |")  # fmt: skip
+    sketched = set(result.sketch["feature_id"])
+    for row in result.pair_change.itertuples():
+        zones = result.new_schuurpunten[result.new_schuurpunten["conflict"] == row.conflict]
+        rows = result.herkomst[result.herkomst["schuurpunt_id"].isin(set(zones["schuurpunt_id"]))]
+        lines.append(
+            f"- {md_escape(row.conflict)}: +{row.verschil_ha:.2f} ha in {len(zones)} schuurpunt(en) (van "
+            f"{row.ha_zonder:.2f} naar {row.ha_met:.2f} ha in de omgeving van de schets)"
+        )
+        if len(rows):
+            mine = rows["feature_id"].isin(sketched)
+            lines.append(f"  - schets: {md_escape(_features(rows[mine]))}")
+            for sector, side in rows[~mine].groupby("sector", sort=True):
+                lines.append(f"  - bestaand ({md_escape(sector)}): {md_escape(_features(side))}")
     lines += ["", "## Stapeling onder de schets", ""]
     lines += [
         f"- {md_escape(row.sectoren)}: {row.ha:.2f} ha" for row in result.stapeling_under_sketch.itertuples()

@@ -1,74 +1,36 @@
 """Real-browser tests of the kaartsessie maps: headless Chromium (Debian package) via Playwright.
 
-The maps load Leaflet and its plugins from CDNs; there is no internet here, so every CDN
-request is answered from the npm packages in ``tests/browser/node_modules`` (``npm ci --prefix
-tests/browser``). Basemap tiles are not served: tile failures are network noise, not errors.
+Every network request is blocked: the maps carry Leaflet and its plugins inside the HTML, so
+they must work with no network at all; only basemap tiles are asked for (and fail). Clicks
+are real mouse clicks at screen positions, so a control that covers another one, or a popup,
+makes the test click the wrong thing.
 """
 
+import json
 import os
-import re
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
 
+import pandas as pd
 import pytest
 import shapely
+from click.testing import CliRunner
 
 from novex_geo import load_project
-from novex_geo.pipeline import run_maps
+from novex_geo.cli.main import cli
+from novex_geo.pipeline import run_maps, run_overlay, run_triage
 
-from .conftest import ROOT, housing_and_water_project
+from .conftest import ROOT, write_layer, write_project
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ASSETS = Path(__file__).parent / "browser" / "node_modules"
-CDNJS = {  # cdnjs library → npm package (and folder) holding the same files
-    "Leaflet.awesome-markers": "drmonty-leaflet-awesome-markers",
-    "leaflet-groupedlayercontrol": "leaflet-groupedlayercontrol/dist",
-    "leaflet-minimap": "leaflet-minimap/dist",
-    "leaflet.draw": "leaflet-draw/dist",
-}
-HOSTILE = "<img src=x onerror=alert(1)> `whoami` ${alert(1)}"
+TILE_HOSTS = ("service.pdok.nl", "tile.openstreetmap.org")
+SIZES = [(1366, 768), (1920, 1080)]
+HOSTILE = "<img src=x onerror=alert(1)> `whoami` ${alert(2)}"
+SCRIPT = "\"'><svg onload=alert(3)></script><script>alert(4)</script>"
 
-pytestmark = [
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
-    ),
-    pytest.mark.skipif(not ASSETS.exists(), reason="needs the map assets: npm ci --prefix tests/browser"),
-]
-
-
-def local_asset(url: str) -> Path | None:
-    """The local copy of a CDN asset, trying the non-minified name when the package lacks it."""
-    parts = urlsplit(url)
-    path = parts.path
-    if parts.netloc == "cdn.jsdelivr.net" and path.startswith("/npm/"):
-        package, _, rest = path[len("/npm/") :].partition("/")
-        if package.startswith("@"):
-            scope_name, _, rest = rest.partition("/")
-            package = f"{package}/{scope_name}"
-        candidate = ASSETS / package.rsplit("@", 1)[0] / rest
-    elif parts.netloc == "cdn.jsdelivr.net" and path.startswith("/gh/ljagis/leaflet-measure"):
-        candidate = ASSETS / "leaflet-measure" / path.split("/", 4)[-1]
-    elif parts.netloc == "cdnjs.cloudflare.com":
-        library, file = path.split("/")[3], "/".join(path.split("/")[5:])
-        folder = CDNJS.get(library)
-        if folder is None:
-            return None
-        candidate = ASSETS / folder / file
-        if not candidate.exists():
-            candidate = next((ASSETS / folder).rglob(Path(file).name), candidate)
-    elif parts.netloc == "code.jquery.com":
-        candidate = ASSETS / "jquery" / "dist" / path.lstrip("/").replace("jquery-3.7.1", "jquery")
-    else:
-        return None
-    for option in (
-        candidate,
-        candidate.with_name(candidate.name.replace(".min.", ".")),
-        candidate.with_name(candidate.name.replace(".js", ".min.js").replace(".css", ".min.css")),
-    ):
-        if option.is_file():
-            return option
-    return None
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -91,118 +53,272 @@ def browser():
         browser.close()
 
 
-def open_map(browser, path: Path):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    missing, errors, dialogs = [], [], []
+class Opened:
+    """A map in a page whose every network request is refused and recorded."""
 
-    def route(route):
+    def __init__(self, browser, path: Path, size=(1400, 900)):
+        self.requests, self.errors, self.dialogs = [], [], []
+        self.context = browser.new_context(
+            viewport={"width": size[0], "height": size[1]}, accept_downloads=True
+        )
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        self.page.goto(path.as_uri())
+        self.page.wait_for_selector(".leaflet-interactive")
+        self.page.wait_for_timeout(400)  # fitting the map to the free area
+
+    def _route(self, route):
         url = route.request.url
-        if url.startswith(("file:", "data:")):
+        if url.startswith(("file:", "data:", "blob:")):
             return route.continue_()
-        asset = local_asset(url)
-        if asset is not None:
-            return route.fulfill(path=str(asset))
-        if url.endswith((".css", ".js")):
-            missing.append(url)
-            return route.fulfill(
-                status=200, body="", content_type="text/css" if url.endswith(".css") else "text/javascript"
-            )
+        self.requests.append(url)
         return route.abort()
 
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(path.as_uri())
-    page.wait_for_selector(".leaflet-interactive")
-    return page, errors, dialogs, missing
+    def rects(self, selector: str) -> list[dict]:
+        return self.page.evaluate(
+            """(selector) => Array.from(document.querySelectorAll(selector))
+                .filter((e) => e.offsetWidth > 0 && e.offsetHeight > 0)
+                .map((e) => { const r = e.getBoundingClientRect();
+                              return {name: e.className, left: r.left, top: r.top,
+                                      right: r.right, bottom: r.bottom}; })""",
+            selector,
+        )
+
+    def centre(self, selector: str) -> tuple[float, float]:
+        (box,) = self.rects(selector)
+        return (box["left"] + box["right"]) / 2, (box["top"] + box["bottom"]) / 2
+
+    def point_on(self, selector: str) -> tuple[float, float]:
+        """A screen point where the first element of ``selector`` itself is hit by a click."""
+        return tuple(
+            self.page.evaluate(
+                """(selector) => {
+                for (const element of document.querySelectorAll(selector)) {
+                    const r = element.getBoundingClientRect();
+                    for (let i = 1; i < 10; i++) for (let j = 1; j < 10; j++) {
+                        const x = r.left + r.width * i / 10, y = r.top + r.height * j / 10;
+                        if (document.elementFromPoint(x, y) === element) return [x, y];
+                    }
+                }
+                return null;
+            }""",
+                selector,
+            )
+        )
+
+    def close(self):
+        self.context.close()
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and b["top"] < a["bottom"]
+    )
 
 
 @pytest.fixture(scope="module")
-def hostile_map(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("kaart")
-    homes = [shapely.box(1_000 + 300 * i, 1_000, 1_200 + 300 * i, 1_200) for i in range(5)]
-    water = [shapely.box(900, 900, 1_700, 1_300), shapely.box(9_000, 5_000, 11_000, 6_000)]
-    labels = [HOSTILE] + [f"Plan {i}" for i in range(1, 5)]
-    project = housing_and_water_project(folder, homes, labels, water, ["Boezem", "Grenswater"])
-    (utrecht,) = run_maps(project, ["Utrecht"], folder / "maps")
-    return utrecht
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(cli, ["-q", "demo", "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder
 
 
-def paths(page, colour: str) -> int:
-    return page.locator(f'path.leaflet-interactive[stroke="{colour}"]').count()
+@pytest.fixture(scope="module")
+def demo_map(demo) -> Path:
+    return demo / "uitvoer" / "kaarten" / "kaart_westmark.html"
 
 
-def test_map_draws_layers_without_errors_and_layer_control_hides_them(browser, hostile_map):
-    page, errors, dialogs, missing = open_map(browser, hostile_map)
-    assert errors == [] and dialogs == []
-    assert not [url for url in missing if url.endswith(".js")], missing  # only unused CSS is stubbed
-    assert paths(page, "#e31a1c") == 5  # five housing plans
-    assert paths(page, "#1f78b4") == 2  # both water zones touch Utrecht
-    page.locator("label:visible", has_text="Woningbouw").locator("input").first.click()
-    assert paths(page, "#e31a1c") == 0
-    assert paths(page, "#1f78b4") == 2
-    page.locator("label:visible", has_text="Woningbouw").locator("input").first.click()
-    assert paths(page, "#e31a1c") == 5
-
-
-def test_spanningsgebied_popup_names_sectors_and_hostile_text_stays_text(browser, hostile_map):
-    page, errors, dialogs, _ = open_map(browser, hostile_map)
-    area = page.locator('path.leaflet-interactive[stroke="black"]').first
-    box = area.bounding_box()
+def test_demo_map_works_with_every_request_blocked(browser, demo_map):
+    opened = Opened(browser, demo_map)
+    page = opened.page
+    assert opened.errors == [] and opened.dialogs == []
+    assert {url.split("/")[2] for url in opened.requests} <= set(TILE_HOSTS)  # nothing but tiles asked for
+    assert page.locator('path.leaflet-interactive[stroke="#e31a1c"]').count() > 10  # woningbouw claims
+    assert page.locator('path.leaflet-interactive[stroke="#33a02c"]').count() > 10  # landbouw claims
+    layers = page.locator(".leaflet-control-layers")
+    assert (
+        layers.is_visible()
+        and "Woningbouw" in layers.inner_text()
+        and "PDOK BRT grijs" in layers.inner_text()
+    )
+    legend = page.locator(".novex-legend")
+    assert legend.is_visible() and "spanningsgebied" in legend.inner_text()
+    assert page.locator(".leaflet-draw-draw-polygon").is_visible()
+    assert page.locator(".novex-export").is_visible()
+    notice = page.locator(".novex-notice")
+    assert notice.is_visible() and "Achtergrondkaart niet beschikbaar" in notice.inner_text()
+    assert "fictieve demodata" in page.locator(".novex-title").inner_text()
+    # the layer panel folds away with a click and comes back
+    page.mouse.click(*opened.centre(".novex-layers .novex-toggle"))
+    assert not page.locator(".novex-layers .leaflet-control-layers-list").is_visible()
+    page.mouse.click(*opened.centre(".novex-layers .novex-toggle"))
+    assert page.locator(".novex-layers .leaflet-control-layers-list").is_visible()
+    stapeling = 'path.leaflet-interactive[fill="#fecc5c"]'  # class 2 of the choropleth, off at first
+    assert page.locator(stapeling).count() == 0
+    box = page.locator(".novex-layers label", has_text="Stapeling").locator("input").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    popup = page.locator(".leaflet-popup-content")
-    popup.wait_for()
-    text = popup.inner_text()
-    assert "water_bodem, woningbouw" in text
-    assert HOSTILE in text  # shown literally, not interpreted
-    assert popup.locator("img").count() == 0
-    # the plan with the hostile name is the first housing feature; open its tooltip
-    page.locator('path.leaflet-interactive[stroke="#e31a1c"]').first.dispatch_event("mouseover")
-    tooltip = page.locator(".leaflet-tooltip").last
-    tooltip.wait_for()
-    assert tooltip.inner_text().strip() == HOSTILE
-    assert tooltip.locator("img").count() == 0
-    page.wait_for_timeout(300)
-    assert dialogs == [] and errors == []
-
-
-def test_demo_map_screenshot(browser, tmp_path):
-    from click.testing import CliRunner
-
-    from novex_geo.cli.main import cli
-
-    demo = tmp_path / "demo"
-    assert CliRunner().invoke(cli, ["-q", "demo", "--out", str(demo)]).exit_code == 0
-    project = load_project(demo / "novex.toml")
-    (path,) = run_maps(project, ["Westmark"], demo / "maps")
-    page, errors, dialogs, _ = open_map(browser, path)
-    assert errors == [] and dialogs == []
-    page.locator("label:visible", has_text="Stapeling").locator("input").first.click()
-    page.wait_for_timeout(300)
-    target = (
-        ROOT / "maps" / "demo_westmark.png"
-        if os.environ.get("NOVEX_UPDATE_SCREENSHOT")
-        else tmp_path / "shot.png"
+    assert page.locator(stapeling).count() > 10
+    x, y = opened.point_on('path.leaflet-interactive[stroke="black"]')  # areas stay above the stapeling
+    assert (
+        page.evaluate("([x, y]) => document.elementFromPoint(x, y).getAttribute('stroke')", [x, y]) == "black"
     )
-    page.screenshot(path=str(target))
-    assert target.stat().st_size > 50_000
-    assert re.search(r"fictieve demodata", page.content())
+    target = ROOT / "maps" / "demo_westmark.png" if os.environ.get("NOVEX_UPDATE_SCREENSHOT") else None
+    if target is not None:
+        page.screenshot(path=str(target))
+    opened.close()
 
 
-def test_sketch_export_carries_the_picked_sector(browser, hostile_map):
-    page, errors, _, _ = open_map(browser, hostile_map)
-    page.select_option("#novex-sector", "water_bodem")
-    exported = page.evaluate(
-        """() => {
-            const map = window[Object.keys(window).find((k) => k.startsWith("map_"))];
-            const drawn = window[Object.keys(window).find((k) => k.startsWith("drawnItems"))];
-            const layer = L.polygon([[48.1, 3.32], [48.1, 3.33], [48.11, 3.33]]);
-            map.fire("draw:created", {layer: layer, layerType: "polygon"});
-            return drawn.toGeoJSON();
-        }"""
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_controls_leave_each_other_and_popups_free(browser, demo_map, size):
+    opened = Opened(browser, demo_map, size)
+    page = opened.page
+    controls = opened.rects(".leaflet-control")
+    assert len(controls) >= 8
+    for index, control in enumerate(controls):
+        assert control["left"] >= 0 and control["top"] >= 0, control
+        assert control["right"] <= size[0] and control["bottom"] <= size[1], control
+        for other in controls[index + 1 :]:
+            assert not overlaps(control, other), (control["name"], other["name"])
+    page.mouse.click(*opened.point_on('path.leaflet-interactive[stroke="black"]'))  # a spanningsgebied
+    page.wait_for_selector(".leaflet-popup-content")
+    page.wait_for_timeout(600)  # the map pans the popup into the free area
+    (popup,) = opened.rects(".leaflet-popup-content-wrapper")
+    assert (
+        popup["left"] >= 0 and popup["top"] >= 0 and popup["right"] <= size[0] and popup["bottom"] <= size[1]
     )
-    assert errors == []
-    (feature,) = exported["features"]
+    assert "Sectoren:" in page.locator(".leaflet-popup-content").inner_text()
+    for control in opened.rects(".leaflet-control"):
+        assert not overlaps(popup, control), control["name"]
+    covered = page.evaluate(
+        """(r) => { const hidden = [];
+            for (let i = 1; i < 8; i++) for (let j = 1; j < 8; j++) {
+                const x = r.left + (r.right - r.left) * i / 8, y = r.top + (r.bottom - r.top) * j / 8;
+                if (!document.elementFromPoint(x, y).closest('.leaflet-popup')) hidden.push([x, y]);
+            }
+            return hidden; }""",
+        popup,
+    )
+    assert covered == []
+    assert opened.errors == [] and opened.dialogs == []
+    opened.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_draw_pick_a_sector_and_export_with_the_mouse(browser, demo_map, size):
+    opened = Opened(browser, demo_map, size)
+    page = opened.page
+    page.mouse.click(*opened.centre(".leaflet-draw-draw-polygon"))
+    free = page.evaluate(
+        "() => { const r = document.querySelector('.novex-sketch').getBoundingClientRect(); return r.right; }"
+    )
+    x0, y0 = free + 120, size[1] / 2
+    corners = [(x0, y0), (x0 + 90, y0), (x0 + 90, y0 + 70), (x0, y0 + 70)]
+    for x, y in corners:
+        page.mouse.click(x, y)
+        page.wait_for_timeout(150)
+    page.mouse.click(*corners[0])  # closing the ring finishes the polygon
+    page.wait_for_timeout(200)
+    page.select_option("#novex-sector", "water_bodem")  # picked after drawing: the new polygon takes it
+    x, y = opened.centre(".novex-export")
+    assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).className", [x, y]) == "novex-export"
+    with page.expect_download() as download:
+        page.mouse.click(x, y)
+    assert download.value.suggested_filename == "schets.geojson"
+    sketch = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    (feature,) = sketch["features"]
     assert feature["properties"]["sector"] == "water_bodem"
-    assert feature["geometry"]["type"] == "Polygon"
+    assert feature["geometry"]["type"] == "Polygon" and len(feature["geometry"]["coordinates"][0]) == 5
+    assert opened.errors == [] and opened.dialogs == []
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_maps(tmp_path_factory):
+    """Every text field from data or the project file holds script: project name, region,
+    sector label, source (layer) name, attribution and file name, feature labels, gemeente,
+    annotations."""
+    folder = tmp_path_factory.mktemp("vijandig")
+    payload = HOSTILE + SCRIPT
+    write_layer(
+        folder / "regions.gpkg",
+        [shapely.box(0, 0, 10_000, 10_000), shapely.box(10_000, 0, 20_000, 10_000)],
+        naam=[payload, "Fryslân"],
+    )
+    write_layer(folder / "gemeenten.gpkg", [shapely.box(0, 0, 20_000, 10_000)], naam=[payload])
+    write_layer(
+        folder / "wonen.gpkg",
+        [shapely.box(1_000, 1_000, 1_400, 1_300), shapely.box(9_800, 500, 10_300, 900)],
+        naam=[payload, "Grensplan " + SCRIPT],
+    )
+    water = folder / "water<svg onload=alert(5)>.gpkg"  # no attribution: the file name is the credit
+    write_layer(
+        water,
+        [shapely.box(900, 900, 1_700, 1_200), shapely.box(9_500, 0, 10_500, 800)],
+        naam=["Boezem " + HOSTILE, "Grenswater"],
+    )
+    body = f"""
+        [sectors.woningbouw]
+        label = {json.dumps(payload)}
+        colour = "#e31a1c"
+        [[sectors.woningbouw.sources]]
+        path = "wonen.gpkg"
+        name = {json.dumps(payload)}
+        label_field = "naam"
+        attribution = {json.dumps("© " + payload)}
+        [sectors.water_bodem]
+        label = "Water en bodem"
+        colour = "#1f78b4"
+        [[sectors.water_bodem.sources]]
+        path = {json.dumps(water.name)}
+        label_field = "naam"
+        [[conflicts.pairs]]
+        sectors = ["woningbouw", "water_bodem"]
+        [triage]
+        min_area_ha = 1
+        annotations = "annotaties.csv"
+        [triage.gemeenten]
+        path = "gemeenten.gpkg"
+        name_field = "naam"
+        """
+    path = write_project(folder, body, regions=folder / "regions.gpkg")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('name = "test"', f"name = {json.dumps(payload)}"),
+        encoding="utf-8",
+    )
+    project = load_project(path)
+    run_overlay(project)
+    run_triage(project)
+    notes = pd.read_csv(folder / "annotaties.csv", dtype=str, keep_default_na=False)
+    notes[["criterium_4", "reden_4", "urgentie"]] = ["ja", payload, payload]
+    notes.to_csv(folder / "annotaties.csv", index=False)
+    run_triage(project)
+    return run_maps(project, out=folder / "kaarten")
+
+
+def test_script_in_every_text_field_stays_text(browser, hostile_maps):
+    assert len(hostile_maps) == 3  # two provinces and the overview, each its own file
+    for path in hostile_maps:
+        opened = Opened(browser, path)
+        page = opened.page
+        for selector in ("path.leaflet-interactive", 'path.leaflet-interactive[stroke="#333333"]'):
+            for index in range(page.locator(selector).count()):
+                page.locator(selector).nth(index).dispatch_event("mouseover")  # every tooltip
+        page.mouse.click(*opened.point_on('path.leaflet-interactive[stroke="black"]'))
+        page.wait_for_selector(".leaflet-popup-content")
+        page.wait_for_timeout(300)
+        text = page.locator("body").inner_text()
+        assert "<img src=x onerror=alert(1)>" in text and "<svg onload=alert(3)>" in text  # shown, as text
+        assert "<svg onload=alert(5)>" in page.locator(".novex-sources").get_attribute("title")
+        assert page.locator('img[src="x"], svg[onload], [onerror], [onload]').count() == 0
+        injected = page.evaluate(
+            "() => Array.from(document.scripts).filter((s) => /^\\s*alert\\(/.test(s.text) || s.src)"
+        )
+        assert injected == []  # the payload's </script><script>alert(4)</script> made no script element
+        assert opened.dialogs == [] and opened.errors == []
+        opened.close()

@@ -8,6 +8,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
+from novex_geo import load_project
 from novex_geo.cli.main import cli
 from novex_geo.maps.signal import EMPTY_URGENCY
 from novex_geo.pipeline import run_signals, run_triage
@@ -95,3 +96,138 @@ def test_signal_cli_errors(project):
     result = CliRunner().invoke(cli, ["signal", str(project.path), "SG-bestaatniet"])
     assert result.exit_code == 1 and "no spanningsgebied SG-bestaatniet" in result.output
     assert "Traceback" not in result.output
+
+
+def pdf_fonts(path) -> list[dict]:
+    """Every font of the first page: subtype and whether its program is embedded as TrueType."""
+    fonts = []
+    for font in pypdf.PdfReader(path).pages[0]["/Resources"]["/Font"].values():
+        font = font.get_object()
+        descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+        descriptor = descendant.get("/FontDescriptor")
+        fonts.append(
+            {
+                "subtype": font["/Subtype"],
+                "truetype": descriptor is not None and "/FontFile2" in descriptor.get_object(),
+            }
+        )
+    return fonts
+
+
+def test_pdf_has_truetype_fonts_metadata_and_labels_not_keys(project):
+    project, areas = project
+    crossing = areas.loc[areas["n_provincies"] == 2, "id"].iloc[0]
+    (files,) = run_signals(project, ids=[crossing])
+    fonts = pdf_fonts(files.pdf)
+    assert fonts and all(font["subtype"] != "/Type3" and font["truetype"] for font in fonts)
+    name = areas.set_index("id").loc[crossing, "naam"]
+    title = name.replace("woningbouw", "Woningbouw").replace("water_bodem", "Water en bodem")
+    assert "water_bodem" in name and title != name
+    metadata = pypdf.PdfReader(files.pdf).metadata
+    assert metadata.title == f"{title} — signaal NOVEX"
+    assert metadata.author == project.name and "Signaal " + crossing in metadata.subject
+    _, text = pdf_text(files.pdf)
+    assert title in text and name not in text
+    assert "Sectoren: Water en bodem, Woningbouw" in text
+    assert "Conflict Woningbouw × Water en bodem:" in text
+
+
+def test_dollar_signs_and_odd_labels_are_plain_text(tmp_path):
+    labels = [
+        "Kosten $5 tot $8 mln",
+        r"$\frac{1}{0}$ formule",
+        "$$",
+        "a_b^c {x} 100%",
+        "🏠 huis",
+        "back\\slash",
+    ]
+    homes = [shapely.box(1_000 + 300 * i, 1_000, 1_200 + 300 * i, 1_200) for i in range(len(labels))]
+    project = housing_and_water_project(
+        tmp_path, homes, labels, [shapely.box(900, 900, 3_000, 1_300)], ["Plas $1$"]
+    )
+    (files,) = run_signals(project, top=1)
+    _, text = pdf_text(files.pdf)
+    for label in ["Kosten $5 tot $8 mln", r"$\frac{1}{0}$ formule", "Plas $1$"]:
+        assert label in text
+
+
+def test_numbers_used_as_labels_print_as_typed_and_sort_by_value(tmp_path):
+    homes = [shapely.box(1_000 + 300 * i, 1_000, 1_200 + 300 * i, 1_200) for i in range(3)]
+    project = housing_and_water_project(
+        tmp_path, homes, [100.0, 13.0, 9.0], [shapely.box(900, 900, 2_000, 1_300)], ["Plas"]
+    )
+    (files,) = run_signals(project, top=1)
+    _, text = pdf_text(files.pdf)
+    assert "Woningbouw: 9, 13, 100" in text and "13.0" not in text
+    report = (tmp_path / "uit" / "triage.md").read_text(encoding="utf-8")
+    assert "woningbouw: 9, 13, 100" in report
+
+
+@pytest.fixture(scope="module")
+def demo_with_attributions(tmp_path_factory):
+    """The demo with an attribution on every source, as fetched layers bring."""
+    folder = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(cli, ["demo", "--out", str(folder)])
+    assert result.exit_code == 0, result.output
+    # the closing summary points at the HTML map, not at its PNG snapshot
+    assert re.search(r"kaart_\w+\.html  an interactive kaartsessie map", result.output)
+    path = folder / "novex.toml"
+    lines, attributions = [], {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        lines.append(line)
+        sector = re.fullmatch(r"\[\[sectors\.(\w+)\.sources\]\]", line.strip())
+        if sector:
+            text = f"© Bron {len(attributions) + 1} ({sector.group(1)})"
+            attributions[text] = sector.group(1)
+            lines.append(f'attribution = "{text}"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return load_project(path), attributions
+
+
+def boxes_overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_every_demo_signal_keeps_legend_off_the_area_and_credits_the_sources(demo_with_attributions):
+    from matplotlib.transforms import Bbox
+
+    from novex_geo.io.regions import load_regions
+    from novex_geo.io.run import read_run
+    from novex_geo.maps.signal import build_signal
+    from novex_geo.maps.signal_page import signal_page
+    from novex_geo.maps.static import Credits
+    from novex_geo.pipeline import _sectors
+
+    project, attributions = demo_with_attributions
+    run = read_run(
+        project.output_dir / "analyse.gpkg", required=("spanningsgebieden", "schuurpunten", "herkomst")
+    )
+    layers = _sectors(project)
+    claims = {key: layer.frame for key, layer in layers.items()}
+    regions = load_regions(project.regions, project.crs)
+    credits = Credits.of(project, layers)
+    assert len(run.spanningsgebieden) >= 50
+    assert {r.attribution for layer in layers.values() for r in layer.reports} == set(attributions)
+    for _, area in run.spanningsgebieden.iterrows():
+        signal = build_signal(area, run.herkomst, project, None, "01-01-2026")
+        page = signal_page(signal, project, claims, regions, run.schuurpunten, credits, EMPTY_URGENCY)
+        page.figure.draw_without_rendering()
+        frame = page.map.get_window_extent()
+        legend = page.legend.get_window_extent()
+        xmin, ymin, xmax, ymax = area.geometry.bounds
+        shown = Bbox.intersection(Bbox(page.map.transData.transform([[xmin, ymin], [xmax, ymax]])), frame)
+        assert shown is not None and not boxes_overlap(legend, shown), area["id"]
+        assert not boxes_overlap(legend, frame)
+        credit_box = page.credits.get_window_extent()
+        assert not boxes_overlap(credit_box, frame) and not boxes_overlap(credit_box, legend)
+        assert credit_box.x1 <= page.figure.bbox.x1 and credit_box.y0 >= 0
+        x0, x1 = page.map.get_xlim()
+        y0, y1 = page.map.get_ylim()
+        view = shapely.box(x0, y0, x1, y1)
+        credit_line = page.credits.get_text().replace("\n", " ")
+        assert "NOVEX demo" not in credit_line
+        for layer in layers.values():
+            in_view = layer.frame[layer.frame.intersects(view)]
+            for report in layer.reports:
+                drawn = (in_view["source"] == report.source).any()
+                assert (report.attribution in credit_line) == drawn, (area["id"], report.attribution)

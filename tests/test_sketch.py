@@ -50,13 +50,19 @@ def write_sketch(path, geoms, **properties):
     return path
 
 
-def test_sketch_reports_known_conflicts_exactly(tmp_path, project):
-    sketch = write_sketch(
+@pytest.fixture
+def new_quarter(tmp_path):
+    """A sketched housing location 300 m from the terrain, half of it on the water zone."""
+    return write_sketch(
         tmp_path / "schets.geojson",
         [shapely.box(1_000, 1_000, 1_200, 1_100)],
         sector=["woningbouw"],
         naam=["Nieuwe wijk"],
     )
+
+
+def test_sketch_reports_known_conflicts_exactly(project, new_quarter):
+    sketch = new_quarter
     result = evaluate_sketch(project, sketch)
     change = result.pair_change.set_index("conflict")["verschil_ha"]
     # 100 x 100 m overlap with the water zone
@@ -103,3 +109,98 @@ def test_sketch_mistakes(tmp_path, project):
     )
     result = CliRunner().invoke(cli, ["sketch", str(project.path), str(points)])
     assert result.exit_code == 1 and "must be polygons" in result.output and "Traceback" not in result.output
+
+
+def test_sketch_map_draws_the_other_side_of_each_schuurpunt(project, new_quarter):
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_rgb
+
+    from novex_geo.io.regions import load_regions
+    from novex_geo.maps.sketch import sketch_figure
+    from novex_geo.sketch import sketch_report
+
+    result = evaluate_sketch(project, new_quarter)
+    report = sketch_report(result, new_quarter)
+    named = {label for label in ("Boezem", "Schietbaan") if label in report}
+    assert named == {"Boezem", "Schietbaan"}
+    assert set(result.other_claims["label"]) == named  # the counterparts, not the sketch itself
+    figure, drawing = sketch_figure(project, result, load_regions(project.regions, project.crs), "titel")
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3] / 255
+    ax = figure.axes[0]
+    sketched = shapely.union_all(result.sketch.geometry).buffer(10)
+    for _, claim in result.other_claims.iterrows():
+        inside = claim.geometry.difference(sketched).buffer(-10)
+        xmin, ymin, xmax, ymax = inside.bounds
+        points = [
+            shapely.Point(xmin + (xmax - xmin) * i / 6, ymin + (ymax - ymin) * j / 6)
+            for i in range(1, 6)
+            for j in range(1, 6)
+        ]
+        screen = ax.transData.transform([(p.x, p.y) for p in points if inside.contains(p)])
+        colours = [pixels[round(figure.bbox.height - y), round(x)] for x, y in screen]
+        # the claim's fill (alpha 0.35 on white) under the hatching of its schuurpunt
+        expected = 0.35 * np.array(to_rgb(project.sectors[claim["sector"]].colour)) + 0.65
+        assert len(colours) >= 5, claim["label"]
+        assert np.abs(np.median(colours, axis=0) - expected).max() < 0.08, claim["label"]
+    labels = [handle.get_label() for handle in drawing.handles]
+    assert "spanningsgebied" not in labels and "schets (Woningbouw)" in labels
+    assert {project.sectors[key].label for key in ("water_bodem", "defensie")} <= set(labels)
+
+
+def test_sketch_report_names_each_feature_once_and_the_title_says_it_once(tmp_path, project):
+    # a sketch over ten water parcels with one and the same label
+    write_layer(
+        tmp_path / "water.gpkg",
+        [shapely.box(1_000 + 100 * i, 1_000, 1_090 + 100 * i, 1_100) for i in range(10)],
+        naam=["Boezem"] * 10,
+    )
+    sketch = write_sketch(
+        tmp_path / "schets.geojson",
+        [shapely.box(950, 950, 2_050, 1_150)],
+        sector=["woningbouw"],
+        naam=["Nieuwe wijk"],
+    )
+    result = CliRunner().invoke(cli, ["sketch", str(project.path), str(sketch)])
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "schets_beoordeling.md").read_text(encoding="utf-8")
+    assert "in 10 schuurpunt(en)" in report
+    assert report.count("Boezem") == 1 and report.count("Nieuwe wijk") == 2  # water pair and defensie pair
+    assert report.startswith("# Beoordeling van schets.geojson")
+    assert "wrote" in result.output and "Schets schets" not in result.output
+
+
+def test_unreadable_misplaced_or_sectorless_sketches_stop_with_one_line(tmp_path, project):
+    broken = tmp_path / "kapot.geojson"
+    broken.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    in_rd = tmp_path / "rd.geojson"
+    in_rd.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [[150000, 470000], [151000, 470000], [151000, 471000], [150000, 470000]]
+                            ],
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    no_sector = write_sketch(tmp_path / "leeg.geojson", [shapely.box(0, 0, 10, 10)], naam=["Veld"])
+    for path, message in [
+        (broken, "cannot open as a vector file"),
+        (in_rd, "are not longitude/latitude"),
+        (no_sector, "1 of 1 features have no 'sector' property; give --sector"),
+    ]:
+        result = CliRunner().invoke(cli, ["sketch", str(project.path), str(path)])
+        assert result.exit_code == 1 and message in result.output and str(path) in result.output
+        assert "Traceback" not in result.output and "nan" not in result.output

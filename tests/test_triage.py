@@ -1,5 +1,7 @@
 """Spanningsgebieden, criteria, annotations and diff: known answers."""
 
+import re
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from novex_geo.cli.main import cli
 from novex_geo.config import ConflictPair, Triage
 from novex_geo.overlay import overlay
 from novex_geo.pipeline import run_overlay, run_triage
-from novex_geo.triage import evaluate_criteria, spanningsgebieden
+from novex_geo.triage import evaluate_criteria, spanningsgebieden, triage_report
 from novex_geo.triage.diff import compare_areas
 
 from .conftest import write_layer, write_project
@@ -223,3 +225,97 @@ def test_diff_reports_new_resolved_grown(tmp_path):
     assert "1 nieuw, 1 opgelost, 1 gegroeid, 0 gekrompen, 1 ongewijzigd" in result.output
     markdown = (tmp_path / "wijzigingen.md").read_text(encoding="utf-8")
     assert "## opgelost (1)" in markdown
+
+
+def test_conflict_hectares_count_ground_where_pairs_overlap_once():
+    # a 100 x 100 m plan inside both a water zone and a military terrain: two pairs, one hectare
+    claims = {
+        "woningbouw": claims_frame("woningbouw", [shapely.box(1_000, 1_000, 1_100, 1_100)], ["Plan"]),
+        "water": claims_frame("water", [shapely.box(900, 900, 1_200, 1_200)], ["Plas"]),
+        "defensie": claims_frame("defensie", [shapely.box(950, 950, 1_150, 1_150)], ["Terrein"]),
+    }
+    pairs = [ConflictPair("woningbouw", "water"), ConflictPair("woningbouw", "defensie", weight=3)]
+    result = overlay(TWO, claims, pairs, workers=1)
+    areas, per_pair = spanningsgebieden(
+        result.stapeling, result.schuurpunten, result.herkomst, pairs, DEFAULTS
+    )
+    (area,) = areas.itertuples()
+    assert per_pair.set_index("conflict")["oppervlakte_ha"].to_dict() == pytest.approx(
+        {"woningbouw×water": 1.0, "woningbouw×defensie": 1.0}
+    )
+    assert area.conflict_ha == pytest.approx(1.0) and area.conflict_ha <= area.oppervlakte_ha + 1e-9
+    assert area.gewogen_conflict_ha == pytest.approx(1.0 + 3.0)  # the score still weighs every pair
+
+
+def test_names_tell_areas_apart_by_their_own_feature_else_a_number():
+    plans = [shapely.box(1_000 + 1_000 * i, 1_000, 1_200 + 1_000 * i, 1_200) for i in range(4)]
+    claims = {
+        "woningbouw": claims_frame("woningbouw", plans, ["Plan Noord", "Plan Zuid", "Plan 9", "Plan 10"]),
+        "water": claims_frame("water", [shapely.box(0, 900, 6_000, 1_300)], ["Rivier"]),
+    }
+    areas = areas_for(claims, [ConflictPair("woningbouw", "water")])
+    assert sorted(areas["naam"]) == sorted(
+        f"West, {plan}: woningbouw × water" for plan in ["Plan Noord", "Plan Zuid", "Plan 9", "Plan 10"]
+    )
+    # without labels of their own (one shared feature on both sides) they are numbered south to north
+    stacked = [shapely.box(1_000, 1_000 + 1_000 * i, 1_200, 1_200 + 1_000 * i) for i in range(3)]
+    shared = {
+        "woningbouw": claims_frame("woningbouw", [shapely.union_all(stacked)], ["Wijk"]),
+        "water": claims_frame("water", [shapely.box(900, 0, 1_300, 4_000)], ["Sloot"]),
+    }
+    names = areas_for(shared, [ConflictPair("woningbouw", "water")]).sort_values("naam")["naam"].tolist()
+    assert names == [f"West {n}: woningbouw × water" for n in (1, 2, 3)]
+
+
+def test_criterion_2b_counts_pairs_that_collide_materially_and_the_report_shows_the_threshold():
+    boxes = {f"P{i}": shapely.box(10_000 * i, 0, 10_000 * (i + 1), 10_000) for i in range(4)}
+    regions = regions_frame(boxes)
+    # a 4 ha collision in P0, P1 and P2, and a 0.04 ha corner in P3
+    plans = [shapely.box(10_000 * i + 1_000, 1_000, 10_000 * i + 1_200, 1_200) for i in range(3)]
+    plans.append(shapely.box(31_000, 1_000, 31_020, 1_020))
+    water = [shapely.box(10_000 * i + 1_000, 1_000, 10_000 * i + 1_200, 1_200) for i in range(3)]
+    water.append(shapely.box(31_000, 1_000, 31_020, 1_020))
+    claims = {"woningbouw": claims_frame("woningbouw", plans), "water": claims_frame("water", water)}
+    pairs = [ConflictPair("woningbouw", "water")]
+    result = overlay(regions, claims, pairs, workers=1)
+    settings = Triage(provinces_recurring=3, min_conflict_ha=1.0)
+    areas, per_pair = spanningsgebieden(
+        result.stapeling, result.schuurpunten, result.herkomst, pairs, settings
+    )
+    areas = evaluate_criteria(areas, per_pair, settings).set_index("provincies")
+    assert areas.loc[["P0", "P1", "P2"], "c2b_overstijgend"].tolist() == ["ja"] * 3
+    assert areas.loc["P3", "c2b_overstijgend"] == "nee"  # a corner is not part of the recurring opgave
+    assert "3 provincies (P0, P1, P2); drempel 3" in areas.loc["P0", "c2b_reden"]
+    report = triage_report(areas.reset_index(), settings, "test", per_pair)
+    assert "| woningbouw×water | P0, P1, P2 | 3 | ja |" in report
+    assert "| 3 (nu) | 3 |" in report and "| 4 | 0 |" in report
+
+
+def test_report_lists_every_area_and_says_where_the_rest_are_and_shows_names_literally():
+    plans = [
+        shapely.box(
+            500 + 600 * (i % 15), 500 + 1_500 * (i // 15), 600 + 600 * (i % 15), 600 + 1_500 * (i // 15)
+        )
+        for i in range(30)
+    ]  # 500 m apart: 30 areas
+    labels = ["[klik](javascript:x) **vet** <b>`code`</b> & _nadruk_"] + [f"Plan {i}" for i in range(1, 30)]
+    claims = {
+        "woningbouw": claims_frame("woningbouw", plans, labels),
+        "water": claims_frame("water", [shapely.box(0, 0, 9_800, 2_600)], ["Plas"]),
+    }
+    pairs = [ConflictPair("woningbouw", "water")]
+    result = overlay(TWO, claims, pairs, workers=1)
+    areas, per_pair = spanningsgebieden(
+        result.stapeling, result.schuurpunten, result.herkomst, pairs, DEFAULTS
+    )
+    areas = evaluate_criteria(areas, per_pair, DEFAULTS)
+    report = triage_report(areas, DEFAULTS, "Project *x*", per_pair)
+    ranking = [line for line in report.splitlines() if re.match(r"^\| \d+ \| SG-", line)]
+    assert len(ranking) == len(areas) == 30
+    assert (
+        "De overige 5 spanningsgebieden van West (rang 26, 27, 28, 29, 30) staan alleen in de ranglijst"
+        in report
+    )
+    assert r"\[klik\](javascript:x) \*\*vet\*\* &lt;b&gt;\`code\`&lt;/b&gt; &amp; \_nadruk\_" in report
+    assert "# NOVEX triage — Project \\*x\\*" in report
+    assert "<b>" not in report and "[klik](" not in report

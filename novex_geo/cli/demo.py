@@ -77,7 +77,8 @@ def demo_command(out: Path) -> None:
     )
     click.echo(f"  {triage.report}  the ranked, explained triage (read this first)")
     click.echo(f"  {signals[0].pdf}  the signal 1-pager of the border hot spot")
-    click.echo(f"  {maps[0]}  an interactive kaartsessie map (open in a browser)")
+    html_map = next(path for path in maps if path.suffix == ".html")
+    click.echo(f"  {html_map}  an interactive kaartsessie map (open in a browser, works offline)")
     click.echo(f"  {run.csv}  the summary per provincie")
     click.echo(
         f"  {project.triage.annotations}  criteria 4-5, urgency and owner per spanningsgebied (yours to fill)"

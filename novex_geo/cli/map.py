@@ -8,6 +8,8 @@ import click
 
 from novex_geo.cli.options import out_opt, project_arg, provincie_opt
 from novex_geo.config import load_project
+from novex_geo.maps.assets import ASSET_MODES
+from novex_geo.maps.poster import PAPER
 from novex_geo.pipeline import run_maps, run_sketch
 
 
@@ -16,18 +18,34 @@ from novex_geo.pipeline import run_maps, run_sketch
 @provincie_opt
 @out_opt(help="Folder for the HTML maps. Default: <output>/kaarten.")
 @click.option("--png", is_flag=True, help="Also write a static PNG snapshot of each map.")
-def map_command(project_file, provincies, out: Path, png: bool):
+@click.option(
+    "--pdf",
+    "paper",
+    type=click.Choice(sorted(PAPER), case_sensitive=False),
+    help="Also write a print poster (vector PDF, landscape) per provincie on this paper size.",
+)
+@click.option(
+    "--assets",
+    type=click.Choice(ASSET_MODES),
+    default="inline",
+    show_default=True,
+    help="inline: Leaflet and plugins inside each map, works offline; cdn: loaded from public CDNs.",
+)
+def map_command(project_file, provincies, out: Path, png: bool, paper: str | None, assets: str):
     """Write one interactive HTML map per provincie plus a national overview.
 
     Sector layers, stapeling, schuurpunten and spanningsgebieden (with popups) over PDOK
-    basemaps, with layer control, legend, scale bar, fullscreen, measure tool, minimap and a
-    sketch tool whose drawings export as GeoJSON for novex-geo sketch.
+    basemaps, with layer panel, legend, scale bar, fullscreen, measure tool, overview map and
+    a sketch tool whose drawings export as GeoJSON for novex-geo sketch. The maps work without
+    network (only the basemap needs it). --pdf A3 adds a print poster per provincie.
 
     \b
     Example:
       novex-geo map novex.toml --provincie Utrecht --png
+      novex-geo map novex.toml --pdf A0
     """
-    for path in run_maps(load_project(project_file), provincies, out, png=png):
+    project = load_project(project_file)
+    for path in run_maps(project, provincies, out, png=png, poster=paper, assets=assets):
         click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -1,5 +1,5 @@
-"""The map of a sketch evaluation: the sketched features, the claims they collide with and the
-schuurpunten they would cause."""
+"""The map of a sketch evaluation: the sketched features, the existing claims on the other
+side of each schuurpunt they would cause, and those schuurpunten."""
 
 from __future__ import annotations
 
@@ -9,22 +9,28 @@ import geopandas as gpd
 from matplotlib.figure import Figure
 
 from novex_geo.config import Project
-from novex_geo.maps.static import draw_conflict_map
+from novex_geo.maps.files import save_figure
+from novex_geo.maps.static import Credits, MapDrawing, conflict_map_figure
 from novex_geo.sketch import SketchResult
 
-__all__ = ["draw_sketch_map"]
+__all__ = ["draw_sketch_map", "sketch_figure"]
+
+
+def sketch_figure(
+    project: Project, result: SketchResult, regions: gpd.GeoDataFrame, title: str
+) -> tuple[Figure, MapDrawing]:
+    """The sketch (dashed, in its sector's colour) over the claims it collides with."""
+    claims = {key: result.other_claims[result.other_claims["sector"] == key] for key in project.sectors}
+    return conflict_map_figure(
+        project, claims, regions, title, size=(8.0, 5.5), schuurpunten=result.new_schuurpunten,
+        focus=result.sketch.geometry.union_all(), focus_label="", sketch=result.sketch,
+        credits=Credits.of(project, result.layers),
+    )  # fmt: skip
 
 
 def draw_sketch_map(
     project: Project, result: SketchResult, regions: gpd.GeoDataFrame, title: str, path: Path
 ) -> Path:
     """Write the PNG map of a sketch evaluation to ``path``."""
-    figure = Figure(figsize=(7, 5), dpi=130)
-    ax = figure.subplots()
-    claims = {key: result.sketch[result.sketch["sector"] == key] for key in project.sectors}
-    draw_conflict_map(
-        ax, project, claims, regions, result.new_schuurpunten, focus=result.sketch.geometry.union_all()
-    )
-    ax.set_title(title, fontsize=10)
-    figure.savefig(path, bbox_inches="tight")
-    return path
+    figure, _ = sketch_figure(project, result, regions, title)
+    return save_figure(figure, path, format="png")

@@ -1,23 +1,56 @@
-"""A static conflict map with matplotlib: claims, schuurpunten, area outline, borders, legend,
-scale bar and north arrow. Used by the signal 1-pager and for slides."""
+"""Static conflict maps with matplotlib, for slides, signals, sketches and posters.
+
+The map frame holds only the map (claims, stapeling, schuurpunten, outlines, borders, scale bar
+and north arrow in its corners); the legend and the credit line sit outside it, so they never
+cover what the map is about. The legend lists only what was drawn and the credit line names
+the sources of what was drawn: each source's ``attribution`` (from the project file or
+``novex-geo fetch``), else its file. All text is plain text: ``$`` never starts math.
+"""
 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import matplotlib.patches as mpatches
 import numpy as np
 import shapely
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
 from novex_geo.config import DEMO_MARK, Project
+from novex_geo.io.downloads import download_record
+from novex_geo.io.layers import SectorLayer
+from novex_geo.style import BORDER_COLOUR, SCHUURPUNT_COLOUR
 
-__all__ = ["draw_conflict_map", "nice_length"]
+__all__ = [
+    "Credits",
+    "MapDrawing",
+    "add_credits",
+    "add_legend",
+    "clip",
+    "conflict_map_figure",
+    "credits_height",
+    "draw_conflict_map",
+    "finish_frame",
+    "map_extent",
+    "nice_length",
+    "plain",
+]
 
-SCHUURPUNT_COLOUR = "#b10026"
+BORDER = {"color": BORDER_COLOUR, "linewidth": 1.4, "linestyle": "-."}
+
+
+def plain(text: object) -> str:
+    """``text`` for a matplotlib artist that parses math itself (legend entries): ``$`` is a dollar."""
+    return str(text).replace("$", r"\$")
 
 
 def nice_length(span: float) -> float:
@@ -27,40 +60,126 @@ def nice_length(span: float) -> float:
     return max(step * power for step in (1, 2, 5) if step * power <= target)
 
 
-def _clip(frame: gpd.GeoDataFrame, box) -> gpd.GeoDataFrame:
-    if frame.empty:
-        return frame
+@dataclass
+class Credits:
+    """The credit of every source: ``(sector, source name) → text``, and of the regions file."""
+
+    sources: dict[tuple[str, str], str]
+    regions: str
+
+    @classmethod
+    def of(cls, project: Project, layers: Mapping[str, SectorLayer]) -> Credits:
+        """The credits of a project's loaded sources and of its regions file (the attribution
+        ``novex-geo fetch provincies`` stored with it, else the file name)."""
+        sources = {
+            (report.sector, report.source): report.attribution or Path(report.path).name
+            for layer in layers.values()
+            for report in layer.reports
+        }
+        path = project.regions.path
+        record = download_record(path, project.regions.layer or path.stem) if path.suffix == ".gpkg" else None
+        return cls(sources, (record or {}).get("attribution") or f"provinciegrenzen: {path.name}")
+
+    @property
+    def every(self) -> list[str]:
+        """Every credit, each once: what a layout reserves room for."""
+        return list(dict.fromkeys([*sorted(self.sources.values()), self.regions]))
+
+    def of_drawn(self, frames) -> list[str]:
+        """The credits of the sources with features in ``frames`` (each with ``sector`` and
+        ``source`` columns), then the regions', each once."""
+        drawn = {
+            self.sources.get(key, key[1])
+            for frame in frames
+            if frame is not None and len(frame) and "source" in frame.columns
+            for key in zip(frame["sector"], frame["source"], strict=True)
+        }
+        return [*sorted(drawn), self.regions]
+
+
+@dataclass
+class MapDrawing:
+    """What :func:`draw_conflict_map` drew: the extent, a legend entry per kind of thing
+    drawn, and the credits of the sources drawn."""
+
+    extent: tuple[float, float, float, float]
+    handles: list = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)
+
+
+def clip(frame: gpd.GeoDataFrame | None, box) -> gpd.GeoDataFrame | None:
+    """The features of ``frame`` inside the rectangle ``box``, cut to it (``None`` when none)."""
+    if frame is None or frame.empty:
+        return None
     hits = shapely.STRtree(frame.geometry.values).query(box, predicate="intersects")
+    if not len(hits):
+        return None
     subset = frame.iloc[np.sort(hits)]
     return subset.set_geometry(shapely.clip_by_rect(subset.geometry.values, *box.bounds))
 
 
-def _scale_bar(ax: Axes, extent) -> None:
+def map_extent(ax: Axes, focus, regions: gpd.GeoDataFrame, margin: float) -> tuple[float, ...]:
+    """The focus (or all regions) with a margin, widened to the shape of ``ax``."""
+    xmin, ymin, xmax, ymax = (
+        focus if focus is not None else shapely.union_all(regions.geometry.values)
+    ).bounds
+    pad = max(margin * max(xmax - xmin, ymax - ymin), 1_000.0)
+    width, height = xmax - xmin + 2 * pad, ymax - ymin + 2 * pad
+    bbox = ax.get_position()
+    figure_width, figure_height = ax.figure.get_size_inches()
+    aspect = (bbox.height * figure_height) / (bbox.width * figure_width)
+    width, height = max(width, height / aspect), max(height, width * aspect)
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
+
+
+def _scale_bar(ax: Axes, extent, size: float) -> None:
     xmin, ymin, xmax, ymax = extent
     length = nice_length(xmax - xmin)
-    x0, y0 = xmin + 0.04 * (xmax - xmin), ymin + 0.05 * (ymax - ymin)
+    x0, y0 = xmin + 0.04 * (xmax - xmin), ymin + 0.04 * (ymax - ymin)
     height = 0.012 * (ymax - ymin)
+    # a white ground under bar and labels keeps them legible over claims and borders
+    ax.add_patch(
+        mpatches.Rectangle(
+            (x0 - 0.02 * length - 0.01 * (xmax - xmin), y0 - 0.6 * height),
+            1.1 * length + 0.03 * (xmax - xmin),
+            4.6 * height,
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.8,
+            zorder=9,
+        )
+    )
     for i in range(2):
         ax.add_patch(
             mpatches.Rectangle(
                 (x0 + i * length / 2, y0),
                 length / 2,
                 height,
+                zorder=10,
+                lw=0.8,
                 facecolor="black" if i == 0 else "white",
                 edgecolor="black",
-                lw=0.8,
-                zorder=10,
             )
         )
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x0, y0 + 1.8 * height, "0", fontsize=7, ha="center", zorder=10)
-    ax.text(x0 + length, y0 + 1.8 * height, label, fontsize=7, ha="center", zorder=10)
+    ax.text(x0, y0 + 1.8 * height, "0", fontsize=size, ha="center", zorder=10)
+    ax.text(x0 + length, y0 + 1.8 * height, label, fontsize=size, ha="center", zorder=10)
 
 
-def _north_arrow(ax: Axes) -> None:
-    ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction", ha="center", va="center",
-                fontsize=10, fontweight="bold", arrowprops={"facecolor": "black", "width": 3, "headwidth": 9},
-                zorder=10)  # fmt: skip
+def _north_arrow(ax: Axes, size: float) -> None:
+    ax.annotate(
+        "N",
+        xy=(0.96, 0.95),
+        xytext=(0.96, 0.86),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=size,
+        fontweight="bold",
+        zorder=10,
+        arrowprops={"facecolor": "black", "width": size / 3, "headwidth": size},
+    )
 
 
 def draw_conflict_map(
@@ -71,71 +190,187 @@ def draw_conflict_map(
     schuurpunten: gpd.GeoDataFrame | None = None,
     focus=None,
     margin: float = 0.35,
-    attribution: str = "",
     areas: gpd.GeoDataFrame | None = None,
-) -> tuple[float, float, float, float]:
-    """Draw the conflict map on ``ax`` around ``focus`` (or all regions); returns the extent.
+    credits: Credits | None = None,
+    focus_label: str = "spanningsgebied",
+    sketch: gpd.GeoDataFrame | None = None,
+) -> MapDrawing:
+    """Draw the conflict map on ``ax`` around ``focus`` (or all regions), without legend.
 
-    Sectors are drawn in the project's colours with their labels; ``areas``
-    (spanningsgebieden) are outlined as well; a demo project is marked as fictional. Claims
-    are clipped to the extent first, so a national parcel layer draws quickly.
+    Sectors are drawn in the project's colours, ``schuurpunten`` hatched, ``areas``
+    (spanningsgebieden) and the ``focus`` outlined (the legend calls the focus
+    ``focus_label``), the ``sketch`` dashed in its sector's colour; a demo project is marked
+    as fictional. Claims are clipped to the extent first, so a national parcel layer draws
+    quickly. Returns the legend entries and credits of what was drawn.
     """
-    colours = {key: sector.colour for key, sector in project.sectors.items()}
-    labels = {key: sector.label for key, sector in project.sectors.items()}
-    mark = DEMO_MARK if project.demo else None
-    xmin, ymin, xmax, ymax = (
-        focus if focus is not None else shapely.union_all(regions.geometry.values)
-    ).bounds
-    pad = max(margin * max(xmax - xmin, ymax - ymin), 1_000.0)
-    width, height = xmax - xmin + 2 * pad, ymax - ymin + 2 * pad
-    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
-    aspect = ax.bbox.height / ax.bbox.width if ax.bbox.width else 1.0
-    width, height = max(width, height / aspect), max(height, width * aspect)
-    extent = (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+    extent = map_extent(ax, focus, regions, margin)
     box = shapely.box(*extent)
-    handles = []
+    drawing = MapDrawing(extent)
+    drawn_claims = []
     for key, frame in claims.items():
-        subset = _clip(frame, box)
-        colour = colours.get(key, "#888888")
-        if len(subset):
-            subset.plot(ax=ax, facecolor=colour, edgecolor=colour, alpha=0.35, linewidth=0.4, zorder=2)
-        handles.append(
-            mpatches.Patch(facecolor=colour, edgecolor=colour, alpha=0.5, label=labels.get(key, key))
+        subset = clip(frame, box)
+        if subset is None:
+            continue
+        sector = project.sectors[key]
+        subset.plot(
+            ax=ax, facecolor=sector.colour, edgecolor=sector.colour, alpha=0.35, linewidth=0.4, zorder=2
         )
-    if schuurpunten is not None and len(schuurpunten):
-        subset = _clip(schuurpunten, box)
-        if len(subset):
-            subset.plot(
-                ax=ax, facecolor="none", edgecolor=SCHUURPUNT_COLOUR, hatch="////", linewidth=0.6, zorder=4
+        drawing.handles.append(
+            mpatches.Patch(
+                facecolor=sector.colour, edgecolor=sector.colour, alpha=0.5, label=plain(sector.label)
             )
-        handles.append(
+        )
+        drawn_claims.append(subset)
+    zones = clip(schuurpunten, box)
+    if zones is not None:
+        zones.plot(
+            ax=ax, facecolor="none", edgecolor=SCHUURPUNT_COLOUR, hatch="////", linewidth=0.6, zorder=4
+        )
+        drawing.handles.append(
             mpatches.Patch(facecolor="none", edgecolor=SCHUURPUNT_COLOUR, hatch="////", label="schuurpunt")
         )
-    borders = _clip(regions.set_geometry(regions.boundary), box)
-    if len(borders):
-        borders.plot(ax=ax, color="#444444", linewidth=1.4, linestyle="-.", zorder=5)
-    handles.append(Line2D([], [], color="#444444", linewidth=1.4, linestyle="-.", label="provinciegrens"))
-    outlines = [focus] if focus is not None else []
-    if areas is not None and len(areas):
-        outlines += list(_clip(areas, box).geometry.values)
-    if outlines:
-        width = 2.0 if focus is not None else 1.2
-        gpd.GeoSeries(outlines).boundary.plot(ax=ax, color="black", linewidth=width, zorder=6)
-        handles.append(Line2D([], [], color="black", linewidth=2.0, label="spanningsgebied"))
+    sketched = clip(sketch, box)
+    if sketched is not None:
+        for key, part in sketched.groupby("sector"):
+            sector = project.sectors[key]
+            part.plot(
+                ax=ax,
+                facecolor="none",
+                edgecolor=sector.colour,
+                hatch="..",
+                linewidth=2.0,
+                linestyle="--",
+                zorder=7,
+            )
+            drawing.handles.append(
+                mpatches.Patch(
+                    facecolor="none",
+                    edgecolor=sector.colour,
+                    hatch="..",
+                    linestyle="--",
+                    label=plain(f"schets ({sector.label})"),
+                )
+            )
+    borders = clip(regions.set_geometry(regions.boundary), box)
+    if borders is not None:
+        borders.plot(ax=ax, zorder=5, **BORDER)
+        drawing.handles.append(Line2D([], [], label="provinciegrens", **BORDER))
+    outlined = clip(areas, box)
+    if outlined is not None:
+        outlined.boundary.plot(ax=ax, color="black", linewidth=1.2, zorder=6)
+        drawing.handles.append(Line2D([], [], color="black", linewidth=1.2, label="spanningsgebied"))
+    if focus is not None and focus_label:
+        gpd.GeoSeries([focus]).boundary.plot(ax=ax, color="black", linewidth=2.0, zorder=6)
+        drawing.handles.append(Line2D([], [], color="black", linewidth=2.0, label=plain(focus_label)))
+    finish_frame(ax, extent, project.demo)
+    if credits is not None:
+        drawing.credits = credits.of_drawn(drawn_claims)
+    return drawing
+
+
+def finish_frame(ax: Axes, extent, demo: bool) -> None:
+    """Fix the map to ``extent`` without ticks; scale bar, north arrow and the demo mark in
+    sizes that grow with the page."""
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_xlabel("")
+    ax.set_xlabel("")  # geopandas names the CRS axes; a map needs no axis titles
     ax.set_ylabel("")
-    ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.9)
-    _scale_bar(ax, extent)
-    _north_arrow(ax)
-    if attribution:
-        ax.text(0.01, 0.01, attribution, transform=ax.transAxes, fontsize=5.5, color="#333333", va="bottom",
-                bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})  # fmt: skip
-    if mark:
-        ax.text(0.5, 0.5, mark, transform=ax.transAxes, fontsize=28, color="#999999", alpha=0.35, rotation=25,
-                ha="center", va="center", zorder=20)  # fmt: skip
-    return extent
+    size = 7 * ax.figure.get_size_inches()[0] / 10
+    _scale_bar(ax, extent, max(size, 6))
+    _north_arrow(ax, max(1.4 * size, 8))
+    if demo:
+        ax.text(
+            0.5,
+            0.5,
+            DEMO_MARK,
+            transform=ax.transAxes,
+            fontsize=2.8 * ax.figure.get_size_inches()[0],
+            color="#999999",
+            alpha=0.35,
+            rotation=25,
+            ha="center",
+            va="center",
+            zorder=20,
+        )
+
+
+def add_legend(
+    figure: Figure,
+    rect: tuple[float, float, float, float],
+    handles,
+    fontsize: float,
+    title: str | None = None,
+) -> Legend:
+    """The legend in its own axes at ``rect`` (figure fraction), top-left aligned."""
+    ax = figure.add_axes(rect)
+    ax.set_axis_off()
+    legend = ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0, 1),
+        borderaxespad=0,
+        fontsize=fontsize,
+        title=title,
+        title_fontsize=fontsize * 1.1,
+        frameon=False,
+        alignment="left",
+    )
+    return legend
+
+
+def _credit_lines(figure: Figure, width: float, credits: list[str], fontsize: float) -> list[str]:
+    characters = max(int(width * figure.get_size_inches()[0] * 72 / (fontsize * 0.55)), 20)
+    return textwrap.wrap("Bronnen: " + "; ".join(dict.fromkeys(credits)), characters)
+
+
+def credits_height(figure: Figure, width: float, credits: list[str], fontsize: float) -> float:
+    """The height (figure fraction) that :func:`add_credits` takes for ``credits``."""
+    lines = len(_credit_lines(figure, width, credits, fontsize))
+    return lines * fontsize * 1.25 / 72 / figure.get_size_inches()[1]
+
+
+def add_credits(
+    figure: Figure, x: float, top: float, width: float, credits: list[str], fontsize: float
+) -> Text:
+    """The credit line ("Bronnen: …") at ``(x, top)``, wrapped to ``width`` (figure fraction)."""
+    text = "\n".join(_credit_lines(figure, width, credits, fontsize))
+    return figure.text(
+        x,
+        top,
+        text,
+        fontsize=fontsize,
+        color="#333333",
+        va="top",
+        parse_math=False,
+        gid="credits",
+        linespacing=1.1,
+    )
+
+
+def conflict_map_figure(
+    project: Project,
+    claims: Mapping[str, gpd.GeoDataFrame],
+    regions: gpd.GeoDataFrame,
+    title: str,
+    size: tuple[float, float] = (10.0, 7.0),
+    dpi: int = 130,
+    **options,
+) -> tuple[Figure, MapDrawing]:
+    """A figure with the title, the map, the legend beside it and the credit line below it.
+
+    ``options`` are passed to :func:`draw_conflict_map`.
+    """
+    figure = Figure(figsize=size, dpi=dpi)
+    figure.text(0.01, 0.985, title, fontsize=11, va="top", parse_math=False, fontweight="bold")
+    credits = options.get("credits")
+    bottom = 0.015 + (credits_height(figure, 0.98, credits.every, 6.5) + 0.015 if credits else 0.0)
+    height = 1 - 0.07 - bottom
+    ax = figure.add_axes((0.01, bottom, 0.74, height))
+    drawing = draw_conflict_map(ax, project, claims, regions, **options)
+    add_legend(figure, (0.77, bottom, 0.22, height), drawing.handles, fontsize=8)
+    if drawing.credits:
+        add_credits(figure, 0.01, bottom - 0.012, 0.98, drawing.credits, fontsize=6.5)
+    return figure, drawing

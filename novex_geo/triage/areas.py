@@ -9,6 +9,7 @@ same id and an edit elsewhere does not renumber it.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -19,16 +20,32 @@ import shapely
 from novex_geo.config import ConflictPair, Triage
 from novex_geo.overlay.summary import HECTARE
 
-__all__ = ["PAIR_COLUMNS", "area_id", "listing", "spanningsgebieden"]
+__all__ = ["FEATURES", "PAIR_COLUMNS", "area_id", "label_text", "listing", "natural_key", "spanningsgebieden"]
 
 MAX_LISTED = 8
+FEATURES = "_objecten"  # internal column: (sector, label) per feature, read by the naming
 PAIR_COLUMNS = ["id", "conflict", "sector_a", "sector_b", "gewicht", "oppervlakte_ha"]
+_WHOLE_NUMBER = re.compile(r"(-?\d+)\.0+")
+_DIGITS = re.compile(r"(\d+)")
 
 
 def area_id(geom) -> str:
     """A stable id from the geometry rounded to 1 m."""
     rounded = shapely.normalize(shapely.set_precision(geom, 1.0))
     return "SG-" + hashlib.blake2b(shapely.to_wkb(rounded), digest_size=5).hexdigest()
+
+
+def label_text(value: object) -> str:
+    """A feature label as people typed it: a number read as a float (``13.0``) shows as ``13``."""
+    text = str(value)
+    whole = _WHOLE_NUMBER.fullmatch(text)
+    return whole.group(1) if whole else text
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key that orders the numbers inside labels by value: ``perceel 9`` before ``perceel 13``."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+                 for part in _DIGITS.split(str(text)) if part)  # fmt: skip
 
 
 def listing(values: Sequence[str], limit: int = MAX_LISTED) -> str:
@@ -77,7 +94,9 @@ def spanningsgebieden(
 
     Returns
     -------
-    areas : one row per spanningsgebied with its statistics and provenance
+    areas : one row per spanningsgebied with its statistics and provenance, plus the internal
+        column :data:`FEATURES` that :func:`~novex_geo.triage.evaluate.evaluate_criteria`
+        names the areas from (and drops)
     pairs : the conflict area per (spanningsgebied, pair), columns :data:`PAIR_COLUMNS`,
         largest first — the data behind the ``conflicten`` text
     """
@@ -86,9 +105,8 @@ def spanningsgebieden(
     if members.empty:
         empty = gpd.GeoDataFrame(columns=["id", "naam"], geometry=[], crs=crs)
         return empty, pd.DataFrame(columns=PAIR_COLUMNS)
-    geoms = members["geometry"].to_numpy()
-    members["oppervlakte_m2"] = shapely.area(geoms)
-    members["cluster"] = _clusters(geoms, settings.merge_distance)
+    members["cluster"] = _clusters(members["geometry"].to_numpy(), settings.merge_distance)
+    zones = members[members["conflict"] != ""]
     areas = gpd.GeoDataFrame(members[["cluster", "geometry"]], geometry="geometry", crs=crs).dissolve(
         "cluster"
     )
@@ -101,7 +119,7 @@ def spanningsgebieden(
         lambda s: "+".join(sorted({x for v in s for x in v.split("+")}))
     )
     areas["n_sectoren_betrokken"] = areas["sectoren"].str.count(r"\+") + 1
-    pairs = _pair_table(members, areas)
+    pairs = _pair_table(zones)
     by_area = pairs.groupby("cluster")
     weights = {pair.key: pair.weight for pair in conflicts}
     listed = {
@@ -112,12 +130,12 @@ def spanningsgebieden(
     }
     areas["conflicten"] = [listed.get(cluster, "") for cluster in areas.index]
     areas["n_conflictparen"] = by_area.size().reindex(areas.index, fill_value=0)
-    areas["conflict_ha"] = by_area["oppervlakte_ha"].sum().reindex(areas.index, fill_value=0.0)
+    # where the zones of two pairs overlap, that ground is one hectare of conflict, not two
+    areas["conflict_ha"] = _union_ha(zones, ["cluster"]).reindex(areas.index, fill_value=0.0)
     weighted = pairs["oppervlakte_ha"] * pairs["conflict"].map(weights)
     areas["gewogen_conflict_ha"] = (
         weighted.groupby(pairs["cluster"]).sum().reindex(areas.index, fill_value=0.0)
     )
-    zones = members[members["conflict"] != ""]
     areas["n_schuurpunten"] = zones.groupby("cluster").size().reindex(areas.index, fill_value=0)
     _stapeling_stats(areas, stapeling)
     _provenance(areas, members, herkomst)
@@ -126,15 +144,20 @@ def spanningsgebieden(
     return areas.drop(columns="cluster"), pairs.reset_index(drop=True)
 
 
-def _pair_table(members: pd.DataFrame, areas: gpd.GeoDataFrame) -> pd.DataFrame:
-    zones = members[members["conflict"] != ""]
-    table = (
-        zones.groupby(["cluster", "conflict", "sector_a", "sector_b", "gewicht"], as_index=False)[
-            "oppervlakte_m2"
-        ]
-        .sum()
-        .assign(oppervlakte_ha=lambda t: t["oppervlakte_m2"] / HECTARE)
-    )
+def _union_ha(zones: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Hectares of the union of ``zones`` per group of ``keys``: overlapping zones count once."""
+    if zones.empty:
+        return pd.Series(dtype=float)
+    merged = gpd.GeoDataFrame(zones[[*keys, "geometry"]], geometry="geometry").dissolve(keys)
+    return merged.area / HECTARE
+
+
+def _pair_table(zones: pd.DataFrame) -> pd.DataFrame:
+    """Hectares per (area, pair), the union of the pair's schuurpunten in the area."""
+    keys = ["cluster", "conflict", "sector_a", "sector_b", "gewicht"]
+    table = _union_ha(zones, keys).rename("oppervlakte_ha").reset_index()
+    if table.empty:
+        return pd.DataFrame(columns=[*keys, "oppervlakte_ha"])
     return table.sort_values(["cluster", "oppervlakte_ha"], ascending=[True, False]).reset_index(drop=True)
 
 
@@ -156,7 +179,10 @@ def _stapeling_stats(areas: gpd.GeoDataFrame, stapeling: gpd.GeoDataFrame) -> No
 
 def _provenance(areas: gpd.GeoDataFrame, members: pd.DataFrame, herkomst: pd.DataFrame) -> None:
     rows = herkomst.merge(members[["ref", "cluster"]], left_on="schuurpunt_id", right_on="ref")
-    rows = rows.drop_duplicates(["cluster", "feature_id"]).sort_values(["cluster", "sector", "label"])
+    rows = rows.drop_duplicates(["cluster", "feature_id"]).assign(label=lambda t: t["label"].map(label_text))
+    order = sorted(range(len(rows)), key=lambda i: (rows["cluster"].iat[i], rows["sector"].iat[i],
+                                                     natural_key(rows["label"].iat[i])))  # fmt: skip
+    rows = rows.iloc[order]
     per_sector = rows.groupby(["cluster", "sector"])["label"].agg(lambda s: listing(list(s)))
     areas["objecten"] = (
         per_sector.groupby(level=0)
@@ -167,3 +193,6 @@ def _provenance(areas: gpd.GeoDataFrame, members: pd.DataFrame, herkomst: pd.Dat
     areas["feature_ids"] = (
         rows.groupby("cluster")["feature_id"].agg("; ".join).reindex(areas.index, fill_value="")
     )
+    # (sector, label) of every feature, for naming; evaluate_criteria uses and drops it
+    features = rows.groupby("cluster").apply(lambda g: list(zip(g["sector"], g["label"], strict=True)))
+    areas[FEATURES] = [features.get(cluster, []) for cluster in areas.index]

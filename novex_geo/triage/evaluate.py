@@ -13,7 +13,11 @@ Score: ``Σ (pair weight × conflict ha) + criteria_bonus × (number of criteria
 
 from __future__ import annotations
 
+import logging
+import textwrap
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -21,14 +25,20 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import Triage
-from novex_geo.triage.areas import listing
+from novex_geo.triage.areas import FEATURES, listing
 from novex_geo.triage.criteria import CRITERIA, CRITERION, VERDICT_COLUMNS
 
-__all__ = ["evaluate_criteria"]
+__all__ = ["Recurrence", "evaluate_criteria", "recurrence"]
+
+log = logging.getLogger(__name__)
+
+MAX_FEATURE_IN_NAME = 40  # characters of a feature label in an area's name
+# criterion 2b "does not separate" when at least this share of the areas gets one verdict
+SEPARATION_SHARE = 0.9
 
 
-def _names(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, gemeenten: gpd.GeoDataFrame | None) -> list[str]:
-    """Place (gemeente with the largest share, else provincie) and the sectors most involved."""
+def _places(areas: gpd.GeoDataFrame, gemeenten: gpd.GeoDataFrame | None) -> list[str]:
+    """Per area its place: the gemeente with the largest share, else its provincie(s)."""
     places = areas["provincies"].str.replace(", ", "/").tolist()
     if gemeenten is not None and len(gemeenten):
         area_i, gem_j = shapely.STRtree(gemeenten.geometry.values).query(
@@ -40,15 +50,51 @@ def _names(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, gemeenten: gpd.GeoDataF
         best = pd.DataFrame({"a": area_i, "g": gem_j, "m2": overlap}).sort_values("m2").groupby("a").tail(1)
         for a, g in zip(best["a"], best["g"], strict=True):
             places[a] = str(gemeenten["provincie"].iloc[g])
+    return places
+
+
+def _distinctive(group: list[int], features: list[list[tuple[str, str]]], sectors: list[list[str]]) -> dict:
+    """Per area of ``group`` (areas of one name) the label of its first feature, in the order
+    of the sectors in its name, that no other area of the group has; absent when none."""
+    found = {}
+    for i in group:
+        others = {label for j in group if j != i for _, label in features[j]}
+        ranked = sorted(
+            features[i], key=lambda item: sectors[i].index(item[0]) if item[0] in sectors[i] else 99
+        )
+        unique = [label for _, label in ranked if label and label not in others]
+        if unique:
+            found[i] = textwrap.shorten(unique[0], MAX_FEATURE_IN_NAME, placeholder=" …")
+    return found
+
+
+def _names(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, gemeenten: gpd.GeoDataFrame | None) -> list[str]:
+    """Place and the sectors most involved (``Lageland: woningbouw × landbouw``). A name that
+    repeats gets the area's own feature that tells it apart (``Lageland, Plan Noord: …``) and,
+    where no feature does, a number from south to north, so every name is unique."""
+    places = _places(areas, gemeenten)
     by_area = {key: group for key, group in pairs.groupby("id", sort=False)}
-    names = []
-    for place, area, sectors in zip(places, areas["id"], areas["sectoren"], strict=True):
+    sectors = []
+    for area, present in zip(areas["id"], areas["sectoren"], strict=True):
         involved = []
         if area in by_area:
             for a, b in zip(by_area[area]["sector_a"], by_area[area]["sector_b"], strict=True):
                 involved += [a, b]
-        involved += sectors.split("+")
-        names.append(f"{place}: {' × '.join(list(dict.fromkeys(involved))[:3])}")
+        sectors.append(list(dict.fromkeys(involved + present.split("+"))))
+    heads = [f"{place}: {' × '.join(keys[:3])}" for place, keys in zip(places, sectors, strict=True)]
+    names = list(heads)
+    features = list(areas[FEATURES])
+    for head in [head for head, n in Counter(heads).items() if n > 1]:
+        same = [i for i, other in enumerate(heads) if other == head]
+        for i, label in _distinctive(same, features, sectors).items():
+            names[i] = f"{places[i]}, {label}: {' × '.join(sectors[i][:3])}"
+    points = shapely.point_on_surface(areas.geometry.values)
+    for name in [name for name, n in Counter(names).items() if n > 1]:
+        same = sorted((i for i, other in enumerate(names) if other == name),
+                      key=lambda i: (points[i].y, points[i].x))  # fmt: skip
+        place, _, involved = name.rpartition(": ")
+        for number, i in enumerate(same, start=1):
+            names[i] = f"{place} {number}: {involved}"
     return names
 
 
@@ -81,33 +127,79 @@ def _tension(areas: gpd.GeoDataFrame, settings: Triage) -> None:
     ]
 
 
+@dataclass
+class Recurrence:
+    """Where each conflict pair occurs with at least ``min_conflict_ha`` in a spanningsgebied.
+
+    ``provinces`` maps a pair to the provinces of those areas; ``pairs`` is the conflict area
+    per (area, pair) that it was counted from.
+    """
+
+    provinces: dict[str, list[str]]
+    pairs: pd.DataFrame
+    min_conflict_ha: float
+
+    def recurring(self, threshold: int) -> dict[str, list[str]]:
+        """The pairs found in at least ``threshold`` provinces."""
+        return {pair: where for pair, where in self.provinces.items() if len(where) >= threshold}
+
+    def verdicts(self, areas: gpd.GeoDataFrame, threshold: int) -> tuple[list[str], list[str]]:
+        """Criterion 2b per area (verdict, reason) with ``threshold`` provinces for a recurring pair."""
+        recurring = self.recurring(threshold)
+        own = self.pairs.groupby("id", sort=False)["conflict"].agg(list).to_dict()
+        verdicts, reasons = [], []
+        for area, provincies, n in zip(areas["id"], areas["provincies"], areas["n_provincies"], strict=True):
+            found = own.get(area, [])
+            hits = [pair for pair in found if pair in recurring]
+            if n >= 2:
+                verdicts.append("ja")
+                reasons.append(f"ligt over de grens van {provincies.replace(', ', ' en ')}")
+            elif hits:
+                where = recurring[hits[0]]
+                verdicts.append("ja")
+                reasons.append(
+                    f"{hits[0]} botst (≥ {self.min_conflict_ha:g} ha) in spanningsgebieden in {len(where)} "
+                    f"provincies ({', '.join(where)}); drempel {threshold}"
+                )
+            else:
+                verdicts.append("nee")
+                seen = "; ".join(f"{p} botst in {len(self.provinces[p])} provincie(s)" for p in found)
+                reasons.append(
+                    f"alleen in {provincies}; {seen} (drempel {threshold})" if found
+                    else f"alleen in {provincies}; geen conflictpaar met ≥ {self.min_conflict_ha:g} ha"
+                )  # fmt: skip
+        return verdicts, reasons
+
+
+def recurrence(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, settings: Triage) -> Recurrence:
+    """The provinces per conflict pair behind criterion 2b.
+
+    Only pairs that collide with at least ``min_conflict_ha`` in an area count, for that area
+    and for the provinces the pair recurs in: a corner where a plan touches a parcel makes
+    neither its area nor its provincie part of a provincie-overstijgende opgave.
+    """
+    material = pairs[pairs["oppervlakte_ha"] >= settings.min_conflict_ha]
+    provinces_of = dict(zip(areas["id"], areas["provincies"].str.split(", "), strict=True))
+    where: dict[str, set[str]] = {}
+    for area, conflict in zip(material["id"], material["conflict"], strict=True):
+        where.setdefault(conflict, set()).update(provinces_of[area])
+    return Recurrence({p: sorted(s) for p, s in sorted(where.items())}, material, settings.min_conflict_ha)
+
+
 def _cross_border(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, settings: Triage) -> None:
     c2b = CRITERION["c2b"]
-    provinces_of = dict(zip(areas["id"], areas["provincies"].str.split(", "), strict=True))
-    pairs_in: dict[str, set[str]] = {}
-    for area, conflict in zip(pairs["id"], pairs["conflict"], strict=True):
-        pairs_in.setdefault(conflict, set()).update(provinces_of[area])
-    conflicts_of = pairs.groupby("id", sort=False)["conflict"].agg(list).to_dict()
-    verdicts, reasons = [], []
-    for area, provincies, n in zip(areas["id"], areas["provincies"], areas["n_provincies"], strict=True):
-        found = conflicts_of.get(area, [])
-        recurring = {
-            p: sorted(pairs_in[p]) for p in found if len(pairs_in[p]) >= settings.provinces_recurring
-        }
-        if n >= 2:
-            verdicts.append("ja")
-            reasons.append(f"ligt over de grens van {provincies.replace(', ', ' en ')}")
-        elif recurring:
-            pair, where = next(iter(recurring.items()))
-            verdicts.append("ja")
-            reasons.append(
-                f"{pair} komt voor in spanningsgebieden in {len(where)} provincies ({', '.join(where)})"
-            )
-        else:
-            verdicts.append("nee")
-            seen = ", ".join(f"{p} in {len(pairs_in[p])}" for p in found) or "geen conflictparen"
-            reasons.append(f"alleen in {provincies}; paren elders: {seen} provincie(s)")
-    areas[c2b.verdict], areas[c2b.reason] = verdicts, reasons
+    found = recurrence(areas, pairs, settings)
+    areas[c2b.verdict], areas[c2b.reason] = found.verdicts(areas, settings.provinces_recurring)
+    shares = areas[c2b.verdict].value_counts(normalize=True)
+    if len(areas) >= 5 and shares.max() >= SEPARATION_SHARE:
+        log.warning(
+            "criterion 2b is '%s' for %d of %d spanningsgebieden: with provinces_recurring = %d it does "
+            "not separate them (triage.md shows the effect of other thresholds)",
+            shares.idxmax(),
+            int(shares.max() * len(areas) + 0.5),
+            len(areas),
+            settings.provinces_recurring,
+        )
 
 
 def _priority(areas: gpd.GeoDataFrame, priority: Sequence[gpd.GeoDataFrame]) -> None:
@@ -161,6 +253,7 @@ def evaluate_criteria(
     """
     areas = areas.copy()
     areas["naam"] = _names(areas, pairs, gemeenten)
+    areas = areas.drop(columns=FEATURES)
     _multisectoral(areas)
     _tension(areas, settings)
     _cross_border(areas, pairs, settings)

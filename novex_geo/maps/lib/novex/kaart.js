@@ -1,0 +1,304 @@
+/*
+ * novex-geo kaartsessie controls: title block, layer panel, legend, sketch panel and the
+ * layout that keeps every control clear of the others and of the popups.
+ *
+ * Text from data arrives as JSON strings and enters the page through textContent, never as
+ * HTML. The one exception is the layer panel (leaflet-groupedlayercontrol writes layer names
+ * as HTML): novex-geo HTML-escapes those names before they get here.
+ */
+(function () {
+  "use strict";
+
+  var GAP = 10; // px between a control and the free area, and around popups
+  var POPUP_CHROME = 60; // px of a popup box that is not its content: padding, tip, close button
+
+  function node(tag, className, parent, text) {
+    var element = L.DomUtil.create(tag, className || "", parent);
+    if (text !== undefined && text !== null) {
+      element.textContent = text;
+    }
+    return element;
+  }
+
+  function panel(position, className, build) {
+    var Panel = L.Control.extend({
+      options: {position: position},
+      onAdd: function () {
+        var box = node("div", "novex-panel " + className);
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        build(box);
+        return box;
+      },
+    });
+    return new Panel();
+  }
+
+  /* A header button that folds the panel's body away; the layout decides the first state. */
+  function foldable(box, title, onToggle) {
+    var button = node("button", "novex-toggle", null, title);
+    button.type = "button";
+    box.insertBefore(button, box.firstChild);
+    box.classList.add("novex-foldable");
+    L.DomEvent.on(button, "click", function () {
+      setFolded(box, !box.classList.contains("novex-folded"));
+      onToggle(box);
+    });
+    return box;
+  }
+
+  function setFolded(box, folded) {
+    box.classList.toggle("novex-folded", folded);
+    var button = box.querySelector(".novex-toggle");
+    if (button) {
+      button.setAttribute("aria-expanded", folded ? "false" : "true");
+    }
+  }
+
+  function controls(map, side) {
+    var container = map.getContainer();
+    return Array.prototype.filter.call(
+      container.querySelectorAll(".leaflet-" + side + " > .leaflet-control"),
+      function (element) {
+        return element.offsetWidth > 0 && element.offsetHeight > 0;
+      }
+    );
+  }
+
+  function rect(map, element) {
+    var outer = map.getContainer().getBoundingClientRect();
+    var inner = element.getBoundingClientRect();
+    return {
+      left: inner.left - outer.left,
+      right: inner.right - outer.left,
+      top: inner.top - outer.top,
+      bottom: inner.bottom - outer.top,
+    };
+  }
+
+  /* The part of the map that no control covers: between the left and the right column. */
+  function freeArea(map) {
+    var size = map.getSize();
+    var free = {left: GAP, right: size.x - GAP, top: GAP, bottom: size.y - GAP};
+    controls(map, "left").forEach(function (element) {
+      free.left = Math.max(free.left, rect(map, element).right + GAP);
+    });
+    controls(map, "right").forEach(function (element) {
+      free.right = Math.min(free.right, rect(map, element).left - GAP);
+    });
+    return free;
+  }
+
+  function columnOverlaps(map, horizontal) {
+    var top = controls(map, "top").filter(function (element) {
+      return element.parentNode.classList.contains("leaflet-" + horizontal);
+    });
+    var bottom = controls(map, "bottom").filter(function (element) {
+      return element.parentNode.classList.contains("leaflet-" + horizontal);
+    });
+    var lowest = Math.max.apply(null, [0].concat(top.map(function (e) { return rect(map, e).bottom; })));
+    var highest = Math.min.apply(null, [map.getSize().y].concat(bottom.map(function (e) { return rect(map, e).top; })));
+    return lowest + GAP > highest;
+  }
+
+  /* Fold panels (the largest first, never the one just opened) until no column overlaps. */
+  function arrange(map, keepOpen) {
+    ["left", "right"].forEach(function (horizontal) {
+      var foldables = Array.prototype.slice.call(
+        map.getContainer().querySelectorAll(".leaflet-" + horizontal + " .novex-foldable:not(.novex-folded)")
+      ).filter(function (box) { return box !== keepOpen; });
+      foldables.sort(function (a, b) { return b.offsetHeight - a.offsetHeight; });
+      while (columnOverlaps(map, horizontal) && foldables.length) {
+        setFolded(foldables.shift(), true);
+      }
+    });
+  }
+
+  function titleBlock(config, notice) {
+    return panel("topright", "novex-title", function (box) {
+      node("b", "", box, config.title.heading);
+      node("div", "", box, config.title.date);
+      var sources = node("div", "novex-sources", box, config.title.sources);
+      sources.title = config.title.sources;
+      if (config.title.demo) {
+        node("div", "novex-demo", box, config.title.demo);
+      }
+      notice.element = node("div", "novex-notice", box, config.basemapUnavailable);
+      notice.element.hidden = true;
+    });
+  }
+
+  function legend(config, relayout) {
+    return panel("bottomleft", "novex-legend", function (box) {
+      var body = node("div", "novex-body", box);
+      config.legend.forEach(function (section) {
+        node("div", "novex-legend-heading", body, section.heading);
+        section.entries.forEach(function (entry) {
+          var row = node("div", "novex-legend-row", body);
+          var swatch = node("span", "novex-swatch novex-swatch-" + entry.kind, row);
+          swatch.style.setProperty("--swatch", entry.colour);
+          node("span", "", row, entry.label);
+        });
+      });
+      config.notes.forEach(function (note) {
+        node("p", "novex-note", body, note);
+      });
+      foldable(box, config.legendTitle, relayout);
+    });
+  }
+
+  function sketchTools(map, config) {
+    var drawn = new L.FeatureGroup().addTo(map);
+    var colours = {};
+    config.sectors.forEach(function (sector) { colours[sector.key] = sector.colour; });
+    new L.Control.Draw({
+      position: "topleft",
+      draw: {polyline: false, circle: false, circlemarker: false, marker: false,
+             polygon: {showArea: true, metric: true}, rectangle: {showArea: true, metric: true}},
+      edit: {featureGroup: drawn},
+    }).addTo(map);
+    var current = null;
+    var select = null;
+    var status = null;
+
+    function paint(layer) {
+      var colour = colours[layer.feature.properties.sector];
+      layer.setStyle({color: colour, fillColor: colour, weight: 3, dashArray: "6 4", fillOpacity: 0.25});
+    }
+
+    panel("topleft", "novex-sketch", function (box) {
+      var label = node("label", "", box, config.sketch.label + " ");
+      select = node("select", "", label);
+      select.id = "novex-sector";
+      config.sectors.forEach(function (sector) {
+        var option = node("option", "", select, sector.label);
+        option.value = sector.key;
+      });
+      var button = node("button", "novex-export", box, config.sketch.button);
+      button.type = "button";
+      status = node("div", "novex-status", box);
+      L.DomEvent.on(select, "change", function () {
+        if (current) { // the last drawn (or clicked) sketch feature takes the picked sector
+          current.feature.properties.sector = select.value;
+          paint(current);
+        }
+      });
+      L.DomEvent.on(button, "click", function () {
+        var sketch = drawn.toGeoJSON();
+        if (!sketch.features.length) {
+          status.textContent = config.sketch.empty;
+          return;
+        }
+        var link = node("a", "", document.body);
+        link.href = URL.createObjectURL(new Blob([JSON.stringify(sketch)], {type: "application/geo+json"}));
+        link.download = config.sketch.filename;
+        link.click();
+        document.body.removeChild(link);
+        status.textContent = config.sketch.saved.replace("{n}", String(sketch.features.length));
+      });
+    }).addTo(map);
+
+    map.on(L.Draw.Event.CREATED, function (event) {
+      var layer = event.layer;
+      layer.feature = {type: "Feature", properties: {sector: select.value}};
+      paint(layer);
+      drawn.addLayer(layer);
+      current = layer;
+      layer.on("click", function () {
+        current = layer;
+        select.value = layer.feature.properties.sector;
+      });
+      status.textContent = "";
+    });
+    map.on(L.Draw.Event.DELETED, function () {
+      if (current && !drawn.hasLayer(current)) { current = null; }
+    });
+  }
+
+  function measureTool(map) {
+    // leaflet-measure with Leaflet >= 1.8: https://github.com/ljagis/leaflet-measure/issues/171
+    L.Control.Measure.include({
+      _setCaptureMarkerIcon: function () {
+        this._captureMarker.options.autoPanOnFocus = false;
+        this._captureMarker.setIcon(L.divIcon({iconSize: this._map.getSize().multiplyBy(2)}));
+      },
+    });
+    map.addControl(new L.Control.Measure({
+      position: "topleft", primaryLengthUnit: "meters", secondaryLengthUnit: "kilometers",
+      primaryAreaUnit: "hectares", secondaryAreaUnit: "sqmeters",
+    }));
+  }
+
+  function watchBasemaps(map, basemaps, notice, relayout) {
+    var counts = {errors: 0, loads: 0};
+    function update() {
+      var unavailable = counts.errors > 0 && counts.loads === 0;
+      if (notice.element.hidden === unavailable) {
+        notice.element.hidden = !unavailable;
+        relayout();
+      }
+    }
+    Object.keys(basemaps).forEach(function (name) {
+      var layer = basemaps[name];
+      layer.on("tileerror", function () { if (map.hasLayer(layer)) { counts.errors += 1; update(); } });
+      layer.on("tileload", function () { if (map.hasLayer(layer)) { counts.loads += 1; update(); } });
+    });
+    map.on("baselayerchange", function () { counts = {errors: 0, loads: 0}; update(); });
+  }
+
+  /* Popups take the size of the free area and pan into it. */
+  function fitPopups(map) {
+    map.on("popupopen", function (event) {
+      var popup = event.popup;
+      var free = freeArea(map);
+      var size = map.getSize();
+      popup.options.maxWidth = Math.max(120, Math.min(480, free.right - free.left - 2 * GAP));
+      popup.options.minWidth = Math.min(popup.options.minWidth || 50, popup.options.maxWidth);
+      popup.options.maxHeight = Math.max(80, free.bottom - free.top - POPUP_CHROME);
+      popup.options.autoPan = true;
+      popup.options.autoPanPaddingTopLeft = L.point(free.left, free.top);
+      popup.options.autoPanPaddingBottomRight = L.point(size.x - free.right, size.y - free.bottom);
+      popup.update();
+    });
+  }
+
+  /* A layer switched on comes back in its place, not on top (a stapeling face over an area). */
+  function keepStacked(map, stack) {
+    map.on("overlayadd", function () {
+      stack.forEach(function (layer) {
+        if (map.hasLayer(layer)) { layer.bringToFront(); }
+      });
+    });
+  }
+
+  window.novexKaart = function (map, config, basemaps, overlays, stack) {
+    var notice = {element: null};
+    var relayout = function (keepOpen) { arrange(map, keepOpen); };
+    L.control.fullscreen({position: "topleft", title: config.fullscreen[0], titleCancel: config.fullscreen[1]})
+      .addTo(map);
+    sketchTools(map, config);
+    measureTool(map);
+    titleBlock(config, notice).addTo(map);
+    var layers = L.control.groupedLayers(basemaps, overlays, {collapsed: false, position: "topright"}).addTo(map);
+    var layerBox = layers.getContainer();
+    layerBox.classList.add("novex-panel", "novex-layers");
+    foldable(layerBox, config.layersTitle, relayout);
+    L.control.scale({metric: true, imperial: false, position: "bottomleft"}).addTo(map);
+    legend(config, relayout).addTo(map);
+    var outline = L.geoJSON(config.overview, {interactive: false,
+      style: {color: "#444444", weight: 1, fillColor: "#bbbbbb", fillOpacity: 0.7}});
+    new L.Control.MiniMap(outline, {position: "bottomright", toggleDisplay: true, zoomLevelOffset: -4,
+      width: 140, height: 140}).addTo(map);
+    watchBasemaps(map, basemaps, notice, relayout);
+    keepStacked(map, stack);
+    fitPopups(map);
+    relayout(null);
+    map.on("resize", function () { relayout(null); });
+    var free = freeArea(map);
+    var size = map.getSize();
+    map.fitBounds(config.bounds, {
+      paddingTopLeft: [free.left, free.top],
+      paddingBottomRight: [size.x - free.right, size.y - free.bottom],
+    });
+  };
+})();

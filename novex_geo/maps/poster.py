@@ -1,0 +1,221 @@
+"""The print poster of a provincie for the kaartsessie table (``novex-geo map --pdf A3``).
+
+One landscape page (A3 or A0) per provincie, all vector with embedded TrueType fonts, so a
+print of a metre stays sharp: the stapeling as a choropleth by number of sectors, the
+schuurpunten hatched, the spanningsgebieden outlined with their rank, the neighbouring
+provinces for context, scale bar and north arrow in the map frame; beside the map a title
+block, the legend (only what is drawn), the ranked list of the provincie's spanningsgebieden,
+the sources of the data and the date of the analysis.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date as today
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib.patches as mpatches
+import shapely
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from novex_geo import __version__
+from novex_geo.config import DEMO_MARK, Project
+from novex_geo.maps.files import save_pdf
+from novex_geo.maps.labels import area_title
+from novex_geo.maps.static import (
+    BORDER,
+    add_credits,
+    add_legend,
+    clip,
+    finish_frame,
+    map_extent,
+)
+from novex_geo.style import SCHUURPUNT_COLOUR, STAPELING_COLOURS
+
+__all__ = ["PAPER", "poster_figure", "write_poster"]
+
+PAPER = {"A3": (420.0, 297.0), "A0": (1189.0, 841.0)}  # landscape, millimetres
+MAP_RECT = (0.015, 0.03, 0.70, 0.94)
+PANEL_LEFT, PANEL_WIDTH = 0.735, 0.25
+NEIGHBOURS = "#e6e6e6"
+
+
+def _draw(ax: Axes, project: Project, data: dict, scale: float) -> list:
+    """The poster map; returns the legend entries of what was drawn."""
+    regions = data["regions"]
+    extent = map_extent(ax, None, regions, 0.03)
+    box = shapely.box(*extent)
+    handles = []
+    others = clip(data["all_regions"][~data["all_regions"]["provincie"].isin(regions["provincie"])], box)
+    if others is not None:
+        others.plot(ax=ax, facecolor=NEIGHBOURS, edgecolor="none", zorder=1)
+        handles.append(mpatches.Patch(facecolor=NEIGHBOURS, label="andere provincies"))
+    faces = clip(data["stapeling"], box)
+    if faces is not None:
+        classes = faces["n_sectoren"].clip(upper=5)
+        for n in sorted(set(classes)):
+            faces[classes == n].plot(
+                ax=ax, facecolor=STAPELING_COLOURS[n], edgecolor="#777777", linewidth=0.1 * scale, zorder=2
+            )
+            handles.append(
+                mpatches.Patch(
+                    facecolor=STAPELING_COLOURS[n],
+                    edgecolor="#777777",
+                    label=f"stapeling {n}{'+' if n == 5 else ''} sector(en)",
+                )
+            )
+    zones = clip(data["schuurpunten"], box)
+    if zones is not None:
+        zones.plot(
+            ax=ax,
+            facecolor="none",
+            edgecolor=SCHUURPUNT_COLOUR,
+            hatch="////",
+            linewidth=0.4 * scale,
+            zorder=3,
+        )
+        handles.append(
+            mpatches.Patch(facecolor="none", edgecolor=SCHUURPUNT_COLOUR, hatch="////", label="schuurpunt")
+        )
+    borders = clip(data["all_regions"].set_geometry(data["all_regions"].boundary), box)
+    if borders is not None:
+        borders.plot(ax=ax, zorder=4, **(BORDER | {"linewidth": BORDER["linewidth"] * scale}))
+        handles.append(Line2D([], [], label="provinciegrens", **BORDER))
+    areas = clip(data["spanningsgebieden"], box)
+    if areas is not None:
+        areas.boundary.plot(ax=ax, color="black", linewidth=1.2 * scale, zorder=5)
+        # the rank sits just above its area, so the label never hides a small area
+        tops = shapely.bounds(areas.geometry.values)[:, 3]
+        centres = shapely.centroid(areas.geometry.values)
+        for rank, centre, top in zip(areas["rang"], centres, tops, strict=True):
+            ax.annotate(
+                str(rank), xy=(centre.x, top), xytext=(0, 1.5 * scale), textcoords="offset points",
+                fontsize=6.5 * scale, fontweight="bold", ha="center", va="bottom", zorder=6,
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "black",
+                      "linewidth": 0.5 * scale},
+            )  # fmt: skip
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="black",
+                linewidth=1.2,
+                marker="$1$",
+                markersize=7,
+                label="spanningsgebied met rang",
+            )
+        )
+    finish_frame(ax, extent, project.demo)
+    return handles
+
+
+def _ranking(
+    figure: Figure, project: Project, areas: gpd.GeoDataFrame | None, top: float, bottom: float, scale: float
+) -> None:
+    """The provincie's spanningsgebieden by rank, as many as fit between ``top`` and ``bottom``."""
+    size = 7.0 * scale
+    line = size * 1.45 / 72 / figure.get_size_inches()[1]
+    figure.text(
+        PANEL_LEFT,
+        top,
+        "Spanningsgebieden (rang · naam · ha)",
+        fontsize=size * 1.15,
+        fontweight="bold",
+        va="top",
+        parse_math=False,
+    )
+    y = top - 1.6 * line
+    rows = [] if areas is None else list(areas.sort_values("rang").itertuples())
+    width = int(PANEL_WIDTH * figure.get_size_inches()[0] * 72 / (size * 0.55))
+    for index, row in enumerate(rows):
+        if y - 2 * line < bottom and index < len(rows) - 1:
+            figure.text(
+                PANEL_LEFT,
+                y,
+                f"+ {len(rows) - index} meer: zie triage.md",
+                fontsize=size,
+                va="top",
+                style="italic",
+                parse_math=False,
+            )
+            return
+        text = textwrap.shorten(
+            f"{row.rang}  {area_title(project, row.naam)} — {row.oppervlakte_ha:.1f} ha",
+            width,
+            placeholder=" …",
+        )
+        figure.text(PANEL_LEFT, y, text, fontsize=size, va="top", parse_math=False)
+        y -= line
+    if not rows:
+        figure.text(
+            PANEL_LEFT,
+            y,
+            "geen (triage nog niet gedraaid of geen spanning)",
+            fontsize=size,
+            va="top",
+            parse_math=False,
+        )
+
+
+def poster_figure(project: Project, data: dict, scope: str, date: str, paper: str) -> Figure:
+    """The poster of one provincie; ``data`` as :func:`~novex_geo.maps.web.write_maps` builds it."""
+    width_mm, height_mm = PAPER[paper]
+    figure = Figure(figsize=(width_mm / 25.4, height_mm / 25.4))
+    scale = width_mm / PAPER["A3"][0]
+    ax = figure.add_axes(MAP_RECT)
+    handles = _draw(ax, project, data, scale)
+    text = figure.text
+    text(PANEL_LEFT, 0.97, project.name, fontsize=15 * scale, fontweight="bold", va="top", parse_math=False)
+    text(PANEL_LEFT, 0.935, f"Provincie {scope}", fontsize=13 * scale, va="top", parse_math=False)
+    text(PANEL_LEFT, 0.905, "Stapeling, schuurpunten en spanningsgebieden", fontsize=9 * scale, va="top")
+    text(
+        PANEL_LEFT,
+        0.885,
+        f"Analyse van {date} · poster gemaakt {today.today():%d-%m-%Y}",
+        fontsize=8 * scale,
+        va="top",
+        color="#444444",
+    )
+    if project.demo:
+        text(
+            PANEL_LEFT,
+            0.865,
+            DEMO_MARK.upper(),
+            fontsize=9 * scale,
+            fontweight="bold",
+            color="#b10026",
+            va="top",
+        )
+    legend_top = 0.84
+    legend = add_legend(
+        figure, (PANEL_LEFT, 0.5, PANEL_WIDTH, legend_top - 0.5), handles, 8 * scale, title="Legenda"
+    )
+    figure.draw_without_rendering()  # the legend's height decides where the ranking starts
+    legend_bottom = figure.transFigure.inverted().transform(legend.get_window_extent())[0][1]
+    _ranking(figure, project, data["spanningsgebieden"], legend_bottom - 0.03, 0.13, scale)
+    add_credits(figure, PANEL_LEFT, 0.11, PANEL_WIDTH, data["credits"], 6.5 * scale)
+    text(
+        PANEL_LEFT,
+        0.035,
+        f"Kaart: EPSG:28992 (RD New) · {project.path.name} · novex-geo {__version__}",
+        fontsize=6 * scale,
+        va="bottom",
+        color="#555555",
+        parse_math=False,
+    )
+    return figure
+
+
+def write_poster(project: Project, data: dict, scope: str, date: str, paper: str, path: Path) -> Path:
+    """Write the poster PDF of one provincie to ``path``."""
+    figure = poster_figure(project, data, scope, date, paper)
+    return save_pdf(
+        figure,
+        path,
+        title=f"{project.name} — {scope}: kaartsessie-poster ({paper})",
+        subject="NOVEX: stapeling, schuurpunten en spanningsgebieden",
+        author=project.name,
+    )

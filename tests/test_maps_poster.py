@@ -1,0 +1,84 @@
+"""The print poster (``novex-geo map --pdf A3|A0``): one landscape vector page per provincie."""
+
+import re
+
+import pypdf
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from novex_geo.cli.main import cli
+
+from .conftest import housing_and_water_project
+from .test_maps_signal import pdf_fonts
+
+PAPER_MM = {"A3": (420, 297), "A0": (1189, 841)}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("poster")
+    homes = [shapely.box(1_000 + 400 * i, 1_000, 1_300 + 400 * i, 1_300) for i in range(6)]
+    homes.append(shapely.box(9_600, 5_000, 10_400, 5_600))  # across the border with Fryslân
+    water = [shapely.box(900, 900, 2_500, 1_400), shapely.box(9_000, 4_800, 11_000, 5_400)]
+    labels = [f"Plan {i}" for i in range(6)] + ["Grensplan"]
+    return housing_and_water_project(folder, homes, labels, water, ["Boezem", "Grenswater"])
+
+
+def images(resources) -> int:
+    """Image XObjects in a page's resources, also inside form XObjects."""
+    count = 0
+    for xobject in (resources.get("/XObject") or {}).values():
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Image":
+            count += 1
+        elif "/Resources" in xobject:
+            count += images(xobject["/Resources"])
+    return count
+
+
+@pytest.mark.parametrize("paper", ["A3", "A0"])
+def test_poster_is_one_landscape_vector_page_with_embedded_fonts(project, tmp_path, paper):
+    result = CliRunner().invoke(
+        cli,
+        ["map", str(project.path), "--provincie", "utrecht", "--pdf", paper.lower(), "--out", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    poster = tmp_path / f"poster_utrecht_{paper}.pdf"
+    assert f"wrote {poster}" in result.output
+    reader = pypdf.PdfReader(poster)
+    (page,) = reader.pages
+    size = tuple(round(float(side) / 72 * 25.4) for side in (page.mediabox.width, page.mediabox.height))
+    assert size == PAPER_MM[paper]
+    assert images(page["/Resources"]) == 0  # no raster anywhere: every shape is a vector path
+    assert page.get_contents().get_data().count(b" l\n") > 100  # line segments of the map's paths
+    fonts = pdf_fonts(poster)
+    assert fonts and all(font["subtype"] != "/Type3" and font["truetype"] for font in fonts)
+    assert reader.metadata.title == f"test — Utrecht: kaartsessie-poster ({paper})"
+    assert reader.metadata.author == "test" and "schuurpunten" in reader.metadata.subject
+    text = page.extract_text()
+    for expected in (
+        "Provincie Utrecht",
+        "Legenda",
+        "stapeling 2 sector(en)",
+        "schuurpunt",
+        "spanningsgebied met rang",
+        "Spanningsgebieden (rang · naam · ha)",
+        "Bronnen: water.gpkg",
+        "Analyse van",
+        " km",
+    ):
+        assert expected in text, expected
+    ranking = re.findall(r"^(\d+)\s+(.+) — ([\d.]+) ha$", text, flags=re.MULTILINE)
+    assert ranking == [
+        ("1", "Fryslân/Utrecht: Woningbouw × Water en bodem", "32.0"),
+        ("2", "Utrecht: Woningbouw × Water en bodem", "36.0"),
+    ]
+    assert re.search(r"^1\n2\n", text)  # the rank labels on the map
+
+
+def test_poster_paper_must_be_a3_or_a0(project, tmp_path):
+    result = CliRunner().invoke(cli, ["map", str(project.path), "--pdf", "A4", "--out", str(tmp_path)])
+    assert (
+        result.exit_code == 2 and "'A4' is not one of" in result.output and "Traceback" not in result.output
+    )
