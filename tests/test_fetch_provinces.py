@@ -6,12 +6,12 @@ from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
 from novex_geo.errors import DownloadError
-from novex_geo.fetch.ogcapi import RetryPolicy
+from novex_geo.fetch.http import RetryPolicy
 from novex_geo.fetch.provinces import fetch_provinces
 
 from .ogc_server import OGCServer
 
-FAST = RetryPolicy(attempts=3, timeout=2.0, backoff=0.01)
+FAST = RetryPolicy(retries=2, timeout=2.0, backoff=0.01)
 
 
 @pytest.fixture
@@ -69,8 +69,8 @@ def test_fetch_gives_up_on_persistent_500(tmp_path, cbs_provinces):
 def test_fetch_times_out_with_clear_error(tmp_path, cbs_provinces):
     with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server:
         server.delay = 1.0
-        policy = RetryPolicy(attempts=2, timeout=0.2, backoff=0.01)
-        with pytest.raises(DownloadError, match=r"no answer within 0.2 s.*gave up after 2"):
+        policy = RetryPolicy(retries=1, timeout=0.2, backoff=0.01)
+        with pytest.raises(DownloadError, match=r"no complete answer within 0.2 s.*gave up after 2"):
             fetch_provinces(tmp_path / "p.gpkg", base_url=server.url, policy=policy)
 
 

@@ -107,11 +107,18 @@ def deadline_handlers(deadline: Deadline) -> list[urllib.request.BaseHandler]:
 
 def chunks(response, deadline: Deadline) -> Iterator[bytes]:
     """The body in chunks as they arrive (``read1`` returns what one socket read gives, so a
-    slow server cannot hold a read past the deadline check)."""
+    slow server cannot hold a read past the deadline check).
+
+    Raises :class:`TimeoutError` at the deadline and :class:`http.client.IncompleteRead` when
+    the connection ends before the ``Content-Length`` it announced (``read1`` then just stops).
+    """
     while True:
         deadline.check()
         chunk = response.read1(CHUNK)
         if not chunk:
             deadline.check()  # a socket shut by the watchdog looks like the end of the body
+            missing = getattr(response, "length", None)
+            if missing:
+                raise http.client.IncompleteRead(b"", missing)
             return
         yield chunk
