@@ -4,7 +4,8 @@ services at hand (no internet needed).
 A subclass implements :meth:`LocalServer.respond`. Every server can be told to answer given HTTP
 statuses first (429 with ``Retry-After: 0``), to delay every answer, to send its body one byte
 at a time (``drip``, seconds per byte; ``drip_headers`` drips the status line and headers too),
-and to cut the connection after ``drop_after`` bytes of the next body.
+to cut the connection after ``drop_after`` bytes of the next body, and to redirect the next
+request to ``redirect``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class LocalServer:
         self.drip: float | None = None
         self.drip_headers = False
         self.drop_after: int | None = None
+        self.redirect: str | None = None
         self.requests: list[str] = []
         self.headers: list[dict[str, str]] = []
         self.stopped = threading.Event()
@@ -57,6 +59,10 @@ class LocalServer:
                     status = server.fail_with.pop(0)
                     extra = {"Retry-After": "0"} if status == 429 else {}
                     server.send(self, status, b"temporarily unavailable", "text/plain", extra)
+                    return
+                if server.redirect:
+                    target, server.redirect = server.redirect, None
+                    server.send(self, 302, b"", "text/plain", {"Location": target})
                     return
                 url = urllib.parse.urlsplit(self.path)
                 server.respond(self, url.path, dict(urllib.parse.parse_qsl(url.query)))

@@ -12,7 +12,8 @@ they are served in CRS84 like PDOK) and says so in ``Content-Crs``. Besides the 
 - ``endless``: full pages and a ``next`` link forever, without ``numberMatched``;
 - ``matched``: report this ``numberMatched`` whatever the truth;
 - ``ids``: ``"keep"``, ``"none"`` (no ``id`` member) or ``"reuse"`` (every feature ``id`` 1);
-- ``html``: answer with an HTML maintenance page.
+- ``crs_header``: send this ``Content-Crs`` value whatever the coordinates;
+- ``html``: answer with an HTML maintenance page (``html_body`` replaces it).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ TO_CRS84 = Transformer.from_crs("EPSG:28992", "OGC:CRS84", always_xy=True)
 
 
 def to_crs84(feature: dict) -> dict:
+    if _shape(feature) is None:
+        return feature
     geom = shapely.transform(
         shapely.geometry.shape(feature["geometry"]),
         lambda xy: np.column_stack(TO_CRS84.transform(xy[:, 0], xy[:, 1])),
@@ -41,8 +44,15 @@ def to_crs84(feature: dict) -> dict:
     return {**feature, "geometry": shapely.geometry.mapping(geom)}
 
 
+def _shape(feature):
+    try:
+        return shapely.geometry.shape(feature["geometry"])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, shapely.errors.ShapelyError):
+        return None  # a broken feature the tests send on purpose
+
+
 def feature_bounds(features: list[dict]) -> np.ndarray:
-    geoms = [shapely.geometry.shape(f["geometry"]) for f in features]
+    geoms = [_shape(f) for f in features]
     return shapely.bounds(np.array(geoms, dtype=object)) if geoms else np.zeros((0, 4))
 
 
@@ -54,6 +64,8 @@ class OGCServer(LocalServer):
         self.collections = collections
         self.default_limit = default_limit
         self.html = False
+        self.html_body = b"<html><body><h1>Onderhoud</h1></body></html>"
+        self.crs_header: str | None = None
         self.crs_mode = "honest"
         self.next_href = None
         self.endless = False
@@ -64,7 +76,7 @@ class OGCServer(LocalServer):
 
     def respond(self, handler, path, query):
         if self.html:
-            self.send(handler, 200, b"<html><body><h1>Onderhoud</h1></body></html>", "text/html")
+            self.send(handler, 200, self.html_body, "text/html")
             return
         parts = path.strip("/").split("/")
         features = (
@@ -104,12 +116,16 @@ class OGCServer(LocalServer):
             body["numberMatched"] = self.matched if self.matched is not None else len(features)
         crs_header = {"honest": RD if rd else CRS84, "ignore": None, "lie": RD}[self.crs_mode]
         headers = {"Content-Crs": f"<{crs_header}>"} if crs_header else {}
+        if self.crs_header:
+            headers = {"Content-Crs": self.crs_header}
         data = json.dumps(body).encode("utf-8")
         if self.drop_at_offset == offset:
             self.drop_after = len(data) // 2
         self.send(handler, 200, data, "application/geo+json", headers)
 
     def _identified(self, feature: dict) -> dict:
+        if not isinstance(feature, dict):
+            return feature
         if self.ids == "none":
             return {key: value for key, value in feature.items() if key != "id"}
         return {**feature, "id": 1} if self.ids == "reuse" else feature

@@ -164,7 +164,6 @@ def test_cli_fetch_provincie_requests_bbox_and_clips(tmp_path):
         (["fetch", "brp_gewaspercelen", "--filter", "gewas"], None, "give NAME=VALUE"),
         (["fetch", "netcapaciteit_afname", "--collection", "x"], None, "--collection does not apply"),
         (["fetch", "plancapaciteit"], None, "'plancapaciteit' has no national layer: each provincie"),
-        (["fetch", "cbs_gemeenten", "--year", "2024", "--filter", "a=b"], None, "no features for this query"),
         (["fetch", "natura2000", "--year", "2024"], None, "--year applies to CBS boundaries only"),
     ],
 )  # fmt: skip

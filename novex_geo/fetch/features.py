@@ -39,7 +39,7 @@ CRS84 = "OGC:CRS84"
 # with a margin; lon/lat degrees or swapped RD axes read as RD fall outside it.
 RD_PLAUSIBLE = (-100_000.0, 250_000.0, 350_000.0, 900_000.0)
 RESERVED_COLUMNS = {"ogc_id", "geometry", "fid"}
-SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, shapely.errors.GEOSException)
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, shapely.errors.ShapelyError)
 
 
 def parse_crs(text: str, where: str) -> str:
