@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import time
 from contextlib import contextmanager
@@ -10,9 +11,9 @@ import geopandas as gpd
 import pyogrio
 import shapely
 
-from novex_geo.fetch import FetchOptions, RetryPolicy, fetch_dataset
+from novex_geo.fetch import FetchOptions, RetryPolicy, fetch_dataset, get_entry
 
-__all__ = ["FAST", "bounded", "fetch", "provinces_cache", "square_features", "stored"]
+__all__ = ["FAST", "bounded", "fetch", "patch_entry", "provinces_cache", "square_features", "stored"]
 
 FAST = RetryPolicy(retries=2, timeout=5.0, backoff=0.01)
 
@@ -50,6 +51,16 @@ def fetch(key, server, out, policy=FAST, progress=None, provincie=None, bbox=Non
     """``fetch_dataset`` of catalogue entry ``key`` against the local ``server``."""
     options = FetchOptions(policy=policy, base_url=server.url + options.pop("path", ""), **options)
     return fetch_dataset(key, out, provincie=provincie, bbox=bbox, options=options, progress=progress)[0]
+
+
+def patch_entry(monkeypatch, key, **changes):
+    """Make catalogue entry ``key`` read as if its TOML had ``changes`` (for this test only)."""
+    entry = dataclasses.replace(get_entry(key), **changes)
+    original = get_entry
+    monkeypatch.setattr(
+        "novex_geo.fetch.datasets.get_entry", lambda name: entry if name == key else original(name)
+    )
+    return entry
 
 
 def stored(path, layer):
