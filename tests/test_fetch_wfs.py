@@ -137,8 +137,8 @@ def test_several_matching_layers_are_listed_and_one_is_chosen_with_collection(tm
         ambiguous = runner.invoke(cli, args)
         chosen = runner.invoke(cli, [*args, "--collection", "alo:defensie_b"])
     assert ambiguous.exit_code == 1
+    listed = "alo:defensie_a (alo:defensie_a); alo:defensie_b (Defensiezones B)"
     assert (
-        "2 of the 2 layers match 'defensie': alo:defensie_a (alo:defensie_a); alo:defensie_b (Defensiezones B); "
-        "choose one with --collection NAME" in ambiguous.output
+        f"2 of the 2 layers match 'defensie': {listed}; choose one with --collection NAME" in ambiguous.output
     )
     assert chosen.exit_code == 0 and "wrote 3 features" in chosen.output

@@ -28,6 +28,8 @@ from .ogc_server import feature_bounds
 __all__ = ["WFSServer"]
 
 RD_URN = "urn:ogc:def:crs:EPSG::28992"
+WFS_NS = 'xmlns:wfs="http://www.opengis.net/wfs/2.0"'
+GML_NS = 'xmlns:gml="http://www.opengis.net/gml/3.2"'
 FES = "{http://www.opengis.net/fes/2.0}"
 GML = "{http://www.opengis.net/gml/3.2}"
 TO_LATLON = Transformer.from_crs("EPSG:28992", "EPSG:4326", always_xy=True)
@@ -60,11 +62,11 @@ class WFSServer(LocalServer):
         request = query.get("request", "").lower()
         if request == "getcapabilities":
             types = "".join(
-                f"<wfs:FeatureType><wfs:Name>{escape(name)}</wfs:Name><wfs:Title>{escape(self.titles.get(name, name))}"
-                "</wfs:Title></wfs:FeatureType>"
+                f"<wfs:FeatureType><wfs:Name>{escape(name)}</wfs:Name>"
+                f"<wfs:Title>{escape(self.titles.get(name, name))}</wfs:Title></wfs:FeatureType>"
                 for name in self.layers
             )
-            body = f'<wfs:WFS_Capabilities xmlns:wfs="http://www.opengis.net/wfs/2.0"><wfs:FeatureTypeList>{types}</wfs:FeatureTypeList></wfs:WFS_Capabilities>'
+            body = f"<wfs:WFS_Capabilities {WFS_NS}><wfs:FeatureTypeList>{types}</wfs:FeatureTypeList></wfs:WFS_Capabilities>"
             self.send(handler, 200, body.encode(), "application/xml")
             return
         name = query.get("typenames")
@@ -79,7 +81,7 @@ class WFSServer(LocalServer):
             return
         picked = self._select(name, query)
         if query.get("resulttype") == "hits":
-            body = f'<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs/2.0" numberMatched="{len(picked)}" numberReturned="0"/>'
+            body = f'<wfs:FeatureCollection {WFS_NS} numberMatched="{len(picked)}" numberReturned="0"/>'
             self.send(handler, 200, body.encode(), "application/xml")
             return
         self.pages.append({"start": start, "count": count, "area": query.get("bbox") or query.get("filter")})
@@ -139,22 +141,23 @@ class WFSServer(LocalServer):
         members = []
         for i, feature in enumerate(page):
             geom = shapely.geometry.shape(feature["geometry"])
-            rings = [geom.exterior, *geom.interiors]
+            rings = [("exterior", geom.exterior), *(("interior", ring) for ring in geom.interiors)]
             surface = "".join(
-                f"<gml:{'exterior' if k == 0 else 'interior'}><gml:LinearRing><gml:posList>{self._poslist(ring.coords)}"
-                f"</gml:posList></gml:LinearRing></gml:{'exterior' if k == 0 else 'interior'}>"
-                for k, ring in enumerate(rings)
+                f"<gml:{kind}><gml:LinearRing><gml:posList>{self._poslist(ring.coords)}</gml:posList>"
+                f"</gml:LinearRing></gml:{kind}>"
+                for kind, ring in rings
             )
             props = "".join(
                 f"<{prefix}:{key}>{escape(str(value))}</{prefix}:{key}>"
                 for key, value in feature["properties"].items()
             )
+            gml_id = escape(str(feature.get("id", f"{local}.{i}")))
+            polygon = f'<gml:Polygon srsName="{srs}" gml:id="g{i}">{surface}</gml:Polygon>'
             members.append(
-                f'<wfs:member><{name} gml:id="{escape(str(feature.get("id", f"{local}.{i}")))}">{props}<{prefix}:geom>'
-                f'<gml:Polygon srsName="{srs}" gml:id="g{i}">{surface}</gml:Polygon></{prefix}:geom></{name}></wfs:member>'
+                f'<wfs:member><{name} gml:id="{gml_id}">{props}<{prefix}:geom>{polygon}</{prefix}:geom></{name}></wfs:member>'
             )
         return (
-            '<?xml version="1.0" encoding="UTF-8"?><wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs/2.0" '
-            f'xmlns:gml="http://www.opengis.net/gml/3.2" xmlns:{prefix}="http://{prefix}.example" '
-            f'numberMatched="{matched}" numberReturned="{len(page)}">{"".join(members)}</wfs:FeatureCollection>'
+            f'<?xml version="1.0" encoding="UTF-8"?><wfs:FeatureCollection {WFS_NS} {GML_NS} '
+            f'xmlns:{prefix}="http://{prefix}.example" numberMatched="{matched}" numberReturned="{len(page)}">'
+            f"{''.join(members)}</wfs:FeatureCollection>"
         )
