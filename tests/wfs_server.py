@@ -66,7 +66,8 @@ class WFSServer(LocalServer):
                 f"<wfs:Title>{escape(self.titles.get(name, name))}</wfs:Title></wfs:FeatureType>"
                 for name in self.layers
             )
-            body = f"<wfs:WFS_Capabilities {WFS_NS}><wfs:FeatureTypeList>{types}</wfs:FeatureTypeList></wfs:WFS_Capabilities>"
+            listing = f"<wfs:FeatureTypeList>{types}</wfs:FeatureTypeList>"
+            body = f"<wfs:WFS_Capabilities {WFS_NS}>{listing}</wfs:WFS_Capabilities>"
             self.send(handler, 200, body.encode(), "application/xml")
             return
         name = query.get("typenames")
@@ -153,11 +154,11 @@ class WFSServer(LocalServer):
             )
             gml_id = escape(str(feature.get("id", f"{local}.{i}")))
             polygon = f'<gml:Polygon srsName="{srs}" gml:id="g{i}">{surface}</gml:Polygon>'
-            members.append(
-                f'<wfs:member><{name} gml:id="{gml_id}">{props}<{prefix}:geom>{polygon}</{prefix}:geom></{name}></wfs:member>'
-            )
+            content = f"{props}<{prefix}:geom>{polygon}</{prefix}:geom>"
+            members.append(f'<wfs:member><{name} gml:id="{gml_id}">{content}</{name}></wfs:member>')
         return (
             f'<?xml version="1.0" encoding="UTF-8"?><wfs:FeatureCollection {WFS_NS} {GML_NS} '
-            f'xmlns:{prefix}="http://{prefix}.example" numberMatched="{matched}" numberReturned="{len(page)}">'
+            f'xmlns:{prefix}="http://{prefix}.example" numberMatched="{matched}" '
+            f'numberReturned="{len(page)}">'
             f"{''.join(members)}</wfs:FeatureCollection>"
         )
