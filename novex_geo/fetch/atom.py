@@ -122,7 +122,9 @@ def _download(session: Session, url: str, folder: Path, max_requests: int) -> Pa
             if session.progress:
                 session.progress(position, session.record.get("file_total"), "bytes")
 
-        validator = session.record.get("file_validator") or None
+        def validator() -> str | None:
+            return session.record.get("file_validator") or None
+
         session.client.download(url, write, offset, validator, max_requests, started, progressed)
     part.replace(target)
     return target
@@ -192,14 +194,13 @@ def atom_source(entry: CatalogEntry, url: str, bbox, max_requests: int):
     def prepare(session: Session) -> dict:
         link = _choose(session.client, url, entry.file) if entry.service == "atom" else {"href": url}
         path = _download(session, link["href"], session.folder / "download", max_requests)
-        if link.get("length") and str(path.stat().st_size) != link["length"]:
-            path.unlink()
-            raise DownloadError(
-                f"{link['href']}: {path.stat().st_size:,} bytes received, the feed says {link['length']}"
-            )
+        size = path.stat().st_size
+        if link.get("length") and str(size) != link["length"]:
+            path.unlink()  # a wrong file; the next run downloads it again
+            raise DownloadError(f"{link['href']}: {size:,} bytes received, the feed says {link['length']}")
         digest = sha256(path)
         label = ", ".join(part for part in (link.get("name"), link.get("updated")) if part)
-        session.remember(file_url=link["href"], file_sha256=digest, file_bytes=path.stat().st_size,
+        session.remember(file_url=link["href"], file_sha256=digest, file_bytes=size,
                          edition="; ".join(part for part in (entry.edition, label) if part))  # fmt: skip
         vector = _unpack(path, entry.file)
         layer, _ = _layer(vector, entry.layer)

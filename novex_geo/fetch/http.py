@@ -264,7 +264,7 @@ class HttpClient:
         url: str,
         write: Callable[[bytes, int], None],
         offset: Callable[[], int],
-        validator: str | None,
+        validator: Callable[[], str | None],
         max_requests: int,
         started: Callable[[Message, int, int | None], None] | None = None,
         progressed: Callable[[int], None] | None = None,
@@ -274,8 +274,8 @@ class HttpClient:
         ``write`` replaces the stored bytes from ``position`` on by ``chunk``; ``offset()`` is
         how many bytes are already stored. An attempt cut by the deadline or a dropped
         connection continues where it stopped; one that moved at least 64 KiB does not count
-        as a failure, but no more than ``max_requests`` requests are made. With ``validator``
-        (an ETag or Last-Modified of the earlier response) as ``If-Range``, a file that changed
+        as a failure, but no more than ``max_requests`` requests are made. With ``validator()``
+        (the ETag or Last-Modified of the earlier response) as ``If-Range``, a file that changed
         on the server meanwhile is sent whole, and ``write`` receives position 0 again.
         ``started(headers, position, total)`` is called when an answer begins.
         """
@@ -291,8 +291,8 @@ class HttpClient:
             headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
             if start:
                 headers["Range"] = f"bytes={start}-"
-                if validator:
-                    headers["If-Range"] = validator
+                if validator():
+                    headers["If-Range"] = validator()
             with self._open(url, headers, RETRY_STATUS) as (response, deadline):
                 position = start if response.status == 206 else 0
                 if started:
