@@ -132,10 +132,11 @@ def test_a_gml_behind_a_service_feed_and_a_dataset_feed(tmp_path, monkeypatch):
         dataset = dataset_feed(
             server, {"/dl/readme.pdf": "2025-01-01", "/dl/inspire-pv-ps.nlps-nnn.gml": "2025-01-01"}
         )
-        service = atom_feed("NNN", [{"title": "NNN", "updated": "2025-01-01", "links": [
-            {"rel": "alternate", "type": "application/atom+xml", "href": f"{server.url}/atom/nnn.xml"}]}])  # fmt: skip
+        below = {"rel": "alternate", "type": "application/atom+xml", "href": f"{server.url}/atom/nnn.xml"}
+        service = atom_feed("NNN", [{"title": "NNN", "updated": "2025-01-01", "links": [below]}])
         server.feeds.update({"/atom/index.xml": service, "/atom/nnn.xml": dataset})
         result = fetch("nnn", server, tmp_path / "c.gpkg", path="/atom/index.xml")
+        assert result.n_features == 4 and result.record["file_sha256"] == hashlib.sha256(gml).hexdigest()
         requested = list(server.requests)
     assert requested == ["/atom/index.xml", "/atom/nnn.xml", "/dl/inspire-pv-ps.nlps-nnn.gml"]
     frame = gpd.read_file(tmp_path / "c.gpkg", layer="nnn")
