@@ -17,6 +17,7 @@ import pandas as pd
 
 from novex_geo.config import Project
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source
+from novex_geo.io.manifest import write_manifest
 from novex_geo.io.outputs import input_table, write_layer, write_table
 from novex_geo.io.regions import load_regions, select_regions
 from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run
@@ -101,6 +102,7 @@ def run_overlay(
         write_table(summary, gpkg, "samenvatting")
         write_table(result.controle, gpkg, "controle")
         write_table(input_table([r for layer in layers.values() for r in layer.reports]), gpkg, "invoer")
+        write_manifest(project, layers.values(), gpkg)
         csv = gpkg.with_name(SUMMARY_CSV)
         summary.to_csv(csv, index=False, float_format="%.2f")
         log.info("wrote %s and %s (%.1f s in total)", gpkg, csv, time.perf_counter() - started)
