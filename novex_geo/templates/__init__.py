@@ -56,8 +56,8 @@ def _fields(cache: Path, layer: str) -> list[str]:
 
 def _source_lines(table: str, relative: str, cache: Path, entry, layer: str) -> list[str]:
     """One ``[[table]]`` source for a fetched layer; a label field the layer lacks stays a comment."""
-    lines = [f"[[{table}]]", f"# {entry.title}: {entry.licence}", f"path = {_toml_string(relative)}",
-             f"layer = {_toml_string(layer)}"]  # fmt: skip
+    lines = [f"[[{table}]]", f"# {entry.title} (licence: {entry.licence})"]
+    lines += [f"path = {_toml_string(relative)}", f"layer = {_toml_string(layer)}"]
     if entry.label_field:
         fields = _fields(cache, layer)
         if entry.label_field in fields:
@@ -72,9 +72,17 @@ def _source_lines(table: str, relative: str, cache: Path, entry, layer: str) -> 
         )
     if entry.where:
         lines.append(
-            f"# where = {_toml_string(entry.where)}  # only part of the layer as a claim; see: {entry.note}"
+            f"# where = {_toml_string(entry.where)}  # to claim only part of the layer (novex-geo catalog)"
         )
     return lines
+
+
+def _also(entry) -> str:
+    """A comment on another catalogue entry for a sector that already has a layer."""
+    if entry.fetchable:
+        return f"# also in the catalogue: {entry.title} (novex-geo fetch {entry.key})"
+    kind = "no national layer" if entry.service == "provincial" else "download by hand"
+    return f"# also: {entry.title}: {kind} (novex-geo catalog --sector {entry.sector})"
 
 
 def _fill_in_lines(key: str, style: dict, entries: list, fetch_hint: str) -> list[str]:
@@ -145,6 +153,7 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
     lines += [f"path = {_toml_string(relative)}", f"layer = {_toml_string(layer)}",
               f"name_field = {_toml_string(entry.label_field)}"]  # fmt: skip
     wired = [key for key in [*sectors, *EXTRA_SECTORS] if key in fetched]
+    catalogue = by_sector(list(sectors))
     for key in wired:
         style = styles[key]
         lines += [
@@ -155,8 +164,9 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
         ]
         for entry, layer in fetched[key]:
             lines += _source_lines(f"sectors.{key}.sources", relative, cache, entry, layer)
+        taken = {entry.key for entry, _ in fetched[key]}
+        lines += [_also(entry) for entry in catalogue.get(key, []) if entry.key not in taken]
     hint = f" --provincie {provincie}" if provincie else ""
-    catalogue = by_sector(list(sectors))
     for key in sectors:
         if key not in fetched:
             lines += _fill_in_lines(key, sectors[key], catalogue.get(key, []), hint)
