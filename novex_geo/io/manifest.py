@@ -169,7 +169,8 @@ def read_manifest(gpkg: Path) -> pd.DataFrame | None:
             return None
     except (DataSourceError, DataLayerError):
         return None
-    return pyogrio.read_dataframe(gpkg, layer=MANIFEST_TABLE, read_geometry=False).fillna("")
+    table = pyogrio.read_dataframe(gpkg, layer=MANIFEST_TABLE, read_geometry=False).astype(object)
+    return table.where(table.notna(), "")
 
 
 def _shown(column: str, value) -> str:
