@@ -106,9 +106,12 @@ def _download(session: Session, url: str, folder: Path, max_requests: int) -> Pa
     with open(part, "r+b") as handle:
 
         def write(chunk: bytes, position: int) -> None:
-            handle.seek(position)
-            handle.write(chunk)
-            handle.truncate()
+            try:
+                handle.seek(position)
+                handle.write(chunk)
+                handle.truncate()
+            except OSError as exc:  # a full disk is not a network failure worth a retry
+                raise DownloadError(f"{part}: cannot write the download ({exc.strerror or exc})") from None
 
         def offset() -> int:
             handle.flush()

@@ -212,16 +212,15 @@ class HttpClient:
         ``progressed()`` true after a failed attempt (a download that got further) starts the
         count of failures afresh; the caller bounds how often that may happen.
         """
-        failures = 0
+        failures = made = 0
         while True:
             try:
+                made += 1
                 return attempt()
             except _Transient as exc:
                 failures = 1 if progressed() else failures + 1
                 if failures > self.policy.retries:
-                    raise DownloadError(
-                        f"{url}: {exc.problem} (gave up after {self.policy.attempts} attempts)"
-                    ) from None
+                    raise DownloadError(f"{url}: {exc.problem} (gave up after {made} attempts)") from None
                 wait = exc.wait if exc.wait is not None else self.policy.backoff * 2 ** (failures - 1)
                 wait = min(wait, self.policy.max_wait)
                 log.warning(

@@ -137,12 +137,8 @@ def _start(out: Path, layer: str, base: dict) -> tuple[dict, dict | None, bool]:
     """The record to continue (same query, unfinished, pages staged) or a fresh one."""
     previous = download_record(out, layer)
     staging = staging_folder(out, layer)
-    if (
-        previous
-        and previous.get("status") == BUSY
-        and previous.get("query") == base["query"]
-        and staging.is_dir()
-    ):
+    same = previous and all(previous.get(key) == base[key] for key in ("query", "url", "service"))
+    if same and previous.get("status") == BUSY and staging.is_dir():
         record = {**previous, **{key: value for key, value in base.items() if key != "started"}}
         for name in COUNTS:
             record[name] = _number(record.get(name)) or 0
@@ -250,8 +246,10 @@ def store_pages(
     session = Session(client, remember, progress, record, staging)
     notes: list[str] = []
     remember()
+    every_page_staged = resumed and cursor is None and record["n_pages"] > 0  # stopped while writing
     try:
-        _consume(session, pages, cursor, staging, clip, max_pages, notes)
+        if not every_page_staged:
+            _consume(session, pages, cursor, staging, clip, max_pages, notes)
     except Restart as restart:
         log.warning("%s: %s; starting over", layer, restart)
         notes.append(str(restart))
