@@ -68,7 +68,10 @@ class LocalServer:
                 server.respond(self, url.path, dict(urllib.parse.parse_qsl(url.query)))
 
         self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # a short poll makes shutdown quick: every test starts and stops a server
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:

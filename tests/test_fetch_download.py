@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
 from novex_geo.errors import DownloadError
+from novex_geo.fetch import RetryPolicy
 from novex_geo.io.downloads import DOWNLOADS_TABLE, download_record
 
 from .conftest import write_project
@@ -78,15 +79,26 @@ def test_recovers_from_429_and_503(tmp_path):
 def test_retries_n_means_n_plus_one_attempts(tmp_path, retries):
     with OGCServer({"brpgewas": square_features(10)}) as server, bounded(10):
         server.fail_with = [503] * 10
-        result = CliRunner().invoke(
-            cli,
-            ["fetch", "brp_gewaspercelen", "--out", str(tmp_path / "c.gpkg"), "--base-url", server.url,
-             "--retries", str(retries)],
-        )  # fmt: skip
+        with pytest.raises(DownloadError, match=f"HTTP 503 .*gave up after {retries + 1} attempts"):
+            fetch(
+                "brp_gewaspercelen",
+                server,
+                tmp_path / "c.gpkg",
+                policy=RetryPolicy(retries=retries, backoff=0.01),
+            )
         attempts = len(server.requests)
-    assert result.exit_code == 1
     assert attempts == retries + 1
-    assert f"gave up after {retries + 1} attempts" in result.output
+
+
+def test_cli_retries_option_counts_retries(tmp_path):
+    with OGCServer({"brpgewas": square_features(10)}) as server, bounded(10):
+        server.fail_with = [503] * 10
+        args = ["fetch", "brp_gewaspercelen", "--out", str(tmp_path / "c.gpkg"), "--base-url", server.url]
+        result = CliRunner().invoke(cli, [*args, "--retries", "1"])
+        attempts = len(server.requests)
+    assert result.exit_code == 1 and attempts == 2
+    assert "HTTP 503 Service Unavailable (gave up after 2 attempts)" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_dropped_connection_resumes_without_duplicates(tmp_path):
