@@ -19,6 +19,7 @@ rest, the same for every protocol:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -264,6 +265,8 @@ def store_pages(
         record["edition"] = _edition(out, layer, record.get("edition") or "", edition_field)
     remember(status=DONE, cursor="", finished=_now(), n_shared_ids=shared)
     shutil.rmtree(staging, ignore_errors=True)
+    with contextlib.suppress(OSError):  # the .parts folder goes when no other download waits in it
+        staging.parent.rmdir()
     names = ("n_features", "n_received", "n_matched", "n_clipped", "n_dropped_outside", "n_dropped_invalid")
     counts = [record[name] for name in (*names, "n_reprojected")]
     return FetchResult(layer, *counts, shared, resumed, dict(record), notes)
