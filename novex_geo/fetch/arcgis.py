@@ -11,14 +11,13 @@ size, down to ``MIN_PAGE``, and the smaller size is kept for the rest of the dow
 from __future__ import annotations
 
 import logging
-import urllib.parse
 from collections.abc import Iterator
 
 from novex_geo.config import DEFAULT_CRS
 from novex_geo.errors import DownloadError
 from novex_geo.fetch.catalog import CatalogEntry
 from novex_geo.fetch.features import geojson_crs, geojson_frame
-from novex_geo.fetch.http import RETRY_STATUS, HttpClient, ServiceError, excerpt
+from novex_geo.fetch.http import RETRY_STATUS, HttpClient, ServiceError, excerpt, with_query
 from novex_geo.fetch.ogcapi import decode_json
 from novex_geo.fetch.store import Page, Session
 
@@ -64,10 +63,10 @@ def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
     layer_url = entry.url.rstrip("/")
 
     def url(**extra) -> str:
-        return f"{layer_url}/query?{urllib.parse.urlencode({**query, **extra})}"
+        return with_query(f"{layer_url}/query", {**query, **extra})
 
     def start(client: HttpClient) -> dict:
-        info = _answer(client, f"{layer_url}?f=json")
+        info = _answer(client, with_query(layer_url, {"f": "json"}))
         limit = info.get("maxRecordCount")
         size = min(page_size, limit) if isinstance(limit, int) and limit > 0 else page_size
         count = _answer(client, url(f="json", returnCountOnly="true")).get("count")

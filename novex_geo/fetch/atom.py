@@ -55,6 +55,16 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _file_name(url: str) -> str:
+    """The last part of the path of ``url``, decoded."""
+    return urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def _safe(name: str) -> str:
+    """A file name that stays in its folder and means the same on every system."""
+    return re.sub(r"[^\w.-]", "_", Path(name).name) or "download"
+
+
 def _links(root, base: str) -> list[dict]:
     """Every link of a feed with the ``updated`` date of the entry that holds it."""
     found = []
@@ -79,7 +89,7 @@ def _choose(client: HttpClient, feed: str, pattern: str) -> dict:
         response = client.get(url, accept="application/atom+xml, application/xml", max_bytes=32 * 2**20)
         links = _links(xml_root(response), response.url)
         for link in links:
-            name = urllib.parse.unquote(urllib.parse.urlsplit(link["href"]).path.rsplit("/", 1)[-1])
+            name = _file_name(link["href"])
             if "atom" in link["type"] or name.endswith(".xml"):
                 if link["rel"] != "self" and link["href"] not in seen and url == feed:
                     queue.append(link["href"])
@@ -96,8 +106,7 @@ def _choose(client: HttpClient, feed: str, pattern: str) -> dict:
 
 def _download(session: Session, url: str, folder: Path, max_requests: int) -> Path:
     """``url`` streamed into ``folder`` (resumed from an earlier partial file); its path."""
-    name = re.sub(r"[^\w.-]", "_", urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]))
-    target = folder / (name or "download")
+    target = folder / _safe(_file_name(url))
     if target.exists():
         return target
     folder.mkdir(parents=True, exist_ok=True)
@@ -151,11 +160,11 @@ def _unpack(path: Path, pattern: str) -> Path:
         folder = path.with_name(path.name + ".unpacked")
         folder.mkdir(exist_ok=True)
         for member in wanted:  # under its own base name: a path in the zip never leaves the folder
-            target = folder / re.sub(r"[^\w.-]", "_", Path(member.filename).name)
+            target = folder / _safe(member.filename)
             with archive.open(member) as source, open(target, "wb") as sink:
                 while block := source.read(2**20):
                     sink.write(block)
-        return folder / re.sub(r"[^\w.-]", "_", Path(members[0].filename).name)
+        return folder / _safe(members[0].filename)
 
 
 def _layer(path: Path, wanted: str) -> tuple[str, str]:

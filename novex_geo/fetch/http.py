@@ -42,6 +42,7 @@ __all__ = [
     "RetryPolicy",
     "ServiceError",
     "excerpt",
+    "with_query",
     "xml_root",
 ]
 
@@ -95,6 +96,11 @@ def excerpt(body: bytes, limit: int = 120) -> str:
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     return repr(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def with_query(url: str, params: dict) -> str:
+    """``url`` with ``params`` added to its query (a service address may carry one already)."""
+    return f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode(params)}"
 
 
 def _host_key(url: str) -> str:

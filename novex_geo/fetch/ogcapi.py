@@ -15,7 +15,7 @@ from typing import Any
 
 from novex_geo.errors import DownloadError
 from novex_geo.fetch.features import CRS84, content_crs, geojson_frame
-from novex_geo.fetch.http import HttpClient, Response, excerpt
+from novex_geo.fetch.http import HttpClient, Response, excerpt, with_query
 from novex_geo.fetch.store import Page, Session
 
 __all__ = ["RD_NEW_URI", "crs_uri", "decode_json", "items_pages", "items_query"]
@@ -71,7 +71,7 @@ def items_pages(url: str, query: dict[str, Any]):
     """
 
     def pages(session: Session, cursor: dict | None) -> Iterator[Page]:
-        request = cursor["next"] if cursor else f"{url}?{urllib.parse.urlencode(query)}"
+        request = cursor["next"] if cursor else with_query(url, query)
         yield from iter_pages(session.client, request)
 
     return pages

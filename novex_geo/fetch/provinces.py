@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import urllib.parse
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,7 +11,7 @@ import pandas as pd
 from novex_geo.config import DEFAULT_CRS
 from novex_geo.errors import DownloadError
 from novex_geo.fetch.features import to_rd
-from novex_geo.fetch.http import HostPolicy, HttpClient, RetryPolicy
+from novex_geo.fetch.http import HostPolicy, HttpClient, RetryPolicy, with_query
 from novex_geo.fetch.ogcapi import items_query, iter_pages
 
 __all__ = ["PDOK_GEBIEDSINDELINGEN", "PROVINCE_COLLECTION", "fetch_provinces"]
@@ -47,7 +46,7 @@ def fetch_provinces(
     query = items_query(DEFAULT_CRS, page_size, {"jaarcode": year})
     client = HttpClient(policy, HostPolicy.for_url(base_url))
     frames = []
-    for number, page in enumerate(iter_pages(client, f"{url}?{urllib.parse.urlencode(query)}"), start=1):
+    for number, page in enumerate(iter_pages(client, with_query(url, query)), start=1):
         frame, _, dropped = to_rd(page.frame, page.url)
         log.info("page %d: %d provinces", number, len(frame))
         if dropped or page.n_unreadable:

@@ -16,7 +16,6 @@ the schema the answer points at.
 from __future__ import annotations
 
 import re
-import urllib.parse
 from collections.abc import Iterator
 from xml.sax.saxutils import escape
 
@@ -31,7 +30,7 @@ from novex_geo.config import DEFAULT_CRS
 from novex_geo.errors import DownloadError
 from novex_geo.fetch.catalog import CatalogEntry
 from novex_geo.fetch.features import RD_PLAUSIBLE, geojson_crs, geojson_frame, properties_frame
-from novex_geo.fetch.http import HttpClient, Response, ServiceError, excerpt, xml_root
+from novex_geo.fetch.http import HttpClient, Response, ServiceError, excerpt, with_query, xml_root
 from novex_geo.fetch.ogcapi import decode_json
 from novex_geo.fetch.store import Page, Restart, Session
 
@@ -98,7 +97,7 @@ class _Client:
             query["filter"] = fes_filter(area, self.equals)
         elif area is not None:
             query["bbox"] = ",".join(f"{v:.3f}" for v in area) + f",{RD_URN}"
-        return f"{self.entry.url}?{urllib.parse.urlencode(query)}"
+        return with_query(self.entry.url, query)
 
     def hits(self, area) -> int | None:
         response = self.client.get(self.url(area, resultType="hits"), accept="application/xml")
@@ -147,7 +146,7 @@ def _gml_frame(response: Response) -> gpd.GeoDataFrame:
 
 def _discover(client: HttpClient, entry: CatalogEntry) -> str:
     """The one feature type whose name or title contains ``entry.layer_search``."""
-    url = f"{entry.url}?service=WFS&version=2.0.0&request=GetCapabilities"
+    url = with_query(entry.url, {"service": "WFS", "version": "2.0.0", "request": "GetCapabilities"})
     root = xml_root(client.get(url, accept="application/xml", max_bytes=64 * 2**20))
     types = [
         (t.findtext(f"{WFS}Name") or "", t.findtext(f"{WFS}Title") or "")
@@ -251,19 +250,20 @@ def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
                     reason = f"the service refuses startIndex {start:,}; paging by bbox tiles instead"
                     raise Restart({"typename": typename, "cap": start}, reason) from exc
                 raise
-            full = len(frame) + unreadable >= page_size
+            returned = len(frame) + unreadable  # a server may send more than count: go on after them
+            full = returned >= page_size
             if tiles:
                 frame = frame[_owned_by(frame, area, root)] if len(frame) else frame
                 following = (
-                    {**cursor, "start": start + page_size}
+                    {**cursor, "start": start + returned}
                     if full
                     else {**cursor, "tiles": tiles[1:], "start": 0}
                 )
                 following = following if following["tiles"] else None
                 matched = cursor.get("total")
             else:
-                more = full and (matched is None or start + page_size < matched)
-                following = {**cursor, "start": start + page_size} if more else None
+                more = full and (matched is None or start + returned < matched)
+                following = {**cursor, "start": start + returned} if more else None
             yield Page(frame, following, matched, wfs.url(area, startIndex=start), unreadable)
             if following is None:
                 return
