@@ -59,7 +59,8 @@ def test_a_timeout_asks_the_page_again_at_half_the_size(tmp_path, as_json):
     assert result.exit_code == 0, result.output
     assert [size for size in asked if size] == [400, 200, 100, 100, 100, 100, 100]
     assert pages == [(0, 100), (100, 100), (200, 100), (300, 100), (400, 100)]
-    assert "timed out at 400 features per page; asking 200" in result.output
+    assert "note: timed out at 400 features per page; asking 200 from offset 0" in result.output
+    assert "note: timed out at 200 features per page; asking 100 from offset 0" in result.output
     assert "wrote 450 features" in result.output
 
 

@@ -86,9 +86,11 @@ def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
                         f"{request}: the server times out even at {size} features per page"
                     ) from None
                 cursor = {**cursor, "size": max(size // 2, MIN_PAGE)}
-                log.warning(
-                    "%s: timed out at %d features per page; asking %d", layer_url, size, cursor["size"]
+                note = (
+                    f"timed out at {size} features per page; asking {cursor['size']} from offset {offset:,}"
                 )
+                log.warning("%s: %s", layer_url, note)
+                session.notes.append(note)
                 continue
             features = data.get("features")
             if data.get("type") != "FeatureCollection" or not isinstance(features, list):

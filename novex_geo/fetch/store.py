@@ -82,14 +82,16 @@ class Restart(Exception):
 @dataclass
 class Session:
     """What a page source may use: the HTTP client, a way to record state of its own in the
-    ``novex_downloads`` row (e.g. a file download's progress), the progress callback and a
-    folder for files of its own that lives as long as the download is unfinished."""
+    ``novex_downloads`` row (e.g. a file download's progress), the progress callback, a
+    folder for files of its own that lives as long as the download is unfinished, and notes
+    for the user's closing report."""
 
     client: HttpClient
     remember: Callable[..., None] = lambda **fields: None
     progress: Progress | None = None
     record: dict = field(default_factory=dict)
     folder: Path = Path(".")
+    notes: list[str] = field(default_factory=list)
 
 
 PageSource = Callable[[Session, dict | None], Iterator[Page]]
@@ -244,8 +246,8 @@ def store_pages(
         record.update(fields)
         _save_record(out, record)
 
-    session = Session(client, remember, progress, record, staging)
     notes: list[str] = []
+    session = Session(client, remember, progress, record, staging, notes)
     remember()
     every_page_staged = resumed and cursor is None and record["n_pages"] > 0  # stopped while writing
     try:
