@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -42,21 +43,20 @@ class _Bars:
     """One progress bar per unit (features, then bytes of a file download)."""
 
     def __init__(self, label: str):
-        self.label, self.unit, self.bar = label, None, None
+        self.label, self.unit = label, None
+        self.stack = contextlib.ExitStack()
 
     def __call__(self, done: int, total: int | None, unit: str) -> None:
         if unit != self.unit:
             self.close()
             self.unit = unit
-            label = f"{self.label} ({unit})"
-            self.bar = click.progressbar(length=0, label=label, show_pos=True, file=sys.stderr).__enter__()
+            bar = click.progressbar(length=0, label=f"{self.label} ({unit})", show_pos=True, file=sys.stderr)
+            self.bar = self.stack.enter_context(bar)
         self.bar.length = total or max(done, 1)
         self.bar.update(done - self.bar.pos)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.render_finish()
-            self.bar = None
+        self.stack.close()
 
 
 def _report(result, entry, out, provincie) -> None:
