@@ -4,6 +4,7 @@ across runs), SHA-256, unpacking zips safely, reading GeoPackage, GML and Shapef
 
 import hashlib
 import io
+import os
 import zipfile
 
 import geopandas as gpd
@@ -153,10 +154,13 @@ def test_a_zip_is_unpacked_safely_and_its_shapefile_read(tmp_path, monkeypatch):
         ("dtd", "XML answer with a DTD; refused"),
         ("length", "bytes received, the feed says 999"),
         ("no match", r"no download in the feed matches '\\.gpkg$'"),
+        ("corrupt", "n.gpkg: the downloaded file is not a readable vector file"),
     ],
 )
 def test_feed_problems_are_clear_errors(tmp_path, problem, message):
-    data = vector_bytes(tmp_path, novex_frame(), "n.gpkg", "GPKG")
+    data = (
+        vector_bytes(tmp_path, novex_frame(), "n.gpkg", "GPKG") if problem != "corrupt" else os.urandom(5000)
+    )
     with DownloadServer({}, {"/dl/n.gpkg": data}) as server, bounded(30):
         host = server.url.replace("127.0.0.1", "localhost") if problem == "other host" else server.url
         link = {"rel": "alternate", "href": f"{host}/dl/{'n.pdf' if problem == 'no match' else 'n.gpkg'}"}

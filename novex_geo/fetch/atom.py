@@ -22,6 +22,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import Transformer
@@ -188,7 +189,8 @@ def _layer(path: Path, wanted: str) -> tuple[str, str]:
 
 def _batch_page(batch, meta: dict, crs: str, following: dict | None, total, url: str) -> Page:
     table = batch.to_pandas()
-    geoms = gpd.GeoSeries.from_wkb(table.pop(meta["geometry_name"] or "wkb_geometry"))
+    # a geometry GDAL cannot hand over becomes missing, and is then counted and dropped
+    geoms = gpd.GeoSeries.from_wkb(table.pop(meta["geometry_name"] or "wkb_geometry"), on_invalid="ignore")
     fid = meta["fid_column"] or "OGC_FID"
     ids = table.pop(fid).astype(str) if fid in table.columns else [""] * len(table)
     return Page(properties_frame(table, ids, geoms.values, crs), following, total, url)
@@ -228,17 +230,22 @@ def atom_source(entry: CatalogEntry, url: str, bbox, max_requests: int):
         count = None if area else pyogrio.read_info(path, layer=layer).get("features")
         total = count if count and count > 0 else None
         pending = None  # a batch is yielded once the next one is known: only the last has no cursor
-        with pyogrio.open_arrow(
-            path, layer=layer, bbox=area, batch_size=BATCH, return_fids=True, use_pyarrow=True
-        ) as (meta, reader):
-            for number, batch in enumerate(reader):
-                if number < cursor["batch"]:  # stored in an earlier run
-                    continue
-                if pending is not None:
-                    yield _batch_page(
-                        pending, meta, crs, {**cursor, "batch": number}, total, cursor["file_url"]
-                    )
-                pending = batch
+        try:
+            with pyogrio.open_arrow(
+                path, layer=layer, bbox=area, batch_size=BATCH, return_fids=True, use_pyarrow=True
+            ) as (meta, reader):
+                for number, batch in enumerate(reader):
+                    if number < cursor["batch"]:  # stored in an earlier run
+                        continue
+                    if pending is not None:
+                        yield _batch_page(
+                            pending, meta, crs, {**cursor, "batch": number}, total, cursor["file_url"]
+                        )
+                    pending = batch
+        except (DataSourceError, DataLayerError, pa.ArrowException) as exc:
+            raise DownloadError(
+                f"{path.name}, layer '{layer}': cannot read the downloaded file ({exc})"
+            ) from None
         if pending is None:
             yield Page(properties_frame(pd.DataFrame(), [], [], crs), None, total, cursor["file_url"])
         else:
