@@ -111,11 +111,24 @@ def geojson_frame(features: list, crs: str) -> tuple[gpd.GeoDataFrame, int]:
     ), unreadable
 
 
+def _column_names(names) -> list[str]:
+    """Names a GeoPackage accepts: none empty or reserved, none equal to another but for case."""
+    taken: set[str] = set()
+    result = []
+    for name in names:
+        base = str(name).strip() or "attr"
+        base = f"{base}_attr" if base.lower() in RESERVED_COLUMNS else base
+        candidate, number = base, 2
+        while candidate.lower() in taken:
+            candidate, number = f"{base}_{number}", number + 1
+        taken.add(candidate.lower())
+        result.append(candidate)
+    return result
+
+
 def properties_frame(table: pd.DataFrame, ids, geoms, crs: str | None) -> gpd.GeoDataFrame:
-    """Attribute columns made storable (see :func:`_property_column`), reserved names renamed."""
-    reserved = {name: f"{name}_attr" for name in table.columns if str(name).lower() in RESERVED_COLUMNS}
-    table = table.rename(columns=reserved)
-    table.columns = [str(name) for name in table.columns]
+    """Attribute columns made storable (see :func:`_property_column`, :func:`_column_names`)."""
+    table.columns = _column_names(table.columns)
     table = table.apply(_property_column).convert_dtypes() if len(table.columns) else table
     table.insert(0, "ogc_id", pd.array(list(ids), dtype="string"))
     return gpd.GeoDataFrame(table, geometry=list(geoms), crs=crs)

@@ -288,9 +288,12 @@ def _unify(types: list[pa.DataType]) -> str:
     return "string"
 
 
-def _plan(files: list[Path]) -> tuple[dict[str, str], str]:
-    """The column types of the layer and its geometry type, from the staged pages' schemas."""
+def _plan(files: list[Path]) -> tuple[dict[str, str], dict[str, str], str]:
+    """The layer's columns and their types, the column each staged column goes into (a
+    GeoPackage ignores case: ``Naam`` on one page and ``naam`` on the next are one column),
+    and the geometry type, from the staged pages' schemas."""
     columns: dict[str, list[pa.DataType]] = {}
+    spelling: dict[str, str] = {}
     geometry_types: set[str] = set()
     for path in files:
         schema = pq.read_schema(path)
@@ -298,10 +301,11 @@ def _plan(files: list[Path]) -> tuple[dict[str, str], str]:
         geometry_types.update(name.removeprefix("Multi") for name in geo.get("geometry_types", []))
         for column in schema:
             if column.name != "geometry":
-                columns.setdefault(column.name, []).append(column.type)
+                name = spelling.setdefault(column.name.lower(), column.name)
+                columns.setdefault(name, []).append(column.type)
     single = next(iter(geometry_types)) if len(geometry_types) == 1 else None
     geometry_type = f"Multi{single}" if single in ("Point", "LineString", "Polygon") else "Unknown"
-    return {name: _unify(types) for name, types in columns.items()}, geometry_type
+    return {name: _unify(types) for name, types in columns.items()}, spelling, geometry_type
 
 
 def _write_layer(out: Path, layer: str, record: dict, staging: Path) -> None:
@@ -314,10 +318,11 @@ def _write_layer(out: Path, layer: str, record: dict, staging: Path) -> None:
             f"({record['n_dropped_outside']:,} outside the area, {record['n_dropped_invalid']:,} "
             "without usable coordinates)"
         )
-    types, geometry_type = _plan(files)
+    types, spelling, geometry_type = _plan(files)
     description = f"{record.get('title', layer)}; {record.get('attribution', '')}; {record['url']}"
     for number, path in enumerate(files):
         frame = gpd.read_parquet(path)
+        frame = frame.rename(columns={c: spelling[c.lower()] for c in frame.columns if c != "geometry"})
         for name, dtype in types.items():
             if name not in frame.columns:
                 frame[name] = pd.NA
