@@ -142,7 +142,9 @@ def _start(out: Path, layer: str, base: dict) -> tuple[dict, dict | None, bool]:
     staging = staging_folder(out, layer)
     same = previous and all(previous.get(key) == base[key] for key in ("query", "url", "service"))
     if same and previous.get("status") == BUSY and staging.is_dir():
-        record = {**previous, **{key: value for key, value in base.items() if key != "started"}}
+        # what the earlier run recorded (start time, a download's file and edition) stays
+        kept = {key: value for key, value in previous.items() if isinstance(value, str) and value}
+        record = {**previous, **base, **kept}
         for name in COUNTS:
             record[name] = _number(record.get(name)) or 0
         record["n_matched"] = _number(record.get("n_matched"))
