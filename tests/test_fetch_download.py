@@ -57,7 +57,7 @@ def test_30000_features_paged_exactly_with_metadata_and_flat_memory(tmp_path):
 
 def test_stored_geometry_equals_the_served_rd_geometry(tmp_path):
     features = square_features(30)
-    with OGCServer({"brpgewas": features}) as server:
+    with OGCServer({"brpgewas": features}) as server, bounded(30):
         fetch("brp_gewaspercelen", server, tmp_path / "c.gpkg", page_size=7)
     frame = gpd.read_file(tmp_path / "c.gpkg", layer="brp_gewaspercelen").set_index("ogc_id")
     assert frame.crs.to_epsg() == 28992
@@ -67,7 +67,7 @@ def test_stored_geometry_equals_the_served_rd_geometry(tmp_path):
 
 
 def test_recovers_from_429_and_503(tmp_path):
-    with OGCServer({"brpgewas": square_features(2_500)}) as server:
+    with OGCServer({"brpgewas": square_features(2_500)}) as server, bounded(30):
         server.fail_with = [429, 503]
         result = fetch("brp_gewaspercelen", server, tmp_path / "c.gpkg")
         statuses = len(server.requests)
@@ -126,7 +126,7 @@ def test_columns_that_differ_between_pages_are_stored_by_name(tmp_path):
     features[3]["properties"] = {"nummer": "3a", "extra": True, "gewas": "tarwe"}  # other order, type, column
     features[4]["properties"] = {"nested": {"a": [1, 2]}, "": "leeg", "Gewas": "rogge", "fid": 7}
     features[5]["properties"] = {"Gewas": "haver", "nummer": 5}
-    with OGCServer({"brpgewas": features}) as server:
+    with OGCServer({"brpgewas": features}) as server, bounded(30):
         fetch("brp_gewaspercelen", server, tmp_path / "c.gpkg", page_size=2)
     table = stored(tmp_path / "c.gpkg", "brp_gewaspercelen").set_index("ogc_id")
     assert list(table["nummer"].fillna("NULL")) == [
@@ -147,7 +147,7 @@ def test_columns_that_differ_between_pages_are_stored_by_name(tmp_path):
 def test_cli_fetch_provincie_requests_bbox_and_clips(tmp_path):
     cache = tmp_path / "cache.gpkg"
     provinces_cache(cache)
-    with OGCServer({"brpgewas": square_features(10_000)}) as server:
+    with OGCServer({"brpgewas": square_features(10_000)}) as server, bounded(30):
         result = CliRunner().invoke(
             cli,
             ["fetch", "brp_gewaspercelen", "--provincie", "westmark", "--out", str(cache), "--base-url",
@@ -186,7 +186,7 @@ def test_cli_fetch_mistakes_give_clear_messages(tmp_path, args, setup, message):
     cache = tmp_path / "cache.gpkg"
     if setup == "cache":
         provinces_cache(cache)
-    with OGCServer({"brpgewas": square_features(100)}) as server:
+    with OGCServer({"brpgewas": square_features(100)}) as server, bounded(30):
         server.html = setup == "html"
         result = CliRunner().invoke(
             cli, [*args, "--out", str(cache), "--base-url", server.url, "--retries", "0"]
@@ -198,7 +198,7 @@ def test_cli_fetch_mistakes_give_clear_messages(tmp_path, args, setup, message):
 
 def test_attribution_flows_into_the_load_report(tmp_path):
     cache = tmp_path / "cache.gpkg"
-    with OGCServer({"brpgewas": square_features(300)}) as server:
+    with OGCServer({"brpgewas": square_features(300)}) as server, bounded(30):
         fetch("brp_gewaspercelen", server, cache, page_size=100)
     project = write_project(
         tmp_path,
