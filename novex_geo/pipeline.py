@@ -18,6 +18,7 @@ import pandas as pd
 from novex_geo.config import Project
 from novex_geo.io.files import atomic_path, ensure_folder, output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source
+from novex_geo.io.manifest import write_manifest
 from novex_geo.io.outputs import input_table, write_csv, write_layer, write_table
 from novex_geo.io.qgis import STYLED_LAYERS, source_layers, write_project_file, write_styles
 from novex_geo.io.regions import load_regions, select_regions
@@ -112,6 +113,7 @@ def _write_overlay(project, layers, result: OverlayResult, summary, gpkg: Path, 
         write_table(result.controle, temporary, "controle")
         write_table(input_table([r for layer in layers.values() for r in layer.reports]), temporary, "invoer")
         write_styles(temporary, ["stapeling", "schuurpunten", "provincies"])
+        write_manifest(project, layers.values(), gpkg, into=temporary)
     write_project_file(gpkg, project.name, project.crs, ["stapeling", "schuurpunten", "provincies"],
                        source_layers(project))  # fmt: skip
 

@@ -6,12 +6,13 @@ from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
 from novex_geo.errors import DownloadError
-from novex_geo.fetch.ogcapi import RetryPolicy
+from novex_geo.fetch.http import RetryPolicy
 from novex_geo.fetch.provinces import fetch_provinces
 
+from .fetch_data import bounded
 from .ogc_server import OGCServer
 
-FAST = RetryPolicy(attempts=3, timeout=2.0, backoff=0.01)
+FAST = RetryPolicy(retries=2, timeout=2.0, backoff=0.01)
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def cbs_provinces(shared_data):
 
 
 def test_fetch_pages_through_to_12_provinces(tmp_path, cbs_provinces):
-    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server:
+    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server, bounded(30):
         frame = fetch_provinces(tmp_path / "p.gpkg", base_url=server.url, page_size=5, policy=FAST)
         pages = list(server.requests)
     assert len(pages) == 3
@@ -52,14 +53,14 @@ def test_fetch_pages_through_to_12_provinces(tmp_path, cbs_provinces):
 
 
 def test_fetch_recovers_from_one_503(tmp_path, cbs_provinces):
-    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server:
+    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server, bounded(30):
         server.fail_with = [503]
         frame = fetch_provinces(tmp_path / "p.gpkg", base_url=server.url, page_size=5, policy=FAST)
     assert len(frame) == 12
 
 
 def test_fetch_gives_up_on_persistent_500(tmp_path, cbs_provinces):
-    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server:
+    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server, bounded(30):
         server.fail_with = [500] * 10
         with pytest.raises(DownloadError, match=r"HTTP 500.*gave up after 3 attempts"):
             fetch_provinces(tmp_path / "p.gpkg", base_url=server.url, policy=FAST)
@@ -67,15 +68,15 @@ def test_fetch_gives_up_on_persistent_500(tmp_path, cbs_provinces):
 
 
 def test_fetch_times_out_with_clear_error(tmp_path, cbs_provinces):
-    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server:
+    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server, bounded(30):
         server.delay = 1.0
-        policy = RetryPolicy(attempts=2, timeout=0.2, backoff=0.01)
-        with pytest.raises(DownloadError, match=r"no answer within 0.2 s.*gave up after 2"):
+        policy = RetryPolicy(retries=1, timeout=0.2, backoff=0.01)
+        with pytest.raises(DownloadError, match=r"no complete answer within 0.2 s.*gave up after 2"):
             fetch_provinces(tmp_path / "p.gpkg", base_url=server.url, policy=policy)
 
 
 def test_fetch_cli_reports_html_answer_without_traceback(tmp_path, cbs_provinces):
-    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server:
+    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server, bounded(30):
         server.html = True
         result = CliRunner().invoke(
             cli,
@@ -87,7 +88,7 @@ def test_fetch_cli_reports_html_answer_without_traceback(tmp_path, cbs_provinces
 
 
 def test_fetch_cli_writes_provinces(tmp_path, cbs_provinces):
-    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server:
+    with OGCServer({"provincie_gegeneraliseerd": cbs_provinces}) as server, bounded(30):
         result = CliRunner().invoke(
             cli,
             ["fetch", "provincies", "--base-url", server.url, "--out", str(tmp_path / "p.gpkg")],
@@ -97,7 +98,7 @@ def test_fetch_cli_writes_provinces(tmp_path, cbs_provinces):
 
 
 def test_connection_refused_is_a_download_error(tmp_path):
-    with OGCServer({}) as server:
+    with OGCServer({}) as server, bounded(30):
         url = server.url
     with pytest.raises(DownloadError, match="connection failed"):
         fetch_provinces(tmp_path / "p.gpkg", base_url=url, policy=FAST)

@@ -26,7 +26,9 @@ def init_command(path: Path, name: str, from_catalog: bool, provincie: str | Non
     """Write a starter project file with the five NOVEX sectors and a conflict matrix.
 
     With --from-catalog the project points at the layers fetched into the cache GeoPackage,
-    grouped into sectors, with the provinces from the fetched cbs_provincies layer.
+    grouped into sectors, with the provinces (and municipalities, NOVEX-gebieden) that were
+    fetched; every NOVEX sector without a fetched layer is written commented out, with where
+    its data comes from (a layer to fetch, or the provincial route) and a source to fill in.
 
     \b
     Examples:

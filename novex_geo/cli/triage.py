@@ -55,4 +55,6 @@ def diff_command(old, new, out, tolerance):
     """
     result = run_diff(old, new, out, tolerance)
     click.echo(result.summary_line)
+    for line in result.inputs:
+        click.echo(f"invoer: {line}")
     click.echo(f"wrote {result.markdown} and {result.gpkg}")

@@ -1,32 +1,26 @@
-"""A small OGC API Features client: paging through ``next`` links with bounded retries.
+"""OGC API Features: pages through ``next`` links, in the CRS the server says it answers in.
 
-PDOK serves its open data (CBS gebiedsindelingen, Natura 2000, BRP gewaspercelen...) as OGC
-API Features. Responses are GeoJSON FeatureCollections of at most ``limit`` features with a
-``next`` link; PDOK returns CRS84 unless ``crs=`` asks for another CRS.
+PDOK serves most open data (CBS gebiedsindelingen, Natura 2000, BRP gewaspercelen...) this way:
+GeoJSON FeatureCollections of at most ``limit`` features with a ``next`` link; the CRS is CRS84
+unless ``crs=`` asks for another *and* the server confirms it in the ``Content-Crs`` header.
+A ``next`` link is followed only over http(s) to an allowed host, never twice.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
-import logging
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from novex_geo.errors import DownloadError
+from novex_geo.fetch.features import CRS84, content_crs, geojson_frame
+from novex_geo.fetch.http import HttpClient, Response, excerpt, with_query
+from novex_geo.fetch.store import Page, Session
 
-__all__ = ["DEFAULT_RETRY", "RD_NEW_URI", "RetryPolicy", "crs_uri", "get_json", "iter_pages"]
-
-log = logging.getLogger(__name__)
+__all__ = ["RD_NEW_URI", "crs_uri", "decode_json", "items_pages", "items_query"]
 
 RD_NEW_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
-RETRY_STATUS = {429, 500, 502, 503, 504}
-USER_AGENT = "novex-geo (+https://github.com/novex-geo)"
 
 
 def crs_uri(crs: str) -> str:
@@ -35,85 +29,72 @@ def crs_uri(crs: str) -> str:
     return f"http://www.opengis.net/def/crs/{authority.upper()}/0/{code}"
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently to retry a failing request.
-
-    Waits grow exponentially from ``backoff`` seconds; a ``Retry-After`` header is honoured up
-    to ``max_wait`` seconds.
-    """
-
-    attempts: int = 4
-    timeout: float = 60.0
-    backoff: float = 1.0
-    max_wait: float = 30.0
-
-
-DEFAULT_RETRY = RetryPolicy()
-
-
-def get_json(url: str, policy: RetryPolicy = DEFAULT_RETRY) -> dict[str, Any]:
-    """GET ``url`` and decode JSON, retrying 429, 5xx, timeouts and dropped connections.
-
-    Raises
-    ------
-    DownloadError
-        after ``policy.attempts`` failures, or at once for other HTTP errors and non-JSON
-        answers (e.g. an HTML error page).
-    """
-    request = urllib.request.Request(
-        url, headers={"Accept": "application/geo+json, application/json", "User-Agent": USER_AGENT}
-    )
-    problem = ""
-    for attempt in range(1, policy.attempts + 1):
-        wait = policy.backoff * 2 ** (attempt - 1)
-        try:
-            with urllib.request.urlopen(request, timeout=policy.timeout) as response:
-                body = response.read()
-            break
-        except urllib.error.HTTPError as exc:
-            if exc.code not in RETRY_STATUS:
-                raise DownloadError(f"{url}: server answered HTTP {exc.code} {exc.reason}") from None
-            problem = f"HTTP {exc.code} {exc.reason}"
-            retry_after = exc.headers.get("Retry-After") if exc.headers else None
-            if retry_after and retry_after.isdigit():
-                wait = float(retry_after)
-        except TimeoutError:
-            problem = f"no answer within {policy.timeout:g} s"
-        except http.client.HTTPException as exc:  # e.g. the connection dropped mid-page
-            problem = f"incomplete answer ({type(exc).__name__})"
-        except (urllib.error.URLError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            problem = f"connection failed ({reason})"
-        if attempt < policy.attempts:
-            wait = min(wait, policy.max_wait)
-            log.warning("%s: %s; retry %d/%d in %.1f s", url, problem, attempt, policy.attempts - 1, wait)
-            time.sleep(wait)
-    else:
-        raise DownloadError(f"{url}: {problem} (gave up after {policy.attempts} attempts)")
+def decode_json(response: Response) -> dict[str, Any]:
+    """The JSON object of ``response``; an HTML error page or other text is a clear error."""
     try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        start = body[:80].decode("utf-8", "replace").strip()
-        raise DownloadError(f"{url}: answer is not JSON (starts with {start!r})") from None
+        data = json.loads(response.body)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        raise DownloadError(
+            f"{response.url}: answer is not JSON (starts with {excerpt(response.body, 60)})"
+        ) from None
+    if not isinstance(data, dict):
+        raise DownloadError(f"{response.url}: answer is JSON but not an object")
+    return data
 
 
-def _next_link(page: dict[str, Any]) -> str | None:
-    for link in page.get("links", []):
-        if link.get("rel") == "next" and link.get("href"):
-            return link["href"]
+def items_query(crs: str, page_size: int, params: dict, bbox=None) -> dict[str, Any]:
+    """The query of an items request: RD output, page size, the entry's parameters, a bbox in RD."""
+    query = {"f": "json", "crs": crs_uri(crs), "limit": page_size, **params}
+    if bbox is not None:
+        query["bbox"] = ",".join(f"{value:.3f}" for value in bbox)
+        query["bbox-crs"] = crs_uri(crs)
+    return query
+
+
+def _next_link(page: dict[str, Any], base: str) -> str | None:
+    for link in page.get("links") or []:
+        if isinstance(link, dict) and link.get("rel") == "next" and isinstance(link.get("href"), str):
+            return urllib.parse.urljoin(base, link["href"])
     return None
 
 
-def iter_pages(
-    url: str, params: dict[str, Any] | None = None, policy: RetryPolicy = DEFAULT_RETRY
-) -> Iterator[dict[str, Any]]:
-    """Yield the FeatureCollection pages of an items request, following ``next`` links."""
-    query = urllib.parse.urlencode({k: v for k, v in (params or {}).items() if v is not None})
-    next_url: str | None = f"{url}?{query}" if query else url
-    while next_url:
-        page = get_json(next_url, policy)
-        if page.get("type") != "FeatureCollection":
-            raise DownloadError(f"{next_url}: answer is not a GeoJSON FeatureCollection")
-        yield page
-        next_url = _next_link(page) if page.get("features") else None
+def _matched(page: dict[str, Any]) -> int | None:
+    value = page.get("numberMatched")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def items_pages(url: str, query: dict[str, Any]):
+    """A page source (see :mod:`novex_geo.fetch.store`) for the items at ``url`` with ``query``.
+
+    The cursor is ``{"next": URL}``. A ``next`` link to a page already fetched in this run (to
+    itself, or back to the first page) is an error, not an endless loop.
+    """
+
+    def pages(session: Session, cursor: dict | None) -> Iterator[Page]:
+        request = cursor["next"] if cursor else with_query(url, query)
+        yield from iter_pages(session.client, request)
+
+    return pages
+
+
+def iter_pages(client: HttpClient, request: str) -> Iterator[Page]:
+    """The pages from ``request`` on, following ``next`` links (see :func:`items_pages`)."""
+    seen: dict[str, int] = {}
+    while request:
+        if request in seen:
+            raise DownloadError(
+                f"{request}: the service's next link leads back to page {seen[request]} of this run; "
+                "stopped instead of looping"
+            )
+        seen[request] = len(seen) + 1
+        response = client.get(request)
+        page = decode_json(response)
+        if page.get("type") != "FeatureCollection" or not isinstance(page.get("features", []), list):
+            raise DownloadError(f"{request}: answer is not a GeoJSON FeatureCollection")
+        features = page.get("features") or []
+        crs = content_crs(response.headers, request) or CRS84
+        frame, unreadable = geojson_frame(features, crs)
+        link = _next_link(page, response.url) if features else None
+        following = client.hosts.check(link, "next link") if link else None
+        yield Page(frame, {"next": following} if following else None, _matched(page), request, unreadable)
+        request = following

@@ -21,12 +21,17 @@ def project_template(name: str = "NOVEX analyse") -> str:
 def write_template(
     path: str | Path, name: str = "NOVEX analyse", overwrite: bool = False, text: str | None = None
 ) -> Path:
-    """Write ``text`` (default :func:`project_template`) to ``path``; never overwrite unasked."""
+    """Write ``text`` (default :func:`project_template`) to ``path``; never overwrite unasked.
+
+    The file appears complete or not at all (written beside it, then renamed).
+    """
     path = Path(path)
     if path.exists() and not overwrite:
         raise NovexError(f"{path}: already exists (use --force to overwrite)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(project_template(name) if text is None else text, encoding="utf-8")
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_text(project_template(name) if text is None else text, encoding="utf-8")
+    partial.replace(path)
     return path
 
 
@@ -43,14 +48,73 @@ def _toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _fields(cache: Path, layer: str) -> list[str]:
+    import pyogrio
+
+    return [str(name) for name in pyogrio.read_info(cache, layer=layer)["fields"]]
+
+
+def _source_lines(table: str, relative: str, cache: Path, entry, layer: str) -> list[str]:
+    """One ``[[table]]`` source for a fetched layer; a label field the layer lacks stays a comment."""
+    lines = [f"[[{table}]]", f"# {entry.title} (licence: {entry.licence})"]
+    lines += [f"path = {_toml_string(relative)}", f"layer = {_toml_string(layer)}"]
+    if entry.label_field:
+        fields = _fields(cache, layer)
+        if entry.label_field in fields:
+            lines.append(f"label_field = {_toml_string(entry.label_field)}")
+        else:
+            lines.append(
+                f"# label_field: '{entry.label_field}' is not in the layer; fields: {', '.join(fields)}"
+            )
+    if entry.buffer:
+        lines.append(
+            f"buffer = {entry.buffer:g}  # the layer holds lines: a zone of this width (m) on each side"
+        )
+    if entry.where:
+        lines.append(
+            f"# where = {_toml_string(entry.where)}  # to claim only part of the layer (novex-geo catalog)"
+        )
+    return lines
+
+
+def _also(entry) -> str:
+    """A comment on another catalogue entry for a sector that already has a layer."""
+    if entry.fetchable:
+        return f"# also in the catalogue: {entry.title} (novex-geo fetch {entry.key})"
+    kind = "no national layer" if entry.service == "provincial" else "download by hand"
+    return f"# also: {entry.title}: {kind} (novex-geo catalog --sector {entry.sector})"
+
+
+def _fill_in_lines(key: str, style: dict, entries: list, fetch_hint: str) -> list[str]:
+    """A sector without a fetched layer, commented out, with where its data can come from."""
+    lines = ["", f"# {style['label']} ({key}): no layer fetched yet. Where the data comes from:"]
+    for entry in entries:
+        if entry.fetchable:
+            lines.append(f"#   national layer: novex-geo fetch {entry.key}{fetch_hint}, then run init again")
+        else:
+            kind = "no national layer" if entry.service == "provincial" else "download by hand"
+            lines.append(f"#   {kind}: {entry.route}")
+    if not entries:
+        lines.append("#   the catalogue has no layer for this sector: add your own file")
+    source = f'# [[sectors.{key}.sources]]\n# path = "data/{key}.gpkg"   # <- fill in your file'
+    raster = next((entry.raster_where for entry in entries if entry.raster_where), "")
+    if raster:
+        source += (
+            f"\n# raster = {{ where = {_toml_string(raster)} }}   # for a raster such as {entries[0].title}"
+        )
+    return [*lines, f"# [sectors.{key}]", f"# label = {_toml_string(style['label'])}",
+            f"# colour = {_toml_string(style['colour'])}", source]  # fmt: skip
+
+
 def catalog_project(cache: str | Path, target: str | Path, provincie: str | None = None) -> str:
     """A starter project wired to the layers ``novex-geo fetch`` stored in ``cache``.
 
-    Sectors come from the catalogue entries' usual sector; the provinces from the fetched
-    ``cbs_provincies`` (or ``kadaster_provincies``) layer. Sectors of the NOVEX template
-    without a fetched layer are listed as comments to fill in.
+    Sectors come from the catalogue entries' usual sector; the provinces, municipalities and
+    priority areas (NOVEX-gebieden) from the entries with that role. Every sector of the NOVEX
+    template appears: wired to its fetched layers, or commented out with where its data can
+    come from (a national layer still to fetch, or the provincial route where none exists).
     """
-    from novex_geo.fetch.catalog import load_catalog
+    from novex_geo.fetch.catalog import by_sector, load_catalog
     from novex_geo.io.downloads import download_records
 
     cache, target = Path(cache), Path(target)
@@ -64,74 +128,52 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
     relative = Path(os.path.relpath(cache.resolve(), target.resolve().parent)).as_posix()
     sectors, pairs = default_sectors()
     styles = {**EXTRA_SECTORS, **sectors}
-    by_sector: dict[str, list] = {}
-    regions = None
+    fetched: dict[str, list] = {}
+    unfinished = []
     for record in records.to_dict("records"):
         entry = catalog.get(record["key"])
         if entry is None:
             continue
-        if entry.sector == "regio":
-            if entry.key in ("cbs_provincies", "kadaster_provincies") and regions is None:
-                regions = (record["layer"], entry.label_field)
+        if record.get("status") != "klaar":
+            unfinished.append(entry.key)
             continue
-        by_sector.setdefault(entry.sector, []).append((record, entry))
+        fetched.setdefault(entry.role or entry.sector, []).append((entry, record["layer"]))
     name = f"NOVEX {provincie}" if provincie else "NOVEX analyse"
     lines = [
         f"# Starter project wired to the layers fetched into {relative}.",
         "# Check it with:  novex-geo check <this file>",
-        "[project]",
-        f"name = {_toml_string(name)}",
-        'crs = "EPSG:28992"',
-        'output = "uitvoer"',
+        "[project]", f"name = {_toml_string(name)}", 'crs = "EPSG:28992"', 'output = "uitvoer"',
         f"provincies = [{_toml_string(provincie)}]" if provincie else "provincies = []",
-        "",
-        "[project.regions]",
-    ]
-    if regions:
-        lines += [
-            f"path = {_toml_string(relative)}",
-            f"layer = {_toml_string(regions[0])}",
-            f"name_field = {_toml_string(regions[1])}",
-        ]
-    else:
-        lines += [
-            "# fetch the provinces first:  novex-geo fetch cbs_provincies",
-            f"path = {_toml_string(relative)}",
-            'layer = "cbs_provincies"',
-            'name_field = "statnaam"',
-        ]
-    for sector, items in by_sector.items():
-        style = styles.get(sector, {"label": sector.replace("_", " ").capitalize(), "colour": "#888888"})
+        "", "[project.regions]",
+    ]  # fmt: skip
+    regions = fetched.get("regions")
+    if not regions:
+        lines.append("# fetch the provinces first:  novex-geo fetch cbs_provincies")
+    entry, layer = regions[0] if regions else (catalog["cbs_provincies"], "cbs_provincies")
+    lines += [f"path = {_toml_string(relative)}", f"layer = {_toml_string(layer)}",
+              f"name_field = {_toml_string(entry.label_field)}"]  # fmt: skip
+    wired = [key for key in [*sectors, *EXTRA_SECTORS] if key in fetched]
+    catalogue = by_sector(list(sectors))
+    for key in wired:
+        style = styles[key]
         lines += [
             "",
-            f"[sectors.{sector}]",
+            f"[sectors.{key}]",
             f"label = {_toml_string(style['label'])}",
             f"colour = {_toml_string(style['colour'])}",
         ]
-        for record, entry in items:
-            lines += [
-                f"[[sectors.{sector}.sources]]",
-                f"# {entry.title}: {entry.licence}",
-                f"path = {_toml_string(relative)}",
-                f"layer = {_toml_string(record['layer'])}",
-                f"label_field = {_toml_string(entry.label_field)}",
-            ]
-    missing = [key for key in sectors if key not in by_sector]
-    if missing:
-        lines += [
-            "",
-            "# Sectors of the NOVEX template without a fetched layer; add your own files:",
-        ]
-        for key in missing:
-            lines += [
-                f"# [sectors.{key}]",
-                f"# label = {_toml_string(sectors[key]['label'])}",
-                f"# colour = {_toml_string(sectors[key]['colour'])}",
-                f"# [[sectors.{key}.sources]]",
-                f'# path = "data/{key}.gpkg"',
-            ]
-    present = set(by_sector)
-    chosen = [pair for pair in pairs if set(pair["sectors"]) <= present]
+        for entry, layer in fetched[key]:
+            lines += _source_lines(f"sectors.{key}.sources", relative, cache, entry, layer)
+        taken = {entry.key for entry, _ in fetched[key]}
+        lines += [_also(entry) for entry in catalogue.get(key, []) if entry.key not in taken]
+    hint = f" --provincie {provincie}" if provincie else ""
+    for key in sectors:
+        if key not in fetched:
+            lines += _fill_in_lines(key, sectors[key], catalogue.get(key, []), hint)
+    if unfinished:
+        lines += ["", f"# unfinished downloads (run the same novex-geo fetch again): {', '.join(unfinished)}"]
+    lines += _triage_lines(fetched, relative, cache)
+    chosen = [pair for pair in pairs if set(pair["sectors"]) <= set(wired)]
     lines += ["", "[conflicts]", "min_area_m2 = 100"]
     for pair in chosen:
         lines += [
@@ -143,3 +185,17 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
     if not chosen:
         lines += ["# add [[conflicts.pairs]] once two conflicting sectors have layers"]
     return "\n".join(lines) + "\n"
+
+
+def _triage_lines(fetched: dict, relative: str, cache: Path) -> list[str]:
+    """``[triage]`` with the fetched municipalities and priority areas (NOVEX-gebieden), if any."""
+    if not fetched.get("gemeenten") and not fetched.get("priority"):
+        return []
+    lines = ["", "[triage]"]
+    for entry, layer in fetched.get("priority", []):
+        lines += ["", f"# criterion 3 (prioriteit): {entry.title}"]
+        lines += _source_lines("triage.priority", relative, cache, entry, layer)
+    for entry, layer in fetched.get("gemeenten", [])[:1]:
+        lines += ["", "[triage.gemeenten]", f"path = {_toml_string(relative)}"]
+        lines += [f"layer = {_toml_string(layer)}", f"name_field = {_toml_string(entry.label_field)}"]
+    return lines

@@ -8,7 +8,7 @@ within ``tolerance`` %), and every criterion whose verdict changed is listed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from novex_geo.escape import md_escape
+from novex_geo.io.manifest import compare_manifests
 from novex_geo.io.outputs import write_layer
 from novex_geo.io.run import read_run
 from novex_geo.triage.criteria import CRITERIA
@@ -31,6 +32,7 @@ class DiffResult:
     table: gpd.GeoDataFrame
     markdown: Path
     gpkg: Path
+    inputs: list[str] = field(default_factory=list)  # what changed in the inputs (the run manifests)
 
     @property
     def summary_line(self) -> str:
@@ -98,7 +100,7 @@ def diff_runs(old_path: Path, new_path: Path, out_dir: Path, tolerance: float = 
         gpkg.unlink()
     if len(table):
         write_layer(table, gpkg, "wijzigingen", f"Wijzigingen {Path(old_path).name} → {Path(new_path).name}")
-    result = DiffResult(table, markdown, gpkg)
+    result = DiffResult(table, markdown, gpkg, compare_manifests(Path(old_path), Path(new_path)))
     lines = ["# Wijzigingen in spanningsgebieden", "", f"Oud: `{old_path}`  ", f"Nieuw: `{new_path}`", "",
              result.summary_line + f" (drempel ongewijzigd: {tolerance:g} %).", ""]  # fmt: skip
     for status in STATUS_ORDER:
@@ -114,5 +116,6 @@ def diff_runs(old_path: Path, new_path: Path, out_dir: Path, tolerance: float = 
                 f"{row.oppervlakte_nieuw_ha:.1f} | {row.gewijzigde_criteria or '-'} |"
             )
         lines.append("")
+    lines += ["## Invoer", "", *(f"- {md_escape(line)}" for line in result.inputs), ""]
     markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return result

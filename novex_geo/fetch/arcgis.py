@@ -1,0 +1,111 @@
+"""ArcGIS REST FeatureServer ``query``: offset paging in RD New, smaller pages when the server times out.
+
+Netbeheer Nederland publishes the capaciteitskaart (netcongestie per voedingsgebied) as a public
+ArcGIS FeatureServer layer. Pages are asked with ``resultOffset``/``resultRecordCount`` ordered by
+the layer's object id (a stable order), ``outSR=28992`` and ``f=geojson``; the page size never
+exceeds the layer's ``maxRecordCount``. Detailed polygons make large pages time out (HTTP 504,
+or an ``error`` object with code 504 in a 200 answer): the page is then asked again at half the
+size, down to ``MIN_PAGE``, and the smaller size is kept for the rest of the download.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from novex_geo.config import DEFAULT_CRS
+from novex_geo.errors import DownloadError
+from novex_geo.fetch.catalog import CatalogEntry
+from novex_geo.fetch.features import geojson_crs, geojson_frame
+from novex_geo.fetch.http import RETRY_STATUS, HttpClient, ServiceError, excerpt, with_query
+from novex_geo.fetch.ogcapi import decode_json
+from novex_geo.fetch.store import Page, Session
+
+__all__ = ["MIN_PAGE", "arcgis_source"]
+
+log = logging.getLogger(__name__)
+
+MIN_PAGE = 10
+TIMEOUT_CODES = {500, 503, 504}  # what ArcGIS puts in an error object when a query took too long
+NO_TIMEOUT_RETRY = RETRY_STATUS - {504}  # a 504 asks for a smaller page, not the same one again
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _answer(client: HttpClient, url: str) -> dict:
+    """The JSON of ``url``; an ArcGIS ``error`` object becomes :class:`_Timeout` or an error."""
+    try:
+        data = decode_json(client.get(url, accept="application/json", retry_status=NO_TIMEOUT_RETRY))
+    except ServiceError as exc:
+        if exc.status == 504:
+            raise _Timeout from None
+        raise
+    error = data.get("error")
+    if isinstance(error, dict):
+        if error.get("code") in TIMEOUT_CODES:
+            raise _Timeout
+        message = excerpt(str(error.get("message", "")).encode(), 160)
+        raise DownloadError(f"{url}: the service answered with error {error.get('code')}: {message}")
+    return data
+
+
+def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
+    """The query (for resuming) and the page source of a FeatureServer layer entry.
+
+    The cursor is ``{"offset": n, "size": page size, "order": field, "total": N}``.
+    """
+    query = {"where": entry.params.get("where", "1=1"), "outFields": "*", "outSR": 28992, "f": "geojson"}
+    if bbox is not None:
+        query.update(geometry=",".join(f"{v:.3f}" for v in bbox), geometryType="esriGeometryEnvelope",
+                     inSR=28992, spatialRel="esriSpatialRelIntersects")  # fmt: skip
+    layer_url = entry.url.rstrip("/")
+
+    def url(**extra) -> str:
+        return with_query(f"{layer_url}/query", {**query, **extra})
+
+    def start(client: HttpClient) -> dict:
+        info = _answer(client, with_query(layer_url, {"f": "json"}))
+        limit = info.get("maxRecordCount")
+        size = min(page_size, limit) if isinstance(limit, int) and limit > 0 else page_size
+        count = _answer(client, url(f="json", returnCountOnly="true")).get("count")
+        order = info.get("objectIdField") or "OBJECTID"
+        return {"offset": 0, "size": size, "order": order, "total": count if isinstance(count, int) else None}
+
+    def pages(session: Session, cursor: dict | None) -> Iterator[Page]:
+        cursor = cursor or start(session.client)
+        while True:
+            offset, size, total = cursor["offset"], cursor["size"], cursor["total"]
+            request = url(resultOffset=offset, resultRecordCount=size, orderByFields=cursor["order"])
+            try:
+                data = _answer(session.client, request)
+            except _Timeout:
+                if size <= MIN_PAGE:
+                    raise DownloadError(
+                        f"{request}: the server times out even at {size} features per page"
+                    ) from None
+                cursor = {**cursor, "size": max(size // 2, MIN_PAGE)}
+                note = (
+                    f"timed out at {size} features per page; asking {cursor['size']} from offset {offset:,}"
+                )
+                log.warning("%s: %s", layer_url, note)
+                session.notes.append(note)
+                continue
+            features = data.get("features")
+            if data.get("type") != "FeatureCollection" or not isinstance(features, list):
+                raise DownloadError(f"{request}: answer is not a GeoJSON FeatureCollection")
+            frame, unreadable = geojson_frame(features, geojson_crs(data, request) or DEFAULT_CRS)
+            exceeded = data.get(
+                "exceededTransferLimit", (data.get("properties") or {}).get("exceededTransferLimit")
+            )
+            returned = len(features)
+            offered = bool(exceeded) if exceeded is not None else returned >= size
+            more = returned > 0 and offered and (total is None or offset + returned < total)
+            following = {**cursor, "offset": offset + returned} if more else None
+            yield Page(frame, following, total, request, unreadable)
+            if following is None:
+                return
+            cursor = following
+
+    return query, pages
