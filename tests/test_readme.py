@@ -13,7 +13,11 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def commands(group: click.Group, prefix: str = "novex-geo"):
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    names = group.list_commands(context)
+    assert names, "the CLI lists no commands"
+    for name in names:
+        command = group.get_command(context, name)
         yield f"{prefix} {name}", command
         if isinstance(command, click.Group):
             yield from commands(command, f"{prefix} {name}")
