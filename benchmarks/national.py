@@ -20,6 +20,7 @@ Each measurement runs in its own subprocess, so its wall time and peak memory ar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import resource
@@ -141,20 +142,33 @@ def read_inputs(project_path: Path, provincies: list[str]) -> dict:
 
 
 def run_engine(project_path: Path, provincies: list[str], start_method: str, workers: int) -> dict:
-    """The engine alone on loaded inputs, with worker processes started by ``start_method``."""
+    """The engine alone on loaded inputs, on local worker processes started by ``start_method``
+    (``fork``/``spawn``) or on a dask LocalCluster (``dask``) started before the clock runs, as a
+    team's cluster would already be running."""
     import os
 
-    from novex_geo.executor import START_METHOD_ENV
+    from novex_geo.executor import START_METHOD_ENV, Executor
     from novex_geo.overlay import overlay
 
-    os.environ[START_METHOD_ENV] = start_method
     project, regions, claims = _load(project_path, provincies)
-    started = time.perf_counter()
-    result = overlay(
-        regions, claims, project.conflicts, project.tile_size, project.min_area_m2, workers=workers
-    )
+    with contextlib.ExitStack() as stack:
+        if start_method == "dask":
+            from distributed import LocalCluster
+
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            )
+            executor = Executor("dask", workers, cluster.scheduler_address)
+        else:
+            os.environ[START_METHOD_ENV] = start_method
+            executor = Executor("local", workers)
+        started = time.perf_counter()
+        result = overlay(
+            regions, claims, project.conflicts, project.tile_size, project.min_area_m2, executor=executor
+        )
+        seconds = time.perf_counter() - started
     return {
-        "seconds": time.perf_counter() - started,
+        "seconds": seconds,
         "faces": len(result.stapeling),
         "ids": hashlib.sha1(
             "\n".join([*result.stapeling["vlak_id"], *result.schuurpunten["schuurpunt_id"]]).encode()
@@ -266,9 +280,16 @@ def _compare_executors(project: Path, provincies: list[str]) -> None:
         label: _in_subprocess(
             "engine", project, provincies, extra=["--start-method", method, "--workers", str(n)]
         )
-        for label, method, n in (("1 worker", "fork", 1), ("2 forked", "fork", 2), ("2 spawned", "spawn", 2))
+        for label, method, n in (
+            ("1 worker", "fork", 1),
+            ("2 forked", "fork", 2),
+            ("2 spawned", "spawn", 2),
+            ("dask LocalCluster, 2 workers", "dask", 2),
+        )
     }
-    single = runs["1 worker"]["seconds"]
+    single, forked = runs["1 worker"]["seconds"], runs["2 forked"]["seconds"]
+    dask = runs["dask LocalCluster, 2 workers"]["seconds"]
+    print(f"dask overhead against 2 forked workers: {100 * (dask / forked - 1):+.0f} %")
     for label, run in runs.items():
         same = run["ids"] == runs["1 worker"]["ids"] and run["m2"] == runs["1 worker"]["m2"]
         print(

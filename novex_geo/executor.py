@@ -1,26 +1,46 @@
-"""Run independent tasks on all cores, with shared read-only state handed to each worker once.
+"""Run independent tasks on all cores, or on a dask.distributed cluster, with shared read-only
+state handed to each worker once.
 
 ``parallel_map(function, items, shared)`` calls ``function(shared, item)`` for every item and
 yields the results in item order. The shared state (features, spatial indexes) reaches each
 worker process once: inherited without copying where processes are forked (Linux), pickled
 once per worker where they are spawned (Windows, macOS). Each item goes in and each result
 comes back pickled. One worker, or one item, runs in this process.
+
+:class:`Executor` chooses between these local processes and a dask.distributed cluster
+(:func:`dask_map`): the same functions, the same results. On a cluster the shared state is
+scattered to every worker once (``broadcast``), never sent with a task; tasks travel in small
+batches and their results come back in item order. A worker that dies mid-run has its tasks
+rescheduled by dask on the others, and since every task is a plain function of its inputs the
+result is the same. Without a scheduler address a local dask cluster is started for the run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import multiprocessing
 import os
 import pickle
+import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["START_METHOD_ENV", "parallel_map", "start_method", "worker_count"]
+__all__ = [
+    "SCHEDULER_ENV", "START_METHOD_ENV", "Executor", "dask_map", "parallel_map", "start_method",
+    "worker_count",
+]  # fmt: skip
+
+from novex_geo.errors import NovexError
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 START_METHOD_ENV = "NOVEX_GEO_START_METHOD"
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"  # dask's own convention for where the scheduler is
 _WORKER: dict[str, Any] = {}  # this worker process's function and shared state
 
 
@@ -70,3 +90,83 @@ def parallel_map(
     with context.Pool(count, initializer=_initialise, initargs=(function, payload, pickled)) as pool:
         # small batches cut the per-task round trips that cost the main process CPU time
         yield from pool.imap(_call, items, chunksize=max(1, len(items) // (count * 32)))
+
+
+@dataclass(frozen=True)
+class Executor:
+    """Where tasks run: ``local`` worker processes, or ``dask`` (the cluster at ``scheduler``;
+    without an address a local dask cluster with ``workers`` processes)."""
+
+    kind: str = "local"
+    workers: int = 0
+    scheduler: str | None = None
+
+    @classmethod
+    def choose(cls, kind: str = "local", workers: int = 0, scheduler: str | None = None) -> Executor:
+        """The executor a command asked for: an explicit scheduler address (argument, then
+        ``DASK_SCHEDULER_ADDRESS``) means dask."""
+        address = scheduler or (os.environ.get(SCHEDULER_ENV) if kind == "dask" else None)
+        return cls("dask" if address else kind, workers, address or None)
+
+    def map(self, function: Callable[[Any, T], R], items: Iterable[T], shared: Any = None) -> Iterator[R]:
+        """``function(shared, item)`` for every item, in item order."""
+        if self.kind == "dask":
+            yield from dask_map(function, items, shared, self.scheduler, self.workers)
+        else:
+            yield from parallel_map(function, items, shared, self.workers)
+
+
+CONNECT_TIMEOUT = "20s"
+BATCHES_PER_WORKER = 16  # enough to balance the load, few enough to keep scheduling cheap
+
+
+_DASK_SHARED: dict[str, Any] = {}  # on a dask worker: the run's shared state, decoded once
+
+
+def _run_batch(function: Callable, token: str, payload: bytes, batch: list) -> list:
+    shared = _DASK_SHARED.get(token)
+    if shared is None:  # the first task of this run on this worker; an earlier run's state goes
+        _DASK_SHARED.clear()
+        shared = _DASK_SHARED[token] = pickle.loads(payload)
+    return [function(shared, item) for item in batch]
+
+
+def _client(stack: contextlib.ExitStack, scheduler: str | None, workers: int, n_items: int):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise NovexError("the dask executor needs dask.distributed: pip install 'novex-geo[dask]'") from None
+    if scheduler is None:
+        count = worker_count(workers, n_items)
+        cluster = stack.enter_context(
+            LocalCluster(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None)
+        )
+        return stack.enter_context(Client(cluster))
+    try:
+        return stack.enter_context(Client(scheduler, timeout=CONNECT_TIMEOUT))
+    except (OSError, TimeoutError) as exc:
+        raise NovexError(f"cannot reach the dask scheduler at {scheduler} ({exc})") from None
+
+
+def dask_map(
+    function: Callable, items: Iterable, shared: Any, scheduler: str | None = None, workers: int = 0
+) -> Iterator:
+    """``function(shared, item)`` for every item on a dask cluster, yielded in item order."""
+    items = list(items)
+    with contextlib.ExitStack() as stack:
+        client = _client(stack, scheduler, workers, len(items))
+        n_workers = max(1, len(client.scheduler_info()["workers"]))
+        size = max(1, len(items) // (n_workers * BATCHES_PER_WORKER))
+        batches = [items[i : i + size] for i in range(0, len(items), size)]
+        log.info("dask: %d tasks in %d batches on %d workers (%s)", len(items), len(batches), n_workers,
+                 client.scheduler.address)  # fmt: skip
+        # encoded once here and sent as bytes: dask would otherwise encode it once per worker
+        payload = client.scatter(
+            pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL), broadcast=True, hash=False
+        )
+        token = uuid.uuid4().hex
+        futures = [
+            client.submit(_run_batch, function, token, payload, batch, pure=False) for batch in batches
+        ]
+        for future in futures:
+            yield from future.result()

@@ -28,7 +28,7 @@ from rasterio.transform import from_origin
 from rasterio.windows import Window
 
 from novex_geo.config import ConflictPair, Project
-from novex_geo.executor import parallel_map
+from novex_geo.executor import Executor
 from novex_geo.io.files import atomic_path, ensure_folder
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.outputs import write_csv
@@ -183,6 +183,7 @@ def grid_overlay(
     out_dir: str | Path,
     workers: int = 0,
     window_cells: int = WINDOW_CELLS,
+    executor: Executor | None = None,
 ) -> GridResult:
     """Rasterise every sector to one bit of a common RD-aligned grid and summarise per provincie.
 
@@ -214,7 +215,7 @@ def grid_overlay(
         rasterio.open(scratch["stapeling"], "w", dtype="uint8", **profile) as count_out,
     ):
         for done, (window, mask, count, counts, pairs) in enumerate(
-            parallel_map(_window, windows, state, workers), 1
+            (executor or Executor(workers=workers)).map(_window, windows, state), 1
         ):
             mask_out.write(mask, 1, window=window)
             count_out.write(count, 1, window=window)

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from novex_geo.config import Project
+from novex_geo.executor import Executor
 from novex_geo.io.files import atomic_path, ensure_folder, output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source
 from novex_geo.io.manifest import write_manifest
@@ -71,13 +72,15 @@ def run_overlay(
     min_sectoren: int = 1,
     out: Path | None = None,
     write: bool = True,
+    scheduler: str | None = None,
 ) -> OverlayRun:
     """Load every sector, overlay per provincie and write the outputs.
 
     Writes to ``out`` (default ``<output>/analyse.gpkg``) the layers ``stapeling`` (faces with
     at least ``min_sectoren`` sectors), ``schuurpunten``, ``provincies`` and the tables
     ``herkomst``, ``samenvatting``, ``controle`` (the self-audit) and ``invoer``; and
-    ``samenvatting.csv`` beside it.
+    ``samenvatting.csv`` beside it. The tiles run on the project's executor (``scheduler``: the
+    address of a dask scheduler, which overrides it).
     """
     started = time.perf_counter()
     regions = _regions(project, provincies)
@@ -89,6 +92,7 @@ def run_overlay(
         tile_size=project.tile_size,
         min_area_m2=project.min_area_m2,
         workers=project.workers,
+        executor=Executor.choose(project.executor, project.workers, scheduler),
     )
     summary = summarise(result)
     gpkg = csv = None
@@ -173,7 +177,7 @@ def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -
 
 
 def run_grid(project: Project, resolution: float = 25.0, provincies=(), out: Path | None = None,
-             layers: dict[str, SectorLayer] | None = None):  # fmt: skip
+             layers: dict[str, SectorLayer] | None = None, scheduler: str | None = None):  # fmt: skip
     """Grid mode (:func:`novex_geo.grid.grid_overlay`) into ``out`` (default: the output folder)."""
     from novex_geo.grid import grid_overlay
 
@@ -181,7 +185,8 @@ def run_grid(project: Project, resolution: float = 25.0, provincies=(), out: Pat
     regions = _regions(project, provincies)
     out = Path(out) if out else project.output_dir
     with output_lock(out):
-        return grid_overlay(project, layers, regions, resolution, out, project.workers)
+        executor = Executor.choose(project.executor, project.workers, scheduler)
+        return grid_overlay(project, layers, regions, resolution, out, executor=executor)
 
 
 def run_maps(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from novex_geo.cli.options import echo_summary, out_opt, project_arg, provincie_opt
+from novex_geo.cli.options import echo_summary, out_opt, project_arg, provincie_opt, scheduler_opt
 from novex_geo.config import load_project
 from novex_geo.pipeline import run_grid
 
@@ -20,8 +20,9 @@ from novex_geo.pipeline import run_grid
     help="Cell size in metres.",
 )
 @provincie_opt
+@scheduler_opt
 @out_opt(help="Folder for the COGs and the summary. Default: the project's output folder.")
-def grid_command(project_file, resolution, provincies, out):
+def grid_command(project_file, resolution, provincies, out, scheduler):
     """Rasterise every sector to a bit of a common RD grid: COGs and statistics per provincie.
 
     Writes grid_<res>m_sectoren.tif (sector bit-mask), grid_<res>m_stapeling.tif (n_sectoren)
@@ -32,7 +33,7 @@ def grid_command(project_file, resolution, provincies, out):
       novex-geo grid novex.toml --resolution 25
       novex-geo grid novex.toml -r 10 --provincie Utrecht
     """
-    result = run_grid(load_project(project_file), resolution, provincies, out)
+    result = run_grid(load_project(project_file), resolution, provincies, out, scheduler=scheduler)
     bits = ", ".join(f"bit {i} = {key}" for i, key in enumerate(result.sectors))
     size = f"{result.spec.width} x {result.spec.height} cells of {resolution:g} m"
     click.echo(f"{size} in {result.seconds:.1f} s ({bits})")

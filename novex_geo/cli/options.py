@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-__all__ = ["echo_audit", "echo_summary", "json_opt", "out_opt", "project_arg", "provincie_opt"]
+__all__ = [
+    "echo_audit",
+    "echo_summary",
+    "json_opt",
+    "out_opt",
+    "project_arg",
+    "provincie_opt",
+    "scheduler_opt",
+]
 
 project_arg = click.argument(
     "project_file",
@@ -23,6 +31,14 @@ provincie_opt = click.option(
 )
 
 json_opt = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+scheduler_opt = click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    help="Run the tiles on this dask.distributed scheduler (e.g. tcp://10.0.0.5:8786). "
+    "Default: DASK_SCHEDULER_ADDRESS, else the project's executor.",
+)
 
 
 def out_opt(default: str | None = None, help: str = "Output path."):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from novex_geo.cli.options import echo_audit, echo_summary, out_opt, project_arg, provincie_opt
+from novex_geo.cli.options import echo_audit, echo_summary, out_opt, project_arg, provincie_opt, scheduler_opt
 from novex_geo.config import load_project
 from novex_geo.pipeline import OverlayRun, run_overlay
 
@@ -40,21 +40,23 @@ def _report(run: OverlayRun) -> None:
 @project_arg
 @provincie_opt
 @min_sectoren_opt
+@scheduler_opt
 @out_opt(help="GeoPackage to write. Default: <output>/analyse.gpkg.")
-def overlay_command(project_file, provincies, min_sectoren, out) -> None:
+def overlay_command(project_file, provincies, min_sectoren, out, scheduler) -> None:
     """Compute stapeling and schuurpunten per provincie.
 
     \b
     Example:
       novex-geo overlay novex.toml --provincie Utrecht --min-sectoren 2
     """
-    _report(run_overlay(load_project(project_file), provincies, min_sectoren, out))
+    _report(run_overlay(load_project(project_file), provincies, min_sectoren, out, scheduler=scheduler))
 
 
 @click.command("run")
 @project_arg
 @provincie_opt
-def run_command(project_file, provincies) -> None:
+@scheduler_opt
+def run_command(project_file, provincies, scheduler) -> None:
     """Run the whole analysis into the project's output folder.
 
     Loads every sector, computes stapeling, schuurpunten and the summary per provincie, and
@@ -64,4 +66,4 @@ def run_command(project_file, provincies) -> None:
     Example:
       novex-geo run novex.toml
     """
-    _report(run_overlay(load_project(project_file), provincies))
+    _report(run_overlay(load_project(project_file), provincies, scheduler=scheduler))

@@ -153,6 +153,7 @@ class Project:
     min_area_m2: float = 0.0
     tile_size: float = DEFAULT_TILE_SIZE
     workers: int = 0
+    executor: str = "local"
     provincies: tuple[str, ...] = ()
     triage: Triage = field(default_factory=Triage)
     demo: bool = False

@@ -34,7 +34,8 @@ from novex_geo.errors import ConfigError
 __all__ = ["load_project", "parse_project"]
 
 RULE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*$")
-PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers", "provincies", "demo"}
+PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers", "executor", "provincies", "demo"}
+EXECUTORS = ("local", "dask")
 REGIONS_KEYS = {"path", "layer", "name_field"}
 SECTOR_KEYS = {"label", "colour", "sources"}
 SOURCE_KEYS = {
@@ -245,6 +246,13 @@ def _parse_pairs(check: _Validator, pairs: Any, sectors: dict[str, Sector]) -> t
     return tuple(parsed)
 
 
+def _choice(check: _Validator, table: dict, name: str, key: str, choices: tuple[str, ...]) -> str:
+    value = table.get(name, choices[0])
+    if value not in choices:
+        raise check.fail(f"{key}.{name}", f"must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
 def _flag(check: _Validator, table: dict, name: str, key: str) -> bool:
     value = table.get(name, False)
     if not isinstance(value, bool):
@@ -355,6 +363,7 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
         min_area_m2=check.number(conflicts, "min_area_m2", "conflicts", default=0.0, minimum=0),
         tile_size=check.number(project, "tile_size", "project", default=DEFAULT_TILE_SIZE, minimum=100),
         workers=workers,
+        executor=_choice(check, project, "executor", "project", EXECUTORS),
         provincies=tuple(provincies),
         triage=_parse_triage(check, data.get("triage", {})),
         demo=_flag(check, project, "demo", "project"),

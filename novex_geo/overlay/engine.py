@@ -41,7 +41,7 @@ import pandas as pd
 
 from novex_geo.config import ConflictPair
 from novex_geo.errors import NovexError
-from novex_geo.executor import parallel_map
+from novex_geo.executor import Executor
 from novex_geo.overlay.assembly import assemble_faces, assemble_zones, face_frame, zone_frame
 from novex_geo.overlay.audit import check_controle, controle_table
 from novex_geo.overlay.tasks import Catalogue, TaskSpec, plan_tasks
@@ -124,6 +124,7 @@ def overlay(
     tile_size: float = 10_000.0,
     min_area_m2: float = 0.0,
     workers: int = 0,
+    executor: Executor | None = None,
 ) -> OverlayResult:
     """Stapeling and schuurpunten of ``claims`` per region, audited against the claims.
 
@@ -136,6 +137,8 @@ def overlay(
     tile_size : edge of the square tiles (m) that are the units of work
     min_area_m2 : schuurpunten smaller than this are dropped (and counted)
     workers : worker processes; 0 uses every core
+    executor : where the tasks run (default: ``workers`` local processes); see
+        :class:`novex_geo.executor.Executor` for a dask.distributed cluster
 
     Returns
     -------
@@ -160,7 +163,8 @@ def overlay(
         raise NovexError("regions need a 'provincie' column (see novex_geo.regions.load_regions)")
     specs = plan_tasks(regions, tile_size)
     collected = _Collector(specs)
-    for result in parallel_map(run_spec, specs, Catalogue(regions, claims, conflicts), workers):
+    executor = executor or Executor(workers=workers)
+    for result in executor.map(run_spec, specs, Catalogue(regions, claims, conflicts)):
         collected.add(result)
     return _assemble(collected, regions, claims, conflicts, min_area_m2, len(specs))
 
