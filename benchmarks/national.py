@@ -33,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 PROVINCES = HERE.parent.parent / "shared" / "data" / "nl" / "provincies.geojson"
 HECTARE = 10_000.0
+PARCELS_AT_SCALE_1 = 420_000  # landbouw parcels asked for at scale 1 (418,143 survive the hull cut)
 
 PROJECT = """
 [project]
@@ -318,6 +319,12 @@ def main() -> None:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="feature counts relative to the national set"
     )
+    parser.add_argument(
+        "--parcels",
+        type=int,
+        metavar="N",
+        help="scale the whole set so landbouw has about N parcels, e.g. 2300000 (the real BRP size)",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--provincie", action="append", default=[], help="limit both runs to this provincie")
     parser.add_argument("--skip-baseline", action="store_true")
@@ -359,6 +366,8 @@ def main() -> None:
         return
     if not PROVINCES.exists():
         sys.exit(f"needs the real provinces at {PROVINCES}")
+    if args.parcels:
+        args.scale = round(args.parcels / PARCELS_AT_SCALE_1, 3)
     project = generate(args.scale, args.seed)
     scope = ", ".join(args.provincie) or "all 12 provinces"
     print(f"reading the inputs with pyogrio, then novex-geo run on {scope} ...", flush=True)

@@ -229,8 +229,7 @@ def _spatialrefsys(crs: str) -> str:
     authority, code = crs.split(":")
     srid = int(code) if authority.upper() == "EPSG" else 0
     return (
-        f"<spatialrefsys><wkt>{escape(definition.to_wkt())}</wkt>"
-        f"<proj4>{escape(definition.to_proj4() or '')}</proj4><srid>{srid}</srid>"
+        f"<spatialrefsys><wkt>{escape(definition.to_wkt())}</wkt><srid>{srid}</srid>"
         f"<authid>{escape(crs)}</authid><description>{escape(definition.name)}</description></spatialrefsys>"
     )
 

@@ -164,10 +164,11 @@ def _herkomst(frame: pd.DataFrame, pa, pb, claims: Mapping[str, gpd.GeoDataFrame
         for sector, group in table.groupby("sector", sort=False):
             rows = group["row"].to_numpy()
             source = claims[sector]
+            # take the rows first: converting a whole column of millions of labels costs seconds
             parts.append(
                 group.assign(
-                    feature_id=source["feature_id"].to_numpy()[rows],
-                    label=source["label"].to_numpy()[rows].astype(str),
+                    feature_id=source["feature_id"].take(rows).to_numpy(),
+                    label=source["label"].take(rows).astype(str).to_numpy(),
                 )
             )
         side_table = pd.concat(parts, ignore_index=True) if parts else table.assign(feature_id=[], label=[])
@@ -176,8 +177,14 @@ def _herkomst(frame: pd.DataFrame, pa, pb, claims: Mapping[str, gpd.GeoDataFrame
     return herkomst[HERKOMST_COLUMNS].reset_index(drop=True)
 
 
-def _join(values: pd.Series) -> str:
-    return "; ".join(values)
+def _joined(table: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` of the rows of each ``schuurpunt_id`` joined with ``"; "``; ``table`` is sorted
+    by ``schuurpunt_id`` (a split at the boundaries: no per-group pandas machinery)."""
+    keys = table["schuurpunt_id"].to_numpy()
+    values = table[column].astype(str).to_list()
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], dtype=int)
+    ends = np.r_[starts[1:], len(keys)]
+    return pd.Series(["; ".join(values[a:b]) for a, b in zip(starts, ends, strict=True)], index=keys[starts])
 
 
 def assemble_zones(zones, prov_a, prov_b, claims, conflicts, min_area_m2, crs):
@@ -210,10 +217,13 @@ def assemble_zones(zones, prov_a, prov_b, claims, conflicts, min_area_m2, crs):
     )  # fmt: skip
     herkomst = _herkomst(frame, pa, pb, claims)
     for side in ("a", "b"):
-        rows = herkomst[herkomst["kant"] == side].groupby("schuurpunt_id")
-        frame[f"n_features_{side}"] = frame["schuurpunt_id"].map(rows.size()).fillna(0).astype(np.int64)
-        frame[f"feature_ids_{side}"] = frame["schuurpunt_id"].map(rows["feature_id"].agg(_join)).fillna("")
-        frame[f"labels_{side}"] = frame["schuurpunt_id"].map(rows["label"].agg(_join)).fillna("")
+        rows = herkomst[herkomst["kant"] == side]
+        frame[f"n_features_{side}"] = (
+            frame["schuurpunt_id"].map(rows.groupby("schuurpunt_id").size()).fillna(0)
+        )
+        frame[f"n_features_{side}"] = frame[f"n_features_{side}"].astype(np.int64)
+        frame[f"feature_ids_{side}"] = frame["schuurpunt_id"].map(_joined(rows, "feature_id")).fillna("")
+        frame[f"labels_{side}"] = frame["schuurpunt_id"].map(_joined(rows, "label")).fillna("")
     result = gpd.GeoDataFrame(frame[ZONE_COLUMNS], geometry=frame["geometry"].to_numpy(), crs=crs)
     return result, herkomst, dropped, dropped_area
 
