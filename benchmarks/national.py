@@ -193,8 +193,14 @@ def run_command(project_path: Path, provincies: list[str]) -> dict:
     for name in provincies:
         command += ["--provincie", name]
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak_pss = 0
+    while process.poll() is None:  # memory of the run and all its worker processes together
+        peak_pss = max(peak_pss, _tree_pss(process.pid))
+        time.sleep(0.25)
     seconds = time.perf_counter() - started
+    if process.returncode:
+        sys.exit(f"novex-geo run failed: {process.stderr.read()[-2000:]}")
     gpkg = project_path.parent / "uitvoer" / "analyse.gpkg"
     faces = pyogrio.read_dataframe(gpkg, layer="stapeling", read_geometry=False)
     controle = pyogrio.read_dataframe(gpkg, layer="controle", read_geometry=False)
@@ -209,8 +215,36 @@ def run_command(project_path: Path, provincies: list[str]) -> dict:
         "audit_worst_where": f"{worst['provincie']}, {worst['sector']}",
         "audit_rows": len(controle),
         "ha_per_n_sectoren": {int(k): float(v) for k, v in areas.items()},
+        "peak_pss_mb": peak_pss / 1e6,
         **_peak_mb(),
     }
+
+
+def _tree_pss(root: int) -> int:
+    """Proportional memory (PSS: shared pages counted once) of ``root`` and its descendants,
+    from /proc (Linux); 0 where that is not available."""
+    parents = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, grown = {root}, True
+    while grown:
+        grown = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grown = True
+    total = 0
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def run_grid(project_path: Path, provincies: list[str], resolution: float) -> dict:
@@ -379,7 +413,8 @@ def main() -> None:
         f"novex-geo run (start-up, load, engine, audit, writing): {engine['seconds']:.1f} s wall, "
         f"{engine['faces']:,} faces, {engine['schuurpunten']:,} schuurpunten; "
         f"ratio run / read {engine['seconds'] / read['seconds']:.1f}x; "
-        f"peak memory {engine['peak_worker_mb']:.0f} MB (largest process of the run)\n"
+        f"peak memory {engine['peak_pss_mb']:,.0f} MB for the run and its workers together (PSS), "
+        f"{engine['peak_worker_mb']:,.0f} MB the largest process\n"
         f"novex-geo check: {checked['seconds']:.1f} s wall, {checked['seconds'] / engine['seconds']:.2f} of "
         "the run's time\n"
         f"self-audit (controle, {engine['audit_rows']} rows): largest difference "

@@ -98,16 +98,18 @@ def test_output_folder_is_a_file(tmp_path):
     assert "uit" in result.output and "is a file" in result.output
 
 
-def test_null_region_name(tmp_path):
+def project_with_regions(tmp_path, boxes, names):
+    """A one-sector project whose regions file holds ``boxes`` named ``names``."""
     good_layer(tmp_path)
-    write_layer(
-        tmp_path / "regions.gpkg",
-        [shapely.box(0, 0, 10_000, 10_000), shapely.box(10_000, 0, 20_000, 10_000)],
-        naam=["West", None],
-    )
-    project = write_project(
+    write_layer(tmp_path / "regions.gpkg", boxes, naam=names)
+    return write_project(
         tmp_path, SECTOR.format(path="wonen.gpkg", extra=""), regions=tmp_path / "regions.gpkg"
     )
+
+
+def test_null_region_name(tmp_path):
+    boxes = [shapely.box(0, 0, 10_000, 10_000), shapely.box(10_000, 0, 20_000, 10_000)]
+    project = project_with_regions(tmp_path, boxes, ["West", None])
     for command in ("check", "run"):
         result = invoke(command, project)
         assert result.exit_code != 0
@@ -139,15 +141,8 @@ def test_rd_coordinates_labelled_wgs84(tmp_path):
 
 
 def test_overlapping_regions_are_refused(tmp_path):
-    good_layer(tmp_path)
-    write_layer(
-        tmp_path / "regions.gpkg",
-        [shapely.box(0, 0, 10_000, 10_000), shapely.box(9_000, 0, 20_000, 10_000)],
-        naam=["West", "Oost"],
-    )
-    project = write_project(
-        tmp_path, SECTOR.format(path="wonen.gpkg", extra=""), regions=tmp_path / "regions.gpkg"
-    )
+    boxes = [shapely.box(0, 0, 10_000, 10_000), shapely.box(9_000, 0, 20_000, 10_000)]
+    project = project_with_regions(tmp_path, boxes, ["West", "Oost"])
     for command in ("check", "run"):
         result = invoke(command, project)
         assert result.exit_code != 0
