@@ -96,11 +96,13 @@ class Catalogue:
             self.halo[b] = max(self.halo[b], distance)
 
     def __getstate__(self) -> dict:
-        # geometries travel as one WKB array per sector (fast to encode, and no spatial
-        # index on the wire): a spawned worker rebuilds the indexes itself
+        # features travel as WKB plus their bounding boxes: a spawned or remote worker indexes
+        # the boxes right away and decodes a feature only when a task needs it, so decoding
+        # millions of parcels is spread over the tasks instead of delaying the first one
         return {
             "sectors": self.sectors,
             "wkb": {key: shapely.to_wkb(geoms) for key, geoms in self.geoms.items()},
+            "bounds": {key: shapely.bounds(geoms) for key, geoms in self.geoms.items()},
             "regions": {name: shapely.to_wkb(geom) for name, geom in self.regions.items()},
             "pairs": self.pairs,
             "halo": self.halo,
@@ -108,9 +110,15 @@ class Catalogue:
 
     def __setstate__(self, state: dict) -> None:
         self.sectors, self.pairs, self.halo = state["sectors"], state["pairs"], state["halo"]
-        self.geoms = {key: shapely.from_wkb(wkb) for key, wkb in state["wkb"].items()}
-        self.trees = {key: shapely.STRtree(geoms) for key, geoms in self.geoms.items()}
+        self.geoms, self.wkb = None, state["wkb"]
+        # an index of the boxes answers bounding-box queries exactly as one of the features
+        self.trees = {key: shapely.STRtree(shapely.box(*bounds.T)) for key, bounds in state["bounds"].items()}
         self.regions = {name: shapely.from_wkb(wkb) for name, wkb in state["regions"].items()}
+
+    def _features(self, key: str, rows: np.ndarray) -> np.ndarray:
+        if self.geoms is not None:
+            return self.geoms[key][rows]
+        return shapely.from_wkb(self.wkb[key][rows])
 
     def task(self, spec: TaskSpec) -> OverlayTask:
         provincie = self.regions[spec.provincie]
@@ -124,5 +132,5 @@ class Catalogue:
             # bounding boxes suffice: a feature that only comes near the tile is clipped away
             rows = np.sort(self.trees[key].query(shapely.box(*area)))
             if rows.size:
-                claims.append(TaskClaims(key, 1 << bit, self.geoms[key][rows], rows, halo))
+                claims.append(TaskClaims(key, 1 << bit, self._features(key, rows), rows, halo))
         return OverlayTask(spec, region, interior, tuple(claims), self.pairs, len(self.sectors))
