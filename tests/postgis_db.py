@@ -12,6 +12,7 @@ each file's FIDs as the integer primary key ``fid`` so that feature ids match th
 from __future__ import annotations
 
 import os
+import re
 import uuid
 
 import geopandas as gpd
@@ -76,7 +77,9 @@ def load_table(url: str, schema: str, table: str, frame: gpd.GeoDataFrame, srid:
         holders = ", ".join(["%s"] * (len(columns) + 1) + [f"ST_GeomFromWKB(%s, {srid})"])
         rows = [
             (int(fid), *(None if value != value else value for value in values), shapely.to_wkb(geom))
-            for fid, *values, geom in zip(frame.index, *(frame[c].tolist() for c in columns), frame.geometry)
+            for fid, *values, geom in zip(
+                frame.index, *(frame[c].tolist() for c in columns), frame.geometry, strict=True
+            )
         ]
         with connection.cursor() as cursor:
             cursor.executemany(f"INSERT INTO {schema}.{table} ({names}) VALUES ({holders})", rows)
@@ -87,3 +90,34 @@ def load_file(url: str, schema: str, table: str, path, layer: str | None = None)
     """Load a vector file's layer (with its FIDs) into ``schema.table``."""
     frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
     return load_table(url, schema, table, frame, srid=frame.crs.to_epsg())
+
+
+def demo_in_postgis(url: str, schema: str, folder) -> tuple:
+    """The demo project (files) and ``novex_pg.toml``, the same project with every vector sector
+    source read from a PostGIS table in ``schema`` (landbouw through ``sql``), under the names
+    the file sources get, so that feature ids are the same. Returns both project files."""
+    from novex_geo.demo import write_demo_project
+
+    files = write_demo_project(folder)
+    lines = files.project.read_text(encoding="utf-8").splitlines()
+    loaded: dict[str, str] = {}
+    written, in_sector_source = [], False
+    for i, line in enumerate(lines):
+        in_sector_source = line.startswith("[[sectors.") or (in_sector_source and not line.startswith("["))
+        match = re.fullmatch(r'path = "data/(\w+)\.gpkg"', line.strip())
+        if not (in_sector_source and match):
+            written.append(line)
+            continue
+        stem = match.group(1)
+        end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("[")), len(lines))
+        buffer = next(
+            (float(text.split("=")[1]) for text in lines[i + 1 : end] if text.startswith("buffer")), None
+        )
+        if stem not in loaded:
+            loaded[stem] = load_file(url, schema, stem, files.data[stem])
+        where = f'sql = "SELECT fid, gewas, geom FROM {loaded[stem]}"' if stem == "landbouw" else None
+        written += [f'path = "{url}"', where or f'layer = "{loaded[stem]}"',
+                    f'name = "{stem}+{buffer:g}m"' if buffer else f'name = "{stem}"']  # fmt: skip
+    postgis_project = files.project.with_name("novex_pg.toml")
+    postgis_project.write_text("\n".join(written) + "\n", encoding="utf-8")
+    return files.project, postgis_project
