@@ -21,6 +21,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from novex_geo.config.database import Database
 from novex_geo.errors import NovexError
+from novex_geo.io.postgis import run_location
 
 __all__ = [
     "ANALYSIS_GPKG", "OVERLAY_LAYERS", "SUMMARY_CSV", "TABLES", "TRIAGE_LAYERS", "RunData", "read_controle",
@@ -89,7 +90,7 @@ def read_run(
 ) -> RunData:
     """Read ``required`` (an error names what is missing and the command that writes it) and
     whichever of ``optional`` exist, from a GeoPackage or a PostGIS schema."""
-    gpkg = gpkg if isinstance(gpkg, Database) else Path(gpkg)
+    gpkg = run_location(gpkg)
     available = _available(gpkg)
     missing = [name for name in required if name not in available]
     if missing:
