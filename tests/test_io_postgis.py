@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -199,3 +201,43 @@ def test_a_database_problem_is_one_line_naming_the_source(tmp_path, postgis_url,
     lines = result.output.strip().splitlines()
     assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith("Error: "), result.output
     assert source["path"] in lines[0] and words in lines[0] and "Traceback" not in result.output
+
+
+def test_the_password_comes_from_the_environment_and_is_never_written_or_shown(
+    demo_projects, postgis_url, pg_schema, tmp_path, monkeypatch
+):
+    passfile = Path(os.environ.get("PGPASSFILE", Path.home() / ".pgpass"))
+    dbname = postgis_url.rsplit("/", 1)[1]
+    lines = passfile.read_text(encoding="utf-8").splitlines() if passfile.is_file() else []
+    passwords = [
+        line.split(":", 4)[4] for line in lines if line.count(":") >= 4 and line.split(":")[2] == dbname
+    ]
+    if not passwords:
+        pytest.skip(f"no password for {dbname} in {passfile}: the test server needs none")
+    password = passwords[0]
+    monkeypatch.setenv("PGPASSWORD", password)  # the environment instead of the passfile
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "geen-passfile"))
+    _, postgis, _ = demo_projects
+    schema = f"{postgis_url}?schema={pg_schema}"
+    project = str(postgis.path)
+    commands = [["check", project], ["run", project, "--out", str(tmp_path / "a.gpkg")],
+                ["run", project, "--out", schema], ["triage", project, "--out", schema]]  # fmt: skip
+    shown = [CliRunner().invoke(cli, ["-v", *arguments]) for arguments in commands]
+    assert [result.exit_code for result in shown] == [0, 0, 0, 0], [result.output[-500:] for result in shown]
+    assert all(password not in result.output for result in shown)
+    written = [path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()]
+    assert len(written) >= 3 and all(password.encode() not in content for content in written)
+    from .postgis_db import connect
+
+    with connect(postgis_url) as connection:
+        tables = connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", [pg_schema]
+        ).fetchall()
+        dump = "SELECT coalesce(string_agg(t::text, ''), '') FROM {}.{} t"
+        stored = [connection.execute(dump.format(pg_schema, name)).fetchone()[0] for (name,) in tables]
+    assert len(tables) == 11 and postgis_url in "".join(stored)  # the URL is recorded, its password never
+    assert all(password not in text for text in stored)
+    monkeypatch.setenv("PGPASSWORD", password + "-fout")
+    result = CliRunner().invoke(cli, ["run", str(postgis.path)])
+    assert result.exit_code == 1 and "password authentication failed" in result.output
+    assert password not in result.output and len(result.output.strip().splitlines()) == 1
