@@ -36,6 +36,7 @@ __all__ = [
     "STATEMENT_TIMEOUT",
     "connect",
     "fetch_frame",
+    "geometry_select",
     "literal",
     "one_line",
     "postgis_crs",
@@ -49,6 +50,7 @@ CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT = "30min"
 LOCK_TIMEOUT = "2min"
 FETCH_ROWS = 50_000  # rows per round trip of the server-side cursor: bounded memory per batch
+SRID_COLUMN = "novex_geo_srid"
 DEFAULTS = {"application_name": "novex-geo", "keepalives_idle": "30", "keepalives_interval": "10",
             "keepalives_count": "3"}  # fmt: skip
 INTEGER_TYPES = {20, 21, 23}  # bigint, smallint, integer
@@ -180,11 +182,22 @@ def _geometry_oid(connection, database: Database, layer: str | None) -> int:
     return oid
 
 
-def fetch_frame(connection, query: str, geometry: str | None, index: str | None) -> pd.DataFrame:
+def geometry_select(connection, column: str, declared_srid: int) -> list[str]:
+    """The select items that fetch geometry ``column`` for :func:`fetch_frame`: its WKB, plus its
+    SRID per row when the column declares none."""
+    quoted = quote(connection, column)
+    wkb = f"ST_AsBinary({quoted}) AS {quoted}"
+    return [wkb] if declared_srid else [wkb, f"ST_SRID({quoted}) AS {SRID_COLUMN}"]
+
+
+def fetch_frame(
+    connection, query: str, geometry: str | None = None, index: str | None = None, srid: int = 0
+) -> pd.DataFrame:
     """The rows of ``query`` through a server-side cursor, in batches of :data:`FETCH_ROWS`.
 
-    The column ``geometry`` (EWKB) becomes the geometry of a GeoDataFrame in the CRS of its
-    SRID; ``index`` becomes the index. Raises :class:`ValueError` when the rows mix SRIDs.
+    The column ``geometry`` (WKB, see :func:`geometry_select`) becomes the geometry of a
+    GeoDataFrame in the CRS of ``srid``, or of the rows' SRIDs when ``srid`` is 0; ``index``
+    becomes the index. Raises :class:`ValueError` when the rows mix SRIDs.
     """
     rows: list[tuple] = []
     with connection.cursor(name="novex_geo_read") as cursor:
@@ -194,16 +207,18 @@ def fetch_frame(connection, query: str, geometry: str | None, index: str | None)
         names = [column.name for column in cursor.description]
     values = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(names, ())
     ids = values.pop(index) if index else range(len(rows))
+    srids = values.pop(SRID_COLUMN, None)
     frame = pd.DataFrame({name: list(column) for name, column in values.items() if name != geometry},
                          index=pd.Index(list(ids), name="fid"))  # fmt: skip
     if geometry is None:
         return frame
+    if srids is not None:
+        found = sorted({value for value in srids if value})
+        if len(found) > 1:
+            raise ValueError(f"the rows mix SRIDs {', '.join(str(value) for value in found)}; give them one")
+        srid = found[0] if found else 0
     geoms = shapely.from_wkb(np.array(values[geometry], dtype=object))
-    srids = np.unique(shapely.get_srid(geoms[~shapely.is_missing(geoms)]))
-    if srids.size > 1:
-        raise ValueError(f"the rows mix SRIDs {', '.join(str(s) for s in srids)}; give them one")
-    crs = _crs(connection, int(srids[0])) if srids.size and srids[0] > 0 else None
-    return gpd.GeoDataFrame(frame, geometry=shapely.set_srid(geoms, 0), crs=crs)
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=_crs(connection, srid) if srid else None)
 
 
 def _source(connection, database: Database, layer: str | None, sql: str | None):
@@ -272,18 +287,18 @@ def read_postgis(
         if bbox is not None:
             corners = ", ".join(repr(float(value)) for value in bbox)
             conditions.append(f"{column} && ST_MakeEnvelope({corners}, ST_SRID({column}))")
-        query = f"SELECT {', '.join([*selected, f'ST_AsEWKB({column}) AS {column}'])} FROM {relation}"
+        declared = _declared_srid(modifier)
+        selected += geometry_select(connection, geometry, declared)
+        query = f"SELECT {', '.join(selected)} FROM {relation}"
         query += f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        query += f" ORDER BY {selected[0]}" if fid else ""
+        query += f" ORDER BY {quote(connection, fid)}" if fid else ""
         try:
-            frame = fetch_frame(connection, query, geometry, fid)
+            frame = fetch_frame(connection, query, geometry, fid, declared)
         except psycopg.Error as exc:
             problem = f"the where filter {where!r} is not valid" if where else "cannot read"
             raise LayerError(f"{problem} ({one_line(exc)})", database, layer) from None
         except ValueError as exc:
             raise LayerError(str(exc), database, layer) from None
-        if frame.crs is None and _declared_srid(modifier):
-            frame = frame.set_crs(_crs(connection, _declared_srid(modifier)))
     if fid is None:
         frame.attrs["warnings"] = [NO_KEY]
     return frame

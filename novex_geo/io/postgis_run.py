@@ -28,7 +28,15 @@ from novex_geo.config import Database, Project
 from novex_geo.errors import NovexError
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.manifest import manifest_table
-from novex_geo.io.postgis import connect, fetch_frame, literal, one_line, quote, require_psycopg
+from novex_geo.io.postgis import (
+    connect,
+    fetch_frame,
+    geometry_select,
+    literal,
+    one_line,
+    quote,
+    require_psycopg,
+)
 
 __all__ = ["RUNS_TABLE", "read_schema", "schema_tables", "write_run_schema", "write_triage_schema"]
 
@@ -57,9 +65,12 @@ def _sql_type(series: pd.Series) -> str:
 
 def _values(series: pd.Series, sql_type: str) -> list:
     """The column as Python values for COPY: ``None`` for missing, text for anything not a number."""
+    values = series.to_numpy(dtype=object)
+    missing = pd.isna(values)
     if sql_type == "text":
-        return [None if value is None or value is pd.NA or value != value else str(value) for value in series]
-    return series.astype(object).where(series.notna(), None).tolist()
+        return [None if gone else str(value) for value, gone in zip(values, missing, strict=True)]
+    values[missing] = None
+    return values.tolist()
 
 
 def _geometries(frame: gpd.GeoDataFrame, srid: int) -> tuple[list, str]:
@@ -229,28 +240,30 @@ def schema_tables(database: Database) -> set[str]:
         return {name for (name,) in rows.fetchall()}
 
 
+def _read_table(connection, schema: str, name: str) -> pd.DataFrame:
+    """One table of a run, in ``fid`` order, without ``fid``; ``geom`` becomes the geometry."""
+    columns = [row[0] for row in connection.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+        "ORDER BY ordinal_position", [schema, name],
+    ).fetchall()]  # fmt: skip
+    selected = [quote(connection, column) for column in columns if column not in ("fid", "geom")]
+    srid = 0
+    if "geom" in columns:
+        srid = connection.execute("SELECT Find_SRID(%s, %s, 'geom')", [schema, name]).fetchone()[0]
+        selected += geometry_select(connection, "geom", srid)
+    query = f"SELECT {', '.join(selected)} FROM {quote(connection, schema, name)} ORDER BY fid"
+    frame = fetch_frame(connection, query, "geom" if "geom" in columns else None, srid=srid)
+    return frame.reset_index(drop=True)
+
+
 def read_schema(database: Database, names: list[str]) -> dict[str, pd.DataFrame]:
     """The tables ``names`` of the run in ``database.schema``, read in one transaction that
     first locks them all (a writer's swap waits until the read ends): one run, never a mix."""
     psycopg = require_psycopg()
-    frames = {}
     with connect(database) as connection:
         try:
-            tables = [quote(connection, database.schema, name) for name in names]
-            connection.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS SHARE MODE")
-            for name, table in zip(names, tables, strict=True):
-                columns = connection.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
-                    "AND table_name = %s ORDER BY ordinal_position", [database.schema, name],
-                ).fetchall()  # fmt: skip
-                selected = [
-                    quote(connection, column) for (column,) in columns if column not in ("fid", "geom")
-                ]
-                spatial = any(column == "geom" for (column,) in columns)
-                selected += ["ST_AsEWKB(geom) AS geom"] if spatial else []
-                query = f"SELECT {', '.join(selected)} FROM {table} ORDER BY fid"
-                frames[name] = fetch_frame(connection, query, "geom" if spatial else None, None)
-                frames[name] = frames[name].reset_index(drop=True)
+            tables = ", ".join(quote(connection, database.schema, name) for name in names)
+            connection.execute(f"LOCK TABLE {tables} IN ACCESS SHARE MODE")
+            return {name: _read_table(connection, database.schema, name) for name in names}
         except psycopg.Error as exc:
             raise NovexError(f"{database}: cannot read the run ({one_line(exc)})") from None
-    return frames
