@@ -241,3 +241,16 @@ def test_the_password_comes_from_the_environment_and_is_never_written_or_shown(
     result = CliRunner().invoke(cli, ["run", str(postgis.path)])
     assert result.exit_code == 1 and "password authentication failed" in result.output
     assert password not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_where_on_a_table_is_postgresql_with_postgis_functions(demo_projects, postgis_url):
+    files, postgis, schema = demo_projects
+    source = parse_source(postgis.path.parent, path=postgis_url, layer=f"{schema}.woningbouw",
+                          where="ST_Area(geom) > 300000 AND naam LIKE 'W%'", label_field="naam")  # fmt: skip
+    frame, report = read_source(source, "woningbouw", postgis.crs)
+    everything = read_vector(files.sectors["woningbouw"].sources[0].path)
+    large = everything[(everything.geometry.area > 300_000) & everything["naam"].str.startswith("W")]
+    assert 0 < report.n_read == len(large) < len(everything)
+    assert list(frame["feature_id"]) == [
+        f"woningbouw/novex_test:{schema}.woningbouw/{fid}" for fid in large.index
+    ]

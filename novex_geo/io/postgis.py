@@ -18,6 +18,7 @@ and TCP keepalives notice a server that vanished.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -249,6 +250,22 @@ def postgis_crs(database: Database, layer: str | None = None, sql: str | None = 
         return _crs(connection, srid) if srid else None
 
 
+def _select(connection, relation: str, columns: list[str], geometry: str, declared_srid: int,
+            where: str | None, bbox: tuple[float, float, float, float] | None) -> str:  # fmt: skip
+    """The query for ``columns`` and the geometry of ``relation``, filtered by ``where`` (a
+    PostgreSQL condition) and by the bounding box (in the geometry's own CRS)."""
+    column = quote(connection, geometry)
+    selected = [quote(connection, name) for name in columns] + geometry_select(
+        connection, geometry, declared_srid
+    )
+    conditions = [f"({where})"] if where else []
+    if bbox is not None:
+        corners = ", ".join(repr(float(value)) for value in bbox)
+        conditions.append(f"{column} && ST_MakeEnvelope({corners}, ST_SRID({column}))")
+    query = f"SELECT {', '.join(selected)} FROM {relation}"
+    return query + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
+
+
 def read_postgis(
     database: Database,
     layer: str | None = None,
@@ -264,8 +281,6 @@ def read_postgis(
     Feature ids of a table without such a key are row numbers; the frame then carries a warning
     in ``frame.attrs["warnings"]``. ``where`` is a PostgreSQL condition on the table.
     """
-    from novex_geo.io.vector import check_where
-
     psycopg = require_psycopg()
     with connect(database, layer) as connection:
         try:
@@ -273,27 +288,23 @@ def read_postgis(
         except psycopg.Error as exc:
             problem = f"the sql query {' '.join(sql.split())[:200]!r} fails" if sql else "cannot read"
             raise LayerError(f"{problem} ({one_line(exc)})", database, layer) from None
-        if where:
-            check_where(where, fields, database, layer)
         for name in columns or []:
             if name not in fields:
                 raise LayerError(f"field not in layer; fields: {', '.join(fields)}", database, layer, name)
-        chosen = (
-            [name for name in fields if name != fid] if columns is None else [c for c in columns if c != fid]
-        )
-        selected = [quote(connection, name) for name in [*([fid] if fid else []), *chosen]]
-        column = quote(connection, geometry)
-        conditions = [f"({where})"] if where else []
-        if bbox is not None:
-            corners = ", ".join(repr(float(value)) for value in bbox)
-            conditions.append(f"{column} && ST_MakeEnvelope({corners}, ST_SRID({column}))")
+        chosen = [name for name in (fields if columns is None else columns) if name != fid]
         declared = _declared_srid(modifier)
-        selected += geometry_select(connection, geometry, declared)
-        query = f"SELECT {', '.join(selected)} FROM {relation}"
-        query += f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        query = _select(
+            connection, relation, [*([fid] if fid else []), *chosen], geometry, declared, where, bbox
+        )
         query += f" ORDER BY {quote(connection, fid)}" if fid else ""
         try:
             frame = fetch_frame(connection, query, geometry, fid, declared)
+        except psycopg.errors.UndefinedColumn as exc:  # a field in where: name it, list the others
+            unknown = re.search(r'column "?([^" ]+)"? does not exist', one_line(exc))
+            raise LayerError(
+                f"the where filter {where!r} uses an unknown field; fields: {', '.join(fields)}",
+                database, layer, unknown.group(1) if unknown else None,
+            ) from None  # fmt: skip
         except psycopg.Error as exc:
             problem = f"the where filter {where!r} is not valid" if where else "cannot read"
             raise LayerError(f"{problem} ({one_line(exc)})", database, layer) from None

@@ -19,7 +19,7 @@ from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldE
 from novex_geo.config.database import Database
 from novex_geo.errors import LayerError
 
-__all__ = ["PARQUET_SUFFIXES", "check_where", "file_crs", "read_vector"]
+__all__ = ["PARQUET_SUFFIXES", "file_crs", "read_vector"]
 
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 FILE_SUFFIXES = {".gpkg", ".geojson", ".json", ".fgb", ".gml", ".csv", ".kml", *PARQUET_SUFFIXES}
@@ -55,7 +55,7 @@ def _first_line(exc: Exception) -> str:
     return str(exc).split(";")[0].strip()
 
 
-def check_where(where: str, fields: list[str], path: Path | Database, layer: str | None) -> None:
+def _check_where(where: str, fields: list[str], path: Path, layer: str | None) -> None:
     """Say what is wrong with an attribute filter before GDAL gives a cryptic error."""
     if where.replace("''", "").count("'") % 2:
         raise LayerError(
@@ -137,7 +137,7 @@ def read_vector(
     except READ_ERRORS as exc:
         raise LayerError(f"cannot read ({_first_line(exc)})", path, layer) from None
     if where:
-        check_where(where, fields, path, layer)
+        _check_where(where, fields, path, layer)
     for name in columns or []:
         if name not in fields:
             raise LayerError(f"field not in layer; fields: {', '.join(fields)}", path, layer, name)
