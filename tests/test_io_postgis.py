@@ -254,3 +254,21 @@ def test_a_where_on_a_table_is_postgresql_with_postgis_functions(demo_projects, 
     assert list(frame["feature_id"]) == [
         f"woningbouw/novex_test:{schema}.woningbouw/{fid}" for fid in large.index
     ]
+
+
+def test_a_server_that_never_answers_is_given_up_on(monkeypatch):
+    import socket
+    import time
+
+    from novex_geo.io import postgis
+
+    pytest.importorskip("psycopg")
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, then says nothing
+        port = silent.getsockname()[1]
+        monkeypatch.setattr(postgis, "CONNECT_TIMEOUT_S", 1)
+        monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+        url = f"postgresql://novex@127.0.0.1:{port}/novex"
+        started = time.monotonic()
+        with pytest.raises(NovexError, match=r"cannot connect \(.*timeout") as raised:
+            read_vector(Database(url, "novex", url), "a.b")
+        assert time.monotonic() - started < 8 and str(raised.value).startswith(f"{url}, layer 'a.b': ")

@@ -206,3 +206,13 @@ def test_a_run_killed_while_writing_leaves_the_previous_run(demo_project, postgi
         assert schemas.fetchall() == [(pg_schema,)]
     run_triage(load_project(demo_project), url)  # the lock is free again and the next write lands
     assert [row[1] for row in runs(postgis_url, pg_schema)] == ["run", "triage"]
+
+
+def test_triage_into_an_empty_schema_runs_the_overlay_into_it_first(demo_project, postgis_url, pg_schema):
+    url = schema_url(postgis_url, pg_schema)
+    with pytest.raises(NovexError, match=f"no analysis in schema {pg_schema}"):
+        read_run(url)
+    triaged = run_triage(load_project(demo_project), url)
+    assert [row[1] for row in runs(postgis_url, pg_schema)] == ["run", "triage"]
+    assert len(read_run(url, required=("spanningsgebieden",)).spanningsgebieden) == len(triaged.areas) == 62
+    assert triaged.report.parent == load_project(demo_project).output_dir and triaged.report.is_file()
