@@ -59,6 +59,7 @@ NO_KEY = "no integer primary key or fid column: feature ids are row numbers and 
 
 
 def require_psycopg():
+    """The psycopg module, or a :class:`NovexError` that says how to install it."""
     try:
         import psycopg
     except ImportError:
@@ -163,6 +164,7 @@ def _fid_column(connection, oid: int | None, columns: list[tuple[str, int, int]]
 
 
 def _crs(connection, srid: int) -> str:
+    """The authority code (``EPSG:28992``) of a PostGIS SRID."""
     row = connection.execute(
         "SELECT auth_name, auth_srid FROM spatial_ref_sys WHERE srid = %s", [srid]
     ).fetchone()
@@ -175,6 +177,7 @@ def _declared_srid(type_modifier: int) -> int:
 
 
 def _geometry_oid(connection, database: Database, layer: str | None) -> int:
+    """The type oid of PostGIS' ``geometry``; an error when the database has no PostGIS."""
     oid = connection.execute("SELECT to_regtype('geometry')::oid").fetchone()[0]
     if oid is None:
         raise LayerError(
