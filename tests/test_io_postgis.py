@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 
 import geopandas as gpd
@@ -83,7 +84,7 @@ def demo_projects(postgis_url, tmp_path_factory):
     """The demo as files and with its vector sources in PostGIS (schema dropped afterwards)."""
     from .postgis_db import connect
 
-    schema = "bron_" + tmp_path_factory.mktemp("x").name.replace("-", "_")[-20:].lower()
+    schema = f"bron_{uuid.uuid4().hex[:12]}"
     files, postgis = demo_in_postgis(postgis_url, schema, tmp_path_factory.mktemp("demo"))
     yield load_project(files), load_project(postgis), schema
     with connect(postgis_url) as connection:
