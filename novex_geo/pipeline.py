@@ -15,15 +15,17 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from novex_geo.config import Project
+from novex_geo.config import Database, Project
 from novex_geo.executor import Executor
 from novex_geo.io.files import atomic_path, ensure_folder, output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source
 from novex_geo.io.manifest import write_manifest
 from novex_geo.io.outputs import input_table, write_csv, write_layer, write_table
+from novex_geo.io.postgis import run_location
+from novex_geo.io.postgis_run import write_run_schema, write_triage_schema
 from novex_geo.io.qgis import STYLED_LAYERS, source_layers, write_project_file, write_styles
 from novex_geo.io.regions import load_regions, select_regions
-from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run
+from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run, run_exists
 from novex_geo.overlay import OverlayResult, overlay, summarise
 
 __all__ = [
@@ -62,7 +64,7 @@ class OverlayRun:
     layers: dict[str, SectorLayer]
     result: OverlayResult
     summary: pd.DataFrame
-    gpkg: Path | None
+    gpkg: Path | Database | None
     csv: Path | None
 
 
@@ -70,7 +72,7 @@ def run_overlay(
     project: Project,
     provincies: tuple[str, ...] | list[str] = (),
     min_sectoren: int = 1,
-    out: Path | None = None,
+    out: Path | str | Database | None = None,
     write: bool = True,
     scheduler: str | None = None,
 ) -> OverlayRun:
@@ -79,8 +81,10 @@ def run_overlay(
     Writes to ``out`` (default ``<output>/analyse.gpkg``) the layers ``stapeling`` (faces with
     at least ``min_sectoren`` sectors), ``schuurpunten``, ``provincies`` and the tables
     ``herkomst``, ``samenvatting``, ``controle`` (the self-audit) and ``invoer``; and
-    ``samenvatting.csv`` beside it. The tiles run on the project's executor (``scheduler``: the
-    address of a dask scheduler, which overrides it).
+    ``samenvatting.csv`` beside it. With ``out = "postgresql://…?schema=NAME"`` they (and the
+    manifest) replace that PostGIS schema instead (:mod:`novex_geo.io.postgis_run`). The tiles
+    run on the project's executor (``scheduler``: the address of a dask scheduler, which
+    overrides it).
     """
     started = time.perf_counter()
     regions = _regions(project, provincies)
@@ -97,25 +101,38 @@ def run_overlay(
     summary = summarise(result)
     gpkg = csv = None
     if write:
-        gpkg = Path(out) if out else project.output_dir / ANALYSIS_GPKG
-        with output_lock(gpkg.parent):
-            _write_overlay(project, layers, result, summary, gpkg, min_sectoren)
-            csv = write_csv(summary, gpkg.with_name(SUMMARY_CSV))
-        log.info("wrote %s and %s (%.1f s in total)", gpkg, csv, time.perf_counter() - started)
+        gpkg = run_location(out) if out else project.output_dir / ANALYSIS_GPKG
+        tables = _overlay_tables(layers, result, summary, min_sectoren)
+        if isinstance(gpkg, Database):
+            write_run_schema(gpkg, project, tables, layers.values())
+        else:
+            with output_lock(gpkg.parent):
+                _write_overlay(project, layers, tables, gpkg)
+                csv = write_csv(summary, gpkg.with_name(SUMMARY_CSV))
+        log.info("wrote %s (%.1f s in total)", gpkg, time.perf_counter() - started)
     return OverlayRun(project, layers, result, summary, gpkg, csv)
 
 
-def _write_overlay(project, layers, result: OverlayResult, summary, gpkg: Path, min_sectoren: int) -> None:
+def _overlay_tables(layers, result: OverlayResult, summary, min_sectoren: int) -> dict[str, pd.DataFrame]:
+    """The layers (GeoDataFrames) and tables of a run by name, whatever they are written to."""
+    return {
+        "stapeling": result.stapeling[result.stapeling["n_sectoren"] >= min_sectoren],
+        "schuurpunten": result.schuurpunten, "provincies": result.regions, "herkomst": result.herkomst,
+        "samenvatting": summary, "controle": result.controle,
+        "invoer": input_table([report for layer in layers.values() for report in layer.reports]),
+    }  # fmt: skip
+
+
+def _write_overlay(project, layers, tables: dict[str, pd.DataFrame], gpkg: Path) -> None:
     """Every layer and table of the run into a new GeoPackage that replaces ``gpkg`` when complete."""
-    faces = result.stapeling[result.stapeling["n_sectoren"] >= min_sectoren]
+    titles = {"stapeling": "Stapeling per provincie", "schuurpunten": "Schuurpunten"}
     with atomic_path(gpkg) as temporary:
-        write_layer(faces, temporary, "stapeling", f"Stapeling per provincie, {project.name}")
-        write_layer(result.schuurpunten, temporary, "schuurpunten", f"Schuurpunten, {project.name}")
-        write_layer(result.regions, temporary, "provincies")
-        write_table(result.herkomst, temporary, "herkomst")
-        write_table(summary, temporary, "samenvatting")
-        write_table(result.controle, temporary, "controle")
-        write_table(input_table([r for layer in layers.values() for r in layer.reports]), temporary, "invoer")
+        for name, frame in tables.items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                title = f"{titles[name]}, {project.name}" if name in titles else ""
+                write_layer(frame, temporary, name, title)
+            else:
+                write_table(frame, temporary, name)
         write_styles(temporary, ["stapeling", "schuurpunten", "provincies"])
         write_manifest(project, layers.values(), gpkg, into=temporary)
     write_project_file(gpkg, project.name, project.crs, ["stapeling", "schuurpunten", "provincies"],
@@ -128,28 +145,30 @@ class TriageRun:
 
     areas: gpd.GeoDataFrame
     pairs: pd.DataFrame
-    gpkg: Path
+    gpkg: Path | Database
     csv: Path
     report: Path
     annotations: Path | None
     annotations_added: int
 
 
-def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -> TriageRun:
-    """Spanningsgebieden and criteria from a run's GeoPackage (running the overlay when absent).
+def run_triage(project: Project, gpkg: Path | str | Database | None = None, write: bool = True) -> TriageRun:
+    """Spanningsgebieden and criteria from a run's GeoPackage or PostGIS schema (running the
+    overlay into it when absent).
 
-    Writes layer ``spanningsgebieden`` and table ``conflictparen`` into the GeoPackage,
-    ``spanningsgebieden.csv`` and ``triage.md`` beside it, and adds new ids to the annotations
-    file without touching what users filled in.
+    Writes layer ``spanningsgebieden`` and table ``conflictparen`` into the GeoPackage (or the
+    schema, in one transaction), ``spanningsgebieden.csv`` and ``triage.md`` beside it (for a
+    schema: into the output folder), and adds new ids to the annotations file without touching
+    what users filled in.
     """
     from novex_geo.io.annotations import read_annotations, update_annotations
     from novex_geo.triage import evaluate_criteria, spanningsgebieden, triage_report
 
     settings = project.triage
-    gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
-    if not gpkg.exists():
+    gpkg = run_location(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
+    if not run_exists(gpkg):
         log.info("%s not found: running the overlay first", gpkg)
-        gpkg = run_overlay(project).gpkg
+        gpkg = run_overlay(project, out=gpkg).gpkg
     run = read_run(gpkg, required=OVERLAY_LAYERS)
     started = time.perf_counter()
     areas, pairs = spanningsgebieden(
@@ -160,20 +179,29 @@ def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -
     annotations = read_annotations(settings.annotations)
     areas = evaluate_criteria(areas, pairs, settings, priority, gemeenten, annotations)
     log.info("%d spanningsgebieden in %.1f s", len(areas), time.perf_counter() - started)
-    csv, report = gpkg.with_name("spanningsgebieden.csv"), gpkg.with_name("triage.md")
+    folder = project.output_dir if isinstance(gpkg, Database) else gpkg.parent
+    csv, report = folder / "spanningsgebieden.csv", folder / "triage.md"
     added = 0
     if write:
-        with output_lock(gpkg.parent):
-            with atomic_path(gpkg, start_from_target=True) as temporary:
-                write_layer(areas, temporary, "spanningsgebieden", f"Spanningsgebieden, {project.name}")
-                write_table(pairs, temporary, "conflictparen")
-                write_styles(temporary, ["spanningsgebieden"])
-            write_project_file(gpkg, project.name, project.crs, list(STYLED_LAYERS), source_layers(project))
+        with output_lock(folder):
+            if isinstance(gpkg, Database):
+                write_triage_schema(gpkg, project, {"spanningsgebieden": areas, "conflictparen": pairs})
+            else:
+                _write_triage(project, areas, pairs, gpkg)
             write_csv(areas.drop(columns="geometry"), csv)
             write_text(report, triage_report(areas, settings, project.name, pairs))
             if settings.annotations is not None:
                 added = update_annotations(settings.annotations, areas)
     return TriageRun(areas, pairs, gpkg, csv, report, settings.annotations, added)
+
+
+def _write_triage(project: Project, areas, pairs, gpkg: Path) -> None:
+    """Add the triage layer and table to the run's GeoPackage (replaced when complete)."""
+    with atomic_path(gpkg, start_from_target=True) as temporary:
+        write_layer(areas, temporary, "spanningsgebieden", f"Spanningsgebieden, {project.name}")
+        write_table(pairs, temporary, "conflictparen")
+        write_styles(temporary, ["spanningsgebieden"])
+    write_project_file(gpkg, project.name, project.crs, list(STYLED_LAYERS), source_layers(project))
 
 
 def run_grid(project: Project, resolution: float = 25.0, provincies=(), out: Path | None = None,

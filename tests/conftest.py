@@ -88,3 +88,7 @@ def housing_and_water_project(folder: Path, homes, home_labels, water, water_lab
     run_overlay(project)
     run_triage(project)
     return project
+
+
+# the PostgreSQL + PostGIS fixtures (tests/postgis_db.py), for the test_io_postgis* modules
+from .postgis_db import pg_schema, postgis_url  # noqa: E402, F401

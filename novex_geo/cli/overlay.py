@@ -4,9 +4,31 @@ from __future__ import annotations
 
 import click
 
-from novex_geo.cli.options import echo_audit, echo_summary, out_opt, project_arg, provincie_opt, scheduler_opt
+from novex_geo.cli.options import echo_audit, echo_summary, project_arg, provincie_opt, scheduler_opt
 from novex_geo.config import load_project
+from novex_geo.errors import NovexError
 from novex_geo.pipeline import OverlayRun, run_overlay
+
+
+class RunLocation(click.ParamType):
+    """A GeoPackage path or a PostGIS schema URL (``postgresql://user@host/db?schema=NAME``)."""
+
+    name = "FILE.gpkg|postgresql://…?schema=NAME"
+
+    def convert(self, value, param, ctx):
+        from novex_geo.io.postgis import run_location
+
+        try:
+            return run_location(value)
+        except NovexError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def run_out_opt(help: str):
+    """``--out``: where a run is written (and, for triage, read): a GeoPackage or a PostGIS schema."""
+    return click.option("--out", "-o", type=RunLocation(), metavar="FILE.gpkg|postgresql://…?schema=NAME",
+                        help=help)  # fmt: skip
+
 
 min_sectoren_opt = click.option(
     "--min-sectoren",
@@ -33,7 +55,7 @@ def _report(run: OverlayRun) -> None:
     echo_audit(result.controle)
     echo_summary(run.summary, "n_schuurpunten")
     if run.gpkg:
-        click.echo(f"wrote {run.gpkg} and {run.csv}")
+        click.echo(f"wrote {run.gpkg} and {run.csv}" if run.csv else f"wrote {run.gpkg}")
 
 
 @click.command("overlay")
@@ -41,7 +63,10 @@ def _report(run: OverlayRun) -> None:
 @provincie_opt
 @min_sectoren_opt
 @scheduler_opt
-@out_opt(help="GeoPackage to write. Default: <output>/analyse.gpkg.")
+@run_out_opt(
+    "GeoPackage, or PostGIS schema (postgresql://user@host/db?schema=NAME, replaced in one "
+    "transaction), to write. Default: <output>/analyse.gpkg."
+)
 def overlay_command(project_file, provincies, min_sectoren, out, scheduler) -> None:
     """Compute stapeling and schuurpunten per provincie.
 
@@ -56,14 +81,19 @@ def overlay_command(project_file, provincies, min_sectoren, out, scheduler) -> N
 @project_arg
 @provincie_opt
 @scheduler_opt
-def run_command(project_file, provincies, scheduler) -> None:
+@run_out_opt(
+    "Write into this PostGIS schema (postgresql://user@host/db?schema=NAME, replaced in one "
+    "transaction) or GeoPackage instead of <output>/analyse.gpkg."
+)
+def run_command(project_file, provincies, out, scheduler) -> None:
     """Run the whole analysis into the project's output folder.
 
     Loads every sector, computes stapeling, schuurpunten and the summary per provincie, and
     writes analyse.gpkg and samenvatting.csv, with progress per provincie.
 
     \b
-    Example:
+    Examples:
       novex-geo run novex.toml
+      novex-geo run novex.toml --out "postgresql://gis@db.example.nl/novex?schema=novex_2026"
     """
-    _report(run_overlay(load_project(project_file), provincies, scheduler=scheduler))
+    _report(run_overlay(load_project(project_file), provincies, out=out, scheduler=scheduler))

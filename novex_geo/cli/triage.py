@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from novex_geo.cli.options import out_opt, project_arg
+from novex_geo.cli.overlay import run_out_opt
 from novex_geo.config import load_project
 from novex_geo.pipeline import run_diff, run_triage
 
@@ -18,7 +19,11 @@ from novex_geo.pipeline import run_diff, run_triage
     type=click.Path(dir_okay=False, path_type=Path),
     help="Analysis GeoPackage to read. Default: <output>/analyse.gpkg (run first if missing).",
 )
-def triage_command(project_file, gpkg):
+@run_out_opt(
+    "The run to triage and write into: a GeoPackage (as --gpkg) or a PostGIS schema "
+    "(postgresql://user@host/db?schema=NAME; triage.md and the CSV go to <output>)."
+)
+def triage_command(project_file, gpkg, out):
     """Merge schuurpunten into spanningsgebieden and check them against the NOVEX criteria.
 
     Writes layer spanningsgebieden, spanningsgebieden.csv and triage.md (ranked, with a reason
@@ -26,10 +31,13 @@ def triage_command(project_file, gpkg):
     owner) without overwriting what is filled in.
 
     \b
-    Example:
+    Examples:
       novex-geo run novex.toml && novex-geo triage novex.toml
+      novex-geo triage novex.toml --out "postgresql://gis@db.example.nl/novex?schema=novex_2026"
     """
-    run = run_triage(load_project(project_file), gpkg)
+    if gpkg and out:
+        raise click.UsageError("give --gpkg or --out, not both")
+    run = run_triage(load_project(project_file), out or gpkg)
     areas = run.areas
     click.echo(f"{len(areas)} spanningsgebieden; top 5:")
     for row in areas.head(5).itertuples():

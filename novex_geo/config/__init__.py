@@ -28,6 +28,7 @@ Relative paths resolve against the folder of the project file. Every mistake rai
 :class:`~novex_geo.errors.ConfigError` naming the file and the key.
 """
 
+from novex_geo.config.database import Database, is_database_url, parse_database_url
 from novex_geo.config.model import (
     DEFAULT_CRS,
     DEMO_MARK,
@@ -45,12 +46,15 @@ __all__ = [
     "DEFAULT_CRS",
     "DEMO_MARK",
     "ConflictPair",
+    "Database",
     "Project",
     "RasterRule",
     "Regions",
     "Sector",
     "Source",
     "Triage",
+    "is_database_url",
     "load_project",
+    "parse_database_url",
     "parse_project",
 ]

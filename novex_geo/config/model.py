@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from novex_geo.config.database import Database
+
 __all__ = [
     "DEFAULT_CRS",
     "DEMO_MARK",
@@ -56,9 +58,11 @@ class Source:
 
     Attributes
     ----------
-    path : absolute path of the file
-    layer : layer name inside a multi-layer file (GeoPackage); ``None`` for the only layer
-    where : OGR SQL attribute filter, e.g. ``"status = 'vastgesteld'"``
+    path : absolute path of the file, or the PostgreSQL database of a PostGIS source
+    layer : layer name inside a multi-layer file (GeoPackage), or ``"schema.table"`` in a
+        database; ``None`` for the only layer of a file
+    where : attribute filter, e.g. ``"status = 'vastgesteld'"`` (OGR SQL; PostgreSQL in a database)
+    sql : the query whose rows are the features of a PostGIS source (instead of ``layer``)
     buffer : zone width in metres applied to every feature (points, lines, polygons)
     label_field : attribute that names a feature in reports; the feature id when ``None``
     crs : CRS to assume when the file has none (e.g. a CSV with WKT)
@@ -67,9 +71,10 @@ class Source:
     raster : the claim rule when the source is a raster (GeoTIFF or any GDAL raster)
     """
 
-    path: Path
+    path: Path | Database
     layer: str | None = None
     where: str | None = None
+    sql: str | None = None
     buffer: float | None = None
     label_field: str | None = None
     crs: str | None = None
@@ -82,7 +87,8 @@ class Source:
         """Short, stable name of the source used in feature ids and reports."""
         if self.key:
             return self.key
-        name = f"{self.path.stem}:{self.layer}" if self.layer else self.path.stem
+        part = self.layer or ("sql" if self.sql else None)
+        name = f"{self.path.stem}:{part}" if part else self.path.stem
         return f"{name}+{self.buffer:g}m" if self.buffer else name
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from novex_geo.config.database import SourceKeyError, database_source, is_database_url
 from novex_geo.config.model import (
     DEFAULT_ANNOTATIONS,
     DEFAULT_CRS,
@@ -38,17 +39,8 @@ PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers", "exe
 EXECUTORS = ("local", "dask")
 REGIONS_KEYS = {"path", "layer", "name_field"}
 SECTOR_KEYS = {"label", "colour", "sources"}
-SOURCE_KEYS = {
-    "path",
-    "layer",
-    "where",
-    "buffer",
-    "label_field",
-    "crs",
-    "name",
-    "attribution",
-    "raster",
-}
+SOURCE_KEYS = {"path", "layer", "where", "sql", "buffer", "label_field", "crs", "name", "attribution",
+               "raster"}  # fmt: skip
 RASTER_KEYS = {"band", "where", "in", "simplify"}
 CONFLICTS_KEYS = {"pairs", "min_area_m2"}
 PAIR_KEYS = {"sectors", "distance", "weight"}
@@ -114,6 +106,8 @@ class _Validator:
             if required:
                 raise self.fail(f"{key}.{name}", "is required")
             return None
+        if is_database_url(value):
+            raise self.fail(f"{key}.{name}", "must be a file; a postgresql:// URL is for sources")
         resolved = Path(value).expanduser()
         return resolved if resolved.is_absolute() else (self.path.parent / resolved).resolve()
 
@@ -160,14 +154,24 @@ def _parse_raster(check: _Validator, table: Any, key: str) -> RasterRule:
 def _parse_source(check: _Validator, table: Any, key: str) -> Source:
     table = check.keys(table, SOURCE_KEYS, key)
     crs = check.text(table, "crs", key)
+    if is_database_url(table.get("path")):
+        try:
+            location = database_source(table)
+        except SourceKeyError as exc:
+            raise check.fail(f"{key}.{exc.name}", str(exc)) from None
+    elif "sql" in table:
+        raise check.fail(f"{key}.sql", "is for a PostGIS source (path = 'postgresql://…'); use layer, where")
+    else:
+        location = check.path_value(table, "path", key)
     if "raster" in table:
         for name in ("where", "label_field", "layer"):
             if name in table:
                 raise check.fail(f"{key}.{name}", "does not apply to a raster source; use raster = {...}")
     return Source(
-        path=check.path_value(table, "path", key),
+        path=location,
         layer=check.text(table, "layer", key),
         where=check.text(table, "where", key),
+        sql=check.text(table, "sql", key),
         buffer=check.number(table, "buffer", key, minimum=0, strict=True),
         label_field=check.text(table, "label_field", key),
         crs=check.crs(crs, f"{key}.crs") if crs else None,

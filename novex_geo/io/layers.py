@@ -47,6 +47,7 @@ class SourceReport:
     source: str
     path: str
     layer: str | None
+    sql: str | None = None
     n_read: int = 0
     geometry_types: dict[str, int] = field(default_factory=dict)
     source_crs: str | None = None
@@ -128,19 +129,22 @@ def _download_attribution(source: Source) -> str | None:
     """The attribution that ``novex-geo fetch`` stored with this layer, if it came from there."""
     from novex_geo.io.downloads import download_record
 
-    if source.path.suffix.lower() != ".gpkg" or not source.path.exists():
+    if not isinstance(source.path, Path) or source.path.suffix.lower() != ".gpkg" or not source.path.exists():
         return None
     record = download_record(source.path, source.layer or source.path.stem)
     return record["attribution"] if record else None
 
 
-def _bbox_in_file_crs(path: Path, layer: str | None, area, crs: str, assumed: str | None):
-    """``area`` (bounds in ``crs``) as bounds in the file's own CRS, for a bbox read."""
-    if area is None or path.suffix.lower() in PARQUET_SUFFIXES or not path.is_file():
+def _bbox_in_file_crs(source: Source, area, crs: str):
+    """``area`` (bounds in ``crs``) as bounds in the source's own CRS, for a bbox read."""
+    path = source.path
+    if area is None or (
+        isinstance(path, Path) and (path.suffix.lower() in PARQUET_SUFFIXES or not path.is_file())
+    ):
         return None
     from pyproj import CRS, Transformer
 
-    info_crs = file_crs(path, layer) or assumed
+    info_crs = file_crs(path, source.layer, source.sql) or source.crs
     if info_crs is None:
         return None
     transformer = Transformer.from_crs(
@@ -239,15 +243,22 @@ def read_source(
     """
     attribution = source.attribution or _download_attribution(source)
     report = SourceReport(
-        sector, source.name, str(source.path), source.layer, target_crs=crs, attribution=attribution
+        sector,
+        source.name,
+        str(source.path),
+        source.layer,
+        source.sql,
+        target_crs=crs,
+        attribution=attribution,
     )
     if source.raster is not None:
         frame = _raster_source(source, sector, crs, report)
         return frame, _finish(report, frame)
     columns = [source.label_field] if source.label_field else []
-    bbox = _bbox_in_file_crs(source.path, source.layer, area, crs, source.crs)
-    raw = read_vector(source.path, source.layer, source.where, columns, bbox=bbox)
+    bbox = _bbox_in_file_crs(source, area, crs)
+    raw = read_vector(source.path, source.layer, source.where, columns, bbox=bbox, sql=source.sql)
     report.n_read = len(raw)
+    report.warnings += raw.attrs.get("warnings", [])
     raw = _with_crs(raw, source, report)
     if raw.empty:
         if area is None:  # an empty bbox read is normal; an empty layer is worth a warning

@@ -36,6 +36,7 @@ __all__ = [
     "MANIFEST_TABLE",
     "compare_manifests",
     "manifest_path",
+    "manifest_table",
     "read_manifest",
     "write_manifest",
 ]
@@ -120,14 +121,26 @@ def _build(project: Project, reports: list[SourceReport], known: dict) -> list[d
          **_fetch_details(Path(regions.path), regions.layer)},
     ]  # fmt: skip
     for report in reports:
-        path = Path(report.path)
+        path = Path(report.path)  # a database's URL is no file: no hash, no fetch details
         rows.append(
-            {"rol": "sector", "sector": report.sector, "bron": report.source, "bestand": str(path),
-             "laag": report.layer or "", "sha256": _sha256(path, known),
+            {"rol": "sector", "sector": report.sector, "bron": report.source, "bestand": report.path,
+             "laag": report.layer or report.sql or "", "sha256": _sha256(path, known),
              "n_features": report.n_loaded if report.raster else report.n_read,
              "attributie": report.attribution or "", **_fetch_details(path, report.layer)}
         )  # fmt: skip
     return [{column: row.get(column, "") for column in COLUMNS} for row in rows]
+
+
+def _as_table(rows: list[dict]) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table["n_features"] = pd.to_numeric(table["n_features"], errors="coerce").astype("Int64")
+    return table
+
+
+def manifest_table(project: Project, layers: Iterable[SectorLayer]) -> pd.DataFrame:
+    """The manifest of a run as a table (every file hashed): the project, its regions and the
+    sources of ``layers``."""
+    return _as_table(_build(project, [report for layer in layers for report in layer.reports], {}))
 
 
 def write_manifest(
@@ -146,9 +159,7 @@ def write_manifest(
         previous = {}  # a damaged earlier manifest only costs hashing every file again
     known = previous.get("bestanden", {}) if isinstance(previous, dict) else {}
     rows = _build(project, [report for layer in layers for report in layer.reports], known)
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    table["n_features"] = pd.to_numeric(table["n_features"], errors="coerce").astype("Int64")
-    write_table(table, Path(into or gpkg), MANIFEST_TABLE)
+    write_table(_as_table(rows), Path(into or gpkg), MANIFEST_TABLE)
     head, inputs = rows[0], rows[1:]
     document = {
         "novex_geo_versie": head["novex_geo_versie"], "aangemaakt": head["aangemaakt"],

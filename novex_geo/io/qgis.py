@@ -202,10 +202,11 @@ class SourceLayer:
 
 
 def source_layers(project: Project) -> list[SourceLayer]:
-    """The project's input layers with the sector's label and colour and their geometry kind."""
+    """The project's file input layers with the sector's label and colour and their geometry kind
+    (a PostGIS source is left out: QGIS adds it from its own database connection)."""
     found = []
     for sector in project.sectors.values():
-        for source in sector.sources:
+        for source in (source for source in sector.sources if isinstance(source.path, Path)):
             kind = "Raster" if source.raster is not None else _geometry_kind(source.path, source.layer)
             found.append(SourceLayer(sector.key, f"{sector.label}: {source.name}", sector.colour, source.path,
                                      source.layer, source.where, kind))  # fmt: skip

@@ -1,10 +1,12 @@
-"""The one reader of a run's GeoPackage (``analyse.gpkg``) and the names of what it holds.
+"""The one reader of a run — its GeoPackage (``analyse.gpkg``) or its PostGIS schema — and the
+names of what it holds.
 
 ``run`` writes the layers ``stapeling``, ``schuurpunten``, ``provincies`` and the tables
 ``herkomst``, ``samenvatting``, ``controle`` and ``invoer``; ``triage`` adds the layer
 ``spanningsgebieden`` and the table ``conflictparen``. Every command that reads a run's
 results reads them through :func:`read_run`, which says in one clear message what is missing
-and which command writes it.
+and which command writes it. A run written with ``--out "postgresql://…?schema=…"`` is read from
+that schema by :mod:`novex_geo.io.postgis_run`, all tables in one transaction.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import pandas as pd
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from novex_geo.config.database import Database
 from novex_geo.errors import NovexError
+from novex_geo.io.postgis import run_location
 
 __all__ = [
     "ANALYSIS_GPKG", "OVERLAY_LAYERS", "SUMMARY_CSV", "TABLES", "TRIAGE_LAYERS", "RunData", "read_controle",
-    "read_run",
+    "read_run", "run_exists",
 ]  # fmt: skip
 
 ANALYSIS_GPKG = "analyse.gpkg"
@@ -38,9 +42,9 @@ WRITTEN_BY = {
 
 @dataclass
 class RunData:
-    """The layers and tables read from a run's GeoPackage (``None`` when not read)."""
+    """The layers and tables read from a run's GeoPackage or schema (``None`` when not read)."""
 
-    path: Path
+    path: Path | Database
     stapeling: gpd.GeoDataFrame | None = None
     schuurpunten: gpd.GeoDataFrame | None = None
     provincies: gpd.GeoDataFrame | None = None
@@ -52,7 +56,16 @@ class RunData:
     conflictparen: pd.DataFrame | None = None
 
 
-def _available(gpkg: Path) -> set[str]:
+def _available(gpkg: Path | Database) -> set[str]:
+    if isinstance(gpkg, Database):
+        from novex_geo.io.postgis_run import schema_tables
+
+        available = schema_tables(gpkg)
+        if not available:
+            raise NovexError(
+                f"{gpkg}: no analysis in schema {gpkg.schema} yet; run novex-geo run --out first"
+            )
+        return available
     if not gpkg.exists():
         raise NovexError(f"{gpkg}: no analysis yet; run novex-geo run first")
     if not gpkg.is_file():
@@ -63,21 +76,38 @@ def _available(gpkg: Path) -> set[str]:
         raise NovexError(f"{gpkg}: not a readable GeoPackage ({exc})") from None
 
 
+def run_exists(location: Path | Database) -> bool:
+    """Whether a run (its stapeling) is at ``location``, a GeoPackage or a PostGIS schema."""
+    if isinstance(location, Database):
+        from novex_geo.io.postgis_run import schema_tables
+
+        return "stapeling" in schema_tables(location)
+    return Path(location).exists()
+
+
 def read_run(
-    gpkg: str | Path, required: tuple[str, ...] = OVERLAY_LAYERS, optional: tuple[str, ...] = ()
+    gpkg: str | Path | Database, required: tuple[str, ...] = OVERLAY_LAYERS, optional: tuple[str, ...] = ()
 ) -> RunData:
     """Read ``required`` (an error names what is missing and the command that writes it) and
-    whichever of ``optional`` exist."""
-    gpkg = Path(gpkg)
+    whichever of ``optional`` exist, from a GeoPackage or a PostGIS schema."""
+    gpkg = run_location(gpkg)
     available = _available(gpkg)
     missing = [name for name in required if name not in available]
     if missing:
         commands = sorted({WRITTEN_BY.get(name, "novex-geo run") for name in missing})
+        container = "schema" if isinstance(gpkg, Database) else "GeoPackage"
         raise NovexError(
-            f"{gpkg}: no {', '.join(missing)} in this GeoPackage; run {' and '.join(commands)} first"
+            f"{gpkg}: no {', '.join(missing)} in this {container}; run {' and '.join(commands)} first"
         )
     data = RunData(gpkg)
-    for name in [*required, *(name for name in optional if name in available)]:
+    names = [*required, *(name for name in optional if name in available)]
+    if isinstance(gpkg, Database):
+        from novex_geo.io.postgis_run import read_schema
+
+        for name, frame in read_schema(gpkg, names).items():
+            setattr(data, name, frame)
+        return data
+    for name in names:
         if name in TABLES:
             setattr(data, name, pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False))
         else:

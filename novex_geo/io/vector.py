@@ -1,8 +1,9 @@
 """Reading one vector layer from a file, with every read problem turned into one clear error.
 
 GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GML and CSV (with a WKT column) are read by GDAL
-through pyogrio; GeoParquet by pyarrow. The original feature ids (FID) become the index so
-that ids stay stable across runs.
+through pyogrio; GeoParquet by pyarrow; a table or query in a PostGIS database by
+:mod:`novex_geo.io.postgis`. The original feature ids (FID) become the index so that ids stay
+stable across runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError
 
+from novex_geo.config.database import Database
 from novex_geo.errors import LayerError
 
 __all__ = ["PARQUET_SUFFIXES", "file_crs", "read_vector"]
@@ -93,8 +95,12 @@ def _choose_layer(path: Path, layer: str | None) -> str:
     return layer or layers[0]
 
 
-def file_crs(path: str | Path, layer: str | None = None) -> str | None:
-    """The CRS a vector file declares (``None`` when it declares none)."""
+def file_crs(path: str | Path | Database, layer: str | None = None, sql: str | None = None) -> str | None:
+    """The CRS a vector file (or a PostGIS table or query) declares (``None`` when it declares none)."""
+    if isinstance(path, Database):
+        from novex_geo.io.postgis import postgis_crs
+
+        return postgis_crs(path, layer, sql)
     path = Path(path)
     options = CSV_OPEN_OPTIONS if path.suffix.lower() == ".csv" else {}
     try:
@@ -104,13 +110,22 @@ def file_crs(path: str | Path, layer: str | None = None) -> str | None:
 
 
 def read_vector(
-    path: str | Path,
+    path: str | Path | Database,
     layer: str | None = None,
     where: str | None = None,
     columns: list[str] | None = None,
     bbox: tuple[float, float, float, float] | None = None,
+    sql: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read one vector layer with pyogrio, turning every read problem into a :class:`LayerError`."""
+    """Read one vector layer with pyogrio, turning every read problem into a :class:`LayerError`.
+
+    A :class:`~novex_geo.config.Database` is read by :func:`~novex_geo.io.postgis.read_postgis`:
+    the table ``layer`` or the rows of ``sql``.
+    """
+    if isinstance(path, Database):
+        from novex_geo.io.postgis import read_postgis
+
+        return read_postgis(path, layer, sql, where, columns, bbox)
     path = Path(path)
     _check_file(path, layer)
     if path.suffix.lower() in PARQUET_SUFFIXES:

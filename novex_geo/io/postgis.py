@@ -1,0 +1,318 @@
+"""PostGIS as a source: bounded connections and the one reader of tables and queries.
+
+A source with ``path = "postgresql://user@host:5432/db"`` reads the table ``layer =
+"schema.table"`` or the rows of ``sql = "SELECT …"``; :func:`~novex_geo.io.vector.read_vector`
+hands it here, and the loading steps after reading (CRS check, reprojection, repair, buffer,
+counts) are those of every file. Reading, like writing a run (:mod:`novex_geo.io.postgis_run`),
+goes through psycopg (v3): the GDAL that the pyogrio wheels carry has no PostgreSQL driver.
+psycopg is optional (``pip install 'novex-geo[postgis]'``) and imported only when a database is
+used.
+
+The password comes from ``PGPASSWORD`` or the passfile that libpq reads, never from a URL, so
+no message, table or report can show it. Nothing waits without a bound: connecting gives up
+after :data:`CONNECT_TIMEOUT_S` seconds (unless the URL or ``PGCONNECT_TIMEOUT`` says
+otherwise), a statement after :data:`STATEMENT_TIMEOUT`, a lock wait after :data:`LOCK_TIMEOUT`,
+and TCP keepalives notice a server that vanished.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from novex_geo.config.database import Database, is_database_url, parse_database_url
+from novex_geo.errors import LayerError, NovexError
+
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "LOCK_TIMEOUT",
+    "STATEMENT_TIMEOUT",
+    "connect",
+    "fetch_frame",
+    "geometry_select",
+    "literal",
+    "one_line",
+    "postgis_crs",
+    "quote",
+    "read_postgis",
+    "require_psycopg",
+    "run_location",
+]
+
+CONNECT_TIMEOUT_S = 10
+STATEMENT_TIMEOUT = "30min"
+LOCK_TIMEOUT = "2min"
+FETCH_ROWS = 50_000  # rows per round trip of the server-side cursor: bounded memory per batch
+SRID_COLUMN = "novex_geo_srid"
+DEFAULTS = {"application_name": "novex-geo", "keepalives_idle": "30", "keepalives_interval": "10",
+            "keepalives_count": "3"}  # fmt: skip
+INTEGER_TYPES = {20, 21, 23}  # bigint, smallint, integer
+NO_KEY = "no integer primary key or fid column: feature ids are row numbers and change when the rows change"
+
+
+def require_psycopg():
+    """The psycopg module, or a :class:`NovexError` that says how to install it."""
+    try:
+        import psycopg
+    except ImportError:
+        raise NovexError(
+            "PostGIS needs psycopg (v3), which is not installed: pip install 'novex-geo[postgis]'"
+        ) from None
+    return psycopg
+
+
+def one_line(exc: Exception) -> str:
+    """The server's (or libpq's) message of a psycopg error on one short line."""
+    diag = getattr(exc, "diag", None)
+    text = diag.message_primary if diag is not None and diag.message_primary else str(exc)
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def run_location(value: str | Path | Database) -> Path | Database:
+    """Where a run is written or read: a GeoPackage path or a PostGIS schema (``?schema=``)."""
+    if isinstance(value, Database | Path) or not is_database_url(value):
+        location = value if isinstance(value, Database) else Path(value)
+    else:
+        try:
+            location = parse_database_url(value)
+        except ValueError as exc:
+            raise NovexError(str(exc)) from None
+    if isinstance(location, Database) and location.schema is None:
+        raise NovexError(f"{location}: add the schema to write the run into, e.g. ?schema=novex_2026")
+    return location
+
+
+@contextmanager
+def connect(database: Database, layer: str | None = None, read_only: bool = True) -> Iterator:
+    """A psycopg connection in one transaction, committed when the block ends and rolled back
+    when it raises (or when the process dies: the server never sees a commit).
+
+    A failure to connect is a :class:`LayerError` naming the URL (and ``layer``).
+    """
+    psycopg = require_psycopg()
+    settings = dict(DEFAULTS)
+    if not os.environ.get("PGCONNECT_TIMEOUT"):
+        settings["connect_timeout"] = str(CONNECT_TIMEOUT_S)
+    settings = {key: value for key, value in settings.items() if key not in database.params}
+    try:
+        connection = psycopg.connect(database.conninfo, **settings)
+    except psycopg.Error as exc:
+        raise LayerError(f"cannot connect ({one_line(exc)})", database, layer) from None
+    with connection:
+        connection.read_only = read_only
+        connection.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
+        connection.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        yield connection
+
+
+def quote(connection, *name: str) -> str:
+    """``name`` (or ``schema, table``) as a quoted SQL identifier."""
+    from psycopg import sql
+
+    return sql.Identifier(*name).as_string(connection)
+
+
+def literal(connection, text: str) -> str:
+    """``text`` as a quoted SQL string literal (for statements that take no parameters)."""
+    from psycopg import sql
+
+    return sql.Literal(text).as_string(connection)
+
+
+def _describe(connection, relation: str) -> list[tuple[str, int, int]]:
+    """(name, type oid, type modifier) of every column of ``relation``."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {relation} LIMIT 0")
+        return [(column.name, column.type_code, cursor.pgresult.fmod(i))
+                for i, column in enumerate(cursor.description)]  # fmt: skip
+
+
+def _table(connection, database: Database, layer: str) -> tuple[str, int]:
+    """The quoted name and oid of the table or view ``layer`` (``schema.table`` or ``table``)."""
+    quoted = quote(connection, *layer.split(".", 1))
+    oid = connection.execute("SELECT to_regclass(%s)::oid", [quoted]).fetchone()[0]
+    if oid is None:
+        known = connection.execute(
+            "SELECT f_table_schema || '.' || f_table_name FROM geometry_columns ORDER BY 1 LIMIT 30"
+        ).fetchall()
+        listed = ", ".join(row[0] for row in known) or "none"
+        raise LayerError(f"table not found; tables with geometry in this database: {listed}", database, layer)
+    return quoted, oid
+
+
+def _fid_column(connection, oid: int | None, columns: list[tuple[str, int, int]]) -> str | None:
+    """The column whose values are the feature ids: the table's integer primary key, else an
+    integer column called ``fid`` (the way to keep ids stable in a query)."""
+    if oid is not None:
+        keys = connection.execute(
+            "SELECT a.attname, a.atttypid FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s AND i.indisprimary",
+            [oid],
+        ).fetchall()
+        if len(keys) == 1 and keys[0][1] in INTEGER_TYPES:
+            return keys[0][0]
+    return next((name for name, type_oid, _ in columns if name == "fid" and type_oid in INTEGER_TYPES), None)
+
+
+def _crs(connection, srid: int) -> str:
+    """The authority code (``EPSG:28992``) of a PostGIS SRID."""
+    row = connection.execute(
+        "SELECT auth_name, auth_srid FROM spatial_ref_sys WHERE srid = %s", [srid]
+    ).fetchone()
+    return f"{row[0]}:{row[1]}" if row and row[0] else f"EPSG:{srid}"
+
+
+def _declared_srid(type_modifier: int) -> int:
+    """The SRID that a ``geometry(Type, SRID)`` column declares in its type modifier (0: none)."""
+    return max(0, (type_modifier & 0x0FFFFF00) >> 8) if type_modifier > 0 else 0
+
+
+def _geometry_oid(connection, database: Database, layer: str | None) -> int:
+    """The type oid of PostGIS' ``geometry``; an error when the database has no PostGIS."""
+    oid = connection.execute("SELECT to_regtype('geometry')::oid").fetchone()[0]
+    if oid is None:
+        raise LayerError(
+            "PostGIS is not installed in this database (CREATE EXTENSION postgis)", database, layer
+        )
+    return oid
+
+
+def geometry_select(connection, column: str, declared_srid: int) -> list[str]:
+    """The select items that fetch geometry ``column`` for :func:`fetch_frame`: its WKB, plus its
+    SRID per row when the column declares none."""
+    quoted = quote(connection, column)
+    wkb = f"ST_AsBinary({quoted}) AS {quoted}"
+    return [wkb] if declared_srid else [wkb, f"ST_SRID({quoted}) AS {SRID_COLUMN}"]
+
+
+def fetch_frame(
+    connection, query: str, geometry: str | None = None, index: str | None = None, srid: int = 0
+) -> pd.DataFrame:
+    """The rows of ``query`` through a server-side cursor, in batches of :data:`FETCH_ROWS`.
+
+    The column ``geometry`` (WKB, see :func:`geometry_select`) becomes the geometry of a
+    GeoDataFrame in the CRS of ``srid``, or of the rows' SRIDs when ``srid`` is 0; ``index``
+    becomes the index. Raises :class:`ValueError` when the rows mix SRIDs.
+    """
+    rows: list[tuple] = []
+    with connection.cursor(name="novex_geo_read") as cursor:
+        cursor.execute(query)
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            rows.extend(batch)
+        names = [column.name for column in cursor.description]
+    values = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(names, ())
+    ids = values.pop(index) if index else range(len(rows))
+    srids = values.pop(SRID_COLUMN, None)
+    frame = pd.DataFrame({name: list(column) for name, column in values.items() if name != geometry},
+                         index=pd.Index(list(ids), name="fid"))  # fmt: skip
+    if geometry is None:
+        return frame
+    if srids is not None:
+        found = sorted({value for value in srids if value})
+        if len(found) > 1:
+            raise ValueError(f"the rows mix SRIDs {', '.join(str(value) for value in found)}; give them one")
+        srid = found[0] if found else 0
+    geoms = shapely.from_wkb(np.array(values[geometry], dtype=object))
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=_crs(connection, srid) if srid else None)
+
+
+def _source(connection, database: Database, layer: str | None, sql: str | None):
+    """The relation to select from, its geometry column, declared SRID, fields and id column."""
+    oid = None
+    if layer:
+        relation, oid = _table(connection, database, layer)
+    else:
+        relation = f"({sql.strip().rstrip(';')}) AS bron"
+    columns = _describe(connection, relation)
+    geometry_oid = _geometry_oid(connection, database, layer)
+    geometries = [(name, modifier) for name, type_oid, modifier in columns if type_oid == geometry_oid]
+    if len(geometries) != 1:
+        found = f"several ({', '.join(name for name, _ in geometries)})" if geometries else "none"
+        raise LayerError(
+            f"needs exactly one geometry column, found {found}; select one with sql = 'SELECT …'",
+            database, layer,
+        )  # fmt: skip
+    fields = [name for name, type_oid, _ in columns if type_oid != geometry_oid]
+    return relation, geometries[0], fields, _fid_column(connection, oid, columns)
+
+
+def postgis_crs(database: Database, layer: str | None = None, sql: str | None = None) -> str | None:
+    """The CRS the geometry column of a table or query declares (``None`` when it declares none)."""
+    with connect(database, layer) as connection:
+        _, (_, modifier), _, _ = _source(connection, database, layer, sql)
+        srid = _declared_srid(modifier)
+        return _crs(connection, srid) if srid else None
+
+
+def _select(connection, relation: str, columns: list[str], geometry: str, declared_srid: int,
+            where: str | None, bbox: tuple[float, float, float, float] | None) -> str:  # fmt: skip
+    """The query for ``columns`` and the geometry of ``relation``, filtered by ``where`` (a
+    PostgreSQL condition) and by the bounding box (in the geometry's own CRS)."""
+    column = quote(connection, geometry)
+    selected = [quote(connection, name) for name in columns] + geometry_select(
+        connection, geometry, declared_srid
+    )
+    conditions = [f"({where})"] if where else []
+    if bbox is not None:
+        corners = ", ".join(repr(float(value)) for value in bbox)
+        conditions.append(f"{column} && ST_MakeEnvelope({corners}, ST_SRID({column}))")
+    query = f"SELECT {', '.join(selected)} FROM {relation}"
+    return query + (f" WHERE {' AND '.join(conditions)}" if conditions else "")
+
+
+def read_postgis(
+    database: Database,
+    layer: str | None = None,
+    sql: str | None = None,
+    where: str | None = None,
+    columns: list[str] | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read the table ``layer`` or the rows of ``sql`` as features, as
+    :func:`~novex_geo.io.vector.read_vector` reads a file: the ids (the integer primary key, or
+    a column ``fid``) become the index, the SRID the CRS; every problem is one :class:`LayerError`.
+
+    Feature ids of a table without such a key are row numbers; the frame then carries a warning
+    in ``frame.attrs["warnings"]``. ``where`` is a PostgreSQL condition on the table.
+    """
+    psycopg = require_psycopg()
+    with connect(database, layer) as connection:
+        try:
+            relation, (geometry, modifier), fields, fid = _source(connection, database, layer, sql)
+        except psycopg.Error as exc:
+            problem = f"the sql query {' '.join(sql.split())[:200]!r} fails" if sql else "cannot read"
+            raise LayerError(f"{problem} ({one_line(exc)})", database, layer) from None
+        for name in columns or []:
+            if name not in fields:
+                raise LayerError(f"field not in layer; fields: {', '.join(fields)}", database, layer, name)
+        chosen = [name for name in (fields if columns is None else columns) if name != fid]
+        declared = _declared_srid(modifier)
+        query = _select(
+            connection, relation, [*([fid] if fid else []), *chosen], geometry, declared, where, bbox
+        )
+        query += f" ORDER BY {quote(connection, fid)}" if fid else ""
+        try:
+            frame = fetch_frame(connection, query, geometry, fid, declared)
+        except psycopg.errors.UndefinedColumn as exc:  # a field in where: name it, list the others
+            unknown = re.search(r'column "?([^" ]+)"? does not exist', one_line(exc))
+            raise LayerError(
+                f"the where filter {where!r} uses an unknown field; fields: {', '.join(fields)}",
+                database, layer, unknown.group(1) if unknown else None,
+            ) from None  # fmt: skip
+        except psycopg.Error as exc:
+            problem = f"the where filter {where!r} is not valid" if where else "cannot read"
+            raise LayerError(f"{problem} ({one_line(exc)})", database, layer) from None
+        except ValueError as exc:
+            raise LayerError(str(exc), database, layer) from None
+    if fid is None:
+        frame.attrs["warnings"] = [NO_KEY]
+    return frame
