@@ -75,7 +75,7 @@ def run_overlay(
     """Load every sector, overlay per provincie and write the outputs.
 
     Writes to ``out`` (default ``<output>/analyse.gpkg``) the layers ``stapeling`` (faces with
-    at least ``min_sectoren`` sectors), ``schuurpunten``, ``provincies`` and the tables
+    at least ``min_sectoren`` sectors), ``schuurpunten``, ``kansen``, ``provincies`` and the tables
     ``herkomst``, ``samenvatting``, ``controle`` (the self-audit) and ``invoer``; and
     ``samenvatting.csv`` beside it.
     """
@@ -89,6 +89,8 @@ def run_overlay(
         tile_size=project.tile_size,
         min_area_m2=project.min_area_m2,
         workers=project.workers,
+        kansen=project.kansen,
+        kansen_min_area_m2=project.kansen_min_area_m2,
     )
     summary = summarise(result)
     gpkg = csv = None
@@ -107,14 +109,15 @@ def _write_overlay(project, layers, result: OverlayResult, summary, gpkg: Path, 
     with atomic_path(gpkg) as temporary:
         write_layer(faces, temporary, "stapeling", f"Stapeling per provincie, {project.name}")
         write_layer(result.schuurpunten, temporary, "schuurpunten", f"Schuurpunten, {project.name}")
+        write_layer(result.kansen, temporary, "kansen", f"Kansen, {project.name}")
         write_layer(result.regions, temporary, "provincies")
         write_table(result.herkomst, temporary, "herkomst")
         write_table(summary, temporary, "samenvatting")
         write_table(result.controle, temporary, "controle")
         write_table(input_table([r for layer in layers.values() for r in layer.reports]), temporary, "invoer")
-        write_styles(temporary, ["stapeling", "schuurpunten", "provincies"])
+        write_styles(temporary, ["stapeling", "schuurpunten", "kansen", "provincies"])
         write_manifest(project, layers.values(), gpkg, into=temporary)
-    write_project_file(gpkg, project.name, project.crs, ["stapeling", "schuurpunten", "provincies"],
+    write_project_file(gpkg, project.name, project.crs, ["stapeling", "schuurpunten", "kansen", "provincies"],
                        source_layers(project))  # fmt: skip
 
 
@@ -129,17 +132,21 @@ class TriageRun:
     report: Path
     annotations: Path | None
     annotations_added: int
+    kansen: object = None  # the kansen near each area (novex_geo.triage.kansen.AreaKansen)
+    novex: object = None  # the share of each area in each NOVEX-gebied (novex_geo.triage.novex.NovexShares)
 
 
 def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -> TriageRun:
     """Spanningsgebieden and criteria from a run's GeoPackage (running the overlay when absent).
 
-    Writes layer ``spanningsgebieden`` and table ``conflictparen`` into the GeoPackage,
-    ``spanningsgebieden.csv`` and ``triage.md`` beside it, and adds new ids to the annotations
-    file without touching what users filled in.
+    Writes layer ``spanningsgebieden`` and tables ``conflictparen``, ``kansparen`` and
+    ``novexgebieden`` into the GeoPackage, ``spanningsgebieden.csv`` and ``triage.md`` beside
+    it, and adds new ids to the annotations file without touching what users filled in.
     """
     from novex_geo.io.annotations import read_annotations, update_annotations
     from novex_geo.triage import evaluate_criteria, spanningsgebieden, triage_report
+    from novex_geo.triage.kansen import kansen_near_areas
+    from novex_geo.triage.novex import novex_shares
 
     settings = project.triage
     gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
@@ -154,7 +161,10 @@ def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -
     priority = [read_source(source, "prioriteit", project.crs)[0] for source in settings.priority]
     gemeenten = load_regions(settings.gemeenten, project.crs) if settings.gemeenten else None
     annotations = read_annotations(settings.annotations)
-    areas = evaluate_criteria(areas, pairs, settings, priority, gemeenten, annotations)
+    kansen = kansen_near_areas(areas, run.kansen, run.herkomst, settings.merge_distance)
+    gebieden = settings.novex_gebieden
+    novex = novex_shares(areas, gebieden and load_regions(gebieden, project.crs, allow_overlaps=True))
+    areas = evaluate_criteria(areas, pairs, settings, priority, gemeenten, annotations, kansen, novex)
     log.info("%d spanningsgebieden in %.1f s", len(areas), time.perf_counter() - started)
     csv, report = gpkg.with_name("spanningsgebieden.csv"), gpkg.with_name("triage.md")
     added = 0
@@ -163,13 +173,16 @@ def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -
             with atomic_path(gpkg, start_from_target=True) as temporary:
                 write_layer(areas, temporary, "spanningsgebieden", f"Spanningsgebieden, {project.name}")
                 write_table(pairs, temporary, "conflictparen")
+                write_table(kansen.per_area, temporary, "kansparen")
+                write_table(novex.table, temporary, "novexgebieden")
                 write_styles(temporary, ["spanningsgebieden"])
             write_project_file(gpkg, project.name, project.crs, list(STYLED_LAYERS), source_layers(project))
             write_csv(areas.drop(columns="geometry"), csv)
-            write_text(report, triage_report(areas, settings, project.name, pairs))
+            report_kansen = kansen if project.kansen else None  # no kansen sections without kansen pairs
+            write_text(report, triage_report(areas, settings, project.name, pairs, kansen=report_kansen))
             if settings.annotations is not None:
                 added = update_annotations(settings.annotations, areas)
-    return TriageRun(areas, pairs, gpkg, csv, report, settings.annotations, added)
+    return TriageRun(areas, pairs, gpkg, csv, report, settings.annotations, added, kansen, novex)
 
 
 def run_grid(project: Project, resolution: float = 25.0, provincies=(), out: Path | None = None,
@@ -200,7 +213,7 @@ def run_maps(
 
     gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
     run = read_run(
-        gpkg, required=("provincies", "stapeling", "schuurpunten"), optional=("spanningsgebieden",)
+        gpkg, required=("provincies", "stapeling", "schuurpunten", "kansen"), optional=("spanningsgebieden",)
     )
     layers = layers if layers is not None else _sectors(project)
     out = Path(out) if out else project.output_dir / "kaarten"
@@ -222,7 +235,7 @@ def run_signals(
     from novex_geo.maps.signal import write_signals
 
     gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
-    run = read_run(gpkg, required=("spanningsgebieden", "schuurpunten", "herkomst"))
+    run = read_run(gpkg, required=("spanningsgebieden", "schuurpunten", "kansen", "herkomst"))
     layers = layers if layers is not None else _sectors(project)
     regions = load_regions(project.regions, project.crs)
     gemeenten = load_regions(project.triage.gemeenten, project.crs) if project.triage.gemeenten else None

@@ -144,8 +144,8 @@ def test_min_area_drops_and_counts_slivers():
     }
     result = overlay(ONE_REGION, claims, [ConflictPair("a", "b")], min_area_m2=1_000, workers=1)
     assert len(result.schuurpunten) == 1
-    assert result.dropped_slivers == 1
-    assert result.dropped_sliver_area_m2 == pytest.approx(100)
+    count, area = result.dropped["schuurpunt"]
+    assert count == 1 and area == pytest.approx(100)
 
 
 def test_topology_exception_retries_on_precision_grid(monkeypatch):

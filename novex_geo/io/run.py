@@ -1,10 +1,11 @@
 """The one reader of a run's GeoPackage (``analyse.gpkg``) and the names of what it holds.
 
-``run`` writes the layers ``stapeling``, ``schuurpunten``, ``provincies`` and the tables
-``herkomst``, ``samenvatting``, ``controle`` and ``invoer``; ``triage`` adds the layer
-``spanningsgebieden`` and the table ``conflictparen``. Every command that reads a run's
-results reads them through :func:`read_run`, which says in one clear message what is missing
-and which command writes it.
+``run`` writes the layers ``stapeling``, ``schuurpunten``, ``kansen``, ``provincies`` and the
+tables ``herkomst``, ``samenvatting``, ``controle`` and ``invoer``; ``triage`` adds the layer
+``spanningsgebieden`` and the tables ``conflictparen``, ``kansparen`` and ``novexgebieden``.
+Every command that reads a run's results reads them through :func:`read_run`, which says in
+one clear message what is missing and which command writes it (a run written before kansen
+existed has no ``kansen`` layer: it is asked to run again).
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ __all__ = [
 
 ANALYSIS_GPKG = "analyse.gpkg"
 SUMMARY_CSV = "samenvatting.csv"
-OVERLAY_LAYERS = ("stapeling", "schuurpunten", "herkomst")
-TRIAGE_LAYERS = ("spanningsgebieden", "conflictparen")
-TABLES = {"herkomst", "samenvatting", "controle", "invoer", "conflictparen"}
+OVERLAY_LAYERS = ("stapeling", "schuurpunten", "kansen", "herkomst")
+TRIAGE_LAYERS = ("spanningsgebieden", "conflictparen", "kansparen", "novexgebieden")
+TABLES = {"herkomst", "samenvatting", "controle", "invoer", "conflictparen", "kansparen", "novexgebieden"}
 WRITTEN_BY = {
-    **dict.fromkeys(("stapeling", "schuurpunten", "herkomst", "provincies", "samenvatting", "controle",
-                     "invoer"), "novex-geo run"),
+    **dict.fromkeys(("stapeling", "schuurpunten", "kansen", "herkomst", "provincies", "samenvatting",
+                     "controle", "invoer"), "novex-geo run"),
     **dict.fromkeys(TRIAGE_LAYERS, "novex-geo triage"),
 }  # fmt: skip
 
@@ -43,6 +44,7 @@ class RunData:
     path: Path
     stapeling: gpd.GeoDataFrame | None = None
     schuurpunten: gpd.GeoDataFrame | None = None
+    kansen: gpd.GeoDataFrame | None = None
     provincies: gpd.GeoDataFrame | None = None
     spanningsgebieden: gpd.GeoDataFrame | None = None
     herkomst: pd.DataFrame | None = None
@@ -50,6 +52,8 @@ class RunData:
     controle: pd.DataFrame | None = None
     invoer: pd.DataFrame | None = None
     conflictparen: pd.DataFrame | None = None
+    kansparen: pd.DataFrame | None = None
+    novexgebieden: pd.DataFrame | None = None
 
 
 def _available(gpkg: Path) -> set[str]:
