@@ -199,9 +199,8 @@ def test_every_demo_signal_keeps_legend_off_the_area_and_credits_the_sources(dem
     from novex_geo.pipeline import _sectors
 
     project, attributions = demo_with_attributions
-    run = read_run(
-        project.output_dir / "analyse.gpkg", required=("spanningsgebieden", "schuurpunten", "kansen", "herkomst")
-    )
+    layers = ("spanningsgebieden", "schuurpunten", "kansen", "herkomst")
+    run = read_run(project.output_dir / "analyse.gpkg", required=layers)
     layers = _sectors(project)
     claims = {key: layer.frame for key, layer in layers.items()}
     regions = load_regions(project.regions, project.crs)
