@@ -168,8 +168,8 @@ def _pair_table(pairs: Sequence[SectorPair], min_area_m2: Mapping[str, float]) -
             "paar": [pair.key for pair in pairs],
             "sector_a": [pair.a for pair in pairs],
             "sector_b": [pair.b for pair in pairs],
-            "afstand_m": [pair.distance for pair in pairs],
-            "gewicht": [pair.weight for pair in pairs],
+            "afstand_m": [float(pair.distance) for pair in pairs],
+            "gewicht": [float(pair.weight) for pair in pairs],
             "minimum_m2": [min_area_m2.get(pair.kind.soort, 0.0) for pair in pairs],
             **extra,
         }
@@ -217,8 +217,8 @@ class Zones:
 
 def _layer(frame: pd.DataFrame, kind: ZoneKind, crs) -> gpd.GeoDataFrame:
     """The zones of one kind under the names of that kind."""
-    named = frame.rename(columns={ZONE_ID: kind.id_column, "paar": kind.pair_column})
-    return gpd.GeoDataFrame(named[zone_columns(kind)], geometry=frame["geometry"].to_numpy(), crs=crs)
+    named = frame.rename(columns={ZONE_ID: kind.id_column, "paar": kind.pair_column}).reset_index(drop=True)
+    return gpd.GeoDataFrame(named[zone_columns(kind)], geometry=named["geometry"].to_numpy(), crs=crs)
 
 
 def assemble_zones(zones, prov_a, prov_b, claims, pairs, min_area_m2: Mapping[str, float], crs) -> Zones:
