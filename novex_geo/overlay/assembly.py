@@ -177,11 +177,12 @@ def _pair_table(pairs: Sequence[SectorPair], min_area_m2: Mapping[str, float]) -
 
 
 def _herkomst(frame: pd.DataFrame, pa, pb, claims: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
-    """One row per (zone, side, feature) with the zone's kind and the feature's id and label;
-    schuurpunten first, then kansen."""
+    """One row per (zone, side, feature) with the zone's kind and the feature's id and label, in
+    the order of the zones in ``frame`` (by pair, so schuurpunten first, then kansen)."""
     sides = []
+    zones = frame[["piece", "sector_a", "sector_b"]].rename_axis("zone").reset_index()
     for side, prov, sector_column in (("a", pa, "sector_a"), ("b", pb, "sector_b")):
-        table = prov.merge(frame[["piece", "soort", ZONE_ID, sector_column]], on="piece")
+        table = prov.merge(zones[["piece", "zone", sector_column]], on="piece")
         table = table.rename(columns={sector_column: "sector"})
         parts = []
         for sector, group in table.groupby("sector", sort=False):
@@ -195,9 +196,10 @@ def _herkomst(frame: pd.DataFrame, pa, pb, claims: Mapping[str, gpd.GeoDataFrame
             )
         side_table = pd.concat(parts, ignore_index=True) if parts else table.assign(feature_id=[], label=[])
         sides.append(side_table.assign(kant=side))
-    herkomst = pd.concat(sides, ignore_index=True)
-    herkomst["kind"] = herkomst["soort"].map({kind.soort: i for i, kind in enumerate(ZONE_KINDS)})
-    herkomst = herkomst.sort_values(["kind", ZONE_ID, "kant", "feature_id"])
+    herkomst = pd.concat(sides, ignore_index=True).sort_values(["zone", "kant", "feature_id"])
+    zone = herkomst["zone"].to_numpy()  # the zone's row in frame: sorting integers, not ids, is fast
+    herkomst["soort"] = frame["soort"].to_numpy()[zone]
+    herkomst[ZONE_ID] = frame[ZONE_ID].to_numpy()[zone]
     return herkomst[HERKOMST_COLUMNS].reset_index(drop=True)
 
 
