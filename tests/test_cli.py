@@ -96,6 +96,9 @@ def test_check_reports_the_pairs_and_those_that_are_both(tmp_path):
     assert "both a conflict and a kans (also_conflict = true): energie × woningbouw" in result.output
     data = json.loads(run("check", path, "--json").output)
     assert data["pairs"][-1] == "both a conflict and a kans (also_conflict = true): energie × woningbouw"
+    ran = run("run", path)
+    assert ran.exit_code == 0, ran.output
+    assert "1 schuurpunten, 1 kansen in" in ran.output and "n_kansen" in ran.output
     path.write_text(path.read_text().replace("also_conflict = true\n", ""))
     refused = run("check", path)
     assert refused.exit_code == 1 and refused.output.count("Error:") == 1
