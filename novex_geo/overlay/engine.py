@@ -180,10 +180,11 @@ def overlay(
     for result in parallel_map(run_spec, specs, Catalogue(regions, claims, pairs), workers):
         collected.add(result)
     minimum = {SCHUURPUNT.soort: min_area_m2, KANS.soort: kansen_min_area_m2}
-    return _assemble(collected, regions, claims, (tuple(conflicts), tuple(kansen)), minimum, len(specs))
+    return _assemble(collected, regions, claims, tuple(conflicts), tuple(kansen), minimum, len(specs))
 
 
 def _zones(collected: _Collector, regions, claims, pairs, minimum: dict[str, float]) -> Zones:
+    """The zones of every kind, with a log line on those dropped as smaller than ``minimum``."""
     zones = assemble_zones(collected.zones, collected.prov_a, collected.prov_b, claims, pairs, minimum,
                            regions.crs)  # fmt: skip
     for kind in ZONE_KINDS:
@@ -194,8 +195,8 @@ def _zones(collected: _Collector, regions, claims, pairs, minimum: dict[str, flo
     return zones
 
 
-def _assemble(collected: _Collector, regions, claims, pairs, minimum, n_tasks) -> OverlayResult:
-    """Faces merged and audited, then the zones of ``pairs`` (conflicts, kansen)."""
+def _assemble(collected: _Collector, regions, claims, conflicts, kansen, minimum, n_tasks) -> OverlayResult:
+    """Faces merged and audited, then the zones of the conflict pairs and kansen."""
     sectors, crs = list(claims), regions.crs
     stapeling = assemble_faces(collected.faces, sectors, crs)
     expected = pd.concat(collected.expected, ignore_index=True) if collected.expected else None
@@ -206,7 +207,6 @@ def _assemble(collected: _Collector, regions, claims, pairs, minimum, n_tasks) -
         sectors,
     )
     check_controle(controle)
-    conflicts, kansen = pairs
     zones = _zones(collected, regions, claims, (*conflicts, *kansen), minimum)
     if collected.fallbacks:
         log.debug("%d tiles: features of a sector were not a clean coverage; used union_all",
