@@ -47,7 +47,7 @@ TITLES = {  # top of the legend (drawn last) first
     "provincies": "Provinciegrenzen",
     "spanningsgebieden": "Spanningsgebieden",
     "schuurpunten": "Schuurpunten",
-    "kansen": "Kansen",
+    KANS.layer: "Kansen",
     "stapeling": "Stapeling (aantal sectoren)",
 }
 STYLED_LAYERS = tuple(TITLES)

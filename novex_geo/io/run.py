@@ -18,6 +18,7 @@ import pandas as pd
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from novex_geo.config import KANS, SCHUURPUNT
 from novex_geo.errors import NovexError
 
 __all__ = [
@@ -27,12 +28,11 @@ __all__ = [
 
 ANALYSIS_GPKG = "analyse.gpkg"
 SUMMARY_CSV = "samenvatting.csv"
-OVERLAY_LAYERS = ("stapeling", "schuurpunten", "kansen", "herkomst")
+OVERLAY_LAYERS = ("stapeling", SCHUURPUNT.layer, KANS.layer, "herkomst")
 TRIAGE_LAYERS = ("spanningsgebieden", "conflictparen", "kansparen", "novexgebieden")
 TABLES = {"herkomst", "samenvatting", "controle", "invoer", "conflictparen", "kansparen", "novexgebieden"}
 WRITTEN_BY = {
-    **dict.fromkeys(("stapeling", "schuurpunten", "kansen", "herkomst", "provincies", "samenvatting",
-                     "controle", "invoer"), "novex-geo run"),
+    **dict.fromkeys((*OVERLAY_LAYERS, "provincies", "samenvatting", "controle", "invoer"), "novex-geo run"),
     **dict.fromkeys(TRIAGE_LAYERS, "novex-geo triage"),
 }  # fmt: skip
 

@@ -57,7 +57,7 @@ class DiffResult:
 
 
 def _read(path: Path) -> RunData:
-    return read_run(path, required=("spanningsgebieden",), optional=("kansen",))
+    return read_run(path, required=("spanningsgebieden",), optional=(KANS.layer,))
 
 
 def compare_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance: float = 5.0) -> gpd.GeoDataFrame:
@@ -148,7 +148,7 @@ def _kansen_lines(kansen: gpd.GeoDataFrame | None) -> list[str]:
 
 def _write_gpkg(gpkg: Path, table: gpd.GeoDataFrame, kansen: gpd.GeoDataFrame | None, title: str) -> None:
     """``wijzigingen.gpkg`` with the layers that have rows, replacing the previous one whole."""
-    layers = [(table, "wijzigingen"), *([] if kansen is None else [(kansen, "kansen")])]
+    layers = [(table, "wijzigingen"), *([] if kansen is None else [(kansen, KANS.layer)])]
     layers = [(frame, name) for frame, name in layers if len(frame)]
     if not layers:
         gpkg.unlink(missing_ok=True)
