@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from novex_geo.config import Project
+from novex_geo.config import Project, SectorPair
 from novex_geo.errors import LayerError
 from novex_geo.executor import worker_count
 from novex_geo.io.layers import SourceReport, read_source
@@ -175,16 +175,16 @@ def check_project(project: Project) -> CheckResult:
             result.warnings += [f"{key} {source.name}: {warning}" for warning in report.warnings]
     result.problems += [f"{key}: every layer of this sector is empty" for key, n in claims.items() if n == 0]
     result.last_audit = _last_audit(project.output_dir / ANALYSIS_GPKG)
-    result.pairs = pair_lines(project)
+    result.pairs = _pair_lines(project)
     return result
 
 
-def _pair(pair) -> str:
+def _pair(pair: SectorPair) -> str:
     distance = f"within {pair.distance:g} m" if pair.distance else "overlap"
     return f"{pair.a} × {pair.b} ({distance}, weight {pair.weight:g})"
 
 
-def pair_lines(project: Project) -> list[str]:
+def _pair_lines(project: Project) -> list[str]:
     """The conflict matrix and the kansen, and the pairs that are both (``also_conflict``)."""
     lines = [f"conflict: {_pair(pair)}" for pair in project.conflicts]
     lines += [f"kans: {_pair(pair)}: {pair.toelichting}" for pair in project.kansen]

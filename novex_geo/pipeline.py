@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -24,6 +25,10 @@ from novex_geo.io.qgis import STYLED_LAYERS, source_layers, write_project_file, 
 from novex_geo.io.regions import load_regions, select_regions
 from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run
 from novex_geo.overlay import OverlayResult, overlay, summarise
+
+if TYPE_CHECKING:  # triage is imported when a command needs it
+    from novex_geo.triage.kansen import AreaKansen
+    from novex_geo.triage.novex import NovexShares
 
 __all__ = [
     "OverlayRun",
@@ -132,8 +137,8 @@ class TriageRun:
     report: Path
     annotations: Path | None
     annotations_added: int
-    kansen: object = None  # the kansen near each area (novex_geo.triage.kansen.AreaKansen)
-    novex: object = None  # the share of each area in each NOVEX-gebied (novex_geo.triage.novex.NovexShares)
+    kansen: AreaKansen | None = None  # the kansen near each area
+    novex: NovexShares | None = None  # the share of each area in each NOVEX-gebied
 
 
 def run_triage(project: Project, gpkg: Path | None = None, write: bool = True) -> TriageRun:
