@@ -302,3 +302,18 @@ def test_diff_reports_new_and_lost_kansen(tmp_path):
     result = run_diff(older, new / "uit" / "analyse.gpkg", tmp_path / "ouder")
     assert result.kansen is None and "kansen not compared" in result.summary_line
     assert "Niet vergeleken" in result.markdown.read_text(encoding="utf-8")
+
+
+def test_a_novex_layer_without_its_name_field_is_one_clear_message(tmp_path):
+    from click.testing import CliRunner
+
+    from novex_geo.cli.main import cli
+
+    project, _ = both_project(tmp_path)
+    text = project.path.read_text(encoding="utf-8").replace('name_field = "gebied"', 'name_field = "naam"')
+    project.path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["triage", str(project.path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (
+        "novex.gpkg" in result.output and "field 'naam': field not in layer; fields: gebied" in result.output
+    )
