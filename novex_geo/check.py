@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from novex_geo.config import Project
+from novex_geo.config import Project, SectorPair
 from novex_geo.errors import LayerError
 from novex_geo.executor import worker_count
 from novex_geo.io.layers import SourceReport, read_source
@@ -40,6 +40,7 @@ class CheckResult:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     last_audit: str | None = None
+    pairs: list[str] = field(default_factory=list)  # the conflict matrix and the kansen, one line each
 
     @property
     def ok(self) -> bool:
@@ -62,6 +63,7 @@ class CheckResult:
             "problems": self.problems,
             "warnings": self.warnings,
             "last_audit": self.last_audit,
+            "pairs": self.pairs,
         }
 
     def to_text(self) -> str:
@@ -89,6 +91,9 @@ class CheckResult:
                 xmin, ymin, xmax, ymax = report.bounds
                 lines.append(f"    extent {xmin:.0f}, {ymin:.0f} – {xmax:.0f}, {ymax:.0f}")
             lines.extend(f"    warning: {warning}" for warning in report.warnings)
+        if self.pairs:
+            lines.append("")
+            lines.extend(self.pairs)
         for warning in self.warnings:
             lines.append(f"warning: {warning}")
         if self.last_audit:
@@ -170,7 +175,25 @@ def check_project(project: Project) -> CheckResult:
             result.warnings += [f"{key} {source.name}: {warning}" for warning in report.warnings]
     result.problems += [f"{key}: every layer of this sector is empty" for key, n in claims.items() if n == 0]
     result.last_audit = _last_audit(project.output_dir / ANALYSIS_GPKG)
+    result.pairs = _pair_lines(project)
     return result
+
+
+def _pair(pair: SectorPair) -> str:
+    distance = f"within {pair.distance:g} m" if pair.distance else "overlap"
+    return f"{pair.a} × {pair.b} ({distance}, weight {pair.weight:g})"
+
+
+def _pair_lines(project: Project) -> list[str]:
+    """The conflict matrix and the kansen, and the pairs that are both (``also_conflict``)."""
+    lines = [f"conflict: {_pair(pair)}" for pair in project.conflicts]
+    lines += [f"kans: {_pair(pair)}: {pair.toelichting}" for pair in project.kansen]
+    lines += [
+        f"both a conflict and a kans (also_conflict = true): {pair.a} × {pair.b}"
+        for pair in project.kansen
+        if pair.also_conflict
+    ]
+    return lines
 
 
 def _last_audit(gpkg: Path) -> str | None:

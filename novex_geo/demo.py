@@ -1,9 +1,10 @@
 """A deterministic, clearly fictional demo project (``novex-geo demo``).
 
 Three fictional provinces (Westmark, Oostmark, Zuidmark) laid in RD coordinates, each sector
-with plausible shapes, a hot spot that crosses a provincial border, and the project file
-that wires them together. Nothing is downloaded and no third-party data is shipped: every
-shape comes from :mod:`novex_geo.synthetic` with a fixed seed.
+with plausible shapes, a hot spot that crosses a provincial border, a fictional NOVEX-gebied
+around it (where a conflict and a kans meet), and the project file that wires them together.
+Nothing is downloaded and no third-party data is shipped: every shape comes from
+:mod:`novex_geo.synthetic` with a fixed seed.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from novex_geo import synthetic
 from novex_geo.config import DEFAULT_CRS, DEMO_MARK
 from novex_geo.io.raster import write_geotiff
 
-__all__ = ["HOT_SPOT_NAME", "DemoFiles", "annotate_hot_spot", "write_demo_project"]
+__all__ = ["HOT_SPOT_NAME", "NOVEX_GEBIED", "DemoFiles", "annotate_hot_spot", "write_demo_project"]
 
 HOT_SPOT_NAME = "Grenspark (grensoverschrijdend)"
+NOVEX_GEBIED = "Grensregio"  # the fictional NOVEX-gebied around the hot spot
 
 log = logging.getLogger(__name__)
 
@@ -140,14 +142,15 @@ def _layers(rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
         {"statnaam": [next(names) for _ in towns], "bron": DEMO_MARK}, geometry=towns, crs=DEFAULT_CRS
     )
     priority = _frame(
-        [shapely.Point(*hot).buffer(4_000), shapely.box(*(cities[2] - 2_500), *(cities[2] + 2_500))],
-        ["NOVEX-gebied Grensregio", "POVI-ontwikkelas Zuidmark"],
+        [shapely.box(*(cities[2] - 2_500), *(cities[2] + 2_500))], ["POVI-ontwikkelas Zuidmark"]
     )
+    novex_gebieden = _frame([shapely.Point(*hot).buffer(4_000)], [NOVEX_GEBIED])
     bodemdaling = _bodemdaling(rng, hot)
     return bodemdaling, {
         "provincies": provinces,
         "gemeenten": gemeenten,
         "prioriteit": priority,
+        "novex_gebieden": novex_gebieden,
         "woningbouw": _frame(homes, home_names, status=rng.choice(["plan", "vastgesteld"], len(homes))),
         "water_bodem": _frame(water, [f"Waterbergingszone {i + 1}" for i in range(len(water))]),
         "defensie": _frame(terrains, ["Oefenterrein De Grensheide", "Kazerneterrein Zuidmark"]),
@@ -248,6 +251,19 @@ sectors = ["woningbouw", "landbouw"]
 sectors = ["energie", "defensie"]
 weight = 2
 
+[kansen]
+min_area_m2 = 100
+
+[[kansen.pairs]]
+sectors = ["energie", "landbouw"]
+toelichting = "dubbel ruimtegebruik: zonnevelden en netstations op landbouwgrond"
+
+[[kansen.pairs]]
+sectors = ["woningbouw", "water_bodem"]
+distance = 250
+toelichting = "klimaatadaptief bouwen: water bergen in en naast de nieuwe wijk"
+also_conflict = true  # also a conflict (above): both are found, each with its own zones
+
 [triage]
 merge_distance = 250
 min_stapeling = 3
@@ -256,8 +272,15 @@ annotations = "annotaties.csv"
 [triage.gemeenten]
 path = "data/gemeenten.gpkg"
 name_field = "statnaam"
+[triage.novex_gebieden]
+# the fictional NOVEX-gebied {novex}, also a priority area for criterion 3
+path = "data/novex_gebieden.gpkg"
+name_field = "naam"
 [[triage.priority]]
 path = "data/prioriteit.gpkg"
+label_field = "naam"
+[[triage.priority]]
+path = "data/novex_gebieden.gpkg"
 label_field = "naam"
 """
 URGENCY = (
@@ -279,7 +302,7 @@ def write_demo_project(folder: str | Path) -> DemoFiles:
         frame.to_file(path, layer=name, engine="pyogrio")
         written[name] = path
     project = folder / "novex.toml"
-    project.write_text(PROJECT.format(mark=DEMO_MARK), encoding="utf-8")
+    project.write_text(PROJECT.format(mark=DEMO_MARK, novex=NOVEX_GEBIED), encoding="utf-8")
     log.info("wrote demo data for %d layers to %s", len(written), data_folder)
     return DemoFiles(folder=folder, project=project, data=written)
 

@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -27,6 +28,10 @@ from novex_geo.io.qgis import STYLED_LAYERS, source_layers, write_project_file, 
 from novex_geo.io.regions import load_regions, select_regions
 from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run, run_exists
 from novex_geo.overlay import OverlayResult, overlay, summarise
+
+if TYPE_CHECKING:  # triage is imported when a command needs it
+    from novex_geo.triage.kansen import AreaKansen
+    from novex_geo.triage.novex import NovexShares
 
 __all__ = [
     "OverlayRun",
@@ -79,7 +84,7 @@ def run_overlay(
     """Load every sector, overlay per provincie and write the outputs.
 
     Writes to ``out`` (default ``<output>/analyse.gpkg``) the layers ``stapeling`` (faces with
-    at least ``min_sectoren`` sectors), ``schuurpunten``, ``provincies`` and the tables
+    at least ``min_sectoren`` sectors), ``schuurpunten``, ``kansen``, ``provincies`` and the tables
     ``herkomst``, ``samenvatting``, ``controle`` (the self-audit) and ``invoer``; and
     ``samenvatting.csv`` beside it. With ``out = "postgresql://…?schema=NAME"`` they (and the
     manifest) replace that PostGIS schema instead (:mod:`novex_geo.io.postgis_run`). The tiles
@@ -96,6 +101,8 @@ def run_overlay(
         tile_size=project.tile_size,
         min_area_m2=project.min_area_m2,
         workers=project.workers,
+        kansen=project.kansen,
+        kansen_min_area_m2=project.kansen_min_area_m2,
         executor=Executor.choose(project.executor, project.workers, scheduler),
     )
     summary = summarise(result)
@@ -117,7 +124,8 @@ def _overlay_tables(layers, result: OverlayResult, summary, min_sectoren: int) -
     """The layers (GeoDataFrames) and tables of a run by name, whatever they are written to."""
     return {
         "stapeling": result.stapeling[result.stapeling["n_sectoren"] >= min_sectoren],
-        "schuurpunten": result.schuurpunten, "provincies": result.regions, "herkomst": result.herkomst,
+        "schuurpunten": result.schuurpunten, "kansen": result.kansen, "provincies": result.regions,
+        "herkomst": result.herkomst,
         "samenvatting": summary, "controle": result.controle,
         "invoer": input_table([report for layer in layers.values() for report in layer.reports]),
     }  # fmt: skip
@@ -125,7 +133,7 @@ def _overlay_tables(layers, result: OverlayResult, summary, min_sectoren: int) -
 
 def _write_overlay(project, layers, tables: dict[str, pd.DataFrame], gpkg: Path) -> None:
     """Every layer and table of the run into a new GeoPackage that replaces ``gpkg`` when complete."""
-    titles = {"stapeling": "Stapeling per provincie", "schuurpunten": "Schuurpunten"}
+    titles = {"stapeling": "Stapeling per provincie", "schuurpunten": "Schuurpunten", "kansen": "Kansen"}
     with atomic_path(gpkg) as temporary:
         for name, frame in tables.items():
             if isinstance(frame, gpd.GeoDataFrame):
@@ -133,9 +141,9 @@ def _write_overlay(project, layers, tables: dict[str, pd.DataFrame], gpkg: Path)
                 write_layer(frame, temporary, name, title)
             else:
                 write_table(frame, temporary, name)
-        write_styles(temporary, ["stapeling", "schuurpunten", "provincies"])
+        write_styles(temporary, ["stapeling", "schuurpunten", "kansen", "provincies"])
         write_manifest(project, layers.values(), gpkg, into=temporary)
-    write_project_file(gpkg, project.name, project.crs, ["stapeling", "schuurpunten", "provincies"],
+    write_project_file(gpkg, project.name, project.crs, ["stapeling", "schuurpunten", "kansen", "provincies"],
                        source_layers(project))  # fmt: skip
 
 
@@ -150,19 +158,23 @@ class TriageRun:
     report: Path
     annotations: Path | None
     annotations_added: int
+    kansen: AreaKansen | None = None  # the kansen near each area
+    novex: NovexShares | None = None  # the share of each area in each NOVEX-gebied
 
 
 def run_triage(project: Project, gpkg: Path | str | Database | None = None, write: bool = True) -> TriageRun:
     """Spanningsgebieden and criteria from a run's GeoPackage or PostGIS schema (running the
     overlay into it when absent).
 
-    Writes layer ``spanningsgebieden`` and table ``conflictparen`` into the GeoPackage (or the
-    schema, in one transaction), ``spanningsgebieden.csv`` and ``triage.md`` beside it (for a
-    schema: into the output folder), and adds new ids to the annotations file without touching
-    what users filled in.
+    Writes layer ``spanningsgebieden`` and tables ``conflictparen``, ``kansparen`` and
+    ``novexgebieden`` into the GeoPackage (or the schema, in one transaction),
+    ``spanningsgebieden.csv`` and ``triage.md`` beside it (for a schema: into the output
+    folder), and adds new ids to the annotations file without touching what users filled in.
     """
     from novex_geo.io.annotations import read_annotations, update_annotations
     from novex_geo.triage import evaluate_criteria, spanningsgebieden, triage_report
+    from novex_geo.triage.kansen import kansen_near_areas
+    from novex_geo.triage.novex import novex_shares
 
     settings = project.triage
     gpkg = run_location(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
@@ -177,29 +189,38 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
     priority = [read_source(source, "prioriteit", project.crs)[0] for source in settings.priority]
     gemeenten = load_regions(settings.gemeenten, project.crs) if settings.gemeenten else None
     annotations = read_annotations(settings.annotations)
-    areas = evaluate_criteria(areas, pairs, settings, priority, gemeenten, annotations)
+    kansen = kansen_near_areas(areas, run.kansen, run.herkomst, settings.merge_distance)
+    gebieden = settings.novex_gebieden
+    novex = novex_shares(areas, gebieden and load_regions(gebieden, project.crs, allow_overlaps=True))
+    areas = evaluate_criteria(areas, pairs, settings, priority, gemeenten, annotations, kansen, novex)
     log.info("%d spanningsgebieden in %.1f s", len(areas), time.perf_counter() - started)
     folder = project.output_dir if isinstance(gpkg, Database) else gpkg.parent
     csv, report = folder / "spanningsgebieden.csv", folder / "triage.md"
     added = 0
     if write:
+        tables = {"spanningsgebieden": areas, "conflictparen": pairs, "kansparen": kansen.per_area,
+                  "novexgebieden": novex.table}  # fmt: skip
         with output_lock(folder):
             if isinstance(gpkg, Database):
-                write_triage_schema(gpkg, project, {"spanningsgebieden": areas, "conflictparen": pairs})
+                write_triage_schema(gpkg, project, tables)
             else:
-                _write_triage(project, areas, pairs, gpkg)
+                _write_triage(project, tables, gpkg)
             write_csv(areas.drop(columns="geometry"), csv)
-            write_text(report, triage_report(areas, settings, project.name, pairs))
+            report_kansen = kansen if project.kansen else None  # no kansen sections without kansen pairs
+            write_text(report, triage_report(areas, settings, project.name, pairs, kansen=report_kansen))
             if settings.annotations is not None:
                 added = update_annotations(settings.annotations, areas)
-    return TriageRun(areas, pairs, gpkg, csv, report, settings.annotations, added)
+    return TriageRun(areas, pairs, gpkg, csv, report, settings.annotations, added, kansen, novex)
 
 
-def _write_triage(project: Project, areas, pairs, gpkg: Path) -> None:
-    """Add the triage layer and table to the run's GeoPackage (replaced when complete)."""
+def _write_triage(project: Project, tables: dict[str, pd.DataFrame], gpkg: Path) -> None:
+    """Add the triage layer and tables to the run's GeoPackage (replaced when complete)."""
     with atomic_path(gpkg, start_from_target=True) as temporary:
-        write_layer(areas, temporary, "spanningsgebieden", f"Spanningsgebieden, {project.name}")
-        write_table(pairs, temporary, "conflictparen")
+        for name, frame in tables.items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                write_layer(frame, temporary, name, f"Spanningsgebieden, {project.name}")
+            else:
+                write_table(frame, temporary, name)
         write_styles(temporary, ["spanningsgebieden"])
     write_project_file(gpkg, project.name, project.crs, list(STYLED_LAYERS), source_layers(project))
 
@@ -233,7 +254,7 @@ def run_maps(
 
     gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
     run = read_run(
-        gpkg, required=("provincies", "stapeling", "schuurpunten"), optional=("spanningsgebieden",)
+        gpkg, required=("provincies", "stapeling", "schuurpunten", "kansen"), optional=("spanningsgebieden",)
     )
     layers = layers if layers is not None else _sectors(project)
     out = Path(out) if out else project.output_dir / "kaarten"
@@ -255,7 +276,7 @@ def run_signals(
     from novex_geo.maps.signal import write_signals
 
     gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
-    run = read_run(gpkg, required=("spanningsgebieden", "schuurpunten", "herkomst"))
+    run = read_run(gpkg, required=("spanningsgebieden", "schuurpunten", "kansen", "herkomst"))
     layers = layers if layers is not None else _sectors(project)
     regions = load_regions(project.regions, project.crs)
     gemeenten = load_regions(project.triage.gemeenten, project.crs) if project.triage.gemeenten else None

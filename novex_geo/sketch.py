@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from novex_geo.config import Project
+from novex_geo.config import SCHUURPUNT, ZONE_ID, Project
 from novex_geo.errors import LayerError
 from novex_geo.escape import md_escape
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
@@ -154,11 +154,10 @@ def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = No
     run = {"tile_size": project.tile_size, "min_area_m2": project.min_area_m2, "workers": 1}
     without = overlay(regions, before, project.conflicts, **run)
     with_sketch = overlay(regions, after, project.conflicts, **run)
-    caused = with_sketch.herkomst[with_sketch.herkomst["feature_id"].isin(sketch["feature_id"])][
-        "schuurpunt_id"
-    ]
-    new = with_sketch.schuurpunten[with_sketch.schuurpunten["schuurpunt_id"].isin(set(caused))]
-    involved = with_sketch.herkomst[with_sketch.herkomst["schuurpunt_id"].isin(set(caused))]
+    herkomst = with_sketch.herkomst
+    caused = set(herkomst.loc[herkomst["feature_id"].isin(sketch["feature_id"]), ZONE_ID])
+    new = with_sketch.schuurpunten[with_sketch.schuurpunten[SCHUURPUNT.id_column].isin(caused)]
+    involved = herkomst[herkomst[ZONE_ID].isin(caused)]
     existing = pd.concat(list(before.values()), ignore_index=True)
     others = existing[existing["feature_id"].isin(set(involved["feature_id"]))]
     others = gpd.GeoDataFrame(others, geometry="geometry", crs=project.crs)
@@ -216,7 +215,7 @@ def sketch_report(result: SketchResult, sketch_path: Path) -> str:
     sketched = set(result.sketch["feature_id"])
     for row in result.pair_change.itertuples():
         zones = result.new_schuurpunten[result.new_schuurpunten["conflict"] == row.conflict]
-        rows = result.herkomst[result.herkomst["schuurpunt_id"].isin(set(zones["schuurpunt_id"]))]
+        rows = result.herkomst[result.herkomst[ZONE_ID].isin(set(zones[SCHUURPUNT.id_column]))]
         lines.append(
             f"- {md_escape(row.conflict)}: +{row.verschil_ha:.2f} ha in {len(zones)} schuurpunt(en) (van "
             f"{row.ha_zonder:.2f} naar {row.ha_met:.2f} ha in de omgeving van de schets)"

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import shapely
 
+from novex_geo.config import SCHUURPUNT, ZONE_ID
 from novex_geo.overlay.geometry import NODING_GRID
 
 RD = "EPSG:28992"
@@ -124,15 +125,23 @@ def assert_invariants(result, regions, claims, rel=1e-6):
     assert (faces["n_sectoren"] == faces[list(claims)].sum(axis=1)).all()
 
 
-def assert_provenance(result, claims):
-    """Every listed feature lies within the pair's distance of a listed feature of the other side."""
+def assert_provenance(result, claims, kind=SCHUURPUNT):
+    """Every listed feature lies within the pair's distance of a listed feature of the other side,
+    for the zones of ``kind`` (schuurpunten or kansen); ``herkomst`` lists exactly those features."""
     geoms = {
         key: dict(zip(frame["feature_id"], frame.geometry.values, strict=True))
         for key, frame in claims.items()
     }
-    for zone in result.schuurpunten.itertuples():
+    zones = getattr(result, kind.layer)
+    herkomst = result.herkomst[result.herkomst["soort"] == kind.soort]
+    assert set(herkomst[ZONE_ID]) == set(zones[kind.id_column])
+    for zone in zones.itertuples():
         ids_a, ids_b = zone.feature_ids_a.split("; "), zone.feature_ids_b.split("; ")
-        assert ids_a != [""] and ids_b != [""], zone.schuurpunt_id
+        zone_id = getattr(zone, kind.id_column)
+        assert ids_a != [""] and ids_b != [""], zone_id
+        rows = herkomst[herkomst[ZONE_ID] == zone_id]
+        assert sorted(rows.loc[rows["kant"] == "a", "feature_id"]) == sorted(ids_a), zone_id
+        assert sorted(rows.loc[rows["kant"] == "b", "feature_id"]) == sorted(ids_b), zone_id
         side_a = [geoms[zone.sector_a][i] for i in ids_a]
         side_b = [geoms[zone.sector_b][i] for i in ids_b]
         tolerance = zone.afstand_m + 1e-6

@@ -53,7 +53,7 @@ def main(gpkg: str, qgs: str, png: str) -> None:
     app = QgsApplication([], False)
     app.initQgis()
     report = {"layers": {}, "project": {}}
-    for name in ("stapeling", "schuurpunten", "spanningsgebieden", "provincies"):
+    for name in ("stapeling", "schuurpunten", "kansen", "spanningsgebieden", "provincies"):
         layer = QgsVectorLayer(f"{gpkg}|layername={name}", name, "ogr")  # default style from layer_styles
         report["layers"][name] = describe(layer)
     project = QgsProject.instance()

@@ -8,6 +8,7 @@ makes the test click the wrong thing.
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from click.testing import CliRunner
 from novex_geo import load_project
 from novex_geo.cli.main import cli
 from novex_geo.pipeline import run_maps, run_overlay, run_triage
+from novex_geo.style import KANS_COLOUR
 
 from .conftest import ROOT, write_layer, write_project
 
@@ -168,6 +170,13 @@ def test_demo_map_works_with_every_request_blocked(browser, demo_map):
     assert (
         page.evaluate("([x, y]) => document.elementFromPoint(x, y).getAttribute('stroke')", [x, y]) == "black"
     )
+    # the kansen: green and hatched (an SVG pattern in the kansen's colour), in panel and legend
+    assert page.locator("path.novex-kans").count() >= 3
+    fill = page.evaluate("() => getComputedStyle(document.querySelector('path.novex-kans')).fill")
+    assert fill == 'url("#novex-kans-hatch")'
+    assert page.locator("#novex-kans-hatch rect").get_attribute("fill") == KANS_COLOUR
+    assert page.locator("path.novex-kans").first.get_attribute("stroke") == KANS_COLOUR
+    assert "Kansen" in layers.inner_text() and "kans" in legend.inner_text()
     target = ROOT / "maps" / "demo_westmark.png" if os.environ.get("NOVEX_UPDATE_SCREENSHOT") else None
     if target is not None:
         page.screenshot(path=str(target))
@@ -205,6 +214,21 @@ def test_controls_leave_each_other_and_popups_free(browser, demo_map, size):
         popup,
     )
     assert covered == []
+    assert opened.errors == [] and opened.dialogs == []
+    opened.close()
+
+
+def test_a_click_on_a_kans_shows_its_pair_toelichting_and_features(browser, demo_map):
+    opened = Opened(browser, demo_map)
+    page = opened.page
+    page.mouse.click(*opened.point_on("path.novex-kans"))
+    page.wait_for_selector(".leaflet-popup-content")
+    text = page.locator(".leaflet-popup-content").inner_text()
+    assert text.startswith("Kans: ") and "kans/" in text and "Objecten:" in text
+    assert "dubbel ruimtegebruik" in text or "klimaatadaptief bouwen" in text
+    assert ("Energiehoofdstructuur:" in text and "Landbouw:" in text) or (
+        "Woningbouw:" in text and "Water en bodem:" in text
+    )
     assert opened.errors == [] and opened.dialogs == []
     opened.close()
 
@@ -279,10 +303,18 @@ def hostile_maps(tmp_path_factory):
         label_field = "naam"
         [[conflicts.pairs]]
         sectors = ["woningbouw", "water_bodem"]
+        [[kansen.pairs]]
+        sectors = ["water_bodem", "woningbouw"]
+        distance = 150
+        toelichting = {json.dumps(payload)}
+        also_conflict = true
         [triage]
         min_area_ha = 1
         annotations = "annotaties.csv"
         [triage.gemeenten]
+        path = "gemeenten.gpkg"
+        name_field = "naam"
+        [triage.novex_gebieden]
         path = "gemeenten.gpkg"
         name_field = "naam"
         """
@@ -312,8 +344,20 @@ def test_script_in_every_text_field_stays_text(browser, hostile_maps):
         page.mouse.click(*opened.point_on('path.leaflet-interactive[stroke="black"]'))
         page.wait_for_selector(".leaflet-popup-content")
         page.wait_for_timeout(300)
+        area = page.locator(".leaflet-popup-content").inner_text()
+        # one area with a conflict and a kans of the same pair: each with its own line and hectares
+        payload = HOSTILE + SCRIPT
+        conflict = re.search(rf"Conflicten: {re.escape(payload)} × Water en bodem: ([\d.]+) ha", area)
+        kans = re.search(rf"Kansen: Water en bodem × {re.escape(payload)}: ([\d.]+) ha", area)
+        assert conflict and kans and float(conflict.group(1)) < float(kans.group(1)), area
+        assert f"ligt in NOVEX-gebied {payload} (100.0 %)" in area
         text = page.locator("body").inner_text()
         assert "<img src=x onerror=alert(1)>" in text and "<svg onload=alert(3)>" in text  # shown, as text
+        page.keyboard.press("Escape")
+        page.mouse.click(*opened.point_on("path.novex-kans"))
+        page.wait_for_timeout(300)
+        kans = page.locator(".leaflet-popup-content").inner_text()
+        assert kans.startswith("Kans: Water en bodem × ") and HOSTILE + SCRIPT in kans
         assert "<svg onload=alert(5)>" in page.locator(".novex-sources").get_attribute("title")
         assert page.locator('img[src="x"], svg[onload], [onerror], [onload]').count() == 0
         injected = page.evaluate(

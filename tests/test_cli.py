@@ -75,6 +75,36 @@ def test_run_writes_the_self_audit_and_check_shows_it(tmp_path):
     assert "last run: analyse.gpkg controle: faces match the claims" in checked.output
 
 
+def test_check_reports_the_pairs_and_those_that_are_both(tmp_path):
+    path = good_project(tmp_path)
+    path.write_text(
+        path.read_text()
+        + """
+        [[conflicts.pairs]]
+        sectors = ["woningbouw", "energie"]
+        distance = 100
+        [[kansen.pairs]]
+        sectors = ["energie", "woningbouw"]
+        toelichting = "zon op daken"
+        also_conflict = true
+        """.replace("        ", "")
+    )
+    result = run("check", path)
+    assert result.exit_code == 0, result.output
+    assert "conflict: woningbouw × energie (within 100 m, weight 1)" in result.output
+    assert "kans: energie × woningbouw (overlap, weight 1): zon op daken" in result.output
+    assert "both a conflict and a kans (also_conflict = true): energie × woningbouw" in result.output
+    data = json.loads(run("check", path, "--json").output)
+    assert data["pairs"][-1] == "both a conflict and a kans (also_conflict = true): energie × woningbouw"
+    ran = run("run", path)
+    assert ran.exit_code == 0, ran.output
+    assert "1 schuurpunten, 1 kansen in" in ran.output and "n_kansen" in ran.output
+    path.write_text(path.read_text().replace("also_conflict = true\n", ""))
+    refused = run("check", path)
+    assert refused.exit_code == 1 and refused.output.count("Error:") == 1
+    assert "kansen.pairs[0].sectors: energie × woningbouw is also a conflict pair" in refused.output
+
+
 def test_check_json(tmp_path):
     result = run("check", good_project(tmp_path), "--json")
     data = json.loads(result.output)

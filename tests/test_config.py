@@ -79,6 +79,42 @@ def test_valid_project_is_typed_and_paths_resolve(tmp_path):
             "must be a number",
         ),
         ("", "sectors", "at least one sector"),
+        (
+            SECTORS + '[[kansen.pairs]]\nsectors = ["woningbouw", "energie"]\n',
+            "kansen.pairs[0].toelichting",
+            "is required",
+        ),
+        (
+            SECTORS + '[[kansen.pairs]]\nsectors = ["woningbouw", "natuur"]\ntoelichting = "x"\n',
+            "kansen.pairs[0].sectors",
+            "unknown sector 'natuur'",
+        ),
+        (
+            SECTORS + '[[kansen.pairs]]\nsectors = ["woningbouw", "energie"]\ntoelichting = "x"\nweight = 0',
+            "kansen.pairs[0].weight",
+            "must be > 0",
+        ),
+        (
+            SECTORS + '[[kansen.pairs]]\nsectors = ["woningbouw", "energie"]\ntoelichting = "x"\nkans = 1\n',
+            "kansen.pairs[0].kans",
+            "unknown key",
+        ),
+        (
+            SECTORS
+            + '[[conflicts.pairs]]\nsectors = ["energie", "woningbouw"]\n'
+            + '[[kansen.pairs]]\nsectors = ["woningbouw", "energie"]\ntoelichting = "zon op daken"\n',
+            "kansen.pairs[0].sectors",
+            "woningbouw × energie is also a conflict pair (conflicts.pairs[0]); a pair is both a conflict "
+            "and a kans only when you say so: also_conflict = true",
+        ),
+        (
+            SECTORS + '[[kansen.pairs]]\nsectors = ["woningbouw", "energie"]\ntoelichting = "x"\n'
+            "also_conflict = true\n",
+            "kansen.pairs[0].also_conflict",
+            "is true, but woningbouw × energie is not in [[conflicts.pairs]]",
+        ),
+        (SECTORS + "[triage]\nkans_weight = -1\n", "triage.kans_weight", "must be >= 0"),
+        (SECTORS + "[triage.novex_gebieden]\nlayer = 'x'\n", "triage.novex_gebieden.path", "is required"),
     ],
 )
 def test_config_mistakes_name_the_key(tmp_path, body, key, fragment):
@@ -121,6 +157,50 @@ def test_init_template_parses_with_five_default_sectors(tmp_path):
     assert project.min_area_m2 == 100
     with pytest.raises(Exception, match="already exists"):
         write_template(path)
+
+
+def test_kansen_are_typed_and_may_also_be_a_conflict_when_said_so(tmp_path):
+    body = (
+        SECTORS
+        + """
+[[conflicts.pairs]]
+sectors = ["woningbouw", "energie"]
+[kansen]
+min_area_m2 = 50
+[[kansen.pairs]]
+sectors = ["energie", "woningbouw"]
+distance = 200
+weight = 2
+toelichting = "  zon op daken  "
+also_conflict = true
+[triage]
+kans_weight = 0.5
+[triage.novex_gebieden]
+path = "novex.gpkg"
+"""
+    )
+    project = load_project(write_project(tmp_path, body))
+    (kans,) = project.kansen
+    assert (kans.a, kans.b, kans.distance, kans.weight) == ("energie", "woningbouw", 200.0, 2.0)
+    assert (kans.toelichting, kans.also_conflict, kans.key) == ("zon op daken", True, "energie×woningbouw")
+    assert kans.kind.layer == "kansen" and project.conflicts[0].kind.layer == "schuurpunten"
+    assert project.kansen_min_area_m2 == 50 and project.min_area_m2 == 0
+    assert project.triage.kans_weight == 0.5
+    assert project.triage.novex_gebieden.path == tmp_path / "novex.gpkg"
+    assert project.triage.novex_gebieden.name_field == "naam"  # not statnaam: a NOVEX layer is no CBS file
+    assert load_project(write_project(tmp_path, SECTORS)).triage.kans_weight == 0  # they count only when set
+
+
+def test_init_template_has_kansen_examples_and_nothing_built_in(tmp_path):
+    project = load_project(write_template(tmp_path / "novex.toml"))
+    pairs = {pair.key: pair for pair in project.kansen}
+    assert set(pairs) == {"energie×landbouw", "woningbouw×water_bodem"}
+    assert pairs["woningbouw×water_bodem"].also_conflict and pairs["woningbouw×water_bodem"].distance == 250
+    assert all(pair.toelichting for pair in project.kansen)
+    assert project.kansen_min_area_m2 == 100
+    sectors = {"natuur": {"sources": [{"path": "n.gpkg"}]}}
+    bare = parse_project({"project": {"regions": {"path": "p.gpkg"}}, "sectors": sectors}, tmp_path / "x")
+    assert bare.kansen == () and bare.triage.novex_gebieden is None
 
 
 def test_parse_project_accepts_dict(tmp_path):

@@ -8,22 +8,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from novex_geo.config import load_project, parse_project
-from novex_geo.config.parse import (
-    CONFLICTS_KEYS,
-    PAIR_KEYS,
-    PROJECT_KEYS,
-    RASTER_KEYS,
-    REGIONS_KEYS,
-    SECTOR_KEYS,
-    SOURCE_KEYS,
-    TOP_KEYS,
-    TRIAGE_KEYS,
-)
+from novex_geo.config.pairs import CONFLICTS_KEYS, KANS_PAIR_KEYS, KANSEN_KEYS, PAIR_KEYS
+from novex_geo.config.parse import PROJECT_KEYS, RASTER_KEYS, SECTOR_KEYS, SOURCE_KEYS, TOP_KEYS, TRIAGE_KEYS
+from novex_geo.config.validate import REGIONS_KEYS
 from novex_geo.errors import NovexError
 
 KNOWN = sorted(
     TOP_KEYS | PROJECT_KEYS | REGIONS_KEYS | SECTOR_KEYS | SOURCE_KEYS | RASTER_KEYS | CONFLICTS_KEYS
-    | PAIR_KEYS | TRIAGE_KEYS | {"woningbouw", "defensie", "water_bodem", "Bad Key", ""}
+    | PAIR_KEYS | KANSEN_KEYS | KANS_PAIR_KEYS | TRIAGE_KEYS
+    | {"woningbouw", "defensie", "water_bodem", "Bad Key", ""}
 )  # fmt: skip
 keys = st.one_of(st.sampled_from(KNOWN), st.text(string.printable, max_size=8))
 scalars = st.one_of(
@@ -85,6 +78,10 @@ def near_projects(draw):
         {"sectors": maybe(["woningbouw", "defensie"])},
         optional={"distance": maybe(100.0), "weight": maybe(2.0)},
     )
+    kans = st.fixed_dictionaries(
+        {"sectors": maybe(["defensie", "woningbouw"]), "toelichting": maybe("dubbel ruimtegebruik")},
+        optional={"distance": maybe(50.0), "weight": maybe(1.5), "also_conflict": maybe(True)},
+    )
     return {
         "project": draw(st.fixed_dictionaries(
             {"regions": maybe({"path": "p.gpkg", "name_field": "naam"})},
@@ -96,9 +93,13 @@ def near_projects(draw):
         "conflicts": draw(
             st.fixed_dictionaries({"pairs": maybe([draw(pair)])}, optional={"min_area_m2": maybe(1.0)})
         ),
+        "kansen": draw(
+            st.fixed_dictionaries({"pairs": maybe([draw(kans)])}, optional={"min_area_m2": maybe(1.0)})
+        ),
         "triage": draw(st.fixed_dictionaries({}, optional={k: maybe(v) for k, v in {
             "merge_distance": 250.0, "min_stapeling": 3, "min_area_ha": 5.0, "annotations": "a.csv",
-            "priority": [{"path": "p.gpkg"}], "gemeenten": {"path": "g.gpkg"}}.items()})),
+            "priority": [{"path": "p.gpkg"}], "gemeenten": {"path": "g.gpkg"}, "kans_weight": 0.5,
+            "novex_gebieden": {"path": "n.gpkg", "name_field": "naam"}}.items()})),
     }  # fmt: skip
 
 

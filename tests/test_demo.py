@@ -23,6 +23,9 @@ def test_demo_writes_project_outputs_and_summary(demo):
     assert {
         "stapeling",
         "schuurpunten",
+        "kansen",
+        "kansparen",
+        "novexgebieden",
         "herkomst",
         "samenvatting",
         "invoer",
@@ -69,6 +72,35 @@ def test_demo_triage_meets_criteria_and_carries_the_urgency(demo):
     assert "triage:" in output
 
 
+def test_demo_has_a_kans_and_a_spanningsgebied_inside_the_fictional_novex_gebied(demo):
+    import geopandas as gpd
+
+    from novex_geo.config import DEMO_MARK
+    from novex_geo.demo import HOT_SPOT_NAME, NOVEX_GEBIED
+
+    folder, _ = demo
+    gebied = gpd.read_file(folder / "data" / "novex_gebieden.gpkg")
+    assert gebied["naam"].tolist() == [NOVEX_GEBIED] and (gebied["bron"] == DEMO_MARK).all()
+    area = gebied.geometry.iloc[0]
+    gpkg = folder / "uitvoer" / "analyse.gpkg"
+    kansen = gpd.read_file(gpkg, layer="kansen")
+    assert set(kansen["kans"]) == {"energie×landbouw", "woningbouw×water_bodem"}
+    assert kansen.within(area).any()  # a kans wholly inside the NOVEX-gebied
+    areas = gpd.read_file(gpkg, layer="spanningsgebieden")
+    inside = areas[areas["novex_aandeel"] == 1.0]
+    assert len(inside) >= 1 and inside.within(area).all()
+    assert (inside["novex_gebieden"] == f"{NOVEX_GEBIED} (100.0 %)").all()
+    # the hot spot: a schuurpunt and a kans of the same pair, each with its own hectares
+    hot = areas[areas["objecten"].str.contains(HOT_SPOT_NAME, regex=False)].iloc[0]
+    assert hot["novex_aandeel"] == 1.0
+    conflict_ha = float(hot["conflicten"].split("woningbouw×water_bodem: ")[1].split(" ha")[0])
+    kans_ha = float(hot["kansen"].split("woningbouw×water_bodem: ")[1].split(" ha")[0])
+    assert 0 < conflict_ha < kans_ha  # the kans reaches 250 m beyond the overlap
+    report = (folder / "uitvoer" / "triage.md").read_text(encoding="utf-8")
+    assert f"- NOVEX-gebied: ligt in NOVEX-gebied {NOVEX_GEBIED} (100.0 %)" in report
+    assert "#### Kansen" in report and "## Kansen buiten de spanningsgebieden" in report
+
+
 def test_demo_writes_the_hot_spot_signal(demo):
     import pypdf
 
@@ -77,6 +109,7 @@ def test_demo_writes_the_hot_spot_signal(demo):
     assert 1 <= len(pdfs) <= 2
     text = "\n".join(pypdf.PdfReader(pdf).pages[0].extract_text() for pdf in pdfs)
     assert "Grenspark" in text and "FICTIEVE DEMODATA" in text
+    assert "Kansen: Woningbouw × Water en bodem:" in text and "NOVEX-gebied Grensregio" in text
     assert "signal:" in output
 
 

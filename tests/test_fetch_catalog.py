@@ -198,6 +198,8 @@ def test_init_from_catalog_wires_every_protocol_and_marks_what_to_fill_in(tmp_pa
     assert "label_field" not in project["sectors"]["defensie"]["sources"][0]  # the catalogue knows no field
     assert project["triage"]["priority"][0]["layer"] == "novex_gebieden"
     assert project["triage"]["gemeenten"]["layer"] == "cbs_gemeenten"
+    # the template's kansen whose sectors have layers: energie × landbouw, not woningbouw × water_bodem
+    assert [pair["sectors"] for pair in project["kansen"]["pairs"]] == [["energie", "landbouw"]]
     check = runner.invoke(cli, ["check", "novex.toml"])
     assert check.exit_code == 0, check.output
     assert "Natura 2000 © RVO" in check.output

@@ -22,8 +22,17 @@ from novex_geo.pipeline import run_overlay, run_triage
 
 from .postgis_db import connect
 
-LAYERS = ("stapeling", "schuurpunten", "provincies", "spanningsgebieden")
-NAMES = (*LAYERS, "herkomst", "samenvatting", "controle", "invoer", "conflictparen")
+LAYERS = ("stapeling", "schuurpunten", "kansen", "provincies", "spanningsgebieden")
+NAMES = (
+    *LAYERS,
+    "herkomst",
+    "samenvatting",
+    "controle",
+    "invoer",
+    "conflictparen",
+    "kansparen",
+    "novexgebieden",
+)
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +88,8 @@ def test_the_schema_holds_the_same_rows_as_the_geopackage(demo_project, postgis_
     )  # raster: polygons
     assert history[0][2:5] == (8, int(features.sum()), int(invoer["n_loaded"].sum()))
     assert 8000 < features.sum() < invoer["n_read"].sum()
-    assert history[0][5].startswith("stapeling 224, schuurpunten 85, provincies 3, herkomst 360")
-    assert history[1][5] == "spanningsgebieden 62, conflictparen 68"
+    assert history[0][5].startswith("stapeling 224, schuurpunten 85, kansen 18, provincies 3, herkomst 485")
+    assert history[1][5] == "spanningsgebieden 62, conflictparen 68, kansparen 11, novexgebieden 2"
     with connect(postgis_url) as connection:
         geometry = connection.execute(
             "SELECT f_table_name, type, srid FROM geometry_columns WHERE f_table_schema = %s ORDER BY 1",
@@ -198,7 +207,7 @@ def test_a_run_killed_while_writing_leaves_the_previous_run(demo_project, postgi
     assert runs(postgis_url, pg_schema) == before
     kept = read_run(url, required=("stapeling", "schuurpunten", "herkomst"), optional=("spanningsgebieden",))
     assert list(kept.stapeling["vlak_id"]) == list(previous.stapeling["vlak_id"])
-    assert len(kept.herkomst) == len(previous.herkomst) == 360 and kept.spanningsgebieden is None
+    assert len(kept.herkomst) == len(previous.herkomst) == 485 and kept.spanningsgebieden is None
     with connect(postgis_url) as connection:
         schemas = connection.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [pg_schema + "%"]

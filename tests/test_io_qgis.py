@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
 from novex_geo.io.qgis import STYLED_LAYERS, layer_style
-from novex_geo.style import STAPELING_COLOURS
+from novex_geo.style import KANS_COLOUR, STAPELING_COLOURS
 
 from .conftest import ROOT
 
@@ -51,7 +51,7 @@ def test_project_file_uses_relative_paths_and_groups(demo):
     groups = [g.get("name") for g in root.find("layer-tree-group").findall("layer-tree-group")]
     assert groups == ["Analyse", "Sectoren", "Achtergrond"]
     sources = [element.text for element in root.iter("datasource")]
-    assert "./analyse.gpkg|layername=stapeling" in sources
+    assert "./analyse.gpkg|layername=stapeling" in sources and "./analyse.gpkg|layername=kansen" in sources
     assert not any(str(demo) in (source or "") for source in sources)  # the folder can be moved
     assert any("service.pdok.nl/brt/achtergrondkaart" in (source or "") for source in sources)
 
@@ -83,6 +83,8 @@ def test_real_qgis_opens_styled_layers_and_renders_the_project(demo, tmp_path):
         and layers["schuurpunten"]["outline_color"] == "#b10026"
     )
     assert layers["schuurpunten"]["label_expression"] == '"conflict"'
+    assert layers["kansen"]["style"] == "f_diagonal" and layers["kansen"]["outline_color"] == KANS_COLOUR
+    assert layers["kansen"]["label_expression"] == '"kans"'
     assert layers["spanningsgebieden"]["style"] == "no" and layers["spanningsgebieden"]["labels"]
     for name, layer in layers.items():
         assert layer["valid"] and layer["features"] > 0, name

@@ -199,9 +199,8 @@ def test_every_demo_signal_keeps_legend_off_the_area_and_credits_the_sources(dem
     from novex_geo.pipeline import _sectors
 
     project, attributions = demo_with_attributions
-    run = read_run(
-        project.output_dir / "analyse.gpkg", required=("spanningsgebieden", "schuurpunten", "herkomst")
-    )
+    layers = ("spanningsgebieden", "schuurpunten", "kansen", "herkomst")
+    run = read_run(project.output_dir / "analyse.gpkg", required=layers)
     layers = _sectors(project)
     claims = {key: layer.frame for key, layer in layers.items()}
     regions = load_regions(project.regions, project.crs)
@@ -210,7 +209,8 @@ def test_every_demo_signal_keeps_legend_off_the_area_and_credits_the_sources(dem
     assert {r.attribution for layer in layers.values() for r in layer.reports} == set(attributions)
     for _, area in run.spanningsgebieden.iterrows():
         signal = build_signal(area, run.herkomst, project, None, "01-01-2026")
-        page = signal_page(signal, project, claims, regions, run.schuurpunten, credits, EMPTY_URGENCY)
+        zones = (run.schuurpunten, run.kansen)
+        page = signal_page(signal, project, claims, regions, zones, credits, EMPTY_URGENCY)
         page.figure.draw_without_rendering()
         frame = page.map.get_window_extent()
         legend = page.legend.get_window_extent()

@@ -1,4 +1,5 @@
-"""Known-answer, provenance and tile-independence tests of the overlay engine."""
+"""Known-answer, provenance and tile-independence tests of the overlay engine (schuurpunten and
+kansen)."""
 
 import geopandas as gpd
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 import shapely
 from shapely.errors import GEOSException
 
-from novex_geo.config import ConflictPair
+from novex_geo.config import KANS, ZONE_ID, ConflictPair, KansPair
 from novex_geo.overlay import overlay, summarise
 from novex_geo.overlay import tile as tile_module
 
@@ -90,6 +91,103 @@ def test_distance_conflict_between_squares_300m_apart(distance, expected):
     assert (zones["afstand_m"] == distance).all()
 
 
+def test_overlap_kans_with_provenance():
+    claims = {
+        "water_bodem": claims_frame(
+            "water_bodem",
+            [shapely.box(0, 0, 300, 200), shapely.box(5_000, 5_000, 5_100, 5_100)],
+            ["Boezem", "Plas"],
+        ),
+        "natuur": claims_frame(
+            "natuur", [shapely.box(250, 0, 600, 200), shapely.box(280, 150, 400, 400)], ["Heide", "Ven"]
+        ),
+    }
+    kans = KansPair("water_bodem", "natuur", toelichting="waterberging in natuur", weight=2)
+    result = overlay(ONE_REGION, claims, kansen=[kans], workers=1)
+    assert result.schuurpunten.empty
+    (zone,) = result.kansen.itertuples()
+    # Boezem ∩ (Heide ∪ Ven): the 50 m x 200 m strip; Ven overlaps Boezem too (inside the strip)
+    assert zone.oppervlakte_m2 == pytest.approx(50 * 200)
+    assert (zone.kans_id, zone.kans) == ("kans/water_bodem×natuur/Utrecht/0001", "water_bodem×natuur")
+    assert (zone.toelichting, zone.gewicht, zone.afstand_m) == ("waterberging in natuur", 2.0, 0.0)
+    assert (zone.feature_ids_a, zone.labels_a) == ("water_bodem/0", "Boezem")
+    assert (zone.feature_ids_b, zone.labels_b) == ("natuur/0; natuur/1", "Heide; Ven")
+    herkomst = result.herkomst
+    assert set(herkomst["soort"]) == {"kans"} and set(herkomst[ZONE_ID]) == {zone.kans_id}
+    assert sorted(zip(herkomst["kant"], herkomst["feature_id"], strict=True)) == [
+        ("a", "water_bodem/0"), ("b", "natuur/0"), ("b", "natuur/1"),
+    ]  # fmt: skip
+    assert_provenance(result, claims, KANS)
+    summary = summarise(result).set_index("provincie")
+    assert summary.loc["Utrecht", "n_kansen"] == 1 and summary.loc["Utrecht", "n_schuurpunten"] == 0
+    assert summary.loc["Utrecht", "kans_water_bodem×natuur_ha"] == pytest.approx(1.0)
+    assert summary.loc["Utrecht", "kans_water_bodem×natuur_n"] == 1
+
+
+@pytest.mark.parametrize(("distance", "expected"), [(500, [200_000.0, 200_000.0]), (200, [])])
+def test_distance_kans_between_squares_300m_apart(distance, expected):
+    claims = {
+        "energie": claims_frame("energie", [shapely.box(1_000, 1_000, 2_000, 2_000)], ["Station"]),
+        "landbouw": claims_frame("landbouw", [shapely.box(2_300, 1_000, 3_300, 2_000)], ["Akker"]),
+    }
+    kans = KansPair("energie", "landbouw", distance, toelichting="restwarmte voor kassen")
+    result = overlay(ONE_REGION, claims, kansen=[kans], workers=1)
+    kansen = result.kansen
+    # the 200 m strip of each square that lies within 500 m of the other
+    assert sorted(kansen["oppervlakte_m2"].round(3)) == expected
+    assert (kansen["feature_ids_a"] == "energie/0").all() and (kansen["feature_ids_b"] == "landbouw/0").all()
+    assert (kansen["afstand_m"] == distance).all()
+    assert_provenance(result, claims, KANS)
+
+
+def test_a_pair_that_is_conflict_and_kans_gives_both_from_the_same_engine():
+    homes = [shapely.box(1_000, 1_000, 2_000, 2_000), shapely.box(4_000, 0, 4_500, 500)]
+    water = [shapely.box(1_500, 1_500, 3_000, 2_500), shapely.box(4_700, 0, 5_000, 500)]
+    claims = {
+        "woningbouw": claims_frame("woningbouw", homes),
+        "water_bodem": claims_frame("water_bodem", water),
+    }
+    conflict = ConflictPair("woningbouw", "water_bodem", 300, weight=3)
+    kans = KansPair(
+        "woningbouw", "water_bodem", 300, toelichting="klimaatadaptief bouwen", also_conflict=True
+    )
+    alone = overlay(ONE_REGION, claims, [conflict], workers=1, tile_size=2_500)
+    both = overlay(ONE_REGION, claims, [conflict], workers=1, tile_size=2_500, kansen=[kans])
+    # the schuurpunten do not change when a kans joins the engine, and the kansen are the same zones
+    assert both.schuurpunten.drop(columns="geometry").equals(alone.schuurpunten.drop(columns="geometry"))
+    zones, kansen = both.schuurpunten, both.kansen
+    assert len(zones) == len(kansen) == 3  # the overlap with its 300 m strips, and the two strips 200 m apart
+    assert kansen["oppervlakte_m2"].tolist() == pytest.approx(zones["oppervlakte_m2"].tolist(), rel=1e-12)
+    assert shapely.equals(kansen.geometry.values, zones.geometry.values).all()
+    assert kansen["feature_ids_a"].tolist() == zones["feature_ids_a"].tolist()
+    assert (kansen["kans_id"] == "kans/" + zones["schuurpunt_id"]).all()
+    assert (zones["gewicht"] == 3).all() and (kansen["gewicht"] == 1).all()
+    rows = both.herkomst.groupby("soort").size().to_dict()
+    assert rows == {"kans": 6, "schuurpunt": 6}  # each zone: one house and one water feature
+    assert both.herkomst[ZONE_ID].str.startswith("kans/").tolist() == [False] * 6 + [True] * 6
+    summary = summarise(both).set_index("provincie")
+    assert (
+        summary.loc["Totaal", "woningbouw×water_bodem_ha"]
+        == summary.loc["Totaal", "kans_woningbouw×water_bodem_ha"]
+    )
+
+
+def test_kansen_have_their_own_minimum_area():
+    claims = {
+        "a": claims_frame("a", [shapely.box(0, 0, 100, 100), shapely.box(500, 0, 600, 100)]),
+        "b": claims_frame("b", [shapely.box(99, 0, 200, 100), shapely.box(550, 0, 650, 100)]),
+    }
+    kans = KansPair("b", "a", toelichting="x")
+    result = overlay(ONE_REGION, claims, [ConflictPair("a", "b")], min_area_m2=0, workers=1,
+                     kansen=[kans], kansen_min_area_m2=1_000)  # fmt: skip
+    assert len(result.schuurpunten) == 2 and len(result.kansen) == 1
+    count, area = result.dropped["kans"]
+    assert count == 1 and area == pytest.approx(100) and result.dropped["schuurpunt"] == (0, 0.0)
+    assert set(result.herkomst.loc[result.herkomst["soort"] == "kans", ZONE_ID]) == {
+        result.kansen["kans_id"].iloc[0]
+    }
+
+
 def test_faces_and_schuurpunten_merge_across_tiles_but_not_borders():
     regions = regions_frame(
         {"West": shapely.box(0, 0, 10_000, 10_000), "Oost": shapely.box(10_000, 0, 20_000, 10_000)}
@@ -144,8 +242,8 @@ def test_min_area_drops_and_counts_slivers():
     }
     result = overlay(ONE_REGION, claims, [ConflictPair("a", "b")], min_area_m2=1_000, workers=1)
     assert len(result.schuurpunten) == 1
-    assert result.dropped_slivers == 1
-    assert result.dropped_sliver_area_m2 == pytest.approx(100)
+    count, area = result.dropped["schuurpunt"]
+    assert count == 1 and area == pytest.approx(100)
 
 
 def test_topology_exception_retries_on_precision_grid(monkeypatch):
@@ -174,6 +272,8 @@ def test_conflict_with_unknown_sector_is_an_error():
             {"a": claims_frame("a", [shapely.box(0, 0, 1, 1)])},
             [ConflictPair("a", "x")],
         )
+    with pytest.raises(Exception, match="without claims: y"):
+        overlay(ONE_REGION, {"a": claims_frame("a", [shapely.box(0, 0, 1, 1)])}, kansen=[KansPair("y", "a")])
 
 
 # ------------------------------------------------------------------ the polygons on a lattice
@@ -320,17 +420,21 @@ def test_invariants_and_provenance_on_synthetic_set(shared_data):
         ConflictPair("woningbouw", "energie", 100),
         ConflictPair("water_bodem", "landbouw"),
     ]
-    result = overlay(regions, claims, pairs, tile_size=5_000, workers=2)
+    kansen = [KansPair("energie", "water_bodem", 300, toelichting="energie-opslag bij waterberging")]
+    result = overlay(regions, claims, pairs, tile_size=5_000, workers=2, kansen=kansen)
     assert_invariants(result, regions, claims)
     assert shared_edges_of_equal_faces(result.stapeling) == []
     assert len(result.schuurpunten) > 20, len(result.schuurpunten)
     assert set(result.schuurpunten["conflict"]) >= {"woningbouw×water_bodem", "water_bodem×landbouw"}
     assert_provenance(result, claims)
+    assert len(result.kansen) > 5, len(result.kansen)
+    assert_provenance(result, claims, KANS)
     assert result.controle["verschil_relatief"].max() < 1e-6
     # the same tasks give the same answer in one process
-    serial = overlay(regions, claims, pairs, tile_size=5_000, workers=1)
+    serial = overlay(regions, claims, pairs, tile_size=5_000, workers=1, kansen=kansen)
     assert serial.stapeling["vlak_id"].tolist() == result.stapeling["vlak_id"].tolist()
     assert serial.schuurpunten["schuurpunt_id"].tolist() == result.schuurpunten["schuurpunt_id"].tolist()
+    assert serial.kansen["kans_id"].tolist() == result.kansen["kans_id"].tolist()
 
 
 @pytest.mark.parametrize("tile_size", [10_000, 2_500])

@@ -5,7 +5,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from novex_geo.config import ConflictPair
+from novex_geo.config import KANS, ConflictPair, KansPair
 from novex_geo.overlay import overlay
 
 from .helpers import (
@@ -52,10 +52,19 @@ def test_overlay_invariants_on_random_polygons(a, b, c, split, tile_size, distan
     )
     claims = {"a": claims_frame("a", a), "b": claims_frame("b", b), "c": claims_frame("c", c)}
     pairs = [ConflictPair("a", "b", distance), ConflictPair("b", "c")]
-    result = overlay(regions, claims, pairs, tile_size=tile_size, workers=1)
+    # a kans of the same pair and distance as a conflict, and one of its own
+    kansen = [KansPair("a", "b", distance, toelichting="x", also_conflict=True), KansPair("a", "c", 60.0)]
+    result = overlay(regions, claims, pairs, tile_size=tile_size, workers=1, kansen=kansen)
     assert_invariants(result, regions, claims, rel=1e-6)
     assert_provenance(result, claims)
+    assert_provenance(result, claims, KANS)
     assert np.all(result.stapeling.geom_type == "Polygon")
+    # one engine: the kansen of a pair are exactly its schuurpunten, zone for zone
+    zones = result.schuurpunten[result.schuurpunten["conflict"] == "a×b"]
+    same = result.kansen[result.kansen["kans"] == "a×b"]
+    assert same["kans_id"].tolist() == ("kans/" + zones["schuurpunt_id"]).tolist()
+    assert shapely.equals(same.geometry.values, zones.geometry.values).all()
+    assert same["feature_ids_b"].tolist() == zones["feature_ids_b"].tolist()
 
 
 # ------------------------------------------------------------------ lattice-aligned inputs

@@ -5,6 +5,7 @@ import re
 import click
 
 from novex_geo.cli.main import cli
+from novex_geo.config import pairs, validate
 from novex_geo.config import parse as config
 
 from .conftest import ROOT
@@ -33,9 +34,11 @@ def test_every_command_and_option_is_in_the_readme():
 
 def test_every_project_key_is_in_the_readme():
     groups = {
-        "project": config.PROJECT_KEYS, "project.regions": config.REGIONS_KEYS, "sectors": config.SECTOR_KEYS,
-        "source": config.SOURCE_KEYS, "raster": config.RASTER_KEYS, "conflicts": config.CONFLICTS_KEYS,
-        "pairs": config.PAIR_KEYS, "triage": config.TRIAGE_KEYS,
+        "project": config.PROJECT_KEYS, "project.regions": validate.REGIONS_KEYS,
+        "sectors": config.SECTOR_KEYS, "source": config.SOURCE_KEYS, "raster": config.RASTER_KEYS,
+        "conflicts": pairs.CONFLICTS_KEYS,
+        "pairs": pairs.PAIR_KEYS, "kansen": pairs.KANSEN_KEYS, "kans pairs": pairs.KANS_PAIR_KEYS,
+        "triage": config.TRIAGE_KEYS,
     }  # fmt: skip
     table = "\n".join(line for line in README.splitlines() if line.startswith("| "))
     for group, keys in groups.items():

@@ -49,7 +49,8 @@ def demo_command(out: Path) -> None:
     stacked = (result.stapeling["n_sectoren"] >= 2).sum()
     click.echo(
         f"run: {len(result.stapeling)} stapeling faces ({stacked} with 2+ sectors), "
-        f"{len(result.schuurpunten)} schuurpunten in {len(result.regions)} provinces"
+        f"{len(result.schuurpunten)} schuurpunten and {len(result.kansen)} kansen "
+        f"in {len(result.regions)} provinces"
     )
     echo_audit(result.controle)
     triage = run_triage(project, run.gpkg)
@@ -60,8 +61,8 @@ def demo_command(out: Path) -> None:
     verdict = {key: areas[CRITERION[key].verdict] == "ja" for key in ("c1", "c2a", "c2b")}
     click.echo(
         f"triage: {len(areas)} spanningsgebieden, {(verdict['c1'] & verdict['c2a']).sum()} meet criteria "
-        f"1 and 2a, {verdict['c2b'].sum()} provincie-overstijgend; "
-        f"urgency filled in for {hot_spot}"
+        f"1 and 2a, {verdict['c2b'].sum()} provincie-overstijgend, {(areas['n_kansen'] > 0).sum()} with "
+        f"kansen, {(areas['n_novex_gebieden'] > 0).sum()} in a NOVEX-gebied; urgency filled in for {hot_spot}"
     )
     top = areas.iloc[0]["id"]
     signals = run_signals(project, ids=list(dict.fromkeys([hot_spot, top])), gpkg=run.gpkg, layers=run.layers)
@@ -73,7 +74,7 @@ def demo_command(out: Path) -> None:
     click.echo(f"\nDemo ({DEMO_MARK}) written to {out}/ in {time.perf_counter() - started:.1f} s:")
     click.echo(f"  {files.project}  the project file (start here to see how a project is described)")
     click.echo(
-        f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, herkomst, samenvatting, controle"
+        f"  {run.gpkg}  open in QGIS: layers stapeling, schuurpunten, kansen, herkomst, samenvatting, …"
     )
     click.echo(f"  {triage.report}  the ranked, explained triage (read this first)")
     click.echo(f"  {signals[0].pdf}  the signal 1-pager of the border hot spot")

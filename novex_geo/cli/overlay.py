@@ -1,11 +1,11 @@
-"""``novex-geo overlay`` and ``novex-geo run``: stapeling and schuurpunten per provincie."""
+"""``novex-geo overlay`` and ``novex-geo run``: stapeling, schuurpunten and kansen per provincie."""
 
 from __future__ import annotations
 
 import click
 
 from novex_geo.cli.options import echo_audit, echo_summary, project_arg, provincie_opt, scheduler_opt
-from novex_geo.config import load_project
+from novex_geo.config import ZONE_KINDS, load_project
 from novex_geo.errors import NovexError
 from novex_geo.pipeline import OverlayRun, run_overlay
 
@@ -41,19 +41,20 @@ min_sectoren_opt = click.option(
 
 def _report(run: OverlayRun) -> None:
     result = run.result
+    kansen = f", {len(result.kansen)} kansen" if result.kans_pairs else ""
     click.echo(
-        f"{len(result.stapeling)} stapeling faces, {len(result.schuurpunten)} schuurpunten "
+        f"{len(result.stapeling)} stapeling faces, {len(result.schuurpunten)} schuurpunten{kansen} "
         f"in {result.n_tasks} tiles ({result.seconds:.1f} s)"
     )
-    if result.dropped_slivers:
-        click.echo(
-            f"{result.dropped_slivers} schuurpunten < {run.project.min_area_m2:g} m² dropped "
-            f"({result.dropped_sliver_area_m2:.0f} m² in total)"
-        )
+    for kind in ZONE_KINDS:
+        count, area = result.dropped[kind.soort]
+        if count:
+            minimum = result.min_area_m2[kind.soort]
+            click.echo(f"{count} {kind.layer} < {minimum:g} m² dropped ({area:.0f} m² in total)")
     for retry in result.precision_retries:
         click.echo(f"precision retry: {retry}")
     echo_audit(result.controle)
-    echo_summary(run.summary, "n_schuurpunten")
+    echo_summary(run.summary, "n_schuurpunten", *(["n_kansen"] if result.kans_pairs else []))
     if run.gpkg:
         click.echo(f"wrote {run.gpkg} and {run.csv}" if run.csv else f"wrote {run.gpkg}")
 

@@ -24,6 +24,10 @@ A NOVEX analysis is described by one TOML file::
     sectors = ["woningbouw", "defensie"]
     distance = 1000
 
+    [[kansen.pairs]]
+    sectors = ["water_bodem", "natuur"]
+    toelichting = "waterberging in natuur"
+
 Relative paths resolve against the folder of the project file. Every mistake raises
 :class:`~novex_geo.errors.ConfigError` naming the file and the key.
 """
@@ -32,27 +36,41 @@ from novex_geo.config.database import Database, is_database_url, parse_database_
 from novex_geo.config.model import (
     DEFAULT_CRS,
     DEMO_MARK,
+    KANS,
+    SCHUURPUNT,
+    ZONE_ID,
+    ZONE_KINDS,
     ConflictPair,
+    KansPair,
     Project,
     RasterRule,
     Regions,
     Sector,
+    SectorPair,
     Source,
     Triage,
+    ZoneKind,
 )
 from novex_geo.config.parse import load_project, parse_project
 
 __all__ = [
     "DEFAULT_CRS",
     "DEMO_MARK",
+    "KANS",
+    "SCHUURPUNT",
+    "ZONE_ID",
+    "ZONE_KINDS",
     "ConflictPair",
     "Database",
+    "KansPair",
     "Project",
     "RasterRule",
     "Regions",
     "Sector",
+    "SectorPair",
     "Source",
     "Triage",
+    "ZoneKind",
     "is_database_url",
     "load_project",
     "parse_database_url",

@@ -8,19 +8,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from novex_geo.config.database import Database
 
 __all__ = [
     "DEFAULT_CRS",
     "DEMO_MARK",
+    "KANS",
+    "SCHUURPUNT",
+    "ZONE_ID",
+    "ZONE_KINDS",
     "ConflictPair",
+    "KansPair",
     "Project",
     "RasterRule",
     "Regions",
     "Sector",
+    "SectorPair",
     "Source",
     "Triage",
+    "ZoneKind",
 ]
 
 DEFAULT_CRS = "EPSG:28992"
@@ -103,21 +111,70 @@ class Sector:
 
 
 @dataclass(frozen=True)
-class ConflictPair:
-    """Two sectors whose claims are incompatible.
+class ZoneKind:
+    """A kind of zone the overlay engine finds for a sector pair, and the one definition of the
+    names of what is written for it: the layer, its id and pair columns, the columns only this
+    kind has, the value of ``soort`` in the ``herkomst`` table and the ``prefix`` of its ids and
+    summary columns.
 
-    ``distance`` 0 means the claims collide where they overlap; ``distance`` d > 0 means they
-    collide where they lie closer than d metres.
+    Schuurpunten keep the names they always had; a kans id starts with ``kans/``
+    (``kans/woningbouw×water_bodem/Utrecht/0001``), so the ids of the two kinds never collide
+    and one pair may be both.
     """
+
+    soort: str
+    layer: str
+    id_column: str
+    pair_column: str
+    extra_columns: tuple[str, ...] = ()
+    prefix: str = ""
+
+    @property
+    def id_prefix(self) -> str:
+        return f"{self.prefix}/" if self.prefix else ""
+
+    @property
+    def column_prefix(self) -> str:
+        return f"{self.prefix}_" if self.prefix else ""
+
+
+SCHUURPUNT = ZoneKind("schuurpunt", "schuurpunten", "schuurpunt_id", "conflict")
+KANS = ZoneKind("kans", "kansen", "kans_id", "kans", extra_columns=("toelichting",), prefix="kans")
+ZONE_KINDS = (SCHUURPUNT, KANS)
+ZONE_ID = "zone_id"  # the column of ``herkomst`` with the id of a zone of either kind
+
+
+@dataclass(frozen=True)
+class SectorPair:
+    """Two sectors whose claims meet where they overlap (``distance`` 0) or lie closer than
+    ``distance`` metres; ``weight`` ranks the pair. :attr:`kind` says what such a zone is."""
 
     a: str
     b: str
     distance: float = 0.0
     weight: float = 1.0
+    kind: ClassVar[ZoneKind]
 
     @property
     def key(self) -> str:
         return f"{self.a}×{self.b}"
+
+
+@dataclass(frozen=True)
+class ConflictPair(SectorPair):
+    """Two sectors whose claims are incompatible: where they meet is a schuurpunt."""
+
+    kind: ClassVar[ZoneKind] = SCHUURPUNT
+
+
+@dataclass(frozen=True)
+class KansPair(SectorPair):
+    """Two sectors whose overlap or proximity is an opportunity (a meekoppelkans), with a short
+    ``toelichting``; ``also_conflict`` records that the user also lists the pair as a conflict."""
+
+    toelichting: str = ""
+    also_conflict: bool = False
+    kind: ClassVar[ZoneKind] = KANS
 
 
 @dataclass(frozen=True)
@@ -143,6 +200,8 @@ class Triage:
     annotations: Path | None = None
     priority: tuple[Source, ...] = ()
     gemeenten: Regions | None = None
+    kans_weight: float = 0.0
+    novex_gebieden: Regions | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +216,8 @@ class Project:
     sectors: dict[str, Sector]
     conflicts: tuple[ConflictPair, ...] = ()
     min_area_m2: float = 0.0
+    kansen: tuple[KansPair, ...] = ()
+    kansen_min_area_m2: float = 0.0
     tile_size: float = DEFAULT_TILE_SIZE
     workers: int = 0
     executor: str = "local"
@@ -166,4 +227,5 @@ class Project:
 
     @property
     def max_distance(self) -> float:
+        """The largest distance of a conflict pair."""
         return max((pair.distance for pair in self.conflicts), default=0.0)

@@ -6,15 +6,11 @@ a hint where one helps (close matches of unknown keys and sectors).
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
-
-from pyproj import CRS
-from pyproj.exceptions import CRSError
 
 from novex_geo.config.database import SourceKeyError, database_source, is_database_url
 from novex_geo.config.model import (
@@ -22,14 +18,14 @@ from novex_geo.config.model import (
     DEFAULT_CRS,
     DEFAULT_TILE_SIZE,
     SECTOR_KEY,
-    ConflictPair,
     Project,
     RasterRule,
-    Regions,
     Sector,
     Source,
     Triage,
 )
+from novex_geo.config.pairs import CONFLICTS_KEYS, KANSEN_KEYS, parse_conflicts, parse_kansen
+from novex_geo.config.validate import Validator
 from novex_geo.errors import ConfigError
 
 __all__ = ["load_project", "parse_project"]
@@ -37,91 +33,17 @@ __all__ = ["load_project", "parse_project"]
 RULE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?)\s*$")
 PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers", "executor", "provincies", "demo"}
 EXECUTORS = ("local", "dask")
-REGIONS_KEYS = {"path", "layer", "name_field"}
 SECTOR_KEYS = {"label", "colour", "sources"}
 SOURCE_KEYS = {"path", "layer", "where", "sql", "buffer", "label_field", "crs", "name", "attribution",
                "raster"}  # fmt: skip
 RASTER_KEYS = {"band", "where", "in", "simplify"}
-CONFLICTS_KEYS = {"pairs", "min_area_m2"}
-PAIR_KEYS = {"sectors", "distance", "weight"}
-TOP_KEYS = {"project", "sectors", "conflicts", "triage"}
+TOP_KEYS = {"project", "sectors", "conflicts", "kansen", "triage"}
 TRIAGE_KEYS = {"merge_distance", "min_stapeling", "min_area_ha", "min_max_stapeling", "min_conflict_ha",
-               "provinces_recurring", "criteria_bonus", "annotations", "priority",
-               "gemeenten"}  # fmt: skip
+               "provinces_recurring", "criteria_bonus", "kans_weight", "annotations", "priority",
+               "gemeenten", "novex_gebieden"}  # fmt: skip
 
 
-class _Validator:
-    """Small helpers that raise :class:`ConfigError` with the file and key."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, key: str | None, message: str) -> ConfigError:
-        return ConfigError(self.path, message, key)
-
-    def keys(self, table: Any, allowed: set[str], key: str) -> dict[str, Any]:
-        if not isinstance(table, dict):
-            raise self.fail(key, f"must be a table, got {type(table).__name__}")
-        for name in table:
-            if name not in allowed:
-                hint = difflib.get_close_matches(name, allowed, n=1)
-                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-                known = ", ".join(sorted(allowed))
-                raise self.fail(
-                    f"{key}.{name}" if key else name,
-                    f"unknown key{suggestion}; known keys: {known}",
-                )
-        return table
-
-    def text(self, table: dict, name: str, key: str, default: str | None = None) -> str | None:
-        value = table.get(name, default)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise self.fail(f"{key}.{name}", "must be a non-empty string")
-        return value
-
-    def number(
-        self,
-        table: dict,
-        name: str,
-        key: str,
-        default: float | None = None,
-        minimum: float | None = None,
-        strict: bool = False,
-    ) -> float | None:
-        value = table.get(name, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(f"{key}.{name}", f"must be a number, got {value!r}")
-        if not math.isfinite(value):
-            raise self.fail(f"{key}.{name}", f"must be a finite number, got {value!r}")
-        if minimum is not None and (value < minimum or (strict and value == minimum)):
-            bound = ">" if strict else ">="
-            raise self.fail(f"{key}.{name}", f"must be {bound} {minimum:g}, got {value:g}")
-        return float(value)
-
-    def path_value(self, table: dict, name: str, key: str, required: bool = True) -> Path | None:
-        value = self.text(table, name, key)
-        if value is None:
-            if required:
-                raise self.fail(f"{key}.{name}", "is required")
-            return None
-        if is_database_url(value):
-            raise self.fail(f"{key}.{name}", "must be a file; a postgresql:// URL is for sources")
-        resolved = Path(value).expanduser()
-        return resolved if resolved.is_absolute() else (self.path.parent / resolved).resolve()
-
-    def crs(self, value: str, key: str) -> str:
-        if not isinstance(value, str) or not re.match(r"^[A-Za-z]+:\d+$", value):
-            raise self.fail(key, f"use an authority code such as 'EPSG:28992', got {value!r}")
-        try:
-            CRS.from_user_input(value)
-        except CRSError as exc:
-            raise self.fail(key, f"unknown CRS {value!r} ({exc})") from None
-        return value.upper()
-
-
-def _parse_raster(check: _Validator, table: Any, key: str) -> RasterRule:
+def _parse_raster(check: Validator, table: Any, key: str) -> RasterRule:
     table = check.keys(table, RASTER_KEYS, key)
     band = table.get("band", 1)
     if isinstance(band, bool) or not isinstance(band, int) or band < 1:
@@ -151,7 +73,7 @@ def _parse_raster(check: _Validator, table: Any, key: str) -> RasterRule:
     return RasterRule(band=band, op=match.group(1), value=float(match.group(2)), simplify=simplify)
 
 
-def _parse_source(check: _Validator, table: Any, key: str) -> Source:
+def _parse_source(check: Validator, table: Any, key: str) -> Source:
     table = check.keys(table, SOURCE_KEYS, key)
     crs = check.text(table, "crs", key)
     if is_database_url(table.get("path")):
@@ -181,7 +103,7 @@ def _parse_source(check: _Validator, table: Any, key: str) -> Source:
     )
 
 
-def _parse_colour(check: _Validator, value: Any, key: str) -> str:
+def _parse_colour(check: Validator, value: Any, key: str) -> str:
     from matplotlib.colors import is_color_like, to_hex
 
     if not isinstance(value, str) or not is_color_like(value):
@@ -189,7 +111,7 @@ def _parse_colour(check: _Validator, value: Any, key: str) -> str:
     return to_hex(value)
 
 
-def _parse_sector(check: _Validator, sector_key: str, table: Any) -> Sector:
+def _parse_sector(check: Validator, sector_key: str, table: Any) -> Sector:
     key = f"sectors.{sector_key}"
     if not SECTOR_KEY.match(sector_key):
         raise check.fail(key, "sector keys are lower-case letters, digits and '_' (e.g. 'water_bodem')")
@@ -213,78 +135,19 @@ def _parse_sector(check: _Validator, sector_key: str, table: Any) -> Sector:
     )
 
 
-def _parse_pairs(check: _Validator, pairs: Any, sectors: dict[str, Sector]) -> tuple:
-    if not isinstance(pairs, list):
-        raise check.fail("conflicts.pairs", "must be a list of tables ([[conflicts.pairs]])")
-    parsed: list[ConflictPair] = []
-    seen: set[frozenset[str]] = set()
-    for i, table in enumerate(pairs):
-        key = f"conflicts.pairs[{i}]"
-        table = check.keys(table, PAIR_KEYS, key)
-        names = table.get("sectors")
-        if not (isinstance(names, list) and len(names) == 2 and all(isinstance(n, str) for n in names)):
-            raise check.fail(
-                f"{key}.sectors", "must name exactly two sectors, e.g. ['woningbouw', 'defensie']"
-            )
-        for name in names:
-            if name not in sectors:
-                hint = difflib.get_close_matches(name, sectors, n=1)
-                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-                raise check.fail(
-                    f"{key}.sectors",
-                    f"unknown sector '{name}'{suggestion}; sectors in this file: " + ", ".join(sectors),
-                )
-        if names[0] == names[1]:
-            raise check.fail(f"{key}.sectors", "a conflict pair needs two different sectors")
-        if frozenset(names) in seen:
-            raise check.fail(f"{key}.sectors", f"pair {names[0]} × {names[1]} is listed twice")
-        seen.add(frozenset(names))
-        parsed.append(
-            ConflictPair(
-                a=names[0],
-                b=names[1],
-                distance=check.number(table, "distance", key, default=0.0, minimum=0),
-                weight=check.number(table, "weight", key, default=1.0, minimum=0, strict=True),
-            )
-        )
-    return tuple(parsed)
-
-
-def _choice(check: _Validator, table: dict, name: str, key: str, choices: tuple[str, ...]) -> str:
-    value = table.get(name, choices[0])
-    if value not in choices:
-        raise check.fail(f"{key}.{name}", f"must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return value
-
-
-def _flag(check: _Validator, table: dict, name: str, key: str) -> bool:
-    value = table.get(name, False)
-    if not isinstance(value, bool):
-        raise check.fail(f"{key}.{name}", f"must be true or false, got {value!r}")
-    return value
-
-
-def _whole(check: _Validator, table: dict, name: str, key: str, default: int, minimum: int) -> int:
+def _whole(check: Validator, table: dict, name: str, key: str, default: int, minimum: int) -> int:
     value = table.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise check.fail(f"{key}.{name}", f"must be a whole number >= {minimum}, got {value!r}")
     return value
 
 
-def _parse_triage(check: _Validator, table: Any) -> Triage:
+def _parse_triage(check: Validator, table: Any) -> Triage:
     key = "triage"
     table = check.keys(table, TRIAGE_KEYS, key)
     priority = table.get("priority", [])
     if not isinstance(priority, list):
         raise check.fail(f"{key}.priority", "must be a list of sources ([[triage.priority]])")
-    gemeenten = None
-    if "gemeenten" in table:
-        g = check.keys(table["gemeenten"], REGIONS_KEYS, f"{key}.gemeenten")
-        gemeenten = Regions(
-            path=check.path_value(g, "path", f"{key}.gemeenten"),
-            layer=check.text(g, "layer", f"{key}.gemeenten"),
-            name_field=check.text(g, "name_field", f"{key}.gemeenten", default="statnaam"),
-        )
     defaults = Triage()
 
     def number(name: str) -> float:
@@ -301,13 +164,19 @@ def _parse_triage(check: _Validator, table: Any) -> Triage:
         min_conflict_ha=number("min_conflict_ha"),
         provinces_recurring=whole("provinces_recurring", 2),
         criteria_bonus=number("criteria_bonus"),
+        kans_weight=number("kans_weight"),
         annotations=check.path_value(
             {"annotations": table.get("annotations", DEFAULT_ANNOTATIONS)}, "annotations", key
         ),
         priority=tuple(
             _parse_source(check, source, f"{key}.priority[{i}]") for i, source in enumerate(priority)
         ),
-        gemeenten=gemeenten,
+        gemeenten=check.regions(table["gemeenten"], f"{key}.gemeenten", "statnaam")
+        if "gemeenten" in table
+        else None,
+        novex_gebieden=check.regions(table["novex_gebieden"], f"{key}.novex_gebieden", "naam")
+        if "novex_gebieden" in table
+        else None,
     )
 
 
@@ -329,7 +198,7 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
         naming the file and the offending key.
     """
     path = Path(path).resolve()
-    check = _Validator(path)
+    check = Validator(path)
     check.keys(data, TOP_KEYS, "")
     project = check.keys(data.get("project", {}), PROJECT_KEYS, "project")
     regions_table = project.get("regions")
@@ -339,17 +208,14 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
             "is required: the provinces file, e.g. [project.regions] path = 'provincies.gpkg', "
             "name_field = 'statnaam' (novex-geo fetch provincies downloads one)",
         )
-    regions_table = check.keys(regions_table, REGIONS_KEYS, "project.regions")
-    regions = Regions(
-        path=check.path_value(regions_table, "path", "project.regions"),
-        layer=check.text(regions_table, "layer", "project.regions"),
-        name_field=check.text(regions_table, "name_field", "project.regions", default="statnaam"),
-    )
+    regions = check.regions(regions_table, "project.regions", "statnaam")
     sectors_table = data.get("sectors")
     if not isinstance(sectors_table, dict) or not sectors_table:
         raise check.fail("sectors", "define at least one sector, e.g. [sectors.woningbouw]")
     sectors = {key: _parse_sector(check, key, table) for key, table in sectors_table.items()}
     conflicts = check.keys(data.get("conflicts", {}), CONFLICTS_KEYS, "conflicts")
+    conflict_pairs = parse_conflicts(check, conflicts.get("pairs", []), sectors)
+    kansen = check.keys(data.get("kansen", {}), KANSEN_KEYS, "kansen")
     workers = project.get("workers", 0)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
         raise check.fail("project.workers", f"must be a whole number >= 0 (0 = all cores), got {workers!r}")
@@ -363,14 +229,16 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
         regions=regions,
         output_dir=check.path_value({"output": project.get("output", "uitvoer")}, "output", "project"),
         sectors=sectors,
-        conflicts=_parse_pairs(check, conflicts.get("pairs", []), sectors),
+        conflicts=conflict_pairs,
         min_area_m2=check.number(conflicts, "min_area_m2", "conflicts", default=0.0, minimum=0),
+        kansen=parse_kansen(check, kansen.get("pairs", []), sectors, conflict_pairs),
+        kansen_min_area_m2=check.number(kansen, "min_area_m2", "kansen", default=0.0, minimum=0),
         tile_size=check.number(project, "tile_size", "project", default=DEFAULT_TILE_SIZE, minimum=100),
         workers=workers,
-        executor=_choice(check, project, "executor", "project", EXECUTORS),
+        executor=check.choice(project, "executor", "project", EXECUTORS),
         provincies=tuple(provincies),
         triage=_parse_triage(check, data.get("triage", {})),
-        demo=_flag(check, project, "demo", "project"),
+        demo=check.flag(project, "demo", "project"),
     )
 
 

@@ -2,8 +2,9 @@
 
 Every layer the run writes gets its default style in the GeoPackage table ``layer_styles``
 (the convention QGIS reads when a layer is added): stapeling graduated by ``n_sectoren`` in
-the colours of the web maps, schuurpunten hatched red and labelled with their conflict,
-spanningsgebieden as black outlines labelled with rank and name, provinces as dashed borders.
+the colours of the web maps, schuurpunten hatched red and labelled with their conflict, kansen
+hatched green and labelled with their pair, spanningsgebieden as black outlines labelled with
+rank and name, provinces as dashed borders.
 ``analyse.qgs`` beside the GeoPackage groups the layers as the web map does — the sector
 sources in their project colours, the analysis layers, and PDOK BRT-Achtergrondkaart as the
 basemap — with paths relative to the project file, so the folder can be moved or mailed.
@@ -22,8 +23,8 @@ import pyogrio
 from matplotlib.colors import to_rgba
 from pyproj import CRS
 
-from novex_geo.config import Project
-from novex_geo.style import AREA_COLOUR, BORDER_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
+from novex_geo.config import KANS, Project
+from novex_geo.style import AREA_COLOUR, BORDER_COLOUR, KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
 
 __all__ = [
     "QGIS_PROJECT",
@@ -46,6 +47,7 @@ TITLES = {  # top of the legend (drawn last) first
     "provincies": "Provinciegrenzen",
     "spanningsgebieden": "Spanningsgebieden",
     "schuurpunten": "Schuurpunten",
+    KANS.layer: "Kansen",
     "stapeling": "Stapeling (aantal sectoren)",
 }
 STYLED_LAYERS = tuple(TITLES)
@@ -145,6 +147,9 @@ def _layer_parts(layer: str) -> tuple[str, str]:
     if layer == "schuurpunten":
         symbol = _fill("0", SCHUURPUNT_COLOUR, SCHUURPUNT_COLOUR, width=0.5, style="b_diagonal")
         return _single(symbol), _labels('"conflict"', SCHUURPUNT_COLOUR, 7, zoomed_in_beyond=25_000)
+    if layer == KANS.layer:
+        symbol = _fill("0", KANS_COLOUR, KANS_COLOUR, width=0.5, style="f_diagonal")
+        return _single(symbol), _labels(f'"{KANS.pair_column}"', KANS_COLOUR, 7, zoomed_in_beyond=25_000)
     if layer == "spanningsgebieden":
         symbol = _fill("0", "#ffffff", AREA_COLOUR, width=0.8, style="no")
         return _single(symbol), _labels('concat("rang", \'. \', "naam")', AREA_COLOUR, 8)

@@ -23,12 +23,13 @@ __all__ = ["load_regions", "select_regions"]
 log = logging.getLogger(__name__)
 
 
-def load_regions(regions: Regions, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
-    """Load the regions file as a GeoDataFrame with a ``provincie`` column.
+def load_regions(regions: Regions, crs: str = DEFAULT_CRS, allow_overlaps: bool = False) -> gpd.GeoDataFrame:
+    """Load the regions file as a GeoDataFrame with a ``provincie`` column (the region's name).
 
     Invalid boundaries are repaired with ``make_valid`` (and logged); a missing or empty name,
     coordinates that do not fit the file's CRS, regions without area and overlapping regions
-    are errors that name the file.
+    (unless ``allow_overlaps``: regions that are not a partition, such as NOVEX-gebieden) are
+    errors that name the file.
     """
     path, layer, field = regions.path, regions.layer, regions.name_field
     frame = read_vector(path, layer, columns=[field])
@@ -56,9 +57,10 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
     # a province stored as several rows (islands) is one region
     if result["provincie"].duplicated().any():
         result = result.dissolve("provincie", as_index=False)
-    check_no_overlaps(
-        result["provincie"].to_numpy(), np.asarray(result.geometry.values, dtype=object), path, layer
-    )
+    if not allow_overlaps:
+        check_no_overlaps(
+            result["provincie"].to_numpy(), np.asarray(result.geometry.values, dtype=object), path, layer
+        )
     return result.sort_values("provincie", ignore_index=True)
 
 

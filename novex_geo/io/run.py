@@ -1,12 +1,14 @@
 """The one reader of a run — its GeoPackage (``analyse.gpkg``) or its PostGIS schema — and the
 names of what it holds.
 
-``run`` writes the layers ``stapeling``, ``schuurpunten``, ``provincies`` and the tables
-``herkomst``, ``samenvatting``, ``controle`` and ``invoer``; ``triage`` adds the layer
-``spanningsgebieden`` and the table ``conflictparen``. Every command that reads a run's
-results reads them through :func:`read_run`, which says in one clear message what is missing
-and which command writes it. A run written with ``--out "postgresql://…?schema=…"`` is read from
-that schema by :mod:`novex_geo.io.postgis_run`, all tables in one transaction.
+``run`` writes the layers ``stapeling``, ``schuurpunten``, ``kansen``, ``provincies`` and the
+tables ``herkomst``, ``samenvatting``, ``controle`` and ``invoer``; ``triage`` adds the layer
+``spanningsgebieden`` and the tables ``conflictparen``, ``kansparen`` and ``novexgebieden``.
+Every command that reads a run's results reads them through :func:`read_run`, which says in
+one clear message what is missing and which command writes it (a run written before kansen
+existed has no ``kansen`` layer: it is asked to run again). A run written with
+``--out "postgresql://…?schema=…"`` is read from that schema by
+:mod:`novex_geo.io.postgis_run`, all tables in one transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pandas as pd
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
+from novex_geo.config import KANS, SCHUURPUNT
 from novex_geo.config.database import Database
 from novex_geo.errors import NovexError
 from novex_geo.io.postgis import run_location
@@ -30,12 +33,11 @@ __all__ = [
 
 ANALYSIS_GPKG = "analyse.gpkg"
 SUMMARY_CSV = "samenvatting.csv"
-OVERLAY_LAYERS = ("stapeling", "schuurpunten", "herkomst")
-TRIAGE_LAYERS = ("spanningsgebieden", "conflictparen")
-TABLES = {"herkomst", "samenvatting", "controle", "invoer", "conflictparen"}
+OVERLAY_LAYERS = ("stapeling", SCHUURPUNT.layer, KANS.layer, "herkomst")
+TRIAGE_LAYERS = ("spanningsgebieden", "conflictparen", "kansparen", "novexgebieden")
+TABLES = {"herkomst", "samenvatting", "controle", "invoer", "conflictparen", "kansparen", "novexgebieden"}
 WRITTEN_BY = {
-    **dict.fromkeys(("stapeling", "schuurpunten", "herkomst", "provincies", "samenvatting", "controle",
-                     "invoer"), "novex-geo run"),
+    **dict.fromkeys((*OVERLAY_LAYERS, "provincies", "samenvatting", "controle", "invoer"), "novex-geo run"),
     **dict.fromkeys(TRIAGE_LAYERS, "novex-geo triage"),
 }  # fmt: skip
 
@@ -47,6 +49,7 @@ class RunData:
     path: Path | Database
     stapeling: gpd.GeoDataFrame | None = None
     schuurpunten: gpd.GeoDataFrame | None = None
+    kansen: gpd.GeoDataFrame | None = None
     provincies: gpd.GeoDataFrame | None = None
     spanningsgebieden: gpd.GeoDataFrame | None = None
     herkomst: pd.DataFrame | None = None
@@ -54,6 +57,8 @@ class RunData:
     controle: pd.DataFrame | None = None
     invoer: pd.DataFrame | None = None
     conflictparen: pd.DataFrame | None = None
+    kansparen: pd.DataFrame | None = None
+    novexgebieden: pd.DataFrame | None = None
 
 
 def _available(gpkg: Path | Database) -> set[str]:

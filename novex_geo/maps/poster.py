@@ -2,7 +2,7 @@
 
 One landscape page (A3 or A0) per provincie, all vector with embedded TrueType fonts, so a
 print of a metre stays sharp: the stapeling as a choropleth by number of sectors, the
-schuurpunten hatched, the spanningsgebieden outlined with their rank, the neighbouring
+schuurpunten and kansen hatched, the spanningsgebieden outlined with their rank, the neighbouring
 provinces for context, scale bar and north arrow in the map frame; beside the map a title
 block, the legend (only what is drawn), the ranked list of the provincie's spanningsgebieden,
 the sources of the data and the date of the analysis.
@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from novex_geo import __version__
-from novex_geo.config import DEMO_MARK, Project
+from novex_geo.config import DEMO_MARK, KANS, SCHUURPUNT, Project
 from novex_geo.maps.files import save_pdf
 from novex_geo.maps.labels import area_title
 from novex_geo.maps.static import (
@@ -30,10 +30,11 @@ from novex_geo.maps.static import (
     add_credits,
     add_legend,
     clip,
+    draw_zones,
     finish_frame,
     map_extent,
 )
-from novex_geo.style import SCHUURPUNT_COLOUR, STAPELING_COLOURS
+from novex_geo.style import STAPELING_COLOURS
 
 __all__ = ["PAPER", "poster_figure", "write_poster"]
 
@@ -67,19 +68,8 @@ def _draw(ax: Axes, project: Project, data: dict, scale: float) -> list:
                     label=f"stapeling {n}{'+' if n == 5 else ''} sector(en)",
                 )
             )
-    zones = clip(data["schuurpunten"], box)
-    if zones is not None:
-        zones.plot(
-            ax=ax,
-            facecolor="none",
-            edgecolor=SCHUURPUNT_COLOUR,
-            hatch="////",
-            linewidth=0.4 * scale,
-            zorder=3,
-        )
-        handles.append(
-            mpatches.Patch(facecolor="none", edgecolor=SCHUURPUNT_COLOUR, hatch="////", label="schuurpunt")
-        )
+    handles += draw_zones(ax, clip(data["kansen"], box), KANS.soort, 0.4 * scale, 3)
+    handles += draw_zones(ax, clip(data["schuurpunten"], box), SCHUURPUNT.soort, 0.4 * scale, 3)
     borders = clip(data["all_regions"].set_geometry(data["all_regions"].boundary), box)
     if borders is not None:
         borders.plot(ax=ax, zorder=4, **(BORDER | {"linewidth": BORDER["linewidth"] * scale}))
@@ -170,7 +160,8 @@ def poster_figure(project: Project, data: dict, scope: str, date: str, paper: st
     text = figure.text
     text(PANEL_LEFT, 0.97, project.name, fontsize=15 * scale, fontweight="bold", va="top", parse_math=False)
     text(PANEL_LEFT, 0.935, f"Provincie {scope}", fontsize=13 * scale, va="top", parse_math=False)
-    text(PANEL_LEFT, 0.905, "Stapeling, schuurpunten en spanningsgebieden", fontsize=9 * scale, va="top")
+    subtitle = "Stapeling, schuurpunten, kansen en spanningsgebieden"
+    text(PANEL_LEFT, 0.905, subtitle, fontsize=9 * scale, va="top")
     text(
         PANEL_LEFT,
         0.885,
@@ -216,6 +207,6 @@ def write_poster(project: Project, data: dict, scope: str, date: str, paper: str
         figure,
         path,
         title=f"{project.name} — {scope}: kaartsessie-poster ({paper})",
-        subject="NOVEX: stapeling, schuurpunten en spanningsgebieden",
+        subject="NOVEX: stapeling, schuurpunten, kansen en spanningsgebieden",
         author=project.name,
     )

@@ -3,8 +3,10 @@
 One A4 portrait PDF (matplotlib only — no system libraries; see
 :mod:`novex_geo.maps.signal_page`), a self-contained HTML page (the map embedded, every text
 escaped, no external references, so it can be mailed) and the PNG map. Sectors and conflict
-pairs are named by their labels. "Waarom urgent?" is taken verbatim from the annotations file;
-when empty the page shows a marked field to fill in — the tool never writes urgency itself.
+pairs are named by their labels. "Wat botst?" has a line "Kansen" with the kans pairs and
+hectares in or near the area, and "Waar?" says in which NOVEX-gebied it lies, both from the
+run's data. "Waarom urgent?" is taken verbatim from the annotations file; when empty the page
+shows a marked field to fill in — the tool never writes urgency itself.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from novex_geo.maps.signal_page import signal_page
 from novex_geo.maps.static import Credits, conflict_map_figure
 from novex_geo.triage.areas import label_text, listing, natural_key
 from novex_geo.triage.criteria import CRITERIA
+from novex_geo.triage.novex import novex_phrase
 
 __all__ = ["EMPTY_URGENCY", "Signal", "SignalFiles", "build_signal", "write_signals"]
 
@@ -69,6 +72,9 @@ def build_signal(area, herkomst, project: Project, gemeenten: gpd.GeoDataFrame |
     rows = herkomst[herkomst["feature_id"].isin(area["feature_ids"].split("; "))]
     wat = [f"Sectoren: {sectors_text(project, area['sectoren'])}"]
     wat += [f"Conflict {line}" for line in conflicts_text(project, area["conflicten"])]
+    if area["kansen"] or project.kansen:
+        kansen = "; ".join(conflicts_text(project, area["kansen"]))
+        wat.append(f"Kansen: {kansen or 'geen in of bij dit gebied'}")
     for sector, group in rows.drop_duplicates("feature_id").groupby("sector", sort=True):
         labels = sorted({label_text(label) for label in group["label"]}, key=natural_key)
         wat.append(f"{sector_label(project, sector)}: {listing(labels, MAX_FEATURES)}")
@@ -83,6 +89,8 @@ def build_signal(area, herkomst, project: Project, gemeenten: gpd.GeoDataFrame |
         f"stapeling {area['max_stapeling']} sectoren, gemiddeld {area['gem_stapeling']:.2f}",
         f"RD-coördinaten (EPSG:28992) van een punt in het gebied: x = {point.x:.0f}, y = {point.y:.0f}",
     ]
+    if project.triage.novex_gebieden is not None:
+        waar.insert(1, f"Het gebied {novex_phrase(area)}")
     criteria = [(c.title, str(area[c.verdict]), pair_text(project, str(area[c.reason]))) for c in CRITERIA]
     footer = [
         f"Projectbestand: {project.path.name} ({project.name}); novex-geo {__version__}; "
@@ -157,7 +165,7 @@ def write_signals(
 ) -> list[SignalFiles]:
     """Write the 1-pagers for ``ids`` or the ``top`` best-ranked spanningsgebieden into ``out``.
 
-    ``run`` holds ``spanningsgebieden``, ``schuurpunten`` and ``herkomst``; ``layers`` are the
+    ``run`` holds ``spanningsgebieden``, ``schuurpunten``, ``kansen`` and ``herkomst``; ``layers`` are the
     project's loaded sectors, ``regions`` its provinces and ``gemeenten`` the municipalities
     used for "Waar?" (or ``None``).
     """
@@ -178,12 +186,14 @@ def write_signals(
             size=(8.0, 5.0),
             dpi=170,
             schuurpunten=run.schuurpunten,
+            kansen=run.kansen,
             focus=signal.geometry,
             credits=credits,
         )
         signal.credits = drawing.credits
         save_figure(figure, files.png, format="png")
-        page = signal_page(signal, project, claims, regions, run.schuurpunten, credits, EMPTY_URGENCY)
+        zones = (run.schuurpunten, run.kansen)
+        page = signal_page(signal, project, claims, regions, zones, credits, EMPTY_URGENCY)
         save_pdf(
             page.figure,
             files.pdf,

@@ -98,11 +98,12 @@ def signal_page(
     project: Project,
     claims: Mapping[str, gpd.GeoDataFrame],
     regions: gpd.GeoDataFrame,
-    schuurpunten: gpd.GeoDataFrame | None,
+    zones: tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None],
     credits: Credits,
     empty_urgency: str,
 ) -> SignalPage:
-    """Lay out the signal (a :class:`~novex_geo.maps.signal.Signal`) on one A4 page."""
+    """Lay out the signal (a :class:`~novex_geo.maps.signal.Signal`) on one A4 page; ``zones``
+    are the run's schuurpunten and kansen."""
     figure = Figure(figsize=A4)
     top = _Writer(figure, 0.965)
     top.text(LEFT, textwrap.shorten(signal.title, 70, placeholder=" …"), 15, fontweight="bold")
@@ -129,8 +130,9 @@ def signal_page(
     room = credits_height(figure, RIGHT - LEFT, credits.every, 6)
     map_bottom, map_top = bottom_top + 0.018 + room, top.y - 0.01
     ax = figure.add_axes((LEFT, map_bottom, MAP_RIGHT - LEFT, map_top - map_bottom))
+    schuurpunten, kansen = zones
     drawing = draw_conflict_map(
-        ax, project, claims, regions, schuurpunten, focus=signal.geometry, credits=credits
+        ax, project, claims, regions, schuurpunten, focus=signal.geometry, credits=credits, kansen=kansen
     )
     legend = add_legend(
         figure,

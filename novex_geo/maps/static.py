@@ -1,6 +1,6 @@
 """Static conflict maps with matplotlib, for slides, signals, sketches and posters.
 
-The map frame holds only the map (claims, stapeling, schuurpunten, outlines, borders, scale bar
+The map frame holds only the map (claims, stapeling, schuurpunten, kansen, outlines, borders, scale bar
 and north arrow in its corners); the legend and the credit line sit outside it, so they never
 cover what the map is about. The legend lists only what was drawn and the credit line names
 the sources of what was drawn: each source's ``attribution`` (from the project file or
@@ -25,12 +25,13 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
-from novex_geo.config import DEMO_MARK, Project
+from novex_geo.config import DEMO_MARK, KANS, SCHUURPUNT, Project
 from novex_geo.io.downloads import download_record
 from novex_geo.io.layers import SectorLayer
-from novex_geo.style import BORDER_COLOUR, SCHUURPUNT_COLOUR
+from novex_geo.style import BORDER_COLOUR, KANS_COLOUR, SCHUURPUNT_COLOUR
 
 __all__ = [
+    "ZONE_STYLES",
     "Credits",
     "MapDrawing",
     "add_credits",
@@ -39,6 +40,7 @@ __all__ = [
     "conflict_map_figure",
     "credits_height",
     "draw_conflict_map",
+    "draw_zones",
     "finish_frame",
     "map_extent",
     "nice_length",
@@ -46,6 +48,11 @@ __all__ = [
 ]
 
 BORDER = {"color": BORDER_COLOUR, "linewidth": 1.4, "linestyle": "-."}
+# schuurpunten and kansen: hatched in opposite directions, in red and in green
+ZONE_STYLES = {
+    SCHUURPUNT.soort: {"edgecolor": SCHUURPUNT_COLOUR, "hatch": "////"},
+    KANS.soort: {"edgecolor": KANS_COLOUR, "hatch": "\\\\\\\\"},
+}
 
 
 def plain(text: object) -> str:
@@ -133,6 +140,15 @@ def map_extent(ax: Axes, focus, regions: gpd.GeoDataFrame, margin: float) -> tup
     return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
 
 
+def draw_zones(ax: Axes, zones: gpd.GeoDataFrame | None, soort: str, linewidth: float, zorder: int) -> list:
+    """Draw schuurpunten or kansen (``soort``) hatched; returns the legend entry, if any was drawn."""
+    if zones is None or zones.empty:
+        return []
+    style = ZONE_STYLES[soort]
+    zones.plot(ax=ax, facecolor="none", linewidth=linewidth, zorder=zorder, **style)
+    return [mpatches.Patch(facecolor="none", label=soort, **style)]
+
+
 def _scale_bar(ax: Axes, extent, size: float) -> None:
     xmin, ymin, xmax, ymax = extent
     length = nice_length(xmax - xmin)
@@ -194,10 +210,12 @@ def draw_conflict_map(
     credits: Credits | None = None,
     focus_label: str = "spanningsgebied",
     sketch: gpd.GeoDataFrame | None = None,
+    kansen: gpd.GeoDataFrame | None = None,
 ) -> MapDrawing:
     """Draw the conflict map on ``ax`` around ``focus`` (or all regions), without legend.
 
-    Sectors are drawn in the project's colours, ``schuurpunten`` hatched, ``areas``
+    Sectors are drawn in the project's colours, ``schuurpunten`` hatched red, ``kansen``
+    hatched green, ``areas``
     (spanningsgebieden) and the ``focus`` outlined (the legend calls the focus
     ``focus_label``), the ``sketch`` dashed in its sector's colour; a demo project is marked
     as fictional. Claims are clipped to the extent first, so a national parcel layer draws
@@ -221,14 +239,8 @@ def draw_conflict_map(
             )
         )
         drawn_claims.append(subset)
-    zones = clip(schuurpunten, box)
-    if zones is not None:
-        zones.plot(
-            ax=ax, facecolor="none", edgecolor=SCHUURPUNT_COLOUR, hatch="////", linewidth=0.6, zorder=4
-        )
-        drawing.handles.append(
-            mpatches.Patch(facecolor="none", edgecolor=SCHUURPUNT_COLOUR, hatch="////", label="schuurpunt")
-        )
+    drawing.handles += draw_zones(ax, clip(kansen, box), KANS.soort, 0.6, 3)
+    drawing.handles += draw_zones(ax, clip(schuurpunten, box), SCHUURPUNT.soort, 0.6, 4)
     sketched = clip(sketch, box)
     if sketched is not None:
         for key, part in sketched.groupby("sector"):

@@ -1,7 +1,8 @@
 """Kaartsessie maps: one self-contained Folium (Leaflet) HTML map per provincie and an overview.
 
 Layers: each sector in its configured colour, stapeling as a choropleth by ``n_sectoren``,
-schuurpunten, spanningsgebieden with popups and tooltips, provincial borders; PDOK
+schuurpunten, kansen (green, hatched, with popups), spanningsgebieden with popups and
+tooltips, provincial borders; PDOK
 BRT-Achtergrondkaart (grijs by default, standaard, pastel), PDOK Luchtfoto and OpenStreetMap.
 The controls (title block, foldable layer panel and legend, sketch panel with the Draw tool
 and its Export button, measure tool, fullscreen, scale bar, an overview map of the province
@@ -39,9 +40,11 @@ from novex_geo.maps.files import OVERVIEW, atomic_write, file_names, save_figure
 from novex_geo.maps.poster import write_poster
 from novex_geo.maps.static import Credits, conflict_map_figure
 from novex_geo.maps.web_layers import (
+    KANS_CLASS,
     WEB_CRS,
     add_borders,
     add_claims,
+    add_kansen,
     add_schuurpunten,
     add_spanningsgebieden,
     add_stapeling,
@@ -49,7 +52,7 @@ from novex_geo.maps.web_layers import (
     web_colour,
     web_frame,
 )
-from novex_geo.style import SCHUURPUNT_COLOUR, STAPELING_COLOURS
+from novex_geo.style import KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
 
 __all__ = ["BASEMAPS", "SKETCH_FILE", "build_map", "write_maps"]
 
@@ -122,6 +125,7 @@ def _config(project: Project, data: dict, scope: str, date: str) -> dict:
         {"label": label, "colour": colour, "kind": kind}
         for label, colour, kind, frame in (
             ("schuurpunt", SCHUURPUNT_COLOUR, "dashed", data["schuurpunten"]),
+            ("kans", KANS_COLOUR, "hatched", data["kansen"]),
             ("spanningsgebied", "#000000", "outline", data["spanningsgebieden"]),
             ("provinciegrens", "#333333", "border", data["regions"]),
         )
@@ -149,6 +153,7 @@ def _config(project: Project, data: dict, scope: str, date: str) -> dict:
         "legend": [section for section in legend if section["entries"]],
         "notes": data["notes"],
         "sectors": sectors,
+        "hatch": {"className": KANS_CLASS, "colour": KANS_COLOUR},
         "overview": data["overview"],
         "bounds": [[south, west], [north, east]],
     }
@@ -178,6 +183,7 @@ def build_map(
     add_borders(web_frame(data["regions"].set_geometry(data["regions"].boundary), tolerance), borders)
     for name, add in (
         ("Stapeling", add_stapeling),
+        ("Kansen", add_kansen),
         ("Schuurpunten", add_schuurpunten),
         ("Spanningsgebieden", add_spanningsgebieden),
     ):
@@ -245,8 +251,8 @@ def write_maps(
 ) -> list[Path]:
     """Write one HTML map per provincie (and a national overview) into ``out``.
 
-    ``run`` holds the layers ``provincies``, ``stapeling``, ``schuurpunten`` and (when triage
-    ran) ``spanningsgebieden``; ``layers`` are the project's loaded sectors. File names are
+    ``run`` holds the layers ``provincies``, ``stapeling``, ``schuurpunten``, ``kansen`` and
+    (when triage ran) ``spanningsgebieden``; ``layers`` are the project's loaded sectors. File names are
     unique per region name (:func:`~novex_geo.maps.files.file_names`). With ``png`` each map
     also gets a static PNG (legend and credits beside and below the map); with ``poster``
     (``"A3"`` or ``"A0"``) each provincie gets a print poster (:func:`~novex_geo.maps.poster.write_poster`).
@@ -271,6 +277,7 @@ def write_maps(
             "overview": overview,
             "stapeling": run.stapeling[run.stapeling["provincie"].isin(names)],
             "schuurpunten": run.schuurpunten[run.schuurpunten["provincie"].isin(names)],
+            "kansen": run.kansen[run.kansen["provincie"].isin(names)],
             "spanningsgebieden": _in_view(run.spanningsgebieden, area),
             "credits": credits.of_drawn(claims.values()),
         }
@@ -290,6 +297,7 @@ def write_maps(
                 margin=0.06,
                 credits=credits,
                 schuurpunten=data["schuurpunten"],
+                kansen=data["kansen"],
                 areas=data["spanningsgebieden"],
             )
             written.append(save_figure(figure, path.with_suffix(".png"), format="png"))

@@ -1,4 +1,5 @@
-"""The layers of a kaartsessie map: claims, stapeling, schuurpunten, spanningsgebieden, borders.
+"""The layers of a kaartsessie map: claims, stapeling, schuurpunten, kansen, spanningsgebieden,
+borders.
 
 Only an escaped tooltip (``tip``), an escaped popup where there is one, and the geometry of
 each feature reach the page: folium puts both into the page as HTML, so every value from data
@@ -8,25 +9,27 @@ or the project file passes :func:`html.escape` here.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
 
 import folium
 import geopandas as gpd
 import shapely
 from matplotlib.colors import to_hex
 
-from novex_geo.config import Project
-from novex_geo.maps.labels import area_title, conflicts_text, pair_text, sectors_text
-from novex_geo.style import SCHUURPUNT_COLOUR, STAPELING_COLOURS
-from novex_geo.triage.areas import label_text, listing
+from novex_geo.config import KANS, Project
+from novex_geo.maps.labels import area_title, conflicts_text, pair_text, sector_label, sectors_text
+from novex_geo.style import KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
+from novex_geo.triage.areas import label_text, zone_labels
 from novex_geo.triage.criteria import CRITERIA
+from novex_geo.triage.novex import novex_phrase
 
 __all__ = [
-    "WEB_CRS", "add_borders", "add_claims", "add_schuurpunten", "add_spanningsgebieden", "add_stapeling",
-    "layer_names", "web_colour", "web_frame",
+    "KANS_CLASS", "WEB_CRS", "add_borders", "add_claims", "add_kansen", "add_schuurpunten",
+    "add_spanningsgebieden", "add_stapeling", "kans_popup_html", "layer_names", "popup_html", "web_colour",
+    "web_frame",
 ]  # fmt: skip
 
 WEB_CRS = "EPSG:4326"
+KANS_CLASS = "novex-kans"  # kaart.css fills paths of this class with the hatch pattern kaart.js defines
 
 
 def web_colour(colour: str) -> str:
@@ -44,11 +47,6 @@ def web_frame(frame: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFrame:
     return web[~web.geometry.is_empty]
 
 
-def _labels(values: Iterable[object], limit: int = 4) -> str:
-    """A ``; ``-joined label list from the engine as people typed the labels, shortened."""
-    return listing([label_text(v) for text in values for v in str(text).split("; ")], limit)
-
-
 def popup_html(project: Project, area) -> str:
     e = html.escape
     verdicts = "".join(
@@ -57,12 +55,30 @@ def popup_html(project: Project, area) -> str:
         for c in CRITERIA
     )
     conflicts = "; ".join(conflicts_text(project, area["conflicten"])) or "-"
+    kansen = "; ".join(conflicts_text(project, area["kansen"])) or "-"
+    novex = f"<br>{e(novex_phrase(area))}" if project.triage.novex_gebieden is not None else ""
     return (
         f"<h4>{area['rang']}. {e(area_title(project, area['naam']))}</h4>"
-        f"<p>{e(str(area['id']))} · {area['oppervlakte_ha']:.1f} ha · {e(str(area['provincies']))}<br>"
+        f"<p>{e(str(area['id']))} · {area['oppervlakte_ha']:.1f} ha · {e(str(area['provincies']))}{novex}<br>"
         f"Sectoren: {e(sectors_text(project, str(area['sectoren'])))}</p>"
-        f"<p>Conflicten: {e(conflicts)}</p><table>{verdicts}</table>"
-        f"<p>Objecten: {e(str(area['objecten']))}</p>"
+        f"<p>Conflicten: {e(conflicts)}</p>"
+        + (f"<p>Kansen: {e(kansen)}</p>" if project.kansen else "")
+        + f"<table>{verdicts}</table><p>Objecten: {e(str(area['objecten']))}</p>"
+    )
+
+
+def kans_popup_html(project: Project, kans) -> str:
+    """The pair, its toelichting and the features of both sides of one kans."""
+    e = html.escape
+    sides = "".join(
+        f"<br>{e(sector_label(project, kans[f'sector_{side}']))}: {e(zone_labels(kans[f'labels_{side}'], 8))}"
+        for side in ("a", "b")
+    )
+    return (
+        f"<h4>Kans: {e(pair_text(project, str(kans[KANS.pair_column])))}</h4>"
+        f"<p>{e(str(kans['toelichting']))}</p>"
+        f"<p>{e(str(kans[KANS.id_column]))} · {kans['oppervlakte_m2'] / 1e4:.2f} ha · "
+        f"{e(str(kans['provincie']))} · afstand {kans['afstand_m']:g} m</p><p>Objecten:{sides}</p>"
     )
 
 
@@ -121,7 +137,7 @@ def add_stapeling(project: Project, web: gpd.GeoDataFrame, group: folium.Feature
 
 def add_schuurpunten(project: Project, web: gpd.GeoDataFrame, group: folium.FeatureGroup) -> None:
     tips = [
-        html.escape(f"{pair_text(project, c)}: {a / 1e4:.2f} ha — {_labels([la])} × {_labels([lb])}")
+        html.escape(f"{pair_text(project, c)}: {a / 1e4:.2f} ha — {zone_labels(la)} × {zone_labels(lb)}")
         for c, a, la, lb in zip(
             web["conflict"], web["oppervlakte_m2"], web["labels_a"], web["labels_b"], strict=True
         )
@@ -134,6 +150,17 @@ def add_schuurpunten(project: Project, web: gpd.GeoDataFrame, group: folium.Feat
         "fillOpacity": 0.15,
     }
     _geojson(web, group, lambda _: style, tips)
+
+
+def add_kansen(project: Project, web: gpd.GeoDataFrame, group: folium.FeatureGroup) -> None:
+    tips = [
+        html.escape(f"Kans {pair_text(project, p)}: {a / 1e4:.2f} ha — {t}")
+        for p, a, t in zip(web[KANS.pair_column], web["oppervlakte_m2"], web["toelichting"], strict=True)
+    ]
+    popups = [kans_popup_html(project, row) for _, row in web.iterrows()]
+    # the fill is the hatch pattern (kaart.css), in the kansen's green
+    style = {"color": KANS_COLOUR, "weight": 2, "fillOpacity": 0.9, "className": KANS_CLASS}
+    _geojson(web, group, lambda _: style, tips, popups)
 
 
 def add_spanningsgebieden(project: Project, web: gpd.GeoDataFrame, group: folium.FeatureGroup) -> None:

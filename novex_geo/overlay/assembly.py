@@ -1,14 +1,17 @@
-"""Assembling the tasks' results: faces merged across tile lines, schuurpunten and provenance.
+"""Assembling the tasks' results: faces merged across tile lines, zones and provenance.
 
 The tile grid is the engine's unit of work, not something the user sees: faces of one
 provincie with the same sector set that meet across a tile line are merged into one, so a
-face is a maximal connected region with a constant sector set. Schuurpunt pieces that meet
-across a tile line are merged likewise and keep the provenance of every piece.
+face is a maximal connected region with a constant sector set. Zone pieces (schuurpunten and
+kansen alike) that meet across a tile line are merged likewise and keep the provenance of
+every piece; then each kind of zone gets its own layer and ids, and one ``herkomst`` table
+holds the provenance of both, told apart by ``soort``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -16,19 +19,30 @@ import pandas as pd
 import shapely
 from shapely.errors import GEOSException
 
-from novex_geo.config import ConflictPair
+from novex_geo.config import KANS, SCHUURPUNT, ZONE_ID, ZONE_KINDS, SectorPair, ZoneKind
 from novex_geo.geometry import polygons
 from novex_geo.overlay.geometry import NODING_GRID, on_tile_edge, stable_order
 
-__all__ = ["FACE_COLUMNS", "HERKOMST_COLUMNS", "ZONE_COLUMNS", "assemble_faces", "assemble_zones"]
+__all__ = [
+    "FACE_COLUMNS", "HERKOMST_COLUMNS", "KANS_COLUMNS", "ZONE_COLUMNS", "Zones", "assemble_faces",
+    "assemble_zones", "zone_columns",
+]  # fmt: skip
 
 FACE_COLUMNS = ["vlak_id", "provincie", "sectoren", "n_sectoren", "oppervlakte_m2"]
-ZONE_COLUMNS = [
-    "schuurpunt_id", "conflict", "sector_a", "sector_b", "afstand_m", "gewicht", "provincie",
-    "oppervlakte_m2", "n_features_a", "n_features_b", "feature_ids_a", "feature_ids_b", "labels_a",
-    "labels_b",
-]  # fmt: skip
-HERKOMST_COLUMNS = ["schuurpunt_id", "kant", "sector", "feature_id", "label"]
+HERKOMST_COLUMNS = ["soort", ZONE_ID, "kant", "sector", "feature_id", "label"]
+
+
+def zone_columns(kind: ZoneKind) -> list[str]:
+    """The columns of the layer of one kind of zone (``schuurpunten`` or ``kansen``)."""
+    return [
+        kind.id_column, kind.pair_column, "sector_a", "sector_b", "afstand_m", "gewicht",
+        *kind.extra_columns, "provincie", "oppervlakte_m2", "n_features_a", "n_features_b", "feature_ids_a",
+        "feature_ids_b", "labels_a", "labels_b",
+    ]  # fmt: skip
+
+
+ZONE_COLUMNS = zone_columns(SCHUURPUNT)
+KANS_COLUMNS = zone_columns(KANS)
 
 
 def _union_faces(geoms: np.ndarray) -> np.ndarray:
@@ -101,7 +115,7 @@ def face_frame(spec, geoms: np.ndarray, masks: np.ndarray) -> pd.DataFrame:
 
 
 def _merge_zones(zones: pd.DataFrame, prov_a: pd.DataFrame, prov_b: pd.DataFrame):
-    """Union schuurpunt pieces that touch a tile edge, per (provincie, pair).
+    """Union zone pieces that touch a tile edge, per (provincie, pair).
 
     A piece hands its provenance to every merged part it overlaps, and at least to the part
     it overlaps most (a sliver piece may only touch its part).
@@ -141,24 +155,34 @@ def _merge_zones(zones: pd.DataFrame, prov_a: pd.DataFrame, prov_b: pd.DataFrame
     return pd.concat(merged_rows, ignore_index=True), relink(prov_a), relink(prov_b)
 
 
-def _pair_table(conflicts: Sequence[ConflictPair]) -> pd.DataFrame:
+def _pair_table(pairs: Sequence[SectorPair], min_area_m2: Mapping[str, float]) -> pd.DataFrame:
+    """Per pair (by its index in ``pairs``) its kind, sectors, distance, weight, the columns
+    only its kind has, and the size below which its zones are dropped."""
+    extra = {column: [getattr(pair, column, "") for pair in pairs]
+             for column in dict.fromkeys(c for kind in ZONE_KINDS for c in kind.extra_columns)}  # fmt: skip
     return pd.DataFrame(
         {
-            "pair": range(len(conflicts)),
-            "conflict": [pair.key for pair in conflicts],
-            "sector_a": [pair.a for pair in conflicts],
-            "sector_b": [pair.b for pair in conflicts],
-            "afstand_m": [pair.distance for pair in conflicts],
-            "gewicht": [pair.weight for pair in conflicts],
+            "pair": range(len(pairs)),
+            "soort": [pair.kind.soort for pair in pairs],
+            "id_prefix": [pair.kind.id_prefix for pair in pairs],
+            "paar": [pair.key for pair in pairs],
+            "sector_a": [pair.a for pair in pairs],
+            "sector_b": [pair.b for pair in pairs],
+            "afstand_m": [float(pair.distance) for pair in pairs],
+            "gewicht": [float(pair.weight) for pair in pairs],
+            "minimum_m2": [min_area_m2.get(pair.kind.soort, 0.0) for pair in pairs],
+            **extra,
         }
     )
 
 
 def _herkomst(frame: pd.DataFrame, pa, pb, claims: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
-    """One row per (schuurpunt, side, feature) with the feature's id and label."""
+    """One row per (zone, side, feature) with the zone's kind and the feature's id and label, in
+    the order of the zones in ``frame`` (by pair, so schuurpunten first, then kansen)."""
     sides = []
+    zones = frame[["piece", "sector_a", "sector_b"]].rename_axis("zone").reset_index()
     for side, prov, sector_column in (("a", pa, "sector_a"), ("b", pb, "sector_b")):
-        table = prov.merge(frame[["piece", "schuurpunt_id", sector_column]], on="piece")
+        table = prov.merge(zones[["piece", "zone", sector_column]], on="piece")
         table = table.rename(columns={sector_column: "sector"})
         parts = []
         for sector, group in table.groupby("sector", sort=False):
@@ -173,63 +197,85 @@ def _herkomst(frame: pd.DataFrame, pa, pb, claims: Mapping[str, gpd.GeoDataFrame
             )
         side_table = pd.concat(parts, ignore_index=True) if parts else table.assign(feature_id=[], label=[])
         sides.append(side_table.assign(kant=side))
-    herkomst = pd.concat(sides, ignore_index=True).sort_values(["schuurpunt_id", "kant", "feature_id"])
+    herkomst = pd.concat(sides, ignore_index=True).sort_values(["zone", "kant", "feature_id"])
+    zone = herkomst["zone"].to_numpy()  # the zone's row in frame: sorting integers, not ids, is fast
+    herkomst["soort"] = frame["soort"].to_numpy()[zone]
+    herkomst[ZONE_ID] = frame[ZONE_ID].to_numpy()[zone]
     return herkomst[HERKOMST_COLUMNS].reset_index(drop=True)
 
 
 def _joined(table: pd.DataFrame, column: str) -> pd.Series:
-    """``column`` of the rows of each ``schuurpunt_id`` joined with ``"; "``; ``table`` is sorted
-    by ``schuurpunt_id`` (a split at the boundaries: no per-group pandas machinery)."""
-    keys = table["schuurpunt_id"].to_numpy()
+    """``column`` of the rows of each zone joined with ``"; "``; ``table`` holds each zone's rows
+    together (a split at the boundaries: no per-group pandas machinery)."""
+    keys = table[ZONE_ID].to_numpy()
     values = table[column].astype(str).to_list()
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], dtype=int)
     ends = np.r_[starts[1:], len(keys)]
     return pd.Series(["; ".join(values[a:b]) for a, b in zip(starts, ends, strict=True)], index=keys[starts])
 
 
-def assemble_zones(zones, prov_a, prov_b, claims, conflicts, min_area_m2, crs):
-    """The schuurpunten layer and ``herkomst`` table from the tasks' pieces.
+@dataclass
+class Zones:
+    """The zones of every kind: a layer per kind (keyed by ``soort``), the ``herkomst`` of all,
+    and per kind the number and total area (m²) of the zones dropped as too small."""
 
-    Returns
-    -------
-    schuurpunten, herkomst, number of dropped slivers, their area in m²
+    layers: dict[str, gpd.GeoDataFrame]
+    herkomst: pd.DataFrame
+    dropped: dict[str, tuple[int, float]]
+
+
+def _layer(frame: pd.DataFrame, kind: ZoneKind, crs) -> gpd.GeoDataFrame:
+    """The zones of one kind under the names of that kind."""
+    named = frame.rename(columns={ZONE_ID: kind.id_column, "paar": kind.pair_column}).reset_index(drop=True)
+    return gpd.GeoDataFrame(named[zone_columns(kind)], geometry=named["geometry"].to_numpy(), crs=crs)
+
+
+def assemble_zones(zones, prov_a, prov_b, claims, pairs, min_area_m2: Mapping[str, float], crs) -> Zones:
+    """The layer of every kind of zone and the ``herkomst`` table from the tasks' pieces.
+
+    ``pairs`` are the engine's sector pairs in task order; ``min_area_m2`` the size per kind
+    (``soort``) below which a zone is dropped and counted.
     """
     if not zones:
-        empty = gpd.GeoDataFrame(columns=ZONE_COLUMNS, geometry=[], crs=crs)
-        return empty, pd.DataFrame(columns=HERKOMST_COLUMNS), 0, 0.0
+        empty = {kind.soort: gpd.GeoDataFrame(columns=zone_columns(kind), geometry=[], crs=crs)
+                 for kind in ZONE_KINDS}  # fmt: skip
+        return Zones(empty, pd.DataFrame(columns=HERKOMST_COLUMNS), dict.fromkeys(empty, (0, 0.0)))
     frame, pa, pb = _merge_zones(
         pd.concat(zones, ignore_index=True),
         pd.concat(prov_a, ignore_index=True),
         pd.concat(prov_b, ignore_index=True),
     )
     frame["oppervlakte_m2"] = shapely.area(frame["geometry"].to_numpy())
-    small = frame["oppervlakte_m2"] < min_area_m2
-    dropped, dropped_area = int(small.sum()), float(frame.loc[small, "oppervlakte_m2"].sum())
-    frame = frame[~small].merge(_pair_table(conflicts), on="pair")
+    frame = frame.merge(_pair_table(pairs, min_area_m2), on="pair")
+    small = frame["oppervlakte_m2"] < frame["minimum_m2"]
+    dropped = {
+        kind.soort: (int((small & mine).sum()), float(frame.loc[small & mine, "oppervlakte_m2"].sum()))
+        for kind, mine in ((kind, frame["soort"] == kind.soort) for kind in ZONE_KINDS)
+    }
+    frame = frame[~small]
     order = np.lexsort(
         (stable_order(frame["geometry"].to_numpy()).argsort(), frame["provincie"], frame["pair"])
     )
     frame = frame.iloc[order].reset_index(drop=True)
     rank = frame.groupby(["pair", "provincie"]).cumcount() + 1
-    frame["schuurpunt_id"] = (
-        frame["sector_a"] + "×" + frame["sector_b"] + "/" + frame["provincie"] + "/"
+    frame[ZONE_ID] = (
+        frame["id_prefix"] + frame["sector_a"] + "×" + frame["sector_b"] + "/" + frame["provincie"] + "/"
         + rank.astype(str).str.zfill(4)
     )  # fmt: skip
     herkomst = _herkomst(frame, pa, pb, claims)
     for side in ("a", "b"):
         rows = herkomst[herkomst["kant"] == side]
         frame[f"n_features_{side}"] = (
-            frame["schuurpunt_id"].map(rows.groupby("schuurpunt_id").size()).fillna(0)
+            frame[ZONE_ID].map(rows.groupby(ZONE_ID).size()).fillna(0).astype(np.int64)
         )
-        frame[f"n_features_{side}"] = frame[f"n_features_{side}"].astype(np.int64)
-        frame[f"feature_ids_{side}"] = frame["schuurpunt_id"].map(_joined(rows, "feature_id")).fillna("")
-        frame[f"labels_{side}"] = frame["schuurpunt_id"].map(_joined(rows, "label")).fillna("")
-    result = gpd.GeoDataFrame(frame[ZONE_COLUMNS], geometry=frame["geometry"].to_numpy(), crs=crs)
-    return result, herkomst, dropped, dropped_area
+        frame[f"feature_ids_{side}"] = frame[ZONE_ID].map(_joined(rows, "feature_id")).fillna("")
+        frame[f"labels_{side}"] = frame[ZONE_ID].map(_joined(rows, "label")).fillna("")
+    layers = {kind.soort: _layer(frame[frame["soort"] == kind.soort], kind, crs) for kind in ZONE_KINDS}
+    return Zones(layers, herkomst, dropped)
 
 
 def zone_frame(spec, geoms: np.ndarray, pairs: np.ndarray, first_piece: int) -> pd.DataFrame:
-    """One task's schuurpunt pieces as rows for :func:`assemble_zones`."""
+    """One task's zone pieces as rows for :func:`assemble_zones`."""
     return pd.DataFrame(
         {
             "piece": first_piece + np.arange(len(geoms)),

@@ -19,6 +19,10 @@ Provenance
     Each schuurpunt lists the features of side A that overlap its A-part or lie within ``d``
     of its B-part, and the same for side B. Every listed feature lies within ``d`` of a
     listed feature of the other side.
+Kans
+    The same for a pair of the kansen (an opportunity instead of a conflict): a kans is found
+    by the same definitions, distances and provenance as a schuurpunt, because the engine
+    computes every pair alike and only assembly tells the kinds apart (:class:`ZoneKind`).
 
 Algorithm
 ---------
@@ -39,10 +43,10 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from novex_geo.config import ConflictPair
+from novex_geo.config import KANS, SCHUURPUNT, ZONE_KINDS, ConflictPair, KansPair
 from novex_geo.errors import NovexError
 from novex_geo.executor import Executor
-from novex_geo.overlay.assembly import assemble_faces, assemble_zones, face_frame, zone_frame
+from novex_geo.overlay.assembly import Zones, assemble_faces, assemble_zones, face_frame, zone_frame
 from novex_geo.overlay.audit import check_controle, controle_table
 from novex_geo.overlay.tasks import Catalogue, TaskSpec, plan_tasks
 from novex_geo.overlay.tile import TaskResult, run_spec
@@ -62,21 +66,28 @@ class OverlayResult:
         ``oppervlakte_m2`` and a 0/1 column per sector
     schuurpunten : zones with ``schuurpunt_id``, ``conflict``, ``sector_a``, ``sector_b``,
         ``afstand_m``, ``gewicht``, ``provincie``, ``oppervlakte_m2`` and provenance
-    herkomst : one row per (schuurpunt, feature): the overlap table behind the provenance
+    kansen : the zones of the kansen, with ``kans_id``, ``kans``, ``toelichting`` and otherwise
+        the columns of the schuurpunten
+    herkomst : one row per (zone, feature), with ``soort`` (``schuurpunt``/``kans``) and
+        ``zone_id``: the overlap table behind the provenance
     controle : the self-audit per provincie and sector (see :mod:`novex_geo.overlay.audit`)
     regions : the provinces analysed, with ``provincie`` and geometry
     sectors : sector keys in bit order
+    dropped : per kind (``soort``) the number and area (m²) of the zones smaller than
+        ``min_area_m2`` of that kind, which were dropped
     """
 
     stapeling: gpd.GeoDataFrame
     schuurpunten: gpd.GeoDataFrame
+    kansen: gpd.GeoDataFrame
     herkomst: pd.DataFrame
     controle: pd.DataFrame
     regions: gpd.GeoDataFrame
     sectors: list[str]
     conflicts: tuple[ConflictPair, ...]
-    dropped_slivers: int = 0
-    dropped_sliver_area_m2: float = 0.0
+    kans_pairs: tuple[KansPair, ...] = ()
+    dropped: dict[str, tuple[int, float]] = field(default_factory=dict)
+    min_area_m2: dict[str, float] = field(default_factory=dict)
     precision_retries: list[str] = field(default_factory=list)
     coverage_fallbacks: int = 0
     n_tasks: int = 0
@@ -124,9 +135,11 @@ def overlay(
     tile_size: float = 10_000.0,
     min_area_m2: float = 0.0,
     workers: int = 0,
+    kansen: Sequence[KansPair] = (),
+    kansen_min_area_m2: float = 0.0,
     executor: Executor | None = None,
 ) -> OverlayResult:
-    """Stapeling and schuurpunten of ``claims`` per region, audited against the claims.
+    """Stapeling, schuurpunten and kansen of ``claims`` per region, audited against the claims.
 
     Parameters
     ----------
@@ -137,6 +150,8 @@ def overlay(
     tile_size : edge of the square tiles (m) that are the units of work
     min_area_m2 : schuurpunten smaller than this are dropped (and counted)
     workers : worker processes; 0 uses every core
+    kansen : the pairs whose meeting is an opportunity
+    kansen_min_area_m2 : kansen smaller than this are dropped (and counted)
     executor : where the tasks run (default: ``workers`` local processes); see
         :class:`novex_geo.executor.Executor` for a dask.distributed cluster
 
@@ -156,20 +171,36 @@ def overlay(
     ...                  project.conflicts)  # doctest: +SKIP
     >>> result.stapeling.groupby("n_sectoren")["oppervlakte_m2"].sum()  # doctest: +SKIP
     """
-    unknown = {key for pair in conflicts for key in (pair.a, pair.b)} - set(claims)
+    # one list of pairs for the engine: every pair is computed alike, whatever its kind
+    pairs = (*conflicts, *kansen)
+    unknown = {key for pair in pairs for key in (pair.a, pair.b)} - set(claims)
     if unknown:
-        raise NovexError(f"conflict matrix names sectors without claims: {', '.join(sorted(unknown))}")
+        raise NovexError(f"sector pairs name sectors without claims: {', '.join(sorted(unknown))}")
     if "provincie" not in regions.columns:
         raise NovexError("regions need a 'provincie' column (see novex_geo.regions.load_regions)")
     specs = plan_tasks(regions, tile_size)
     collected = _Collector(specs)
     executor = executor or Executor(workers=workers)
-    for result in executor.map(run_spec, specs, Catalogue(regions, claims, conflicts)):
+    for result in executor.map(run_spec, specs, Catalogue(regions, claims, pairs)):
         collected.add(result)
-    return _assemble(collected, regions, claims, conflicts, min_area_m2, len(specs))
+    minimum = {SCHUURPUNT.soort: min_area_m2, KANS.soort: kansen_min_area_m2}
+    return _assemble(collected, regions, claims, tuple(conflicts), tuple(kansen), minimum, len(specs))
 
 
-def _assemble(collected: _Collector, regions, claims, conflicts, min_area_m2, n_tasks) -> OverlayResult:
+def _zones(collected: _Collector, regions, claims, pairs, minimum: dict[str, float]) -> Zones:
+    """The zones of every kind, with a log line on those dropped as smaller than ``minimum``."""
+    zones = assemble_zones(collected.zones, collected.prov_a, collected.prov_b, claims, pairs, minimum,
+                           regions.crs)  # fmt: skip
+    for kind in ZONE_KINDS:
+        count, area = zones.dropped[kind.soort]
+        if count:
+            log.info("%d %s smaller than %g m² dropped (%.1f m² in total)", count, kind.layer,
+                     minimum[kind.soort], area)  # fmt: skip
+    return zones
+
+
+def _assemble(collected: _Collector, regions, claims, conflicts, kansen, minimum, n_tasks) -> OverlayResult:
+    """Faces merged and audited, then the zones of the conflict pairs and kansen."""
     sectors, crs = list(claims), regions.crs
     stapeling = assemble_faces(collected.faces, sectors, crs)
     expected = pd.concat(collected.expected, ignore_index=True) if collected.expected else None
@@ -180,25 +211,22 @@ def _assemble(collected: _Collector, regions, claims, conflicts, min_area_m2, n_
         sectors,
     )
     check_controle(controle)
-    schuurpunten, herkomst, dropped, dropped_area = assemble_zones(
-        collected.zones, collected.prov_a, collected.prov_b, claims, conflicts, min_area_m2, crs
-    )
-    if dropped:
-        log.info("%d schuurpunten smaller than %g m² dropped (%.1f m² in total)", dropped, min_area_m2,
-                 dropped_area)  # fmt: skip
+    zones = _zones(collected, regions, claims, (*conflicts, *kansen), minimum)
     if collected.fallbacks:
         log.debug("%d tiles: features of a sector were not a clean coverage; used union_all",
                   collected.fallbacks)  # fmt: skip
     return OverlayResult(
         stapeling=stapeling,
-        schuurpunten=schuurpunten,
-        herkomst=herkomst,
+        schuurpunten=zones.layers[SCHUURPUNT.soort],
+        kansen=zones.layers[KANS.soort],
+        herkomst=zones.herkomst,
         controle=controle,
         regions=regions[["provincie", "geometry"]].copy(),
         sectors=sectors,
-        conflicts=tuple(conflicts),
-        dropped_slivers=dropped,
-        dropped_sliver_area_m2=dropped_area,
+        conflicts=conflicts,
+        kans_pairs=kansen,
+        dropped=zones.dropped,
+        min_area_m2=minimum,
         precision_retries=collected.retries,
         coverage_fallbacks=collected.fallbacks,
         n_tasks=n_tasks,

@@ -1,10 +1,11 @@
-"""Summary per provincie of an overlay: claimed area, stapeling classes and schuurpunten."""
+"""Summary per provincie of an overlay: claimed area, stapeling classes, schuurpunten and kansen."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from novex_geo.config import KANS, SCHUURPUNT
 from novex_geo.overlay.engine import OverlayResult
 
 __all__ = ["HECTARE", "STAPELING_CLASSES", "TOTAL", "summarise"]
@@ -23,8 +24,9 @@ def summarise(result: OverlayResult) -> pd.DataFrame:
 
     Columns: ``oppervlakte_ha`` (provincie), ``geclaimd_ha`` and ``geclaimd_pct``, for each
     stapeling class ``stapeling_<n>_ha`` / ``stapeling_<n>_pct`` (exactly n distinct sectors;
-    ``5plus`` for 5 or more), ``n_schuurpunten``, and per conflict pair
-    ``<a>×<b>_ha`` and ``<a>×<b>_n``. Percentages are of the provincie area.
+    ``5plus`` for 5 or more), ``n_schuurpunten``, per conflict pair ``<a>×<b>_ha`` and
+    ``<a>×<b>_n``, and likewise ``n_kansen`` and per kans ``kans_<a>×<b>_ha`` and
+    ``kans_<a>×<b>_n``. Percentages are of the provincie area.
     """
     regions = result.regions.set_index("provincie")
     table = pd.DataFrame(index=regions.index)
@@ -47,14 +49,19 @@ def summarise(result: OverlayResult) -> pd.DataFrame:
     )
     for klasse in STAPELING_CLASSES:
         table[f"stapeling_{klasse}_ha"] = by_class[klasse]
-    zones = result.schuurpunten
-    table["n_schuurpunten"] = zones.groupby("provincie").size().reindex(table.index, fill_value=0)
-    for pair in result.conflicts:
-        subset = zones[zones["conflict"] == pair.key]
-        table[f"{pair.key}_ha"] = (subset.groupby("provincie")["oppervlakte_m2"].sum() / HECTARE).reindex(
-            table.index, fill_value=0.0
-        )
-        table[f"{pair.key}_n"] = subset.groupby("provincie").size().reindex(table.index, fill_value=0)
+    zone_columns = []
+    for kind, zones, pairs in ((SCHUURPUNT, result.schuurpunten, result.conflicts),
+                               (KANS, result.kansen, result.kans_pairs)):  # fmt: skip
+        zone_columns.append(f"n_{kind.layer}")
+        table[zone_columns[-1]] = zones.groupby("provincie").size().reindex(table.index, fill_value=0)
+        for pair in pairs:
+            subset = zones[zones[kind.pair_column] == pair.key]
+            column = f"{kind.column_prefix}{pair.key}"
+            table[f"{column}_ha"] = (subset.groupby("provincie")["oppervlakte_m2"].sum() / HECTARE).reindex(
+                table.index, fill_value=0.0
+            )
+            table[f"{column}_n"] = subset.groupby("provincie").size().reindex(table.index, fill_value=0)
+            zone_columns += [f"{column}_ha", f"{column}_n"]
     table.loc[TOTAL] = table.sum(numeric_only=True)
     area = table["oppervlakte_ha"].replace(0, np.nan)
     table["geclaimd_pct"] = 100 * table["geclaimd_ha"] / area
@@ -63,8 +70,7 @@ def summarise(result: OverlayResult) -> pd.DataFrame:
     ordered = ["oppervlakte_ha", "geclaimd_ha", "geclaimd_pct"]
     for klasse in STAPELING_CLASSES:
         ordered += [f"stapeling_{klasse}_ha", f"stapeling_{klasse}_pct"]
-    ordered += ["n_schuurpunten"] + [c for c in table.columns if "×" in c]
-    table = table[ordered]
-    count_columns = ["n_schuurpunten"] + [c for c in table.columns if c.endswith("_n")]
+    table = table[ordered + zone_columns]
+    count_columns = [c for c in zone_columns if c.startswith("n_") or c.endswith("_n")]
     table[count_columns] = table[count_columns].astype(np.int64)
     return table.reset_index(names="provincie")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
-from novex_geo.config import ConflictPair
+from novex_geo.config import SectorPair
 from novex_geo.overlay.geometry import clip, expand
 
 if TYPE_CHECKING:
@@ -83,13 +83,14 @@ class Catalogue:
         self,
         regions: gpd.GeoDataFrame,
         claims: Mapping[str, gpd.GeoDataFrame],
-        conflicts: Sequence[ConflictPair],
+        pairs: Sequence[SectorPair],
     ):
         self.sectors = list(claims)
         self.geoms = {key: np.asarray(frame.geometry.values, dtype=object) for key, frame in claims.items()}
         self.trees = {key: shapely.STRtree(geoms) for key, geoms in self.geoms.items()}
         self.regions = dict(zip(regions["provincie"], regions.geometry.values, strict=True))
-        self.pairs = tuple((pair.a, pair.b, pair.distance) for pair in conflicts)
+        # the engine computes every pair alike; which kind a pair is matters only in assembly
+        self.pairs = tuple((pair.a, pair.b, pair.distance) for pair in pairs)
         self.halo = dict.fromkeys(self.sectors, 0.0)
         for a, b, distance in self.pairs:
             self.halo[a] = max(self.halo[a], distance)

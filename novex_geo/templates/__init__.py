@@ -35,10 +35,10 @@ def write_template(
     return path
 
 
-def default_sectors() -> tuple[dict, list[dict]]:
-    """The sector tables and conflict pairs of the starter template (labels, colours)."""
+def default_sectors() -> tuple[dict, list[dict], list[dict]]:
+    """The sector tables (labels, colours), conflict pairs and kans pairs of the starter template."""
     data = tomllib.loads(project_template())
-    return data["sectors"], data["conflicts"]["pairs"]
+    return data["sectors"], data["conflicts"]["pairs"], data["kansen"]["pairs"]
 
 
 EXTRA_SECTORS = {"natuur": {"label": "Natuur", "colour": "#006d2c"}}
@@ -126,7 +126,7 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
         )
     catalog = load_catalog()
     relative = Path(os.path.relpath(cache.resolve(), target.resolve().parent)).as_posix()
-    sectors, pairs = default_sectors()
+    sectors, pairs, kansen = default_sectors()
     styles = {**EXTRA_SECTORS, **sectors}
     fetched: dict[str, list] = {}
     unfinished = []
@@ -184,7 +184,22 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
         lines += [f"{key} = {pair[key]}" for key in ("distance", "weight") if key in pair]
     if not chosen:
         lines += ["# add [[conflicts.pairs]] once two conflicting sectors have layers"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _kansen_lines(kansen, set(wired))) + "\n"
+
+
+def _kansen_lines(kansen: list[dict], wired: set[str]) -> list[str]:
+    """The template's kansen whose sectors have layers; a kans that is also a conflict
+    (``also_conflict``) has its conflict pair among the chosen ones, which have the same sectors."""
+    chosen = [pair for pair in kansen if set(pair["sectors"]) <= wired]
+    if not chosen:
+        return ["", "# add [[kansen.pairs]] (sectors, toelichting) once two sectors whose meeting is a kans "
+                "have layers"]  # fmt: skip
+    lines = ["", "[kansen]", "min_area_m2 = 100"]
+    for pair in chosen:
+        lines += ["", "[[kansen.pairs]]", "sectors = [" + ", ".join(map(_toml_string, pair["sectors"])) + "]",
+                  f"toelichting = {_toml_string(pair['toelichting'])}"]  # fmt: skip
+        lines += ["also_conflict = true"] if pair.get("also_conflict") else []
+    return lines
 
 
 def _triage_lines(fetched: dict, relative: str, cache: Path) -> list[str]:

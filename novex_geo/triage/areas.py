@@ -17,10 +17,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from novex_geo.config import ConflictPair, Triage
+from novex_geo.config import SCHUURPUNT, ZONE_ID, ConflictPair, Triage
 from novex_geo.overlay.summary import HECTARE
 
-__all__ = ["FEATURES", "PAIR_COLUMNS", "area_id", "label_text", "listing", "natural_key", "spanningsgebieden"]
+__all__ = [
+    "FEATURES", "PAIR_COLUMNS", "area_id", "label_text", "listing", "natural_key", "objects_text",
+    "ordered_features", "spanningsgebieden", "zone_labels",
+]  # fmt: skip
 
 MAX_LISTED = 8
 FEATURES = "_objecten"  # internal column: (sector, label) per feature, read by the naming
@@ -55,12 +58,18 @@ def listing(values: Sequence[str], limit: int = MAX_LISTED) -> str:
     return shown + (f" + {len(values) - limit} meer" if len(values) > limit else "")
 
 
+def zone_labels(labels: object, limit: int = 4) -> str:
+    """A zone's ``labels_a`` or ``labels_b`` (``; ``-joined by the engine) as people typed the
+    labels, shortened: ``Plan 9, Plan 13 + 2 meer``."""
+    return listing([label_text(v) for v in str(labels).split("; ")], limit)
+
+
 def _members(stapeling, schuurpunten, settings: Triage) -> pd.DataFrame:
     """Schuurpunten and high-stapeling faces as one table of candidate members."""
     faces = stapeling[stapeling["n_sectoren"] >= settings.min_stapeling]
     return pd.concat(
         [
-            pd.DataFrame({"ref": schuurpunten["schuurpunt_id"], "provincie": schuurpunten["provincie"],
+            pd.DataFrame({"ref": schuurpunten[SCHUURPUNT.id_column], "provincie": schuurpunten["provincie"],
                           "conflict": schuurpunten["conflict"], "sector_a": schuurpunten["sector_a"],
                           "sector_b": schuurpunten["sector_b"], "gewicht": schuurpunten["gewicht"],
                           "sectoren": schuurpunten["sector_a"] + "+" + schuurpunten["sector_b"],
@@ -177,18 +186,29 @@ def _stapeling_stats(areas: gpd.GeoDataFrame, stapeling: gpd.GeoDataFrame) -> No
     areas["gem_stapeling"] = mean.reindex(index, fill_value=0.0).round(2).to_numpy()
 
 
-def _provenance(areas: gpd.GeoDataFrame, members: pd.DataFrame, herkomst: pd.DataFrame) -> None:
-    rows = herkomst.merge(members[["ref", "cluster"]], left_on="schuurpunt_id", right_on="ref")
-    rows = rows.drop_duplicates(["cluster", "feature_id"]).assign(label=lambda t: t["label"].map(label_text))
-    order = sorted(range(len(rows)), key=lambda i: (rows["cluster"].iat[i], rows["sector"].iat[i],
+def ordered_features(rows: pd.DataFrame, group: str) -> pd.DataFrame:
+    """``herkomst`` rows with a ``group`` column: each feature once per group, labels as people
+    typed them, ordered by group, sector and label (numbers in labels by value)."""
+    rows = rows.drop_duplicates([group, "feature_id"]).assign(label=lambda t: t["label"].map(label_text))
+    order = sorted(range(len(rows)), key=lambda i: (rows[group].iat[i], rows["sector"].iat[i],
                                                      natural_key(rows["label"].iat[i])))  # fmt: skip
-    rows = rows.iloc[order]
-    per_sector = rows.groupby(["cluster", "sector"])["label"].agg(lambda s: listing(list(s)))
-    areas["objecten"] = (
-        per_sector.groupby(level=0)
-        .apply(lambda s: " | ".join(f"{sector}: {labels}" for (_, sector), labels in s.items()))
-        .reindex(areas.index, fill_value="")
+    return rows.iloc[order]
+
+
+def objects_text(rows: pd.DataFrame, group: str) -> pd.Series:
+    """Per group the features by sector, ``sector: label, label | sector: label`` (from
+    :func:`ordered_features`)."""
+    per_sector = rows.groupby([group, "sector"])["label"].agg(lambda s: listing(list(s)))
+    return per_sector.groupby(level=0).apply(
+        lambda s: " | ".join(f"{sector}: {labels}" for (_, sector), labels in s.items())
     )
+
+
+def _provenance(areas: gpd.GeoDataFrame, members: pd.DataFrame, herkomst: pd.DataFrame) -> None:
+    rows = herkomst[herkomst["soort"] == SCHUURPUNT.soort]
+    rows = rows.merge(members[["ref", "cluster"]], left_on=ZONE_ID, right_on="ref")
+    rows = ordered_features(rows, "cluster")
+    areas["objecten"] = objects_text(rows, "cluster").reindex(areas.index, fill_value="")
     areas["n_objecten"] = rows.groupby("cluster").size().reindex(areas.index, fill_value=0)
     areas["feature_ids"] = (
         rows.groupby("cluster")["feature_id"].agg("; ".join).reindex(areas.index, fill_value="")

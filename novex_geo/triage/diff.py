@@ -4,6 +4,9 @@ Areas are matched by overlap, not by id (an id follows the geometry, so a grown 
 new id): an old area that overlaps no new one is ``opgelost``, a new area that overlaps no old
 one is ``nieuw``; matched areas are ``gegroeid``, ``gekrompen`` or ``ongewijzigd`` (change
 within ``tolerance`` %), and every criterion whose verdict changed is listed.
+
+Kansen are compared likewise, per pair: a kans that overlaps no kans of its pair in the other
+run is ``nieuw`` (new run) or ``verdwenen`` (old run).
 """
 
 from __future__ import annotations
@@ -16,15 +19,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from novex_geo.config import KANS
 from novex_geo.escape import md_escape
+from novex_geo.io.files import atomic_path, write_text
 from novex_geo.io.manifest import compare_manifests
 from novex_geo.io.outputs import write_layer
-from novex_geo.io.run import read_run
+from novex_geo.io.run import RunData, read_run
+from novex_geo.triage.areas import zone_labels
 from novex_geo.triage.criteria import CRITERIA
 
-__all__ = ["DiffResult", "compare_areas", "diff_runs"]
+__all__ = ["KANS_STATUS", "DiffResult", "compare_areas", "compare_kansen", "diff_runs"]
 
 STATUS_ORDER = ["nieuw", "opgelost", "gegroeid", "gekrompen", "ongewijzigd"]
+KANS_STATUS = ["nieuw", "verdwenen"]
+KANS_CHANGE_COLUMNS = ["status", KANS.id_column, KANS.pair_column, *KANS.extra_columns, "provincie",
+                       "oppervlakte_ha", "labels_a", "labels_b"]  # fmt: skip
 
 
 @dataclass
@@ -33,17 +42,22 @@ class DiffResult:
     markdown: Path
     gpkg: Path
     inputs: list[str] = field(default_factory=list)  # what changed in the inputs (the run manifests)
+    kansen: gpd.GeoDataFrame | None = None  # new and lost kansen; None when a run has no kansen layer
 
     @property
     def summary_line(self) -> str:
         counts = self.table["status"].value_counts()
         changed = int((self.table["gewijzigde_criteria"] != "").sum())
         parts = [f"{counts.get(status, 0)} {status}" for status in STATUS_ORDER]
-        return ", ".join(parts) + f"; {changed} with changed criteria"
+        line = ", ".join(parts) + f"; {changed} with changed criteria"
+        if self.kansen is None:
+            return line + "; kansen not compared (a run without kansen layer)"
+        found = self.kansen["status"].value_counts()
+        return line + "; kansen: " + ", ".join(f"{found.get(status, 0)} {status}" for status in KANS_STATUS)
 
 
-def _read(path: Path) -> gpd.GeoDataFrame:
-    return read_run(path, required=("spanningsgebieden",)).spanningsgebieden
+def _read(path: Path) -> RunData:
+    return read_run(path, required=("spanningsgebieden",), optional=(KANS.layer,))
 
 
 def compare_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance: float = 5.0) -> gpd.GeoDataFrame:
@@ -90,17 +104,71 @@ def compare_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance: float
     return table[[*columns, "geometry"]]
 
 
+def compare_kansen(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The kansen of ``new`` that overlap no kans of their pair in ``old`` (``nieuw``) and those
+    of ``old`` that overlap none in ``new`` (``verdwenen``), largest first."""
+
+    def unmatched(these: gpd.GeoDataFrame, others: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        tree = shapely.STRtree(others.geometry.values)
+        mine, theirs = tree.query(these.geometry.values, predicate="intersects")
+        same = these[KANS.pair_column].to_numpy()[mine] == others[KANS.pair_column].to_numpy()[theirs]
+        mine, theirs = mine[same], theirs[same]
+        shared = shapely.intersection(these.geometry.values[mine], others.geometry.values[theirs])
+        return these[~np.isin(np.arange(len(these)), mine[shapely.area(shared) > 0])]
+
+    found = [unmatched(new, old).assign(status="nieuw"), unmatched(old, new).assign(status="verdwenen")]
+    table = pd.concat(found, ignore_index=True)
+    table["oppervlakte_ha"] = table["oppervlakte_m2"] / 10_000
+    table = table.sort_values(["status", "oppervlakte_ha"], ascending=[True, False], ignore_index=True)
+    crs = new.crs if new.crs is not None else old.crs
+    return gpd.GeoDataFrame(table[KANS_CHANGE_COLUMNS], geometry=table.geometry.values, crs=crs)
+
+
+def _kansen_lines(kansen: gpd.GeoDataFrame | None) -> list[str]:
+    if kansen is None:
+        return ["## Kansen", "", "Niet vergeleken: een van de twee runs heeft geen laag kansen "
+                "(gemaakt voordat novex-geo kansen kende).", ""]  # fmt: skip
+    lines = []
+    for status in KANS_STATUS:
+        subset = kansen[kansen["status"] == status]
+        lines += [f"## Kansen {status} ({len(subset)})", ""]
+        if subset.empty:
+            lines += ["Geen.", ""]
+            continue
+        lines += ["| kans | toelichting | provincie | ha | objecten |", "|---|---|---|---:|---|"]
+        for row in subset.itertuples():
+            objects = f"{zone_labels(row.labels_a)} × {zone_labels(row.labels_b)}"
+            lines.append(
+                f"| {md_escape(getattr(row, KANS.pair_column))} | {md_escape(row.toelichting)} | "
+                f"{md_escape(row.provincie)} | {row.oppervlakte_ha:.1f} | {md_escape(objects)} |"
+            )
+        lines.append("")
+    return lines
+
+
+def _write_gpkg(gpkg: Path, table: gpd.GeoDataFrame, kansen: gpd.GeoDataFrame | None, title: str) -> None:
+    """``wijzigingen.gpkg`` with the layers that have rows, replacing the previous one whole."""
+    layers = [(table, "wijzigingen"), *([] if kansen is None else [(kansen, KANS.layer)])]
+    layers = [(frame, name) for frame, name in layers if len(frame)]
+    if not layers:
+        gpkg.unlink(missing_ok=True)
+        return
+    with atomic_path(gpkg) as temporary:
+        for frame, name in layers:
+            write_layer(frame, temporary, name, title)
+
+
 def diff_runs(old_path: Path, new_path: Path, out_dir: Path, tolerance: float = 5.0) -> DiffResult:
     """Compare two analysis GeoPackages; write ``wijzigingen.md`` and ``wijzigingen.gpkg``."""
-    table = compare_areas(_read(Path(old_path)), _read(Path(new_path)), tolerance)
+    old, new = _read(Path(old_path)), _read(Path(new_path))
+    table = compare_areas(old.spanningsgebieden, new.spanningsgebieden, tolerance)
+    both = old.kansen is not None and new.kansen is not None
+    kansen = compare_kansen(old.kansen, new.kansen) if both else None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     gpkg, markdown = out_dir / "wijzigingen.gpkg", out_dir / "wijzigingen.md"
-    if gpkg.exists():
-        gpkg.unlink()
-    if len(table):
-        write_layer(table, gpkg, "wijzigingen", f"Wijzigingen {Path(old_path).name} → {Path(new_path).name}")
-    result = DiffResult(table, markdown, gpkg, compare_manifests(Path(old_path), Path(new_path)))
+    _write_gpkg(gpkg, table, kansen, f"Wijzigingen {Path(old_path).name} → {Path(new_path).name}")
+    result = DiffResult(table, markdown, gpkg, compare_manifests(Path(old_path), Path(new_path)), kansen)
     lines = ["# Wijzigingen in spanningsgebieden", "", f"Oud: `{old_path}`  ", f"Nieuw: `{new_path}`", "",
              result.summary_line + f" (drempel ongewijzigd: {tolerance:g} %).", ""]  # fmt: skip
     for status in STATUS_ORDER:
@@ -116,6 +184,7 @@ def diff_runs(old_path: Path, new_path: Path, out_dir: Path, tolerance: float = 
                 f"{row.oppervlakte_nieuw_ha:.1f} | {row.gewijzigde_criteria or '-'} |"
             )
         lines.append("")
+    lines += _kansen_lines(kansen)
     lines += ["## Invoer", "", *(f"- {md_escape(line)}" for line in result.inputs), ""]
-    markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text(markdown, "\n".join(lines) + "\n")
     return result

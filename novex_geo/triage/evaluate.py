@@ -8,7 +8,9 @@ in spanningsgebieden in ≥ ``provinces_recurring`` provinces;
 3 prioriteit: the area intersects a configured priority layer;
 4 niet via regulier traject and 5 haalbaar: only from the annotations file.
 
-Score: ``Σ (pair weight × conflict ha) + criteria_bonus × (number of criteria 'ja')``.
+Kansen and NOVEX-gebieden change no criterion. Score: ``Σ (pair weight × conflict ha) +
+kans_weight × Σ (kans weight × kans ha) + criteria_bonus × (number of criteria 'ja')``, where
+``kans_weight`` is 0 unless the project sets it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import shapely
 from novex_geo.config import Triage
 from novex_geo.triage.areas import FEATURES, listing
 from novex_geo.triage.criteria import CRITERIA, CRITERION, VERDICT_COLUMNS
+from novex_geo.triage.kansen import AreaKansen, add_kansen_columns
+from novex_geo.triage.novex import NovexShares, add_novex_columns
 
 __all__ = ["Recurrence", "evaluate_criteria", "recurrence"]
 
@@ -245,13 +249,19 @@ def evaluate_criteria(
     priority: Sequence[gpd.GeoDataFrame] = (),
     gemeenten: gpd.GeoDataFrame | None = None,
     annotations: pd.DataFrame | None = None,
+    kansen: AreaKansen | None = None,
+    novex: NovexShares | None = None,
 ) -> gpd.GeoDataFrame:
-    """Add name, verdicts with reasons, annotations, score and rank to ``areas``.
+    """Add name, verdicts with reasons, annotations, kansen, NOVEX-gebieden, score and rank.
 
     ``pairs`` is the conflict area per (spanningsgebied, pair) from
-    :func:`~novex_geo.triage.areas.spanningsgebieden`.
+    :func:`~novex_geo.triage.areas.spanningsgebieden`; ``kansen`` from
+    :func:`~novex_geo.triage.kansen.kansen_near_areas` and ``novex`` from
+    :func:`~novex_geo.triage.novex.novex_shares` (``None``: not configured).
     """
     areas = areas.copy()
+    add_kansen_columns(areas, kansen)
+    add_novex_columns(areas, novex)
     areas["naam"] = _names(areas, pairs, gemeenten)
     areas = areas.drop(columns=FEATURES)
     _multisectoral(areas)
@@ -260,7 +270,11 @@ def evaluate_criteria(
     _priority(areas, priority)
     _judged_by_people(areas, annotations if annotations is not None else pd.DataFrame())
     areas["n_criteria_ja"] = (areas[VERDICT_COLUMNS] == "ja").sum(axis=1)
-    score = areas["gewogen_conflict_ha"] + settings.criteria_bonus * areas["n_criteria_ja"]
+    score = (
+        areas["gewogen_conflict_ha"]
+        + settings.kans_weight * areas["gewogen_kans_ha"]
+        + settings.criteria_bonus * areas["n_criteria_ja"]
+    )
     areas["score"] = score.round(2)
     areas = areas.sort_values(["score", "id"], ascending=[False, True]).reset_index(drop=True)
     areas["rang"] = np.arange(1, len(areas) + 1)

@@ -1,27 +1,48 @@
 """The Markdown triage report (``triage.md``): thresholds, the ranking of every area, what the
-threshold of criterion 2b does, and the details per provincie."""
+threshold of criterion 2b does, the largest kansen outside the spanningsgebieden, and the
+details per provincie (with each area's kansen and NOVEX-gebieden)."""
 
 from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
 
-from novex_geo.config import Triage
+from novex_geo.config import KANS, Triage
 from novex_geo.escape import md_escape
+from novex_geo.triage.areas import zone_labels
 from novex_geo.triage.criteria import CRITERIA, CRITERION
 from novex_geo.triage.evaluate import SEPARATION_SHARE, recurrence
+from novex_geo.triage.kansen import AreaKansen
+from novex_geo.triage.novex import novex_phrase
 
-__all__ = ["DETAILS_PER_PROVINCIE", "triage_report"]
+__all__ = ["DETAILS_PER_PROVINCIE", "KANSEN_OUTSIDE", "triage_report"]
 
 DETAILS_PER_PROVINCIE = 25
+KANSEN_OUTSIDE = 25  # the national list of kansen outside the spanningsgebieden shows this many
 
 
-def _header(areas: gpd.GeoDataFrame, settings: Triage, project_name: str) -> list[str]:
+def _score(settings: Triage, kansen: AreaKansen | None) -> str:
+    """How the score is made, and whether kansen count in it."""
+    formula = "Σ (gewicht × conflict-ha per paar)"
+    if settings.kans_weight:
+        formula += f" + {settings.kans_weight:g} × Σ (gewicht × kans-ha per kanspaar)"
+    formula += f" + {settings.criteria_bonus:g} × aantal criteria 'ja'"
+    if kansen is None:
+        return formula + "."
+    counted = (
+        f"Kansen tellen mee met `[triage] kans_weight` = {settings.kans_weight:g}"
+        if settings.kans_weight
+        else "Kansen tellen niet mee in de score (`[triage] kans_weight` = 0)"
+    )
+    return f"{formula}. {counted}; ze veranderen geen criterium."
+
+
+def _header(areas: gpd.GeoDataFrame, settings: Triage, project_name: str, kansen) -> list[str]:
     return [
         f"# NOVEX triage — {md_escape(project_name)}",
         "",
         f"{len(areas)} spanningsgebieden, alle in de ranglijst hieronder, gerangschikt op score = "
-        f"Σ (gewicht × conflict-ha per paar) + {settings.criteria_bonus:g} × aantal criteria 'ja'. "
+        f"{_score(settings, kansen)} "
         "Conflict-ha is het oppervlak waar minstens één paar botst (overlappende paren tellen één keer).",
         "",
         "Gebruikte drempels: samenvoegafstand "
@@ -83,7 +104,43 @@ def _recurrence(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, settings: Triage) 
     return lines
 
 
-def _area(row) -> list[str]:
+def _kansen_outside(kansen: AreaKansen) -> list[str]:
+    """The largest kansen that lie in or near no spanningsgebied, nationally."""
+    outside = kansen.outside
+    lines = ["", "## Kansen buiten de spanningsgebieden", "",
+             f"{len(outside)} kansen liggen niet in of binnen {kansen.merge_distance:g} m van een "
+             f"spanningsgebied ({outside['oppervlakte_m2'].sum() / 10_000:.1f} ha)."]  # fmt: skip
+    if outside.empty:
+        return lines
+    lines += ["De grootste:", "", "| kans | toelichting | provincie | ha | objecten |"]
+    lines.append("|---|---|---|---:|---|")
+    for row in outside.head(KANSEN_OUTSIDE).itertuples():
+        objects = f"{zone_labels(row.labels_a)} × {zone_labels(row.labels_b)}"
+        lines.append(
+            f"| {md_escape(getattr(row, KANS.pair_column))} | {md_escape(row.toelichting)} | "
+            f"{md_escape(row.provincie)} | {row.oppervlakte_m2 / 10_000:.1f} | {md_escape(objects)} |"
+        )
+    if len(outside) > KANSEN_OUTSIDE:
+        lines += ["", f"De overige {len(outside) - KANSEN_OUTSIDE} staan in de laag kansen van analyse.gpkg."]
+    return lines
+
+
+def _area_kansen(row, kansen: AreaKansen) -> list[str]:
+    """The area's section "Kansen": per kans pair its toelichting, hectares and features."""
+    found = kansen.per_area[kansen.per_area["id"] == row["id"]]
+    lines = ["#### Kansen", ""]
+    if found.empty:
+        return [*lines, f"Geen kansen in of binnen {kansen.merge_distance:g} m van dit gebied.", ""]
+    lines += [f"In of binnen {kansen.merge_distance:g} m van dit gebied:", ""]
+    for pair in found.itertuples():
+        lines.append(
+            f"- {md_escape(getattr(pair, KANS.pair_column))} ({md_escape(pair.toelichting)}): "
+            f"{pair.oppervlakte_ha:.1f} ha in {pair.n_kansen} kans(en) — {md_escape(pair.objecten) or '-'}"
+        )
+    return [*lines, ""]
+
+
+def _area(row, kansen: AreaKansen | None, novex: bool) -> list[str]:
     lines = [
         f"### {row['rang']}. {md_escape(row['naam'])} ({row['id']})",
         "",
@@ -97,9 +154,11 @@ def _area(row) -> list[str]:
             f"- {criterion.title}: **{row[criterion.verdict]}** — {md_escape(row[criterion.reason])}"
         )
     lines.append(f"- objecten: {md_escape(row['objecten']) or '-'}")
+    if novex:
+        lines.append(f"- NOVEX-gebied: {md_escape(novex_phrase(row))}")
     lines.append(f"- urgentie: {md_escape(row['urgentie']) or '_nog in te vullen_'}")
     lines.append("")
-    return lines
+    return lines + (_area_kansen(row, kansen) if kansen is not None else [])
 
 
 def triage_report(
@@ -108,21 +167,29 @@ def triage_report(
     project_name: str,
     pairs: pd.DataFrame,
     details: int = DETAILS_PER_PROVINCIE,
+    kansen: AreaKansen | None = None,
 ) -> str:
     """The Markdown triage report.
 
     Every area is in the ranking; each provincie section details its ``details`` best-ranked
     areas and says how many more there are and where they are listed. ``pairs`` is the
-    conflict area per (area, pair) that criterion 2b was evaluated from.
+    conflict area per (area, pair) that criterion 2b was evaluated from; ``kansen`` (from
+    :func:`~novex_geo.triage.kansen.kansen_near_areas`, ``None`` when the project has no
+    kansen) adds each area's kansen and the largest kansen outside the areas. Each area says
+    in which NOVEX-gebied it lies when ``[triage.novex_gebieden]`` is set.
     """
-    lines = _header(areas, settings, project_name) + [_ranking_row(row) for _, row in areas.iterrows()]
+    lines = _header(areas, settings, project_name, kansen)
+    lines += [_ranking_row(row) for _, row in areas.iterrows()]
     lines += _recurrence(areas, pairs, settings)
+    if kansen is not None:
+        lines += _kansen_outside(kansen)
+    novex = settings.novex_gebieden is not None
     provinces = sorted({p for value in areas["provincies"] for p in value.split(", ")})
     for provincie in provinces:
         subset = areas[areas["provincies"].str.split(", ").apply(lambda ps, p=provincie: p in ps)]
         lines += ["", f"## {md_escape(provincie)}", "", f"{len(subset)} spanningsgebieden.", ""]
         for _, row in subset.head(details).iterrows():
-            lines += _area(row)
+            lines += _area(row, kansen, novex)
         rest = subset.iloc[details:]
         if len(rest):
             lines.append(

@@ -262,6 +262,32 @@
     });
   }
 
+  /* The hatch that fills the kansen: an SVG pattern the page's stylesheet points their paths
+     at (fill: url(#...)), in the kansen's colour. */
+  function hatchPattern(hatch) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("width", "0");
+    svg.setAttribute("height", "0");
+    svg.setAttribute("aria-hidden", "true");
+    svg.style.position = "absolute";
+    var pattern = document.createElementNS(ns, "pattern");
+    pattern.id = hatch.className + "-hatch";
+    pattern.setAttribute("patternUnits", "userSpaceOnUse");
+    pattern.setAttribute("width", "8");
+    pattern.setAttribute("height", "8");
+    pattern.setAttribute("patternTransform", "rotate(45)");
+    var line = document.createElementNS(ns, "rect");
+    line.setAttribute("width", "3");
+    line.setAttribute("height", "8");
+    line.setAttribute("fill", hatch.colour);
+    pattern.appendChild(line);
+    var defs = document.createElementNS(ns, "defs");
+    defs.appendChild(pattern);
+    svg.appendChild(defs);
+    document.body.appendChild(svg);
+  }
+
   /* A layer switched on comes back in its place, not on top (a stapeling face over an area). */
   function keepStacked(map, stack) {
     map.on("overlayadd", function () {
@@ -273,6 +299,7 @@
 
   window.novexKaart = function (map, config, basemaps, overlays, stack) {
     var notice = {element: null};
+    hatchPattern(config.hatch);
     var relayout = function (keepOpen) { arrange(map, keepOpen); };
     L.control.fullscreen({position: "topleft", title: config.fullscreen[0], titleCancel: config.fullscreen[1]})
       .addTo(map);
