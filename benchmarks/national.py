@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -309,27 +310,35 @@ def run_baseline(project_path: Path, provincies: list[str]) -> dict:
     }
 
 
-def _compare_executors(project: Path, provincies: list[str]) -> None:
-    """The engine on one worker, two forked and two spawned workers: same result, and the speed-up."""
-    runs = {
-        label: _in_subprocess(
-            "engine", project, provincies, extra=["--start-method", method, "--workers", str(n)]
-        )
-        for label, method, n in (
-            ("1 worker", "fork", 1),
-            ("2 forked", "fork", 2),
-            ("2 spawned", "spawn", 2),
-            ("dask LocalCluster, 2 workers", "dask", 2),
-        )
+def _compare_executors(project: Path, provincies: list[str], repeats: int = 3) -> None:
+    """The engine on one worker, two forked and two spawned workers and a dask LocalCluster:
+    same result, and the speed-up; each the median of ``repeats`` runs taken in turns, so that
+    a busy moment of the machine does not fall on one of them only."""
+    setups = {
+        "1 worker": ("fork", 1),
+        "2 forked": ("fork", 2),
+        "2 spawned": ("spawn", 2),
+        "dask LocalCluster, 2 workers": ("dask", 2),
     }
-    single, forked = runs["1 worker"]["seconds"], runs["2 forked"]["seconds"]
-    dask = runs["dask LocalCluster, 2 workers"]["seconds"]
-    print(f"dask overhead against 2 forked workers: {100 * (dask / forked - 1):+.0f} %")
-    for label, run in runs.items():
-        same = run["ids"] == runs["1 worker"]["ids"] and run["m2"] == runs["1 worker"]["m2"]
+    runs: dict[str, list[dict]] = {label: [] for label in setups}
+    for _ in range(repeats):
+        for label, (method, n) in setups.items():
+            extra = ["--start-method", method, "--workers", str(n)]
+            runs[label].append(_in_subprocess("engine", project, provincies, extra=extra))
+    median = {label: statistics.median(run["seconds"] for run in done) for label, done in runs.items()}
+    dask = median["dask LocalCluster, 2 workers"]
+    print(
+        f"dask overhead against 2 forked workers: {100 * (dask / median['2 forked'] - 1):+.0f} % "
+        f"(medians of {repeats} runs each)"
+    )
+    reference = runs["1 worker"][0]
+    for label, done in runs.items():
+        same = all(run["ids"] == reference["ids"] and run["m2"] == reference["m2"] for run in done)
+        each = ", ".join(f"{run['seconds']:.1f}" for run in done)
         print(
-            f"engine, {label}: {run['seconds']:.1f} s, {single / run['seconds']:.2f}x one worker, "
-            f"{'identical' if same else 'DIFFERENT'} faces and schuurpunten"
+            f"engine, {label}: {median[label]:.1f} s ({each}), "
+            f"{median['1 worker'] / median[label]:.2f}x one worker, "
+            f"{'identical' if same else 'DIFFERENT'} faces and schuurpunten in every run"
         )
 
 

@@ -2,22 +2,32 @@
 state handed to each worker once.
 
 ``parallel_map(function, items, shared)`` calls ``function(shared, item)`` for every item and
-yields the results in item order. The shared state (features, spatial indexes) reaches each
-worker process once: inherited without copying where processes are forked (Linux), pickled
-once per worker where they are spawned (Windows, macOS). Each item goes in and each result
-comes back pickled. One worker, or one item, runs in this process.
+yields the results in item order. Where processes are forked (Linux) the shared state
+(features, spatial indexes) is inherited without copying. Where they share no memory with this
+process (spawned on Windows and macOS, or on a dask cluster), items travel in batches, and:
+
+- shared state that can be cut to what a batch needs (it has a ``part(batch)`` method, as the
+  overlay's :class:`~novex_geo.overlay.tasks.Catalogue`) travels as that part with its batch,
+  encoded here while the workers already compute; each input thus crosses about once in all,
+  however many workers there are, and the first batch starts without waiting for the rest;
+- other shared state reaches each worker once (a spawned worker's initializer; on a cluster
+  scattered with ``broadcast``), never with every task.
+
+Each item goes in and each result comes back pickled. One worker, or one item, runs in this
+process.
 
 :class:`Executor` chooses between these local processes and a dask.distributed cluster
-(:func:`dask_map`): the same functions, the same results. On a cluster the shared state is
-scattered to every worker once (``broadcast``), never sent with a task; tasks travel in small
-batches and their results come back in item order. A worker that dies mid-run has its tasks
-rescheduled by dask on the others, and since every task is a plain function of its inputs the
-result is the same. Without a scheduler address a local dask cluster is started for the run.
+(:func:`dask_map`): the same functions, the same results, in item order. A worker that dies
+mid-run has its tasks rescheduled by dask on the others, and since every task is a plain
+function of its inputs the result is the same. Without a scheduler address a local dask
+cluster is started for the run.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -60,6 +70,22 @@ def start_method() -> str:
     return "fork" if "fork" in available else "spawn"
 
 
+BATCHES_PER_WORKER = 16  # enough to balance the load, few enough to keep scheduling cheap
+
+
+def _batches(items: list, workers: int) -> list[list]:
+    size = max(1, len(items) // (workers * BATCHES_PER_WORKER))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _divisible(shared: Any) -> bool:
+    return callable(getattr(shared, "part", None))
+
+
+def _encoded(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _initialise(function: Callable, shared: Any, pickled: bool) -> None:
     _WORKER["function"] = function
     _WORKER["shared"] = pickle.loads(shared) if pickled else shared
@@ -67,6 +93,18 @@ def _initialise(function: Callable, shared: Any, pickled: bool) -> None:
 
 def _call(item):
     return _WORKER["function"](_WORKER["shared"], item)
+
+
+def _call_batch(function: Callable, part: Any, batch: list) -> list:
+    return [function(part, item) for item in batch]
+
+
+def _star_call_batch(arguments: tuple) -> list:
+    return _call_batch(*arguments)
+
+
+def _call_encoded_batch(function: Callable, part: bytes, batch: list) -> list:
+    return _call_batch(function, pickle.loads(part), batch)
 
 
 def parallel_map(
@@ -83,10 +121,18 @@ def parallel_map(
         return
     method = start_method()
     context = multiprocessing.get_context(method)
+    if method != "fork" and _divisible(shared):
+        # the pool pulls the batches from this generator in a thread, so each part is encoded
+        # while the workers compute the batches before it
+        batches = ((function, shared.part(batch), batch) for batch in _batches(items, count))
+        with context.Pool(count) as pool:
+            for results in pool.imap(_star_call_batch, batches):
+                yield from results
+        return
     # a forked worker inherits the shared state as it is; a spawned one receives it pickled,
     # encoded once here instead of once per worker
     pickled = method != "fork"
-    payload = pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL) if pickled else shared
+    payload = _encoded(shared) if pickled else shared
     with context.Pool(count, initializer=_initialise, initargs=(function, payload, pickled)) as pool:
         # small batches cut the per-task round trips that cost the main process CPU time
         yield from pool.imap(_call, items, chunksize=max(1, len(items) // (count * 32)))
@@ -117,7 +163,7 @@ class Executor:
 
 
 CONNECT_TIMEOUT = "20s"
-BATCHES_PER_WORKER = 16  # enough to balance the load, few enough to keep scheduling cheap
+AHEAD_PER_WORKER = 3  # batches submitted ahead of the one awaited
 
 
 _DASK_SHARED: dict[str, Any] = {}  # on a dask worker: the run's shared state, decoded once
@@ -156,17 +202,26 @@ def dask_map(
     with contextlib.ExitStack() as stack:
         client = _client(stack, scheduler, workers, len(items))
         n_workers = max(1, len(client.scheduler_info()["workers"]))
-        size = max(1, len(items) // (n_workers * BATCHES_PER_WORKER))
-        batches = [items[i : i + size] for i in range(0, len(items), size)]
+        batches = _batches(items, n_workers)
         log.info("dask: %d tasks in %d batches on %d workers (%s)", len(items), len(batches), n_workers,
                  client.scheduler.address)  # fmt: skip
-        # encoded once here and sent as bytes: dask would otherwise encode it once per worker
-        payload = client.scatter(
-            pickle.dumps(shared, protocol=pickle.HIGHEST_PROTOCOL), broadcast=True, hash=False
-        )
-        token = uuid.uuid4().hex
-        futures = [
-            client.submit(_run_batch, function, token, payload, batch, pure=False) for batch in batches
-        ]
-        for future in futures:
-            yield from future.result()
+        if _divisible(shared):
+            # a part goes as bytes: the scheduler would otherwise decode and re-encode it
+            futures = (
+                client.submit(_call_encoded_batch, function, _encoded(shared.part(part)), part, pure=False)
+                for part in batches
+            )
+        else:
+            # encoded once here and sent as bytes: dask would otherwise encode it once per worker
+            payload = client.scatter(_encoded(shared), broadcast=True, hash=False)
+            token = uuid.uuid4().hex
+            futures = (
+                client.submit(_run_batch, function, token, payload, batch, pure=False) for batch in batches
+            )
+        # a few batches per worker stay queued ahead, so encoding the next parts here overlaps
+        # with the workers computing the earlier ones
+        queued = collections.deque(itertools.islice(futures, AHEAD_PER_WORKER * n_workers))
+        while queued:
+            results = queued.popleft().result()
+            queued.extend(itertools.islice(futures, 1))
+            yield from results

@@ -10,6 +10,7 @@ holds the provenance of both, told apart by ``soort``.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -24,8 +25,8 @@ from novex_geo.geometry import polygons
 from novex_geo.overlay.geometry import NODING_GRID, on_tile_edge, stable_order
 
 __all__ = [
-    "FACE_COLUMNS", "HERKOMST_COLUMNS", "KANS_COLUMNS", "ZONE_COLUMNS", "Zones", "assemble_faces",
-    "assemble_zones", "zone_columns",
+    "FACE_COLUMNS", "HERKOMST_COLUMNS", "KANS_COLUMNS", "ZONE_COLUMNS", "TaskRows", "Zones",
+    "assemble_faces", "assemble_zones", "zone_columns",
 ]  # fmt: skip
 
 FACE_COLUMNS = ["vlak_id", "provincie", "sectoren", "n_sectoren", "oppervlakte_m2"]
@@ -73,12 +74,12 @@ def _merge_faces(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(merged, ignore_index=True)
 
 
-def assemble_faces(pieces: list[pd.DataFrame], sectors: list[str], crs) -> gpd.GeoDataFrame:
+def assemble_faces(faces: pd.DataFrame | None, sectors: list[str], crs) -> gpd.GeoDataFrame:
     """The stapeling layer from the tasks' faces (columns ``provincie``, ``mask``, ``geometry``,
     ``on_edge``): merged across tiles, with stable ``vlak_id``s and one 0/1 column per sector."""
-    if not pieces:
+    if faces is None:
         return gpd.GeoDataFrame(columns=[*FACE_COLUMNS, *sectors], geometry=[], crs=crs)
-    frame = _merge_faces(pd.concat(pieces, ignore_index=True))
+    frame = _merge_faces(faces)
     geoms = frame["geometry"].to_numpy()
     order = np.lexsort((stable_order(geoms).argsort(), frame["provincie"]))
     frame = frame.iloc[order].reset_index(drop=True)
@@ -99,18 +100,6 @@ def assemble_faces(pieces: list[pd.DataFrame], sectors: list[str], crs) -> gpd.G
         },
         geometry=frame["geometry"].to_numpy(),
         crs=crs,
-    )
-
-
-def face_frame(spec, geoms: np.ndarray, masks: np.ndarray) -> pd.DataFrame:
-    """One task's faces as rows for :func:`assemble_faces`."""
-    return pd.DataFrame(
-        {
-            "provincie": spec.provincie,
-            "mask": masks,
-            "geometry": geoms,
-            "on_edge": on_tile_edge(geoms, np.tile(spec.bounds, (len(geoms), 1))),
-        }
     )
 
 
@@ -233,18 +222,16 @@ def _layer(frame: pd.DataFrame, kind: ZoneKind, crs) -> gpd.GeoDataFrame:
 def assemble_zones(zones, prov_a, prov_b, claims, pairs, min_area_m2: Mapping[str, float], crs) -> Zones:
     """The layer of every kind of zone and the ``herkomst`` table from the tasks' pieces.
 
-    ``pairs`` are the engine's sector pairs in task order; ``min_area_m2`` the size per kind
-    (``soort``) below which a zone is dropped and counted.
+    ``zones`` has a row per piece (``piece``, ``provincie``, ``pair``, ``geometry``, ``on_edge``)
+    or is None without pieces; ``prov_a`` and ``prov_b`` link pieces to claim rows (``piece``,
+    ``row``) on either side of the pair. ``pairs`` are the engine's sector pairs in task order;
+    ``min_area_m2`` the size per kind (``soort``) below which a zone is dropped and counted.
     """
-    if not zones:
+    if zones is None:
         empty = {kind.soort: gpd.GeoDataFrame(columns=zone_columns(kind), geometry=[], crs=crs)
                  for kind in ZONE_KINDS}  # fmt: skip
         return Zones(empty, pd.DataFrame(columns=HERKOMST_COLUMNS), dict.fromkeys(empty, (0, 0.0)))
-    frame, pa, pb = _merge_zones(
-        pd.concat(zones, ignore_index=True),
-        pd.concat(prov_a, ignore_index=True),
-        pd.concat(prov_b, ignore_index=True),
-    )
+    frame, pa, pb = _merge_zones(zones, prov_a, prov_b)
     frame["oppervlakte_m2"] = shapely.area(frame["geometry"].to_numpy())
     frame = frame.merge(_pair_table(pairs, min_area_m2), on="pair")
     small = frame["oppervlakte_m2"] < frame["minimum_m2"]
@@ -274,14 +261,32 @@ def assemble_zones(zones, prov_a, prov_b, claims, pairs, min_area_m2: Mapping[st
     return Zones(layers, herkomst, dropped)
 
 
-def zone_frame(spec, geoms: np.ndarray, pairs: np.ndarray, first_piece: int) -> pd.DataFrame:
-    """One task's zone pieces as rows for :func:`assemble_zones`."""
-    return pd.DataFrame(
-        {
-            "piece": first_piece + np.arange(len(geoms)),
-            "provincie": spec.provincie,
-            "pair": pairs,
-            "geometry": geoms,
-            "on_edge": on_tile_edge(geoms, np.tile(spec.bounds, (len(geoms), 1))),
-        }
-    )
+class TaskRows:
+    """Rows from many tasks, gathered as arrays and made into one frame at the end.
+
+    A frame per task costs more in the main process than many a task's own work, and that
+    time is taken from the workers on the same cores.
+    """
+
+    def __init__(self) -> None:
+        self._columns: dict[str, list[np.ndarray]] = defaultdict(list)
+        self._tile_bounds: list[np.ndarray] = []
+        self.count = 0
+
+    def add(self, spec, geoms: np.ndarray, **columns: np.ndarray) -> None:
+        """The rows of one task: its ``geoms`` and one value per geometry in each column."""
+        n = len(geoms)
+        self._columns["provincie"].append(np.full(n, spec.provincie, dtype=object))
+        for name, values in columns.items():
+            self._columns[name].append(np.asarray(values))
+        self._columns["geometry"].append(geoms)
+        self._tile_bounds.append(np.broadcast_to(np.asarray(spec.bounds, dtype=float), (n, 4)))
+        self.count += n
+
+    def frame(self) -> pd.DataFrame | None:
+        """All rows, with ``on_edge`` (the bounding box touches its tile's edge); None without rows."""
+        if not self.count:
+            return None
+        columns = {name: np.concatenate(parts) for name, parts in self._columns.items()}
+        columns["on_edge"] = on_tile_edge(columns["geometry"], np.concatenate(self._tile_bounds))
+        return pd.DataFrame(columns)

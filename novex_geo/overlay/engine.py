@@ -41,15 +41,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from novex_geo.config import KANS, SCHUURPUNT, ZONE_KINDS, ConflictPair, KansPair
 from novex_geo.errors import NovexError
 from novex_geo.executor import Executor
-from novex_geo.overlay.assembly import Zones, assemble_faces, assemble_zones, face_frame, zone_frame
+from novex_geo.overlay.assembly import TaskRows, Zones, assemble_faces, assemble_zones
 from novex_geo.overlay.audit import check_controle, controle_table
 from novex_geo.overlay.tasks import Catalogue, TaskSpec, plan_tasks
-from novex_geo.overlay.tile import TaskResult, run_spec
+from novex_geo.overlay.tile import TaskResult, run_request
 
 __all__ = ["OverlayResult", "overlay"]
 
@@ -100,24 +101,23 @@ class _Collector:
     def __init__(self, specs: list[TaskSpec]):
         self.tiles = pd.Series([spec.provincie for spec in specs]).value_counts().to_dict()
         self.done = dict.fromkeys(self.tiles, 0)
-        self.faces, self.zones, self.prov_a, self.prov_b, self.expected = [], [], [], [], []
+        self.faces, self.zones = TaskRows(), TaskRows()
+        self.provenance: dict[str, list[np.ndarray]] = {"a": [], "b": []}
+        self.expected: list[tuple[str, str, float]] = []
         self.retries: list[str] = []
         self.fallbacks = self.pieces = self.finished = 0
         self.started = time.perf_counter()
 
     def add(self, result: TaskResult) -> None:
         spec = result.spec
-        if len(result.face_geoms):
-            self.faces.append(face_frame(spec, result.face_geoms, result.face_masks))
+        self.faces.add(spec, result.face_geoms, mask=result.face_masks)
         if len(result.zone_geoms):
-            self.zones.append(zone_frame(spec, result.zone_geoms, result.zone_pairs, self.pieces))
-            for store, prov in ((self.prov_a, result.provenance_a), (self.prov_b, result.provenance_b)):
-                store.append(pd.DataFrame({"piece": prov[:, 0] + self.pieces, "row": prov[:, 1]}))
+            self.zones.add(spec, result.zone_geoms, piece=self.pieces + np.arange(len(result.zone_geoms)),
+                           pair=result.zone_pairs)  # fmt: skip
+            for side, prov in (("a", result.provenance_a), ("b", result.provenance_b)):
+                self.provenance[side].append(prov + [self.pieces, 0])
             self.pieces += len(result.zone_geoms)
-        self.expected.append(
-            pd.DataFrame({"provincie": spec.provincie, "sector": list(result.expected_m2),
-                          "m2": list(result.expected_m2.values())})
-        )  # fmt: skip
+        self.expected += [(spec.provincie, sector, m2) for sector, m2 in result.expected_m2.items()]
         if result.precision_retry:
             self.retries.append(result.precision_retry)
         self.fallbacks += result.coverage_fallbacks
@@ -181,7 +181,8 @@ def overlay(
     specs = plan_tasks(regions, tile_size)
     collected = _Collector(specs)
     executor = executor or Executor(workers=workers)
-    for result in executor.map(run_spec, specs, Catalogue(regions, claims, pairs)):
+    catalogue = Catalogue(regions, claims, pairs)
+    for result in executor.map(run_request, catalogue.requests(specs), catalogue):
         collected.add(result)
     minimum = {SCHUURPUNT.soort: min_area_m2, KANS.soort: kansen_min_area_m2}
     return _assemble(collected, regions, claims, tuple(conflicts), tuple(kansen), minimum, len(specs))
@@ -189,8 +190,11 @@ def overlay(
 
 def _zones(collected: _Collector, regions, claims, pairs, minimum: dict[str, float]) -> Zones:
     """The zones of every kind, with a log line on those dropped as smaller than ``minimum``."""
-    zones = assemble_zones(collected.zones, collected.prov_a, collected.prov_b, claims, pairs, minimum,
-                           regions.crs)  # fmt: skip
+    prov_a, prov_b = (
+        pd.DataFrame(np.concatenate(links) if links else np.empty((0, 2), np.int64), columns=["piece", "row"])
+        for links in (collected.provenance["a"], collected.provenance["b"])
+    )
+    zones = assemble_zones(collected.zones.frame(), prov_a, prov_b, claims, pairs, minimum, regions.crs)
     for kind in ZONE_KINDS:
         count, area = zones.dropped[kind.soort]
         if count:
@@ -202,10 +206,9 @@ def _zones(collected: _Collector, regions, claims, pairs, minimum: dict[str, flo
 def _assemble(collected: _Collector, regions, claims, conflicts, kansen, minimum, n_tasks) -> OverlayResult:
     """Faces merged and audited, then the zones of the conflict pairs and kansen."""
     sectors, crs = list(claims), regions.crs
-    stapeling = assemble_faces(collected.faces, sectors, crs)
-    expected = pd.concat(collected.expected, ignore_index=True) if collected.expected else None
+    stapeling = assemble_faces(collected.faces.frame(), sectors, crs)
     controle = controle_table(
-        expected if expected is not None else pd.DataFrame(columns=["provincie", "sector", "m2"]),
+        pd.DataFrame(collected.expected, columns=["provincie", "sector", "m2"]),
         stapeling,
         regions["provincie"],
         sectors,

@@ -14,12 +14,12 @@ import numpy as np
 import shapely
 
 from novex_geo.config import SectorPair
-from novex_geo.overlay.geometry import clip, expand
+from novex_geo.overlay.geometry import clip
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["Catalogue", "OverlayTask", "TaskClaims", "TaskSpec", "plan_tasks"]
+__all__ = ["Catalogue", "OverlayTask", "TaskClaims", "TaskRequest", "TaskSpec", "plan_tasks"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,18 @@ class TaskSpec:
     provincie: str
     tile: str
     bounds: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """What a worker is asked to do: a spec, and per sector (in catalogue order) the rows of the
+    features whose bounding boxes meet the tile grown by the sector's halo.
+
+    The rows are selected where the spatial indexes already are, so a worker needs none.
+    """
+
+    spec: TaskSpec
+    rows: tuple[np.ndarray, ...]
 
 
 @dataclass(frozen=True)
@@ -74,9 +86,11 @@ def plan_tasks(regions: gpd.GeoDataFrame, tile_size: float) -> list[TaskSpec]:
 
 
 class Catalogue:
-    """Sector features with spatial indexes; builds the task for a spec.
+    """Sector features with spatial indexes; builds the task of a request.
 
-    This is the state every worker shares: it is handed to each worker once, never per task.
+    This is the state the workers share. A forked worker inherits it whole; a worker that shares
+    no memory with this process (spawned, or on a dask cluster) receives with each batch of
+    requests only the :meth:`part` of it that the batch needs.
     """
 
     def __init__(
@@ -87,6 +101,7 @@ class Catalogue:
     ):
         self.sectors = list(claims)
         self.geoms = {key: np.asarray(frame.geometry.values, dtype=object) for key, frame in claims.items()}
+        self.rows: dict[str, np.ndarray] | None = None  # a part: the sectors' row numbers it holds
         self.trees = {key: shapely.STRtree(geoms) for key, geoms in self.geoms.items()}
         self.regions = dict(zip(regions["provincie"], regions.geometry.values, strict=True))
         # the engine computes every pair alike; which kind a pair is matters only in assembly
@@ -96,42 +111,61 @@ class Catalogue:
             self.halo[a] = max(self.halo[a], distance)
             self.halo[b] = max(self.halo[b], distance)
 
-    def __getstate__(self) -> dict:
-        # features travel as WKB plus their bounding boxes: a spawned or remote worker indexes
-        # the boxes right away and decodes a feature only when a task needs it, so decoding
-        # millions of parcels is spread over the tasks instead of delaying the first one
-        return {
-            "sectors": self.sectors,
-            "wkb": {key: shapely.to_wkb(geoms) for key, geoms in self.geoms.items()},
-            "bounds": {key: shapely.bounds(geoms) for key, geoms in self.geoms.items()},
-            "regions": {name: shapely.to_wkb(geom) for name, geom in self.regions.items()},
-            "pairs": self.pairs,
-            "halo": self.halo,
+    def requests(self, specs: Sequence[TaskSpec]) -> list[TaskRequest]:
+        """The request of every spec: one index query per sector for all tiles together."""
+        tiles = np.array([spec.bounds for spec in specs], dtype=float).reshape(-1, 4)
+        selected = []
+        for key in self.sectors:
+            grown = tiles + np.array([-1.0, -1.0, 1.0, 1.0]) * self.halo[key]
+            # bounding boxes suffice: a feature that only comes near the tile is clipped away
+            tile_i, rows = self.trees[key].query(shapely.box(*grown.T))
+            order = np.lexsort((rows, tile_i))
+            selected.append(np.split(rows[order], np.searchsorted(tile_i[order], np.arange(1, len(specs)))))
+        return [TaskRequest(spec, tuple(found[i] for found in selected)) for i, spec in enumerate(specs)]
+
+    def part(self, requests: Sequence[TaskRequest]) -> Catalogue:
+        """Only what ``requests`` need: their provinces and the features they select.
+
+        Neighbouring tiles share most features, so a batch of them carries each feature about
+        once, and a worker receives only what its batches need instead of every input.
+        """
+        part = object.__new__(Catalogue)
+        part.sectors, part.pairs, part.halo, part.trees = self.sectors, self.pairs, self.halo, None
+        part.regions = {spec.provincie: self.regions[spec.provincie] for spec in (r.spec for r in requests)}
+        part.rows = {
+            key: np.unique(np.concatenate([request.rows[bit] for request in requests]))
+            for bit, key in enumerate(self.sectors)
         }
+        part.geoms = {key: self._features(key, rows) for key, rows in part.rows.items()}
+        return part
+
+    def __getstate__(self) -> dict:
+        # WKB with one vectorised call per sector: far cheaper than pickling geometry by geometry
+        return {
+            "sectors": self.sectors, "pairs": self.pairs, "halo": self.halo, "rows": self.rows,
+            "wkb": {key: shapely.to_wkb(geoms) for key, geoms in self.geoms.items()},
+            "regions": {name: shapely.to_wkb(geom) for name, geom in self.regions.items()},
+        }  # fmt: skip
 
     def __setstate__(self, state: dict) -> None:
-        self.sectors, self.pairs, self.halo = state["sectors"], state["pairs"], state["halo"]
-        self.geoms, self.wkb = None, state["wkb"]
-        # an index of the boxes answers bounding-box queries exactly as one of the features
-        self.trees = {key: shapely.STRtree(shapely.box(*bounds.T)) for key, bounds in state["bounds"].items()}
-        self.regions = {name: shapely.from_wkb(wkb) for name, wkb in state["regions"].items()}
+        wkb, regions = state.pop("wkb"), state.pop("regions")
+        self.__dict__.update(state, trees=None)
+        self.geoms = {key: shapely.from_wkb(features) for key, features in wkb.items()}
+        self.regions = {name: shapely.from_wkb(region) for name, region in regions.items()}
 
     def _features(self, key: str, rows: np.ndarray) -> np.ndarray:
-        if self.geoms is not None:
-            return self.geoms[key][rows]
-        return shapely.from_wkb(self.wkb[key][rows])
+        held = self.geoms[key]
+        return held[rows] if self.rows is None else held[np.searchsorted(self.rows[key], rows)]
 
-    def task(self, spec: TaskSpec) -> OverlayTask:
+    def task(self, request: TaskRequest) -> OverlayTask:
+        spec = request.spec
         provincie = self.regions[spec.provincie]
         shapely.prepare(provincie)
         interior = bool(shapely.contains(provincie, shapely.box(*spec.bounds)))
         region = shapely.box(*spec.bounds) if interior else clip(provincie, spec.bounds)
-        claims = []
-        for bit, key in enumerate(self.sectors):
-            halo = self.halo[key]
-            area = expand(spec.bounds, halo) if halo else spec.bounds
-            # bounding boxes suffice: a feature that only comes near the tile is clipped away
-            rows = np.sort(self.trees[key].query(shapely.box(*area)))
-            if rows.size:
-                claims.append(TaskClaims(key, 1 << bit, self._features(key, rows), rows, halo))
-        return OverlayTask(spec, region, interior, tuple(claims), self.pairs, len(self.sectors))
+        claims = tuple(
+            TaskClaims(key, 1 << bit, self._features(key, rows), rows, self.halo[key])
+            for bit, (key, rows) in enumerate(zip(self.sectors, request.rows, strict=True))
+            if rows.size
+        )
+        return OverlayTask(spec, region, interior, claims, self.pairs, len(self.sectors))

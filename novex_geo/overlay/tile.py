@@ -26,10 +26,10 @@ from shapely.errors import GEOSException
 from novex_geo.errors import AuditError
 from novex_geo.geometry import polygonal, polygonal_each, polygons
 from novex_geo.overlay.geometry import NODING_GRID, PRECISION_GRID, SPIKE_WIDTH, clip, expand
-from novex_geo.overlay.tasks import Catalogue, OverlayTask, TaskClaims, TaskSpec
+from novex_geo.overlay.tasks import Catalogue, OverlayTask, TaskClaims, TaskRequest, TaskSpec
 
 __all__ = [
-    "ALL_SECTORS", "AUDIT_ABSOLUTE_M2", "AUDIT_RELATIVE", "TaskResult", "audit_problem", "run_spec",
+    "ALL_SECTORS", "AUDIT_ABSOLUTE_M2", "AUDIT_RELATIVE", "TaskResult", "audit_problem", "run_request",
     "run_task",
 ]  # fmt: skip
 
@@ -256,9 +256,9 @@ def _run(task: OverlayTask, grid: float | None) -> TaskResult:
     )  # fmt: skip
 
 
-def run_spec(catalogue: Catalogue, spec: TaskSpec) -> TaskResult:
-    """Build the task of ``spec`` from the shared catalogue and run it (what a worker does)."""
-    return run_task(catalogue.task(spec))
+def run_request(catalogue: Catalogue, request: TaskRequest) -> TaskResult:
+    """Build the task of ``request`` from the shared catalogue and run it (what a worker does)."""
+    return run_task(catalogue.task(request))
 
 
 def run_task(task: OverlayTask) -> TaskResult:
