@@ -149,17 +149,13 @@ def run_engine(project_path: Path, provincies: list[str], start_method: str, wor
     team's cluster would already be running."""
     import os
 
-    from novex_geo.executor import START_METHOD_ENV, Executor
+    from novex_geo.executor import START_METHOD_ENV, Executor, local_cluster
     from novex_geo.overlay import overlay
 
     project, regions, claims = _load(project_path, provincies)
     with contextlib.ExitStack() as stack:
         if start_method == "dask":
-            from distributed import LocalCluster
-
-            cluster = stack.enter_context(
-                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-            )
+            cluster = stack.enter_context(local_cluster(workers))
             executor = Executor("dask", workers, cluster.scheduler_address)
         else:
             os.environ[START_METHOD_ENV] = start_method

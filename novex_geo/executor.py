@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 __all__ = [
-    "SCHEDULER_ENV", "START_METHOD_ENV", "Executor", "dask_map", "parallel_map", "start_method",
-    "worker_count",
+    "SCHEDULER_ENV", "START_METHOD_ENV", "Executor", "dask_map", "local_cluster", "parallel_map",
+    "start_method", "worker_count",
 ]  # fmt: skip
 
 from novex_geo.errors import NovexError
@@ -177,16 +177,26 @@ def _run_batch(function: Callable, token: str, payload: bytes, batch: list) -> l
     return [function(shared, item) for item in batch]
 
 
+def local_cluster(workers: int):
+    """A dask cluster of ``workers`` single-threaded processes on this machine, set up for the
+    engine's tasks: no dashboard, and so no sampling profiler in the workers (it costs each
+    worker some 10 % of its CPU for a picture nobody looks at)."""
+    try:
+        import dask
+        from distributed import LocalCluster
+    except ImportError:
+        raise NovexError("the dask executor needs dask.distributed: pip install 'novex-geo[dask]'") from None
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+
+
 def _client(stack: contextlib.ExitStack, scheduler: str | None, workers: int, n_items: int):
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError:
         raise NovexError("the dask executor needs dask.distributed: pip install 'novex-geo[dask]'") from None
     if scheduler is None:
-        count = worker_count(workers, n_items)
-        cluster = stack.enter_context(
-            LocalCluster(n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None)
-        )
+        cluster = stack.enter_context(local_cluster(worker_count(workers, n_items)))
         return stack.enter_context(Client(cluster))
     try:
         return stack.enter_context(Client(scheduler, timeout=CONNECT_TIMEOUT))

@@ -14,6 +14,7 @@ distributed = pytest.importorskip(
 
 from novex_geo import load_project  # noqa: E402
 from novex_geo.demo import write_demo_project  # noqa: E402
+from novex_geo.executor import local_cluster  # noqa: E402
 from novex_geo.overlay import engine  # noqa: E402
 from novex_geo.pipeline import run_overlay  # noqa: E402
 
@@ -30,9 +31,7 @@ def local(project):
 
 @pytest.fixture
 def cluster():
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as c:
+    with local_cluster(2) as c:
         yield c
 
 

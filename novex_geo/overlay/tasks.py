@@ -75,14 +75,31 @@ def _tile_grid(bounds, tile_size: float) -> Iterator[tuple[str, tuple[float, flo
 
 
 def plan_tasks(regions: gpd.GeoDataFrame, tile_size: float) -> list[TaskSpec]:
-    """The (provincie, tile) units of work: every grid tile that meets a provincie."""
+    """The (provincie, tile) units of work: every grid tile that meets a provincie.
+
+    They come in Z-order of their tiles, the provinces of one tile together: a run of
+    consecutive tasks, as an executor batches them, is then a compact block of the map whose
+    tasks share most features.
+    """
     specs = []
     for name, geom in zip(regions["provincie"], regions.geometry.values, strict=True):
         shapely.prepare(geom)
         for tile, bounds in _tile_grid(geom.bounds, tile_size):
             if shapely.intersects(geom, shapely.box(*bounds)):
                 specs.append(TaskSpec(name, tile, bounds))
-    return specs
+    if not specs:
+        return specs
+    corners = np.array([spec.bounds[:2] for spec in specs], dtype=float)
+    cells = np.round((corners - corners.min(axis=0)) / tile_size).astype(np.int64)
+    return [specs[i] for i in np.lexsort((np.arange(len(specs)), _z_order(cells[:, 0], cells[:, 1])))]
+
+
+def _z_order(column: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """The Morton code of tiles: the bits of their column and row interleaved."""
+    code = np.zeros(len(column), dtype=np.int64)
+    for bit in range(24):
+        code |= ((column >> bit) & 1) << (2 * bit) | ((row >> bit) & 1) << (2 * bit + 1)
+    return code
 
 
 class Catalogue:
