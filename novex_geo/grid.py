@@ -33,7 +33,8 @@ from novex_geo.io.files import atomic_path, ensure_folder
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.outputs import write_csv
 from novex_geo.io.raster import rule_mask, warp_band
-from novex_geo.overlay.summary import HECTARE, STAPELING_CLASSES, TOTAL
+from novex_geo.overlay.summary import STAPELING_CLASSES, TOTAL
+from novex_geo.units import HECTARE
 
 __all__ = ["GridResult", "GridSpec", "grid_overlay", "grid_spec"]
 

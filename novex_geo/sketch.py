@@ -26,6 +26,7 @@ from novex_geo.io.regions import load_regions
 from novex_geo.overlay.engine import OverlayResult, overlay
 from novex_geo.triage import CRITERIA, evaluate_criteria, spanningsgebieden
 from novex_geo.triage.areas import MAX_LISTED, label_text, listing, natural_key
+from novex_geo.units import hectares
 
 __all__ = ["SketchResult", "evaluate_sketch", "read_sketch", "sketch_report"]
 
@@ -175,7 +176,7 @@ def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = No
         for _, area_row in touched.iterrows():
             overlapping = old_areas[old_areas.intersects(area_row.geometry)] if len(old_areas) else old_areas
             if overlapping.empty:
-                created.append(f"{area_row['naam']} ({area_row['oppervlakte_ha']:.1f} ha)")
+                created.append(f"{area_row['naam']} ({hectares(area_row['oppervlakte_ha'])})")
                 continue
             old_row = overlapping.iloc[0]
             for criterion in COMPUTED:

@@ -15,6 +15,7 @@ from novex_geo.overlay import overlay
 from novex_geo.pipeline import run_overlay, run_triage
 from novex_geo.triage import evaluate_criteria, spanningsgebieden, triage_report
 from novex_geo.triage.diff import compare_areas
+from novex_geo.units import hectares
 
 from .conftest import write_layer, write_project
 from .helpers import claims_frame, regions_frame
@@ -319,3 +320,18 @@ def test_report_lists_every_area_and_says_where_the_rest_are_and_shows_names_lit
     assert r"\[klik\](javascript:x) \*\*vet\*\* &lt;b&gt;\`code\`&lt;/b&gt; &amp; \_nadruk\_" in report
     assert "# NOVEX triage — Project \\*x\\*" in report
     assert "<b>" not in report and "[klik](" not in report
+
+
+@pytest.mark.parametrize(
+    ("ha", "text"),
+    [
+        (158.66, "158.7 ha"),
+        (1234.5, "1,234.5 ha"),
+        (0.1, "0.1 ha"),
+        (0.094, "0.09 ha"),
+        (0.04, "0.04 ha"),
+        (0.0, "0.0 ha"),
+    ],
+)
+def test_small_areas_never_print_as_zero_hectares(ha, text):
+    assert hectares(ha) == text

@@ -10,6 +10,7 @@ from novex_geo.cli.options import out_opt, project_arg
 from novex_geo.cli.overlay import run_out_opt
 from novex_geo.config import load_project
 from novex_geo.pipeline import run_diff, run_triage
+from novex_geo.units import hectares
 
 
 @click.command("triage")
@@ -41,7 +42,9 @@ def triage_command(project_file, gpkg, out):
     areas = run.areas
     click.echo(f"{len(areas)} spanningsgebieden; top 5:")
     for row in areas.head(5).itertuples():
-        click.echo(f"  {row.rang}. {row.naam} ({row.id}, {row.oppervlakte_ha:.1f} ha, score {row.score:.1f})")
+        click.echo(
+            f"  {row.rang}. {row.naam} ({row.id}, {hectares(row.oppervlakte_ha)}, score {row.score:.1f})"
+        )
     click.echo(f"wrote {run.report}, {run.csv} and layer spanningsgebieden in {run.gpkg}")
     if run.annotations:
         click.echo(f"annotations: {run.annotations} ({run.annotations_added} new ids added)")

@@ -35,6 +35,7 @@ from novex_geo.maps.static import (
     map_extent,
 )
 from novex_geo.style import STAPELING_COLOURS
+from novex_geo.units import hectares
 
 __all__ = ["PAPER", "poster_figure", "write_poster"]
 
@@ -133,7 +134,7 @@ def _ranking(
             )
             return
         text = textwrap.shorten(
-            f"{row.rang}  {area_title(project, row.naam)} — {row.oppervlakte_ha:.1f} ha",
+            f"{row.rang}  {area_title(project, row.naam)} — {hectares(row.oppervlakte_ha)}",
             width,
             placeholder=" …",
         )

@@ -33,6 +33,7 @@ from novex_geo.maps.static import Credits, conflict_map_figure
 from novex_geo.triage.areas import label_text, listing, natural_key
 from novex_geo.triage.criteria import CRITERIA
 from novex_geo.triage.novex import novex_phrase
+from novex_geo.units import hectares
 
 __all__ = ["EMPTY_URGENCY", "Signal", "SignalFiles", "build_signal", "write_signals"]
 
@@ -85,8 +86,8 @@ def build_signal(area, herkomst, project: Project, gemeenten: gpd.GeoDataFrame |
         places = sorted(gemeenten["provincie"].iloc[hits].astype(str), key=natural_key)
     waar = [
         (f"Gemeenten: {listing(places, 8)}; " if places else "") + f"provincie(s): {area['provincies']}",
-        f"Oppervlakte {area['oppervlakte_ha']:.1f} ha, waarvan {area['conflict_ha']:.1f} ha conflict; max "
-        f"stapeling {area['max_stapeling']} sectoren, gemiddeld {area['gem_stapeling']:.2f}",
+        f"Oppervlakte {hectares(area['oppervlakte_ha'])}, waarvan {hectares(area['conflict_ha'])} "
+        f"conflict; max stapeling {area['max_stapeling']} sectoren, gemiddeld {area['gem_stapeling']:.2f}",
         f"RD-coördinaten (EPSG:28992) van een punt in het gebied: x = {point.x:.0f}, y = {point.y:.0f}",
     ]
     if project.triage.novex_gebieden is not None:

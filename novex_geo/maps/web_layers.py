@@ -21,6 +21,7 @@ from novex_geo.style import KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
 from novex_geo.triage.areas import label_text, zone_labels
 from novex_geo.triage.criteria import CRITERIA
 from novex_geo.triage.novex import novex_phrase
+from novex_geo.units import hectares
 
 __all__ = [
     "KANS_CLASS", "WEB_CRS", "add_borders", "add_claims", "add_kansen", "add_schuurpunten",
@@ -59,7 +60,8 @@ def popup_html(project: Project, area) -> str:
     novex = f"<br>{e(novex_phrase(area))}" if project.triage.novex_gebieden is not None else ""
     return (
         f"<h4>{area['rang']}. {e(area_title(project, area['naam']))}</h4>"
-        f"<p>{e(str(area['id']))} · {area['oppervlakte_ha']:.1f} ha · {e(str(area['provincies']))}{novex}<br>"
+        f"<p>{e(str(area['id']))} · {hectares(area['oppervlakte_ha'])} · "
+        f"{e(str(area['provincies']))}{novex}<br>"
         f"Sectoren: {e(sectors_text(project, str(area['sectoren'])))}</p>"
         f"<p>Conflicten: {e(conflicts)}</p>"
         + (f"<p>Kansen: {e(kansen)}</p>" if project.kansen else "")

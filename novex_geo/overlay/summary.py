@@ -7,10 +7,10 @@ import pandas as pd
 
 from novex_geo.config import KANS, SCHUURPUNT
 from novex_geo.overlay.engine import OverlayResult
+from novex_geo.units import HECTARE
 
-__all__ = ["HECTARE", "STAPELING_CLASSES", "TOTAL", "summarise"]
+__all__ = ["STAPELING_CLASSES", "TOTAL", "summarise"]
 
-HECTARE = 10_000.0
 STAPELING_CLASSES = ("1", "2", "3", "4", "5plus")
 TOTAL = "Totaal"
 

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import SCHUURPUNT, ZONE_ID, ConflictPair, Triage
-from novex_geo.overlay.summary import HECTARE
+from novex_geo.units import HECTARE, hectares
 
 __all__ = [
     "FEATURES", "PAIR_COLUMNS", "area_id", "label_text", "listing", "natural_key", "objects_text",
@@ -133,7 +133,7 @@ def spanningsgebieden(
     weights = {pair.key: pair.weight for pair in conflicts}
     listed = {
         cluster: "; ".join(
-            f"{c}: {ha:.1f} ha" for c, ha in zip(g["conflict"], g["oppervlakte_ha"], strict=True)
+            f"{c}: {hectares(ha)}" for c, ha in zip(g["conflict"], g["oppervlakte_ha"], strict=True)
         )
         for cluster, g in by_area
     }

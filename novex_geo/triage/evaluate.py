@@ -31,6 +31,7 @@ from novex_geo.triage.areas import FEATURES, listing
 from novex_geo.triage.criteria import CRITERIA, CRITERION, VERDICT_COLUMNS
 from novex_geo.triage.kansen import AreaKansen, add_kansen_columns
 from novex_geo.triage.novex import NovexShares, add_novex_columns
+from novex_geo.units import hectares
 
 __all__ = ["Recurrence", "evaluate_criteria", "recurrence"]
 
@@ -122,8 +123,8 @@ def _tension(areas: gpd.GeoDataFrame, settings: Triage) -> None:
     )
     areas[c2a.verdict] = np.where(big & intense, "ja", "nee")
     areas[c2a.reason] = [
-        f"{ha:.1f} ha (drempel {settings.min_area_ha:g}), max stapeling {mx} (drempel "
-        f"{settings.min_max_stapeling}), conflictoppervlak {cha:.1f} ha "
+        f"{hectares(ha)} (drempel {settings.min_area_ha:g}), max stapeling {mx} (drempel "
+        f"{settings.min_max_stapeling}), conflictoppervlak {hectares(cha)} "
         f"(drempel {settings.min_conflict_ha:g})"
         for ha, mx, cha in zip(
             areas["oppervlakte_ha"], areas["max_stapeling"], areas["conflict_ha"], strict=True

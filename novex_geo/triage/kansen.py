@@ -17,8 +17,8 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import KANS, ZONE_ID
-from novex_geo.overlay.summary import HECTARE
 from novex_geo.triage.areas import objects_text, ordered_features
+from novex_geo.units import HECTARE, hectares
 
 __all__ = ["AREA_KANS_COLUMNS", "KANSPAREN_COLUMNS", "AreaKansen", "add_kansen_columns", "kansen_near_areas"]
 
@@ -86,7 +86,7 @@ def _columns(link: pd.DataFrame, per_area: pd.DataFrame, kansen: gpd.GeoDataFram
     weighted = per_area["oppervlakte_ha"] * per_area["gewicht"]
     table = pd.DataFrame(
         {
-            "kansen": by_area.apply(lambda group: "; ".join(f"{pair}: {ha:.1f} ha" for pair, ha in zip(
+            "kansen": by_area.apply(lambda group: "; ".join(f"{pair}: {hectares(ha)}" for pair, ha in zip(
                 group[KANS.pair_column], group["oppervlakte_ha"], strict=True))),
             "n_kansen": by_area["n_kansen"].sum(),
             "kans_ha": by_link.agg(lambda ids: shapely.union_all(geoms.loc[ids].to_numpy()).area / HECTARE),

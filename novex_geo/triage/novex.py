@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from novex_geo.overlay.summary import HECTARE
+from novex_geo.units import HECTARE
 
 __all__ = [
     "AREA_NOVEX_COLUMNS", "NOVEX_COLUMNS", "NovexShares", "add_novex_columns", "novex_phrase", "novex_shares",

@@ -14,6 +14,7 @@ from novex_geo.triage.criteria import CRITERIA, CRITERION
 from novex_geo.triage.evaluate import SEPARATION_SHARE, recurrence
 from novex_geo.triage.kansen import AreaKansen
 from novex_geo.triage.novex import novex_phrase
+from novex_geo.units import HECTARE, hectares
 
 __all__ = ["DETAILS_PER_PROVINCIE", "KANSEN_OUTSIDE", "triage_report"]
 
@@ -109,7 +110,7 @@ def _kansen_outside(kansen: AreaKansen) -> list[str]:
     outside = kansen.outside
     lines = ["", "## Kansen buiten de spanningsgebieden", "",
              f"{len(outside)} kansen liggen niet in of binnen {kansen.merge_distance:g} m van een "
-             f"spanningsgebied ({outside['oppervlakte_m2'].sum() / 10_000:.1f} ha)."]  # fmt: skip
+             f"spanningsgebied ({hectares(outside['oppervlakte_m2'].sum() / HECTARE)})."]  # fmt: skip
     if outside.empty:
         return lines
     lines += ["De grootste:", "", "| kans | toelichting | provincie | ha | objecten |"]
@@ -135,7 +136,7 @@ def _area_kansen(row, kansen: AreaKansen) -> list[str]:
     for pair in found.itertuples():
         lines.append(
             f"- {md_escape(getattr(pair, KANS.pair_column))} ({md_escape(pair.toelichting)}): "
-            f"{pair.oppervlakte_ha:.1f} ha in {pair.n_kansen} kans(en) — {md_escape(pair.objecten) or '-'}"
+            f"{hectares(pair.oppervlakte_ha)} in {pair.n_kansen} kans(en) — {md_escape(pair.objecten) or '-'}"
         )
     return [*lines, ""]
 
@@ -144,8 +145,8 @@ def _area(row, kansen: AreaKansen | None, novex: bool) -> list[str]:
     lines = [
         f"### {row['rang']}. {md_escape(row['naam'])} ({row['id']})",
         "",
-        f"{row['oppervlakte_ha']:.1f} ha in {md_escape(row['provincies'])}; "
-        f"sectoren {md_escape(row['sectoren'])}; conflict {row['conflict_ha']:.1f} ha; max stapeling "
+        f"{hectares(row['oppervlakte_ha'])} in {md_escape(row['provincies'])}; "
+        f"sectoren {md_escape(row['sectoren'])}; conflict {hectares(row['conflict_ha'])}; max stapeling "
         f"{row['max_stapeling']}, gemiddeld {row['gem_stapeling']:.2f}; score {row['score']:.1f}.",
         "",
     ]
