@@ -391,9 +391,6 @@ def main() -> None:
     if args.only == "engine":
         print(json.dumps(run_engine(args.project, args.provincie, args.start_method, args.workers)))
         return
-    if args.only == "engine":
-        print(json.dumps(run_engine(args.project, args.provincie, args.start_method, args.workers)))
-        return
     if args.only == "grid":
         print(json.dumps(run_grid(args.project, args.provincie, args.resolution)))
         return

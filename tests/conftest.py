@@ -52,6 +52,14 @@ def write_project(folder: Path, body: str, regions: Path | None = None, name_fie
     return path
 
 
+def sectors_toml(**paths: str) -> str:
+    """``[sectors.KEY]`` tables, each with one source at its path, labelled by ``naam``."""
+    return "".join(
+        f'[sectors.{key}]\n[[sectors.{key}.sources]]\npath = "{path}"\nlabel_field = "naam"\n'
+        for key, path in paths.items()
+    )
+
+
 def housing_and_water_project(folder: Path, homes, home_labels, water, water_labels):
     """A two-provincie project (Utrecht | Fryslân at x = 10 km) with woningbouw and water_bodem
     in conflict, run through overlay and triage; returns the loaded project."""

@@ -11,7 +11,7 @@ import pyogrio
 import pytest
 import shapely
 
-from .conftest import write_layer, write_project
+from .conftest import sectors_toml, write_layer, write_project
 from .helpers import in_rd
 
 LAYERS = {"stapeling", "schuurpunten", "provincies", "herkomst", "samenvatting", "controle", "invoer"}
@@ -31,15 +31,8 @@ def _project(tmp_path):
     )
     return write_project(
         tmp_path,
-        """
-        [sectors.woningbouw]
-        [[sectors.woningbouw.sources]]
-        path = "wonen.gpkg"
-        label_field = "naam"
-        [sectors.water_bodem]
-        [[sectors.water_bodem.sources]]
-        path = "water.gpkg"
-        label_field = "naam"
+        sectors_toml(woningbouw="wonen.gpkg", water_bodem="water.gpkg")
+        + """
         [[conflicts.pairs]]
         sectors = ["woningbouw", "water_bodem"]
         """,

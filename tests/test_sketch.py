@@ -11,7 +11,7 @@ from novex_geo import load_project
 from novex_geo.cli.main import cli
 from novex_geo.sketch import evaluate_sketch
 
-from .conftest import write_layer, write_project
+from .conftest import sectors_toml, write_layer, write_project
 
 
 @pytest.fixture
@@ -21,19 +21,8 @@ def project(tmp_path):
     write_layer(tmp_path / "wonen.gpkg", [shapely.box(8_000, 8_000, 8_100, 8_100)], naam=["Bestaand plan"])
     path = write_project(
         tmp_path,
-        """
-        [sectors.woningbouw]
-        [[sectors.woningbouw.sources]]
-        path = "wonen.gpkg"
-        label_field = "naam"
-        [sectors.water_bodem]
-        [[sectors.water_bodem.sources]]
-        path = "water.gpkg"
-        label_field = "naam"
-        [sectors.defensie]
-        [[sectors.defensie.sources]]
-        path = "defensie.gpkg"
-        label_field = "naam"
+        sectors_toml(woningbouw="wonen.gpkg", water_bodem="water.gpkg", defensie="defensie.gpkg")
+        + """
         [[conflicts.pairs]]
         sectors = ["woningbouw", "water_bodem"]
         [[conflicts.pairs]]

@@ -17,7 +17,7 @@ from novex_geo.triage import evaluate_criteria, spanningsgebieden, triage_report
 from novex_geo.triage.diff import compare_areas
 from novex_geo.units import hectares
 
-from .conftest import write_layer, write_project
+from .conftest import sectors_toml, write_layer, write_project
 from .helpers import claims_frame, regions_frame
 
 TWO = regions_frame(
@@ -107,15 +107,8 @@ def project_files(tmp_path, homes):
     write_layer(tmp_path / "prioriteit.gpkg", [shapely.box(0, 0, 3_000, 3_000)], naam=["NOVEX-gebied <Zuid>"])
     return write_project(
         tmp_path,
-        """
-        [sectors.woningbouw]
-        [[sectors.woningbouw.sources]]
-        path = "wonen.gpkg"
-        label_field = "naam"
-        [sectors.water]
-        [[sectors.water.sources]]
-        path = "water.gpkg"
-        label_field = "naam"
+        sectors_toml(woningbouw="wonen.gpkg", water="water.gpkg")
+        + """
         [[conflicts.pairs]]
         sectors = ["woningbouw", "water"]
         [triage]

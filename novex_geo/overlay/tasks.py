@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 
 from novex_geo.config import SectorPair
-from novex_geo.overlay.geometry import clip
+from novex_geo.overlay.geometry import clip, expand
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -133,9 +133,8 @@ class Catalogue:
         tiles = np.array([spec.bounds for spec in specs], dtype=float).reshape(-1, 4)
         selected = []
         for key in self.sectors:
-            grown = tiles + np.array([-1.0, -1.0, 1.0, 1.0]) * self.halo[key]
             # bounding boxes suffice: a feature that only comes near the tile is clipped away
-            tile_i, rows = self.trees[key].query(shapely.box(*grown.T))
+            tile_i, rows = self.trees[key].query(shapely.box(*expand(tiles.T, self.halo[key])))
             order = np.lexsort((rows, tile_i))
             selected.append(np.split(rows[order], np.searchsorted(tile_i[order], np.arange(1, len(specs)))))
         return [TaskRequest(spec, tuple(found[i] for found in selected)) for i, spec in enumerate(specs)]
