@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
+
 __all__ = [
     "SCHEDULER_ENV", "START_METHOD_ENV", "Executor", "dask_map", "local_cluster", "parallel_map",
     "start_method", "worker_count",
@@ -84,6 +86,11 @@ def _divisible(shared: Any) -> bool:
 
 def _encoded(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _buffer(value: Any) -> np.ndarray:
+    """``value`` pickled, as an array that dask sends without copying it into its own pickle."""
+    return np.frombuffer(_encoded(value), dtype=np.uint8)
 
 
 def _initialise(function: Callable, shared: Any, pickled: bool) -> None:
@@ -218,7 +225,7 @@ def dask_map(
         if _divisible(shared):
             # a part goes as bytes: the scheduler would otherwise decode and re-encode it
             futures = (
-                client.submit(_call_encoded_batch, function, _encoded(shared.part(part)), part, pure=False)
+                client.submit(_call_encoded_batch, function, _buffer(shared.part(part)), part, pure=False)
                 for part in batches
             )
         else:
