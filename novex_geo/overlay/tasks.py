@@ -202,4 +202,5 @@ class Catalogue:
             for bit, (key, rows) in enumerate(zip(self.sectors, request.rows, strict=True))
             if rows.size
         )
-        return OverlayTask(request.spec, request.region, request.interior, claims, self.pairs, len(self.sectors))
+        spec, region, interior = request.spec, request.region, request.interior
+        return OverlayTask(spec, region, interior, claims, self.pairs, len(self.sectors))
