@@ -211,6 +211,15 @@ def _client(stack: contextlib.ExitStack, scheduler: str | None, workers: int, n_
         raise NovexError(f"cannot reach the dask scheduler at {scheduler} ({exc})") from None
 
 
+def _submit_part(client, function: Callable, shared: Any, batch: list):
+    import dask
+
+    # a part goes encoded (the scheduler would otherwise decode and re-encode it), and it is the
+    # data of this one task, sent once: not the repeated data that dask warns of above 10 MB
+    with dask.config.set({"distributed.admin.large-graph-warning-threshold": "1 TiB"}):
+        return client.submit(_call_encoded_batch, function, _buffer(shared.part(batch)), batch, pure=False)
+
+
 def dask_map(
     function: Callable, items: Iterable, shared: Any, scheduler: str | None = None, workers: int = 0
 ) -> Iterator:
@@ -223,11 +232,7 @@ def dask_map(
         log.info("dask: %d tasks in %d batches on %d workers (%s)", len(items), len(batches), n_workers,
                  client.scheduler.address)  # fmt: skip
         if _divisible(shared):
-            # a part goes as bytes: the scheduler would otherwise decode and re-encode it
-            futures = (
-                client.submit(_call_encoded_batch, function, _buffer(shared.part(part)), part, pure=False)
-                for part in batches
-            )
+            futures = (_submit_part(client, function, shared, batch) for batch in batches)
         else:
             # encoded once here and sent as bytes: dask would otherwise encode it once per worker
             payload = client.scatter(_encoded(shared), broadcast=True, hash=False)

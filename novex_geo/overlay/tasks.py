@@ -162,25 +162,32 @@ class Catalogue:
         Neighbouring tiles share most features, so a batch of them carries each feature about
         once, and a worker receives only what its batches need instead of every input.
         """
-        encoded = self._encoded()
         part = object.__new__(Catalogue)
         part.sectors, part.pairs, part.halo, part.trees = self.sectors, self.pairs, self.halo, None
         part.regions = {}
-        part.rows = {
-            key: np.unique(np.concatenate([request.rows[bit] for request in requests]))
-            for bit, key in enumerate(self.sectors)
-        }
+        part.rows = {}
+        for bit, key in enumerate(self.sectors):
+            # a mask over the sector, not np.unique: no sort of the rows of every task again
+            wanted = np.zeros(len(self.geoms[key]), dtype=bool)
+            for request in requests:
+                wanted[request.rows[bit]] = True
+            part.rows[key] = np.flatnonzero(wanted)
         # made to be sent: the features go encoded, and a worker decodes them (__setstate__)
-        part.geoms, part._wkb = None, {key: encoded[key][rows] for key, rows in part.rows.items()}
+        part.geoms, part._wkb = None, self._encoded(part.rows)
         return part
 
-    def _encoded(self) -> dict[str, np.ndarray]:
-        """The features of every sector as WKB, encoded once: one pass over a sector in the
-        order its features lie in memory is about twice as fast as encoding the scattered rows
-        of each part, which then only picks its bytes."""
+    def _encoded(self, rows: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """The features of every sector (or only ``rows`` of each) as WKB.
+
+        Encoding a sector in one pass, in the order its features lie in memory, is about twice
+        as fast as encoding the scattered rows of each part; so every feature is encoded once,
+        and a part picks its bytes.
+        """
         if self._wkb is None:
             self._wkb = {key: shapely.to_wkb(geoms) for key, geoms in self.geoms.items()}
-        return self._wkb
+        if rows is None:
+            return self._wkb
+        return {key: self._wkb[key][selected] for key, selected in rows.items()}
 
     def __getstate__(self) -> dict:
         # workers need no provinces and no indexes (see TaskRequest)
