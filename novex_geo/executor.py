@@ -8,8 +8,8 @@ process (spawned on Windows and macOS, or on a dask cluster), items travel in ba
 
 - shared state that can be cut to what a batch needs (it has a ``part(batch)`` method, as the
   overlay's :class:`~novex_geo.overlay.tasks.Catalogue`) travels as that part with its batch,
-  encoded here while the workers already compute; each input thus crosses about once in all,
-  however many workers there are, and the first batch starts without waiting for the rest;
+  the next parts made here while the workers compute the earlier batches; each input thus
+  crosses about once in all, however many workers there are;
 - other shared state reaches each worker once (a spawned worker's initializer; on a cluster
   scattered with ``broadcast``), never with every task.
 
