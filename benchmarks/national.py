@@ -150,8 +150,6 @@ def run_engine(project_path: Path, provincies: list[str], start_method: str, wor
     team's cluster would already be running."""
     import os
 
-    from distributed import Client
-
     from novex_geo.executor import START_METHOD_ENV, Executor, local_cluster
     from novex_geo.overlay import overlay
     from novex_geo.overlay.tile import run_request
@@ -159,6 +157,8 @@ def run_engine(project_path: Path, provincies: list[str], start_method: str, wor
     project, regions, claims = _load(project_path, provincies)
     with contextlib.ExitStack() as stack:
         if start_method == "dask":
+            from distributed import Client
+
             cluster = stack.enter_context(local_cluster(workers))
             with Client(cluster) as client:  # workers that have imported the engine, as after a first run
                 client.run(importlib.import_module, run_request.__module__)
