@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["AuditError", "ConfigError", "DownloadError", "LayerError", "NovexError"]
+__all__ = ["AuditError", "ConfigError", "DownloadError", "IncompleteDownloadError", "LayerError", "NovexError"]
 
 
 class NovexError(Exception):
@@ -63,6 +63,11 @@ class LayerError(NovexError):
 
 class DownloadError(NovexError):
     """A download from a web service (PDOK) failed after bounded retries."""
+
+
+class IncompleteDownloadError(DownloadError):
+    """Fewer (or more) features arrived than the service says it holds: the layer is stored,
+    marked ``onvolledig``, and a run refuses it unless told to accept it."""
 
 
 class AuditError(NovexError):

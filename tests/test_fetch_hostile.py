@@ -13,7 +13,7 @@ import shapely
 from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
-from novex_geo.errors import DownloadError
+from novex_geo.errors import DownloadError, IncompleteDownloadError
 from novex_geo.fetch import RetryPolicy, get_entry
 from novex_geo.io.downloads import download_record
 
@@ -116,13 +116,16 @@ def test_endless_pages_stop_at_max_pages_and_a_rerun_continues(tmp_path):
     assert list(ids) == [f"f.{i}" for i in range(80)] + [f"perceel.{i}" for i in range(80, 100)]
 
 
-def test_download_stops_at_number_matched(tmp_path):
+@pytest.mark.parametrize("matched", [25, 400], ids=["count lower than served", "count higher than served"])
+def test_a_count_that_disagrees_with_what_arrives_is_stored_marked_onvolledig_and_fails(tmp_path, matched):
     with OGCServer({"brpgewas": square_features(100)}) as server, bounded(10):
-        server.matched = 25
-        result = fetch(KEY, server, tmp_path / "c.gpkg", page_size=10)
-        requests = len(server.requests)
-    assert requests == 3 and result.n_features == 30
-    assert result.notes == ["stopped at numberMatched (25) although the service offered more pages"]
+        server.matched = matched
+        with pytest.raises(IncompleteDownloadError, match=f"holds {matched:,} features .* but 100 arrived"):
+            fetch(KEY, server, tmp_path / "c.gpkg", page_size=10)
+    record = download_record(tmp_path / "c.gpkg", LAYER)
+    assert record["status"] == "onvolledig"
+    assert (record["n_matched"], record["n_received"], record["n_features"]) == (matched, 100, 100)
+    assert len(gpd.read_file(tmp_path / "c.gpkg", layer=LAYER)) == 100  # kept for inspection
 
 
 def test_a_server_without_crs_support_answers_crs84_which_is_reprojected(tmp_path):

@@ -51,6 +51,8 @@ class WFSServer(LocalServer):
         self.cap: int | None = None
         self.axis = "rd"
         self.exception: str | None = None  # answer every GetFeature with this exception
+        self.formats = ["application/gml+xml; version=3.2", "application/json"]
+        self.count_default: int | None = None
         self.pages: list[dict] = []  # startIndex, count and area of every GetFeature page
         self._geoms = {
             name: [shapely.geometry.shape(f["geometry"]) for f in feats] for name, feats in layers.items()
@@ -61,14 +63,10 @@ class WFSServer(LocalServer):
         query = {key.lower(): value for key, value in query.items()}
         request = query.get("request", "").lower()
         if request == "getcapabilities":
-            types = "".join(
-                f"<wfs:FeatureType><wfs:Name>{escape(name)}</wfs:Name>"
-                f"<wfs:Title>{escape(self.titles.get(name, name))}</wfs:Title></wfs:FeatureType>"
-                for name in self.layers
-            )
-            listing = f"<wfs:FeatureTypeList>{types}</wfs:FeatureTypeList>"
-            body = f"<wfs:WFS_Capabilities {WFS_NS}>{listing}</wfs:WFS_Capabilities>"
-            self.send(handler, 200, body.encode(), "application/xml")
+            self.send(handler, 200, self._capabilities().encode(), "application/xml")
+            return
+        if request == "describefeaturetype":
+            self._exception(handler, "DescribeFeatureType is not implemented by this test server")
             return
         name = query.get("typenames")
         if request != "getfeature" or name not in self.layers:
@@ -94,6 +92,32 @@ class WFSServer(LocalServer):
             return
         self.send(
             handler, 200, self._gml(name, page, len(picked)).encode(), "application/gml+xml; version=3.2"
+        )
+
+    def _capabilities(self) -> str:
+        """Capabilities as a WFS 2.0 server writes them: the GetFeature output formats, the
+        page cap (``CountDefault``, when set) and per type its CRSs, RD first."""
+        formats = "".join(f"<ows:Value>{escape(f)}</ows:Value>" for f in self.formats)
+        cap = (
+            f'<ows:Constraint name="CountDefault"><ows:NoValues/><ows:DefaultValue>{self.count_default}'
+            "</ows:DefaultValue></ows:Constraint>"
+            if self.count_default
+            else ""
+        )
+        operations = (
+            '<ows:OperationsMetadata><ows:Operation name="GetFeature"><ows:Parameter name="outputFormat">'
+            f"<ows:AllowedValues>{formats}</ows:AllowedValues></ows:Parameter></ows:Operation>{cap}"
+            "</ows:OperationsMetadata>"
+        )
+        types = "".join(
+            f"<wfs:FeatureType><wfs:Name>{escape(name)}</wfs:Name>"
+            f"<wfs:Title>{escape(self.titles.get(name, name))}</wfs:Title>"
+            f"<wfs:DefaultCRS>{RD_URN}</wfs:DefaultCRS></wfs:FeatureType>"
+            for name in self.layers
+        )
+        return (
+            f'<wfs:WFS_Capabilities {WFS_NS} xmlns:ows="http://www.opengis.net/ows/1.1" version="2.0.0">'
+            f"{operations}<wfs:FeatureTypeList>{types}</wfs:FeatureTypeList></wfs:WFS_Capabilities>"
         )
 
     def _select(self, name: str, query: dict) -> list[int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +27,9 @@ from novex_geo.errors import DownloadError
 __all__ = [
     "CRS84",
     "RD_PLAUSIBLE",
+    "ServerReprojection",
     "clip_to_area",
+    "compare_reprojection",
     "content_crs",
     "geojson_crs",
     "geojson_frame",
@@ -39,6 +42,10 @@ CRS84 = "OGC:CRS84"
 # with a margin; lon/lat degrees or swapped RD axes read as RD fall outside it.
 RD_PLAUSIBLE = (-100_000.0, 250_000.0, 350_000.0, 900_000.0)
 RESERVED_COLUMNS = {"ogc_id", "geometry", "fid"}
+# how far a server's own RD coordinates may lie from PROJ's reprojection of the same feature: PROJ
+# without grids (Helmert, EPSG's 1 m accuracy) and with the RDNAPTRANS grid differ by decimetres;
+# a server that drops the datum shift is about 100 m off
+REPROJECTION_TOLERANCE_M = 1.0
 SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, shapely.errors.ShapelyError)
 
 
@@ -178,6 +185,50 @@ def to_rd(frame: gpd.GeoDataFrame, where: str) -> tuple[gpd.GeoDataFrame, int, i
             f"{source.to_string()}{first}; the service's CRS or axis order is not what it declares"
         )
     return frame[~bad], n_reprojected, int(bad.sum())
+
+
+@dataclass(frozen=True)
+class ServerReprojection:
+    """How a server's RD coordinates compare with PROJ's reprojection of the same features
+    (asked again in the service's own CRS or CRS84): the largest distance in metres and the
+    number of features compared."""
+
+    deviation_m: float
+    n_compared: int
+
+    @property
+    def trusted(self) -> bool:
+        return self.n_compared > 0 and self.deviation_m <= REPROJECTION_TOLERANCE_M
+
+    def describe(self, native: str) -> str:
+        if not self.n_compared:
+            return f"the server's RD answer could not be compared with {native} (no common features)"
+        verdict = "matches" if self.trusted else "deviates from"
+        return (
+            f"the server's RD coordinates {verdict} PROJ's reprojection from {native} "
+            f"(largest distance {self.deviation_m:.3g} m over {self.n_compared} features)"
+        )
+
+
+def compare_reprojection(server_rd: gpd.GeoDataFrame, reference: gpd.GeoDataFrame) -> ServerReprojection:
+    """Compare features a server reprojected to RD with the same features in another CRS,
+    reprojected here with PROJ: matched by id when both have unique ids, else by position."""
+    local = reference.to_crs(DEFAULT_CRS) if reference.crs is not None else reference
+    ids_a, ids_b = server_rd["ogc_id"], local["ogc_id"]
+    usable = ids_a.ne("").all() and ids_a.is_unique and ids_b.ne("").all() and ids_b.is_unique
+    if usable:
+        common = ids_a[ids_a.isin(ids_b)]
+        first = server_rd.geometry.values[ids_a.isin(ids_b).to_numpy()]
+        second = local.set_index("ogc_id").geometry.reindex(common).values
+    else:
+        n = min(len(server_rd), len(local))
+        first, second = server_rd.geometry.values[:n], local.geometry.values[:n]
+    first, second = np.asarray(first, dtype=object), np.asarray(second, dtype=object)
+    present = ~(shapely.is_missing(first) | shapely.is_missing(second))
+    if not present.any():
+        return ServerReprojection(0.0, 0)
+    distances = shapely.hausdorff_distance(first[present], second[present])
+    return ServerReprojection(float(np.nanmax(distances)), int(present.sum()))
 
 
 def clip_to_area(frame: gpd.GeoDataFrame, area) -> tuple[gpd.GeoDataFrame, dict[str, int]]:

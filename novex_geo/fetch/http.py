@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import logging
 import re
 import time
@@ -42,6 +43,7 @@ __all__ = [
     "RetryPolicy",
     "ServiceError",
     "excerpt",
+    "server_message",
     "with_query",
     "xml_root",
 ]
@@ -78,11 +80,13 @@ class RetryPolicy:
 
 
 class ServiceError(DownloadError):
-    """The service answered with an HTTP error status (after retries where they apply)."""
+    """The service answered with an HTTP error status (after retries where they apply);
+    ``said`` is the service's own explanation, when its answer held one."""
 
-    def __init__(self, message: str, status: int):
+    def __init__(self, message: str, status: int, said: str = ""):
         super().__init__(message)
         self.status = status
+        self.said = said
 
 
 def excerpt(body: bytes, limit: int = 120) -> str:
@@ -96,6 +100,26 @@ def excerpt(body: bytes, limit: int = 120) -> str:
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     return repr(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def server_message(body: bytes) -> str | None:
+    """The service's own explanation in an error answer, as a short excerpt: the
+    ``ExceptionText`` of an OWS ExceptionReport (WFS, WMS), or the ``description``, ``detail``
+    or ``message`` of a JSON error (OGC API, ArcGIS REST); ``None`` when the body holds none."""
+    head = body[:65536]
+    if b"ExceptionReport" in head[:4096] or b"ServiceExceptionReport" in head[:4096]:
+        texts = re.findall(rb"<(?:\w+:)?(?:ExceptionText|ServiceException)\b[^>]*>(.*?)</", head, re.S)
+        return excerpt(b" ".join(texts), 300) if texts else None
+    try:
+        data = json.loads(head)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    found = data.get("error", data) if isinstance(data, dict) else None
+    if isinstance(found, dict):
+        for key in ("description", "detail", "message", "title"):
+            if isinstance(found.get(key), str) and found[key].strip():
+                return excerpt(found[key].encode(), 300)
+    return None
 
 
 def with_query(url: str, params: dict) -> str:
@@ -192,10 +216,11 @@ class HttpClient:
             body = _read_quietly(exc)
             if exc.code in retry_status:
                 raise _Transient(f"HTTP {exc.code} {exc.reason}", _retry_after(exc.headers)) from None
+            said = server_message(body) or (excerpt(body) if body else "")
             raise ServiceError(
-                f"{url}: server answered HTTP {exc.code} {exc.reason}"
-                + (f": {excerpt(body)}" if body else ""),
+                f"{url}: server answered HTTP {exc.code} {exc.reason}" + (f": {said}" if said else ""),
                 exc.code,
+                said,
             ) from None
         except TimeoutError:
             raise _Transient(f"no complete answer within {self.policy.timeout:g} s") from None
@@ -333,7 +358,7 @@ def _total_size(headers: Message, position: int) -> int | None:
 
 def _read_quietly(exc: urllib.error.HTTPError) -> bytes:
     try:
-        return exc.read(4096) or b""
+        return exc.read(65536) or b""
     except (OSError, http.client.HTTPException):
         return b""
 

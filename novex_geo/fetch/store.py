@@ -10,8 +10,13 @@ rest, the same for every protocol:
   features have ids (or share them);
 - after each page the table ``novex_downloads`` records the cursor and every count; a re-run of
   the same query continues from there (``bezig`` → ``klaar``);
-- the page count of one run is capped (``max_pages``), and the download ends at ``numberMatched``
-  when the service gives it, so an endless service cannot keep it going;
+- paging ends only by the protocol's own end signal (an empty or last page, no ``next`` link),
+  never because a page was shorter than asked: servers cap pages below the requested size; the
+  page count of one run is capped (``max_pages``), so an endless service cannot keep it going;
+- completeness is proven, not assumed: a layer is ``klaar`` only when the features received
+  equal what the service said it holds (``numberMatched``, a count request), or — where the
+  service says nothing — when paging ended by the protocol's end signal. Otherwise the layer is
+  written for inspection, marked ``onvolledig`` with both numbers, and the fetch fails;
 - when every page is in, the layer is written in one pass with the union of the pages' columns
   (a column that is whole numbers on one page and text on another becomes text: a GeoPackage
   append maps columns by position, so pages are never appended as they come).
@@ -22,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,18 +41,33 @@ import pyarrow.parquet as pq
 import pyogrio
 import shapely
 
-from novex_geo.errors import DownloadError
-from novex_geo.fetch.features import clip_to_area, to_rd
+from novex_geo.errors import DownloadError, IncompleteDownloadError
+from novex_geo.fetch.features import clip_to_area, compare_reprojection, to_rd
 from novex_geo.fetch.http import HttpClient
-from novex_geo.io.downloads import DOWNLOADS_TABLE, download_record, download_records
+from novex_geo.io.downloads import (
+    BUSY,
+    COUNTS,
+    DONE,
+    DOWNLOADS_TABLE,
+    INCOMPLETE,
+    download_record,
+    download_records,
+    downloads_table,
+)
 
-__all__ = ["BUSY", "DONE", "FetchResult", "Page", "Restart", "Session", "store_pages"]
+__all__ = [
+    "BUSY",
+    "DONE",
+    "INCOMPLETE",
+    "FetchResult",
+    "Page",
+    "Restart",
+    "Session",
+    "smaller_page",
+    "store_pages",
+]
 
 log = logging.getLogger(__name__)
-
-DONE, BUSY = "klaar", "bezig"
-COUNTS = ("n_pages", "n_received", "n_features", "n_clipped", "n_dropped_outside", "n_dropped_invalid",
-          "n_repaired", "n_reprojected")  # fmt: skip
 Progress = Callable[[int, int | None, str], None]
 
 
@@ -68,6 +89,17 @@ class Page:
     matched: int | None = None
     url: str = ""
     n_unreadable: int = 0
+
+
+def smaller_page(said: str, size: int) -> int | None:
+    """The page size to ask instead after a service refused ``size`` features per page with
+    the message ``said`` (pygeoapi: "Limit of 500 exceeded"): the largest number below ``size``
+    the message names, else half; ``None`` when the refusal is not about the page size."""
+    if not said or not re.search(r"limit|count|maxfeatures|max_items|recordcount", said, re.IGNORECASE):
+        return None
+    below = [int(n) for n in re.findall(r"\d+", said.replace(",", "")) if 0 < int(n) < size]
+    smaller = max(below) if below else size // 2
+    return smaller if 0 < smaller < size else None
 
 
 class Restart(Exception):
@@ -92,6 +124,22 @@ class Session:
     record: dict = field(default_factory=dict)
     folder: Path = Path(".")
     notes: list[str] = field(default_factory=list)
+
+    def trusts_reprojection(
+        self, server_rd: gpd.GeoDataFrame, reference: gpd.GeoDataFrame, native: str
+    ) -> bool:
+        """Whether the server's own RD coordinates can be stored: compared with ``reference``
+        (the same request in the service's CRS ``native``) reprojected here with PROJ. The
+        verdict is noted and kept in the record (``crs_check``); beyond the tolerance the
+        caller reprojects every page locally instead."""
+        verdict = compare_reprojection(server_rd, reference)
+        text = verdict.describe(native)
+        if not verdict.trusted:
+            text += "; every page is asked in that CRS and reprojected here instead"
+            log.warning("%s: %s", self.record.get("layer"), text)
+        self.notes.append(text)
+        self.remember(crs_check=text)
+        return verdict.trusted
 
 
 PageSource = Callable[[Session, dict | None], Iterator[Page]]
@@ -126,10 +174,8 @@ def staging_folder(out: Path, layer: str) -> Path:
 
 def _save_record(path: Path, record: dict) -> None:
     records = download_records(path)
-    if not records.empty:
-        records = records[records["layer"] != record["layer"]]
-    table = pd.concat([records, pd.DataFrame([record])], ignore_index=True)
-    pyogrio.write_dataframe(table, path, layer=DOWNLOADS_TABLE, driver="GPKG")
+    rows = [] if records.empty else records[records["layer"] != record["layer"]].to_dict("records")
+    pyogrio.write_dataframe(downloads_table([*rows, record]), path, layer=DOWNLOADS_TABLE, driver="GPKG")
 
 
 def _number(value) -> int | None:
@@ -202,10 +248,6 @@ def _consume(session: Session, pages: PageSource, cursor, staging: Path, clip, m
             session.progress(record["n_received"], matched, "features")
         if page.cursor is None:
             return
-        if matched is not None and record["n_received"] >= matched:
-            notes.append(f"stopped at numberMatched ({matched:,}) although the service offered more pages")
-            record["cursor"] = ""
-            return
         if this_run >= max_pages:
             raise DownloadError(
                 f"{record['layer']}: stopped after {max_pages:,} pages (--max-pages) with "
@@ -267,10 +309,20 @@ def store_pages(
         notes.append(f"{shared:,} features share their id with another; all are stored")
     if edition_field:
         record["edition"] = _edition(out, layer, record.get("edition") or "", edition_field)
-    remember(status=DONE, cursor="", finished=_now(), n_shared_ids=shared)
+    matched, received = record["n_matched"], record["n_received"]
+    complete = matched is None or received == matched
+    remember(status=DONE if complete else INCOMPLETE, cursor="", finished=_now(), n_shared_ids=shared,
+             notes="; ".join(notes))  # fmt: skip
     shutil.rmtree(staging, ignore_errors=True)
     with contextlib.suppress(OSError):  # the .parts folder goes when no other download waits in it
         staging.parent.rmdir()
+    if not complete:
+        raise IncompleteDownloadError(
+            f"{layer}: the service says it holds {matched:,} features for this query but "
+            f"{received:,} arrived before paging ended ({record['url']}); the layer in {out} is "
+            f"marked '{INCOMPLETE}' and a run refuses it. Run the same fetch again; if the numbers "
+            "stay apart, the service's paging or count is wrong: tell its maintainer"
+        )
     names = ("n_features", "n_received", "n_matched", "n_clipped", "n_dropped_outside", "n_dropped_invalid")
     counts = [record[name] for name in (*names, "n_reprojected")]
     return FetchResult(layer, *counts, shared, resumed, dict(record), notes)

@@ -1,4 +1,14 @@
-"""WFS 2.0 GetFeature: paging with ``count``/``startIndex``, RD bbox and FES filters, GML or GeoJSON.
+"""WFS 2.0 GetFeature: paging with ``count``/``startIndex``, bbox and FES filters, GML or GeoJSON.
+
+What to ask comes from the service itself, not from guesses: GetCapabilities (parsed by OWSLib)
+names the feature type, its CRSs (``DefaultCRS`` first) and the output formats; its
+``CountDefault`` constraint caps the page size; DescribeFeatureType gives the schema GDAL reads
+the GML with, so that text codes stay text ("22"), no ``boundedBy`` corner columns appear, and a
+property named ``gml_id`` (FME-made data has one) stays a property beside the feature's own id.
+
+Paging never ends because a page was shorter than asked (MapServer caps every page at its
+``wfs_maxfeatures``): it goes on while a page is full, carries a ``next`` link, or
+``numberMatched`` says more are left, and ends on the first page that offers nothing more.
 
 Many services cap ``startIndex`` (PDOK refuses beyond 50,000, see ``max_start_index`` in the
 catalogue). When a query matches more features than that, or the service refuses a page, the
@@ -8,15 +18,20 @@ is returned by every tile it touches; it is kept only from the tile that holds a
 (``point_on_surface`` of its part inside the area), so each feature is stored exactly once,
 with or without ids.
 
-GML is read with GDAL (pyogrio), which honours each ``srsName`` and its axis order (RD New is
-easting, northing; ``urn:ogc:def:crs:EPSG::4326`` is latitude, longitude) and never downloads
-the schema the answer points at.
+Coordinates are asked in RD New when the type offers it. When RD is not the type's own CRS the
+server reprojects, and the first page is asked once more in the type's own CRS and compared with
+PROJ's reprojection (see :meth:`~novex_geo.fetch.store.Session.trusts_reprojection`); when RD is
+not offered at all, pages come in the type's own CRS and are reprojected here. GML is read with
+GDAL (pyogrio), which honours each ``srsName`` and its axis order and never downloads a schema.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import geopandas as gpd
@@ -25,33 +40,69 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
+from pyproj import CRS, Transformer
 
 from novex_geo.config import DEFAULT_CRS
 from novex_geo.errors import DownloadError
 from novex_geo.fetch.catalog import CatalogEntry
-from novex_geo.fetch.features import RD_PLAUSIBLE, geojson_crs, geojson_frame, properties_frame
-from novex_geo.fetch.http import HttpClient, Response, ServiceError, excerpt, with_query, xml_root
+from novex_geo.fetch.features import RD_PLAUSIBLE, geojson_crs, geojson_frame, parse_crs, properties_frame
+from novex_geo.fetch.http import (
+    HttpClient,
+    Response,
+    ServiceError,
+    server_message,
+    with_query,
+    xml_root,
+)
 from novex_geo.fetch.ogcapi import decode_json
-from novex_geo.fetch.store import Page, Restart, Session
+from novex_geo.fetch.store import Page, Restart, Session, smaller_page
 
 __all__ = ["fes_filter", "wfs_source"]
 
+log = logging.getLogger(__name__)
+
 RD_URN = "urn:ogc:def:crs:EPSG::28992"
-FORMATS = {"geojson": "application/json", "gml": "application/gml+xml; version=3.2"}
-WFS = "{http://www.opengis.net/wfs/2.0}"
+GML32 = "application/gml+xml; version=3.2"
+FORMATS = {"geojson": "application/json", "gml": GML32}  # when the capabilities list none
+OWS = "{http://www.opengis.net/ows/1.1}"
 NAME = re.compile(r"^[A-Za-z_][\w.:-]*$")
 MAX_DEPTH = 16  # a 450 km area split 16 times gives tiles of about 7 m
 MAX_HITS_REQUESTS = 4_000
 
 
-def fes_filter(bbox: tuple[float, ...] | None, equals: dict[str, object]) -> str:
-    """A FES 2.0 filter: features in the RD ``bbox`` whose properties equal ``equals``."""
+@dataclass(frozen=True)
+class FeatureType:
+    """What the capabilities say about one feature type: its name, CRSs (URN and axis order,
+    the default first), the GetFeature output formats and the server's page cap."""
+
+    name: str
+    crs: tuple[tuple[str, str], ...]
+    formats: tuple[str, ...]
+    count_default: int | None
+
+    def urn(self, code: str) -> str | None:
+        """How the capabilities spell the CRS ``code`` (``EPSG:28992``), if they offer it."""
+        for urn, _ in self.crs:
+            try:
+                if parse_crs(urn, self.name) == code:
+                    return urn
+            except DownloadError:  # a CRS PROJ does not know is not the one asked for
+                continue
+        return None
+
+    @property
+    def default_crs(self) -> str | None:
+        return self.crs[0][0] if self.crs else None
+
+
+def fes_filter(bbox: tuple[float, ...] | None, equals: dict[str, object], srs: str = RD_URN) -> str:
+    """A FES 2.0 filter: features in ``bbox`` (in ``srs``) whose properties equal ``equals``."""
     conditions = []
     if bbox is not None:
         x1, y1, x2, y2 = bbox
         conditions.append(
-            f'<fes:BBOX><gml:Envelope srsName="{RD_URN}"><gml:lowerCorner>{x1:.3f} {y1:.3f}</gml:lowerCorner>'
-            f"<gml:upperCorner>{x2:.3f} {y2:.3f}</gml:upperCorner></gml:Envelope></fes:BBOX>"
+            f'<fes:BBOX><gml:Envelope srsName="{escape(srs)}"><gml:lowerCorner>{x1:.8g} {y1:.8g}'
+            f"</gml:lowerCorner><gml:upperCorner>{x2:.8g} {y2:.8g}</gml:upperCorner></gml:Envelope></fes:BBOX>"
         )
     for name, value in equals.items():
         if not NAME.match(name):
@@ -67,109 +118,181 @@ def fes_filter(bbox: tuple[float, ...] | None, equals: dict[str, object]) -> str
     )
 
 
-def _exception_text(body: bytes) -> str | None:
-    """The text of an OWS ExceptionReport, if ``body`` is one."""
-    head = body[:2048]
-    if b"ExceptionReport" not in head:
-        return None
-    texts = re.findall(rb"<(?:\w+:)?ExceptionText>(.*?)</(?:\w+:)?ExceptionText>", body[:65536], re.S)
-    return excerpt(b" ".join(texts) or body, 200)
+def _root_attribute(body: bytes, attribute: str) -> str | None:
+    match = re.search(
+        rb"<(?:\w+:)?FeatureCollection\b[^>]*?\b" + attribute.encode() + rb'="([^"]*)"', body[:16384]
+    )
+    return match.group(1).decode("utf-8", "replace") if match else None
 
 
 def _root_number(body: bytes, attribute: str) -> int | None:
-    match = re.search(
-        rb"<(?:\w+:)?FeatureCollection\b[^>]*?\b" + attribute.encode() + rb'="(\d+)"', body[:8192]
+    value = _root_attribute(body, attribute)
+    return int(value) if value is not None and value.isdigit() else None
+
+
+def _refuse_exception(response: Response) -> None:
+    """An OWS ExceptionReport sent with status 200 is an error like any other."""
+    said = server_message(response.body) if b"ExceptionReport" in response.body[:4096] else None
+    if said:
+        raise ServiceError(f"{response.url}: the service answered with an exception: {said}", 400, said)
+
+
+def _count_default(root) -> int | None:
+    """The ``CountDefault`` constraint of GetCapabilities: the most features one page holds."""
+    for constraint in root.iter(f"{OWS}Constraint"):
+        if constraint.get("name") == "CountDefault":
+            text = (constraint.findtext(f"{OWS}DefaultValue") or "").strip()
+            return int(text) if text.isdigit() and int(text) > 0 else None
+    return None
+
+
+def _capabilities(client: HttpClient, entry: CatalogEntry) -> tuple[dict[str, FeatureType], dict]:
+    """The feature types of the service (by name) and their titles, read with OWSLib."""
+    from owslib.wfs import WebFeatureService
+
+    url = with_query(entry.url, {"service": "WFS", "version": "2.0.0", "request": "GetCapabilities"})
+    response = client.get(url, accept="application/xml", max_bytes=64 * 2**20)
+    _refuse_exception(response)
+    root = xml_root(response)  # refuses a DTD before OWSLib parses the same bytes
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            service = WebFeatureService(entry.url, version="2.0.0", xml=response.body)
+        operation = service.getOperationByName("GetFeature")
+        formats = tuple((operation.parameters.get("outputFormat") or {}).get("values") or ())
+        contents = dict(service.contents)
+    except Exception as exc:  # OWSLib raises whatever its parser meets in a malformed document
+        raise DownloadError(
+            f"{url}: the capabilities cannot be read as WFS 2.0 ({type(exc).__name__}: {exc})"
+        ) from None
+    count_default = _count_default(root)
+    types = {
+        name: FeatureType(
+            name, tuple((str(crs.id), crs.axisorder) for crs in meta.crsOptions), formats, count_default
+        )
+        for name, meta in contents.items()
+    }
+    return types, {name: meta.title or "" for name, meta in contents.items()}
+
+
+def _choose_type(entry: CatalogEntry, types: dict[str, FeatureType], titles: dict[str, str]) -> FeatureType:
+    """The entry's type name (with or without its namespace prefix) or the one matching its search."""
+    if entry.typename:
+        local = entry.typename.rsplit(":", 1)[-1]
+        found = [name for name in types if name == entry.typename] or [
+            name for name in types if name.rsplit(":", 1)[-1] == local
+        ]
+        if len(found) == 1:
+            return types[found[0]]
+        raise DownloadError(
+            f"{entry.url}: the service has no feature type '{entry.typename}'; it has "
+            f"{', '.join(list(types)[:20]) or 'none'} (choose one with --collection NAME)"
+        )
+    search = entry.layer_search.lower()
+    found = [name for name in types if search in f"{name} {titles.get(name, '')}".lower()]
+    if len(found) == 1:
+        return types[found[0]]
+    listed = "; ".join(f"{name} ({titles.get(name, '')})" for name in found[:12])
+    raise DownloadError(
+        f"{entry.url}: {len(found)} of the {len(types)} layers match '{entry.layer_search}'"
+        + (f": {listed}; choose one with --collection NAME" if found else "; give the layer with --collection NAME")
     )
-    return int(match.group(1)) if match else None
+
+
+def _output_format(wanted: str, offered: tuple[str, ...]) -> str:
+    """The entry's format as the server spells it (MapServer: ``application/json;
+    subtype=geojson``); GML 3.2 when the server offers no JSON."""
+    if not offered:
+        return FORMATS[wanted]
+    if wanted == "geojson":
+        json_formats = [f for f in offered if "json" in f.lower()]
+        if json_formats:
+            return min(json_formats, key=len)
+    gml = [f for f in offered if "gml" in f.lower() and "3.2" in f]
+    return gml[0] if gml else offered[0]
 
 
 class _Client:
-    """GetFeature requests for one entry and one area."""
+    """GetFeature requests for one feature type, output format and CRS."""
 
-    def __init__(self, client: HttpClient, entry: CatalogEntry, typename: str, page_size: int, equals: dict):
-        self.client, self.entry, self.typename = client, entry, typename
-        self.page_size, self.equals = page_size, equals
+    def __init__(self, session: Session, entry: CatalogEntry, cursor: dict, equals: dict):
+        self.client, self.entry, self.equals = session.client, entry, equals
+        self.typename, self.format, self.srs = cursor["typename"], cursor["format"], cursor["srs"]
+        self.page_size, self.schema = cursor["page"], cursor.get("schema")
+        self.is_json = "json" in self.format.lower()
 
-    def url(self, area, **extra) -> str:
+    def _area(self, area, srs: str):
+        """``area`` (RD bounds) in ``srs`` and its axis order, for a bbox or filter."""
+        if area is None or parse_crs(srs, self.typename) == DEFAULT_CRS:
+            return area
+        code = parse_crs(srs, self.typename)
+        box = Transformer.from_crs(DEFAULT_CRS, code, always_xy=True).transform_bounds(*area)
+        latitude_first = CRS.from_user_input(code).axis_info[0].direction == "north"
+        return (box[1], box[0], box[3], box[2]) if latitude_first else box
+
+    def url(self, area, srs: str | None = None, **extra) -> str:
+        srs = srs or self.srs
         query = {"service": "WFS", "version": "2.0.0", "request": "GetFeature", "typeNames": self.typename,
-                 "srsName": RD_URN, **extra}  # fmt: skip
+                 "srsName": srs, **extra}  # fmt: skip
+        box = self._area(area, srs)
         if self.equals:
-            query["filter"] = fes_filter(area, self.equals)
-        elif area is not None:
-            query["bbox"] = ",".join(f"{v:.3f}" for v in area) + f",{RD_URN}"
+            query["filter"] = fes_filter(box, self.equals, srs)
+        elif box is not None:
+            query["bbox"] = ",".join(f"{v:.8g}" for v in box) + f",{srs}"
         return with_query(self.entry.url, query)
 
     def hits(self, area) -> int | None:
         response = self.client.get(self.url(area, resultType="hits"), accept="application/xml")
-        problem = _exception_text(response.body)
-        if problem:
-            raise DownloadError(f"{response.url}: the service answered with an exception: {problem}")
+        _refuse_exception(response)
         return _root_number(response.body, "numberMatched")
 
-    def page(self, area, start: int) -> tuple[gpd.GeoDataFrame, int, int | None]:
-        """Features (in their declared CRS), unreadable count and numberMatched of one page."""
-        fmt = self.entry.format
+    def page(self, area, start: int, srs: str | None = None) -> tuple[gpd.GeoDataFrame, int, int | None, bool]:
+        """Features (in their declared CRS), unreadable count, numberMatched and whether the
+        answer links a next page."""
+        srs = srs or self.srs
+        request = self.url(area, srs, count=self.page_size, startIndex=start, outputFormat=self.format)
         response = self.client.get(
-            self.url(area, count=self.page_size, startIndex=start, outputFormat=FORMATS[fmt]),
-            accept="application/json" if fmt == "geojson" else "application/gml+xml, application/xml",
+            request, accept="application/json" if self.is_json else "application/gml+xml, application/xml"
         )
-        problem = _exception_text(response.body)
-        if problem:
-            raise ServiceError(f"{response.url}: the service answered with an exception: {problem}", 400)
-        if fmt == "geojson":
+        _refuse_exception(response)
+        if self.is_json:
             data = decode_json(response)
             features = data.get("features")
             if data.get("type") != "FeatureCollection" or not isinstance(features, list):
                 raise DownloadError(f"{response.url}: answer is not a GeoJSON FeatureCollection")
-            frame, unreadable = geojson_frame(features, geojson_crs(data, response.url) or DEFAULT_CRS)
+            declared = geojson_crs(data, response.url) or parse_crs(srs, response.url)
+            frame, unreadable = geojson_frame(features, declared)
             matched = data.get("numberMatched", data.get("totalFeatures"))
-            return frame, unreadable, matched if isinstance(matched, int) else None
-        return _gml_frame(response), 0, _root_number(response.body, "numberMatched")
+            linked = any(isinstance(link, dict) and link.get("rel") == "next" for link in data.get("links") or [])
+            return frame, unreadable, matched if isinstance(matched, int) else None, linked
+        frame = _gml_frame(response, self.schema, parse_crs(srs, response.url))
+        linked = _root_attribute(response.body, "next") is not None
+        return frame, 0, _root_number(response.body, "numberMatched"), linked
 
 
-def _gml_frame(response: Response) -> gpd.GeoDataFrame:
-    """The features of a GML FeatureCollection, in the CRS of their ``srsName``."""
+def _gml_frame(response: Response, schema: str | None, crs: str) -> gpd.GeoDataFrame:
+    """The features of a GML FeatureCollection, in the CRS of their ``srsName``, typed by the
+    feature type's schema when there is one."""
     if b"<!DOCTYPE" in response.body[:4096]:
         raise DownloadError(f"{response.url}: XML answer with a DTD; refused")
     if _root_number(response.body, "numberReturned") == 0 or b"member>" not in response.body:
-        return properties_frame(pd.DataFrame(), [], [], DEFAULT_CRS)
+        return properties_frame(pd.DataFrame(), [], [], crs)
+    options = {"DOWNLOAD_SCHEMA": "NO", "EXPOSE_GML_ID": "YES", **({"XSD": schema} if schema else {})}
     try:
-        frame = pyogrio.read_dataframe(response.body, DOWNLOAD_SCHEMA="NO", EXPOSE_GML_ID="YES")
+        frame = pyogrio.read_dataframe(response.body, **options)
     except (DataSourceError, DataLayerError) as exc:
         raise DownloadError(f"{response.url}: answer is not readable GML ({exc})") from None
-    ids = frame.pop("gml_id") if "gml_id" in frame.columns else [""] * len(frame)
+    # GDAL puts the feature's gml:id first; a property of the same name follows among the others
+    has_id = len(frame.columns) > 1 and frame.columns[0] == "gml_id"
+    ids = frame.iloc[:, 0].fillna("").astype(str) if has_id else [""] * len(frame)
+    properties = frame.iloc[:, 1 if has_id else 0 : -1]
     # without one srsName for all geometries GDAL gives no CRS: they are in the srsName asked for
-    return properties_frame(
-        frame.drop(columns="geometry"), ids, frame.geometry.values, frame.crs or DEFAULT_CRS
-    )
-
-
-def _discover(client: HttpClient, entry: CatalogEntry) -> str:
-    """The one feature type whose name or title contains ``entry.layer_search``."""
-    url = with_query(entry.url, {"service": "WFS", "version": "2.0.0", "request": "GetCapabilities"})
-    root = xml_root(client.get(url, accept="application/xml", max_bytes=64 * 2**20))
-    types = [
-        (t.findtext(f"{WFS}Name") or "", t.findtext(f"{WFS}Title") or "")
-        for t in root.iter(f"{WFS}FeatureType")
-    ]
-    found = [
-        (name, title) for name, title in types if entry.layer_search.lower() in f"{name} {title}".lower()
-    ]
-    if len(found) == 1:
-        return found[0][0]
-    listed = "; ".join(f"{name} ({title})" for name, title in found[:12])
-    raise DownloadError(
-        f"{entry.url}: {len(found)} of the {len(types)} layers match '{entry.layer_search}'"
-        + (
-            f": {listed}; choose one with --collection NAME"
-            if found
-            else "; give the layer with --collection NAME"
-        )
-    )
+    return properties_frame(properties.copy(), ids, frame.geometry.values, frame.crs or crs)
 
 
 def _plan_tiles(wfs: _Client, root: tuple[float, ...], cap: int) -> list[list[float]]:
-    """Tiles covering ``root`` that each match at most ``cap`` features (empty tiles left out)."""
+    """Tiles covering ``root`` that each match at most ``cap`` features (empty tiles left out),
+    each as ``[x1, y1, x2, y2, hits]``."""
     tiles, queue, requests = [], [(list(root), 0)], 0
     while queue:
         box, depth = queue.pop(0)
@@ -181,7 +304,7 @@ def _plan_tiles(wfs: _Client, root: tuple[float, ...], cap: int) -> list[list[fl
             )
         if hits <= cap:
             if hits:
-                tiles.append(box)
+                tiles.append([*box, hits])
             continue
         if depth >= MAX_DEPTH:
             raise DownloadError(
@@ -189,8 +312,8 @@ def _plan_tiles(wfs: _Client, root: tuple[float, ...], cap: int) -> list[list[fl
             )
         x1, y1, x2, y2 = box
         xm, ym = (x1 + x2) / 2, (y1 + y2) / 2
-        queue += [([x1, y1, xm, ym], depth + 1), ([xm, y1, x2, ym], depth + 1),
-                  ([x1, ym, xm, y2], depth + 1), ([xm, ym, x2, y2], depth + 1)]  # fmt: skip
+        for quadrant in ([x1, y1, xm, ym], [xm, y1, x2, ym], [x1, ym, xm, y2], [xm, ym, x2, y2]):
+            queue.append((quadrant, depth + 1))
     return tiles
 
 
@@ -208,61 +331,125 @@ def _owned_by(frame: gpd.GeoDataFrame, tile: list[float], root: tuple[float, ...
     part[fallback] = shapely.intersection(shapely.envelope(geoms[fallback]), area)
     points = shapely.point_on_surface(part)
     x, y = shapely.get_x(points), shapely.get_y(points)
-    x1, y1, x2, y2 = tile
+    x1, y1, x2, y2 = tile[:4]
     with np.errstate(invalid="ignore"):
         in_x = (x >= x1) & ((x < x2) | ((x2 >= root[2]) & (x <= x2)))
         in_y = (y >= y1) & ((y < y2) | ((y2 >= root[3]) & (y <= y2)))
     return missing | (in_x & in_y)
 
 
+def _schema(session: Session, entry: CatalogEntry, typename: str) -> str | None:
+    """The DescribeFeatureType schema of ``typename`` saved for GDAL; ``None`` (with a note) when
+    the service cannot give one: GDAL then guesses the types from the data."""
+    url = with_query(entry.url, {"service": "WFS", "version": "2.0.0", "request": "DescribeFeatureType",
+                                 "typeNames": typename})  # fmt: skip
+    try:
+        response = session.client.get(url, accept="application/xml", max_bytes=16 * 2**20)
+        xml_root(response)
+    except DownloadError as exc:
+        session.notes.append(f"no schema from DescribeFeatureType ({exc}); attribute types guessed from the data")
+        return None
+    session.folder.mkdir(parents=True, exist_ok=True)
+    path = session.folder / "schema.xsd"
+    path.write_bytes(response.body)
+    return str(path)
+
+
+def _negotiate(session: Session, entry: CatalogEntry, page_size: int) -> dict:
+    """The cursor's fixed part: type name, output format, CRS and page size, from the capabilities."""
+    types, titles = _capabilities(session.client, entry)
+    feature_type = _choose_type(entry, types, titles)
+    output = _output_format(entry.format, feature_type.formats)
+    if entry.format == "geojson" and "json" not in output.lower():
+        session.notes.append(f"the service offers no GeoJSON for {feature_type.name}: read as {output}")
+    size = min(page_size, feature_type.count_default or page_size)
+    if size < page_size:
+        session.notes.append(f"pages of {size:,} features: the service's CountDefault")
+    rd = feature_type.urn(DEFAULT_CRS) or (RD_URN if not feature_type.crs else None)
+    native = feature_type.default_crs
+    if rd is None:
+        session.notes.append(
+            f"{feature_type.name} is not offered in EPSG:28992: asked in {native} and reprojected here with PROJ"
+        )
+    reprojects = rd is not None and native is not None and parse_crs(native, entry.url) != DEFAULT_CRS
+    return {"typename": feature_type.name, "format": output, "srs": rd or native, "page": size,
+            "native": native if reprojects else None}  # fmt: skip
+
+
 def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
     """The query (for resuming) and the page source of a WFS entry.
 
-    The cursor is ``{"start": n}`` while paging the whole area, or ``{"tiles": [...], "start": n,
-    "total": N}`` by tiles; ``{"cap": n}`` asks for a tile plan with that ``startIndex`` cap.
+    The cursor holds the negotiated type name, format, CRS and page size, and ``{"start": n}``
+    while paging the whole area, or ``{"tiles": [...], "start": n, "total": N}`` by tiles;
+    ``{"cap": n}`` asks for a tile plan with that ``startIndex`` cap.
     """
     equals = {**entry.filter, **equals}
     query = {"typeNames": entry.typename or f"search:{entry.layer_search}", "count": page_size,
-             "srsName": RD_URN, "outputFormat": FORMATS[entry.format], "filter": equals,
+             "outputFormat": entry.format, "filter": equals,
              "bbox": list(bbox) if bbox is not None else None}  # fmt: skip
     root = tuple(bbox) if bbox is not None else RD_PLAUSIBLE
 
-    def pages(session: Session, cursor: dict | None) -> Iterator[Page]:
-        typename = (cursor or {}).get("typename") or entry.typename or _discover(session.client, entry)
-        wfs = _Client(session.client, entry, typename, page_size, equals)
-        cursor = dict(cursor or {}, typename=typename)
+    def begin(session: Session, cursor: dict) -> dict:
+        if "typename" not in cursor:
+            cursor = {**cursor, **_negotiate(session, entry, page_size)}
+        if "json" not in cursor["format"].lower() and not cursor.get("schema"):
+            cursor["schema"] = _schema(session, entry, cursor["typename"])
         if "start" not in cursor:
+            wfs = _Client(session, entry, cursor, equals)
             total = wfs.hits(bbox)
             cap = cursor.get("cap") or entry.max_start_index
             if cap and (total is None or total > cap):
                 cursor.update(tiles=_plan_tiles(wfs, root, cap), total=total)
             cursor["start"] = 0
+        return cursor
+
+    def first_page_checked(session: Session, wfs: _Client, cursor: dict, area, fetched):
+        """The first page, compared with the same page in the type's own CRS when the server
+        reprojects; the cursor switches to that CRS when the server's RD is off."""
+        native = cursor.pop("native", None)
+        if native is None:
+            return fetched, cursor
+        reference = wfs.page(area, 0, native)
+        if session.trusts_reprojection(fetched[0], reference[0], native):
+            return fetched, cursor
+        return reference, {**cursor, "srs": native}
+
+    def pages(session: Session, cursor: dict | None) -> Iterator[Page]:
+        cursor = begin(session, dict(cursor or {}))
         while True:
             tiles = cursor.get("tiles")
             if tiles == []:
                 return
-            area = tiles[0] if tiles else bbox
+            area = tiles[0][:4] if tiles else bbox
             start = cursor["start"]
+            wfs = _Client(session, entry, cursor, equals)
             try:
-                frame, unreadable, matched = wfs.page(area, start)
+                fetched = wfs.page(area, start)
             except ServiceError as exc:
+                smaller = smaller_page(exc.said, wfs.page_size)
+                if smaller:
+                    session.notes.append(f"the service refused {wfs.page_size:,} features per page: asking {smaller:,}")
+                    cursor = {**cursor, "page": smaller}
+                    continue
                 if tiles is None and start > 0:
                     reason = f"the service refuses startIndex {start:,}; paging by bbox tiles instead"
-                    raise Restart({"typename": typename, "cap": start}, reason) from exc
+                    kept = {key: cursor[key] for key in ("typename", "format", "srs", "page", "schema") if key in cursor}
+                    raise Restart({**kept, "cap": start}, reason) from exc
                 raise
-            returned = len(frame) + unreadable  # a server may send more than count: go on after them
-            full = returned >= page_size
+            if start == 0 and "native" in cursor:
+                fetched, cursor = first_page_checked(session, wfs, cursor, area, fetched)
+            frame, unreadable, matched, linked = fetched
+            returned = len(frame) + unreadable
+            expected = tiles[0][4] if tiles else matched
+            more = returned > 0 and (
+                returned >= wfs.page_size or linked or (expected is not None and start + returned < expected)
+            )
             if tiles:
-                frame = frame[_owned_by(frame, area, root)] if len(frame) else frame
-                following = (
-                    {**cursor, "start": start + returned}
-                    if full
-                    else {**cursor, "tiles": tiles[1:], "start": 0}
-                )
+                frame = frame[_owned_by(frame, tiles[0], root)] if len(frame) else frame
+                following = {**cursor, "start": start + returned} if more else {**cursor, "tiles": tiles[1:], "start": 0}
                 following = following if following["tiles"] else None
                 matched = cursor.get("total")
             else:
-                more = full and (matched is None or start + returned < matched)
                 following = {**cursor, "start": start + returned} if more else None
             yield Page(frame, following, matched, wfs.url(area, startIndex=start), unreadable)
             if following is None:

@@ -1,8 +1,11 @@
-"""The ``novex_downloads`` table that ``novex-geo fetch`` keeps in a GeoPackage, read back.
+"""The ``novex_downloads`` table that ``novex-geo fetch`` keeps in a GeoPackage: its schema, read back.
 
-Each row documents one downloaded layer: source URL, query, times, licence, attribution, the
-``next`` link of an unfinished download and counts. Reading a fetched layer takes its
-attribution from here; :mod:`novex_geo.fetch.download` writes the rows.
+Each row documents one downloaded layer: source URL, query, times, licence, attribution, where
+an unfinished download continues, whether the catalogue entry was overridden, and counts —
+among them what the service said it holds (``n_matched``) and what arrived (``n_received``).
+:mod:`novex_geo.fetch.store` writes the rows through :func:`downloads_table`, so that counts are
+INTEGER columns whatever a row lacks; reading a fetched layer takes its attribution and status
+from here.
 """
 
 from __future__ import annotations
@@ -13,9 +16,33 @@ import pandas as pd
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
-__all__ = ["DOWNLOADS_TABLE", "download_record", "download_records"]
+__all__ = [
+    "BUSY",
+    "COUNTS",
+    "DONE",
+    "DOWNLOADS_TABLE",
+    "INCOMPLETE",
+    "download_record",
+    "download_records",
+    "downloads_table",
+]
 
 DOWNLOADS_TABLE = "novex_downloads"
+# a download's status: paging (resumable), complete as proven, or stored with a count mismatch
+DONE, BUSY, INCOMPLETE = "klaar", "bezig", "onvolledig"
+COUNTS = ("n_pages", "n_received", "n_features", "n_clipped", "n_dropped_outside", "n_dropped_invalid",
+          "n_repaired", "n_reprojected")  # fmt: skip
+INTEGERS = (*COUNTS, "n_matched", "n_shared_ids", "file_bytes", "file_total")
+
+
+def downloads_table(rows: list[dict]) -> pd.DataFrame:
+    """The rows as the ``novex_downloads`` table: counts and sizes as nullable integers (a
+    missing ``n_matched`` stays empty instead of turning the column into text or reals)."""
+    table = pd.DataFrame(rows)
+    for name in INTEGERS:
+        if name in table.columns:
+            table[name] = pd.to_numeric(table[name], errors="coerce").round().astype("Int64")
+    return table
 
 
 def download_records(path: str | Path) -> pd.DataFrame:
