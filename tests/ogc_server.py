@@ -79,6 +79,9 @@ class OGCServer(LocalServer):
             self.send(handler, 200, self.html_body, "text/html")
             return
         parts = path.strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "collections" and parts[1] in self.collections:
+            self.send(handler, 200, json.dumps(self._metadata(parts[1])).encode(), "application/json")
+            return
         features = (
             self.collections.get(parts[1])
             if len(parts) == 3 and parts[::2] == ["collections", "items"]
@@ -122,6 +125,17 @@ class OGCServer(LocalServer):
         if self.drop_at_offset == offset:
             self.drop_after = len(data) // 2
         self.send(handler, 200, data, "application/geo+json", headers)
+
+    @property
+    def item_requests(self) -> list[str]:
+        """The requests for features (not for a collection's metadata)."""
+        return [request for request in self.requests if "/items" in request]
+
+    def _metadata(self, name: str) -> dict:
+        """The collection's metadata: CRS84 and, unless this server ignores ``crs``, RD New,
+        which it stores."""
+        offered = [CRS84] if self.crs_mode == "ignore" else [CRS84, RD]
+        return {"id": name, "crs": offered, "storageCrs": RD if self.crs_mode != "ignore" else CRS84}
 
     def _identified(self, feature: dict) -> dict:
         if not isinstance(feature, dict):

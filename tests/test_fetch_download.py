@@ -72,7 +72,7 @@ def test_recovers_from_429_and_503(tmp_path):
         result = fetch("brp_gewaspercelen", server, tmp_path / "c.gpkg")
         statuses = len(server.requests)
     assert result.n_features == 2_500
-    assert statuses == 5  # 429, 503, then three pages
+    assert statuses == 6  # 429, 503, the collection's metadata, then three pages
 
 
 @pytest.mark.parametrize("retries", [0, 1, 3])
@@ -153,7 +153,7 @@ def test_cli_fetch_provincie_requests_bbox_and_clips(tmp_path):
             ["fetch", "brp_gewaspercelen", "--provincie", "westmark", "--out", str(cache), "--base-url",
              server.url, "--page-size", "500"],
         )  # fmt: skip
-        first = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(server.requests[0]).query))
+        first = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(server.item_requests[0]).query))
     assert result.exit_code == 0, result.output
     assert first["bbox"] == "120000.000,440000.000,125025.000,445000.000"
     assert first["bbox-crs"] == "http://www.opengis.net/def/crs/EPSG/0/28992"

@@ -33,13 +33,13 @@ def test_next_link_loops_are_stopped(tmp_path, target):
 
         def loop(offset, limit, default):
             if target == "itself":
-                return server.url + server.requests[-1]
-            return default if offset == 0 else server.url + server.requests[0]  # page 2 → page 1
+                return server.url + server.item_requests[-1]
+            return default if offset == 0 else server.url + server.item_requests[0]  # page 2 → page 1
 
         server.next_href = loop
         with pytest.raises(DownloadError, match="next link leads back to page 1 of this run; stopped"):
             fetch(KEY, server, tmp_path / "c.gpkg", page_size=10)
-        requests = len(server.requests)
+        requests = len(server.item_requests)
     assert requests == (1 if target == "itself" else 2)
     record = download_record(tmp_path / "c.gpkg", LAYER)
     assert record["status"] == "bezig" and record["n_features"] == requests * 10  # kept, resumable
@@ -210,7 +210,7 @@ def test_a_hostile_error_page_is_echoed_only_as_a_short_clean_excerpt(tmp_path):
 def test_filters_become_query_parameters(tmp_path):
     with OGCServer({"brpgewas": square_features(3)}) as server, bounded(10):
         result = cli_fetch(server, tmp_path / "c.gpkg", "--filter", "gewas=maïs")
-        query = server.requests[0]
+        query = server.item_requests[0]
     assert result.exit_code == 0, result.output
     assert "gewas=ma%C3%AFs" in query
     assert json.loads(download_record(tmp_path / "c.gpkg", LAYER)["query"])["gewas"] == "maïs"

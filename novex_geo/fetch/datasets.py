@@ -20,7 +20,7 @@ from novex_geo.fetch.arcgis import arcgis_source
 from novex_geo.fetch.atom import atom_source
 from novex_geo.fetch.catalog import CatalogEntry, get_entry
 from novex_geo.fetch.http import HostPolicy, HttpClient, RetryPolicy
-from novex_geo.fetch.ogcapi import items_pages, items_query
+from novex_geo.fetch.ogcapi import ogcapi_source
 from novex_geo.fetch.store import FetchResult, Progress, store_pages
 from novex_geo.fetch.wfs import wfs_source
 from novex_geo.io.regions import load_regions, select_regions
@@ -106,8 +106,7 @@ def resolve_entry(key: str, options: FetchOptions) -> CatalogEntry:
 def _source(entry: CatalogEntry, box, options: FetchOptions):
     page_size = options.page_size or entry.page_size
     if entry.service == "ogcapi-features":
-        query = items_query(DEFAULT_CRS, page_size, entry.params, box)
-        return query, items_pages(entry.items_url, query)
+        return ogcapi_source(entry, box, page_size)
     if entry.service == "wfs":
         return wfs_source(entry, box, page_size, options.filters)
     if entry.service == "arcgis-featureserver":
