@@ -59,7 +59,7 @@ def test_catalogue_entries_are_complete_and_honest():
         ({"service": "wms"}, "service must be one of"),
         ({"service": "wfs", "collection": ""}, "a 'wfs' entry needs typename (or layer_search)"),
         ({"verified": True}, "verified must list what is confirmed"),
-        ({"url": "ftp://example.org"}, "url must be an https URL"),
+        ({"url": "ftp://example.org"}, "url must be an http(s) URL"),
         ({"page_size": "1000"}, "page_size has the wrong type"),
         ({"colour": "red"}, "unknown keys colour"),
     ],
@@ -72,6 +72,15 @@ def test_a_broken_entry_is_named_with_its_problem(change, message):
     }  # fmt: skip
     with pytest.raises(NovexError, match=f"layers/x.toml: .*{re.escape(message)}"):
         _parse("x.toml", data)
+
+
+def test_an_entry_may_name_an_intranet_service_over_http():
+    data = {
+        "key": "x", "title": "X", "sector": "natuur", "provider": "p", "service": "wfs",
+        "url": "http://geo.intranet.provincie.local/wfs", "typename": "nnn", "licence": "CC0 1.0",
+        "attribution": "a", "verified": [], "names_from": "n", "note": "n",
+    }  # fmt: skip
+    assert _parse("x.toml", data).url == "http://geo.intranet.provincie.local/wfs"
 
 
 def test_catalog_lists_every_sector_with_its_layers_or_the_route():
@@ -210,7 +219,7 @@ def test_init_from_catalog_wires_every_protocol_and_marks_what_to_fill_in(tmp_pa
     assert rows[("energie", "netcapaciteit_afname")]["service_url"] == netcapaciteit
     assert rows[("energie", "netcapaciteit_afname")]["verplichtingen"].startswith("licence not confirmed")
     assert (
-        rows[("natuur", "natura2000")]["licentie"] == "CC0 1.0"
+        rows[("natuur", "natura2000")]["licentie"].startswith("CC0 1.0 (catalogue entry 'natura2000'")
         and rows[("natuur", "natura2000")]["opgehaald"]
     )
     assert {row["rol"] for row in manifest["invoer"]} == {"regio", "sector"}

@@ -79,13 +79,16 @@ def test_a_fetched_layer_brings_its_fetch_date_service_edition_licence_and_oblig
         """
     run_overlay(load_project(write_project(tmp_path, body, regions=tmp_path / "regions.gpkg")))
     row = read_manifest(tmp_path / "uit" / "analyse.gpkg").query("rol == 'sector'").iloc[0]
-    assert row["licentie"] == "CC BY-SA 4.0" and row["verplichtingen"] == record["obligations"]
+    assert row["licentie"].startswith("CC BY-SA 4.0 (catalogue entry 'natura2000'; not verified for")
+    assert row["verplichtingen"] == record["obligations"] and row["bron_overschreven"] == "--base-url"
+    assert (row["n_verwacht"], row["n_ontvangen"], row["bron_naam"]) == (40, 40, "natura2000")
+    assert row["download_url"] == row["service_url"]  # a paged service: no file of its own
     assert (
         row["opgehaald"] == record["finished"]
         and row["service_url"] == f"{server.url}/collections/natura2000/items"
     )
     assert row["download_status"] == "klaar" and row["n_features"] == 40
-    assert row["attributie"] == "Natura 2000 © RVO / Ministerie van LVVN, via PDOK"
+    assert row["attributie"].startswith("Natura 2000 © RVO / Ministerie van LVVN, via PDOK (niet geverifieerd")
     assert row["sha256"] == sha256(cache)
 
 

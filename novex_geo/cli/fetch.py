@@ -62,6 +62,8 @@ class _Bars:
 def _report(result, entry, out, provincie) -> None:
     resumed = " (resumed)" if result.resumed else ""
     click.echo(f"wrote {result.n_features:,} features to {out}, layer '{result.layer}'{resumed}")
+    said = f"the service holds {result.n_matched:,}" if result.n_matched is not None else "the service gave no count"
+    click.echo(f"complete: {result.n_received:,} features received; {said}")
     if provincie:
         click.echo(
             f"clipped to {provincie}: {result.n_clipped:,} features cut at the border, "
@@ -81,9 +83,10 @@ def _report(result, entry, out, provincie) -> None:
     edition = result.record.get("edition")
     if edition:
         click.echo(f"edition: {edition}")
-    click.echo(f"licence: {entry.licence}; attribution: {entry.attribution}")
-    if entry.obligations:
-        click.echo(f"licence obligations: {entry.obligations} (recorded with the layer)")
+    record = result.record
+    click.echo(f"licence: {record['licence']}; attribution: {record['attribution']}")
+    if record.get("obligations"):
+        click.echo(f"licence obligations: {record['obligations']} (recorded with the layer)")
 
 
 @click.command("fetch")

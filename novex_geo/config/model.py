@@ -77,6 +77,8 @@ class Source:
     key : short name used in feature ids and reports; default from file, layer and buffer
     attribution : credit line for maps and reports; default from a ``novex-geo fetch`` download
     raster : the claim rule when the source is a raster (GeoTIFF or any GDAL raster)
+    allow_incomplete : use a layer whose ``novex-geo fetch`` did not end ``klaar`` (a count
+        mismatch, or a download still under way); refused otherwise
     """
 
     path: Path | Database
@@ -89,6 +91,7 @@ class Source:
     key: str | None = None
     attribution: str | None = None
     raster: RasterRule | None = None
+    allow_incomplete: bool = False
 
     @property
     def name(self) -> str:

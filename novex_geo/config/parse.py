@@ -35,7 +35,7 @@ PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers", "exe
 EXECUTORS = ("local", "dask")
 SECTOR_KEYS = {"label", "colour", "sources"}
 SOURCE_KEYS = {"path", "layer", "where", "sql", "buffer", "label_field", "crs", "name", "attribution",
-               "raster"}  # fmt: skip
+               "raster", "allow_incomplete"}  # fmt: skip
 RASTER_KEYS = {"band", "where", "in", "simplify"}
 TOP_KEYS = {"project", "sectors", "conflicts", "kansen", "triage"}
 TRIAGE_KEYS = {"merge_distance", "min_stapeling", "min_area_ha", "min_max_stapeling", "min_conflict_ha",
@@ -100,6 +100,7 @@ def _parse_source(check: Validator, table: Any, key: str) -> Source:
         key=check.text(table, "name", key),
         attribution=check.text(table, "attribution", key),
         raster=_parse_raster(check, table["raster"], f"{key}.raster") if "raster" in table else None,
+        allow_incomplete=check.flag(table, "allow_incomplete", key),
     )
 
 

@@ -6,6 +6,12 @@ the layer's object id (a stable order), ``outSR=28992`` and ``f=geojson``; the p
 exceeds the layer's ``maxRecordCount``. Detailed polygons make large pages time out (HTTP 504,
 or an ``error`` object with code 504 in a 200 answer): the page is then asked again at half the
 size, down to ``MIN_PAGE``, and the smaller size is kept for the rest of the download.
+
+A layer stored in another CRS than RD is reprojected by the server, and not every server does
+that with the datum shift (Koop drops it: every vertex about 120 m off). The first page is then
+asked once more in WGS 84 and compared with PROJ's reprojection; beyond the tolerance every page
+is asked in WGS 84 and reprojected here (see
+:meth:`~novex_geo.fetch.store.Session.trusts_reprojection`).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Iterator
 from novex_geo.config import DEFAULT_CRS
 from novex_geo.errors import DownloadError
 from novex_geo.fetch.catalog import CatalogEntry
-from novex_geo.fetch.features import geojson_crs, geojson_frame
+from novex_geo.fetch.features import CRS84, geojson_crs, geojson_frame
 from novex_geo.fetch.http import RETRY_STATUS, HttpClient, ServiceError, excerpt, with_query
 from novex_geo.fetch.ogcapi import decode_json
 from novex_geo.fetch.store import Page, Session
@@ -26,6 +32,7 @@ __all__ = ["MIN_PAGE", "arcgis_source"]
 log = logging.getLogger(__name__)
 
 MIN_PAGE = 10
+RD_WKID = 28992
 TIMEOUT_CODES = {500, 503, 504}  # what ArcGIS puts in an error object when a query took too long
 NO_TIMEOUT_RETRY = RETRY_STATUS - {504}  # a 504 asks for a smaller page, not the same one again
 
@@ -51,15 +58,27 @@ def _answer(client: HttpClient, url: str) -> dict:
     return data
 
 
+def _native_wkid(info: dict) -> int | None:
+    """The CRS the layer is stored in, from its description (``sourceSpatialReference`` or the
+    spatial reference of its extent)."""
+    for holder in (info.get("sourceSpatialReference"), (info.get("extent") or {}).get("spatialReference")):
+        if isinstance(holder, dict):
+            wkid = holder.get("latestWkid") or holder.get("wkid")
+            if isinstance(wkid, int):
+                return wkid
+    return None
+
+
 def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
     """The query (for resuming) and the page source of a FeatureServer layer entry.
 
-    The cursor is ``{"offset": n, "size": page size, "order": field, "total": N}``.
+    The cursor is ``{"offset": n, "size": page size, "order": field, "total": N, "outSR": wkid,
+    "check": bool}``: ``outSR`` 4326 once the server's own RD proved wrong.
     """
-    query = {"where": entry.params.get("where", "1=1"), "outFields": "*", "outSR": 28992, "f": "geojson"}
+    query = {"where": entry.params.get("where", "1=1"), "outFields": "*", "outSR": RD_WKID, "f": "geojson"}
     if bbox is not None:
         query.update(geometry=",".join(f"{v:.3f}" for v in bbox), geometryType="esriGeometryEnvelope",
-                     inSR=28992, spatialRel="esriSpatialRelIntersects")  # fmt: skip
+                     inSR=RD_WKID, spatialRel="esriSpatialRelIntersects")  # fmt: skip
     layer_url = entry.url.rstrip("/")
 
     def url(**extra) -> str:
@@ -71,13 +90,33 @@ def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
         size = min(page_size, limit) if isinstance(limit, int) and limit > 0 else page_size
         count = _answer(client, url(f="json", returnCountOnly="true")).get("count")
         order = info.get("objectIdField") or "OBJECTID"
-        return {"offset": 0, "size": size, "order": order, "total": count if isinstance(count, int) else None}
+        native = _native_wkid(info)
+        return {"offset": 0, "size": size, "order": order, "total": count if isinstance(count, int) else None,
+                "outSR": RD_WKID, "check": native not in (None, RD_WKID, 28992)}  # fmt: skip
+
+    def features(data: dict, request: str, out_sr: int):
+        found = data.get("features")
+        if data.get("type") != "FeatureCollection" or not isinstance(found, list):
+            raise DownloadError(f"{request}: answer is not a GeoJSON FeatureCollection")
+        declared = geojson_crs(data, request) or (DEFAULT_CRS if out_sr == RD_WKID else CRS84)
+        return found, *geojson_frame(found, declared)
+
+    def checked(session: Session, cursor: dict, frame, offset: int, size: int):
+        """The first page's frame, compared with WGS 84 reprojected here; the cursor switches
+        to WGS 84 when the server's RD is off."""
+        cursor = {**cursor, "check": False}
+        request = url(resultOffset=offset, resultRecordCount=size, orderByFields=cursor["order"], outSR=4326)
+        reference = features(_answer(session.client, request), request, 4326)[1]
+        if session.trusts_reprojection(frame, reference, "EPSG:4326"):
+            return frame, cursor
+        return reference, {**cursor, "outSR": 4326}
 
     def pages(session: Session, cursor: dict | None) -> Iterator[Page]:
         cursor = cursor or start(session.client)
         while True:
             offset, size, total = cursor["offset"], cursor["size"], cursor["total"]
-            request = url(resultOffset=offset, resultRecordCount=size, orderByFields=cursor["order"])
+            request = url(resultOffset=offset, resultRecordCount=size, orderByFields=cursor["order"],
+                          outSR=cursor.get("outSR", RD_WKID))  # fmt: skip
             try:
                 data = _answer(session.client, request)
             except _Timeout:
@@ -92,16 +131,16 @@ def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
                 log.warning("%s: %s", layer_url, note)
                 session.notes.append(note)
                 continue
-            features = data.get("features")
-            if data.get("type") != "FeatureCollection" or not isinstance(features, list):
-                raise DownloadError(f"{request}: answer is not a GeoJSON FeatureCollection")
-            frame, unreadable = geojson_frame(features, geojson_crs(data, request) or DEFAULT_CRS)
+            found, frame, unreadable = features(data, request, cursor.get("outSR", RD_WKID))
+            if cursor.get("check") and len(frame):
+                frame, cursor = checked(session, cursor, frame, offset, size)
             exceeded = data.get(
                 "exceededTransferLimit", (data.get("properties") or {}).get("exceededTransferLimit")
             )
-            returned = len(features)
-            offered = bool(exceeded) if exceeded is not None else returned >= size
-            more = returned > 0 and offered and (total is None or offset + returned < total)
+            returned = len(found)
+            # the server's own signal decides; without one a full page, or a count not yet reached
+            left = total is not None and offset + returned < total
+            more = returned > 0 and (bool(exceeded) if exceeded is not None else returned >= size or left)
             following = {**cursor, "offset": offset + returned} if more else None
             yield Page(frame, following, total, request, unreadable)
             if following is None:

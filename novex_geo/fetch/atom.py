@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import shutil
 import urllib.parse
 import zipfile
 from collections.abc import Iterator
@@ -43,8 +44,13 @@ VECTOR_SUFFIXES = (".gpkg", ".gml", ".geojson", ".json", ".shp", ".fgb")
 SIDECARS = (".dbf", ".shx", ".prj", ".cpg", ".xsd", ".gfs")
 DEFAULT_FILE = r"\.(gpkg|gml|zip|geojson|json|fgb)$"
 BATCH = 10_000
-MAX_UNPACKED = 20 * 2**30  # declared size of what is unpacked; zipfile never writes more than declared
+# what a zip may unpack to: vector data compresses about 5-20 times; a bomb compresses thousands of
+# times. Declared sizes are checked first, and zipfile never writes more than a member declares
+MAX_RATIO = 100
+MAX_UNPACKED = 20 * 2**30
 MAX_FEEDS = 20
+FEED_RELS = {"alternate", "section"}  # links to the dataset feeds of a service feed (INSPIRE)
+FILE_RELS = {"alternate", "section", "enclosure"}
 
 
 def sha256(path: Path) -> str:
@@ -80,8 +86,19 @@ def _links(root, base: str) -> list[dict]:
     return found
 
 
+def _matches(rule: re.Pattern, name: str) -> bool:
+    """A file name matches the entry's pattern also when it comes zipped (``nnn.gml.zip``)."""
+    return bool(rule.search(name) or (name.lower().endswith(".zip") and rule.search(name[:-4])))
+
+
 def _choose(client: HttpClient, feed: str, pattern: str) -> dict:
-    """The file link matching ``pattern`` in ``feed`` or in the dataset feeds it links to."""
+    """The file link matching ``pattern`` in ``feed`` or in the dataset feeds it links to.
+
+    Only links that lead to data are followed: ``alternate``/``section`` links to feeds and
+    ``alternate``/``section``/``enclosure`` links to files. Metadata (``describedby``), licences,
+    ``related`` pages and the feed's own ``self`` link are no part of the download, wherever they
+    point.
+    """
     rule = re.compile(pattern or DEFAULT_FILE, re.IGNORECASE)
     queue, seen, candidates = [feed], set(), []
     while queue and not candidates and len(seen) < MAX_FEEDS:
@@ -91,10 +108,10 @@ def _choose(client: HttpClient, feed: str, pattern: str) -> dict:
         links = _links(xml_root(response), response.url)
         for link in links:
             name = _file_name(link["href"])
-            if "atom" in link["type"] or name.endswith(".xml"):
-                if link["rel"] != "self" and link["href"] not in seen and url == feed:
+            if "atom" in link["type"] or (name.endswith(".xml") and not link["type"]):
+                if link["rel"] in FEED_RELS and link["href"] not in seen and url == feed:
                     queue.append(link["href"])
-            elif rule.search(name):
+            elif link["rel"] in FILE_RELS and _matches(rule, name):
                 candidates.append({**link, "name": name})
     if not candidates:
         raise DownloadError(f"{feed}: no download in the feed matches {rule.pattern!r}")
@@ -144,28 +161,52 @@ def _download(session: Session, url: str, folder: Path, max_requests: int) -> Pa
 
 
 def _unpack(path: Path, pattern: str) -> Path:
-    """The vector file in ``path``: the file itself, or the one matching member of a zip."""
+    """The vector file in ``path``: the file itself, or the one matching member of a zip.
+
+    A zip that would unpack to more than ``MAX_RATIO`` times its own size, or to more than
+    ``MAX_UNPACKED``, is refused; the archive and whatever was unpacked are removed, so that a
+    bomb leaves nothing behind and the next run downloads afresh.
+    """
     if not zipfile.is_zipfile(path):
         return path
-    with zipfile.ZipFile(path) as archive:
-        members = [m for m in archive.infolist() if m.filename.lower().endswith(VECTOR_SUFFIXES)]
-        if pattern and len(members) > 1:
-            members = [m for m in members if re.search(pattern, m.filename, re.IGNORECASE)]
-        if len(members) != 1:
-            names = ", ".join(m.filename for m in members[:10]) or "none"
-            raise DownloadError(f"{path.name}: expected one vector file in the zip, found {names}")
-        stem = members[0].filename.rsplit(".", 1)[0]
-        wanted = [m for m in archive.infolist() if m.filename.rsplit(".", 1)[0] == stem and not m.is_dir()]
-        if sum(m.file_size for m in wanted) > MAX_UNPACKED:
-            raise DownloadError(f"{path.name}: unpacks to more than {MAX_UNPACKED / 2**30:.0f} GiB; refused")
-        folder = path.with_name(path.name + ".unpacked")
-        folder.mkdir(exist_ok=True)
-        for member in wanted:  # under its own base name: a path in the zip never leaves the folder
-            target = folder / _safe(member.filename)
-            with archive.open(member) as source, open(target, "wb") as sink:
-                while block := source.read(2**20):
-                    sink.write(block)
-        return folder / _safe(members[0].filename)
+    folder = path.with_name(path.name + ".unpacked")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            wanted, vector = _members(archive, path.name, pattern)
+            declared = sum(m.file_size for m in wanted)
+            limit = min(MAX_RATIO * path.stat().st_size, MAX_UNPACKED)
+            if declared > limit:
+                raise DownloadError(
+                    f"{path.name}: {path.stat().st_size / 2**20:,.1f} MiB that unpack to "
+                    f"{declared / 2**20:,.0f} MiB (more than {MAX_RATIO}× the archive or "
+                    f"{MAX_UNPACKED / 2**30:.0f} GiB); refused as a zip bomb"
+                )
+            folder.mkdir(exist_ok=True)
+            for member in wanted:  # under its own base name: a path in the zip never leaves the folder
+                target = folder / _safe(member.filename)
+                with archive.open(member) as source, open(target, "wb") as sink:
+                    while block := source.read(2**20):
+                        sink.write(block)
+    except (DownloadError, OSError, zipfile.BadZipFile) as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        path.unlink(missing_ok=True)
+        if isinstance(exc, DownloadError):
+            raise
+        raise DownloadError(f"{path.name}: cannot unpack the download ({exc}); removed it") from None
+    return folder / _safe(vector.filename)
+
+
+def _members(archive: zipfile.ZipFile, name: str, pattern: str) -> tuple[list[zipfile.ZipInfo], zipfile.ZipInfo]:
+    """The members to unpack (the vector file and its sidecars) and the vector file itself."""
+    members = [m for m in archive.infolist() if m.filename.lower().endswith(VECTOR_SUFFIXES)]
+    if pattern and len(members) > 1:
+        members = [m for m in members if re.search(pattern, m.filename, re.IGNORECASE)]
+    if len(members) != 1:
+        names = ", ".join(m.filename for m in members[:10]) or "none"
+        raise DownloadError(f"{name}: expected one vector file in the zip, found {names}")
+    stem = members[0].filename.rsplit(".", 1)[0]
+    wanted = [m for m in archive.infolist() if m.filename.rsplit(".", 1)[0] == stem and not m.is_dir()]
+    return wanted, members[0]
 
 
 def _layer(path: Path, wanted: str) -> tuple[str, str]:

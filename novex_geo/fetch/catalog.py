@@ -139,8 +139,8 @@ def _parse(name: str, data: dict[str, Any]) -> CatalogEntry:
     if data.get("role", "") not in ROLES | {""}:
         raise NovexError(f"{where}: role must be one of {', '.join(sorted(ROLES))}")
     url = urllib.parse.urlsplit(data.get("url", ""))
-    if data.get("url") and (url.scheme != "https" or not url.netloc):
-        raise NovexError(f"{where}: url must be an https URL, got {data['url']!r}")
+    if data.get("url") and (url.scheme not in ("https", "http") or not url.netloc):
+        raise NovexError(f"{where}: url must be an http(s) URL (intranet services too), got {data['url']!r}")
     return CatalogEntry(**{**data, "verified": tuple(verified), "hosts": tuple(data.get("hosts", ()))})
 
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from novex_geo.config import DEFAULT_CRS, Regions
+from novex_geo.config import Regions
 from novex_geo.errors import NovexError
 from novex_geo.fetch.arcgis import arcgis_source
 from novex_geo.fetch.atom import atom_source
-from novex_geo.fetch.catalog import CatalogEntry, get_entry
+from novex_geo.fetch.catalog import OBLIGATIONS, CatalogEntry, get_entry
 from novex_geo.fetch.http import HostPolicy, HttpClient, RetryPolicy
 from novex_geo.fetch.ogcapi import ogcapi_source
 from novex_geo.fetch.store import FetchResult, Progress, store_pages
@@ -103,6 +104,25 @@ def resolve_entry(key: str, options: FetchOptions) -> CatalogEntry:
     return dataclasses.replace(entry, **changes)
 
 
+def _overridden(entry: CatalogEntry, options: FetchOptions) -> dict[str, str]:
+    """The record fields that change when the user points the entry at other data: the
+    catalogue's title, licence and attribution describe the catalogue's source, so for another
+    one they are kept but marked as not verified."""
+    given = [name for name, value in (("--base-url", options.base_url), ("--collection", options.collection))
+             if value]  # fmt: skip
+    if not given:
+        return {}
+    where = f"{urllib.parse.urlsplit(entry.url).netloc} {entry.names}".strip()
+    marker = f"niet geverifieerd voor {where}"
+    return {
+        "overridden": ", ".join(given),
+        "title": f"{entry.title} ({marker})",
+        "licence": f"{entry.licence} (catalogue entry '{entry.key}'; not verified for {where})",
+        "attribution": f"{entry.attribution} ({marker})",
+        "obligations": "; ".join(part for part in (entry.obligations, OBLIGATIONS["unconfirmed"]) if part),
+    }
+
+
 def _source(entry: CatalogEntry, box, options: FetchOptions):
     page_size = options.page_size or entry.page_size
     if entry.service == "ogcapi-features":
@@ -144,8 +164,9 @@ def fetch_dataset(
     base = {
         "layer": entry.key, "key": entry.key, "title": entry.title, "sector": entry.sector,
         "service": entry.service, "url": entry.service_url, "query": json.dumps(described, sort_keys=True),
+        "source_name": entry.collection or entry.typename or entry.layer, "overridden": "",
         "licence": entry.licence, "attribution": entry.attribution, "obligations": entry.obligations,
-        "edition": entry.edition,
+        "edition": entry.edition, **_overridden(entry, options),
     }  # fmt: skip
     client = HttpClient(options.policy, HostPolicy.for_url(entry.url, entry.hosts))
     result = store_pages(

@@ -359,6 +359,7 @@ def _negotiate(session: Session, entry: CatalogEntry, page_size: int) -> dict:
     """The cursor's fixed part: type name, output format, CRS and page size, from the capabilities."""
     types, titles = _capabilities(session.client, entry)
     feature_type = _choose_type(entry, types, titles)
+    session.remember(source_name=feature_type.name)
     output = _output_format(entry.format, feature_type.formats)
     if entry.format == "geojson" and "json" not in output.lower():
         session.notes.append(f"the service offers no GeoJSON for {feature_type.name}: read as {output}")

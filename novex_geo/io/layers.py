@@ -125,14 +125,35 @@ def _geometry_kinds(geoms: np.ndarray) -> np.ndarray:
     return np.where(type_ids >= 0, GEOMETRY_KINDS[type_ids.clip(0)], "")
 
 
-def _download_attribution(source: Source) -> str | None:
-    """The attribution that ``novex-geo fetch`` stored with this layer, if it came from there."""
-    from novex_geo.io.downloads import download_record
+def _fetched_attribution(source: Source) -> str | None:
+    """The attribution that ``novex-geo fetch`` stored with this layer, if it came from there;
+    a layer whose download did not end complete is refused unless the source allows it."""
+    from novex_geo.io.downloads import DONE, download_record
 
     if not isinstance(source.path, Path) or source.path.suffix.lower() != ".gpkg" or not source.path.exists():
         return None
-    record = download_record(source.path, source.layer or source.path.stem)
-    return record["attribution"] if record else None
+    layer = source.layer or source.path.stem
+    record = download_record(source.path, layer)
+    if not record:
+        return None
+    if record.get("status") != DONE:
+        counts = f"{_count(record.get('n_received'))} of {_count(record.get('n_matched'))} features received"
+        problem = (
+            f"its download (novex-geo fetch {record.get('key')}) ended '{record.get('status')}' ({counts})"
+        )
+        if not source.allow_incomplete:
+            raise LayerError(
+                f"{problem}: run the same fetch again, or set allow_incomplete = true for this source "
+                "to analyse the layer as it is",
+                source.path,
+                layer,
+            )
+        log.warning("%s, layer %s: %s; used as it is (allow_incomplete)", source.path, layer, problem)
+    return record["attribution"]
+
+
+def _count(value) -> str:
+    return "?" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
 def _bbox_in_file_crs(source: Source, area, crs: str):
@@ -241,7 +262,8 @@ def read_source(
     frame : GeoDataFrame with ``feature_id``, ``sector``, ``source``, ``label``, geometry
     report : SourceReport
     """
-    attribution = source.attribution or _download_attribution(source)
+    fetched = _fetched_attribution(source)
+    attribution = source.attribution or fetched
     report = SourceReport(
         sector,
         source.name,

@@ -2,7 +2,9 @@
 
 ``run`` records per input — the regions file and every source — the file, its SHA-256, the
 number of features read, and, when the layer came from ``novex-geo fetch`` (its row in
-``novex_downloads``), the fetch date, service URL, edition, licence and its obligations; plus the
+``novex_downloads``), the fetch date, service and download URL, the type or collection, the
+downloaded file's SHA-256, the features the service said it holds and those received, whether
+the catalogue entry was overridden, edition, licence and its obligations; plus the
 novex-geo version and the SHA-256 of the project file. It is written as table ``manifest`` in the
 run's GeoPackage and as JSON beside it (``manifest.json`` beside ``analyse.gpkg``), and
 :func:`compare_manifests` says which inputs changed between two runs.
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,16 +42,19 @@ __all__ = [
     "write_manifest",
 ]
 
-log = logging.getLogger(__name__)
 
 MANIFEST_TABLE = "manifest"
 COLUMNS = ["rol", "sector", "bron", "bestand", "laag", "sha256", "n_features", "opgehaald", "service_url",
+           "download_url", "bron_naam", "download_sha256", "n_verwacht", "n_ontvangen", "bron_overschreven",
            "editie", "licentie", "verplichtingen", "attributie", "download_status", "novex_geo_versie",
            "aangemaakt"]  # fmt: skip
+INTEGERS = ("n_features", "n_verwacht", "n_ontvangen")
 COMPARED = {"sha256": "inhoud", "n_features": "features", "editie": "editie", "licentie": "licentie",
             "service_url": "service", "bestand": "bestand", "laag": "laag"}  # fmt: skip
 SIDECARS = {".shp": (".shx", ".dbf", ".prj", ".cpg")}
-FETCHED = {"opgehaald": "finished", "service_url": "url", "editie": "edition", "licentie": "licence",
+FETCHED = {"opgehaald": "finished", "service_url": "url", "download_url": "file_url", "bron_naam": "source_name",
+           "download_sha256": "file_sha256", "n_verwacht": "n_matched", "n_ontvangen": "n_received",
+           "bron_overschreven": "overridden", "editie": "edition", "licentie": "licence",
            "verplichtingen": "obligations", "download_status": "status"}  # fmt: skip
 
 
@@ -94,11 +98,7 @@ def _fetch_details(path: Path, layer: str | None) -> dict:
     if not record:
         return {}
     details = {column: record.get(field) for column, field in FETCHED.items()}
-    if details["download_status"] != "klaar":
-        log.warning(
-            "%s, layer %s: a newer download is unfinished (novex-geo fetch %s); the run used the layer as is",
-            path, layer, record.get("key"),
-        )  # fmt: skip
+    details["download_url"] = details["download_url"] or details["service_url"]  # paged services: no file
     return {key: "" if value is None or pd.isna(value) else value for key, value in details.items()}
 
 
@@ -133,7 +133,8 @@ def _build(project: Project, reports: list[SourceReport], known: dict) -> list[d
 
 def _as_table(rows: list[dict]) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=COLUMNS)
-    table["n_features"] = pd.to_numeric(table["n_features"], errors="coerce").astype("Int64")
+    for column in INTEGERS:
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
     return table
 
 
