@@ -203,7 +203,7 @@ class ServerReprojection:
     def describe(self, native: str) -> str:
         if not self.n_compared:
             return f"the server's RD answer could not be compared with {native} (no common features)"
-        verdict = "matches" if self.trusted else "deviates from"
+        verdict = "match" if self.trusted else "deviate from"
         return (
             f"the server's RD coordinates {verdict} PROJ's reprojection from {native} "
             f"(largest distance {self.deviation_m:.3g} m over {self.n_compared} features)"

@@ -68,6 +68,7 @@ OWS = "{http://www.opengis.net/ows/1.1}"
 NAME = re.compile(r"^[A-Za-z_][\w.:-]*$")
 MAX_DEPTH = 16  # a 450 km area split 16 times gives tiles of about 7 m
 MAX_HITS_REQUESTS = 4_000
+FEATURE_ID = re.compile(rb"<(?:\w+:)?member>\s*<[\w.:-]+\b[^>]*?\bgml:id=\"([^\"]*)\"")
 
 
 @dataclass(frozen=True)
@@ -277,17 +278,16 @@ def _gml_frame(response: Response, schema: str | None, crs: str) -> gpd.GeoDataF
         raise DownloadError(f"{response.url}: XML answer with a DTD; refused")
     if _root_number(response.body, "numberReturned") == 0 or b"member>" not in response.body:
         return properties_frame(pd.DataFrame(), [], [], crs)
-    options = {"DOWNLOAD_SCHEMA": "NO", "EXPOSE_GML_ID": "YES", **({"XSD": schema} if schema else {})}
+    options = {"DOWNLOAD_SCHEMA": "NO", "EXPOSE_GML_ID": "NO", **({"XSD": schema} if schema else {})}
     try:
         frame = pyogrio.read_dataframe(response.body, **options)
     except (DataSourceError, DataLayerError) as exc:
         raise DownloadError(f"{response.url}: answer is not readable GML ({exc})") from None
-    # GDAL puts the feature's gml:id first; a property of the same name follows among the others
-    has_id = len(frame.columns) > 1 and frame.columns[0] == "gml_id"
-    ids = frame.iloc[:, 0].fillna("").astype(str) if has_id else [""] * len(frame)
-    properties = frame.iloc[:, 1 if has_id else 0 : -1]
+    # the features' own gml:id, read here: GDAL fills its gml_id field from a property of that name
+    ids = [value.decode("utf-8", "replace") for value in FEATURE_ID.findall(response.body)]
+    ids = ids if len(ids) == len(frame) else [""] * len(frame)
     # without one srsName for all geometries GDAL gives no CRS: they are in the srsName asked for
-    return properties_frame(properties.copy(), ids, frame.geometry.values, frame.crs or crs)
+    return properties_frame(frame.drop(columns="geometry"), ids, frame.geometry.values, frame.crs or crs)
 
 
 def _plan_tiles(wfs: _Client, root: tuple[float, ...], cap: int) -> list[list[float]]:
