@@ -32,6 +32,8 @@ class ArcGISServer(LocalServer):
         self.timeout_above: int | None = None
         self.timeout_as_json = False
         self.pages: list[tuple[int, int]] = []  # (offset, record count) of every page served
+        self.count: int | None = None  # answer returnCountOnly with this, whatever the truth
+        self.stop_after: int | None = None  # say exceededTransferLimit false from this offset on
         self._bounds = feature_bounds(self.features)
 
     def respond(self, handler, path, query):
@@ -49,7 +51,7 @@ class ArcGISServer(LocalServer):
             return
         picked = self._select(query)
         if query.get("returnCountOnly") == "true":
-            self._json(handler, {"count": len(picked)})
+            self._json(handler, {"count": len(picked) if self.count is None else self.count})
             return
         offset, size = int(query.get("resultOffset", 0)), int(query.get("resultRecordCount", 1000))
         if self.timeout_above is not None and size > self.timeout_above:
@@ -67,7 +69,10 @@ class ArcGISServer(LocalServer):
             "type": "FeatureCollection",
             "crs": {"type": "name", "properties": {"name": "EPSG:28992"}},
             "features": [{**f, "id": f["properties"]["OBJECTID"]} for f in page],
-            "properties": {"exceededTransferLimit": offset + size < len(picked)},
+            "properties": {
+                "exceededTransferLimit": offset + size < len(picked)
+                and (self.stop_after is None or offset + size < self.stop_after)
+            },
         }
         self._json(handler, body)
 

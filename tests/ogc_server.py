@@ -72,6 +72,7 @@ class OGCServer(LocalServer):
         self.matched: int | None = None
         self.ids = "keep"
         self.drop_at_offset: int | None = None  # cut the connection halfway through this page
+        self.unlink_from: int | None = None  # no next link on the page at this offset and after
         self._bounds = {name: feature_bounds(features) for name, features in collections.items()}
 
     def respond(self, handler, path, query):
@@ -110,6 +111,7 @@ class OGCServer(LocalServer):
         base = f"{self.url}{path}"
         default = f"{base}?{_encode({**query, 'offset': offset + limit})}"
         more = self.endless or offset + limit < len(features)
+        more = more and (self.unlink_from is None or offset < self.unlink_from)
         href = self.next_href(offset, limit, default) if self.next_href else default
         links = [{"rel": "self", "href": f"{base}?{_encode(query)}"}]
         if more and href:

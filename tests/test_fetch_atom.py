@@ -176,3 +176,40 @@ def test_feed_problems_are_clear_errors(tmp_path, problem, message):
         )
     assert result.exit_code == 1 and message in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_the_stock_nnn_entry_takes_the_zipped_gml_and_ignores_metadata_links_elsewhere(tmp_path):
+    """A real INSPIRE feed: a service feed whose entry links its metadata (``describedby``, on
+    the register's host) beside the dataset feed, and a dataset feed with the GML zipped."""
+    gml = vector_bytes(tmp_path, novex_frame(), "nnn.gml", "GML")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("inspire-pv-ps.nlps-nnn.gml", gml)
+    with DownloadServer({}, {"/dl/inspire-pv-ps.nlps-nnn.gml.zip": buffer.getvalue()}) as server, bounded(30):
+        register = "http://nationaalgeoregister.example/geonetwork/srv/dut/csw?id=nnn"
+        server.feeds["/atom/index.xml"] = atom_feed("NNN", [{"title": "NNN", "updated": "2025-06-01", "links": [
+            {"rel": "describedby", "href": register + "&output=xml.xml", "type": "application/xml"},
+            {"rel": "alternate", "href": f"{server.url}/atom/nnn.xml", "type": "application/atom+xml"},
+        ]}])  # fmt: skip
+        server.feeds["/atom/nnn.xml"] = dataset_feed(server, {"/dl/inspire-pv-ps.nlps-nnn.gml.zip": "2025-06-01"})
+        result = fetch("nnn", server, tmp_path / "c.gpkg", path="/atom/index.xml")
+    assert result.n_features == 4 == result.n_matched
+    record = download_record(tmp_path / "c.gpkg", "nnn")
+    assert record["file_url"].endswith("/dl/inspire-pv-ps.nlps-nnn.gml.zip")
+    assert record["file_sha256"] == hashlib.sha256(buffer.getvalue()).hexdigest()
+    assert not (tmp_path / "c.gpkg.parts").exists()
+
+
+def test_a_zip_that_unpacks_far_beyond_its_size_is_refused_and_nothing_stays_behind(tmp_path, monkeypatch):
+    patch_entry(monkeypatch, KEY, service="download", file=r"\.gml$")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bom.gml", b"<a/>" + b" " * (64 * 2**20))  # 64 MiB of spaces in ~64 KiB
+    assert len(buffer.getvalue()) < 2**20
+    with DownloadServer({}, {"/d/bom.zip": buffer.getvalue()}) as server, bounded(30):
+        result = CliRunner().invoke(
+            cli, ["fetch", KEY, "--out", str(tmp_path / "c.gpkg"), "--base-url", f"{server.url}/d/bom.zip"]
+        )
+    assert result.exit_code == 1 and "refused as a zip bomb" in result.output, result.output
+    left = [path for path in (tmp_path / "c.gpkg.parts").rglob("*") if path.is_file()]
+    assert left == []

@@ -215,3 +215,30 @@ def test_filters_become_query_parameters(tmp_path):
     assert "gewas=ma%C3%AFs" in query
     assert json.loads(download_record(tmp_path / "c.gpkg", LAYER)["query"])["gewas"] == "maïs"
     assert np.isfinite(gpd.read_file(tmp_path / "c.gpkg", layer=LAYER).total_bounds).all()
+
+
+def test_an_http_error_says_what_the_server_said():
+    from novex_geo.fetch.http import server_message
+
+    ows = (
+        b'<?xml version="1.0"?><ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows/1.1" '
+        + b'xsi:schemaLocation="' + b"http://schemas.opengis.net/ows/1.1.0/owsExceptionReport.xsd " * 8 + b'">'
+        + b'<ows:Exception exceptionCode="InvalidParameterValue" locator="outputformat"><ows:ExceptionText>'
+        + b"msWFSGetFeature(): WFS server error. 'application/json' is not a permitted output format"
+        + b"</ows:ExceptionText></ows:Exception></ows:ExceptionReport>"
+    )  # fmt: skip
+    assert server_message(ows) == "\"msWFSGetFeature(): WFS server error. 'application/json' is not a permitted output format\""
+    assert server_message(b'{"code": "InvalidParameterValue", "description": "Limit of 500 exceeded"}') == (
+        "'Limit of 500 exceeded'"
+    )
+    assert server_message(b'{"error": {"code": 400, "message": "Invalid URL"}}') == "'Invalid URL'"
+    assert server_message(b"<html>Bad gateway</html>") is None
+
+
+def test_an_http_400_error_carries_the_servers_explanation(tmp_path):
+    with OGCServer({"brpgewas": square_features(5)}) as server, bounded(10):
+        result = CliRunner().invoke(
+            cli, ["fetch", KEY, "--out", str(tmp_path / "c.gpkg"), "--base-url", server.url, "--collection", "nope"]
+        )
+    assert result.exit_code == 1
+    assert "server answered HTTP 404 Not Found: 'not found'" in result.output

@@ -53,6 +53,8 @@ class WFSServer(LocalServer):
         self.exception: str | None = None  # answer every GetFeature with this exception
         self.formats = ["application/gml+xml; version=3.2", "application/json"]
         self.count_default: int | None = None
+        self.silent_cap: int | None = None  # serve at most this many per page without saying so
+        self.matched: int | None = None  # report this numberMatched whatever the truth
         self.pages: list[dict] = []  # startIndex, count and area of every GetFeature page
         self._geoms = {
             name: [shapely.geometry.shape(f["geometry"]) for f in feats] for name, feats in layers.items()
@@ -84,14 +86,16 @@ class WFSServer(LocalServer):
             self.send(handler, 200, body.encode(), "application/xml")
             return
         self.pages.append({"start": start, "count": count, "area": query.get("bbox") or query.get("filter")})
+        count = min(count, self.silent_cap or count)
         page = [self.layers[name][i] for i in picked[start : start + count]]
+        matched = len(picked) if self.matched is None else self.matched
         if query.get("outputformat") == "application/json":
-            body = {"type": "FeatureCollection", "numberMatched": len(picked), "numberReturned": len(page),
+            body = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(page),
                     "crs": {"type": "name", "properties": {"name": RD_URN}}, "features": page}  # fmt: skip
             self.send(handler, 200, json.dumps(body).encode(), "application/json")
             return
         self.send(
-            handler, 200, self._gml(name, page, len(picked)).encode(), "application/gml+xml; version=3.2"
+            handler, 200, self._gml(name, page, matched).encode(), "application/gml+xml; version=3.2"
         )
 
     def _capabilities(self) -> str:
