@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["AuditError", "ConfigError", "DownloadError", "IncompleteDownloadError", "LayerError", "NovexError"]
+__all__ = [
+    "AuditError",
+    "ConfigError",
+    "DownloadError",
+    "IncompleteDownloadError",
+    "LayerError",
+    "NovexError",
+]
 
 
 class NovexError(Exception):

@@ -187,11 +187,13 @@ def test_the_stock_nnn_entry_takes_the_zipped_gml_and_ignores_metadata_links_els
         archive.writestr("inspire-pv-ps.nlps-nnn.gml", gml)
     with DownloadServer({}, {"/dl/inspire-pv-ps.nlps-nnn.gml.zip": buffer.getvalue()}) as server, bounded(30):
         register = "http://nationaalgeoregister.example/geonetwork/srv/dut/csw?id=nnn"
-        server.feeds["/atom/index.xml"] = atom_feed("NNN", [{"title": "NNN", "updated": "2025-06-01", "links": [
+        server.feeds["/atom/index.xml"] = atom_feed("NNN", [{"title": "NNN", "updated": "2025-06", "links": [
             {"rel": "describedby", "href": register + "&output=xml.xml", "type": "application/xml"},
             {"rel": "alternate", "href": f"{server.url}/atom/nnn.xml", "type": "application/atom+xml"},
         ]}])  # fmt: skip
-        server.feeds["/atom/nnn.xml"] = dataset_feed(server, {"/dl/inspire-pv-ps.nlps-nnn.gml.zip": "2025-06-01"})
+        server.feeds["/atom/nnn.xml"] = dataset_feed(
+            server, {"/dl/inspire-pv-ps.nlps-nnn.gml.zip": "2025-06-01"}
+        )
         result = fetch("nnn", server, tmp_path / "c.gpkg", path="/atom/index.xml")
     assert result.n_features == 4 == result.n_matched
     record = download_record(tmp_path / "c.gpkg", "nnn")

@@ -5,6 +5,7 @@ early), ends either ``klaar`` with every feature stored or ``onvolledig`` with a
 from __future__ import annotations
 
 import pytest
+import shapely
 from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
@@ -17,12 +18,16 @@ from .ogc_server import OGCServer
 from .wfs_server import WFSServer
 
 N = 100
+BRP_WFS = "brpgewaspercelen:BrpGewas"
 SERVERS = {
     "ogcapi": ("brp_gewaspercelen", "", lambda: OGCServer({"brpgewas": square_features(N)})),
-    "wfs": ("brp_gewaspercelen_wfs", "", lambda: WFSServer({"brpgewaspercelen:BrpGewas": square_features(N)})),
-    "arcgis": ("netcapaciteit_afname", "/arcgis/rest/services/afname/FeatureServer/0",
-               lambda: ArcGISServer(arcgis_features(N))),
-}  # fmt: skip
+    "wfs": ("brp_gewaspercelen_wfs", "", lambda: WFSServer({BRP_WFS: square_features(N)})),
+    "arcgis": (
+        "netcapaciteit_afname",
+        "/arcgis/rest/services/afname/FeatureServer/0",
+        lambda: ArcGISServer(arcgis_features(N)),
+    ),
+}
 SCENARIOS = [
     ("ogcapi", {}, True),
     ("ogcapi", {"matched": 25}, False),  # numberMatched lower than what is served
@@ -46,7 +51,9 @@ def arcgis_features(n: int) -> list[dict]:
 
 
 @pytest.mark.parametrize(("kind", "faults", "complete"), SCENARIOS, ids=lambda v: str(v))
-def test_a_layer_is_klaar_only_when_every_feature_the_service_holds_is_stored(tmp_path, kind, faults, complete):
+def test_a_layer_is_klaar_only_when_every_feature_the_service_holds_is_stored(
+    tmp_path, kind, faults, complete
+):
     key, path, make = SERVERS[kind]
     with make() as server, bounded(30):
         for name, value in faults.items():
@@ -96,7 +103,8 @@ def test_run_refuses_a_layer_whose_download_is_onvolledig_unless_the_source_allo
         server.unlink_from = 30
         with pytest.raises(IncompleteDownloadError):
             fetch("brp_gewaspercelen", server, cache, page_size=10)
-    regions = write_layer(tmp_path / "regions.gpkg", [__import__("shapely").box(110_000, 430_000, 150_000, 460_000)],
+    area = shapely.box(110_000, 430_000, 150_000, 460_000)
+    regions = write_layer(tmp_path / "regions.gpkg", [area],
                           naam=["Westmark"])  # fmt: skip
     body = f"""
         [sectors.landbouw]
@@ -113,5 +121,8 @@ def test_run_refuses_a_layer_whose_download_is_onvolledig_unless_the_source_allo
             assert "ended 'onvolledig' (40 of 100 features received); used as it is" in result.output
         else:
             assert result.exit_code == 1, result.output
-            assert "layer 'brp_gewaspercelen': its download (novex-geo fetch brp_gewaspercelen) ended " in result.output
+            assert (
+                "layer 'brp_gewaspercelen': its download (novex-geo fetch brp_gewaspercelen) ended "
+                in result.output
+            )
             assert "'onvolledig' (40 of 100 features received): run the same fetch again" in result.output

@@ -47,7 +47,9 @@ def test_30000_features_paged_exactly_with_metadata_and_flat_memory(tmp_path):
     assert record["status"] == "klaar"
     assert record["n_features"] == 30_000 and record["n_pages"] == 30
     # pointed at another address (--base-url): the catalogue's licence is kept, marked as unverified
-    assert record["licence"].startswith("CC0 1.0 (catalogue entry 'brp_gewaspercelen'; not verified for 127.0.0.1:")
+    assert record["licence"].startswith(
+        "CC0 1.0 (catalogue entry 'brp_gewaspercelen'; not verified for 127.0.0.1:"
+    )
     assert record["overridden"] == "--base-url" and "RVO" in record["attribution"]
     assert record["service"] == "ogcapi-features" and record["sector"] == "landbouw"
     assert record["url"].endswith("/collections/brpgewas/items")
@@ -215,7 +217,9 @@ def test_attribution_flows_into_the_load_report(tmp_path):
     from novex_geo import load_project, load_sectors
 
     layer = load_sectors(load_project(project))["landbouw"]
-    assert layer.reports[0].attribution.startswith("BRP gewaspercelen © RVO, via PDOK (niet geverifieerd voor")
+    assert layer.reports[0].attribution.startswith(
+        "BRP gewaspercelen © RVO, via PDOK (niet geverifieerd voor"
+    )
     result = CliRunner().invoke(cli, ["check", str(project)])
     assert "BRP gewaspercelen © RVO, via PDOK" in result.output
     assert DOWNLOADS_TABLE not in {s.source for s in layer.reports}

@@ -222,12 +222,17 @@ def test_an_http_error_says_what_the_server_said():
 
     ows = (
         b'<?xml version="1.0"?><ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows/1.1" '
-        + b'xsi:schemaLocation="' + b"http://schemas.opengis.net/ows/1.1.0/owsExceptionReport.xsd " * 8 + b'">'
+        + b'xsi:schemaLocation="'
+        + b"http://schemas.opengis.net/ows/1.1.0/owsExceptionReport.xsd " * 8
+        + b'">'
         + b'<ows:Exception exceptionCode="InvalidParameterValue" locator="outputformat"><ows:ExceptionText>'
         + b"msWFSGetFeature(): WFS server error. 'application/json' is not a permitted output format"
         + b"</ows:ExceptionText></ows:Exception></ows:ExceptionReport>"
     )  # fmt: skip
-    assert server_message(ows) == "\"msWFSGetFeature(): WFS server error. 'application/json' is not a permitted output format\""
+    assert (
+        server_message(ows)
+        == "\"msWFSGetFeature(): WFS server error. 'application/json' is not a permitted output format\""
+    )
     assert server_message(b'{"code": "InvalidParameterValue", "description": "Limit of 500 exceeded"}') == (
         "'Limit of 500 exceeded'"
     )
@@ -238,7 +243,17 @@ def test_an_http_error_says_what_the_server_said():
 def test_an_http_400_error_carries_the_servers_explanation(tmp_path):
     with OGCServer({"brpgewas": square_features(5)}) as server, bounded(10):
         result = CliRunner().invoke(
-            cli, ["fetch", KEY, "--out", str(tmp_path / "c.gpkg"), "--base-url", server.url, "--collection", "nope"]
+            cli,
+            [
+                "fetch",
+                KEY,
+                "--out",
+                str(tmp_path / "c.gpkg"),
+                "--base-url",
+                server.url,
+                "--collection",
+                "nope",
+            ],
         )
     assert result.exit_code == 1
     assert "server answered HTTP 404 Not Found: 'not found'" in result.output

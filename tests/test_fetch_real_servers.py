@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
@@ -29,11 +30,22 @@ from novex_geo.errors import DownloadError
 from novex_geo.fetch import FetchOptions, RetryPolicy, fetch_dataset
 from novex_geo.io.downloads import download_record
 
-from .support.real_servers import REAL_DATA, KoopServer, MapServerWFS, PygeoapiServer, crs84_copy
+from .support.real_servers import (
+    REAL_DATA,
+    KoopServer,
+    MapLayer,
+    MapServerWFS,
+    PygeoapiServer,
+    crs84_copy,
+)
 
 pytestmark = pytest.mark.slow
 
-NNN_FILE, NNN_LAYER, NNN_ID = "nnn_drenthe_realisatie_verbeteren_zuid.gpkg", "Realisatie_verbeteren_NNN", "OBJECTID"
+NNN_FILE, NNN_LAYER, NNN_ID = (
+    "nnn_drenthe_realisatie_verbeteren_zuid.gpkg",
+    "Realisatie_verbeteren_NNN",
+    "OBJECTID",
+)
 PROVINCES_FILE, PROVINCES_LAYER = "kadaster_provinciegebied.gpkg", "Provinciegebied"
 PATIENT = RetryPolicy(retries=1, timeout=120, backoff=0.1)
 
@@ -55,9 +67,20 @@ def nnn(data) -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def mapserver(data, tmp_path_factory):
-    layers = {"nnn": (data / NNN_FILE, NNN_LAYER, NNN_ID),
-              "provincies": (data / PROVINCES_FILE, PROVINCES_LAYER, "identificatie")}  # fmt: skip
+    layers = {
+        "nnn": MapLayer(data / NNN_FILE, NNN_LAYER, NNN_ID),
+        "provincies": MapLayer(data / PROVINCES_FILE, PROVINCES_LAYER, "identificatie"),
+    }
     with MapServerWFS(tmp_path_factory.mktemp("mapserver"), layers, max_features=500) as server:
+        yield server
+
+
+@pytest.fixture(scope="module", params=["EPSG:4326 EPSG:28992", "EPSG:4326"], ids=["reprojects", "no RD"])
+def mapserver_wgs84(request, data, tmp_path_factory):
+    """The NNN stored in WGS 84: MapServer reprojects to RD itself, or does not offer RD at all."""
+    layers = {"nnn": MapLayer(data / "nnn.geojson", "nnn", NNN_ID, 4326)}
+    folder = tmp_path_factory.mktemp("mapserver-wgs84")
+    with MapServerWFS(folder, layers, max_features=1000, offered=request.param) as server:
         yield server
 
 
@@ -79,9 +102,12 @@ def koop(data, tmp_path_factory):
         yield server
 
 
-def assert_complete(out: Path, layer: str, source: gpd.GeoDataFrame, key: str = NNN_ID) -> gpd.GeoDataFrame:
-    """The stored layer equals the source: count, CRS, every attribute, every area; the download
-    record says complete with the service's count equal to what arrived."""
+def assert_complete(
+    out: Path, layer: str, source: gpd.GeoDataFrame, key: str = NNN_ID, precision_m: float | None = None
+) -> gpd.GeoDataFrame:
+    """The stored layer equals the source: count, CRS, every attribute, every area (or, for a
+    server that rounds coordinates, every vertex within ``precision_m``); the download record
+    says complete with the service's count equal to what arrived."""
     got = gpd.read_file(out, layer=layer)
     assert got.crs.to_epsg() == 28992
     assert len(got) == len(source)
@@ -94,8 +120,12 @@ def assert_complete(out: Path, layer: str, source: gpd.GeoDataFrame, key: str = 
             assert np.allclose(left[column].astype(float), right[column].astype(float), rtol=1e-12), column
         else:
             assert (left[column].astype(str) == right[column].astype(str)).all(), column
-    assert np.allclose(left.area, right.area, rtol=1e-6, atol=1e-9)
-    assert left.area.sum() == pytest.approx(right.area.sum(), rel=1e-8)
+    if precision_m is None:
+        assert np.allclose(left.area, right.area, rtol=1e-6, atol=1e-9)
+        assert left.area.sum() == pytest.approx(right.area.sum(), rel=1e-8)
+    else:
+        assert shapely.hausdorff_distance(left.geometry.values, right.geometry.values).max() <= precision_m
+        assert left.area.sum() == pytest.approx(right.area.sum(), rel=1e-5)
     record = download_record(out, layer)
     assert record["status"] == "klaar"
     assert record["n_received"] == record["n_features"] == len(source)
@@ -109,7 +139,9 @@ def _key(values: pd.Series) -> pd.Series:
 
 
 def run_fetch(key, out, *args):
-    result = CliRunner().invoke(cli, ["fetch", key, "--out", str(out), "--timeout", "120", "--retries", "1", *args])
+    result = CliRunner().invoke(
+        cli, ["fetch", key, "--out", str(out), "--timeout", "120", "--retries", "1", *args]
+    )
     assert result.exit_code == 0, result.output
     return result
 
@@ -120,14 +152,18 @@ def run_fetch(key, out, *args):
 @pytest.mark.parametrize("key", ["natura2000_wfs", "brp_gewaspercelen_wfs"], ids=["gml", "geojson"])
 def test_mapserver_pages_of_its_cap_arrive_whole_typed_and_exact(mapserver, nnn, tmp_path, key):
     out = tmp_path / "nnn.gpkg"
-    result = run_fetch(key, out, "--base-url", mapserver.endpoint(), "--collection", "nnn", "--page-size", "2000")
+    result = run_fetch(
+        key, out, "--base-url", mapserver.endpoint(), "--collection", "nnn", "--page-size", "2000"
+    )
     got = assert_complete(out, key, nnn)
     record = download_record(out, key)
     assert record["n_pages"] == 11  # 5,401 in pages of MapServer's 500, though 2,000 were asked
     assert "pages of 500 features: the service's CountDefault" in result.output
     assert "complete: 5,401 features received; the service holds 5,401" in result.output
     # the layer's own gml_id property stays a property, beside the feature's id
-    assert (got.sort_values(NNN_ID)["gml_id"].to_numpy() == nnn.sort_values(NNN_ID)["gml_id"].to_numpy()).all()
+    assert (
+        got.sort_values(NNN_ID)["gml_id"].to_numpy() == nnn.sort_values(NNN_ID)["gml_id"].to_numpy()
+    ).all()
     if key == "natura2000_wfs":  # GML carries the feature ids (MapServer's GeoJSON has none)
         assert (got["ogc_id"] == "nnn." + got[NNN_ID].astype(int).astype(str)).all()
     assert record["source_name"] == "ms:nnn" and record["overridden"] == "--base-url, --collection"
@@ -143,9 +179,36 @@ def test_mapserver_gml_keeps_text_codes_and_non_ascii_names_as_the_schema_says(m
     assert "Fryslân" in set(got["naam"])
 
 
+def test_mapserver_in_another_crs_is_checked_against_proj_or_reprojected_here(mapserver_wgs84, nnn, tmp_path):
+    out = tmp_path / "nnn.gpkg"
+    endpoint = mapserver_wgs84.endpoint()
+    result = run_fetch("natura2000_wfs", out, "--base-url", endpoint, "--collection", "nnn")
+    reprojects = "28992" in mapserver_wgs84.offered
+    # MapServer writes degrees with 6 decimals (its default geometry precision): about 0.1 m
+    assert_complete(out, "natura2000_wfs", nnn, precision_m=None if reprojects else 0.1)
+    record = download_record(out, "natura2000_wfs")
+    if reprojects:  # the server reprojects: its first page compared with PROJ
+        assert record["crs_check"].startswith(
+            "the server's RD coordinates match PROJ's reprojection from urn:ogc:def:crs:EPSG::4326"
+        )
+        assert record["n_reprojected"] == 0
+    else:
+        assert "is not offered in EPSG:28992: asked in urn:ogc:def:crs:EPSG::4326" in result.output
+        assert record["n_reprojected"] == len(nnn)
+    # an RD bbox goes to the server in the CRS asked, latitude first for EPSG:4326
+    box = (230_000.0, 520_000.0, 245_000.0, 535_000.0)
+    run_fetch("natura2000_wfs", out, "--base-url", endpoint, "--collection", "nnn",
+              "--bbox", ",".join(f"{v:.0f}" for v in box))  # fmt: skip
+    got = set(gpd.read_file(out, layer="natura2000_wfs")[NNN_ID].astype(int))
+    inside = set(nnn[nnn.intersects(shapely.box(*box))][NNN_ID].astype(int))
+    assert inside <= got and len(got) < len(nnn)  # a box in degrees covers a little more
+
+
 def test_mapserver_without_number_matched_pages_by_its_next_links(mapserver, nnn, tmp_path):
     out = tmp_path / "nnn.gpkg"
-    run_fetch("natura2000_wfs", out, "--base-url", mapserver.endpoint(with_count=False), "--collection", "nnn")
+    run_fetch(
+        "natura2000_wfs", out, "--base-url", mapserver.endpoint(with_count=False), "--collection", "nnn"
+    )
     assert_complete(out, "natura2000_wfs", nnn)
 
 
@@ -155,7 +218,7 @@ def test_mapserver_bbox_gives_the_features_that_meet_it(mapserver, nnn, tmp_path
     run_fetch("natura2000_wfs", out, "--base-url", mapserver.endpoint(), "--collection", "nnn",
               "--bbox", ",".join(f"{v:.0f}" for v in box))  # fmt: skip
     got = gpd.read_file(out, layer="natura2000_wfs")
-    expected = nnn[nnn.intersects(__import__("shapely").box(*box))]
+    expected = nnn[nnn.intersects(shapely.box(*box))]
     assert len(expected) > 500  # more than one page
     assert sorted(got[NNN_ID].astype(int)) == sorted(expected[NNN_ID].astype(int))
     assert download_record(out, "natura2000_wfs")["status"] == "klaar"
@@ -179,7 +242,10 @@ def test_a_server_stopped_mid_download_resumes_when_it_is_back(request, nnn, tmp
     key, options = (
         ("natura2000_wfs", FetchOptions(policy=PATIENT, base_url=server.endpoint(), collection="nnn"))
         if which == "mapserver"
-        else ("natura2000", FetchOptions(policy=PATIENT, base_url=server.url, collection="nnn", page_size=500))
+        else (
+            "natura2000",
+            FetchOptions(policy=PATIENT, base_url=server.url, collection="nnn", page_size=500),
+        )
     )
     out = tmp_path / "nnn.gpkg"
     try:
@@ -222,10 +288,14 @@ def test_a_killed_fetch_resumes_without_duplicates(mapserver, nnn, tmp_path):
 
 def test_pygeoapi_reprojecting_to_rd_is_checked_against_proj(pygeoapi, nnn, tmp_path):
     out = tmp_path / "nnn.gpkg"
-    result = run_fetch("natura2000", out, "--base-url", pygeoapi.url, "--collection", "nnn_rd", "--page-size", "700")
+    result = run_fetch(
+        "natura2000", out, "--base-url", pygeoapi.url, "--collection", "nnn_rd", "--page-size", "700"
+    )
     assert_complete(out, "natura2000", nnn)
     record = download_record(out, "natura2000")
-    assert record["crs_check"].startswith("the server's RD coordinates match PROJ's reprojection from OGC:CRS84")
+    assert record["crs_check"].startswith(
+        "the server's RD coordinates match PROJ's reprojection from OGC:CRS84"
+    )
     assert record["n_reprojected"] == 0 and record["n_pages"] == 8
     assert "match PROJ's reprojection" in result.output
 

@@ -88,7 +88,9 @@ def test_a_fetched_layer_brings_its_fetch_date_service_edition_licence_and_oblig
         and row["service_url"] == f"{server.url}/collections/natura2000/items"
     )
     assert row["download_status"] == "klaar" and row["n_features"] == 40
-    assert row["attributie"].startswith("Natura 2000 © RVO / Ministerie van LVVN, via PDOK (niet geverifieerd")
+    assert row["attributie"].startswith(
+        "Natura 2000 © RVO / Ministerie van LVVN, via PDOK (niet geverifieerd"
+    )
     assert row["sha256"] == sha256(cache)
 
 

@@ -94,9 +94,7 @@ class WFSServer(LocalServer):
                     "crs": {"type": "name", "properties": {"name": RD_URN}}, "features": page}  # fmt: skip
             self.send(handler, 200, json.dumps(body).encode(), "application/json")
             return
-        self.send(
-            handler, 200, self._gml(name, page, matched).encode(), "application/gml+xml; version=3.2"
-        )
+        self.send(handler, 200, self._gml(name, page, matched).encode(), "application/gml+xml; version=3.2")
 
     def _capabilities(self) -> str:
         """Capabilities as a WFS 2.0 server writes them: the GetFeature output formats, the

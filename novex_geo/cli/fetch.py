@@ -62,7 +62,11 @@ class _Bars:
 def _report(result, entry, out, provincie) -> None:
     resumed = " (resumed)" if result.resumed else ""
     click.echo(f"wrote {result.n_features:,} features to {out}, layer '{result.layer}'{resumed}")
-    said = f"the service holds {result.n_matched:,}" if result.n_matched is not None else "the service gave no count"
+    said = (
+        f"the service holds {result.n_matched:,}"
+        if result.n_matched is not None
+        else "the service gave no count"
+    )
     click.echo(f"complete: {result.n_received:,} features received; {said}")
     if provincie:
         click.echo(

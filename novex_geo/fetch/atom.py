@@ -196,7 +196,9 @@ def _unpack(path: Path, pattern: str) -> Path:
     return folder / _safe(vector.filename)
 
 
-def _members(archive: zipfile.ZipFile, name: str, pattern: str) -> tuple[list[zipfile.ZipInfo], zipfile.ZipInfo]:
+def _members(
+    archive: zipfile.ZipFile, name: str, pattern: str
+) -> tuple[list[zipfile.ZipInfo], zipfile.ZipInfo]:
     """The members to unpack (the vector file and its sidecars) and the vector file itself."""
     members = [m for m in archive.infolist() if m.filename.lower().endswith(VECTOR_SUFFIXES)]
     if pattern and len(members) > 1:

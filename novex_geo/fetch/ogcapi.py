@@ -98,7 +98,9 @@ def _page(client: HttpClient, request: str, notes: list[str] | None = None) -> t
             if not smaller:
                 raise
             if notes is not None:
-                notes.append(f"the service refused {limit} features per page ({exc.said}): asking {smaller:,}")
+                notes.append(
+                    f"the service refused {limit} features per page ({exc.said}): asking {smaller:,}"
+                )
             request = _with_limit(request, smaller)
     else:
         raise DownloadError(f"{request}: the service refuses every page size asked")
@@ -109,7 +111,9 @@ def _page(client: HttpClient, request: str, notes: list[str] | None = None) -> t
     frame, unreadable = geojson_frame(features, content_crs(response.headers, request) or CRS84)
     link = _next_link(page, response.url) if features else None
     following = client.hosts.check(link, "next link") if link else None
-    return Page(frame, {"next": following} if following else None, _matched(page), request, unreadable), request
+    return Page(
+        frame, {"next": following} if following else None, _matched(page), request, unreadable
+    ), request
 
 
 def iter_pages(

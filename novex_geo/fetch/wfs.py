@@ -102,8 +102,9 @@ def fes_filter(bbox: tuple[float, ...] | None, equals: dict[str, object], srs: s
     if bbox is not None:
         x1, y1, x2, y2 = bbox
         conditions.append(
-            f'<fes:BBOX><gml:Envelope srsName="{escape(srs)}"><gml:lowerCorner>{x1:.8g} {y1:.8g}'
-            f"</gml:lowerCorner><gml:upperCorner>{x2:.8g} {y2:.8g}</gml:upperCorner></gml:Envelope></fes:BBOX>"
+            f'<fes:BBOX><gml:Envelope srsName="{escape(srs)}">'
+            f"<gml:lowerCorner>{x1:.10g} {y1:.10g}</gml:lowerCorner>"
+            f"<gml:upperCorner>{x2:.10g} {y2:.10g}</gml:upperCorner></gml:Envelope></fes:BBOX>"
         )
     for name, value in equals.items():
         if not NAME.match(name):
@@ -196,7 +197,11 @@ def _choose_type(entry: CatalogEntry, types: dict[str, FeatureType], titles: dic
     listed = "; ".join(f"{name} ({titles.get(name, '')})" for name in found[:12])
     raise DownloadError(
         f"{entry.url}: {len(found)} of the {len(types)} layers match '{entry.layer_search}'"
-        + (f": {listed}; choose one with --collection NAME" if found else "; give the layer with --collection NAME")
+        + (
+            f": {listed}; choose one with --collection NAME"
+            if found
+            else "; give the layer with --collection NAME"
+        )
     )
 
 
@@ -239,7 +244,7 @@ class _Client:
         if self.equals:
             query["filter"] = fes_filter(box, self.equals, srs)
         elif box is not None:
-            query["bbox"] = ",".join(f"{v:.8g}" for v in box) + f",{srs}"
+            query["bbox"] = ",".join(f"{v:.10g}" for v in box) + f",{srs}"
         return with_query(self.entry.url, query)
 
     def hits(self, area) -> int | None:
@@ -247,7 +252,9 @@ class _Client:
         _refuse_exception(response)
         return _root_number(response.body, "numberMatched")
 
-    def page(self, area, start: int, srs: str | None = None) -> tuple[gpd.GeoDataFrame, int, int | None, bool]:
+    def page(
+        self, area, start: int, srs: str | None = None
+    ) -> tuple[gpd.GeoDataFrame, int, int | None, bool]:
         """Features (in their declared CRS), unreadable count, numberMatched and whether the
         answer links a next page."""
         srs = srs or self.srs
@@ -264,7 +271,9 @@ class _Client:
             declared = geojson_crs(data, response.url) or parse_crs(srs, response.url)
             frame, unreadable = geojson_frame(features, declared)
             matched = data.get("numberMatched", data.get("totalFeatures"))
-            linked = any(isinstance(link, dict) and link.get("rel") == "next" for link in data.get("links") or [])
+            linked = any(
+                isinstance(link, dict) and link.get("rel") == "next" for link in data.get("links") or []
+            )
             return frame, unreadable, matched if isinstance(matched, int) else None, linked
         frame = _gml_frame(response, self.schema, parse_crs(srs, response.url))
         linked = _root_attribute(response.body, "next") is not None
@@ -347,7 +356,9 @@ def _schema(session: Session, entry: CatalogEntry, typename: str) -> str | None:
         response = session.client.get(url, accept="application/xml", max_bytes=16 * 2**20)
         xml_root(response)
     except DownloadError as exc:
-        session.notes.append(f"no schema from DescribeFeatureType ({exc}); attribute types guessed from the data")
+        session.notes.append(
+            f"no schema from DescribeFeatureType ({exc}); attribute types guessed from the data"
+        )
         return None
     session.folder.mkdir(parents=True, exist_ok=True)
     path = session.folder / "schema.xsd"
@@ -370,7 +381,7 @@ def _negotiate(session: Session, entry: CatalogEntry, page_size: int) -> dict:
     native = feature_type.default_crs
     if rd is None:
         session.notes.append(
-            f"{feature_type.name} is not offered in EPSG:28992: asked in {native} and reprojected here with PROJ"
+            f"{feature_type.name} is not offered in EPSG:28992: asked in {native}, reprojected here with PROJ"
         )
     reprojects = rd is not None and native is not None and parse_crs(native, entry.url) != DEFAULT_CRS
     return {"typename": feature_type.name, "format": output, "srs": rd or native, "page": size,
@@ -429,12 +440,18 @@ def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
             except ServiceError as exc:
                 smaller = smaller_page(exc.said, wfs.page_size)
                 if smaller:
-                    session.notes.append(f"the service refused {wfs.page_size:,} features per page: asking {smaller:,}")
+                    session.notes.append(
+                        f"the service refused {wfs.page_size:,} features per page: asking {smaller:,}"
+                    )
                     cursor = {**cursor, "page": smaller}
                     continue
                 if tiles is None and start > 0:
                     reason = f"the service refuses startIndex {start:,}; paging by bbox tiles instead"
-                    kept = {key: cursor[key] for key in ("typename", "format", "srs", "page", "schema") if key in cursor}
+                    kept = {
+                        key: cursor[key]
+                        for key in ("typename", "format", "srs", "page", "schema")
+                        if key in cursor
+                    }
                     raise Restart({**kept, "cap": start}, reason) from exc
                 raise
             if start == 0 and "native" in cursor:
@@ -447,7 +464,11 @@ def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
             )
             if tiles:
                 frame = frame[_owned_by(frame, tiles[0], root)] if len(frame) else frame
-                following = {**cursor, "start": start + returned} if more else {**cursor, "tiles": tiles[1:], "start": 0}
+                following = (
+                    {**cursor, "start": start + returned}
+                    if more
+                    else {**cursor, "tiles": tiles[1:], "start": 0}
+                )
                 following = following if following["tiles"] else None
                 matched = cursor.get("total")
             else:

@@ -52,7 +52,8 @@ INTEGERS = ("n_features", "n_verwacht", "n_ontvangen")
 COMPARED = {"sha256": "inhoud", "n_features": "features", "editie": "editie", "licentie": "licentie",
             "service_url": "service", "bestand": "bestand", "laag": "laag"}  # fmt: skip
 SIDECARS = {".shp": (".shx", ".dbf", ".prj", ".cpg")}
-FETCHED = {"opgehaald": "finished", "service_url": "url", "download_url": "file_url", "bron_naam": "source_name",
+FETCHED = {"opgehaald": "finished", "service_url": "url", "download_url": "file_url",
+           "bron_naam": "source_name",
            "download_sha256": "file_sha256", "n_verwacht": "n_matched", "n_ontvangen": "n_received",
            "bron_overschreven": "overridden", "editie": "edition", "licentie": "licence",
            "verplichtingen": "obligations", "download_status": "status"}  # fmt: skip

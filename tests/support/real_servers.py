@@ -29,6 +29,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
 import pytest
@@ -41,7 +42,7 @@ CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 STARTUP_SECONDS = 60
 
-__all__ = ["KoopServer", "MapServerWFS", "PygeoapiServer", "require"]
+__all__ = ["KoopServer", "MapLayer", "MapServerWFS", "PygeoapiServer", "require"]
 
 
 def require(what: str, present: bool, install: str) -> None:
@@ -80,7 +81,9 @@ class ServerProcess:
     def start(self) -> None:
         args, env = self.command()
         log = open(self.folder / f"{type(self).__name__}.log", "ab")  # noqa: SIM115 - lives with the process
-        self.process = subprocess.Popen(args, cwd=self.folder, env={**os.environ, **env}, stdout=log, stderr=log)
+        self.process = subprocess.Popen(
+            args, cwd=self.folder, env={**os.environ, **env}, stdout=log, stderr=log
+        )
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -116,16 +119,32 @@ class ServerProcess:
         self.stop()
 
 
+class MapLayer(NamedTuple):
+    """A layer MapServer serves: its file and layer, the id field and the EPSG code it is stored in."""
+
+    path: Path
+    layer: str
+    id_field: str
+    epsg: int = 28992
+
+
 class MapServerWFS(ServerProcess):
-    """MapServer's WFS 2.0 for the GeoPackage ``layers`` (type name → (file, layer, id field))
-    at ``/cgi-bin/mapserv?map=NOVEX`` (``numberMatched`` computed) and ``?map=ZONDER_AANTAL``
-    (MapServer's default: ``numberMatched="unknown"`` and a ``next`` link)."""
+    """MapServer's WFS 2.0 for the ``layers`` (type name → :class:`MapLayer`) at
+    ``/cgi-bin/mapserv?map=NOVEX`` (``numberMatched`` computed) and ``?map=ZONDER_AANTAL``
+    (MapServer's default: ``numberMatched="unknown"`` and a ``next`` link). ``offered`` is the
+    map's ``wfs_srs``: its first CRS is every type's ``DefaultCRS``."""
 
     ready_path = "/cgi-bin/mapserv?map=NOVEX&service=WFS&version=2.0.0&request=GetCapabilities"
 
-    def __init__(self, folder: Path, layers: dict[str, tuple[Path, str, str]], max_features: int = 500):
+    def __init__(
+        self,
+        folder: Path,
+        layers: dict[str, MapLayer],
+        max_features: int = 500,
+        offered: str = "EPSG:28992 EPSG:4326",
+    ):
         super().__init__(folder)
-        self.layers, self.max_features = layers, max_features
+        self.layers, self.max_features, self.offered = layers, max_features, offered
         require("MapServer with lighttpd", MAPSERV.exists() and bool(shutil.which("lighttpd")),
                 "apt-get install cgi-mapserver lighttpd")  # fmt: skip
         self._write_config()
@@ -142,13 +161,13 @@ class MapServerWFS(ServerProcess):
                   TYPE POLYGON
                   STATUS ON
                   CONNECTIONTYPE OGR
-                  CONNECTION "{path}"
-                  DATA "{layer}"
-                  PROJECTION "init=epsg:28992" END
+                  CONNECTION "{spec.path}"
+                  DATA "{spec.layer}"
+                  PROJECTION "init=epsg:{spec.epsg}" END
                   METADATA
                     "wfs_title" "{name}"
                     "gml_include_items" "all"
-                    "gml_featureid" "{id_field}"
+                    "gml_featureid" "{spec.id_field}"
                     "gml_types" "auto"
                     "wfs_enable_request" "*"
                     "wfs_getfeature_formatlist" "geojson"
@@ -156,10 +175,11 @@ class MapServerWFS(ServerProcess):
                 END
                 """
             )
-            for name, (path, layer, id_field) in self.layers.items()
+            for name, spec in self.layers.items()
         )
-        return textwrap.dedent(
-            f"""
+        return (
+            textwrap.dedent(
+                f"""
             MAP
               NAME "novex"
               EXTENT -100000 250000 350000 900000
@@ -168,10 +188,10 @@ class MapServerWFS(ServerProcess):
                 METADATA
                   "wfs_title" "novex-geo test"
                   "wfs_onlineresource" "{self.url}/cgi-bin/mapserv?"
-                  "wfs_srs" "EPSG:28992 EPSG:4326"
+                  "wfs_srs" "{self.offered}"
                   "wfs_enable_request" "*"
                   "wfs_maxfeatures" "{self.max_features}"
-                  "wfs_compute_number_matched" "{'true' if compute_matched else 'false'}"
+                  "wfs_compute_number_matched" "{"true" if compute_matched else "false"}"
                 END
               END
               OUTPUTFORMAT
@@ -182,7 +202,10 @@ class MapServerWFS(ServerProcess):
                 FORMATOPTION "FORM=SIMPLE"
               END
             """
-        ) + layers + "END\n"
+            )
+            + layers
+            + "END\n"
+        )
 
     def _write_config(self) -> None:
         (self.folder / "novex.map").write_text(self._mapfile(True), encoding="utf-8")
@@ -269,7 +292,9 @@ class PygeoapiServer(ServerProcess):
             },
             "resources": resources,
         }  # fmt: skip
-        (self.folder / "pygeoapi.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        (self.folder / "pygeoapi.yml").write_text(
+            yaml.safe_dump(config, allow_unicode=True), encoding="utf-8"
+        )
         subprocess.run(
             [str(self.executable), "openapi", "generate", str(self.folder / "pygeoapi.yml"),
              "--output-file", str(self.folder / "openapi.yml")],
@@ -292,7 +317,12 @@ class KoopServer(ServerProcess):
         node = shutil.which("node")
         require("Koop", bool(node) and (KOOP / "node_modules" / "@koopjs").is_dir(),
                 "npm ci --prefix tests/support/koop")  # fmt: skip
-        self.node, self.geojson, self.id_field, self.max_record_count = node, geojson, id_field, max_record_count
+        self.node, self.geojson, self.id_field, self.max_record_count = (
+            node,
+            geojson,
+            id_field,
+            max_record_count,
+        )
 
     @property
     def layer_url(self) -> str:
