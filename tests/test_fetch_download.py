@@ -228,16 +228,16 @@ def test_attribution_flows_into_the_load_report(tmp_path):
 def test_a_run_stopped_while_writing_the_layer_finishes_from_the_staged_pages(tmp_path, monkeypatch):
     import novex_geo.fetch.store as store
 
-    write_layer = store._write_layer
+    write_layer = store.write_layer
 
     def interrupted(*args):
         raise KeyboardInterrupt
 
     with OGCServer({"brpgewas": square_features(250)}) as server, bounded(30):
-        monkeypatch.setattr(store, "_write_layer", interrupted)
+        monkeypatch.setattr(store, "write_layer", interrupted)
         with pytest.raises(KeyboardInterrupt):
             fetch("brp_gewaspercelen", server, tmp_path / "c.gpkg", page_size=100)
-        monkeypatch.setattr(store, "_write_layer", write_layer)
+        monkeypatch.setattr(store, "write_layer", write_layer)
         assert download_record(tmp_path / "c.gpkg", "brp_gewaspercelen")["status"] == "bezig"
         server.requests.clear()
         result = fetch("brp_gewaspercelen", server, tmp_path / "c.gpkg", page_size=100)

@@ -27,11 +27,8 @@ GDAL (pyogrio), which honours each ``srsName`` and its axis order and never down
 
 from __future__ import annotations
 
-import logging
 import re
-import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import geopandas as gpd
@@ -47,53 +44,21 @@ from novex_geo.errors import DownloadError
 from novex_geo.fetch.catalog import CatalogEntry
 from novex_geo.fetch.features import RD_PLAUSIBLE, geojson_crs, geojson_frame, parse_crs, properties_frame
 from novex_geo.fetch.http import (
-    HttpClient,
     Response,
     ServiceError,
-    server_message,
     with_query,
-    xml_root,
 )
 from novex_geo.fetch.ogcapi import decode_json
 from novex_geo.fetch.store import Page, Restart, Session, smaller_page
+from novex_geo.fetch.wfs_capabilities import RD_URN, describe_schema, negotiate, refuse_exception
 
 __all__ = ["fes_filter", "wfs_source"]
 
-log = logging.getLogger(__name__)
 
-RD_URN = "urn:ogc:def:crs:EPSG::28992"
-GML32 = "application/gml+xml; version=3.2"
-FORMATS = {"geojson": "application/json", "gml": GML32}  # when the capabilities list none
-OWS = "{http://www.opengis.net/ows/1.1}"
 NAME = re.compile(r"^[A-Za-z_][\w.:-]*$")
 MAX_DEPTH = 16  # a 450 km area split 16 times gives tiles of about 7 m
 MAX_HITS_REQUESTS = 4_000
 FEATURE_ID = re.compile(rb"<(?:\w+:)?member>\s*<[\w.:-]+\b[^>]*?\bgml:id=\"([^\"]*)\"")
-
-
-@dataclass(frozen=True)
-class FeatureType:
-    """What the capabilities say about one feature type: its name, CRSs (URN and axis order,
-    the default first), the GetFeature output formats and the server's page cap."""
-
-    name: str
-    crs: tuple[tuple[str, str], ...]
-    formats: tuple[str, ...]
-    count_default: int | None
-
-    def urn(self, code: str) -> str | None:
-        """How the capabilities spell the CRS ``code`` (``EPSG:28992``), if they offer it."""
-        for urn, _ in self.crs:
-            try:
-                if parse_crs(urn, self.name) == code:
-                    return urn
-            except DownloadError:  # a CRS PROJ does not know is not the one asked for
-                continue
-        return None
-
-    @property
-    def default_crs(self) -> str | None:
-        return self.crs[0][0] if self.crs else None
 
 
 def fes_filter(bbox: tuple[float, ...] | None, equals: dict[str, object], srs: str = RD_URN) -> str:
@@ -132,92 +97,6 @@ def _root_number(body: bytes, attribute: str) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
-def _refuse_exception(response: Response) -> None:
-    """An OWS ExceptionReport sent with status 200 is an error like any other."""
-    said = server_message(response.body) if b"ExceptionReport" in response.body[:4096] else None
-    if said:
-        raise ServiceError(f"{response.url}: the service answered with an exception: {said}", 400, said)
-
-
-def _count_default(root) -> int | None:
-    """The ``CountDefault`` constraint of GetCapabilities: the most features one page holds."""
-    for constraint in root.iter(f"{OWS}Constraint"):
-        if constraint.get("name") == "CountDefault":
-            text = (constraint.findtext(f"{OWS}DefaultValue") or "").strip()
-            return int(text) if text.isdigit() and int(text) > 0 else None
-    return None
-
-
-def _capabilities(client: HttpClient, entry: CatalogEntry) -> tuple[dict[str, FeatureType], dict]:
-    """The feature types of the service (by name) and their titles, read with OWSLib."""
-    from owslib.wfs import WebFeatureService
-
-    url = with_query(entry.url, {"service": "WFS", "version": "2.0.0", "request": "GetCapabilities"})
-    response = client.get(url, accept="application/xml", max_bytes=64 * 2**20)
-    _refuse_exception(response)
-    root = xml_root(response)  # refuses a DTD before OWSLib parses the same bytes
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            service = WebFeatureService(entry.url, version="2.0.0", xml=response.body)
-        operation = service.getOperationByName("GetFeature")
-        formats = tuple((operation.parameters.get("outputFormat") or {}).get("values") or ())
-        contents = dict(service.contents)
-    except Exception as exc:  # OWSLib raises whatever its parser meets in a malformed document
-        raise DownloadError(
-            f"{url}: the capabilities cannot be read as WFS 2.0 ({type(exc).__name__}: {exc})"
-        ) from None
-    count_default = _count_default(root)
-    types = {
-        name: FeatureType(
-            name, tuple((str(crs.id), crs.axisorder) for crs in meta.crsOptions), formats, count_default
-        )
-        for name, meta in contents.items()
-    }
-    return types, {name: meta.title or "" for name, meta in contents.items()}
-
-
-def _choose_type(entry: CatalogEntry, types: dict[str, FeatureType], titles: dict[str, str]) -> FeatureType:
-    """The entry's type name (with or without its namespace prefix) or the one matching its search."""
-    if entry.typename:
-        local = entry.typename.rsplit(":", 1)[-1]
-        found = [name for name in types if name == entry.typename] or [
-            name for name in types if name.rsplit(":", 1)[-1] == local
-        ]
-        if len(found) == 1:
-            return types[found[0]]
-        raise DownloadError(
-            f"{entry.url}: the service has no feature type '{entry.typename}'; it has "
-            f"{', '.join(list(types)[:20]) or 'none'} (choose one with --collection NAME)"
-        )
-    search = entry.layer_search.lower()
-    found = [name for name in types if search in f"{name} {titles.get(name, '')}".lower()]
-    if len(found) == 1:
-        return types[found[0]]
-    listed = "; ".join(f"{name} ({titles.get(name, '')})" for name in found[:12])
-    raise DownloadError(
-        f"{entry.url}: {len(found)} of the {len(types)} layers match '{entry.layer_search}'"
-        + (
-            f": {listed}; choose one with --collection NAME"
-            if found
-            else "; give the layer with --collection NAME"
-        )
-    )
-
-
-def _output_format(wanted: str, offered: tuple[str, ...]) -> str:
-    """The entry's format as the server spells it (MapServer: ``application/json;
-    subtype=geojson``); GML 3.2 when the server offers no JSON."""
-    if not offered:
-        return FORMATS[wanted]
-    if wanted == "geojson":
-        json_formats = [f for f in offered if "json" in f.lower()]
-        if json_formats:
-            return min(json_formats, key=len)
-    gml = [f for f in offered if "gml" in f.lower() and "3.2" in f]
-    return gml[0] if gml else offered[0]
-
-
 class _Client:
     """GetFeature requests for one feature type, output format and CRS."""
 
@@ -249,7 +128,7 @@ class _Client:
 
     def hits(self, area) -> int | None:
         response = self.client.get(self.url(area, resultType="hits"), accept="application/xml")
-        _refuse_exception(response)
+        refuse_exception(response)
         return _root_number(response.body, "numberMatched")
 
     def page(
@@ -262,7 +141,7 @@ class _Client:
         response = self.client.get(
             request, accept="application/json" if self.is_json else "application/gml+xml, application/xml"
         )
-        _refuse_exception(response)
+        refuse_exception(response)
         if self.is_json:
             data = decode_json(response)
             features = data.get("features")
@@ -347,47 +226,6 @@ def _owned_by(frame: gpd.GeoDataFrame, tile: list[float], root: tuple[float, ...
     return missing | (in_x & in_y)
 
 
-def _schema(session: Session, entry: CatalogEntry, typename: str) -> str | None:
-    """The DescribeFeatureType schema of ``typename`` saved for GDAL; ``None`` (with a note) when
-    the service cannot give one: GDAL then guesses the types from the data."""
-    url = with_query(entry.url, {"service": "WFS", "version": "2.0.0", "request": "DescribeFeatureType",
-                                 "typeNames": typename})  # fmt: skip
-    try:
-        response = session.client.get(url, accept="application/xml", max_bytes=16 * 2**20)
-        xml_root(response)
-    except DownloadError as exc:
-        session.notes.append(
-            f"no schema from DescribeFeatureType ({exc}); attribute types guessed from the data"
-        )
-        return None
-    session.folder.mkdir(parents=True, exist_ok=True)
-    path = session.folder / "schema.xsd"
-    path.write_bytes(response.body)
-    return str(path)
-
-
-def _negotiate(session: Session, entry: CatalogEntry, page_size: int) -> dict:
-    """The cursor's fixed part: type name, output format, CRS and page size, from the capabilities."""
-    types, titles = _capabilities(session.client, entry)
-    feature_type = _choose_type(entry, types, titles)
-    session.remember(source_name=feature_type.name)
-    output = _output_format(entry.format, feature_type.formats)
-    if entry.format == "geojson" and "json" not in output.lower():
-        session.notes.append(f"the service offers no GeoJSON for {feature_type.name}: read as {output}")
-    size = min(page_size, feature_type.count_default or page_size)
-    if size < page_size:
-        session.notes.append(f"pages of {size:,} features: the service's CountDefault")
-    rd = feature_type.urn(DEFAULT_CRS) or (RD_URN if not feature_type.crs else None)
-    native = feature_type.default_crs
-    if rd is None:
-        session.notes.append(
-            f"{feature_type.name} is not offered in EPSG:28992: asked in {native}, reprojected here with PROJ"
-        )
-    reprojects = rd is not None and native is not None and parse_crs(native, entry.url) != DEFAULT_CRS
-    return {"typename": feature_type.name, "format": output, "srs": rd or native, "page": size,
-            "native": native if reprojects else None}  # fmt: skip
-
-
 def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
     """The query (for resuming) and the page source of a WFS entry.
 
@@ -403,9 +241,9 @@ def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
 
     def begin(session: Session, cursor: dict) -> dict:
         if "typename" not in cursor:
-            cursor = {**cursor, **_negotiate(session, entry, page_size)}
+            cursor = {**cursor, **negotiate(session, entry, page_size)}
         if "json" not in cursor["format"].lower() and not cursor.get("schema"):
-            cursor["schema"] = _schema(session, entry, cursor["typename"])
+            cursor["schema"] = describe_schema(session, entry, cursor["typename"])
         if "start" not in cursor:
             wfs = _Client(session, entry, cursor, equals)
             total = wfs.hits(bbox)
