@@ -14,7 +14,7 @@ from novex_geo.config import Project, SectorPair
 from novex_geo.errors import LayerError
 from novex_geo.executor import worker_count
 from novex_geo.io.layers import SourceReport, read_source
-from novex_geo.io.regions import load_regions
+from novex_geo.io.regions import NAMING, OVERLAPPING, load_regions
 from novex_geo.io.run import ANALYSIS_GPKG, read_controle
 
 __all__ = ["CheckResult", "SourceCheck", "check_project"]
@@ -154,9 +154,11 @@ def check_project(project: Project) -> CheckResult:
         try:
             regions = regions_job.result()
             result.regions = list(regions["provincie"])
+            result.warnings += regions.attrs.get("notes", [])
             region_geoms = np.asarray(regions.geometry.values, dtype=object)
         except LayerError as exc:
             result.problems.append(f"regions: {exc}")
+        _check_triage_layers(project, result)
         claims = {key: 0 for key, _ in jobs}
         for (key, source), job in zip(jobs, loaded, strict=True):
             outcome = job.result()
@@ -177,6 +179,27 @@ def check_project(project: Project) -> CheckResult:
     result.last_audit = _last_audit(project.output_dir / ANALYSIS_GPKG)
     result.pairs = _pair_lines(project)
     return result
+
+
+def _check_triage_layers(project: Project, result: CheckResult) -> None:
+    """The layers triage reads besides the run: gemeenten and NOVEX-gebieden (which only name
+    places, so their overlaps are reported, not refused) and the priority layers."""
+    settings = project.triage
+    named = [
+        ("triage.gemeenten", settings.gemeenten, NAMING),
+        ("triage.novex_gebieden", settings.novex_gebieden, OVERLAPPING),
+    ]
+    for key, regions, kind in named:
+        if regions is None:
+            continue
+        try:
+            result.warnings += load_regions(regions, project.crs, kind).attrs.get("notes", [])
+        except LayerError as exc:
+            result.problems.append(f"{key}: {exc}")
+    for number, source in enumerate(settings.priority):
+        outcome = _read_checked(source, "prioriteit", project.crs)
+        if isinstance(outcome, LayerError):
+            result.problems.append(f"triage.priority[{number}]: {outcome}")
 
 
 def _pair(pair: SectorPair) -> str:

@@ -25,7 +25,7 @@ from novex_geo.io.outputs import input_table, write_csv, write_layer, write_tabl
 from novex_geo.io.postgis import run_location
 from novex_geo.io.postgis_run import write_run_schema, write_triage_schema
 from novex_geo.io.qgis import STYLED_LAYERS, source_layers, write_project_file, write_styles
-from novex_geo.io.regions import load_regions, select_regions
+from novex_geo.io.regions import NAMING, OVERLAPPING, load_regions, select_regions
 from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run, run_exists
 from novex_geo.overlay import OverlayResult, overlay, summarise
 
@@ -187,11 +187,11 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
         run.stapeling, run.schuurpunten, run.herkomst, project.conflicts, settings
     )
     priority = [read_source(source, "prioriteit", project.crs)[0] for source in settings.priority]
-    gemeenten = load_regions(settings.gemeenten, project.crs) if settings.gemeenten else None
+    gemeenten = load_regions(settings.gemeenten, project.crs, NAMING) if settings.gemeenten else None
     annotations = read_annotations(settings.annotations)
     kansen = kansen_near_areas(areas, run.kansen, run.herkomst, settings.merge_distance)
     gebieden = settings.novex_gebieden
-    novex = novex_shares(areas, gebieden and load_regions(gebieden, project.crs, allow_overlaps=True))
+    novex = novex_shares(areas, gebieden and load_regions(gebieden, project.crs, OVERLAPPING))
     areas = evaluate_criteria(areas, pairs, settings, priority, gemeenten, annotations, kansen, novex)
     log.info("%d spanningsgebieden in %.1f s", len(areas), time.perf_counter() - started)
     folder = project.output_dir if isinstance(gpkg, Database) else gpkg.parent
@@ -279,7 +279,8 @@ def run_signals(
     run = read_run(gpkg, required=("spanningsgebieden", "schuurpunten", "kansen", "herkomst"))
     layers = layers if layers is not None else _sectors(project)
     regions = load_regions(project.regions, project.crs)
-    gemeenten = load_regions(project.triage.gemeenten, project.crs) if project.triage.gemeenten else None
+    named = project.triage.gemeenten
+    gemeenten = load_regions(named, project.crs, NAMING) if named else None
     out = Path(out) if out else project.output_dir / "signalen"
     with output_lock(out):
         return write_signals(project, run, layers, regions, gemeenten, out, ids, top)

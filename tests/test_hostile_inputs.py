@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import geopandas as gpd
+import numpy as np
 import pyogrio
 import pytest
 import shapely
@@ -146,8 +148,56 @@ def test_overlapping_regions_are_refused(tmp_path):
     for command in ("check", "run"):
         result = invoke(command, project)
         assert result.exit_code != 0
-        assert "West" in result.output and "Oost" in result.output and "overlap" in result.output
-        assert "1,000.0 ha" in result.output  # 1 km × 10 km
+        assert "West / Oost 1,000.0 ha" in result.output and "overlap by more than slivers" in result.output
+
+
+def test_sliver_overlaps_between_regions_go_to_one_region_and_are_reported_in_one_line(tmp_path):
+    # the eastern boundary drawn 2 m into the west: a 2 m × 10 km sliver of 2 ha (0.02 % of a region)
+    boxes = [shapely.box(0, 0, 10_000, 10_000), shapely.box(9_998, 0, 20_000, 10_000)]
+    project = project_with_regions(tmp_path, boxes, ["West", "Oost"])
+    result = invoke("check", project)
+    assert result.exit_code == 0, result.output
+    assert "1 overlap between regions (2.0 ha in total; largest: West / Oost 2.0 ha): each given to one" in (
+        result.output
+    )
+    from novex_geo import load_project
+    from novex_geo.io.regions import load_regions
+
+    regions = load_regions(load_project(project).regions)
+    assert regions.area.sum() == pytest.approx(200_000_000)  # no spot in two regions
+    area = regions.set_index("provincie").area
+    assert (area["Oost"], area["West"]) == (pytest.approx(100_020_000), pytest.approx(99_980_000))  # by name
+
+
+def test_gemeenten_that_overlap_only_name_places_and_never_stop_triage(tmp_path):
+    """Gemeenten as published for statistics: each simplified on its own, so neighbours overlap
+    by slivers and more (a real file overlapped 888 times); triage names areas with them anyway."""
+    from .support.real_project import REAL_DATA
+
+    real = gpd.read_file(REAL_DATA / "cbs_gemeenten_2022.gpkg")
+    drawn_apart = real.assign(geometry=real.buffer(40).simplify(60))  # overlaps of up to ~30 ha
+    drawn_apart.to_file(tmp_path / "gemeenten.gpkg", engine="pyogrio")
+    provinces = gpd.read_file(REAL_DATA / "kadaster_provinciegebied.gpkg")
+    drenthe = provinces[provinces["naam"] == "Drenthe"]
+    boxes = [drenthe.geometry.iloc[0]]
+    project = project_with_regions(tmp_path, boxes, ["Drenthe"])
+    text = project.read_text(encoding="utf-8")
+    project.write_text(
+        text + f'\n[triage]\n[triage.gemeenten]\npath = "{(tmp_path / "gemeenten.gpkg").as_posix()}"\n'
+        'name_field = "statnaam"\n',
+        encoding="utf-8",
+    )
+    check = invoke("check", project)
+    assert check.exit_code == 0, check.output
+    line = next(line for line in check.output.splitlines() if "overlaps between regions" in line)
+    assert len(line) < 400 and "gemeenten.gpkg" in line
+    from novex_geo import load_project
+    from novex_geo.io.regions import NAMING, load_regions
+
+    gemeenten = np.asarray(load_regions(load_project(project).triage.gemeenten, kind=NAMING).geometry.values)
+    left, right = shapely.STRtree(gemeenten).query(gemeenten, predicate="intersects")
+    shared = shapely.area(shapely.intersection(gemeenten[left[left < right]], gemeenten[right[left < right]]))
+    assert shared.max() < 1.0  # m²: no spot named by two gemeenten any more
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,11 @@
 
 Coordinates that do not fit the CRS a file declares (lon/lat degrees labelled RD, RD metres
 labelled lon/lat) would reproject to nonsense or to nothing; regions that overlap would count
-claimed area twice. Both are refused with a message that names the file and the size of the
-problem.
+claimed area twice. Wrong coordinates are refused with a message that names the file and the
+size of the problem. Overlapping regions are measured: slivers — what two boundary files
+generalised apart leave between neighbours — go to one of the two regions and are reported in
+one line (how many, how much, the worst); larger overlaps are an error for the regions an
+analysis counts per, and only reported for layers that merely name places (gemeenten).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from pyproj import CRS, Transformer
 
 from novex_geo.errors import LayerError
 
-__all__ = ["check_coordinates_fit", "check_no_overlaps"]
+__all__ = ["check_coordinates_fit", "resolve_overlaps"]
 
-OVERLAP_TOLERANCE_M2 = 1.0
+# an overlap is a sliver when it is at most this share of the smaller region and this large
+SLIVER_SHARE = 0.001
+SLIVER_MAX_M2 = 250_000.0
 
 
 DEGREES = (-180.0, -90.0, 180.0, 90.0)
@@ -100,28 +105,46 @@ def _far_from_use(bounds: np.ndarray, crs: CRS) -> bool:
     return bool(_outside(bounds, box).all())
 
 
-def check_no_overlaps(
-    names: np.ndarray, geoms: np.ndarray, path: str | Path, layer: str | None = None
-) -> None:
-    """Raise when regions overlap (their claimed area would be counted twice), naming them."""
+def resolve_overlaps(
+    names: np.ndarray, geoms: np.ndarray, path: str | Path, layer: str | None = None, naming: bool = False
+) -> tuple[np.ndarray, str | None]:
+    """Regions without overlaps, and one line saying what was overlapping (``None``: nothing).
+
+    Each overlap goes to the region that comes first by name, so no spot lies in two regions.
+    Overlaps larger than a sliver (``SLIVER_SHARE`` of the smaller region, at most
+    ``SLIVER_MAX_M2``) are an error, because an analysis would count claimed area there twice
+    or arbitrarily — unless the regions only name places (``naming``): then they are resolved
+    the same way and reported.
+    """
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     pairs = left < right
     left, right = left[pairs], right[pairs]
     inner = shapely.relate_pattern(geoms[left], geoms[right], "2********")
     left, right = left[inner], right[inner]
     if not len(left):
-        return
-    areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
-    overlapping = areas > OVERLAP_TOLERANCE_M2
-    if not overlapping.any():
-        return
-    listed = "; ".join(
-        f"{names[i]} and {names[j]} overlap by {area / 10_000:,.1f} ha"
-        for i, j, area in zip(left[overlapping], right[overlapping], areas[overlapping], strict=True)
-    )
-    raise LayerError(
-        f"regions overlap, so claimed area there would be counted twice: {listed}; "
-        "fix the boundaries (each spot belongs to one region)",
-        path,
-        layer,
-    )
+        return geoms, None
+    shared = shapely.intersection(geoms[left], geoms[right])
+    areas = shapely.area(shared)
+    smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
+    sliver = areas <= np.minimum(SLIVER_SHARE * smaller, SLIVER_MAX_M2)
+    worst = np.argsort(-areas)[:3]
+    listed = ", ".join(f"{names[left[k]]} / {names[right[k]]} {_hectares(areas[k])}" for k in worst)
+    counted = f"{len(areas):,} overlap{'' if len(areas) == 1 else 's'}"
+    summary = f"{counted} between regions ({_hectares(areas.sum())} in total; largest: {listed})"
+    if not naming and not sliver.all():
+        raise LayerError(
+            f"regions overlap by more than slivers, so claimed area there would be counted twice: "
+            f"{summary}; fix the boundaries (each spot belongs to one region)",
+            path,
+            layer,
+        )
+    first_by_name = np.where(names[left] <= names[right], left, right)
+    later = np.where(first_by_name == left, right, left)
+    result = geoms.copy()
+    for region in np.unique(later):
+        result[region] = shapely.difference(result[region], shapely.union_all(shared[later == region]))
+    return result, f"{summary}: each given to one of its regions"
+
+
+def _hectares(m2: float) -> str:
+    return f"{m2 / 10_000:,.2f} ha" if m2 < 1_000 else f"{m2 / 10_000:,.1f} ha"

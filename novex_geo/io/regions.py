@@ -15,21 +15,28 @@ import shapely
 from novex_geo.config import DEFAULT_CRS, Regions
 from novex_geo.errors import LayerError
 from novex_geo.geometry import polygonal_each
-from novex_geo.io.plausibility import check_coordinates_fit, check_no_overlaps
+from novex_geo.io.plausibility import check_coordinates_fit, resolve_overlaps
 from novex_geo.io.vector import read_vector
 
-__all__ = ["load_regions", "select_regions"]
+__all__ = ["NAMING", "OVERLAPPING", "PARTITION", "load_regions", "select_regions"]
 
 log = logging.getLogger(__name__)
 
 
-def load_regions(regions: Regions, crs: str = DEFAULT_CRS, allow_overlaps: bool = False) -> gpd.GeoDataFrame:
+PARTITION, NAMING, OVERLAPPING = "partition", "naming", "overlapping"
+
+
+def load_regions(regions: Regions, crs: str = DEFAULT_CRS, kind: str = PARTITION) -> gpd.GeoDataFrame:
     """Load the regions file as a GeoDataFrame with a ``provincie`` column (the region's name).
 
     Invalid boundaries are repaired with ``make_valid`` (and logged); a missing or empty name,
-    coordinates that do not fit the file's CRS, regions without area and overlapping regions
-    (unless ``allow_overlaps``: regions that are not a partition, such as NOVEX-gebieden) are
-    errors that name the file.
+    coordinates that do not fit the file's CRS and regions without area are errors that name
+    the file. Overlaps depend on the ``kind`` of layer (see
+    :func:`~novex_geo.io.plausibility.resolve_overlaps`): the regions an analysis runs per
+    (``PARTITION``) may overlap by slivers only, which go to one region; gemeenten, which only
+    name places (``NAMING``), may overlap by more and are resolved the same way; NOVEX-gebieden
+    (``OVERLAPPING``) may overlap as they are. What was resolved is logged and kept in
+    ``frame.attrs["notes"]`` for ``check``.
     """
     path, layer, field = regions.path, regions.layer, regions.name_field
     frame = read_vector(path, layer, columns=[field])
@@ -57,11 +64,19 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS, allow_overlaps: bool 
     # a province stored as several rows (islands) is one region
     if result["provincie"].duplicated().any():
         result = result.dissolve("provincie", as_index=False)
-    if not allow_overlaps:
-        check_no_overlaps(
-            result["provincie"].to_numpy(), np.asarray(result.geometry.values, dtype=object), path, layer
+    notes = []
+    if kind != OVERLAPPING:
+        names = result["provincie"].to_numpy()
+        geoms, note = resolve_overlaps(
+            names, np.asarray(result.geometry.values, dtype=object), path, layer, naming=kind == NAMING
         )
-    return result.sort_values("provincie", ignore_index=True)
+        if note:
+            log.warning("%s: %s", path, note)
+            notes.append(f"{path}: {note}")
+            result = result.set_geometry(gpd.GeoSeries(geoms, index=result.index, crs=crs))
+    result = result.sort_values("provincie", ignore_index=True)
+    result.attrs["notes"] = notes
+    return result
 
 
 def select_regions(regions: gpd.GeoDataFrame, names: list[str] | tuple[str, ...]) -> gpd.GeoDataFrame:
