@@ -173,6 +173,7 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
     """
     from novex_geo.io.annotations import read_annotations, update_annotations
     from novex_geo.triage import evaluate_criteria, spanningsgebieden, triage_report
+    from novex_geo.triage.evaluate import separation
     from novex_geo.triage.kansen import kansen_near_areas
     from novex_geo.triage.novex import novex_shares
 
@@ -192,8 +193,16 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
     kansen = kansen_near_areas(areas, run.kansen, run.herkomst, settings.merge_distance)
     gebieden = settings.novex_gebieden
     novex = novex_shares(areas, gebieden and load_regions(gebieden, project.crs, OVERLAPPING))
-    areas = evaluate_criteria(areas, pairs, settings, priority, gemeenten, annotations, kansen, novex)
+    labels = project.labels
+    areas = evaluate_criteria(areas, pairs, settings, priority, gemeenten, annotations, kansen, novex, labels)
     log.info("%d spanningsgebieden in %.1f s", len(areas), time.perf_counter() - started)
+    uniform = separation(areas, settings)
+    if uniform is not None:
+        log.warning(
+            "criterion 2b is '%s' for %d of %d spanningsgebieden: with provinces_recurring = %d it does "
+            "not separate them (triage.md shows the effect of other thresholds)",
+            *uniform, len(areas), settings.provinces_recurring,
+        )  # fmt: skip
     folder = project.output_dir if isinstance(gpkg, Database) else gpkg.parent
     csv, report = folder / "spanningsgebieden.csv", folder / "triage.md"
     added = 0
@@ -207,7 +216,8 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
                 _write_triage(project, tables, gpkg)
             write_csv(areas.drop(columns="geometry"), csv)
             report_kansen = kansen if project.kansen else None  # no kansen sections without kansen pairs
-            write_text(report, triage_report(areas, settings, project.name, pairs, kansen=report_kansen))
+            text = triage_report(areas, settings, project.name, pairs, kansen=report_kansen, labels=labels)
+            write_text(report, text)
             if settings.annotations is not None:
                 added = update_annotations(settings.annotations, areas)
     return TriageRun(areas, pairs, gpkg, csv, report, settings.annotations, added, kansen, novex)
@@ -305,7 +315,8 @@ def run_sketch(
     sketch_file = Path(sketch_file)
     result = evaluate_sketch(project, sketch_file, sector)
     folder = ensure_folder(Path(out) if out else sketch_file.parent)
-    report = write_text(folder / f"{sketch_file.stem}_beoordeling.md", sketch_report(result, sketch_file))
+    text = sketch_report(result, sketch_file, project.labels)
+    report = write_text(folder / f"{sketch_file.stem}_beoordeling.md", text)
     title = f"{sketch_file.name}: {len(result.new_schuurpunten)} nieuwe schuurpunt(en)"
     regions = load_regions(project.regions, project.crs)
     picture = draw_sketch_map(project, result, regions, title, folder / f"{sketch_file.stem}_beoordeling.png")

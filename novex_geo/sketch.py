@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from novex_geo.config import SCHUURPUNT, ZONE_ID, Project
+from novex_geo.config import SCHUURPUNT, ZONE_ID, Project, SectorLabels
 from novex_geo.errors import LayerError
 from novex_geo.escape import md_escape
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
@@ -26,7 +26,7 @@ from novex_geo.io.regions import load_regions
 from novex_geo.overlay.engine import OverlayResult, overlay
 from novex_geo.triage import CRITERIA, evaluate_criteria, spanningsgebieden
 from novex_geo.triage.areas import MAX_LISTED, label_text, listing, natural_key
-from novex_geo.units import hectares
+from novex_geo.units import HECTARE, counted, hectares
 
 __all__ = ["SketchResult", "evaluate_sketch", "read_sketch", "sketch_report"]
 
@@ -129,7 +129,11 @@ def _areas(result: OverlayResult, project: Project, priority) -> gpd.GeoDataFram
     areas, pairs = spanningsgebieden(
         result.stapeling, result.schuurpunten, result.herkomst, project.conflicts, project.triage
     )
-    return evaluate_criteria(areas, pairs, project.triage, priority) if len(areas) else areas
+    return (
+        evaluate_criteria(areas, pairs, project.triage, priority, labels=project.labels)
+        if len(areas)
+        else areas
+    )
 
 
 def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = None) -> SketchResult:
@@ -199,14 +203,17 @@ def _features(rows: pd.DataFrame) -> str:
     return listing(sorted({label_text(label) for label in rows["label"]}, key=natural_key), MAX_LISTED)
 
 
-def sketch_report(result: SketchResult, sketch_path: Path) -> str:
+def sketch_report(result: SketchResult, sketch_path: Path, labels: SectorLabels | None = None) -> str:
     """Short Markdown answer: what the sketch would cause, per conflict pair with the features
-    of both sides named once."""
+    of both sides named once; sectors by their ``labels``."""
+    labels = labels or SectorLabels({})
+    sketched_sectors = ", ".join(labels.label(key) for key in sorted(set(result.sketch["sector"])))
     lines = [
         f"# Beoordeling van {md_escape(Path(sketch_path).name)}",
         "",
-        f"{len(result.sketch)} geschetste vlakken ({', '.join(sorted(set(result.sketch['sector'])))}), "
-        f"{result.sketch.area.sum() / 10_000:.1f} ha; doorgerekend in {result.seconds:.1f} s.",
+        f"{counted(len(result.sketch), 'geschetst vlak', 'geschetste vlakken')} "
+        f"({md_escape(sketched_sectors)}), {hectares(result.sketch.area.sum() / HECTARE)}; "
+        f"doorgerekend in {result.seconds:.1f} s.",
         "",
         "## Nieuwe schuurpunten",
         "",
@@ -218,17 +225,21 @@ def sketch_report(result: SketchResult, sketch_path: Path) -> str:
         zones = result.new_schuurpunten[result.new_schuurpunten["conflict"] == row.conflict]
         rows = result.herkomst[result.herkomst[ZONE_ID].isin(set(zones[SCHUURPUNT.id_column]))]
         lines.append(
-            f"- {md_escape(row.conflict)}: +{row.verschil_ha:.2f} ha in {len(zones)} schuurpunt(en) (van "
-            f"{row.ha_zonder:.2f} naar {row.ha_met:.2f} ha in de omgeving van de schets)"
+            f"- {md_escape(labels.pairs(row.conflict))}: +{row.verschil_ha:.2f} ha in "
+            f"{counted(len(zones), 'schuurpunt', 'schuurpunten')} (van {row.ha_zonder:.2f} naar "
+            f"{row.ha_met:.2f} ha in de omgeving van de schets)"
         )
         if len(rows):
             mine = rows["feature_id"].isin(sketched)
             lines.append(f"  - schets: {md_escape(_features(rows[mine]))}")
             for sector, side in rows[~mine].groupby("sector", sort=True):
-                lines.append(f"  - bestaand ({md_escape(sector)}): {md_escape(_features(side))}")
+                lines.append(
+                    f"  - bestaand ({md_escape(labels.label(sector))}): {md_escape(_features(side))}"
+                )
     lines += ["", "## Stapeling onder de schets", ""]
     lines += [
-        f"- {md_escape(row.sectoren)}: {row.ha:.2f} ha" for row in result.stapeling_under_sketch.itertuples()
+        f"- {md_escape(labels.sectors(row.sectoren))}: {row.ha:.2f} ha"
+        for row in result.stapeling_under_sketch.itertuples()
     ]
     lines += ["", "## Gevolgen voor spanningsgebieden", ""]
     lines += [f"- nieuw spanningsgebied: {md_escape(item)}" for item in result.new_areas]

@@ -52,7 +52,7 @@ def test_check_ok_reports_counts(tmp_path):
     result = run("check", good_project(tmp_path))
     assert result.exit_code == 0, result.output
     assert "2 features read (2 Polygon)" in result.output
-    assert "1 LineString features buffered" in result.output
+    assert "1 LineString feature buffered" in result.output
     assert "1 features outside all regions" in result.output
     assert "OK: the project can be analysed." in result.output
 

@@ -155,8 +155,10 @@ def test_sketch_report_names_each_feature_once_and_the_title_says_it_once(tmp_pa
     result = CliRunner().invoke(cli, ["sketch", str(project.path), str(sketch)])
     assert result.exit_code == 0, result.output
     report = (tmp_path / "schets_beoordeling.md").read_text(encoding="utf-8")
-    assert "in 10 schuurpunt(en)" in report
-    assert report.count("Boezem") == 1 and report.count("Nieuwe wijk") == 2  # water pair and defensie pair
+    assert "in 10 schuurpunten" in report
+    # each pair names the sketch once, and the new spanningsgebied is named after it
+    assert report.count("Boezem") == 1 and report.count("Nieuwe wijk") == 3
+    assert "1 geschetst vlak (Woningbouw)" in report and "woningbouw" not in report
     assert report.startswith("# Beoordeling van schets.geojson")
     assert "wrote" in result.output and "Schets schets" not in result.output
 

@@ -241,7 +241,7 @@ def test_conflict_hectares_count_ground_where_pairs_overlap_once():
     assert area.gewogen_conflict_ha == pytest.approx(1.0 + 3.0)  # the score still weighs every pair
 
 
-def test_names_tell_areas_apart_by_their_own_feature_else_a_number():
+def test_names_tell_areas_apart_by_their_own_named_object_else_a_direction():
     plans = [shapely.box(1_000 + 1_000 * i, 1_000, 1_200 + 1_000 * i, 1_200) for i in range(4)]
     claims = {
         "woningbouw": claims_frame("woningbouw", plans, ["Plan Noord", "Plan Zuid", "Plan 9", "Plan 10"]),
@@ -249,16 +249,30 @@ def test_names_tell_areas_apart_by_their_own_feature_else_a_number():
     }
     areas = areas_for(claims, [ConflictPair("woningbouw", "water")])
     assert sorted(areas["naam"]) == sorted(
-        f"West, {plan}: woningbouw × water" for plan in ["Plan Noord", "Plan Zuid", "Plan 9", "Plan 10"]
+        f"West, {plan}" for plan in ["Plan Noord", "Plan Zuid", "Plan 9", "Plan 10"]
     )
-    # without labels of their own (one shared feature on both sides) they are numbered south to north
+    assert set(areas["botsing"]) == {"woningbouw × water"}  # by label; the test sectors have none
+    # without objects of their own (one shared feature on both sides): a direction, never a number
     stacked = [shapely.box(1_000, 1_000 + 1_000 * i, 1_200, 1_200 + 1_000 * i) for i in range(3)]
     shared = {
         "woningbouw": claims_frame("woningbouw", [shapely.union_all(stacked)], ["Wijk"]),
         "water": claims_frame("water", [shapely.box(900, 0, 1_300, 4_000)], ["Sloot"]),
     }
     names = areas_for(shared, [ConflictPair("woningbouw", "water")]).sort_values("naam")["naam"].tolist()
-    assert names == [f"West {n}: woningbouw × water" for n in (1, 2, 3)]
+    assert names == ["West-Centrum, Sloot", "West-Noord, Sloot", "West-Zuid, Sloot"]
+
+
+@pytest.mark.parametrize(
+    ("label", "named"),
+    [("Drentsche Aa-gebied", True), ("Kloosterzande Zoutedijk II", True), ("'s-Gravenstraat 45", True),
+     ("Plan 9", True), ("2050", False), ("4", False), ("nnn.60", False), ("NL2000002", False),
+     ("id2b60d03d-5961-4321-8f5c-93e65abf5674", False), ("waterwingebied", False), ("hoog", False),
+     ("Voorbeschermingsregels gemeente Borsele", False), ("SG-cac7f78203", False)],
+)  # fmt: skip
+def test_only_real_names_name_an_area(label, named):
+    from novex_geo.triage.names import is_name
+
+    assert is_name(label) is named
 
 
 def test_criterion_2b_counts_pairs_that_collide_materially_and_the_report_shows_the_threshold():

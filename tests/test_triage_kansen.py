@@ -239,9 +239,11 @@ def test_one_area_with_a_conflict_and_a_kans_shows_both_everywhere(tmp_path):
     assert csv.loc[0, "kansen"] == "water_bodem×landbouw: 3.0 ha"
 
     report = triaged.report.read_text(encoding="utf-8")
-    assert "2 conflictpaar/-paren" not in report and "woningbouw×water_bodem: 1.0 ha" in report
+    # sectors by their labels in the report, never their keys
+    assert "2 conflictpaar/-paren" not in report and "Woningbouw × Water en bodem: 1.0 ha" in report
+    assert "woningbouw×water_bodem" not in report and "water_bodem×landbouw" not in report
     assert (
-        "- water_bodem×landbouw (waterberging op &lt;b&gt;landbouwgrond&lt;/b&gt;): 3.0 ha in 1 kans(en)"
+        "- Water en bodem × Landbouw (waterberging op &lt;b&gt;landbouwgrond&lt;/b&gt;): 3.0 ha in 1 kans(en)"
         in report
     )
     assert "- NOVEX-gebied: ligt deels in NOVEX-gebied Rivierzone (25.0 %)" in report

@@ -14,6 +14,7 @@ from novex_geo.demo import annotate_hot_spot, write_demo_project
 from novex_geo.errors import NovexError
 from novex_geo.pipeline import run_grid, run_maps, run_overlay, run_signals, run_triage
 from novex_geo.triage.criteria import CRITERION
+from novex_geo.units import counted
 
 
 @click.command("demo")
@@ -66,7 +67,7 @@ def demo_command(out: Path) -> None:
     )
     top = areas.iloc[0]["id"]
     signals = run_signals(project, ids=list(dict.fromkeys([hot_spot, top])), gpkg=run.gpkg, layers=run.layers)
-    click.echo(f"signal: {len(signals)} 1-pagers (PDF, HTML, PNG) in {signals[0].pdf.parent}")
+    click.echo(f"signal: {counted(len(signals), '1-pager')} (PDF, HTML, PNG) in {signals[0].pdf.parent}")
     maps = run_maps(project, gpkg=run.gpkg, png=True, layers=run.layers)
     click.echo(f"map: {len([m for m in maps if m.suffix == '.html'])} kaartsessie maps in {maps[0].parent}")
     grid = run_grid(project, 25, layers=run.layers)

@@ -33,6 +33,7 @@ Relative paths resolve against the folder of the project file. Every mistake rai
 """
 
 from novex_geo.config.database import Database, is_database_url, parse_database_url
+from novex_geo.config.labels import SectorLabels
 from novex_geo.config.model import (
     DEFAULT_CRS,
     DEMO_MARK,
@@ -67,6 +68,7 @@ __all__ = [
     "RasterRule",
     "Regions",
     "Sector",
+    "SectorLabels",
     "SectorPair",
     "Source",
     "Triage",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from novex_geo.config.database import Database
+from novex_geo.config.labels import SectorLabels
 
 __all__ = [
     "DEFAULT_CRS",
@@ -227,6 +228,11 @@ class Project:
     provincies: tuple[str, ...] = ()
     triage: Triage = field(default_factory=Triage)
     demo: bool = False
+
+    @property
+    def labels(self) -> SectorLabels:
+        """The sectors' labels by key, to show instead of keys in every text people read."""
+        return SectorLabels({key: sector.label for key, sector in self.sectors.items()})
 
     @property
     def max_distance(self) -> float:

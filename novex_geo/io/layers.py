@@ -21,6 +21,7 @@ from novex_geo.config import Project, Sector, Source
 from novex_geo.errors import LayerError
 from novex_geo.io.plausibility import check_coordinates_fit
 from novex_geo.io.vector import PARQUET_SUFFIXES, file_crs, read_vector
+from novex_geo.units import counted
 
 __all__ = [
     "BUFFER_QUAD_SEGS",
@@ -72,7 +73,7 @@ class SourceReport:
         if self.n_repaired:
             lines.append(f"{self.n_repaired} invalid geometries repaired with make_valid")
         for kind, count in sorted(self.n_buffered.items()):
-            lines.append(f"{count} {kind} features buffered")
+            lines.append(f"{counted(count, f'{kind} feature')} buffered")
         if self.n_parts_dropped:
             lines.append(f"{self.n_parts_dropped} features lost non-polygonal parts (points/lines)")
         if self.n_dropped_empty:
@@ -232,8 +233,8 @@ def _claim_geometries(raw: gpd.GeoDataFrame, source: Source, crs: str, report: S
         geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         report.n_repaired = int(invalid.sum())
     kinds = _geometry_kinds(geoms)
-    if source.buffer:
-        report.n_buffered = dict(Counter(kinds[~missing]))
+    if source.buffer:  # counted by their own type: MultiLineString is not LineString to a user
+        report.n_buffered = dict(Counter(np.asarray(GEOMETRY_NAMES)[shapely.get_type_id(geoms[~missing])]))
         return shapely.buffer(geoms, source.buffer, quad_segs=BUFFER_QUAD_SEGS)
     not_area = ~missing & np.isin(kinds, ["Point", "LineString"])
     if not_area.any():

@@ -19,6 +19,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from novex_geo.errors import LayerError
+from novex_geo.units import HECTARE, counted, hectares
 
 __all__ = ["check_coordinates_fit", "resolve_overlaps"]
 
@@ -128,9 +129,9 @@ def resolve_overlaps(
     smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
     sliver = areas <= np.minimum(SLIVER_SHARE * smaller, SLIVER_MAX_M2)
     worst = np.argsort(-areas)[:3]
-    listed = ", ".join(f"{names[left[k]]} / {names[right[k]]} {_hectares(areas[k])}" for k in worst)
-    counted = f"{len(areas):,} overlap{'' if len(areas) == 1 else 's'}"
-    summary = f"{counted} between regions ({_hectares(areas.sum())} in total; largest: {listed})"
+    listed = ", ".join(f"{names[left[k]]} / {names[right[k]]} {hectares(areas[k] / HECTARE)}" for k in worst)
+    total = hectares(areas.sum() / HECTARE)
+    summary = f"{counted(len(areas), 'overlap')} between regions ({total} in total; largest: {listed})"
     if not naming and not sliver.all():
         raise LayerError(
             f"regions overlap by more than slivers, so claimed area there would be counted twice: "
@@ -144,7 +145,3 @@ def resolve_overlaps(
     for region in np.unique(later):
         result[region] = shapely.difference(result[region], shapely.union_all(shared[later == region]))
     return result, f"{summary}: each given to one of its regions"
-
-
-def _hectares(m2: float) -> str:
-    return f"{m2 / 10_000:,.2f} ha" if m2 < 1_000 else f"{m2 / 10_000:,.1f} ha"

@@ -26,7 +26,7 @@ __all__ = [
 ]  # fmt: skip
 
 MAX_LISTED = 8
-FEATURES = "_objecten"  # internal column: (sector, label) per feature, read by the naming
+FEATURES = "_objecten"  # internal column: (sector, label, m², feature id) per feature, for naming
 PAIR_COLUMNS = ["id", "conflict", "sector_a", "sector_b", "gewicht", "oppervlakte_ha"]
 _WHOLE_NUMBER = re.compile(r"(-?\d+)\.0+")
 _DIGITS = re.compile(r"(\d+)")
@@ -213,6 +213,16 @@ def _provenance(areas: gpd.GeoDataFrame, members: pd.DataFrame, herkomst: pd.Dat
     areas["feature_ids"] = (
         rows.groupby("cluster")["feature_id"].agg("; ".join).reindex(areas.index, fill_value="")
     )
-    # (sector, label) of every feature, for naming; evaluate_criteria uses and drops it
-    features = rows.groupby("cluster").apply(lambda g: list(zip(g["sector"], g["label"], strict=True)))
+    # (sector, label, m² of its schuurpunten here, feature id) of every feature, for naming;
+    # evaluate_criteria uses and drops it
+    zones = herkomst[herkomst["soort"] == SCHUURPUNT.soort].merge(
+        members[["ref", "cluster", "geometry"]], left_on=ZONE_ID, right_on="ref"
+    )
+    zones = zones.assign(m2=shapely.area(np.asarray(zones["geometry"].to_numpy(), dtype=object)),
+                         label=zones["label"].map(label_text))  # fmt: skip
+    weight = zones.groupby(["cluster", "sector", "label", "feature_id"])["m2"].sum().reset_index()
+    features = {
+        cluster: list(zip(g["sector"], g["label"], g["m2"], g["feature_id"], strict=True))
+        for cluster, g in weight.groupby("cluster")
+    }
     areas[FEATURES] = [features.get(cluster, []) for cluster in areas.index]

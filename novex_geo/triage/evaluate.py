@@ -15,9 +15,6 @@ kans_weight × Σ (kans weight × kans ha) + criteria_bonus × (number of criter
 
 from __future__ import annotations
 
-import logging
-import textwrap
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,81 +23,35 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from novex_geo.config import Triage
+from novex_geo.config import SectorLabels, Triage
 from novex_geo.triage.areas import FEATURES, listing
 from novex_geo.triage.criteria import CRITERIA, CRITERION, VERDICT_COLUMNS
 from novex_geo.triage.kansen import AreaKansen, add_kansen_columns
+from novex_geo.triage.names import area_names
 from novex_geo.triage.novex import NovexShares, add_novex_columns
 from novex_geo.units import hectares
 
-__all__ = ["Recurrence", "evaluate_criteria", "recurrence"]
+__all__ = ["Recurrence", "evaluate_criteria", "provinces_of", "recurrence", "separation"]
 
-log = logging.getLogger(__name__)
 
-MAX_FEATURE_IN_NAME = 40  # characters of a feature label in an area's name
+MAX_SECTORS_NAMED = 3
 # criterion 2b "does not separate" when at least this share of the areas gets one verdict
 SEPARATION_SHARE = 0.9
 
 
-def _places(areas: gpd.GeoDataFrame, gemeenten: gpd.GeoDataFrame | None) -> list[str]:
-    """Per area its place: the gemeente with the largest share, else its provincie(s)."""
-    places = areas["provincies"].str.replace(", ", "/").tolist()
-    if gemeenten is not None and len(gemeenten):
-        area_i, gem_j = shapely.STRtree(gemeenten.geometry.values).query(
-            areas.geometry.values, predicate="intersects"
-        )
-        overlap = shapely.area(
-            shapely.intersection(areas.geometry.values[area_i], gemeenten.geometry.values[gem_j])
-        )
-        best = pd.DataFrame({"a": area_i, "g": gem_j, "m2": overlap}).sort_values("m2").groupby("a").tail(1)
-        for a, g in zip(best["a"], best["g"], strict=True):
-            places[a] = str(gemeenten["provincie"].iloc[g])
-    return places
-
-
-def _distinctive(group: list[int], features: list[list[tuple[str, str]]], sectors: list[list[str]]) -> dict:
-    """Per area of ``group`` (areas of one name) the label of its first feature, in the order
-    of the sectors in its name, that no other area of the group has; absent when none."""
-    found = {}
-    for i in group:
-        others = {label for j in group if j != i for _, label in features[j]}
-        ranked = sorted(
-            features[i], key=lambda item: sectors[i].index(item[0]) if item[0] in sectors[i] else 99
-        )
-        unique = [label for _, label in ranked if label and label not in others]
-        if unique:
-            found[i] = textwrap.shorten(unique[0], MAX_FEATURE_IN_NAME, placeholder=" …")
-    return found
-
-
-def _names(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, gemeenten: gpd.GeoDataFrame | None) -> list[str]:
-    """Place and the sectors most involved (``Lageland: woningbouw × landbouw``). A name that
-    repeats gets the area's own feature that tells it apart (``Lageland, Plan Noord: …``) and,
-    where no feature does, a number from south to north, so every name is unique."""
-    places = _places(areas, gemeenten)
+def _involved(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, labels: SectorLabels) -> list[str]:
+    """Per area the sectors most involved, by label: those of its conflict pairs (largest
+    first), then the others present — ``Woningbouw × Water en bodem``, three at most."""
     by_area = {key: group for key, group in pairs.groupby("id", sort=False)}
-    sectors = []
+    texts = []
     for area, present in zip(areas["id"], areas["sectoren"], strict=True):
         involved = []
         if area in by_area:
             for a, b in zip(by_area[area]["sector_a"], by_area[area]["sector_b"], strict=True):
                 involved += [a, b]
-        sectors.append(list(dict.fromkeys(involved + present.split("+"))))
-    heads = [f"{place}: {' × '.join(keys[:3])}" for place, keys in zip(places, sectors, strict=True)]
-    names = list(heads)
-    features = list(areas[FEATURES])
-    for head in [head for head, n in Counter(heads).items() if n > 1]:
-        same = [i for i, other in enumerate(heads) if other == head]
-        for i, label in _distinctive(same, features, sectors).items():
-            names[i] = f"{places[i]}, {label}: {' × '.join(sectors[i][:3])}"
-    points = shapely.point_on_surface(areas.geometry.values)
-    for name in [name for name, n in Counter(names).items() if n > 1]:
-        same = sorted((i for i, other in enumerate(names) if other == name),
-                      key=lambda i: (points[i].y, points[i].x))  # fmt: skip
-        place, _, involved = name.rpartition(": ")
-        for number, i in enumerate(same, start=1):
-            names[i] = f"{place} {number}: {involved}"
-    return names
+        keys = list(dict.fromkeys(involved + present.split("+")))[:MAX_SECTORS_NAMED]
+        texts.append(" × ".join(labels.label(key) for key in keys))
+    return texts
 
 
 def _multisectoral(areas: gpd.GeoDataFrame) -> None:
@@ -195,16 +146,25 @@ def _cross_border(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, settings: Triage
     c2b = CRITERION["c2b"]
     found = recurrence(areas, pairs, settings)
     areas[c2b.verdict], areas[c2b.reason] = found.verdicts(areas, settings.provinces_recurring)
-    shares = areas[c2b.verdict].value_counts(normalize=True)
-    if len(areas) >= 5 and shares.max() >= SEPARATION_SHARE:
-        log.warning(
-            "criterion 2b is '%s' for %d of %d spanningsgebieden: with provinces_recurring = %d it does "
-            "not separate them (triage.md shows the effect of other thresholds)",
-            shares.idxmax(),
-            int(shares.max() * len(areas) + 0.5),
-            len(areas),
-            settings.provinces_recurring,
-        )
+
+
+def provinces_of(areas: gpd.GeoDataFrame) -> set[str]:
+    """The provinces the areas lie in."""
+    return {name for value in areas["provincies"] for name in str(value).split(", ")}
+
+
+def separation(areas: gpd.GeoDataFrame, settings: Triage) -> tuple[str, int] | None:
+    """The verdict of criterion 2b and how many areas get it, when nearly all do although the
+    threshold could separate them (the analysis spans at least ``provinces_recurring``
+    provinces); ``None`` otherwise. With fewer provinces 2b is ``ja`` only across a border,
+    by design, and nothing is wrong with the threshold."""
+    verdicts = areas[CRITERION["c2b"].verdict]
+    if len(areas) < 5 or len(provinces_of(areas)) < settings.provinces_recurring:
+        return None
+    counts = verdicts.value_counts()
+    return (
+        (str(counts.idxmax()), int(counts.max())) if counts.max() >= SEPARATION_SHARE * len(areas) else None
+    )
 
 
 def _priority(areas: gpd.GeoDataFrame, priority: Sequence[gpd.GeoDataFrame]) -> None:
@@ -252,8 +212,10 @@ def evaluate_criteria(
     annotations: pd.DataFrame | None = None,
     kansen: AreaKansen | None = None,
     novex: NovexShares | None = None,
+    labels: SectorLabels | None = None,
 ) -> gpd.GeoDataFrame:
-    """Add name, verdicts with reasons, annotations, kansen, NOVEX-gebieden, score and rank.
+    """Add name, what collides (``botsing``, by sector label), verdicts with reasons,
+    annotations, kansen, NOVEX-gebieden, score and rank.
 
     ``pairs`` is the conflict area per (spanningsgebied, pair) from
     :func:`~novex_geo.triage.areas.spanningsgebieden`; ``kansen`` from
@@ -263,7 +225,9 @@ def evaluate_criteria(
     areas = areas.copy()
     add_kansen_columns(areas, kansen)
     add_novex_columns(areas, novex)
-    areas["naam"] = _names(areas, pairs, gemeenten)
+    labels = labels or SectorLabels({})
+    areas["naam"] = area_names(areas, list(areas[FEATURES]), gemeenten, labels.labels)
+    areas["botsing"] = _involved(areas, pairs, labels)
     areas = areas.drop(columns=FEATURES)
     _multisectoral(areas)
     _tension(areas, settings)
@@ -279,5 +243,5 @@ def evaluate_criteria(
     areas["score"] = score.round(2)
     areas = areas.sort_values(["score", "id"], ascending=[False, True]).reset_index(drop=True)
     areas["rang"] = np.arange(1, len(areas) + 1)
-    first = ["rang", "id", "naam", "score", "provincies"]
+    first = ["rang", "id", "naam", "botsing", "score", "provincies"]
     return areas[first + [c for c in areas.columns if c not in first]]

@@ -7,14 +7,14 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from novex_geo.config import KANS, Triage
+from novex_geo.config import KANS, SectorLabels, Triage
 from novex_geo.escape import md_escape
 from novex_geo.triage.areas import zone_labels
 from novex_geo.triage.criteria import CRITERIA, CRITERION
-from novex_geo.triage.evaluate import SEPARATION_SHARE, recurrence
+from novex_geo.triage.evaluate import provinces_of, recurrence, separation
 from novex_geo.triage.kansen import AreaKansen
 from novex_geo.triage.novex import novex_phrase
-from novex_geo.units import HECTARE, hectares
+from novex_geo.units import HECTARE, ha_number, hectares
 
 __all__ = ["DETAILS_PER_PROVINCIE", "KANSEN_OUTSIDE", "triage_report"]
 
@@ -54,22 +54,25 @@ def _header(areas: gpd.GeoDataFrame, settings: Triage, project_name: str, kansen
         "en 5 en de urgentie komen alleen uit het annotatiebestand "
         f"({md_escape(settings.annotations.name) if settings.annotations else '-'}).",
         "",
-        "| rang | id | naam | provincie(s) | ha | conflict-ha | score | "
+        "| rang | id | naam | wat botst | provincie(s) | ha | conflict-ha | score | "
         + " | ".join(c.number for c in CRITERIA)
         + " |",
-        "|---:|---|---|---|---:|---:|---:|" + "---|" * len(CRITERIA),
+        "|---:|---|---|---|---|---:|---:|---:|" + "---|" * len(CRITERIA),
     ]
 
 
 def _ranking_row(row) -> str:
     verdicts = " | ".join(str(row[c.verdict]) for c in CRITERIA)
     return (
-        f"| {row['rang']} | {row['id']} | {md_escape(row['naam'])} | {md_escape(row['provincies'])} | "
-        f"{row['oppervlakte_ha']:.1f} | {row['conflict_ha']:.1f} | {row['score']:.1f} | {verdicts} |"
+        f"| {row['rang']} | {row['id']} | {md_escape(row['naam'])} | {md_escape(row['botsing'])} | "
+        f"{md_escape(row['provincies'])} | {ha_number(row['oppervlakte_ha'])} | "
+        f"{ha_number(row['conflict_ha'])} | {row['score']:.1f} | {verdicts} |"
     )
 
 
-def _recurrence(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, settings: Triage) -> list[str]:
+def _recurrence(
+    areas: gpd.GeoDataFrame, pairs: pd.DataFrame, settings: Triage, labels: SectorLabels
+) -> list[str]:
     """Criterion 2b: the provinces per pair and how many areas each threshold makes 'ja'."""
     found = recurrence(areas, pairs, settings)
     current = settings.provinces_recurring
@@ -81,7 +84,7 @@ def _recurrence(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, settings: Triage) 
         return [*lines, f"Geen paar botst met ≥ {settings.min_conflict_ha:g} ha in een spanningsgebied."]
     lines += ["| conflictpaar | provincies | aantal | terugkerend |", "|---|---|---:|---|"]
     lines += [
-        f"| {md_escape(pair)} | {md_escape(', '.join(where))} | {len(where)} | "
+        f"| {md_escape(labels.pairs(pair))} | {md_escape(', '.join(where))} | {len(where)} | "
         f"{'ja' if len(where) >= current else 'nee'} |"
         for pair, where in found.provinces.items()
     ]
@@ -94,18 +97,21 @@ def _recurrence(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, settings: Triage) 
     highest = max(len(where) for where in found.provinces.values())
     effect = {t: found.verdicts(areas, t)[0].count("ja") for t in range(2, max(highest + 1, current) + 1)}
     lines += [f"| {t}{' (nu)' if t == current else ''} | {n} |" for t, n in effect.items()]
-    most = "ja" if yes * 2 > len(areas) else "nee"
-    share = max(yes, len(areas) - yes)
-    if share >= SEPARATION_SHARE * len(areas) and len(areas) >= 5:
+    uniform = separation(areas, settings)
+    if uniform is not None:
+        verdict, share = uniform
         warning = (
-            f"**Let op**: met drempel {current} is 2b `{most}` voor {share} van {len(areas)} gebieden en "
+            f"**Let op**: met drempel {current} is 2b `{verdict}` voor {share} van {len(areas)} gebieden en "
             "onderscheidt het ze nauwelijks; de tabel toont wat een andere drempel doet."
         )
         lines += ["", warning]
+    elif len(provinces := provinces_of(areas)) < current:
+        lines += ["", f"Met {len(provinces)} provincie(s) in de analyse kan geen paar in ≥ {current} "
+                      "provincies terugkeren: 2b is hier alleen `ja` over een provinciegrens."]  # fmt: skip
     return lines
 
 
-def _kansen_outside(kansen: AreaKansen) -> list[str]:
+def _kansen_outside(kansen: AreaKansen, labels: SectorLabels) -> list[str]:
     """The largest kansen that lie in or near no spanningsgebied, nationally."""
     outside = kansen.outside
     lines = ["", "## Kansen buiten de spanningsgebieden", "",
@@ -118,15 +124,15 @@ def _kansen_outside(kansen: AreaKansen) -> list[str]:
     for row in outside.head(KANSEN_OUTSIDE).itertuples():
         objects = f"{zone_labels(row.labels_a)} × {zone_labels(row.labels_b)}"
         lines.append(
-            f"| {md_escape(getattr(row, KANS.pair_column))} | {md_escape(row.toelichting)} | "
-            f"{md_escape(row.provincie)} | {row.oppervlakte_m2 / 10_000:.1f} | {md_escape(objects)} |"
+            f"| {md_escape(labels.pairs(getattr(row, KANS.pair_column)))} | {md_escape(row.toelichting)} | "
+            f"{md_escape(row.provincie)} | {ha_number(row.oppervlakte_m2 / HECTARE)} | {md_escape(objects)} |"
         )
     if len(outside) > KANSEN_OUTSIDE:
         lines += ["", f"De overige {len(outside) - KANSEN_OUTSIDE} staan in de laag kansen van analyse.gpkg."]
     return lines
 
 
-def _area_kansen(row, kansen: AreaKansen) -> list[str]:
+def _area_kansen(row, kansen: AreaKansen, labels: SectorLabels) -> list[str]:
     """The area's section "Kansen": per kans pair its toelichting, hectares and features."""
     found = kansen.per_area[kansen.per_area["id"] == row["id"]]
     lines = ["#### Kansen", ""]
@@ -135,31 +141,34 @@ def _area_kansen(row, kansen: AreaKansen) -> list[str]:
     lines += [f"In of binnen {kansen.merge_distance:g} m van dit gebied:", ""]
     for pair in found.itertuples():
         lines.append(
-            f"- {md_escape(getattr(pair, KANS.pair_column))} ({md_escape(pair.toelichting)}): "
-            f"{hectares(pair.oppervlakte_ha)} in {pair.n_kansen} kans(en) — {md_escape(pair.objecten) or '-'}"
+            f"- {md_escape(labels.pairs(getattr(pair, KANS.pair_column)))} ({md_escape(pair.toelichting)}): "
+            f"{hectares(pair.oppervlakte_ha)} in {pair.n_kansen} kans(en) — "
+            f"{md_escape(labels.objects(pair.objecten)) or '-'}"
         )
     return [*lines, ""]
 
 
-def _area(row, kansen: AreaKansen | None, novex: bool) -> list[str]:
+def _area(row, kansen: AreaKansen | None, novex: bool, labels: SectorLabels) -> list[str]:
     lines = [
         f"### {row['rang']}. {md_escape(row['naam'])} ({row['id']})",
         "",
+        f"Wat botst: {md_escape(row['botsing'])}.",
+        "",
         f"{hectares(row['oppervlakte_ha'])} in {md_escape(row['provincies'])}; "
-        f"sectoren {md_escape(row['sectoren'])}; conflict {hectares(row['conflict_ha'])}; max stapeling "
+        f"sectoren {md_escape(labels.sectors(row['sectoren']))}; conflict {hectares(row['conflict_ha'])}; "
+        "max stapeling "
         f"{row['max_stapeling']}, gemiddeld {row['gem_stapeling']:.2f}; score {row['score']:.1f}.",
         "",
     ]
     for criterion in CRITERIA:
-        lines.append(
-            f"- {criterion.title}: **{row[criterion.verdict]}** — {md_escape(row[criterion.reason])}"
-        )
-    lines.append(f"- objecten: {md_escape(row['objecten']) or '-'}")
+        reason = md_escape(labels.pairs(row[criterion.reason]))
+        lines.append(f"- {criterion.title}: **{row[criterion.verdict]}** — {reason}")
+    lines.append(f"- objecten: {md_escape(labels.objects(row['objecten'])) or '-'}")
     if novex:
         lines.append(f"- NOVEX-gebied: {md_escape(novex_phrase(row))}")
     lines.append(f"- urgentie: {md_escape(row['urgentie']) or '_nog in te vullen_'}")
     lines.append("")
-    return lines + (_area_kansen(row, kansen) if kansen is not None else [])
+    return lines + (_area_kansen(row, kansen, labels) if kansen is not None else [])
 
 
 def triage_report(
@@ -169,6 +178,7 @@ def triage_report(
     pairs: pd.DataFrame,
     details: int = DETAILS_PER_PROVINCIE,
     kansen: AreaKansen | None = None,
+    labels: SectorLabels | None = None,
 ) -> str:
     """The Markdown triage report.
 
@@ -177,20 +187,22 @@ def triage_report(
     conflict area per (area, pair) that criterion 2b was evaluated from; ``kansen`` (from
     :func:`~novex_geo.triage.kansen.kansen_near_areas`, ``None`` when the project has no
     kansen) adds each area's kansen and the largest kansen outside the areas. Each area says
-    in which NOVEX-gebied it lies when ``[triage.novex_gebieden]`` is set.
+    in which NOVEX-gebied it lies when ``[triage.novex_gebieden]`` is set. Sectors appear by
+    their ``labels``.
     """
+    labels = labels or SectorLabels({})
     lines = _header(areas, settings, project_name, kansen)
     lines += [_ranking_row(row) for _, row in areas.iterrows()]
-    lines += _recurrence(areas, pairs, settings)
+    lines += _recurrence(areas, pairs, settings, labels)
     if kansen is not None:
-        lines += _kansen_outside(kansen)
+        lines += _kansen_outside(kansen, labels)
     novex = settings.novex_gebieden is not None
     provinces = sorted({p for value in areas["provincies"] for p in value.split(", ")})
     for provincie in provinces:
         subset = areas[areas["provincies"].str.split(", ").apply(lambda ps, p=provincie: p in ps)]
         lines += ["", f"## {md_escape(provincie)}", "", f"{len(subset)} spanningsgebieden.", ""]
         for _, row in subset.head(details).iterrows():
-            lines += _area(row, kansen, novex)
+            lines += _area(row, kansen, novex, labels)
         rest = subset.iloc[details:]
         if len(rest):
             lines.append(
