@@ -8,6 +8,9 @@ import shapely
 from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
+from novex_geo.io.run import read_run
+from novex_geo.maps.labels import area_title
+from novex_geo.units import hectares
 
 from .conftest import housing_and_water_project
 from .test_maps_signal import pdf_fonts
@@ -69,10 +72,12 @@ def test_poster_is_one_landscape_vector_page_with_embedded_fonts(project, tmp_pa
         " km",
     ):
         assert expected in text, expected
-    ranking = re.findall(r"^(\d+)\s+(.+) — ([\d.]+) ha$", text, flags=re.MULTILINE)
+    ranking = re.findall(r"^\s*(\d+)\s+(.+) — ([\d.,]+ ha)$", text, flags=re.MULTILINE)
+    areas = read_run(project.output_dir / "analyse.gpkg", required=("spanningsgebieden",)).spanningsgebieden
+    assert len(areas) == 2
     assert ranking == [
-        ("1", "Fryslân/Utrecht: Woningbouw × Water en bodem", "32.0"),
-        ("2", "Utrecht: Woningbouw × Water en bodem", "36.0"),
+        (str(row.rang), area_title(project, row.naam), hectares(row.oppervlakte_ha))
+        for row in areas.sort_values("rang").itertuples()
     ]
     assert re.search(r"^1\n2\n", text)  # the rank labels on the map
 

@@ -10,7 +10,6 @@ the sources of the data and the date of the analysis.
 
 from __future__ import annotations
 
-import textwrap
 from datetime import date as today
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from novex_geo.maps.static import (
     finish_frame,
     map_extent,
 )
+from novex_geo.maps.text_fit import fit, fit_entry
 from novex_geo.style import STAPELING_COLOURS
 from novex_geo.units import hectares
 
@@ -43,6 +43,7 @@ PAPER = {"A3": (420.0, 297.0), "A0": (1189.0, 841.0)}  # landscape, millimetres
 MAP_RECT = (0.015, 0.03, 0.70, 0.94)
 PANEL_LEFT, PANEL_WIDTH = 0.735, 0.25
 NEIGHBOURS = "#e6e6e6"
+FIGURE_SPACE = "\u2007"  # right-aligns the ranks
 
 
 def _draw(ax: Axes, project: Project, data: dict, scale: float) -> list:
@@ -106,49 +107,53 @@ def _draw(ax: Axes, project: Project, data: dict, scale: float) -> list:
 def _ranking(
     figure: Figure, project: Project, areas: gpd.GeoDataFrame | None, top: float, bottom: float, scale: float
 ) -> None:
-    """The provincie's spanningsgebieden by rank, as many as fit between ``top`` and ``bottom``."""
+    """The provincie's spanningsgebieden by rank, one line each, as many as fit between ``top``
+    and ``bottom``: a long name is shortened after a whole word, rank and hectares always show."""
     size = 7.0 * scale
     line = size * 1.45 / 72 / figure.get_size_inches()[1]
-    figure.text(
-        PANEL_LEFT,
-        top,
-        "Spanningsgebieden (rang · naam · ha)",
-        fontsize=size * 1.15,
-        fontweight="bold",
-        va="top",
-        parse_math=False,
-    )
+    room = PANEL_WIDTH * figure.get_size_inches()[0] * 72
+
+    def write(y: float, text: str, **style) -> None:
+        figure.text(
+            PANEL_LEFT, y, text, fontsize=style.pop("size", size), va="top", parse_math=False, **style
+        )
+
+    write(top, "Spanningsgebieden (rang · naam · ha)", size=size * 1.15, fontweight="bold")
     y = top - 1.6 * line
     rows = [] if areas is None else list(areas.sort_values("rang").itertuples())
-    width = int(PANEL_WIDTH * figure.get_size_inches()[0] * 72 / (size * 0.55))
+    digits = max((len(str(row.rang)) for row in rows), default=1)
     for index, row in enumerate(rows):
         if y - 2 * line < bottom and index < len(rows) - 1:
-            figure.text(
-                PANEL_LEFT,
-                y,
-                f"+ {len(rows) - index} meer: zie triage.md",
-                fontsize=size,
-                va="top",
-                style="italic",
-                parse_math=False,
-            )
+            write(y, f"+ {len(rows) - index} meer: zie triage.md", style="italic")
             return
-        text = textwrap.shorten(
-            f"{row.rang}  {area_title(project, row.naam)} — {hectares(row.oppervlakte_ha)}",
-            width,
-            placeholder=" …",
-        )
-        figure.text(PANEL_LEFT, y, text, fontsize=size, va="top", parse_math=False)
+        name = area_title(project, row.naam)
+        rank = f"{row.rang}".rjust(digits, FIGURE_SPACE)  # digits are as wide as a figure space
+        write(y, fit_entry(f"{rank}  ", name, f" — {hectares(row.oppervlakte_ha)}", room, size))
         y -= line
     if not rows:
-        figure.text(
-            PANEL_LEFT,
-            y,
-            "geen (triage nog niet gedraaid of geen spanning)",
-            fontsize=size,
-            va="top",
-            parse_math=False,
-        )
+        write(y, "geen (triage nog niet gedraaid of geen spanning)")
+
+
+def _title_block(figure: Figure, project: Project, scope: str, date: str, scale: float) -> float:
+    """Title, provincie, subtitle, dates and the demo mark top-down in the panel; a long title
+    wraps to two lines and shrinks to 12 pt (A3) before it is shortened. Returns the y below."""
+    height = figure.get_size_inches()[1] * 72
+    room = PANEL_WIDTH * figure.get_size_inches()[0] * 72
+    y = 0.97
+    blocks = [
+        (project.name, 15, 12, 2, {"fontweight": "bold"}),
+        (f"Provincie {scope}", 13, 10, 2, {}),
+        ("Stapeling, schuurpunten, kansen en spanningsgebieden", 9, 8, 2, {}),
+        (f"Analyse van {date} · poster gemaakt {today.today():%d-%m-%Y}", 8, 7, 2, {"color": "#444444"}),
+    ]
+    if project.demo:
+        blocks.append((DEMO_MARK.upper(), 9, 9, 1, {"fontweight": "bold", "color": "#b10026"}))
+    for text, size, smallest, lines, style in blocks:
+        weight = style.get("fontweight", "normal")
+        fitted = fit(text, room, size * scale, lines, smallest * scale, weight)
+        figure.text(PANEL_LEFT, y, fitted.text, fontsize=fitted.size, va="top", parse_math=False, **style)
+        y -= (fitted.height + 0.6 * fitted.size) / height
+    return y
 
 
 def poster_figure(project: Project, data: dict, scope: str, date: str, paper: str) -> Figure:
@@ -158,30 +163,7 @@ def poster_figure(project: Project, data: dict, scope: str, date: str, paper: st
     scale = width_mm / PAPER["A3"][0]
     ax = figure.add_axes(MAP_RECT)
     handles = _draw(ax, project, data, scale)
-    text = figure.text
-    text(PANEL_LEFT, 0.97, project.name, fontsize=15 * scale, fontweight="bold", va="top", parse_math=False)
-    text(PANEL_LEFT, 0.935, f"Provincie {scope}", fontsize=13 * scale, va="top", parse_math=False)
-    subtitle = "Stapeling, schuurpunten, kansen en spanningsgebieden"
-    text(PANEL_LEFT, 0.905, subtitle, fontsize=9 * scale, va="top")
-    text(
-        PANEL_LEFT,
-        0.885,
-        f"Analyse van {date} · poster gemaakt {today.today():%d-%m-%Y}",
-        fontsize=8 * scale,
-        va="top",
-        color="#444444",
-    )
-    if project.demo:
-        text(
-            PANEL_LEFT,
-            0.865,
-            DEMO_MARK.upper(),
-            fontsize=9 * scale,
-            fontweight="bold",
-            color="#b10026",
-            va="top",
-        )
-    legend_top = 0.84
+    legend_top = _title_block(figure, project, scope, date, scale) - 0.01
     legend = add_legend(
         figure, (PANEL_LEFT, 0.5, PANEL_WIDTH, legend_top - 0.5), handles, 8 * scale, title="Legenda"
     )
@@ -189,7 +171,7 @@ def poster_figure(project: Project, data: dict, scope: str, date: str, paper: st
     legend_bottom = figure.transFigure.inverted().transform(legend.get_window_extent())[0][1]
     _ranking(figure, project, data["spanningsgebieden"], legend_bottom - 0.03, 0.13, scale)
     add_credits(figure, PANEL_LEFT, 0.11, PANEL_WIDTH, data["credits"], 6.5 * scale)
-    text(
+    figure.text(
         PANEL_LEFT,
         0.035,
         f"Kaart: EPSG:28992 (RD New) · {project.path.name} · novex-geo {__version__}",

@@ -9,7 +9,6 @@ starts math) and the PDF gets TrueType fonts and document metadata (see
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from matplotlib.legend import Legend
 from matplotlib.text import Text
 
 from novex_geo.config import DEMO_MARK, Project
+from novex_geo.maps import text_fit
 from novex_geo.maps.static import Credits, add_credits, add_legend, credits_height, draw_conflict_map
 
 __all__ = ["A4", "SignalPage", "signal_page"]
@@ -36,11 +36,17 @@ def line_height(size: float) -> float:
     return size * 1.45 / 72 / A4[1]
 
 
-def wrap(lines: list[str], width: int, max_lines: int) -> list[str]:
-    """Lines wrapped to ``width`` characters; beyond ``max_lines`` one line says how many more."""
+def room(left: float, right: float = RIGHT) -> float:
+    """The width in points between ``left`` and ``right`` (figure fraction of an A4 page)."""
+    return (right - left) * A4[0] * 72
+
+
+def wrap(lines: list[str], max_lines: int, size: float = 8.5, x: float = LEFT + 0.01) -> list[str]:
+    """Lines of ``size`` pt text from ``x`` wrapped to the page's right margin; beyond
+    ``max_lines`` one line says how many more."""
     wrapped = []
     for line in lines:
-        wrapped += textwrap.wrap(line, width, subsequent_indent="   ") or [""]
+        wrapped += text_fit.wrap(line, room(x), size, indent="   ")
     if len(wrapped) > max_lines:
         wrapped = [*wrapped[: max_lines - 1], f"… ({len(wrapped) - max_lines + 1} regels meer in triage.md)"]
     return wrapped
@@ -66,11 +72,27 @@ class _Writer:
             self.y -= line_height(size)
 
 
+def _header(writer: _Writer, signal) -> None:
+    """The title (up to two lines, down to 12 pt, else shortened after a whole word) and the line
+    under it, which leaves room for the demo mark."""
+    title = text_fit.fit(signal.title, room(LEFT), 15, max_lines=2, min_size=12, weight="bold")
+    writer.text(LEFT, title.text, title.size, fontweight="bold")
+    writer.y -= (title.height + 10) / 72 / A4[1]
+    mark = DEMO_MARK.upper() if signal.demo else ""
+    if mark:
+        writer.text(RIGHT, mark, 8.5, color="#b10026", ha="right", fontweight="bold")
+    width = room(LEFT) - (text_fit.text_width(mark, 8.5, "bold") + 12 if mark else 0)
+    line = f"Signaal NOVEX · {signal.provincies} · analyse {signal.date} · {signal.id}"
+    lines = text_fit.wrap(line, width, 8.5, max_lines=2)
+    writer.lines(lines, x=LEFT, color="#444444")
+    writer.y -= 0.035 - line_height(8.5)
+
+
 def _bottom(writer: _Writer, signal, empty_urgency: str) -> None:
     """Waarom urgent? and the criteria."""
     writer.heading("Waarom urgent?")
     if signal.urgency:
-        writer.lines(wrap([signal.urgency], 105, 4))
+        writer.lines(wrap([signal.urgency], 4))
     else:
         box = {"facecolor": "#fff3f3", "edgecolor": "#b10026", "linestyle": "--", "pad": 4}
         writer.lines([empty_urgency], style="italic", color="#b10026", bbox=box)
@@ -79,7 +101,7 @@ def _bottom(writer: _Writer, signal, empty_urgency: str) -> None:
     for name, verdict, reason in signal.criteria:
         writer.text(LEFT + 0.01, name, 7.5, fontweight="bold")
         writer.text(0.33, verdict, 7.5, color=VERDICT_COLOURS.get(verdict, "#555555"))
-        writer.lines(textwrap.wrap(reason, 88, max_lines=2, placeholder=" …") or [""], size=7, x=0.41)
+        writer.lines(text_fit.wrap(reason, room(0.41), 7, max_lines=2), size=7, x=0.41)
         writer.y -= 0.003
 
 
@@ -106,23 +128,13 @@ def signal_page(
     are the run's schuurpunten and kansen."""
     figure = Figure(figsize=A4)
     top = _Writer(figure, 0.965)
-    top.text(LEFT, textwrap.shorten(signal.title, 70, placeholder=" …"), 15, fontweight="bold")
-    top.y -= 0.03
-    top.text(
-        LEFT,
-        f"Signaal NOVEX · {signal.provincies} · analyse {signal.date} · {signal.id}",
-        8.5,
-        color="#444444",
-    )
-    if signal.demo:
-        top.text(RIGHT, DEMO_MARK.upper(), 8.5, color="#b10026", ha="right", fontweight="bold")
-    top.y -= 0.035
+    _header(top, signal)
     top.heading("Wat botst?")
-    top.lines(wrap(signal.wat, 105, 9))
+    top.lines(wrap(signal.wat, 9))
     top.y -= 0.008
     top.heading("Waar?")
-    top.lines(wrap(signal.waar, 105, 4))
-    footer = wrap(signal.footer, 150, 3)
+    top.lines(wrap(signal.waar, 4))
+    footer = wrap(signal.footer, 3, size=6, x=LEFT)
     measure = _Writer(None, 0.0)
     _bottom(measure, signal, empty_urgency)
     bottom_top = 0.065 + len(footer) * line_height(6) - measure.y

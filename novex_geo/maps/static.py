@@ -10,7 +10,6 @@ the sources of what was drawn: each source's ``attribution`` (from the project f
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from matplotlib.text import Text
 from novex_geo.config import DEMO_MARK, KANS, SCHUURPUNT, Project
 from novex_geo.io.downloads import download_record
 from novex_geo.io.layers import SectorLayer
+from novex_geo.maps.text_fit import fit, fit_labels, legend_label_room, wrap
 from novex_geo.style import BORDER_COLOUR, KANS_COLOUR, SCHUURPUNT_COLOUR
 
 __all__ = [
@@ -315,12 +315,18 @@ def add_legend(
     handles,
     fontsize: float,
     title: str | None = None,
+    max_lines: int = 4,
 ) -> Legend:
-    """The legend in its own axes at ``rect`` (figure fraction), top-left aligned."""
+    """The legend in its own axes at ``rect`` (figure fraction), top-left aligned; each label
+    wrapped to the width of ``rect`` in at most ``max_lines`` lines
+    (:func:`~novex_geo.maps.text_fit.fit_labels`), the handles' own labels untouched."""
     ax = figure.add_axes(rect)
     ax.set_axis_off()
+    room = legend_label_room(rect[2] * figure.get_size_inches()[0] * 72, fontsize)
+    labels = [handle.get_label().replace(r"\$", "$") for handle in handles]
     legend = ax.legend(
         handles=handles,
+        labels=fit_labels(labels, room, fontsize, max_lines),
         loc="upper left",
         bbox_to_anchor=(0, 1),
         borderaxespad=0,
@@ -330,12 +336,14 @@ def add_legend(
         frameon=False,
         alignment="left",
     )
+    for text in legend.get_texts():
+        text.set_parse_math(False)
     return legend
 
 
 def _credit_lines(figure: Figure, width: float, credits: list[str], fontsize: float) -> list[str]:
-    characters = max(int(width * figure.get_size_inches()[0] * 72 / (fontsize * 0.55)), 20)
-    return textwrap.wrap("Bronnen: " + "; ".join(dict.fromkeys(credits)), characters)
+    room = width * figure.get_size_inches()[0] * 72
+    return wrap("Bronnen: " + "; ".join(dict.fromkeys(credits)), room, fontsize)
 
 
 def credits_height(figure: Figure, width: float, credits: list[str], fontsize: float) -> float:
@@ -371,15 +379,19 @@ def conflict_map_figure(
     dpi: int = 130,
     **options,
 ) -> tuple[Figure, MapDrawing]:
-    """A figure with the title, the map, the legend beside it and the credit line below it.
+    """A figure with the title (in up to two lines, shrunk to 9 pt at most, else shortened), the
+    map, the legend beside it and the credit line below it.
 
     ``options`` are passed to :func:`draw_conflict_map`.
     """
     figure = Figure(figsize=size, dpi=dpi)
-    figure.text(0.01, 0.985, title, fontsize=11, va="top", parse_math=False, fontweight="bold")
+    heading = fit(title, 0.98 * size[0] * 72, 11, max_lines=2, min_size=9, weight="bold")
+    figure.text(
+        0.01, 0.985, heading.text, fontsize=heading.size, va="top", parse_math=False, fontweight="bold"
+    )
     credits = options.get("credits")
     bottom = 0.015 + (credits_height(figure, 0.98, credits.every, 6.5) + 0.015 if credits else 0.0)
-    height = 1 - 0.07 - bottom
+    height = 0.985 - (heading.height + 14) / (size[1] * 72) - bottom
     ax = figure.add_axes((0.01, bottom, 0.74, height))
     drawing = draw_conflict_map(ax, project, claims, regions, **options)
     add_legend(figure, (0.77, bottom, 0.22, height), drawing.handles, fontsize=8)
