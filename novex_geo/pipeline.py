@@ -141,10 +141,15 @@ def _write_overlay(project, layers, tables: dict[str, pd.DataFrame], gpkg: Path)
                 write_layer(frame, temporary, name, title)
             else:
                 write_table(frame, temporary, name)
-        write_styles(temporary, ["stapeling", "schuurpunten", "kansen", "provincies"])
+        shown = _qgis_layers(project, ["stapeling", "schuurpunten", "kansen", "provincies"])
+        write_styles(temporary, shown, project.labels)
         write_manifest(project, layers.values(), gpkg, into=temporary)
-    write_project_file(gpkg, project.name, project.crs, ["stapeling", "schuurpunten", "kansen", "provincies"],
-                       source_layers(project))  # fmt: skip
+    write_project_file(gpkg, project.name, project.crs, shown, source_layers(project), project.labels)
+
+
+def _qgis_layers(project: Project, names) -> list[str]:
+    """The run's layers to style and show in QGIS: the kansen only when the project has kansen."""
+    return [name for name in names if name != "kansen" or project.kansen]
 
 
 @dataclass
@@ -231,8 +236,9 @@ def _write_triage(project: Project, tables: dict[str, pd.DataFrame], gpkg: Path)
                 write_layer(frame, temporary, name, f"Spanningsgebieden, {project.name}")
             else:
                 write_table(frame, temporary, name)
-        write_styles(temporary, ["spanningsgebieden"])
-    write_project_file(gpkg, project.name, project.crs, list(STYLED_LAYERS), source_layers(project))
+        write_styles(temporary, ["spanningsgebieden"], project.labels)
+    shown = _qgis_layers(project, STYLED_LAYERS)
+    write_project_file(gpkg, project.name, project.crs, shown, source_layers(project), project.labels)
 
 
 def run_grid(project: Project, resolution: float = 25.0, provincies=(), out: Path | None = None,

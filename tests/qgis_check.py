@@ -45,7 +45,15 @@ def describe(layer) -> dict:
         settings = QgsPalLayerSettings(layer.labeling().settings())
         info["label_expression"] = settings.fieldName
         expression = QgsExpression(settings.fieldName)
-        info["label_fields_missing"] = sorted(set(expression.referencedColumns()) - fields)
+        # an expression over an array (array_foreach) refers to "all attributes" by this marker
+        used = set(expression.referencedColumns()) - {"#!allattributes!#"}
+        info["label_fields_missing"] = sorted(used - fields)
+        feature = next(layer.getFeatures(), None)
+        if feature is not None:  # what QGIS writes on the map for the first feature
+            context = layer.createExpressionContext()
+            context.setFeature(feature)
+            info["label_sample"] = str(expression.evaluate(context))
+            info["label_error"] = expression.evalErrorString()
     return info
 
 

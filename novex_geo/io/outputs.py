@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, description: str = "") -> None:
-    """Write (replace) one spatial layer; geometries are promoted to multi when types mix.
+    """Write (replace) one spatial layer; geometries are promoted to multi when types mix, and
+    an empty layer is a MultiPolygon layer (every layer a run writes holds areas), so that QGIS
+    shows it as such rather than as geometry type "Unknown".
 
     Writes into ``path`` directly: callers write a whole GeoPackage into the temporary path of
     :func:`~novex_geo.io.files.atomic_path`.
@@ -31,6 +33,7 @@ def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, description: st
         layer=layer,
         driver="GPKG",
         promote_to_multi=frame.geom_type.nunique() > 1 if len(frame) else None,
+        geometry_type=None if len(frame) else "MultiPolygon",
         layer_options={"DESCRIPTION": description} if description else None,
     )
     log.debug("wrote %s layer %s (%d rows)", path, layer, len(frame))

@@ -12,6 +12,7 @@ basemap — with paths relative to the project file, so the folder can be moved 
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from matplotlib.colors import to_rgba
 from pyproj import CRS
 
 from novex_geo.config import KANS, Project
+from novex_geo.config.labels import SectorLabels
 from novex_geo.style import AREA_COLOUR, BORDER_COLOUR, KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
 
 __all__ = [
@@ -140,16 +142,34 @@ def _labels(expression: str, colour: str, size: float, zoomed_in_beyond: int = 0
     )
 
 
-def _layer_parts(layer: str) -> tuple[str, str]:
-    """Renderer and labeling of one of the run's layers."""
+def _quoted(text: str) -> str:
+    """A string literal of a QGIS expression."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _pair_expression(field: str, labels: SectorLabels) -> str:
+    """A QGIS expression that shows the pair in ``field`` (``woningbouw×water_bodem``) by its
+    sectors' labels (``Woningbouw × Water en bodem``), looked up per side so that no key is
+    replaced inside another's label."""
+    entries = ", ".join(f"{_quoted(key)}, {_quoted(label)}" for key, label in labels.labels.items())
+    return (
+        f"array_to_string(array_foreach(string_to_array(\"{field}\", '×'), "
+        f"coalesce(map_get(map({entries}), @element), @element)), ' × ')"
+    )
+
+
+def _layer_parts(layer: str, labels: SectorLabels) -> tuple[str, str]:
+    """Renderer and labeling of one of the run's layers (sectors shown by their ``labels``)."""
     if layer == "stapeling":
         return _graduated_stapeling(), ""
     if layer == "schuurpunten":
         symbol = _fill("0", SCHUURPUNT_COLOUR, SCHUURPUNT_COLOUR, width=0.5, style="b_diagonal")
-        return _single(symbol), _labels('"conflict"', SCHUURPUNT_COLOUR, 7, zoomed_in_beyond=25_000)
+        expression = _pair_expression("conflict", labels)
+        return _single(symbol), _labels(expression, SCHUURPUNT_COLOUR, 7, zoomed_in_beyond=25_000)
     if layer == KANS.layer:
         symbol = _fill("0", KANS_COLOUR, KANS_COLOUR, width=0.5, style="f_diagonal")
-        return _single(symbol), _labels(f'"{KANS.pair_column}"', KANS_COLOUR, 7, zoomed_in_beyond=25_000)
+        expression = _pair_expression(KANS.pair_column, labels)
+        return _single(symbol), _labels(expression, KANS_COLOUR, 7, zoomed_in_beyond=25_000)
     if layer == "spanningsgebieden":
         symbol = _fill("0", "#ffffff", AREA_COLOUR, width=0.8, style="no")
         return _single(symbol), _labels('concat("rang", \'. \', "naam")', AREA_COLOUR, 8)
@@ -168,12 +188,12 @@ def _qml(renderer: str, labeling: str) -> str:
     )
 
 
-def layer_style(layer: str) -> str:
+def layer_style(layer: str, labels: SectorLabels) -> str:
     """The QML style (QGIS' style format) of one of the run's layers."""
-    return _qml(*_layer_parts(layer))
+    return _qml(*_layer_parts(layer, labels))
 
 
-def write_styles(gpkg: Path, layers: list[str]) -> None:
+def write_styles(gpkg: Path, layers: list[str], labels: SectorLabels) -> None:
     """Store the default style of each of ``layers`` in the GeoPackage table ``layer_styles``,
     replacing earlier rows for those layers and keeping the others."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -181,7 +201,7 @@ def write_styles(gpkg: Path, layers: list[str]) -> None:
         {
             "f_table_catalog": "", "f_table_schema": "", "f_table_name": layers,
             "f_geometry_column": GEOMETRY_COLUMN, "styleName": [f"novex-geo {layer}" for layer in layers],
-            "styleQML": [layer_style(layer) for layer in layers], "styleSLD": "", "useAsDefault": True,
+            "styleQML": [layer_style(name, labels) for name in layers], "styleSLD": "", "useAsDefault": True,
             "description": [f"{TITLES[layer]} (novex-geo)" for layer in layers], "owner": "", "ui": "",
             "update_time": now,
         }
@@ -245,12 +265,13 @@ def _srs(crs: str) -> str:
 
 
 def _relative(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` as the user wrote them, links not followed, so that the
+    project folder can move with its data; an absolute path where there is no relative one."""
     try:
-        return "./" + Path(path).resolve().relative_to(folder.resolve()).as_posix()
-    except ValueError:
-        import os
-
-        return Path(os.path.relpath(Path(path).resolve(), folder.resolve())).as_posix()
+        relative = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(folder))).as_posix()
+    except ValueError:  # another drive
+        return Path(os.path.abspath(path)).as_posix()
+    return relative if relative.startswith("../") else f"./{relative}"
 
 
 def _vector_layer(
@@ -293,16 +314,18 @@ def _sector_layer(source: SourceLayer, folder: Path, crs: str) -> tuple[str, str
 
 
 def write_project_file(
-    gpkg: Path, title: str, crs: str, layers: list[str], sources: list[SourceLayer]
+    gpkg: Path, title: str, crs: str, layers: list[str], sources: list[SourceLayer], labels: SectorLabels
 ) -> Path:
-    """Write ``analyse.qgs`` beside the GeoPackage: the run's ``layers`` styled, the sector
-    ``sources`` in their colours, and the PDOK basemap; returns its path."""
+    """Write ``analyse.qgs`` beside the GeoPackage: the run's ``layers`` styled (sectors by
+    their ``labels``), the sector ``sources`` in their colours, and the PDOK basemap; returns
+    its path."""
     folder = gpkg.parent
     maplayers, analysis, sectors, order = [], [], [], []
     for layer in [name for name in STYLED_LAYERS if name in layers]:  # top of the legend first
         layer_id = f"{layer}_novex"
         source = f"./{gpkg.name}|layername={layer}"
-        maplayers.append(_vector_layer(layer_id, TITLES[layer], source, "Polygon", *_layer_parts(layer), crs))
+        parts = _layer_parts(layer, labels)
+        maplayers.append(_vector_layer(layer_id, TITLES[layer], source, "Polygon", *parts, crs))
         analysis.append(_tree_layer(layer_id, TITLES[layer], source, "ogr"))
         order.append(layer_id)
     for source in sources:
