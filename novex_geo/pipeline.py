@@ -48,6 +48,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+SLIVER_M2 = 1.0  # a face this small is a sliver between boundaries that almost coincide
+
 
 def _regions(project: Project, provincies=()) -> gpd.GeoDataFrame:
     return select_regions(load_regions(project.regions, project.crs), list(provincies or project.provincies))
@@ -106,6 +108,13 @@ def run_overlay(
         executor=Executor.choose(project.executor, project.workers, scheduler),
     )
     summary = summarise(result)
+    slivers = result.stapeling.area < SLIVER_M2
+    if slivers.any():
+        log.info(
+            "%d of %d stapeling faces are smaller than %g m² (%.1f m² in total): where the boundaries of "
+            "layers almost coincide; kept, so the partition stays exact, but they make no spanningsgebied",
+            int(slivers.sum()), len(slivers), SLIVER_M2, float(result.stapeling.area[slivers].sum()),
+        )  # fmt: skip
     gpkg = csv = None
     if write:
         gpkg = run_location(out) if out else project.output_dir / ANALYSIS_GPKG
@@ -190,7 +199,7 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
     run = read_run(gpkg, required=OVERLAY_LAYERS)
     started = time.perf_counter()
     areas, pairs = spanningsgebieden(
-        run.stapeling, run.schuurpunten, run.herkomst, project.conflicts, settings
+        run.stapeling, run.schuurpunten, run.herkomst, project.conflicts, settings, project.min_area_m2
     )
     priority = [read_source(source, "prioriteit", project.crs)[0] for source in settings.priority]
     gemeenten = load_regions(settings.gemeenten, project.crs, NAMING) if settings.gemeenten else None

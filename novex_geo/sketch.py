@@ -127,7 +127,12 @@ def read_sketch(path: Path, project: Project, sector: str | None = None) -> gpd.
 
 def _areas(result: OverlayResult, project: Project, priority) -> gpd.GeoDataFrame:
     areas, pairs = spanningsgebieden(
-        result.stapeling, result.schuurpunten, result.herkomst, project.conflicts, project.triage
+        result.stapeling,
+        result.schuurpunten,
+        result.herkomst,
+        project.conflicts,
+        project.triage,
+        project.min_area_m2,
     )
     return (
         evaluate_criteria(areas, pairs, project.triage, priority, labels=project.labels)

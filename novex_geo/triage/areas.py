@@ -98,8 +98,13 @@ def spanningsgebieden(
     herkomst: pd.DataFrame,
     conflicts: Sequence[ConflictPair],
     settings: Triage,
+    min_face_m2: float = 0.0,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Merge schuurpunten and high-stapeling faces within ``merge_distance`` into areas.
+
+    Faces smaller than ``min_face_m2`` (the project's ``[conflicts] min_area_m2``, below which
+    schuurpunten are slivers too) make no area: where the boundaries of real layers almost
+    coincide the exact overlay leaves faces of a few cm².
 
     Returns
     -------
@@ -110,7 +115,7 @@ def spanningsgebieden(
         largest first — the data behind the ``conflicten`` text
     """
     crs = stapeling.crs if stapeling.crs is not None else schuurpunten.crs
-    members = _members(stapeling, schuurpunten, settings)
+    members = _members(stapeling[stapeling.area >= min_face_m2], schuurpunten, settings)
     if members.empty:
         empty = gpd.GeoDataFrame(columns=["id", "naam"], geometry=[], crs=crs)
         return empty, pd.DataFrame(columns=PAIR_COLUMNS)
