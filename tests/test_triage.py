@@ -342,3 +342,21 @@ def test_report_lists_every_area_and_says_where_the_rest_are_and_shows_names_lit
 )
 def test_small_areas_never_print_as_zero_hectares(ha, text):
     assert hectares(ha) == text
+
+
+def test_sliver_faces_of_almost_coinciding_boundaries_make_no_spanningsgebied():
+    # three sectors whose edges at x = 2,000 differ by 1 cm: a 1 cm × 1 km face where all three meet
+    claims = {
+        "woningbouw": claims_frame("woningbouw", [shapely.box(1_000, 1_000, 2_000.01, 2_000)]),
+        "water": claims_frame("water", [shapely.box(2_000, 1_000, 3_000, 2_000)]),
+        "landbouw": claims_frame("landbouw", [shapely.box(1_999.995, 1_000, 2_500, 2_000)]),
+    }
+    result = overlay(TWO, claims, [], workers=1)
+    triple = result.stapeling[result.stapeling["n_sectoren"] == 3]
+    assert len(triple) == 1 and triple.area.iloc[0] == pytest.approx(10.0)  # 1 cm × 1 km
+    settings = Triage(min_stapeling=3)
+    kept, _ = spanningsgebieden(result.stapeling, result.schuurpunten, result.herkomst, [], settings)
+    dropped, _ = spanningsgebieden(
+        result.stapeling, result.schuurpunten, result.herkomst, [], settings, 100.0
+    )
+    assert len(kept) == 1 and len(dropped) == 0
