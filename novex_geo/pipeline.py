@@ -25,7 +25,7 @@ from novex_geo.io.outputs import input_table, write_csv, write_layer, write_tabl
 from novex_geo.io.postgis import run_location
 from novex_geo.io.postgis_run import write_run_schema, write_triage_schema
 from novex_geo.io.qgis import STYLED_LAYERS, source_layers, write_project_file, write_styles
-from novex_geo.io.regions import NAMING, OVERLAPPING, load_regions, select_regions
+from novex_geo.io.regions import NAMING, OVERLAPPING, PARTITION, load_regions, select_regions
 from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run, run_exists
 from novex_geo.overlay import OverlayResult, overlay, summarise
 
@@ -51,8 +51,16 @@ log = logging.getLogger(__name__)
 SLIVER_M2 = 1.0  # a face this small is a sliver between boundaries that almost coincide
 
 
+def _load_regions(regions, crs: str, kind: str = PARTITION):
+    """:func:`~novex_geo.io.regions.load_regions`, with what it resolved (overlaps) said."""
+    frame = load_regions(regions, crs, kind)
+    for note in frame.attrs.get("notes", []):
+        log.warning("%s", note)
+    return frame
+
+
 def _regions(project: Project, provincies=()) -> gpd.GeoDataFrame:
-    return select_regions(load_regions(project.regions, project.crs), list(provincies or project.provincies))
+    return select_regions(_load_regions(project.regions, project.crs), list(provincies or project.provincies))
 
 
 def _sectors(project: Project) -> dict[str, SectorLayer]:
@@ -202,11 +210,11 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
         run.stapeling, run.schuurpunten, run.herkomst, project.conflicts, settings, project.min_area_m2
     )
     priority = [read_source(source, "prioriteit", project.crs)[0] for source in settings.priority]
-    gemeenten = load_regions(settings.gemeenten, project.crs, NAMING) if settings.gemeenten else None
+    gemeenten = _load_regions(settings.gemeenten, project.crs, NAMING) if settings.gemeenten else None
     annotations = read_annotations(settings.annotations)
     kansen = kansen_near_areas(areas, run.kansen, run.herkomst, settings.merge_distance)
     gebieden = settings.novex_gebieden
-    novex = novex_shares(areas, gebieden and load_regions(gebieden, project.crs, OVERLAPPING))
+    novex = novex_shares(areas, gebieden and _load_regions(gebieden, project.crs, OVERLAPPING))
     labels = project.labels
     areas = evaluate_criteria(areas, pairs, settings, priority, gemeenten, annotations, kansen, novex, labels)
     log.info("%d spanningsgebieden in %.1f s", len(areas), time.perf_counter() - started)
@@ -303,9 +311,9 @@ def run_signals(
     gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
     run = read_run(gpkg, required=("spanningsgebieden", "schuurpunten", "kansen", "herkomst"))
     layers = layers if layers is not None else _sectors(project)
-    regions = load_regions(project.regions, project.crs)
+    regions = _load_regions(project.regions, project.crs)
     named = project.triage.gemeenten
-    gemeenten = load_regions(named, project.crs, NAMING) if named else None
+    gemeenten = _load_regions(named, project.crs, NAMING) if named else None
     out = Path(out) if out else project.output_dir / "signalen"
     with output_lock(out):
         return write_signals(project, run, layers, regions, gemeenten, out, ids, top)
@@ -333,7 +341,7 @@ def run_sketch(
     text = sketch_report(result, sketch_file, project.labels)
     report = write_text(folder / f"{sketch_file.stem}_beoordeling.md", text)
     title = f"{sketch_file.name}: {len(result.new_schuurpunten)} nieuwe schuurpunt(en)"
-    regions = load_regions(project.regions, project.crs)
+    regions = _load_regions(project.regions, project.crs)
     picture = draw_sketch_map(project, result, regions, title, folder / f"{sketch_file.stem}_beoordeling.png")
     return SketchRun(result, report, picture)
 

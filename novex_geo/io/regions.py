@@ -35,8 +35,8 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS, kind: str = PARTITION
     :func:`~novex_geo.io.plausibility.resolve_overlaps`): the regions an analysis runs per
     (``PARTITION``) may overlap by slivers only, which go to one region; gemeenten, which only
     name places (``NAMING``), may overlap by more and are resolved the same way; NOVEX-gebieden
-    (``OVERLAPPING``) may overlap as they are. What was resolved is logged and kept in
-    ``frame.attrs["notes"]`` for ``check``.
+    (``OVERLAPPING``) may overlap as they are. What was resolved is kept in
+    ``frame.attrs["notes"]``, for the caller to report.
     """
     path, layer, field = regions.path, regions.layer, regions.name_field
     frame = read_vector(path, layer, columns=[field])
@@ -71,7 +71,6 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS, kind: str = PARTITION
             names, np.asarray(result.geometry.values, dtype=object), path, layer, naming=kind == NAMING
         )
         if note:
-            log.warning("%s: %s", path, note)
             notes.append(f"{path}: {note}")
             result = result.set_geometry(gpd.GeoSeries(geoms, index=result.index, crs=crs))
     result = result.sort_values("provincie", ignore_index=True)

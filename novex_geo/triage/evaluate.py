@@ -29,7 +29,7 @@ from novex_geo.triage.criteria import CRITERIA, CRITERION, VERDICT_COLUMNS
 from novex_geo.triage.kansen import AreaKansen, add_kansen_columns
 from novex_geo.triage.names import area_names
 from novex_geo.triage.novex import NovexShares, add_novex_columns
-from novex_geo.units import hectares
+from novex_geo.units import counted, hectares
 
 __all__ = ["Recurrence", "evaluate_criteria", "provinces_of", "recurrence", "separation"]
 
@@ -54,13 +54,13 @@ def _involved(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, labels: SectorLabels
     return texts
 
 
-def _multisectoral(areas: gpd.GeoDataFrame) -> None:
+def _multisectoral(areas: gpd.GeoDataFrame, labels: SectorLabels) -> None:
     c1 = CRITERION["c1"]
     ok = areas["n_conflictparen"] > 0
     areas[c1.verdict] = np.where(ok, "ja", "nee")
     areas[c1.reason] = [
-        f"{n} conflictpaar/-paren botsen: {conflicts}" if hit else
-        f"{sectors.replace('+', ', ')} stapelen (max {mx}), maar geen paar uit de conflictmatrix botst"
+        f"{counted(n, 'conflictpaar botst', 'conflictparen botsen')}: {labels.pairs(conflicts)}" if hit else
+        f"{labels.sectors(sectors)} stapelen (max {mx}), maar geen paar uit de conflictmatrix botst"
         for hit, n, conflicts, sectors, mx in zip(ok, areas["n_conflictparen"], areas["conflicten"],
                                                   areas["sectoren"], areas["max_stapeling"], strict=True)
     ]  # fmt: skip
@@ -229,9 +229,11 @@ def evaluate_criteria(
     areas["naam"] = area_names(areas, list(areas[FEATURES]), gemeenten, labels.labels)
     areas["botsing"] = _involved(areas, pairs, labels)
     areas = areas.drop(columns=FEATURES)
-    _multisectoral(areas)
+    _multisectoral(areas, labels)
     _tension(areas, settings)
     _cross_border(areas, pairs, settings)
+    c2b = CRITERION["c2b"]
+    areas[c2b.reason] = areas[c2b.reason].map(labels.pairs)  # the pairs it names, by label
     _priority(areas, priority)
     _judged_by_people(areas, annotations if annotations is not None else pd.DataFrame())
     areas["n_criteria_ja"] = (areas[VERDICT_COLUMNS] == "ja").sum(axis=1)

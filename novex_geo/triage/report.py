@@ -161,8 +161,9 @@ def _area(row, kansen: AreaKansen | None, novex: bool, labels: SectorLabels) -> 
         "",
     ]
     for criterion in CRITERIA:
-        reason = md_escape(labels.pairs(row[criterion.reason]))
-        lines.append(f"- {criterion.title}: **{row[criterion.verdict]}** — {reason}")
+        lines.append(
+            f"- {criterion.title}: **{row[criterion.verdict]}** — {md_escape(row[criterion.reason])}"
+        )
     lines.append(f"- objecten: {md_escape(labels.objects(row['objecten'])) or '-'}")
     if novex:
         lines.append(f"- NOVEX-gebied: {md_escape(novex_phrase(row))}")
