@@ -14,7 +14,7 @@ from .conftest import ROOT
 
 MAPS = ROOT / "novex_geo" / "maps"
 NPM = ROOT / "tests" / "browser"
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+README = (ROOT / "docs" / "maps.md").read_text(encoding="utf-8")  # where the licences are listed
 
 
 def packaged(library) -> list[str]:

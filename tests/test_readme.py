@@ -1,4 +1,5 @@
-"""The README documents every command and every project-file key that the code has."""
+"""The documentation (README and docs/) covers every command, option and project-file key the
+code has; the README stays a front door that links every page."""
 
 import re
 
@@ -11,6 +12,8 @@ from novex_geo.config import parse as config
 from .conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGES = sorted((ROOT / "docs").glob("*.md"))
+DOCS = "\n".join([README, *(page.read_text(encoding="utf-8") for page in PAGES)])
 
 
 def commands(group: click.Group, prefix: str = "novex-geo"):
@@ -26,10 +29,10 @@ def commands(group: click.Group, prefix: str = "novex-geo"):
 
 def test_every_command_and_option_is_in_the_readme():
     for path, command in commands(cli):
-        assert f"`{path}" in README, path
+        assert f"`{path}" in DOCS, path
         for option in command.params:
             if isinstance(option, click.Option) and not option.hidden:
-                assert any(f"{flag}" in README for flag in option.opts), (path, option.opts)
+                assert any(f"{flag}" in DOCS for flag in option.opts), (path, option.opts)
 
 
 def test_every_project_key_is_in_the_readme():
@@ -40,7 +43,23 @@ def test_every_project_key_is_in_the_readme():
         "pairs": pairs.PAIR_KEYS, "kansen": pairs.KANSEN_KEYS, "kans pairs": pairs.KANS_PAIR_KEYS,
         "triage": config.TRIAGE_KEYS,
     }  # fmt: skip
-    table = "\n".join(line for line in README.splitlines() if line.startswith("| "))
+    table = "\n".join(line for line in DOCS.splitlines() if line.startswith("| "))
     for group, keys in groups.items():
         for key in keys:
             assert re.search(rf"`{re.escape(key)}`|\.{re.escape(key)}\]", table), (group, key)
+
+
+def test_the_readme_is_a_front_door_that_links_every_page():
+    assert len(README.splitlines()) <= 250
+    assert PAGES, "no docs/ pages"
+    for page in PAGES:
+        assert f"](docs/{page.name})" in README, page.name
+
+
+def test_links_between_pages_point_at_pages_that_exist():
+    for page in [ROOT / "README.md", *PAGES]:
+        for target in re.findall(
+            r"\]\(((?:docs/)?[\w-]+\.md)(?:#[\w-]*)?\)", page.read_text(encoding="utf-8")
+        ):
+            folder = page.parent
+            assert (folder / target).is_file(), (page.name, target)
