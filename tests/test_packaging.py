@@ -27,12 +27,13 @@ def _expected() -> set[str]:
 @pytest.mark.slow
 def test_wheel_holds_every_module_and_data_file(tmp_path):
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(tmp_path), str(ROOT)],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert built.returncode == 0, built.stderr[-2000:]
+    assert "would be ignored" not in built.stdout + built.stderr  # setuptools lists every package
     (wheel,) = tmp_path.glob("novex_geo-*.whl")
     inside = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("novex_geo/")}
     missing = sorted(_expected() - inside)
