@@ -29,6 +29,7 @@ from novex_geo.maps.static import (
     add_credits,
     add_legend,
     clip,
+    credits_height,
     draw_zones,
     finish_frame,
     map_extent,
@@ -156,6 +157,24 @@ def _title_block(figure: Figure, project: Project, scope: str, date: str, scale:
     return y
 
 
+def _foot(figure: Figure, project: Project, credits: list[str], scale: float) -> float:
+    """The footer and the sources above it, bottom-up in the panel; returns the y above them."""
+    height = figure.get_size_inches()[1] * 72
+    room = PANEL_WIDTH * figure.get_size_inches()[0] * 72
+    text = f"Kaart: EPSG:28992 (RD New) · {project.path.name} · novex-geo {__version__}"
+    footer = fit(text, room, 6 * scale, 2, 5 * scale)
+    figure.text(
+        PANEL_LEFT, 0.035, footer.text, fontsize=footer.size, va="bottom", color="#555555", parse_math=False
+    )
+    top = (
+        0.035
+        + (footer.height + 5 * scale) / height
+        + credits_height(figure, PANEL_WIDTH, credits, 6.5 * scale)
+    )
+    add_credits(figure, PANEL_LEFT, top, PANEL_WIDTH, credits, 6.5 * scale)
+    return top
+
+
 def poster_figure(project: Project, data: dict, scope: str, date: str, paper: str) -> Figure:
     """The poster of one provincie; ``data`` as :func:`~novex_geo.maps.web.write_maps` builds it."""
     width_mm, height_mm = PAPER[paper]
@@ -169,17 +188,8 @@ def poster_figure(project: Project, data: dict, scope: str, date: str, paper: st
     )
     figure.draw_without_rendering()  # the legend's height decides where the ranking starts
     legend_bottom = figure.transFigure.inverted().transform(legend.get_window_extent())[0][1]
-    _ranking(figure, project, data["spanningsgebieden"], legend_bottom - 0.03, 0.13, scale)
-    add_credits(figure, PANEL_LEFT, 0.11, PANEL_WIDTH, data["credits"], 6.5 * scale)
-    figure.text(
-        PANEL_LEFT,
-        0.035,
-        f"Kaart: EPSG:28992 (RD New) · {project.path.name} · novex-geo {__version__}",
-        fontsize=6 * scale,
-        va="bottom",
-        color="#555555",
-        parse_math=False,
-    )
+    credits_top = _foot(figure, project, data["credits"], scale)
+    _ranking(figure, project, data["spanningsgebieden"], legend_bottom - 0.03, credits_top + 0.02, scale)
     return figure
 
 

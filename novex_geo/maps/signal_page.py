@@ -101,7 +101,7 @@ def _bottom(writer: _Writer, signal, empty_urgency: str) -> None:
     for name, verdict, reason in signal.criteria:
         writer.text(LEFT + 0.01, name, 7.5, fontweight="bold")
         writer.text(0.33, verdict, 7.5, color=VERDICT_COLOURS.get(verdict, "#555555"))
-        writer.lines(text_fit.wrap(reason, room(0.41), 7, max_lines=2), size=7, x=0.41)
+        writer.lines(text_fit.wrap(reason, room(0.41), 7, max_lines=3), size=7, x=0.41)
         writer.y -= 0.003
 
 

@@ -27,7 +27,7 @@ from matplotlib.text import Text
 from novex_geo.config import DEMO_MARK, KANS, SCHUURPUNT, Project
 from novex_geo.io.downloads import download_record
 from novex_geo.io.layers import SectorLayer
-from novex_geo.maps.text_fit import fit, fit_labels, legend_label_room, wrap
+from novex_geo.maps.text_fit import fit, fit_legend, wrap
 from novex_geo.style import BORDER_COLOUR, KANS_COLOUR, SCHUURPUNT_COLOUR
 
 __all__ = [
@@ -317,20 +317,21 @@ def add_legend(
     title: str | None = None,
     max_lines: int = 4,
 ) -> Legend:
-    """The legend in its own axes at ``rect`` (figure fraction), top-left aligned; each label
-    wrapped to the width of ``rect`` in at most ``max_lines`` lines
-    (:func:`~novex_geo.maps.text_fit.fit_labels`), the handles' own labels untouched."""
+    """The legend in its own axes at ``rect`` (figure fraction), top-left aligned; the labels
+    wrapped to the width of ``rect`` in at most ``max_lines`` lines, in ``fontsize`` or down to
+    85 % of it (:func:`~novex_geo.maps.text_fit.fit_legend`); the handles' own labels untouched."""
     ax = figure.add_axes(rect)
     ax.set_axis_off()
-    room = legend_label_room(rect[2] * figure.get_size_inches()[0] * 72, fontsize)
     labels = [handle.get_label().replace(r"\$", "$") for handle in handles]
+    width = rect[2] * figure.get_size_inches()[0] * 72
+    fitted = fit_legend(labels, width, fontsize, max_lines, min_size=0.85 * fontsize)
     legend = ax.legend(
         handles=handles,
-        labels=fit_labels(labels, room, fontsize, max_lines),
+        labels=fitted.lines,
         loc="upper left",
         bbox_to_anchor=(0, 1),
         borderaxespad=0,
-        fontsize=fontsize,
+        fontsize=fitted.size,
         title=title,
         title_fontsize=fontsize * 1.1,
         frameon=False,
@@ -357,17 +358,8 @@ def add_credits(
 ) -> Text:
     """The credit line ("Bronnen: …") at ``(x, top)``, wrapped to ``width`` (figure fraction)."""
     text = "\n".join(_credit_lines(figure, width, credits, fontsize))
-    return figure.text(
-        x,
-        top,
-        text,
-        fontsize=fontsize,
-        color="#333333",
-        va="top",
-        parse_math=False,
-        gid="credits",
-        linespacing=1.1,
-    )
+    style = {"color": "#333333", "va": "top", "parse_math": False, "gid": "credits", "linespacing": 1.1}
+    return figure.text(x, top, text, fontsize=fontsize, **style)
 
 
 def conflict_map_figure(

@@ -23,7 +23,7 @@ __all__ = [
     "Fitted",
     "fit",
     "fit_entry",
-    "fit_labels",
+    "fit_legend",
     "legend_label_room",
     "line_height",
     "shorten",
@@ -172,6 +172,20 @@ def legend_label_room(width: float, size: float) -> float:
     return max(width - padding * size, size)
 
 
-def fit_labels(labels: list[str], room: float, size: float, max_lines: int = 4) -> list[str]:
-    """Legend labels wrapped into at most ``max_lines`` lines of ``room`` points each."""
-    return ["\n".join(wrap(label, room, size, max_lines=max_lines)) for label in labels]
+def fit_legend(
+    labels: list[str], width: float, size: float, max_lines: int = 4, min_size: float | None = None
+) -> Fitted:
+    """The labels of a legend ``width`` points wide, each wrapped into at most ``max_lines``
+    lines (``Fitted.lines`` holds one ``"\\n"``-joined label per entry): at ``size`` if every
+    label fits, else at the largest size down to ``min_size`` (steps of 5 %) at which all fit,
+    else at ``min_size`` with the labels that still do not fit shortened."""
+    current, smallest = size, min(size, min_size or size)
+    while True:
+        room = legend_label_room(width, current)
+        wrapped = [wrap(label, room, current) for label in labels]
+        if all(len(lines) <= max_lines for lines in wrapped):
+            return Fitted(["\n".join(lines) for lines in wrapped], current)
+        if current <= smallest:
+            fitted = [wrap(label, room, current, max_lines=max_lines) for label in labels]
+            return Fitted(["\n".join(lines) for lines in fitted], current)
+        current = max(smallest, round(current * 0.95, 3))
