@@ -48,6 +48,10 @@ def test_a_postgis_source_is_a_database_with_a_table_or_a_query(tmp_path):
     [
         ({"path": "postgresql://gis:geheim99@db/novex", "layer": "a.b"}, "path", "password does not belong"),
         ({"path": URL + "?password=geheim99", "layer": "a.b"}, "path", "password does not belong"),
+        # libpq decodes the key: pass%77ord is password; also in any case, and a fragment is refused
+        ({"path": URL + "?sslmode=require&pass%77ord=geheim99", "layer": "a.b"}, "path", "password does not"),
+        ({"path": URL + "?PASSWORD=geheim99", "layer": "a.b"}, "path", "password does not belong"),
+        ({"path": URL + "#geheim99", "layer": "a.b"}, "path", "no #fragment"),
         ({"path": URL, "layer": "a.b", "sql": "SELECT 1"}, "layer", "exactly one of layer"),
         ({"path": URL}, "layer", "exactly one of layer"),
         ({"path": URL, "sql": "SELECT 1", "where": "a = 1"}, "where", "put the condition in the query"),
@@ -63,8 +67,15 @@ def test_a_wrong_postgis_source_names_the_key_and_never_the_password(tmp_path, s
     message = str(raised.value)
     assert f"sectors.wonen.sources[0].{key}:" in message and words in message
     assert "geheim99" not in message
-    if "password" in words:
+    if "password" in words or "fragment" in words:
         assert "***" in message
+
+
+def test_a_password_in_an_out_url_is_refused_without_showing_it(tmp_path):
+    project = failing_project(tmp_path, path="wonen.gpkg")
+    result = CliRunner().invoke(cli, ["run", project, "--out", URL + "?schema=x&pass%77ord=geheim99"])
+    assert result.exit_code == 2 and "password does not belong" in result.output, result.output
+    assert "geheim99" not in result.output and "pass%77ord=***" in result.output
 
 
 def test_regions_are_read_from_a_file(tmp_path):

@@ -4,15 +4,16 @@ A source may read a PostGIS table or query (``path = "postgresql://user@host:543
 ``run``/``triage`` may write into a schema (``--out postgresql://…?schema=novex_2026``). The URL
 names host, port, database and user; the password comes from the environment (``PGPASSWORD``)
 or the passfile (``~/.pgpass``, ``PGPASSFILE``) that libpq reads, so a project file can be
-shared without a secret in it. A URL with a password is refused, and a message about it shows
-the URL with the password masked.
+shared without a secret in it. A URL with a password is refused (also a percent-escaped key such
+as ``pass%77ord``, which libpq reads as ``password``), and a message about it shows the URL with
+the password masked.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 __all__ = ["SCHEMA_NAME", "Database", "is_database_url", "masked_url", "parse_database_url"]
 
@@ -55,15 +56,24 @@ def is_database_url(value: object) -> bool:
     return isinstance(value, str) and value.split("://", 1)[0].lower() in SCHEMES and "://" in value
 
 
+def _is_password(name: str) -> bool:
+    """Whether a query parameter name means the password, as libpq reads it (percent-decoded:
+    ``pass%77ord`` is ``password``)."""
+    return unquote_plus(name).strip().lower() == "password"
+
+
 def masked_url(url: str) -> str:
     """``url`` with any password in it replaced by ``***`` (for messages about a wrong URL)."""
     scheme, _, rest = url.partition("://")
-    netloc, tail = re.match(r"([^/?#]*)(.*)", rest, re.DOTALL).groups()
+    netloc, path, query, fragment = re.match(r"([^/?#]*)([^?#]*)(\?[^#]*)?(.*)", rest, re.DOTALL).groups()
     if "@" in netloc:  # the user info ends at the last @, as urlsplit reads it
         userinfo, host = netloc.rsplit("@", 1)
         netloc = f"{userinfo.split(':', 1)[0]}:***@{host}" if ":" in userinfo else netloc
-    tail = re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", tail)
-    return f"{scheme}://{netloc}{tail}"
+    if query:
+        pairs = [pair.partition("=") for pair in query[1:].split("&")]
+        query = "?" + "&".join(f"{name}={'***'}" if _is_password(name) else name + equals + value
+                               for name, equals, value in pairs)  # fmt: skip
+    return f"{scheme}://{netloc}{path}{query or ''}{'#***' if fragment else ''}"
 
 
 def parse_database_url(url: str) -> Database:
@@ -73,8 +83,9 @@ def parse_database_url(url: str) -> Database:
     ------
     ValueError
         with a message that names the URL with its password masked: a password in the URL
-        (user info or ``password=``), no database name, a parameter given twice, or a
-        ``schema`` that is not a plain lower-case name.
+        (user info or ``password=``, also percent-escaped as ``pass%77ord=``), a ``#fragment``,
+        no database name, a parameter given twice, or a ``schema`` that is not a plain
+        lower-case name.
     """
     shown = masked_url(url)
     try:
@@ -83,11 +94,13 @@ def parse_database_url(url: str) -> Database:
     except ValueError as exc:
         raise ValueError(f"{shown}: not a valid PostgreSQL URL ({exc})") from None
     pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if parts.password is not None or any(name.lower() == "password" for name, _ in pairs):
+    if parts.password is not None or any(_is_password(name) for name, _ in pairs):
         raise ValueError(
             f"{shown}: a password does not belong in the URL (it would be stored and shown); "
             "set PGPASSWORD or put it in ~/.pgpass"
         )
+    if parts.fragment or url.endswith("#"):
+        raise ValueError(f"{shown}: a PostgreSQL URL has no #fragment; remove it")
     dbname = parts.path.lstrip("/")
     if not dbname or "/" in dbname:
         raise ValueError(f"{shown}: name the database, e.g. postgresql://user@host:5432/DATABASE")
