@@ -28,6 +28,7 @@ path = "{path}"
 def invoke(*args):
     result = CliRunner().invoke(cli, [str(a) for a in args])
     assert "Traceback" not in result.output, result.output
+    assert "unexpected" not in result.output, result.output  # the catch-all handler: a bug
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result
 
@@ -324,3 +325,22 @@ def _hold_lock(folder, ready, release):
     with output_lock(folder):
         ready.set()
         release.wait(10)
+
+
+def test_inf_coordinates_in_a_claim_layer_are_counted_and_dropped(tmp_path):
+    """A regression of the second round ("output array is read-only")."""
+    wrong = shapely.Polygon([(0, 0), (np.inf, 0), (0, 10)])
+    write_layer(tmp_path / "wonen.gpkg", [shapely.box(0, 0, 100, 100), wrong], naam=["a", "b"])
+    project = project_with_source(tmp_path, "wonen.gpkg")
+    for command in ("check", "run"):
+        result = invoke(command, project)
+        assert result.exit_code == 0, result.output
+        assert "1 feature dropped: coordinates that are not finite numbers (inf, NaN)" in result.output
+        assert "empty geometry" not in result.output  # counted once, for what it is
+    from novex_geo import load_project
+    from novex_geo.io.layers import read_source
+
+    frame, report = read_source(
+        load_project(project).sectors["woningbouw"].sources[0], "woningbouw", "EPSG:28992"
+    )
+    assert (report.n_read, report.n_dropped_coordinates, report.n_dropped_empty, len(frame)) == (2, 1, 0, 1)

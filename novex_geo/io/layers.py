@@ -57,6 +57,7 @@ class SourceReport:
     n_repaired: int = 0
     n_buffered: dict[str, int] = field(default_factory=dict)
     n_dropped_empty: int = 0
+    n_dropped_coordinates: int = 0
     n_parts_dropped: int = 0
     n_loaded: int = 0
     bounds: tuple[float, float, float, float] | None = None
@@ -213,18 +214,20 @@ def _with_crs(raw: gpd.GeoDataFrame, source: Source, report: SourceReport) -> gp
 
 def _claim_geometries(raw: gpd.GeoDataFrame, source: Source, crs: str, report: SourceReport) -> np.ndarray:
     """Reprojected, repaired, buffered polygons; every step counted in ``report``."""
-    missing = (raw.geometry.isna() | raw.geometry.is_empty).to_numpy()
+    missing = (raw.geometry.isna() | raw.geometry.is_empty).to_numpy(copy=True)  # changed below
     present = np.asarray(raw.geometry.values, dtype=object)[~missing]
     type_ids, counts = np.unique(shapely.get_type_id(present), return_counts=True)
     report.geometry_types = {GEOMETRY_NAMES[t]: int(n) for t, n in zip(type_ids, counts, strict=True)}
     if not raw.crs.equals(gpd.GeoSeries(crs=crs).crs):
         raw = raw.to_crs(crs)
         report.n_reprojected = int((~missing).sum())
-    geoms = np.asarray(raw.geometry.values, dtype=object)
+    geoms = np.array(raw.geometry.values, dtype=object)  # a copy: changed below, not the frame's
     broken = ~missing & ~np.all(np.isfinite(shapely.bounds(geoms)), axis=1)
-    if broken.any():  # e.g. coordinates a reprojection cannot map: counted and dropped
+    if broken.any():  # inf or NaN, or coordinates a reprojection cannot map: counted and dropped
+        report.n_dropped_coordinates = int(broken.sum())
         report.warnings.append(
-            f"{int(broken.sum())} features dropped: coordinates that cannot be reprojected"
+            f"{counted(report.n_dropped_coordinates, 'feature')} dropped: coordinates that are not finite "
+            "numbers (inf, NaN) or cannot be reprojected"
         )
         geoms[broken] = None
         missing |= broken
@@ -291,7 +294,7 @@ def read_source(
         return gpd.GeoDataFrame(columns=FEATURE_COLUMNS, geometry=[], crs=crs), report
     geoms, report.n_parts_dropped = _polygonal_parts(_claim_geometries(raw, source, crs, report))
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    report.n_dropped_empty = int(empty.sum())
+    report.n_dropped_empty = int(empty.sum()) - report.n_dropped_coordinates
     keep = ~empty
     name = source.name
     fids = pd.Series(raw.index.to_numpy()[keep]).astype(str)
