@@ -13,7 +13,7 @@ from novex_geo.maps.labels import area_title
 from novex_geo.units import hectares
 
 from .conftest import housing_and_water_project
-from .test_maps_signal import pdf_fonts
+from .test_maps_signal import assert_accessibility_metadata, pdf_fonts
 
 PAPER_MM = {"A3": (420, 297), "A0": (1189, 841)}
 
@@ -59,6 +59,7 @@ def test_poster_is_one_landscape_vector_page_with_embedded_fonts(project, tmp_pa
     assert fonts and all(font["subtype"] != "/Type3" and font["truetype"] for font in fonts)
     assert reader.metadata.title == f"test — Utrecht: kaartsessie-poster ({paper})"
     assert reader.metadata.author == "test" and "schuurpunten" in reader.metadata.subject
+    assert_accessibility_metadata(poster, reader.metadata.title)
     text = page.extract_text()
     for expected in (
         "Provincie Utrecht",

@@ -115,6 +115,20 @@ def pdf_fonts(path) -> list[dict]:
     return fonts
 
 
+def assert_accessibility_metadata(path, title: str) -> None:
+    """Dutch, the title in the viewer's title bar and in XMP, read strictly; no claim of
+    tagging, since matplotlib's content is not tagged (see novex_geo/maps/pdf_access.py)."""
+    reader = pypdf.PdfReader(path, strict=True)
+    catalog = reader.trailer["/Root"]
+    assert catalog["/Lang"] == "nl-NL"
+    assert catalog["/ViewerPreferences"]["/DisplayDocTitle"] == pypdf.generic.BooleanObject(True)
+    xmp = reader.xmp_metadata
+    assert xmp.dc_title == {"x-default": title} and xmp.dc_language == ["nl-NL"]
+    assert xmp.dc_creator == [reader.metadata.author]
+    assert "/MarkInfo" not in catalog and "/StructTreeRoot" not in catalog
+    assert len(reader.pages) == 1 and reader.pages[0].extract_text()
+
+
 def test_pdf_has_truetype_fonts_metadata_and_labels_not_keys(project):
     project, areas = project
     crossing = areas.loc[areas["n_provincies"] == 2, "id"].iloc[0]
@@ -127,6 +141,7 @@ def test_pdf_has_truetype_fonts_metadata_and_labels_not_keys(project):
     metadata = pypdf.PdfReader(files.pdf).metadata
     assert metadata.title == f"{title} — signaal NOVEX"
     assert metadata.author == project.name and "Signaal " + crossing in metadata.subject
+    assert_accessibility_metadata(files.pdf, metadata.title)
     _, text = pdf_text(files.pdf)
     assert title in " ".join(text.split())  # the title may wrap
     assert "water_bodem" not in text and "woningbouw×" not in text
