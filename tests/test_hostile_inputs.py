@@ -344,3 +344,21 @@ def test_inf_coordinates_in_a_claim_layer_are_counted_and_dropped(tmp_path):
         load_project(project).sectors["woningbouw"].sources[0], "woningbouw", "EPSG:28992"
     )
     assert (report.n_read, report.n_dropped_coordinates, report.n_dropped_empty, len(frame)) == (2, 1, 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("crs", "box", "hint"),
+    [
+        ("EPSG:4326", shapely.box(52.0, 5.1, 52.1, 5.2), "x must be the longitude"),  # Utrecht as lat/lon
+        ("EPSG:28992", shapely.box(455_000, 150_000, 456_000, 151_000), "exchanged"),  # RD as y, x
+    ],
+)
+def test_swapped_axes_are_refused_by_check_and_run(tmp_path, crs, box, hint):
+    """Swapped, the layer lies off Somalia (or in Poland): it would meet no provincie, area 0."""
+    write_layer(tmp_path / "wonen.gpkg", [box], naam=["a"], crs=crs)
+    project = project_with_source(tmp_path, "wonen.gpkg")
+    for command in ("check", "run"):
+        result = invoke(command, project)
+        assert result.exit_code != 0, result.output
+        assert "wonen.gpkg: the coordinates have x and y swapped" in result.output, result.output
+        assert hint in result.output and "Swap X and Y coordinates" in result.output

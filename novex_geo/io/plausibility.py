@@ -1,7 +1,9 @@
 """Plausibility of input data that would otherwise give silently wrong results.
 
 Coordinates that do not fit the CRS a file declares (lon/lat degrees labelled RD, RD metres
-labelled lon/lat) would reproject to nonsense or to nothing; regions that overlap would count
+labelled lon/lat) would reproject to nonsense or to nothing, and coordinates with x and y swapped
+(latitude written first) to the wrong side of the world — each claim then meets no provincie and
+the result is silently empty; regions that overlap would count
 claimed area twice. Wrong coordinates are refused with a message that names the file and the
 size of the problem. Overlapping regions are measured: slivers — what two boundary files
 generalised apart leave between neighbours — go to one of the two regions and are reported in
@@ -29,6 +31,9 @@ SLIVER_MAX_M2 = 250_000.0
 
 
 DEGREES = (-180.0, -90.0, 180.0, 90.0)
+# RD New metres around the Netherlands and its North Sea waters (EEZ, up to about 55.8° N), with
+# a margin: where data that swapped x and y would lie with them swapped back
+NETHERLANDS_RD = (-100_000.0, 250_000.0, 350_000.0, 900_000.0)
 
 
 @lru_cache(maxsize=32)
@@ -51,6 +56,14 @@ def _plausible_box(crs_text: str) -> tuple[float, float, float, float] | None:
     return (xmin - width, ymin - height, xmax + width, ymax + height)
 
 
+@lru_cache(maxsize=32)
+def _netherlands(crs_text: str) -> tuple[float, float, float, float] | None:
+    """:data:`NETHERLANDS_RD` in the coordinates of ``crs`` (x first), ``None`` when it has none."""
+    to_crs = Transformer.from_crs(CRS.from_epsg(28992), CRS.from_user_input(crs_text), always_xy=True)
+    box = to_crs.transform_bounds(*NETHERLANDS_RD, densify_pts=21)
+    return box if np.all(np.isfinite(box)) else None
+
+
 def _outside(bounds: np.ndarray, box) -> np.ndarray:
     xmin, ymin, xmax, ymax = bounds.T
     return (xmax < box[0]) | (xmin > box[2]) | (ymax < box[1]) | (ymin > box[3])
@@ -63,7 +76,9 @@ def check_coordinates_fit(geoms: np.ndarray, crs, path: str | Path, layer: str |
     Refused: a geographic CRS with coordinates beyond ±180/±90 (RD metres labelled EPSG:4326),
     a projected CRS whose every feature lies within ±180/±90 far from where the CRS is used
     (lon/lat degrees labelled EPSG:28992), and a projected CRS whose every feature lies more
-    than the CRS's own extent away from its area of use (another CRS's metres).
+    than the CRS's own extent away from its area of use (another CRS's metres); and, in any CRS,
+    features that all lie outside the Netherlands but would all meet it with x and y exchanged
+    (latitude written as x).
     """
     present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     if not len(present) or crs is None:
@@ -85,8 +100,18 @@ def check_coordinates_fit(geoms: np.ndarray, crs, path: str | Path, layer: str |
             if degrees.all()
             else "these look like coordinates of another CRS"
         )
+    found = shapely.total_bounds(present)
+    if not wrong and _swapped_axes(bounds, crs):
+        raise LayerError(
+            "the coordinates have x and y swapped: none of the features lies in the Netherlands "
+            f"(x {found[0]:.6g} – {found[2]:.6g}, y {found[1]:.6g} – {found[3]:.6g} in {crs.to_string()}), "
+            "but all would with x and y exchanged"
+            + (" (latitude was written as x; x must be the longitude)" if crs.is_geographic else "")
+            + ". Swap them (QGIS: 'Swap X and Y coordinates') and save the file again",
+            path,
+            layer,
+        )
     if wrong:
-        found = shapely.total_bounds(present)
         raise LayerError(
             f"the coordinates do not fit the declared CRS {crs.to_string()}: all {len(present)} features "
             f"lie outside the area where this CRS is valid (coordinates span {found[0]:.6g}, "
@@ -96,6 +121,15 @@ def check_coordinates_fit(geoms: np.ndarray, crs, path: str | Path, layer: str |
             layer,
         )
     return int(far.sum())
+
+
+def _swapped_axes(bounds: np.ndarray, crs: CRS) -> bool:
+    """Whether every feature lies outside the Netherlands, and every one would meet it with its
+    x and y exchanged."""
+    box = _netherlands(crs.to_wkt())
+    return box is not None and bool(
+        _outside(bounds, box).all() and not _outside(bounds[:, [1, 0, 3, 2]], box).any()
+    )
 
 
 def _far_from_use(bounds: np.ndarray, crs: CRS) -> bool:
