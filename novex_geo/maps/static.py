@@ -198,6 +198,21 @@ def _north_arrow(ax: Axes, size: float) -> None:
     )
 
 
+def _draw_sketch(ax: Axes, project: Project, sketched: gpd.GeoDataFrame | None) -> list:
+    """The sketch dashed and dotted in its sector's colour; a legend entry per sector."""
+    handles = []
+    for key, part in [] if sketched is None else sketched.groupby("sector"):
+        style = {
+            "facecolor": "none",
+            "edgecolor": project.sectors[key].colour,
+            "hatch": "..",
+            "linestyle": "--",
+        }
+        part.plot(ax=ax, linewidth=2.0, zorder=7, **style)
+        handles.append(mpatches.Patch(label=plain(f"schets ({project.sectors[key].label})"), **style))
+    return handles
+
+
 def draw_conflict_map(
     ax: Axes,
     project: Project,
@@ -241,28 +256,7 @@ def draw_conflict_map(
         drawn_claims.append(subset)
     drawing.handles += draw_zones(ax, clip(kansen, box), KANS.soort, 0.6, 3)
     drawing.handles += draw_zones(ax, clip(schuurpunten, box), SCHUURPUNT.soort, 0.6, 4)
-    sketched = clip(sketch, box)
-    if sketched is not None:
-        for key, part in sketched.groupby("sector"):
-            sector = project.sectors[key]
-            part.plot(
-                ax=ax,
-                facecolor="none",
-                edgecolor=sector.colour,
-                hatch="..",
-                linewidth=2.0,
-                linestyle="--",
-                zorder=7,
-            )
-            drawing.handles.append(
-                mpatches.Patch(
-                    facecolor="none",
-                    edgecolor=sector.colour,
-                    hatch="..",
-                    linestyle="--",
-                    label=plain(f"schets ({sector.label})"),
-                )
-            )
+    drawing.handles += _draw_sketch(ax, project, clip(sketch, box))
     borders = clip(regions.set_geometry(regions.boundary), box)
     if borders is not None:
         borders.plot(ax=ax, zorder=5, **BORDER)
