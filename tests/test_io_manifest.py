@@ -126,18 +126,23 @@ def test_unchanged_inputs_and_a_run_from_before_manifests(tmp_path):
     ]
 
 
-def test_the_hash_of_an_unchanged_file_is_taken_from_the_previous_manifest(tmp_path):
+def test_a_file_changed_with_its_size_and_time_kept_is_hashed_again(tmp_path):
+    """A cheap check (size, modification time) cannot tell that a file is unchanged: the manifest
+    records what the file holds now, and diff names it."""
     project = two_sector_project(tmp_path)
-    recorded = read_manifest(tmp_path / "uit" / "analyse.gpkg").query("rol == 'project'")["sha256"].iloc[0]
-    stat = project.path.stat()
-    text = project.path.read_text(encoding="utf-8")
-    project.path.write_text(text.replace('name = "test"', 'name = "TEST"'), encoding="utf-8")  # same size
-    os.utime(project.path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old modification time
+    old = tmp_path / "vorig.gpkg"
+    shutil.copy(tmp_path / "uit" / "analyse.gpkg", old)
+    water = tmp_path / "water.gpkg"
+    before, stat = sha256(water), water.stat()
+    write_layer(water, [shapely.box(2_000, 2_000, 5_000, 5_500)], naam=["Plas"])  # SQLite: same pages
+    os.utime(water, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old modification time
+    assert (water.stat().st_size, water.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
     run_overlay(project)
-    again = read_manifest(tmp_path / "uit" / "analyse.gpkg").query("rol == 'project'")["sha256"].iloc[0]
-    assert again == recorded != sha256(project.path)  # not hashed again: same size and time
-    project.path.touch()  # a new modification time: hashed again
-    run_overlay(project)
-    assert read_manifest(tmp_path / "uit" / "analyse.gpkg").query("rol == 'project'")["sha256"].iloc[
-        0
-    ] == sha256(project.path)
+    new = tmp_path / "uit" / "analyse.gpkg"
+    recorded = read_manifest(new).query("bron == 'water'")["sha256"].iloc[0]
+    assert recorded == sha256(water) != before
+    assert compare_manifests(old, new) == [
+        f"gewijzigd: water_bodem/water: inhoud {before[:12]} → {recorded[:12]}"
+    ]
+    stored = json.loads((tmp_path / "uit" / "manifest.json").read_text(encoding="utf-8"))
+    assert next(row for row in stored["invoer"] if row["bron"] == "water")["sha256"] == recorded

@@ -9,9 +9,10 @@ novex-geo version and the SHA-256 of the project file. It is written as table ``
 run's GeoPackage and as JSON beside it (``manifest.json`` beside ``analyse.gpkg``), and
 :func:`compare_manifests` says which inputs changed between two runs.
 
-Hashing a national parcel file takes seconds, so a file whose path, size and modification time
-equal those in the previous manifest keeps its recorded SHA-256 (as ``make`` and ``rsync`` judge
-files).
+Every input is hashed in every run, each file once: a file rewritten with the same size and
+modification time (a tool that restores the time, a copy that keeps it) is still a changed file,
+and no cheap check can tell that it is not. Hashing a national parcel file takes seconds, little
+beside the run.
 """
 
 from __future__ import annotations
@@ -73,22 +74,21 @@ def _files(path: Path) -> list[Path]:
     return [path, *(candidate for candidate in extra if candidate.exists())]
 
 
-def _sha256(path: Path, known: dict) -> str:
-    """SHA-256 of the file(s) of ``path``, reused from ``known`` when size and time are the same."""
+def _sha256(path: Path, hashed: dict[str, str]) -> str:
+    """SHA-256 of the file(s) of ``path``, read whole; ``hashed`` holds those of this run, so a
+    file that several sources read is read once."""
     parts = _files(path)
     if not all(part.is_file() for part in parts):
         return ""
-    stamp = [[str(part.resolve()), part.stat().st_size, part.stat().st_mtime_ns] for part in parts]
     key = str(path.resolve())
-    if known.get(key, {}).get("stamp") == stamp:
-        return known[key]["sha256"]
-    digest = hashlib.sha256()
-    for part in parts:
-        with open(part, "rb") as handle:
-            while block := handle.read(2**20):
-                digest.update(block)
-    known[key] = {"stamp": stamp, "sha256": digest.hexdigest()}
-    return known[key]["sha256"]
+    if key not in hashed:
+        digest = hashlib.sha256()
+        for part in parts:
+            with open(part, "rb") as handle:
+                while block := handle.read(2**20):
+                    digest.update(block)
+        hashed[key] = digest.hexdigest()
+    return hashed[key]
 
 
 def _fetch_details(path: Path, layer: str | None) -> dict:
@@ -110,22 +110,22 @@ def _count(path: Path, layer: str | None) -> int | None:
         return None
 
 
-def _build(project: Project, reports: list[SourceReport], known: dict) -> list[dict]:
+def _build(project: Project, reports: list[SourceReport]) -> list[dict]:
     from novex_geo import __version__
 
-    regions = project.regions
+    regions, hashed = project.regions, {}
     rows = [
-        {"rol": "project", "bestand": str(project.path), "sha256": _sha256(Path(project.path), known),
+        {"rol": "project", "bestand": str(project.path), "sha256": _sha256(Path(project.path), hashed),
          "novex_geo_versie": __version__, "aangemaakt": datetime.now(UTC).isoformat(timespec="seconds")},
         {"rol": "regio", "bron": "provincies", "bestand": str(regions.path), "laag": regions.layer or "",
-         "sha256": _sha256(Path(regions.path), known), "n_features": _count(regions.path, regions.layer),
+         "sha256": _sha256(Path(regions.path), hashed), "n_features": _count(regions.path, regions.layer),
          **_fetch_details(Path(regions.path), regions.layer)},
     ]  # fmt: skip
     for report in reports:
         path = Path(report.path)  # a database's URL is no file: no hash, no fetch details
         rows.append(
             {"rol": "sector", "sector": report.sector, "bron": report.source, "bestand": report.path,
-             "laag": report.layer or report.sql or "", "sha256": _sha256(path, known),
+             "laag": report.layer or report.sql or "", "sha256": _sha256(path, hashed),
              "n_features": report.n_loaded if report.raster else report.n_read,
              "attributie": report.attribution or "", **_fetch_details(path, report.layer)}
         )  # fmt: skip
@@ -142,7 +142,7 @@ def _as_table(rows: list[dict]) -> pd.DataFrame:
 def manifest_table(project: Project, layers: Iterable[SectorLayer]) -> pd.DataFrame:
     """The manifest of a run as a table (every file hashed): the project, its regions and the
     sources of ``layers``."""
-    return _as_table(_build(project, [report for layer in layers for report in layer.reports], {}))
+    return _as_table(_build(project, [report for layer in layers for report in layer.reports]))
 
 
 def write_manifest(
@@ -154,13 +154,7 @@ def write_manifest(
 
     Returns the path of the JSON file (written beside it and renamed: complete or absent).
     """
-    target = manifest_path(gpkg)
-    try:
-        previous = json.loads(target.read_text(encoding="utf-8")) if target.is_file() else {}
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        previous = {}  # a damaged earlier manifest only costs hashing every file again
-    known = previous.get("bestanden", {}) if isinstance(previous, dict) else {}
-    rows = _build(project, [report for layer in layers for report in layer.reports], known)
+    rows = _build(project, [report for layer in layers for report in layer.reports])
     write_table(_as_table(rows), Path(into or gpkg), MANIFEST_TABLE)
     head, inputs = rows[0], rows[1:]
     document = {
@@ -168,9 +162,10 @@ def write_manifest(
         "project": {"bestand": head["bestand"], "sha256": head["sha256"]},
         "invoer": [{key: value for key, value in row.items() if key not in ("novex_geo_versie", "aangemaakt")}
                    for row in inputs],
-        "bestanden": known,
     }  # fmt: skip
-    return write_text(target, json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+    return write_text(
+        manifest_path(gpkg), json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+    )
 
 
 def read_manifest(gpkg: Path) -> pd.DataFrame | None:
