@@ -3,7 +3,10 @@ counted, reported repair), never a traceback, and loses no data silently."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import subprocess
 
 import geopandas as gpd
 import numpy as np
@@ -362,3 +365,56 @@ def test_swapped_axes_are_refused_by_check_and_run(tmp_path, crs, box, hint):
         assert result.exit_code != 0, result.output
         assert "wonen.gpkg: the coordinates have x and y swapped" in result.output, result.output
         assert hint in result.output and "Swap X and Y coordinates" in result.output
+
+
+@contextlib.contextmanager
+def small_disk(folder, options: str):
+    """``folder`` as a tmpfs of its own (``options``: its size, ``ro``): a real full or read-only
+    disk. Mounting needs root; elsewhere the test skips."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mount = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)]
+    if os.geteuid() != 0 or subprocess.run(mount, capture_output=True).returncode:
+        pytest.skip("mounting a small tmpfs (a real full or read-only disk) needs root")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def fill(folder) -> None:
+    """Write a file into ``folder`` until its disk is full."""
+    with open(folder / "vol.bin", "wb", buffering=0) as handle:
+        for size in (2**20, 2**12, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    handle.write(bytes(size))
+
+
+def test_a_read_only_output_folder_is_one_clear_error(tmp_path):
+    good_layer(tmp_path)
+    project = project_with_source(tmp_path, "wonen.gpkg")
+    with small_disk(tmp_path / "uit", "ro,size=1m"):
+        for command in ("run", "triage"):
+            result = invoke(command, project)
+            assert result.exit_code == 1, result.output
+            assert (
+                f"{tmp_path / 'uit'}: cannot write into this folder (Read-only file system)" in result.output
+            )
+
+
+def test_a_full_disk_is_one_clear_error_and_the_previous_output_stays(tmp_path):
+    from .conftest import housing_and_water_project
+
+    with small_disk(tmp_path / "uit", "size=24m") as folder:
+        homes, water = [shapely.box(0, 0, 1_000, 1_000)], [shapely.box(500, 0, 1_500, 1_000)]
+        project = housing_and_water_project(tmp_path, homes, ["Wijk"], water, ["Water"]).path
+        assert invoke("map", project).exit_code == 0
+        before = {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+        fill(folder)
+        for command, target in (("run", "analyse.gpkg"), ("triage", "analyse.gpkg"), ("map", "kaart_")):
+            result = invoke(command, project)
+            assert result.exit_code == 1, (command, result.output)
+            assert "the disk is full (" in result.output and target in result.output, (command, result.output)
+            assert result.output.count("Error:") == 1
+        (folder / "vol.bin").unlink()
+        assert {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()} == before

@@ -3,12 +3,16 @@
 Each output is written to a temporary file beside its target and renamed onto it when
 complete, so a run killed while writing leaves the previous output intact; a lock on the
 output folder makes a second command that would write there at the same time stop with a
-message instead of interleaving with the first.
+message instead of interleaving with the first. A folder that cannot be written to (read-only,
+no permission) and a disk that fills up while writing are one clear error each; the previous
+output stays as it was.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +28,33 @@ __all__ = ["LOCK_NAME", "atomic_path", "ensure_folder", "output_lock", "write_te
 LOCK_NAME = ".novex-geo.lock"
 _TEMPORARY = ".tmp"
 _held: dict[Path, tuple[FileLock, int]] = {}  # re-entrant per folder within this process
+# how a full disk (or quota) shows: the errno of an OSError, or the text of a GDAL/SQLite error
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_NO_ROOM_TEXT = ("no space left", "disk is full", "disk quota", "file too large")
+
+
+def _unwritable(folder: Path, exc: OSError) -> NovexError:
+    return NovexError(
+        f"{folder}: cannot write into this folder ({exc.strerror or exc}); make it writable or choose "
+        "another output"
+    )
+
+
+def _no_room(exc: Exception) -> bool:
+    """Whether ``exc`` says that the disk (or the user's quota) is full."""
+    if isinstance(exc, OSError) and exc.errno in _NO_ROOM:
+        return True
+    return any(text in str(exc).lower() for text in _NO_ROOM_TEXT)
+
+
+def _full(target: Path, exc: Exception) -> NovexError:
+    """The error of a full disk, with what said so (a GDAL error quotes its SQL: only the words)."""
+    said = re.search(rf"[^:;()]*(?:{'|'.join(_NO_ROOM_TEXT)})[^:;()]*", str(exc), re.IGNORECASE)
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else said and said.group(0).strip()
+    kept = f"the previous {target.name} is unchanged" if target.exists() else "nothing was written"
+    return NovexError(
+        f"{target}: the disk is full ({detail or exc}); {kept}. Free space, or write to another disk"
+    )
 
 
 def ensure_folder(folder: Path) -> Path:
@@ -44,12 +75,17 @@ def atomic_path(target: Path, start_from_target: bool = False) -> Iterator[Path]
 
     With ``start_from_target`` the temporary file starts as a copy of ``target`` (to add
     layers to an existing GeoPackage); otherwise it does not exist yet. When the block fails
-    the temporary file is removed and ``target`` is untouched.
+    the temporary file is removed and ``target`` is untouched; a folder that cannot be written
+    to, and a disk that is full (whatever wrote: Python, GDAL, SQLite), are a
+    :class:`NovexError` that says so.
     """
     target = Path(target)
     ensure_folder(target.parent)
-    handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f"{_TEMPORARY}{target.suffix}",
-                                    dir=target.parent)  # fmt: skip
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f"{_TEMPORARY}{target.suffix}",
+                                        dir=target.parent)  # fmt: skip
+    except OSError as exc:
+        raise (_full(target, exc) if _no_room(exc) else _unwritable(target.parent, exc)) from None
     os.close(handle)
     temporary = Path(name)
     temporary.unlink()
@@ -58,6 +94,10 @@ def atomic_path(target: Path, start_from_target: bool = False) -> Iterator[Path]
             shutil.copy2(target, temporary)
         yield temporary
         os.replace(temporary, target)
+    except Exception as exc:
+        if _no_room(exc):
+            raise _full(target, exc) from None
+        raise
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -89,6 +129,8 @@ def output_lock(folder: Path) -> Iterator[None]:
                 f"{folder}: another novex-geo command is writing into this folder; "
                 "wait until it has finished (or give another output folder)"
             ) from None
+        except OSError as exc:  # read-only, no permission, no room: the lock file cannot be made
+            raise _unwritable(folder, exc) from None
         _held[folder] = (lock, 1)
         for stale in folder.glob(f".*{_TEMPORARY}.*"):
             stale.unlink(missing_ok=True)
