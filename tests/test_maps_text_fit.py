@@ -305,9 +305,12 @@ def test_wrapped_lines_fit_and_keep_whole_words(words, room, size, max_lines):
     assert all(text_fit.text_width(line, size) <= room for line in lines)
     if not any(ELLIPSIS in line for line in lines):
         assert " ".join(lines).split() == words  # nothing lost, nothing cut
-    else:  # shortened: whole words, then "…"; only a word wider than a line is cut
-        shown = " ".join(lines).split()
-        assert shown[-1] == ELLIPSIS or (shown[-1].endswith(ELLIPSIS) and len(shown[-1]) > 1)
+    else:  # shortened: whole words, then "…"; only a word wider than a whole line is cut
+        for token in " ".join(lines).split():
+            if token != ELLIPSIS and ELLIPSIS in token:
+                assert token.endswith(ELLIPSIS)
+                cut = token[: -len(ELLIPSIS)]
+                assert any(w.startswith(cut) and text_fit.text_width(w, size) > 0.97 * room for w in words)
 
 
 @settings(max_examples=60, deadline=None)
@@ -340,3 +343,11 @@ def test_fit_wraps_then_shrinks_then_shortens():
     short = text_fit.fit(LONG_PROJECT, room, 15, 2, 12, "bold")
     assert short.size == 12 and len(short.lines) == 2 and whole_or_shortened(LONG_PROJECT, short.text)
     assert short.lines[-1].endswith(f" {ELLIPSIS}")
+
+
+def test_a_number_keeps_its_unit_on_its_line():
+    text = "Energiehoofdstructuur × Natuur (NNN, Natura 2000 en ecologische verbindingen): 0.5 ha; 12 km"
+    for room in range(100, 400, 7):
+        lines = text_fit.wrap(text, room, 7)
+        assert " ".join(lines) == text
+        assert not any(line.startswith(("ha", "km")) for line in lines), lines

@@ -11,6 +11,7 @@ happens to the name between them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,6 +37,7 @@ SAFETY = 0.97  # fit to 97 % of the room: hinting and kerning differ a little be
 LINE_SPACING = 1.2  # matplotlib's default line spacing of multi-line text
 _DANGLING = {"×", "—", "–", "-", "·", ":", ";", ",", "/", "+", "&"}  # never the word before "…"
 _MEASURE = TextToPath()
+_UNIT = re.compile(r"(ha|km|m|m²|%|cm)[.,;:)]*")
 
 
 @lru_cache(maxsize=8192)
@@ -85,6 +87,17 @@ def shorten(text: str, room: float, size: float, weight: str = "normal") -> str:
     return _cut_word(words[0], room, size, weight) if words else ""
 
 
+def _glued(words: list[str]) -> list[str]:
+    """Words with a unit after a number kept together (``"0.5 ha"`` never breaks)."""
+    glued: list[str] = []
+    for word in words:
+        if glued and _UNIT.fullmatch(word) and glued[-1][-1:].isdigit():
+            glued[-1] = f"{glued[-1]} {word}"
+        else:
+            glued.append(word)
+    return glued
+
+
 def wrap(
     text: str,
     room: float,
@@ -96,7 +109,7 @@ def wrap(
     """``text`` wrapped at spaces into lines of at most ``room`` points; lines after the first
     start with ``indent``. With ``max_lines`` the last line ends in ``" …"`` when more is left."""
     lines: list[str] = []
-    words = str(text).split()
+    words = _glued(str(text).split())
     index = 0
     while index < len(words):
         lead = indent if lines else ""
