@@ -418,3 +418,65 @@ def test_a_full_disk_is_one_clear_error_and_the_previous_output_stays(tmp_path):
             assert result.output.count("Error:") == 1
         (folder / "vol.bin").unlink()
         assert {path: path.read_bytes() for path in folder.rglob("*") if path.is_file()} == before
+
+
+def curve_polygon_wkb(x: float, y: float, r: float) -> bytes:
+    """A CurvePolygon (WKB type 10): a circle of radius ``r`` as one CircularString ring."""
+    import struct
+
+    points = [(x - r, y), (x + r, y), (x - r, y)]
+    ring = struct.pack("<BII", 1, 8, len(points)) + b"".join(struct.pack("<dd", *p) for p in points)
+    return struct.pack("<BII", 1, 10, 1) + ring
+
+
+def test_curved_geometries_are_linearised_and_counted(tmp_path):
+    from pyogrio.raw import write
+
+    wkb = np.array([curve_polygon_wkb(500, 500, 100), shapely.box(2_000, 0, 2_100, 100).wkb], dtype=object)
+    names = [np.array(["Rond", "Vierkant"], dtype=object)]
+    write(tmp_path / "bogen.gpkg", wkb, field_data=names, fields=["naam"], geometry_type="Unknown",
+          crs="EPSG:28992", driver="GPKG")  # fmt: skip
+    project = project_with_source(tmp_path, "bogen.gpkg", 'label_field = "naam"')
+    for command in ("check", "run"):
+        result = invoke(command, project)
+        assert result.exit_code == 0, result.output
+        assert (
+            "1 curved geometry linearised: arcs as 32 straight segments per quarter circle" in result.output
+        )
+    faces = gpd.read_file(tmp_path / "uit" / "analyse.gpkg", layer="stapeling").area
+    assert sorted(faces) == [10_000, pytest.approx(np.pi * 100**2, rel=5e-4)]  # as buffers are made
+
+
+@pytest.mark.parametrize(
+    ("cpg", "said"),
+    [
+        ("ISO-8859-1", "text read as ISO-8859-1 (its .cpg)"),
+        ("1252", "text read as CP1252 (its .cpg)"),
+        (None, "no .cpg says how its text is encoded: read as CP1252 (detected: not UTF-8)"),
+        ("UTF-8", "its .cpg says 'UTF-8', but the text is not UTF-8: read as CP1252 (detected)"),
+        ("onzin", "its .cpg says 'onzin', but that is not an encoding: read as CP1252 (detected)"),
+    ],
+)
+def test_a_latin1_shapefile_is_read_as_its_cpg_says_or_as_detected(tmp_path, cpg, said):
+    frame = gpd.GeoDataFrame(
+        {"naam": ["Fryslân", "Súdwest-Fryslân"]},
+        geometry=[shapely.box(0, 0, 100, 100), shapely.box(200, 0, 300, 100)],
+        crs="EPSG:28992",
+    )
+    pyogrio.write_dataframe(frame, tmp_path / "wonen.shp", encoding="ISO-8859-1")
+    assert b"Frysl\xe2n" in (tmp_path / "wonen.dbf").read_bytes()
+    (tmp_path / "wonen.cpg").unlink()
+    if cpg is not None:
+        (tmp_path / "wonen.cpg").write_text(cpg, encoding="ascii")
+    project = project_with_source(tmp_path, "wonen.shp", 'label_field = "naam"')
+    for command in ("check", "run"):
+        result = invoke(command, project)
+        assert result.exit_code == 0, result.output
+        assert said in result.output
+    from novex_geo import load_project
+    from novex_geo.io.layers import read_source
+
+    claims, _ = read_source(
+        load_project(project).sectors["woningbouw"].sources[0], "woningbouw", "EPSG:28992"
+    )
+    assert list(claims["label"]) == ["Fryslân", "Súdwest-Fryslân"]

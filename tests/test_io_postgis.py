@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -284,3 +285,26 @@ def test_a_server_that_never_answers_is_given_up_on(monkeypatch):
         with pytest.raises(NovexError, match=r"cannot connect \(.*timeout") as raised:
             read_vector(Database(url, "novex", url), "a.b")
         assert time.monotonic() - started < 8 and str(raised.value).startswith(f"{url}, layer 'a.b': ")
+
+
+def test_curved_geometries_in_postgis_are_linearised_and_counted(tmp_path, postgis_url, pg_schema):
+    from .postgis_db import connect
+
+    with connect(postgis_url) as connection:
+        connection.execute(f"CREATE SCHEMA {pg_schema}")
+        connection.execute(f"CREATE TABLE {pg_schema}.bogen (fid bigint PRIMARY KEY, naam text, "
+                           "geom geometry(Geometry, 28992))")  # fmt: skip
+        connection.execute(
+            f"INSERT INTO {pg_schema}.bogen VALUES "
+            "(1, 'rond', ST_GeomFromText('CURVEPOLYGON(CIRCULARSTRING(400 500, 600 500, 400 500))', 28992)), "
+            "(2, 'hoek', ST_GeomFromText('MULTISURFACE(((2000 0, 2100 0, 2100 100, 2000 0)))', 28992)), "
+            "(3, 'vierkant', ST_MakeEnvelope(3000, 0, 3100, 100, 28992))"
+        )
+    project = failing_project(tmp_path, path=postgis_url, layer=f"{pg_schema}.bogen", label_field="naam")
+    result = CliRunner().invoke(cli, ["check", project])
+    assert result.exit_code == 0, result.output
+    assert "2 curved geometries linearised: arcs as 32 straight segments per quarter circle" in result.output
+    source = load_project(project).sectors["wonen"].sources[0]
+    frame, report = read_source(source, "wonen", "EPSG:28992")
+    assert (report.n_read, report.n_linearised) == (3, 2)
+    assert list(frame.area) == [pytest.approx(np.pi * 100**2, rel=5e-4), 5_000, 10_000]  # as GDAL, buffers

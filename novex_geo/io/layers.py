@@ -20,7 +20,7 @@ import shapely
 from novex_geo.config import Project, Sector, Source
 from novex_geo.errors import LayerError
 from novex_geo.io.plausibility import check_coordinates_fit
-from novex_geo.io.vector import PARQUET_SUFFIXES, file_crs, read_vector
+from novex_geo.io.vector import PARQUET_SUFFIXES, QUAD_SEGS, file_crs, read_vector
 from novex_geo.units import counted
 
 __all__ = [
@@ -34,8 +34,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# 32 segments per quarter circle keeps a buffered point within 0.05 % of pi*r^2.
-BUFFER_QUAD_SEGS = 32
+BUFFER_QUAD_SEGS = QUAD_SEGS  # as curves are linearised: a buffered point within 0.05 % of pi*r^2
 POLYGONAL = {"Polygon", "MultiPolygon"}
 FEATURE_COLUMNS = ["feature_id", "sector", "source", "label"]
 
@@ -58,6 +57,8 @@ class SourceReport:
     n_buffered: dict[str, int] = field(default_factory=dict)
     n_dropped_empty: int = 0
     n_dropped_coordinates: int = 0
+    n_linearised: int = 0
+    encoding: str | None = None  # how a Shapefile's text was decoded, when not plain UTF-8
     n_parts_dropped: int = 0
     n_loaded: int = 0
     bounds: tuple[float, float, float, float] | None = None
@@ -69,6 +70,13 @@ class SourceReport:
     def changes(self) -> list[str]:
         """Human-readable lines for every step that changed something."""
         lines = [f"raster: {self.raster}"] if self.raster else []
+        if self.encoding:
+            lines.append(self.encoding)
+        if self.n_linearised:
+            lines.append(
+                f"{counted(self.n_linearised, 'curved geometry', 'curved geometries')} linearised: arcs as "
+                f"{QUAD_SEGS} straight segments per quarter circle"
+            )
         if self.n_reprojected:
             lines.append(f"{self.n_reprojected} reprojected {self.source_crs} → {self.target_crs}")
         if self.n_repaired:
@@ -285,6 +293,7 @@ def read_source(
     raw = read_vector(source.path, source.layer, source.where, columns, bbox=bbox, sql=source.sql)
     report.n_read = len(raw)
     report.warnings += raw.attrs.get("warnings", [])
+    report.n_linearised, report.encoding = raw.attrs.get("linearised", 0), raw.attrs.get("encoding")
     raw = _with_crs(raw, source, report)
     if raw.empty:
         if area is None:  # an empty bbox read is normal; an empty layer is worth a warning

@@ -52,6 +52,8 @@ STATEMENT_TIMEOUT = "30min"
 LOCK_TIMEOUT = "2min"
 FETCH_ROWS = 50_000  # rows per round trip of the server-side cursor: bounded memory per batch
 SRID_COLUMN = "novex_geo_srid"
+CURVED_COLUMN = "novex_geo_curved"
+CURVE_TYPES = "'ST_CircularString', 'ST_CompoundCurve', 'ST_CurvePolygon', 'ST_MultiCurve', 'ST_MultiSurface'"
 DEFAULTS = {"application_name": "novex-geo", "keepalives_idle": "30", "keepalives_interval": "10",
             "keepalives_count": "3"}  # fmt: skip
 INTEGER_TYPES = {20, 21, 23}  # bigint, smallint, integer
@@ -186,12 +188,19 @@ def _geometry_oid(connection, database: Database, layer: str | None) -> int:
     return oid
 
 
-def geometry_select(connection, column: str, declared_srid: int) -> list[str]:
+def geometry_select(connection, column: str, declared_srid: int, linearise: bool = False) -> list[str]:
     """The select items that fetch geometry ``column`` for :func:`fetch_frame`: its WKB, plus its
-    SRID per row when the column declares none."""
+    SRID per row when the column declares none. With ``linearise`` curved geometries (which
+    shapely cannot decode) come as ``ST_CurveToLine`` makes them — 32 segments per quarter
+    circle, as buffers — and whether each was curved."""
     quoted = quote(connection, column)
-    wkb = f"ST_AsBinary({quoted}) AS {quoted}"
-    return [wkb] if declared_srid else [wkb, f"ST_SRID({quoted}) AS {SRID_COLUMN}"]
+    value, extra = quoted, []
+    if linearise:
+        curved = f"(ST_HasArc({quoted}) OR ST_GeometryType({quoted}) IN ({CURVE_TYPES}))"
+        value = f"CASE WHEN {curved} THEN ST_CurveToLine({quoted}) ELSE {quoted} END"
+        extra.append(f"{curved} AS {CURVED_COLUMN}")
+    srid = [] if declared_srid else [f"ST_SRID({quoted}) AS {SRID_COLUMN}"]
+    return [f"ST_AsBinary({value}) AS {quoted}", *extra, *srid]
 
 
 def fetch_frame(
@@ -201,7 +210,8 @@ def fetch_frame(
 
     The column ``geometry`` (WKB, see :func:`geometry_select`) becomes the geometry of a
     GeoDataFrame in the CRS of ``srid``, or of the rows' SRIDs when ``srid`` is 0; ``index``
-    becomes the index. Raises :class:`ValueError` when the rows mix SRIDs.
+    becomes the index; the number of linearised curves goes to ``attrs["linearised"]``. Raises
+    :class:`ValueError` when the rows mix SRIDs.
     """
     rows: list[tuple] = []
     with connection.cursor(name="novex_geo_read") as cursor:
@@ -211,7 +221,7 @@ def fetch_frame(
         names = [column.name for column in cursor.description]
     values = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(names, ())
     ids = values.pop(index) if index else range(len(rows))
-    srids = values.pop(SRID_COLUMN, None)
+    srids, curved = values.pop(SRID_COLUMN, None), values.pop(CURVED_COLUMN, ())
     frame = pd.DataFrame({name: list(column) for name, column in values.items() if name != geometry},
                          index=pd.Index(list(ids), name="fid"))  # fmt: skip
     if geometry is None:
@@ -222,7 +232,9 @@ def fetch_frame(
             raise ValueError(f"the rows mix SRIDs {', '.join(str(value) for value in found)}; give them one")
         srid = found[0] if found else 0
     geoms = shapely.from_wkb(np.array(values[geometry], dtype=object))
-    return gpd.GeoDataFrame(frame, geometry=geoms, crs=_crs(connection, srid) if srid else None)
+    frame = gpd.GeoDataFrame(frame, geometry=geoms, crs=_crs(connection, srid) if srid else None)
+    frame.attrs["linearised"] = sum(map(bool, curved))
+    return frame
 
 
 def _source(connection, database: Database, layer: str | None, sql: str | None):
@@ -259,7 +271,7 @@ def _select(connection, relation: str, columns: list[str], geometry: str, declar
     PostgreSQL condition) and by the bounding box (in the geometry's own CRS)."""
     column = quote(connection, geometry)
     selected = [quote(connection, name) for name in columns] + geometry_select(
-        connection, geometry, declared_srid
+        connection, geometry, declared_srid, linearise=True
     )
     conditions = [f"({where})"] if where else []
     if bbox is not None:

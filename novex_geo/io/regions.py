@@ -17,6 +17,7 @@ from novex_geo.errors import LayerError
 from novex_geo.geometry import polygonal_each
 from novex_geo.io.plausibility import check_coordinates_fit, resolve_overlaps
 from novex_geo.io.vector import read_vector
+from novex_geo.units import counted
 
 __all__ = ["NAMING", "OVERLAPPING", "PARTITION", "load_regions", "select_regions"]
 
@@ -40,6 +41,7 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS, kind: str = PARTITION
     """
     path, layer, field = regions.path, regions.layer, regions.name_field
     frame = read_vector(path, layer, columns=[field])
+    notes = [f"{path}: {note}" for note in _reading_notes(frame)]
     if frame.empty:
         raise LayerError("regions layer is empty", path, layer)
     if frame.crs is None:
@@ -64,7 +66,6 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS, kind: str = PARTITION
     # a province stored as several rows (islands) is one region
     if result["provincie"].duplicated().any():
         result = result.dissolve("provincie", as_index=False)
-    notes = []
     if kind != OVERLAPPING:
         names = result["provincie"].to_numpy()
         geoms, note = resolve_overlaps(
@@ -76,6 +77,13 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS, kind: str = PARTITION
     result = result.sort_values("provincie", ignore_index=True)
     result.attrs["notes"] = notes
     return result
+
+
+def _reading_notes(frame: gpd.GeoDataFrame) -> list[str]:
+    """What reading the file did to it (see :func:`~novex_geo.io.vector.read_vector`), in words."""
+    curved = frame.attrs.get("linearised", 0)
+    notes = [f"{counted(curved, 'curved boundary', 'curved boundaries')} linearised"] if curved else []
+    return notes + frame.attrs.get("warnings", [])
 
 
 def select_regions(regions: gpd.GeoDataFrame, names: list[str] | tuple[str, ...]) -> gpd.GeoDataFrame:

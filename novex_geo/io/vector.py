@@ -3,7 +3,11 @@
 GeoPackage, GeoJSON, Shapefile, FlatGeobuf, GML and CSV (with a WKT column) are read by GDAL
 through pyogrio; GeoParquet by pyarrow; a table or query in a PostGIS database by
 :mod:`novex_geo.io.postgis`. The original feature ids (FID) become the index so that ids stay
-stable across runs.
+stable across runs. A Shapefile's text is decoded as :mod:`novex_geo.io.encoding` decides (and
+says). Curved geometries (CurvePolygon, MultiSurface, CompoundCurve in a GeoPackage or GML),
+which shapely cannot hold, are linearised by GDAL — arcs as :data:`QUAD_SEGS` straight segments
+per quarter circle, as buffers and PostGIS's ``ST_CurveToLine`` — and counted in
+``frame.attrs["linearised"]``; notes and warnings on reading are in ``frame.attrs``.
 """
 
 from __future__ import annotations
@@ -15,13 +19,18 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError
+from pyogrio.raw import read_arrow
 
 from novex_geo.config.database import Database
 from novex_geo.errors import LayerError
+from novex_geo.io.encoding import TextEncoding, dbf_encoding
 
-__all__ = ["PARQUET_SUFFIXES", "file_crs", "read_vector"]
+__all__ = ["PARQUET_SUFFIXES", "QUAD_SEGS", "file_crs", "layer_fields", "read_vector"]
 
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+SHAPEFILE_SUFFIXES = {".shp", ".dbf"}
+QUAD_SEGS = 32  # straight segments per quarter circle: a circle within 0.05 % of pi*r^2
+CURVED = {8, 9, 10, 11, 12, 13, 14}  # WKB types: CircularString … MultiSurface, Curve, Surface
 FILE_SUFFIXES = {".gpkg", ".geojson", ".json", ".fgb", ".gml", ".csv", ".kml", *PARQUET_SUFFIXES}
 CSV_OPEN_OPTIONS = {"GEOM_POSSIBLE_NAMES": "wkt,WKT,geometry,geom,the_geom", "KEEP_GEOM_COLUMNS": "NO"}
 SQL_WORDS = {
@@ -102,11 +111,72 @@ def file_crs(path: str | Path | Database, layer: str | None = None, sql: str | N
 
         return postgis_crs(path, layer, sql)
     path = Path(path)
-    options = CSV_OPEN_OPTIONS if path.suffix.lower() == ".csv" else {}
     try:
-        return pyogrio.read_info(path, layer=layer, **options).get("crs")
+        return pyogrio.read_info(path, layer=layer, **_options(path)[0]).get("crs")
     except READ_ERRORS as exc:
         raise LayerError(f"cannot read ({_first_line(exc)})", path, layer) from None
+
+
+def _options(path: Path) -> tuple[dict, TextEncoding | None]:
+    """pyogrio's options for ``path`` (a CSV's geometry column, a Shapefile's text encoding), and
+    the encoding decided for a Shapefile."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return CSV_OPEN_OPTIONS, None
+    if suffix not in SHAPEFILE_SUFFIXES:
+        return {}, None
+    encoding = dbf_encoding(path)
+    return ({"encoding": encoding.name} if encoding.name else {}), encoding
+
+
+def layer_fields(
+    path: str | Path, layer: str | None = None, options: dict | None = None
+) -> tuple[str, list[str]]:
+    """The layer of a vector file (``layer``, or its only one) and the names of its fields; a
+    :class:`LayerError` says what is missing: the file, the layer, a readable table."""
+    path = Path(path)
+    _check_file(path, layer)
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        import pyarrow.parquet
+
+        try:
+            names = pyarrow.parquet.read_schema(path).names
+        except (OSError, ValueError) as exc:
+            raise LayerError(f"cannot read GeoParquet ({exc})", path) from None
+        return layer or path.stem, [name for name in names if name != "geometry"]
+    layer = _choose_layer(path, layer)
+    try:
+        info = pyogrio.read_info(path, layer=layer, **(_options(path)[0] if options is None else options))
+    except READ_ERRORS as exc:
+        raise LayerError(f"cannot read ({_first_line(exc)})", path, layer) from None
+    return layer, [str(name) for name in info["fields"]]
+
+
+def _curved(path: Path, layer: str, options: dict, query: dict) -> int:
+    """How many features of the query have a curved geometry (read as WKB, not decoded)."""
+    meta, table = read_arrow(path, layer=layer, **{**query, "columns": []}, **options)
+    wkb = table.column(meta["geometry_name"] or "wkb_geometry").to_pylist()
+    types = [int.from_bytes(w[1:5], "little" if w[0] else "big") % 1000 for w in wkb if w]
+    return sum(kind in CURVED for kind in types)
+
+
+def _read(path: Path, layer: str, options: dict, query: dict) -> gpd.GeoDataFrame:
+    """Read through Arrow; a layer with curves, which shapely cannot decode, again without Arrow:
+    GDAL then linearises them (counted in ``attrs["linearised"]``)."""
+    try:
+        return pyogrio.read_dataframe(
+            path, layer=layer, fid_as_index=True, use_arrow=True, **query, **options
+        )
+    except NotImplementedError:  # shapely: "Nonlinear geometry types are not currently supported"
+        pass
+    curved = _curved(path, layer, options, query)
+    pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": str(90 / QUAD_SEGS)})  # degrees per segment
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True, **query, **options)
+    except NotImplementedError as exc:  # TIN, PolyhedralSurface: no linear form shapely holds
+        raise LayerError(f"geometry types that cannot be analysed as areas ({exc})", path, layer) from None
+    frame.attrs["linearised"] = curved
+    return frame
 
 
 def read_vector(
@@ -127,31 +197,22 @@ def read_vector(
 
         return read_postgis(path, layer, sql, where, columns, bbox)
     path = Path(path)
-    _check_file(path, layer)
     if path.suffix.lower() in PARQUET_SUFFIXES:
+        _check_file(path, layer)
         return _read_parquet(path, where, columns)
-    layer = _choose_layer(path, layer)
-    options = CSV_OPEN_OPTIONS if path.suffix.lower() == ".csv" else {}
-    try:
-        fields = [str(name) for name in pyogrio.read_info(path, layer=layer, **options)["fields"]]
-    except READ_ERRORS as exc:
-        raise LayerError(f"cannot read ({_first_line(exc)})", path, layer) from None
+    options, encoding = _options(path)
+    layer, fields = layer_fields(path, layer, options)
     if where:
         _check_where(where, fields, path, layer)
     for name in columns or []:
         if name not in fields:
             raise LayerError(f"field not in layer; fields: {', '.join(fields)}", path, layer, name)
     try:
-        return pyogrio.read_dataframe(
-            path,
-            layer=layer,
-            where=where,
-            columns=columns,
-            bbox=bbox,
-            fid_as_index=True,
-            use_arrow=True,
-            **options,
-        )
+        frame = _read(path, layer, options, {"where": where, "columns": columns, "bbox": bbox})
     except READ_ERRORS as exc:
         problem = f"the where filter {where!r} is not valid" if where else "cannot read"
         raise LayerError(f"{problem} ({_first_line(exc)})", path, layer) from None
+    if encoding is not None:
+        frame.attrs["encoding"] = encoding.note
+        frame.attrs["warnings"] = list(encoding.warnings)
+    return frame
