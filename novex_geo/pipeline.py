@@ -25,7 +25,14 @@ from novex_geo.io.outputs import input_table, write_csv, write_layer, write_tabl
 from novex_geo.io.postgis import run_location
 from novex_geo.io.postgis_run import write_run_schema, write_triage_schema
 from novex_geo.io.qgis import STYLED_LAYERS, source_layers, write_project_file, write_styles
-from novex_geo.io.regions import NAMING, OVERLAPPING, PARTITION, load_regions, select_regions
+from novex_geo.io.regions import (
+    NAMING,
+    OVERLAPPING,
+    PARTITION,
+    check_triage_layers,
+    load_regions,
+    select_regions,
+)
 from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run, run_exists
 from novex_geo.overlay import OverlayResult, overlay, summarise
 
@@ -102,6 +109,7 @@ def run_overlay(
     overrides it).
     """
     started = time.perf_counter()
+    check_triage_layers(project)  # a missing triage layer or field stops here, not after the run
     regions = _regions(project, provincies)
     layers = _sectors(project)
     result = overlay(

@@ -480,3 +480,35 @@ def test_a_latin1_shapefile_is_read_as_its_cpg_says_or_as_detected(tmp_path, cpg
         load_project(project).sectors["woningbouw"].sources[0], "woningbouw", "EPSG:28992"
     )
     assert list(claims["label"]) == ["Fryslân", "Súdwest-Fryslân"]
+
+
+@pytest.mark.parametrize(
+    ("table", "fragment"),
+    [
+        ('[triage.novex_gebieden]\npath = "bestaat_niet.gpkg"', "bestaat_niet.gpkg: file not found"),
+        ('[triage.novex_gebieden]\npath = "gebieden.gpkg"\nname_field = "titel"',
+         "gebieden.gpkg, layer 'gebieden', field 'titel': field not in layer; fields: naam"),
+        ('[triage.novex_gebieden]\npath = "gebieden.gpkg"\nlayer = "andere"',
+         "gebieden.gpkg, layer 'andere': layer not found; layers in this file: gebieden"),
+        ('[triage.gemeenten]\npath = "gebieden.gpkg"', "field 'statnaam': field not in layer"),
+        ('[[triage.priority]]\npath = "gebieden.gpkg"\nlabel_field = "titel"', "field 'titel'"),
+        ('[[triage.priority]]\npath = "gebieden.gpkg"\nwhere = "prio = 1"', "field 'prio'"),
+    ],
+)  # fmt: skip
+def test_check_and_run_refuse_a_missing_triage_layer_or_field(tmp_path, table, fragment):
+    good_layer(tmp_path)
+    write_layer(
+        tmp_path / "gebieden.gpkg", [shapely.box(0, 0, 5_000, 5_000)], layer="gebieden", naam=["Gebied"]
+    )
+    project = write_project(
+        tmp_path, SECTOR.format(path="wonen.gpkg", extra="") + "[triage]\n" + table + "\n"
+    )
+    key = table.strip("[]").split("]")[0].strip("[]")
+    check = invoke("check", project)
+    assert check.exit_code == 1 and fragment in check.output, check.output
+    assert f"- {key}" in check.output
+    run = invoke("run", project)
+    lines = run.output.strip().splitlines()
+    assert run.exit_code == 1 and lines == [lines[0]] and lines[0].startswith(f"Error: {key}"), run.output
+    assert fragment in lines[0]
+    assert not (tmp_path / "uit" / "analyse.gpkg").exists()  # stopped before the overlay

@@ -41,6 +41,7 @@ __all__ = [
     "literal",
     "one_line",
     "postgis_crs",
+    "postgis_fields",
     "quote",
     "read_postgis",
     "require_psycopg",
@@ -260,9 +261,25 @@ def _source(connection, database: Database, layer: str | None, sql: str | None):
 def postgis_crs(database: Database, layer: str | None = None, sql: str | None = None) -> str | None:
     """The CRS the geometry column of a table or query declares (``None`` when it declares none)."""
     with connect(database, layer) as connection:
-        _, (_, modifier), _, _ = _source(connection, database, layer, sql)
+        _, (_, modifier), _, _ = _described(connection, database, layer, sql)
         srid = _declared_srid(modifier)
         return _crs(connection, srid) if srid else None
+
+
+def _described(connection, database: Database, layer: str | None, sql: str | None):
+    """:func:`_source`, with a failing query (or table) one :class:`LayerError`."""
+    psycopg = require_psycopg()
+    try:
+        return _source(connection, database, layer, sql)
+    except psycopg.Error as exc:
+        problem = f"the sql query {' '.join(sql.split())[:200]!r} fails" if sql else "cannot read"
+        raise LayerError(f"{problem} ({one_line(exc)})", database, layer) from None
+
+
+def postgis_fields(database: Database, layer: str | None = None, sql: str | None = None) -> list[str]:
+    """The fields (besides the geometry) of a table or query, from its description alone."""
+    with connect(database, layer) as connection:
+        return _described(connection, database, layer, sql)[2]
 
 
 def _select(connection, relation: str, columns: list[str], geometry: str, declared_srid: int,
@@ -298,11 +315,7 @@ def read_postgis(
     """
     psycopg = require_psycopg()
     with connect(database, layer) as connection:
-        try:
-            relation, (geometry, modifier), fields, fid = _source(connection, database, layer, sql)
-        except psycopg.Error as exc:
-            problem = f"the sql query {' '.join(sql.split())[:200]!r} fails" if sql else "cannot read"
-            raise LayerError(f"{problem} ({one_line(exc)})", database, layer) from None
+        relation, (geometry, modifier), fields, fid = _described(connection, database, layer, sql)
         for name in columns or []:
             if name not in fields:
                 raise LayerError(f"field not in layer; fields: {', '.join(fields)}", database, layer, name)

@@ -12,14 +12,14 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from novex_geo.config import DEFAULT_CRS, Regions
-from novex_geo.errors import LayerError
+from novex_geo.config import DEFAULT_CRS, Project, Regions
+from novex_geo.errors import LayerError, NovexError
 from novex_geo.geometry import polygonal_each
 from novex_geo.io.plausibility import check_coordinates_fit, resolve_overlaps
-from novex_geo.io.vector import read_vector
+from novex_geo.io.vector import check_layer, read_vector
 from novex_geo.units import counted
 
-__all__ = ["NAMING", "OVERLAPPING", "PARTITION", "load_regions", "select_regions"]
+__all__ = ["NAMING", "OVERLAPPING", "PARTITION", "check_triage_layers", "load_regions", "select_regions"]
 
 log = logging.getLogger(__name__)
 
@@ -98,3 +98,28 @@ def select_regions(regions: gpd.GeoDataFrame, names: list[str] | tuple[str, ...]
         )
     wanted = [by_lower[name.lower()] for name in names]
     return regions[regions["provincie"].isin(wanted)].reset_index(drop=True)
+
+
+def check_triage_layers(project: Project) -> None:
+    """The layers triage reads besides the run — ``[triage.gemeenten]``, ``[triage.novex_gebieden]``
+    and every ``[[triage.priority]]`` — exist, with their layer and fields: a look at their
+    descriptions, before an overlay runs, so that a run does not end well only for triage to
+    fail on them. A :class:`NovexError` names the key, the file, the layer and the field."""
+    settings = project.triage
+    named = {"triage.gemeenten": settings.gemeenten, "triage.novex_gebieden": settings.novex_gebieden}
+    for key, regions in named.items():
+        if regions is not None:
+            _checked(key, regions.path, regions.layer, columns=[regions.name_field])
+    for number, source in enumerate(settings.priority):
+        key, label = f"triage.priority[{number}]", [source.label_field] if source.label_field else []
+        if source.raster is None:
+            _checked(key, source.path, source.layer, source.where, label, source.sql)
+        elif not source.path.exists():
+            raise NovexError(f"{key}: {source.path}: file not found")
+
+
+def _checked(key: str, path, layer, where=None, columns=None, sql=None) -> None:
+    try:
+        check_layer(path, layer, where, columns, sql)
+    except LayerError as exc:
+        raise NovexError(f"{key}: {exc}") from None

@@ -25,7 +25,7 @@ from novex_geo.config.database import Database
 from novex_geo.errors import LayerError
 from novex_geo.io.encoding import TextEncoding, dbf_encoding
 
-__all__ = ["PARQUET_SUFFIXES", "QUAD_SEGS", "file_crs", "layer_fields", "read_vector"]
+__all__ = ["PARQUET_SUFFIXES", "QUAD_SEGS", "check_layer", "file_crs", "layer_fields", "read_vector"]
 
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 SHAPEFILE_SUFFIXES = {".shp", ".dbf"}
@@ -179,6 +179,32 @@ def _read(path: Path, layer: str, options: dict, query: dict) -> gpd.GeoDataFram
     return frame
 
 
+def _check_fields(fields: list[str], where: str | None, columns, path, layer: str | None) -> None:
+    if where:
+        _check_where(where, fields, path, layer)
+    for name in columns or []:
+        if name not in fields:
+            raise LayerError(f"field not in layer; fields: {', '.join(fields)}", path, layer, name)
+
+
+def check_layer(
+    path: str | Path | Database,
+    layer: str | None = None,
+    where: str | None = None,
+    columns: list[str] | None = None,
+    sql: str | None = None,
+) -> None:
+    """Refuse what :func:`read_vector` would refuse before reading a feature — a missing file,
+    layer or field, a where filter on an unknown field — from the layer's description alone."""
+    if isinstance(path, Database):
+        from novex_geo.io.postgis import postgis_fields
+
+        _check_fields(postgis_fields(path, layer, sql), None, columns, path, layer)  # where: PostgreSQL's
+        return
+    layer, fields = layer_fields(path, layer)
+    _check_fields(fields, where, columns, path, layer)
+
+
 def read_vector(
     path: str | Path | Database,
     layer: str | None = None,
@@ -202,11 +228,7 @@ def read_vector(
         return _read_parquet(path, where, columns)
     options, encoding = _options(path)
     layer, fields = layer_fields(path, layer, options)
-    if where:
-        _check_where(where, fields, path, layer)
-    for name in columns or []:
-        if name not in fields:
-            raise LayerError(f"field not in layer; fields: {', '.join(fields)}", path, layer, name)
+    _check_fields(fields, where, columns, path, layer)
     try:
         frame = _read(path, layer, options, {"where": where, "columns": columns, "bbox": bbox})
     except READ_ERRORS as exc:
