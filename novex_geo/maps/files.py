@@ -9,6 +9,7 @@ with a short hash of the full name where the plain form is taken or empty.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import unicodedata
 import warnings
@@ -20,6 +21,7 @@ from matplotlib.figure import Figure
 
 from novex_geo import __version__
 from novex_geo.io.files import atomic_path
+from novex_geo.maps.pdf_access import add_accessibility
 
 __all__ = ["OVERVIEW", "atomic_write", "file_names", "save_figure", "save_pdf"]
 
@@ -77,11 +79,16 @@ def save_figure(figure: Figure, path: Path, **options) -> Path:
 
 
 def save_pdf(figure: Figure, path: Path, title: str, subject: str, author: str) -> Path:
-    """Write ``figure`` as a vector PDF with embedded TrueType fonts and document metadata.
+    """Write ``figure`` as a vector PDF with embedded TrueType fonts, document metadata, its
+    language and XMP metadata (:func:`~novex_geo.maps.pdf_access.add_accessibility`), atomically.
 
     ``pdf.fonttype = 42`` only for this file (Type 3 fonts print blurred and cannot be
     searched or edited); the global matplotlib settings stay as they are.
     """
     metadata = {"Title": title, "Subject": subject, "Author": author, "Creator": f"novex-geo {__version__}"}
-    with matplotlib.rc_context({"pdf.fonttype": 42}):
-        return save_figure(figure, path, format="pdf", metadata=metadata)
+    rendered = io.BytesIO()
+    with matplotlib.rc_context({"pdf.fonttype": 42}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        figure.savefig(rendered, format="pdf", metadata=metadata)
+    pdf = add_accessibility(rendered.getvalue(), title, subject, author)
+    return atomic_write(Path(path), lambda part: part.write_bytes(pdf))

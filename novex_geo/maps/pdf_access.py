@@ -4,7 +4,7 @@ matplotlib's PDF backend writes the document information dictionary (``Title``, 
 ``Subject``, ``Keywords``, ``Creator``, ``Producer``, dates) and nothing else that accessibility
 asks for: no document language (``/Lang``), no XMP metadata, no ``/ViewerPreferences``, and no
 tagging at all (no ``/MarkInfo``, no structure tree, no marked content, no alternative text).
-:func:`save_accessible_pdf` writes the PDF with :func:`~novex_geo.maps.files.save_pdf` and adds
+:func:`add_accessibility` adds to what :func:`~novex_geo.maps.files.save_pdf` rendered
 one incremental update (ISO 32000-1, 7.5.6) holding a new catalog with ``/Lang (nl-NL)``,
 ``/ViewerPreferences << /DisplayDocTitle true >>`` (a viewer shows the title, not the file
 name) and an XMP metadata stream (``dc:title``, ``dc:description``, ``dc:creator``,
@@ -15,15 +15,11 @@ tagged, so the file is not PDF/UA, and saying so would mislead a checker and a r
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from xml.sax.saxutils import escape
 
-from matplotlib.figure import Figure
-
 from novex_geo import __version__
-from novex_geo.maps.files import atomic_write, save_pdf
 
-__all__ = ["LANGUAGE", "add_accessibility", "save_accessible_pdf"]
+__all__ = ["LANGUAGE", "add_accessibility"]
 
 LANGUAGE = "nl-NL"
 _TRAILER = re.compile(rb"trailer\s*<<(?P<body>.*?)>>\s*startxref\s*(?P<xref>\d+)\s*%%EOF\s*$", re.S)
@@ -90,11 +86,3 @@ def add_accessibility(pdf: bytes, title: str, subject: str, author: str, languag
     )
     update += b"startxref\n%d\n%%%%EOF\n" % xref_at
     return bytes(update)
-
-
-def save_accessible_pdf(figure: Figure, path: Path, title: str, subject: str, author: str) -> Path:
-    """Write ``figure`` with :func:`~novex_geo.maps.files.save_pdf`, then give the file its
-    language, its title in the viewer's title bar and XMP metadata (atomically, like the PDF)."""
-    save_pdf(figure, path, title=title, subject=subject, author=author)
-    tagged = add_accessibility(Path(path).read_bytes(), title, subject, author)
-    return atomic_write(Path(path), lambda part: part.write_bytes(tagged))

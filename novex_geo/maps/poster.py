@@ -22,8 +22,8 @@ from matplotlib.lines import Line2D
 
 from novex_geo import __version__
 from novex_geo.config import DEMO_MARK, KANS, SCHUURPUNT, Project
+from novex_geo.maps.files import save_pdf
 from novex_geo.maps.labels import area_title
-from novex_geo.maps.pdf_access import save_accessible_pdf
 from novex_geo.maps.static import (
     BORDER,
     add_credits,
@@ -195,9 +195,9 @@ def poster_figure(project: Project, data: dict, scope: str, date: str, paper: st
 
 def write_poster(project: Project, data: dict, scope: str, date: str, paper: str, path: Path) -> Path:
     """Write the poster PDF of one provincie to ``path`` (in Dutch, with its title and XMP
-    metadata: :func:`~novex_geo.maps.pdf_access.save_accessible_pdf`)."""
+    metadata: :func:`~novex_geo.maps.files.save_pdf`)."""
     figure = poster_figure(project, data, scope, date, paper)
-    return save_accessible_pdf(
+    return save_pdf(
         figure,
         path,
         title=f"{project.name} — {scope}: kaartsessie-poster ({paper})",

@@ -26,9 +26,8 @@ from novex_geo.config import DEMO_MARK, Project
 from novex_geo.errors import NovexError
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.run import RunData
-from novex_geo.maps.files import atomic_write, save_figure
+from novex_geo.maps.files import atomic_write, save_figure, save_pdf
 from novex_geo.maps.labels import area_title, conflicts_text, pair_text, sector_label, sectors_text
-from novex_geo.maps.pdf_access import save_accessible_pdf
 from novex_geo.maps.signal_page import signal_page
 from novex_geo.maps.static import Credits, conflict_map_figure
 from novex_geo.triage.areas import label_text, listing, natural_key
@@ -196,7 +195,7 @@ def write_signals(
         save_figure(figure, files.png, format="png")
         zones = (run.schuurpunten, run.kansen)
         page = signal_page(signal, project, claims, regions, zones, credits, EMPTY_URGENCY)
-        save_accessible_pdf(
+        save_pdf(
             page.figure,
             files.pdf,
             title=f"{signal.title} — signaal NOVEX",
