@@ -88,3 +88,16 @@ def test_poster_paper_must_be_a3_or_a0(project, tmp_path):
     assert (
         result.exit_code == 2 and "'A4' is not one of" in result.output and "Traceback" not in result.output
     )
+
+
+def test_the_subtitle_names_kansen_only_for_a_project_with_kansen(project):
+    import dataclasses
+
+    from novex_geo.maps.poster import poster_subject
+
+    assert (
+        poster_subject(dataclasses.replace(project, kansen=()))
+        == "Stapeling, schuurpunten en spanningsgebieden"
+    )
+    with_kansen = dataclasses.replace(project, kansen=(object(),))
+    assert poster_subject(with_kansen) == "Stapeling, schuurpunten, kansen en spanningsgebieden"

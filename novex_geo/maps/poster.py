@@ -38,13 +38,19 @@ from novex_geo.maps.text_fit import fit, fit_entry
 from novex_geo.style import STAPELING_COLOURS
 from novex_geo.units import hectares
 
-__all__ = ["PAPER", "poster_figure", "write_poster"]
+__all__ = ["PAPER", "poster_figure", "poster_subject", "write_poster"]
 
 PAPER = {"A3": (420.0, 297.0), "A0": (1189.0, 841.0)}  # landscape, millimetres
 MAP_RECT = (0.015, 0.03, 0.70, 0.94)
 PANEL_LEFT, PANEL_WIDTH = 0.735, 0.25
 NEIGHBOURS = "#e6e6e6"
 FIGURE_SPACE = "\u2007"  # right-aligns the ranks
+
+
+def poster_subject(project: Project) -> str:
+    """What the poster shows: kansen only when the project looks for them."""
+    kinds = "schuurpunten, kansen" if project.kansen else "schuurpunten"
+    return f"Stapeling, {kinds} en spanningsgebieden"
 
 
 def _draw(ax: Axes, project: Project, data: dict, scale: float) -> list:
@@ -144,7 +150,7 @@ def _title_block(figure: Figure, project: Project, scope: str, date: str, scale:
     blocks = [
         (project.name, 15, 12, 2, {"fontweight": "bold"}),
         (f"Provincie {scope}", 13, 10, 2, {}),
-        ("Stapeling, schuurpunten, kansen en spanningsgebieden", 9, 8, 2, {}),
+        (poster_subject(project), 9, 8, 2, {}),
         (f"Analyse van {date} · poster gemaakt {today.today():%d-%m-%Y}", 8, 7, 2, {"color": "#444444"}),
     ]
     if project.demo:
@@ -201,6 +207,6 @@ def write_poster(project: Project, data: dict, scope: str, date: str, paper: str
         figure,
         path,
         title=f"{project.name} — {scope}: kaartsessie-poster ({paper})",
-        subject="NOVEX: stapeling, schuurpunten, kansen en spanningsgebieden",
+        subject=f"NOVEX: {poster_subject(project).lower()}",
         author=project.name,
     )
