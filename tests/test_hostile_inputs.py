@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import subprocess
+import textwrap
 
 import geopandas as gpd
 import numpy as np
@@ -17,7 +19,7 @@ from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
 
-from .conftest import write_layer, write_project
+from .conftest import sectors_toml, write_layer, write_project
 from .helpers import in_rd
 
 SECTOR = """
@@ -512,3 +514,33 @@ def test_check_and_run_refuse_a_missing_triage_layer_or_field(tmp_path, table, f
     assert run.exit_code == 1 and lines == [lines[0]] and lines[0].startswith(f"Error: {key}"), run.output
     assert fragment in lines[0]
     assert not (tmp_path / "uit" / "analyse.gpkg").exists()  # stopped before the overlay
+
+
+def test_control_characters_in_names_never_reach_the_terminal_or_triage_md(tmp_path):
+    """A window title set (OSC 0), the screen cleared (CSI 2J), text reversed (U+202E)."""
+    title, clear = "\x1b]0;gehackt\x07", "\x1b[2J\x1b[H"
+    regions = [shapely.box(0, 0, 10_000, 10_000), shapely.box(10_000, 0, 20_000, 10_000)]
+    write_layer(tmp_path / "regions.gpkg", regions, naam=[f"West{title}", f"Oost{clear}\u202e"])
+    write_layer(tmp_path / "wonen.gpkg", [shapely.box(0, 0, 2_000, 2_000)], naam=[f"Wijk{clear}"])
+    write_layer(tmp_path / "water.gpkg", [shapely.box(1_000, 0, 3_000, 2_000)], naam=["Polder\x9b"])
+    write_layer(tmp_path / "gebieden.gpkg", [shapely.box(0, 0, 5_000, 5_000)], naam=[f"Gebied{title}"])
+    body = sectors_toml(woningbouw="wonen.gpkg", water_bodem="water.gpkg") + textwrap.dedent(
+        """
+        [[conflicts.pairs]]
+        sectors = ["woningbouw", "water_bodem"]
+        [triage]
+        min_area_ha = 1
+        [triage.novex_gebieden]
+        path = "gebieden.gpkg"
+        """
+    )
+    project = write_project(tmp_path, body, regions=tmp_path / "regions.gpkg")
+    outputs = [invoke(*command, project) for command in (["check"], ["run"], ["triage"], ["map"])]
+    assert [result.exit_code for result in outputs] == [0, 0, 0, 0], [r.output for r in outputs]
+    for result in outputs:
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", result.output), repr(result.output)
+    assert "West\ufffd]0;gehackt\ufffd" in outputs[0].output  # visible that something was taken out
+    assert "2 names with control characters (e.g. 'West\\x1b]0;gehackt\\x07'): taken out" in outputs[1].output
+    assert "field 'naam': 1 name with control characters" in outputs[1].output  # the labels
+    report = (tmp_path / "uit" / "triage.md").read_text(encoding="utf-8")
+    assert "Gebied" in report and not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", report)

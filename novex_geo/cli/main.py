@@ -1,7 +1,9 @@
 """Entry point of the ``novex-geo`` command line interface.
 
 Every user mistake raises :class:`~novex_geo.errors.NovexError`; :class:`NovexGroup` turns it
-into one ``Error: ...`` line and exit code 1, never a traceback.
+into one ``Error: ...`` line and exit code 1, never a traceback. Whatever a command prints —
+results, log lines, errors — goes out without control characters
+(:func:`~novex_geo.escape.plain_text`): a name or a path from data cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import contextlib
 import importlib
 import io
 import logging
+import sys
 import warnings
 
 import click
 
 from novex_geo import __version__
 from novex_geo.errors import NovexError
+from novex_geo.escape import plain_text
 
 __all__ = ["cli"]
 
@@ -23,7 +27,34 @@ __all__ = ["cli"]
 class _EchoHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         prefix = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
-        click.echo(prefix + record.getMessage(), err=True)
+        click.echo(plain_text(prefix + record.getMessage(), newlines=True), err=True)
+
+
+class _PlainStdout(io.TextIOBase):
+    """Standard output without control characters (progress bars, on standard error, keep theirs)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):  # click asks whether the stream takes bytes
+            raise TypeError("a text stream")
+        self._stream.write(plain_text(text, newlines=True))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    @property
+    def encoding(self):
+        return self._stream.encoding
+
+    @property
+    def errors(self):
+        return self._stream.errors
 
 
 # command → module in novex_geo.cli and the command object in it; a module is imported only
@@ -59,22 +90,21 @@ class NovexGroup(click.Group):
         return getattr(importlib.import_module(f"novex_geo.cli.{module}"), attribute)
 
     def invoke(self, ctx: click.Context):
+        stdout = io.StringIO() if ctx.params.get("quiet") else _PlainStdout(sys.stdout)  # -q: errors only
         try:
-            if ctx.params.get("quiet"):
-                with contextlib.redirect_stdout(io.StringIO()):  # -q: errors only, on stderr
-                    return super().invoke(ctx)
-            return super().invoke(ctx)
+            with contextlib.redirect_stdout(stdout):
+                return super().invoke(ctx)
         except NovexError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(plain_text(exc, newlines=True)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
             if (ctx.obj or {}).get("verbose"):
                 raise
             raise click.ClickException(
-                f"unexpected {type(exc).__name__}: {exc}; this is a bug in novex-geo — run again with -v for "
-                "the traceback and report it"
-            ) from None
+                plain_text(f"unexpected {type(exc).__name__}: {exc}; this is a bug in novex-geo — run again "
+                           "with -v for the traceback and report it", newlines=True)
+            ) from None  # fmt: skip
 
 
 @click.group(cls=NovexGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -19,7 +19,7 @@ import shapely
 
 from novex_geo.config import Project, Sector, Source
 from novex_geo.errors import LayerError
-from novex_geo.io.plausibility import check_coordinates_fit
+from novex_geo.io.plausibility import check_coordinates_fit, plain_names
 from novex_geo.io.vector import PARQUET_SUFFIXES, QUAD_SEGS, file_crs, read_vector
 from novex_geo.units import counted
 
@@ -307,17 +307,21 @@ def read_source(
     keep = ~empty
     name = source.name
     fids = pd.Series(raw.index.to_numpy()[keep]).astype(str)
-    labels = (
-        raw[source.label_field][keep].astype(str).reset_index(drop=True)
-        if source.label_field
-        else f"{name}/" + fids
-    )
+    labels = _labels(raw, source, keep, report) if source.label_field else f"{name}/" + fids
     frame = gpd.GeoDataFrame(
         {"feature_id": f"{sector}/{name}/" + fids, "sector": sector, "source": name, "label": labels},
         geometry=geoms[keep],
         crs=crs,
     )
     return frame, _finish(report, frame)
+
+
+def _labels(raw: gpd.GeoDataFrame, source: Source, keep: np.ndarray, report: SourceReport) -> pd.Series:
+    """The labels of the kept features, without control characters (counted in ``report``)."""
+    labels, note = plain_names(raw[source.label_field][keep].astype(str).reset_index(drop=True))
+    if note:
+        report.warnings.append(f"field '{source.label_field}': {note}")
+    return labels
 
 
 def _finish(report: SourceReport, frame: gpd.GeoDataFrame) -> SourceReport:

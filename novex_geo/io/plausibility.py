@@ -17,13 +17,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
 from novex_geo.errors import LayerError
+from novex_geo.escape import plain_text
 from novex_geo.units import HECTARE, counted, hectares
 
-__all__ = ["check_coordinates_fit", "resolve_overlaps"]
+__all__ = ["check_coordinates_fit", "plain_names", "resolve_overlaps"]
 
 # an overlap is a sliver when it is at most this share of the smaller region and this large
 SLIVER_SHARE = 0.001
@@ -138,6 +140,18 @@ def _far_from_use(bounds: np.ndarray, crs: CRS) -> bool:
     to_crs = Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True)
     box = to_crs.transform_bounds(area.west, area.south, area.east, area.north, densify_pts=21)
     return bool(_outside(bounds, box).all())
+
+
+def plain_names(names: pd.Series) -> tuple[pd.Series, str | None]:
+    """Names read from data (provinces, gemeenten, NOVEX-gebieden, labels) without control
+    characters (:func:`~novex_geo.escape.plain_text`: an escape sequence in a name would set a
+    terminal's title or clear its screen), and a line saying how many had them (``None``: none)."""
+    cleaned = names.map(plain_text)
+    changed = (cleaned != names).to_numpy()
+    if not changed.any():
+        return names, None
+    example, count = repr(names[changed].iloc[0])[:60], counted(int(changed.sum()), "name")
+    return cleaned, f"{count} with control characters (e.g. {example}): taken out"
 
 
 def resolve_overlaps(

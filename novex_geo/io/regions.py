@@ -15,7 +15,7 @@ import shapely
 from novex_geo.config import DEFAULT_CRS, Project, Regions
 from novex_geo.errors import LayerError, NovexError
 from novex_geo.geometry import polygonal_each
-from novex_geo.io.plausibility import check_coordinates_fit, resolve_overlaps
+from novex_geo.io.plausibility import check_coordinates_fit, plain_names, resolve_overlaps
 from novex_geo.io.vector import check_layer, read_vector
 from novex_geo.units import counted
 
@@ -50,6 +50,8 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS, kind: str = PARTITION
     if nameless.any():
         raise LayerError(f"{int(nameless.sum())} region(s) have an empty name; give every region a name",
                          path, layer, field)  # fmt: skip
+    names, note = plain_names(frame[field].astype(str))
+    notes += [f"{path}, field '{field}': {note}"] if note else []
     check_coordinates_fit(np.asarray(frame.geometry.values, dtype=object), frame.crs, path, layer)
     frame = frame.to_crs(crs)
     geoms = np.asarray(frame.geometry.values, dtype=object)
@@ -60,9 +62,9 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS, kind: str = PARTITION
     geoms = polygonal_each(geoms)
     flat = shapely.is_empty(geoms) | (shapely.area(geoms) == 0)
     if flat.any():
-        listed = ", ".join(map(str, frame[field][flat].astype(str).head(5)))
+        listed = ", ".join(names[flat].head(5))
         raise LayerError(f"region(s) without area (not polygons): {listed}", path, layer, field)
-    result = gpd.GeoDataFrame({"provincie": frame[field].astype(str).to_numpy()}, geometry=geoms, crs=crs)
+    result = gpd.GeoDataFrame({"provincie": names.to_numpy()}, geometry=geoms, crs=crs)
     # a province stored as several rows (islands) is one region
     if result["provincie"].duplicated().any():
         result = result.dissolve("provincie", as_index=False)
