@@ -6,6 +6,7 @@ are real mouse clicks at screen positions, so a control that covers another one,
 makes the test click the wrong thing.
 """
 
+import itertools
 import json
 import os
 import re
@@ -25,6 +26,13 @@ from novex_geo.style import KANS_COLOUR
 from .conftest import ROOT, write_layer, write_project
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+KINDS = ("schuurpunt", "kans", "spanningsgebied")
+SELECTORS = {  # the paths of each kind: schuurpunten dashed red, kansen hatched, areas black
+    "schuurpunt": 'path.leaflet-interactive[stroke="#b10026"]',
+    "kans": "path.novex-kans",
+    "spanningsgebied": 'path.leaflet-interactive[stroke="black"]',
+}
+LAYERS = {"schuurpunt": "Schuurpunten", "kans": "Kansen", "spanningsgebied": "Spanningsgebieden"}
 TILE_HOSTS = ("service.pdok.nl", "tile.openstreetmap.org")
 SIZES = [(1366, 768), (1920, 1080)]
 HOSTILE = "<img src=x onerror=alert(1)> `whoami` ${alert(2)}"
@@ -109,6 +117,52 @@ class Opened:
                 selector,
             )
         )
+
+    def point_under(self, selector: str, index: int) -> tuple[float, float] | None:
+        """A screen point in the free part of the map (between the control columns) that lies on
+        the ``index``-th element of ``selector``, whatever lies on top of it: the one nearest
+        the element's centre."""
+        return self.page.evaluate(
+            """([selector, index]) => {
+            const element = document.querySelectorAll(selector)[index];
+            const r = element.getBoundingClientRect();
+            const left = Math.max(...Array.from(document.querySelectorAll('.leaflet-left .leaflet-control'))
+                .map((c) => c.getBoundingClientRect().right)) + 12;
+            const right = Math.min(...Array.from(document.querySelectorAll('.leaflet-right .leaflet-control'))
+                .map((c) => c.getBoundingClientRect().left)) - 12;
+            let best = null, distance = Infinity;
+            for (let i = 1; i < 16; i++) for (let j = 1; j < 16; j++) {
+                const x = r.left + r.width * i / 16, y = r.top + r.height * j / 16;
+                if (x < left || x > right || y < 12 || y > window.innerHeight - 12) continue;
+                if (!document.elementsFromPoint(x, y).includes(element)) continue;
+                const d = Math.hypot(x - (r.left + r.right) / 2, y - (r.top + r.bottom) / 2);
+                if (d < distance) { best = [x, y]; distance = d; }
+            }
+            return best;
+        }""",
+            [selector, index],
+        )
+
+    def popup_at(self, point) -> dict[str, int]:
+        """Click ``point`` with the mouse; the kinds of item in the popup that opens, counted
+        (an empty dict: no popup), after which the popup is closed with its close button."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        self.page.mouse.click(*point)
+        try:
+            self.page.wait_for_selector(".leaflet-popup .novex-pick", timeout=1_500)
+        except PlaywrightTimeout:
+            return {}
+        self.page.wait_for_timeout(350)  # the map pans the popup into the free area
+        kinds = {kind: self.page.locator(f".leaflet-popup .novex-pick-{kind}").count() for kind in KINDS}
+        self.last_popup = self.page.locator(".leaflet-popup-content").inner_text()
+        self.page.mouse.click(*self.centre(".leaflet-popup-close-button"))
+        self.page.wait_for_selector(".leaflet-popup", state="detached")
+        return {kind: n for kind, n in kinds.items() if n}
+
+    def toggle(self, layer: str) -> None:
+        box = self.page.locator(".novex-layers label", has_text=layer).locator("input").bounding_box()
+        self.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
     def close(self):
         self.context.close()
@@ -221,14 +275,141 @@ def test_controls_leave_each_other_and_popups_free(browser, demo_map, size):
 def test_a_click_on_a_kans_shows_its_pair_toelichting_and_features(browser, demo_map):
     opened = Opened(browser, demo_map)
     page = opened.page
-    page.mouse.click(*opened.point_on("path.novex-kans"))
-    page.wait_for_selector(".leaflet-popup-content")
-    text = page.locator(".leaflet-popup-content").inner_text()
+    page.mouse.click(*opened.point_under(SELECTORS["kans"], 0))
+    page.wait_for_selector(".leaflet-popup .novex-pick-kans")
+    text = page.locator(".leaflet-popup .novex-pick-kans").first.inner_text()
     assert text.startswith("Kans: ") and "kans/" in text and "Objecten:" in text
     assert "dubbel ruimtegebruik" in text or "klimaatadaptief bouwen" in text
     assert ("Energiehoofdstructuur:" in text and "Landbouw:" in text) or (
         "Woningbouw:" in text and "Water en bodem:" in text
     )
+    assert opened.errors == [] and opened.dialogs == []
+    opened.close()
+
+
+def test_every_schuurpunt_opens_its_popup_with_spanningsgebieden_on(browser, demo_map):
+    """The spanningsgebieden lie around the schuurpunten; a click on a schuurpunt must still
+    open its popup, listing the spanningsgebied under it too."""
+    opened = Opened(browser, demo_map)
+    assert (
+        opened.page.locator(".novex-layers label", has_text="Spanningsgebieden").locator("input").is_checked()
+    )
+    clicked, with_area = 0, 0
+    for index in range(opened.page.locator(SELECTORS["schuurpunt"]).count()):
+        point = opened.point_under(SELECTORS["schuurpunt"], index)
+        if point is None:  # outside the free part of the map
+            continue
+        kinds = opened.popup_at(point)
+        assert kinds.get("schuurpunt"), (index, point, kinds)
+        clicked += 1
+        if kinds.get("spanningsgebied"):
+            with_area += 1
+            heading = opened.last_popup.splitlines()[0]
+            assert re.fullmatch(
+                r"Hier liggen \d+ schuurpunt(en)?(, \d+ kans(en)?)? en \d+ spanningsgebied(en)?", heading
+            )
+            assert "Schuurpunt: " in opened.last_popup and "Sectoren:" in opened.last_popup
+    assert clicked >= 15 and with_area >= 10, (clicked, with_area)
+    assert opened.errors == [] and opened.dialogs == []
+    opened.close()
+
+
+def test_kansen_schuurpunten_and_areas_clickable_in_every_layer_combination(browser, demo_map):
+    opened = Opened(browser, demo_map)
+    on = set(KINDS)
+    for combination in [c for n in (3, 2, 1) for c in itertools.combinations(KINDS, n)]:
+        for kind in KINDS:  # switch layers to this combination with mouse clicks in the panel
+            if (kind in combination) != (kind in on):
+                opened.toggle(LAYERS[kind])
+                on ^= {kind}
+        for kind in combination:
+            point = next(
+                p
+                for i in range(opened.page.locator(SELECTORS[kind]).count())
+                if (p := opened.point_under(SELECTORS[kind], i)) is not None
+            )
+            kinds = opened.popup_at(point)
+            assert kinds.get(kind) and set(kinds) <= set(combination), (combination, kind, kinds)
+    # an area alone (no schuurpunt or kans under the click): its own popup, no heading
+    point = opened.point_on(SELECTORS["spanningsgebied"])
+    assert opened.popup_at(point) == {"spanningsgebied": 1}
+    assert not opened.last_popup.startswith("Hier liggen") and "Sectoren:" in opened.last_popup
+    assert opened.errors == [] and opened.dialogs == []
+    opened.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_no_word_broken_in_an_area_popup(browser, demo_map, size):
+    opened = Opened(browser, demo_map, size)
+    page = opened.page
+    page.mouse.click(*opened.point_on(SELECTORS["spanningsgebied"]))
+    page.wait_for_selector(".leaflet-popup table")
+    page.wait_for_timeout(400)
+    broken = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.leaflet-popup-content td b'))
+            .filter((b) => b.getClientRects().length > 1).map((b) => b.textContent)"""
+    )
+    verdicts = page.locator(".leaflet-popup-content td b").all_inner_texts()
+    assert "onbekend" in verdicts and broken == []
+    assert opened.errors == [] and opened.dialogs == []
+    opened.close()
+
+
+def test_draw_and_measure_tools_speak_dutch(browser, demo_map):
+    opened = Opened(browser, demo_map)
+    page = opened.page
+    titles = {
+        ".leaflet-draw-draw-polygon": "Teken een vlak",
+        ".leaflet-draw-draw-rectangle": "Teken een rechthoek",
+        ".leaflet-draw-edit-edit": "Geen schetsen om te bewerken",
+        ".leaflet-draw-edit-remove": "Geen schetsen om te verwijderen",
+        ".leaflet-control-zoom-in": "Inzoomen",
+        ".leaflet-control-zoom-out": "Uitzoomen",
+    }
+    for selector, title in titles.items():
+        assert page.locator(selector).get_attribute("title") == title, selector
+    page.mouse.click(*opened.centre(".leaflet-draw-draw-polygon"))
+    assert page.locator(".leaflet-draw-actions-top a").all_inner_texts()[-1] == "Annuleren"
+    x, y = opened.rects(".novex-sketch")[0]["right"] + 150, 400
+    page.mouse.move(x, y)
+    page.mouse.move(x + 5, y + 5)
+    assert page.locator(".leaflet-draw-tooltip").inner_text() == "Klik om een vlak te beginnen."
+    page.mouse.click(x, y)
+    page.mouse.move(x + 60, y + 10)
+    assert "Klik om het vlak verder te tekenen." in page.locator(".leaflet-draw-tooltip").inner_text()
+    assert "Laatste punt verwijderen" in page.locator(".leaflet-draw-actions-top").inner_text()
+    page.mouse.click(*opened.centre(".leaflet-draw-actions a[title='Tekenen annuleren']"))
+    assert "Meet afstanden en oppervlakten" in page.locator(".leaflet-control-measure").inner_html()
+    assert opened.errors == [] and opened.dialogs == []
+    opened.close()
+
+
+def test_tooltips_turn_away_from_the_legend_and_the_layer_panel(browser, demo_map):
+    """A tooltip whose usual place (beside the mouse, centred on it) runs under a control turns
+    to where no control covers it."""
+    opened = Opened(browser, demo_map, (1366, 768))
+    page = opened.page
+    legend, layers = opened.rects(".novex-legend")[0], opened.rects(".novex-layers")[0]
+    targets = [
+        ((legend["left"] + legend["right"]) / 2, legend["top"] - 6),  # just above the legend
+        ((layers["left"] + layers["right"]) / 2, layers["bottom"] + 6),  # just below the layer panel
+    ]
+    selector = 'path.leaflet-interactive[stroke="#33a02c"]'  # a landbouw parcel: its label as tooltip
+    for target in targets:
+        x, y = opened.point_on(selector)
+        page.evaluate(
+            "([dx, dy]) => Object.values(window).find((v) => v instanceof L.Map)"
+            ".panBy([dx, dy], {animate: false})",
+            [x - target[0], y - target[1]],
+        )
+        assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName", list(target)) == "path"
+        page.mouse.move(target[0] + 1, target[1])
+        page.mouse.move(*target)
+        page.wait_for_selector(".leaflet-tooltip")
+        (tooltip,) = opened.rects(".leaflet-tooltip")
+        for control in opened.rects(".leaflet-control"):
+            assert not overlaps(tooltip, control), (target, control["name"])
+        page.mouse.move(5, 5)
     assert opened.errors == [] and opened.dialogs == []
     opened.close()
 
@@ -341,10 +522,11 @@ def test_script_in_every_text_field_stays_text(browser, hostile_maps):
         for selector in ("path.leaflet-interactive", 'path.leaflet-interactive[stroke="#333333"]'):
             for index in range(page.locator(selector).count()):
                 page.locator(selector).nth(index).dispatch_event("mouseover")  # every tooltip
-        page.mouse.click(*opened.point_on('path.leaflet-interactive[stroke="black"]'))
-        page.wait_for_selector(".leaflet-popup-content")
+        page.mouse.click(*opened.point_under(SELECTORS["spanningsgebied"], 0))  # under kans and schuurpunt
+        page.wait_for_selector(".leaflet-popup .novex-pick-spanningsgebied")
         page.wait_for_timeout(300)
-        area = page.locator(".leaflet-popup-content").inner_text()
+        assert page.locator(".leaflet-popup .novex-pick-schuurpunt").count() >= 1
+        area = page.locator(".leaflet-popup .novex-pick-spanningsgebied").inner_text()
         # one area with a conflict and a kans of the same pair: each with its own line and hectares
         payload = HOSTILE + SCRIPT
         conflict = re.search(rf"Conflicten: {re.escape(payload)} × Water en bodem: ([\d.]+) ha", area)
@@ -353,10 +535,11 @@ def test_script_in_every_text_field_stays_text(browser, hostile_maps):
         assert f"ligt in NOVEX-gebied {payload} (100.0 %)" in area
         text = page.locator("body").inner_text()
         assert "<img src=x onerror=alert(1)>" in text and "<svg onload=alert(3)>" in text  # shown, as text
-        page.keyboard.press("Escape")
+        page.mouse.click(*opened.centre(".leaflet-popup-close-button"))
+        page.wait_for_selector(".leaflet-popup", state="detached")
         page.mouse.click(*opened.point_on("path.novex-kans"))
-        page.wait_for_timeout(300)
-        kans = page.locator(".leaflet-popup-content").inner_text()
+        page.wait_for_selector(".leaflet-popup .novex-pick-kans")
+        kans = page.locator(".leaflet-popup .novex-pick-kans").inner_text()
         assert kans.startswith("Kans: Water en bodem × ") and HOSTILE + SCRIPT in kans
         assert "<svg onload=alert(5)>" in page.locator(".novex-sources").get_attribute("title")
         assert page.locator('img[src="x"], svg[onload], [onerror], [onload]').count() == 0

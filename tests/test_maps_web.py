@@ -1,15 +1,29 @@
-"""Kaartsessie maps without a browser: escaping, basemaps, parcels left out, PNG snapshot."""
+"""Kaartsessie maps without a browser: escaping, basemaps, every claim within the file-size
+budget (on the real-data project too), PNG snapshot."""
 
+import base64
+import io
+import json
+import re
+from dataclasses import dataclass
+
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
 from matplotlib.image import imread
+from PIL import Image
 
 from novex_geo import load_project
-from novex_geo.maps.web import BASEMAPS
-from novex_geo.pipeline import run_maps, run_overlay, run_triage
+from novex_geo.io.run import read_run
+from novex_geo.maps.web import BASEMAPS, CLAIM_BUDGET, write_maps
+from novex_geo.maps.web_text import DRAW_TEXT
+from novex_geo.pipeline import _sectors, run_maps, run_overlay, run_triage
 
 from .conftest import write_layer, write_project
+from .support.real_project import write_real_project
+
+RUN_LAYERS = ("provincies", "stapeling", "schuurpunten", "kansen")
 
 HOSTILE = "<img src=x onerror=alert(1)> `whoami` ${alert(1)}"
 HOUSING = """
@@ -78,11 +92,34 @@ def test_basemaps_grey_default_with_attribution(maps):
         assert control in page, control
 
 
-def test_parcels_not_in_a_stack_are_left_out_and_the_legend_says_so(maps):
+def test_every_parcel_is_on_the_map_and_no_raw_column(maps):
     page = next(p for p in maps if p.name == "kaart_fryslan.html").read_text(encoding="utf-8")
-    # 2,500 parcels; the housing location (300 x 200 m) stacks on 3 x 2 of them... plus touching neighbours
-    assert "van 2.500 objecten getoond" in page
+    claims = page_claims(page)
+    assert len(claims["landbouw"].features) == 2_500 and claims["landbouw"].raster is None
+    assert "objecten getoond" not in page and "als beeld" not in page  # nothing left out, nothing to say
     assert page.count('"gewas"') == 0  # only label/feature data, not raw columns
+
+
+def test_claims_over_the_budget_go_as_an_image_and_none_is_lost(maps, tmp_path):
+    project = load_project(maps[0].parents[1] / "novex.toml")
+    run = read_run(project.output_dir / "analyse.gpkg", required=RUN_LAYERS, optional=("spanningsgebieden",))
+    layers = _sectors(project)
+    budget = 150_000  # the 2,500 parcels need about 0.4 MB as vectors
+    (path,) = write_maps(project, run, layers, tmp_path, ["Fryslân"], national=False, budget=budget)
+    page = path.read_text(encoding="utf-8")
+    claims = page_claims(page)
+    parcels = claims["landbouw"]
+    assert parcels.raster is not None and 0 < len(parcels.features) < 2_500
+    assert len(parcels.features) + parcels.raster["count"] == 2_500
+    assert claim_bytes(claims) <= budget
+    area = run.provincies.geometry.iloc[0]
+    assert_every_claim_shown(layers, area, claims, tolerance=4 * 5.0)
+    # the parcels under the housing location (they stack) stay vectors, with their tooltips
+    housing = layers["woningbouw"].frame.geometry.iloc[0]
+    stacked = layers["landbouw"].frame[layers["landbouw"].frame.intersects(housing)]
+    assert vector_cover(claims["landbouw"].features, stacked, 0.5).all()
+    assert "Landbouw: alle 2.500 objecten getoond" in page and "als beeld" in page
+    assert claims["woningbouw"].raster is None and len(claims["woningbouw"].features) == 1
 
 
 def test_png_snapshot_is_not_blank(maps):
@@ -161,3 +198,147 @@ def test_png_legend_and_credits_stand_outside_the_map(maps):
         credits.get_text().replace("\n", " ")
         == "Bronnen: percelen.gpkg; wonen.gpkg; provinciegrenzen: regions.gpkg"
     )
+
+
+# --- what a page holds: parsed from its script, as a browser would get it -----------------
+
+
+@dataclass
+class PageClaims:
+    features: list  # GeoJSON features (WGS84)
+    raster: dict | None  # url, bounds, count, sector
+    size: int  # characters of the page these claims take
+
+
+def page_layers(page: str) -> list[tuple[dict, dict, int]]:
+    """Every ``novexLayer(group, options, data)`` call: (options, FeatureCollection, size)."""
+    decoder, found = json.JSONDecoder(), []
+    for call in re.finditer(r"novexLayer\(\w+, ", page):
+        options, end = decoder.raw_decode(page, call.end())
+        assert page[end : end + 2] == ",\n"
+        data, stop = decoder.raw_decode(page, end + 2)
+        found.append((options, data, stop - end - 2))
+    return found
+
+
+def page_claims(page: str) -> dict[str, PageClaims]:
+    """The claims of every sector in a page: its features and the raster of the rest."""
+    claims = {
+        options["sector"]: PageClaims(data["features"], None, size)
+        for options, data, size in page_layers(page)
+        if "sector" in options
+    }
+    decoder = json.JSONDecoder()
+    for call in re.finditer(r"novexRaster\(\w+, \w+, ", page):
+        options = decoder.raw_decode(page, call.end())[0]
+        claims[options["sector"]].raster = options
+        claims[options["sector"]].size += len(options["url"])
+    return claims
+
+
+def claim_bytes(claims: dict[str, PageClaims]) -> int:
+    return sum(claim.size for claim in claims.values())
+
+
+def vector_cover(features: list, frame: gpd.GeoDataFrame, reach: float) -> np.ndarray:
+    """Which objects of ``frame`` (RD) have their representative point within ``reach`` m of
+    a drawn feature."""
+    if not features:
+        return np.zeros(len(frame), dtype=bool)
+    drawn = gpd.GeoSeries([shapely.geometry.shape(f["geometry"]) for f in features], crs="EPSG:4326")
+    tree = shapely.STRtree(drawn.to_crs(frame.crs).values)
+    points = frame.representative_point().values
+    covered = np.zeros(len(frame), dtype=bool)
+    covered[tree.query(points, predicate="dwithin", distance=reach)[0]] = True
+    return covered
+
+
+def raster_cover(raster: dict, frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Which objects of ``frame`` have a painted pixel at (or next to) their representative point."""
+    image = Image.open(io.BytesIO(base64.b64decode(raster["url"].split(",", 1)[1]))).convert("RGBA")
+    alpha = np.asarray(image)[..., 3]
+    (south, west), (north, east) = raster["bounds"]
+    corners = gpd.GeoSeries(shapely.points([west, east], [south, north]), crs="EPSG:4326").to_crs(3857)
+    points = frame.representative_point().to_crs(3857)
+    height, width = alpha.shape
+    column = ((points.x - corners.x[0]) / (corners.x[1] - corners.x[0]) * width).astype(int).values
+    row = ((corners.y[1] - points.y) / (corners.y[1] - corners.y[0]) * height).astype(int).values
+    painted = np.zeros(len(frame), dtype=bool)
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            r, c = np.clip(row + dr, 0, height - 1), np.clip(column + dc, 0, width - 1)
+            painted |= alpha[r, c] > 0
+    return painted
+
+
+def assert_every_claim_shown(layers, area, claims: dict[str, PageClaims], tolerance: float) -> None:
+    """Every claim object in view is in the page: counted (vectors plus the raster's count) and
+    seen (its representative point on a vector or on a painted pixel)."""
+    for key, layer in layers.items():
+        frame = layer.frame[layer.frame.intersects(area)]
+        if frame.empty:
+            assert key not in claims
+            continue
+        claim = claims[key]
+        raster_count = claim.raster["count"] if claim.raster else 0
+        assert len(claim.features) + raster_count == len(frame), key
+        shown = vector_cover(claim.features, frame, 2 * tolerance + 1)
+        if claim.raster:
+            shown |= raster_cover(claim.raster, frame)
+        assert shown.all(), (key, frame[~shown]["label"].tolist()[:5])
+
+
+# --- the real-data project: Drenthe (5,659 NNN objects), Zeeland, Overijssel ----------------
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("echte-lagen")
+    project = load_project(write_real_project(folder))
+    run_overlay(project)
+    run_triage(project)
+    run = read_run(project.output_dir / "analyse.gpkg", required=RUN_LAYERS, optional=("spanningsgebieden",))
+    layers = _sectors(project)
+    maps = run_maps(project, layers=layers)
+    return project, run, layers, maps
+
+
+def test_real_maps_hold_every_claim_object_within_the_budget(real):
+    _, run, layers, maps = real
+    assert sorted(p.name for p in maps) == [
+        "kaart_drenthe.html",
+        "kaart_overijssel.html",
+        "kaart_zeeland.html",
+    ]
+    for path in maps:
+        page = path.read_text(encoding="utf-8")
+        provincie = re.search(r"<title>.* — (\w+)</title>", page).group(1)
+        area = run.provincies[run.provincies["provincie"] == provincie].geometry.iloc[0]
+        claims = page_claims(page)
+        assert_every_claim_shown(layers, area, claims, tolerance=5.0)
+        assert claim_bytes(claims) <= CLAIM_BUDGET, path.name
+        assert path.stat().st_size < 8_000_000, path.name
+        assert "objecten getoond" not in page
+    drenthe = page_claims(maps[0].read_text(encoding="utf-8"))
+    assert len(drenthe["natuur"].features) == 5_659  # the NNN, Natura 2000 and corridors: all of them
+
+
+def test_real_map_over_a_small_budget_shows_every_claim_as_vectors_or_image(real, tmp_path):
+    project, run, layers, _ = real
+    budget = 700_000  # Drenthe's claims need about 1.8 MB as vectors
+    (path,) = write_maps(project, run, layers, tmp_path, ["Drenthe"], national=False, budget=budget)
+    page = path.read_text(encoding="utf-8")
+    claims = page_claims(page)
+    assert claims["natuur"].raster is not None and claims["natuur"].raster["count"] > 0
+    assert claim_bytes(claims) <= budget
+    area = run.provincies[run.provincies["provincie"] == "Drenthe"].geometry.iloc[0]
+    assert_every_claim_shown(layers, area, claims, tolerance=4 * 5.0)
+    assert "als beeld" in page
+
+
+def test_draw_tool_texts_are_dutch(maps):
+    page = next(p for p in maps if p.name == "kaart_fryslan.html").read_text(encoding="utf-8")
+    config = json.loads(re.search(r"novexKaart\(\w+, (\{.*?\}),\n", page).group(1))
+    draw = config["draw"]
+    assert draw == DRAW_TEXT and draw["draw"]["toolbar"]["buttons"]["polygon"] == "Teken een vlak"
+    assert draw["draw"]["handlers"]["polygon"]["tooltip"]["start"] == "Klik om een vlak te beginnen."

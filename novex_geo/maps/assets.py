@@ -85,8 +85,10 @@ LIBRARIES = (
             styles=(("Control.MiniMap.min.css", f"{CDNJS}/leaflet-minimap/3.6.1/Control.MiniMap.min.css"),),
             images=("images/toggle.png", "images/toggle.svg")),
 )  # fmt: skip
-# novex-geo's own controls (layout, legend, title, sketch panel): always inlined
-OWN = ("kaart.css", "kaart.js")
+# novex-geo's own layers (lagen.js: features, raster claims, the click popup, tooltips) and
+# controls (kaart.js: layout, legend, title, sketch panel): always inlined
+OWN_STYLES = ("kaart.css",)
+OWN_SCRIPTS = ("lagen.js", "kaart.js")
 _CSS_URL = re.compile(r"""url\((['"]?)(?!data:|#|https?:)([^'")]+)\1\)""")
 _SOURCE_MAP = re.compile(r"^\s*//# sourceMappingURL=.*$", re.MULTILINE)
 
@@ -144,7 +146,7 @@ def use_assets(figure: Figure, mode: str = "inline") -> None:
         for name, url in library.scripts:
             tags.append(f'<script src="{url}"></script>' if mode == "cdn"
                         else _tag("script", library_file(library.folder, name).decode("utf-8")))  # fmt: skip
-    css, script = (library_file("novex", name).decode("utf-8") for name in OWN)
-    tags += [_tag("style", css), _tag("script", script)]
+    tags += [_tag("style", library_file("novex", name).decode("utf-8")) for name in OWN_STYLES]
+    tags += [_tag("script", library_file("novex", name).decode("utf-8")) for name in OWN_SCRIPTS]
     for index, tag in enumerate(tags):
         figure.header.add_child(Element(tag), name=f"novex_asset_{index}")

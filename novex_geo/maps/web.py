@@ -12,8 +12,9 @@ in the free part of the map (see :mod:`novex_geo.maps.assets` for the offline as
 Folium does not escape attribute values: every value from data or the project file that
 reaches a tooltip, popup or layer name passes :func:`html.escape` here; title, legend and
 sketch panel get their text as JSON and put it into the page as text. Geometry is simplified
-to the display scale and coordinates are rounded to 6 decimals; parcels of a sector that take
-part in no stapeling ≥ 2 are left out (the legend says so).
+to the display scale and coordinates are rounded to 6 decimals. Every claim object in view is
+on the map, within :data:`~novex_geo.maps.web_claims.CLAIM_BUDGET` (see
+:mod:`novex_geo.maps.web_claims`: coarser per sector, then a raster; the legend says so).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import numpy as np
 import shapely
 from branca.element import MacroElement
 from folium.template import Template
@@ -39,6 +39,7 @@ from novex_geo.maps.assets import use_assets
 from novex_geo.maps.files import OVERVIEW, atomic_write, file_names, save_figure
 from novex_geo.maps.poster import write_poster
 from novex_geo.maps.static import Credits, conflict_map_figure
+from novex_geo.maps.web_claims import CLAIM_BUDGET, ClaimLayer, plan_claims
 from novex_geo.maps.web_layers import (
     KANS_CLASS,
     WEB_CRS,
@@ -52,9 +53,10 @@ from novex_geo.maps.web_layers import (
     web_colour,
     web_frame,
 )
+from novex_geo.maps.web_text import SKETCH_FILE, UI
 from novex_geo.style import KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
 
-__all__ = ["BASEMAPS", "SKETCH_FILE", "build_map", "write_maps"]
+__all__ = ["BASEMAPS", "CLAIM_BUDGET", "SKETCH_FILE", "build_map", "write_maps"]
 
 log = logging.getLogger(__name__)
 
@@ -73,22 +75,6 @@ BASEMAPS = {
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>-bijdragers',
     ),
-}
-SKETCH_FILE = "schets.geojson"
-MAX_SHOWN = 2_000  # a sector with more features in view shows only those that stack
-UI = {
-    "layersTitle": "Lagen",
-    "legendTitle": "Legenda",
-    "fullscreen": ["Volledig scherm", "Volledig scherm verlaten"],
-    "basemapUnavailable": "Achtergrondkaart niet beschikbaar (geen verbinding met de kaartdienst); "
-    "de lagen van de analyse staan er wel.",
-    "sketch": {
-        "label": "Schets als sector:",
-        "button": "Exporteer schets",
-        "empty": "Nog niets getekend: teken eerst een vlak.",
-        "saved": f"{{n}} vlak(ken) opgeslagen als {SKETCH_FILE}",
-        "filename": SKETCH_FILE,
-    },
 }
 
 
@@ -162,7 +148,8 @@ def _config(project: Project, data: dict, scope: str, date: str) -> dict:
 def build_map(
     project: Project, data: dict, scope: str, date: str, tolerance: float, assets: str = "inline"
 ) -> folium.Map:
-    """The Folium map for one scope (a provincie or all); ``data`` holds RD GeoDataFrames."""
+    """The Folium map for one scope (a provincie or all); ``data`` holds RD GeoDataFrames and
+    ``claim_layers``, the sectors' claims as :func:`~novex_geo.maps.web_claims.plan_claims` fitted them."""
     map_ = folium.Map(tiles=None, control_scale=False, zoom_control=True, prefer_canvas=False)
     basemaps = []
     for index, (name, (url, attribution)) in enumerate(BASEMAPS.items()):
@@ -172,20 +159,19 @@ def build_map(
         basemaps.append((html.escape(name), layer.get_name()))
     overlays: dict[str, list] = {"Sectoren": [], "Analyse": []}
     names = layer_names(project)
-    for key, frame in data["claims"].items():
-        if frame.empty:
-            continue
+    for key, claims in data["claim_layers"].items():
         group = folium.FeatureGroup(name=names[key], control=False).add_to(map_)
-        add_claims(project, key, web_frame(frame, tolerance), group)
+        add_claims(project, key, claims, group, map_.get_name())
         overlays["Sectoren"].append((names[key], group.get_name()))
-    # borders under the analysis layers: a click on a spanningsgebied at a border opens its popup
+    # borders under the analysis layers; the smaller analysis objects above the larger ones, so
+    # that each shows its tooltip (a click lists all of them, whichever lies on top)
     borders = folium.FeatureGroup(name="Provinciegrenzen", control=False).add_to(map_)
     add_borders(web_frame(data["regions"].set_geometry(data["regions"].boundary), tolerance), borders)
     for name, add in (
         ("Stapeling", add_stapeling),
+        ("Spanningsgebieden", add_spanningsgebieden),
         ("Kansen", add_kansen),
         ("Schuurpunten", add_schuurpunten),
-        ("Spanningsgebieden", add_spanningsgebieden),
     ):
         frame = data[name.lower()]
         if frame is None or frame.empty:
@@ -206,23 +192,23 @@ def _in_view(frame: gpd.GeoDataFrame | None, area) -> gpd.GeoDataFrame | None:
     return None if frame is None else frame[shapely.intersects(area, frame.geometry.values)]
 
 
-def _claims_in_view(
-    project: Project, layers: dict[str, SectorLayer], area, stacked_tree
-) -> tuple[dict, list]:
-    """The claims of every sector inside ``area``; a parcel layer only where it stacks."""
-    claims, notes = {}, []
-    for key, layer in layers.items():
-        frame = _in_view(layer.frame, area)
-        if len(frame) > MAX_SHOWN:
-            involved = np.unique(stacked_tree.query(frame.geometry.values, predicate="intersects")[0])
-            shown, total = (f"{n:,}".replace(",", ".") for n in (len(involved), len(frame)))
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _claim_notes(project: Project, plan: dict[str, ClaimLayer], tolerance: float) -> list[str]:
+    """What the legend says about claims drawn coarser or as an image to keep the file small."""
+    notes = []
+    for key, claims in plan.items():
+        label = project.sectors[key].label
+        if claims.raster is not None:
             notes.append(
-                f"{project.sectors[key].label}: {shown} van {total} objecten getoond "
-                "(alleen waar ze met een andere sector stapelen)"
+                f"{label}: alle {_count(claims.total)} objecten getoond, {_count(claims.raster.count)} "
+                f"daarvan als beeld (zonder tooltip) om de kaart klein te houden"
             )
-            frame = frame.iloc[involved]
-        claims[key] = frame
-    return claims, notes
+        elif claims.tolerance > tolerance:
+            notes.append(f"{label}: vereenvoudigd tot {claims.tolerance:g} m om de kaart klein te houden")
+    return notes
 
 
 def _scopes(regions: gpd.GeoDataFrame, provincies: list[str] | None, national: bool) -> list[tuple]:
@@ -238,6 +224,30 @@ def _scopes(regions: gpd.GeoDataFrame, provincies: list[str] | None, national: b
     return scopes
 
 
+def _scope_data(
+    project: Project, run: RunData, layers: dict[str, SectorLayer], regions, tolerance: float, shared: dict
+) -> dict:
+    """The layers of one map: every claim in view, fitted to the budget, and the analysis."""
+    area = shapely.union_all(regions.geometry.values)
+    shapely.prepare(area)
+    claims = {key: _in_view(layer.frame, area) for key, layer in layers.items()}
+    colours = {key: project.sectors[key].colour for key in layers}
+    plan = plan_claims(claims, colours, tolerance, shared["stacked"], shared["budget"])
+    names = set(regions["provincie"])
+    return {
+        "regions": regions,
+        "all_regions": run.provincies,
+        "claims": claims,
+        "claim_layers": plan,
+        "notes": _claim_notes(project, plan, tolerance),
+        "overview": shared["overview"],
+        "stapeling": run.stapeling[run.stapeling["provincie"].isin(names)],
+        "schuurpunten": run.schuurpunten[run.schuurpunten["provincie"].isin(names)],
+        "kansen": run.kansen[run.kansen["provincie"].isin(names)],
+        "spanningsgebieden": _in_view(run.spanningsgebieden, area),
+    }
+
+
 def write_maps(
     project: Project,
     run: RunData,
@@ -248,6 +258,7 @@ def write_maps(
     png: bool = False,
     poster: str | None = None,
     assets: str = "inline",
+    budget: int | None = None,
 ) -> list[Path]:
     """Write one HTML map per provincie (and a national overview) into ``out``.
 
@@ -256,31 +267,22 @@ def write_maps(
     unique per region name (:func:`~novex_geo.maps.files.file_names`). With ``png`` each map
     also gets a static PNG (legend and credits beside and below the map); with ``poster``
     (``"A3"`` or ``"A0"``) each provincie gets a print poster (:func:`~novex_geo.maps.poster.write_poster`).
-    ``assets``: see :func:`~novex_geo.maps.assets.use_assets`.
+    ``assets``: see :func:`~novex_geo.maps.assets.use_assets`; ``budget``: the bytes the claims
+    may take per map (default :data:`~novex_geo.maps.web_claims.CLAIM_BUDGET`).
     """
     credits = Credits.of(project, layers)
     date = datetime.fromtimestamp(run.path.stat().st_mtime).strftime("%d-%m-%Y")
-    stacked_tree = shapely.STRtree(run.stapeling[run.stapeling["n_sectoren"] >= 2].geometry.values)
-    overview = json.loads(web_frame(run.provincies[["geometry"]], 250.0).to_json())
+    shared = {
+        "stacked": shapely.STRtree(run.stapeling[run.stapeling["n_sectoren"] >= 2].geometry.values),
+        "overview": json.loads(web_frame(run.provincies[["geometry"]], 250.0).to_json()),
+        "budget": CLAIM_BUDGET if budget is None else budget,
+    }
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for scope, regions, tolerance, stem in _scopes(run.provincies, provincies, national):
-        area = shapely.union_all(regions.geometry.values)
-        shapely.prepare(area)
-        claims, notes = _claims_in_view(project, layers, area, stacked_tree)
-        names = set(regions["provincie"])
-        data = {
-            "regions": regions,
-            "all_regions": run.provincies,
-            "claims": claims,
-            "notes": notes,
-            "overview": overview,
-            "stapeling": run.stapeling[run.stapeling["provincie"].isin(names)],
-            "schuurpunten": run.schuurpunten[run.schuurpunten["provincie"].isin(names)],
-            "kansen": run.kansen[run.kansen["provincie"].isin(names)],
-            "spanningsgebieden": _in_view(run.spanningsgebieden, area),
-            "credits": credits.of_drawn(claims.values()),
-        }
+        data = _scope_data(project, run, layers, regions, tolerance, shared)
+        data["credits"] = credits.of_drawn(data["claims"].values())
+        claims = data["claims"]
         page = build_map(project, data, scope, date, tolerance, assets).get_root().render()
         path = atomic_write(
             out / f"kaart_{stem}.html", lambda part, text=page: part.write_text(text, "utf-8")

@@ -3,8 +3,11 @@
  * layout that keeps every control clear of the others and of the popups.
  *
  * Text from data arrives as JSON strings and enters the page through textContent, never as
- * HTML. The one exception is the layer panel (leaflet-groupedlayercontrol writes layer names
- * as HTML): novex-geo HTML-escapes those names before they get here.
+ * HTML. The exceptions are the layer panel (leaflet-groupedlayercontrol writes layer names as
+ * HTML), the features' tooltips and the popup items: novex-geo HTML-escapes every value from
+ * data in those before they get here.
+ *
+ * The layers, the popup a click opens and the tooltips' placement: lagen.js.
  */
 (function () {
   "use strict";
@@ -148,6 +151,7 @@
   }
 
   function sketchTools(map, config) {
+    merge(L.drawLocal, config.draw);
     var drawn = new L.FeatureGroup().addTo(map);
     var colours = {};
     config.sectors.forEach(function (sector) { colours[sector.key] = sector.colour; });
@@ -204,7 +208,8 @@
       paint(layer);
       drawn.addLayer(layer);
       current = layer;
-      layer.on("click", function () {
+      layer.on("click", function (click) {
+        L.DomEvent.stopPropagation(click); // selecting a sketch lists nothing under it
         current = layer;
         select.value = layer.feature.properties.sector;
       });
@@ -212,6 +217,17 @@
     });
     map.on(L.Draw.Event.DELETED, function () {
       if (current && !drawn.hasLayer(current)) { current = null; }
+    });
+  }
+
+  /* Copy ``from``'s texts into ``into`` (L.drawLocal), keeping what ``from`` does not have. */
+  function merge(into, from) {
+    Object.keys(from).forEach(function (key) {
+      if (typeof from[key] === "object" && typeof into[key] === "object") {
+        merge(into[key], from[key]);
+      } else {
+        into[key] = from[key];
+      }
     });
   }
 
@@ -223,10 +239,12 @@
         this._captureMarker.setIcon(L.divIcon({iconSize: this._map.getSize().multiplyBy(2)}));
       },
     });
-    map.addControl(new L.Control.Measure({
+    var measure = new L.Control.Measure({
       position: "topleft", primaryLengthUnit: "meters", secondaryLengthUnit: "kilometers",
-      primaryAreaUnit: "hectares", secondaryAreaUnit: "sqmeters",
-    }));
+      primaryAreaUnit: "hectares", secondaryAreaUnit: "sqmeters", localization: "nl",
+    });
+    map.addControl(measure);
+    return measure;
   }
 
   function watchBasemaps(map, basemaps, notice, relayout) {
@@ -297,14 +315,26 @@
     });
   }
 
+  /* Leaflet's and the overview map's own button titles in Dutch. */
+  function dutchButtons(map, config) {
+    [[map.zoomControl && map.zoomControl._zoomInButton, config.zoom[0]],
+     [map.zoomControl && map.zoomControl._zoomOutButton, config.zoom[1]]].forEach(function (pair) {
+      if (pair[0]) {
+        pair[0].title = pair[1];
+        pair[0].setAttribute("aria-label", pair[1]);
+      }
+    });
+  }
+
   window.novexKaart = function (map, config, basemaps, overlays, stack) {
     var notice = {element: null};
     hatchPattern(config.hatch);
     var relayout = function (keepOpen) { arrange(map, keepOpen); };
     L.control.fullscreen({position: "topleft", title: config.fullscreen[0], titleCancel: config.fullscreen[1]})
       .addTo(map);
+    dutchButtons(map, config);
     sketchTools(map, config);
-    measureTool(map);
+    var measure = measureTool(map);
     titleBlock(config, notice).addTo(map);
     var layers = L.control.groupedLayers(basemaps, overlays, {collapsed: false, position: "topright"}).addTo(map);
     var layerBox = layers.getContainer();
@@ -315,10 +345,12 @@
     var outline = L.geoJSON(config.overview, {interactive: false,
       style: {color: "#444444", weight: 1, fillColor: "#bbbbbb", fillOpacity: 0.7}});
     new L.Control.MiniMap(outline, {position: "bottomright", toggleDisplay: true, zoomLevelOffset: -4,
-      width: 140, height: 140}).addTo(map);
+      width: 140, height: 140, strings: config.minimap}).addTo(map);
     watchBasemaps(map, basemaps, notice, relayout);
     keepStacked(map, stack);
     fitPopups(map);
+    window.novexLagen.pickOnClick(map, config.pick, measure);
+    window.novexLagen.keepTooltipsClear(map);
     relayout(null);
     map.on("resize", function () { relayout(null); });
     var free = freeArea(map);

@@ -1,0 +1,75 @@
+"""The popups of a kaartsessie map: a spanningsgebied, a kans, a schuurpunt.
+
+A click on the map lists everything of these three under it in one popup (``kaart.js``); each
+item's HTML comes from here. Every value from data or the project file passes
+:func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+
+from novex_geo.config import KANS, SCHUURPUNT, Project
+from novex_geo.maps.labels import area_title, conflicts_text, pair_text, sector_label, sectors_text
+from novex_geo.triage.areas import zone_labels
+from novex_geo.triage.criteria import CRITERIA
+from novex_geo.triage.novex import novex_phrase
+from novex_geo.units import hectares
+
+__all__ = ["kans_popup_html", "popup_html", "schuurpunt_popup_html"]
+
+e = html.escape
+
+
+def popup_html(project: Project, area) -> str:
+    """A spanningsgebied: rank and name, id, area, sectors, conflicts and kansen, the verdicts."""
+    verdicts = "".join(
+        f"<tr><td>{e(c.title)}</td><td><b>{e(str(area[c.verdict]))}</b></td>"
+        f"<td>{e(pair_text(project, str(area[c.reason])))}</td></tr>"
+        for c in CRITERIA
+    )
+    conflicts = "; ".join(conflicts_text(project, area["conflicten"])) or "-"
+    kansen = "; ".join(conflicts_text(project, area["kansen"])) or "-"
+    novex = f"<br>{e(novex_phrase(area))}" if project.triage.novex_gebieden is not None else ""
+    return (
+        f"<h4>{area['rang']}. {e(area_title(project, area['naam']))}</h4>"
+        f"<p>{e(str(area['id']))} · {hectares(area['oppervlakte_ha'])} · "
+        f"{e(str(area['provincies']))}{novex}<br>"
+        f"Sectoren: {e(sectors_text(project, str(area['sectoren'])))}</p>"
+        f"<p>Conflicten: {e(conflicts)}</p>"
+        + (f"<p>Kansen: {e(kansen)}</p>" if project.kansen else "")
+        + f"<table>{verdicts}</table><p>Objecten: {e(str(area['objecten']))}</p>"
+    )
+
+
+def _sides(project: Project, zone) -> str:
+    return "".join(
+        f"<br>{e(sector_label(project, zone[f'sector_{side}']))}: {e(zone_labels(zone[f'labels_{side}'], 8))}"
+        for side in ("a", "b")
+    )
+
+
+def _facts(zone, id_column: str) -> str:
+    return (
+        f"<p>{e(str(zone[id_column]))} · {hectares(zone['oppervlakte_m2'] / 1e4)} · "
+        f"{e(str(zone['provincie']))} · afstand {zone['afstand_m']:g} m</p>"
+    )
+
+
+def kans_popup_html(project: Project, kans) -> str:
+    """The pair, its toelichting and the features of both sides of one kans."""
+    return (
+        f"<h4>Kans: {e(pair_text(project, str(kans[KANS.pair_column])))}</h4>"
+        f"<p>{e(str(kans['toelichting']))}</p>"
+        + _facts(kans, KANS.id_column)
+        + f"<p>Objecten:{_sides(project, kans)}</p>"
+    )
+
+
+def schuurpunt_popup_html(project: Project, schuurpunt) -> str:
+    """The conflicting pair, id, area, distance and the features of both sides of one schuurpunt."""
+    return (
+        f"<h4>Schuurpunt: {e(pair_text(project, str(schuurpunt[SCHUURPUNT.pair_column])))}</h4>"
+        + _facts(schuurpunt, SCHUURPUNT.id_column)
+        + f"<p>Objecten:{_sides(project, schuurpunt)}</p>"
+    )
