@@ -16,6 +16,7 @@ __all__ = [
     "IncompleteDownloadError",
     "LayerError",
     "NovexError",
+    "Terminated",
 ]
 
 
@@ -82,4 +83,12 @@ class AuditError(NovexError):
 
     The run stops instead of writing wrong areas; the message names the provincie, the tile
     and the sector.
+    """
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (``SIGTERM``, as ``kill`` and service managers do).
+
+    Raised in the main thread by the command line's signal handler and unwound as Ctrl-C is:
+    worker processes are stopped, half-written files removed, earlier outputs left as they were.
     """

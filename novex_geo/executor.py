@@ -32,6 +32,8 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -72,6 +74,7 @@ def start_method() -> str:
     return "fork" if "fork" in available else "spawn"
 
 
+STOP_WAIT_S = 10.0
 BATCHES_PER_WORKER = 16  # enough to balance the load, few enough to keep scheduling cheap
 
 
@@ -93,7 +96,19 @@ def _buffer(value: Any) -> np.ndarray:
     return np.frombuffer(_encoded(value), dtype=np.uint8)
 
 
+def _quit(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _worker_signals() -> None:
+    """A worker ends quietly — no traceback — on Ctrl-C and on the SIGTERM with which the main
+    process stops the pool; by an exception, so that it releases the pool's locks on its way out."""
+    signal.signal(signal.SIGINT, _quit)
+    signal.signal(signal.SIGTERM, _quit)
+
+
 def _initialise(function: Callable, shared: Any, pickled: bool) -> None:
+    _worker_signals()
     _WORKER["function"] = function
     _WORKER["shared"] = pickle.loads(shared) if pickled else shared
 
@@ -114,6 +129,34 @@ def _call_encoded_batch(function: Callable, part: bytes, batch: list) -> list:
     return _call_batch(function, pickle.loads(part), batch)
 
 
+@contextlib.contextmanager
+def _pool(context, count: int, **options) -> Iterator:
+    """A process pool, stopped when the block ends. When it ends early (Ctrl-C, SIGTERM, an
+    error) the stop is waited for at most :data:`STOP_WAIT_S`: ``Pool.terminate`` waits for ever
+    for its task thread when that was half-way through sending a large task as the workers ended
+    (its daemon thread is then left behind; the workers are gone)."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None  # workers start without
+    try:  # Ctrl-C, or a spawned one importing modules would end with a traceback
+        pool = context.Pool(count, **options)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+    try:
+        yield pool
+    except BaseException:
+        stopping = threading.Thread(target=_terminate, args=(pool,), daemon=True)
+        stopping.start()
+        stopping.join(STOP_WAIT_S)
+        raise
+    pool.terminate()
+
+
+def _terminate(pool) -> None:
+    with contextlib.suppress(Exception):  # a pool left half-way: what is left of it does not matter
+        pool.terminate()
+
+
 def parallel_map(
     function: Callable[[Any, T], R], items: Iterable[T], shared: Any = None, workers: int = 0
 ) -> Iterator[R]:
@@ -132,7 +175,7 @@ def parallel_map(
         # the pool pulls the batches from this generator in a thread, so each part is encoded
         # while the workers compute the batches before it
         batches = ((function, shared.part(batch), batch) for batch in _batches(items, count))
-        with context.Pool(count) as pool:
+        with _pool(context, count, initializer=_worker_signals) as pool:
             for results in pool.imap(_star_call_batch, batches):
                 yield from results
         return
@@ -140,7 +183,7 @@ def parallel_map(
     # encoded once here instead of once per worker
     pickled = method != "fork"
     payload = _encoded(shared) if pickled else shared
-    with context.Pool(count, initializer=_initialise, initargs=(function, payload, pickled)) as pool:
+    with _pool(context, count, initializer=_initialise, initargs=(function, payload, pickled)) as pool:
         # small batches cut the per-task round trips that cost the main process CPU time
         yield from pool.imap(_call, items, chunksize=max(1, len(items) // (count * 32)))
 

@@ -1,6 +1,16 @@
-"""The engine's executor: the same tasks on forked or spawned workers give identical results."""
+"""The engine's executor: the same tasks on forked or spawned workers give identical results, and
+a run stopped during the compute ends cleanly."""
 
+import contextlib
+import itertools
 import multiprocessing
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import shapely
@@ -66,3 +76,56 @@ def test_worker_count():
     assert worker_count(3, 2) == 2
     assert worker_count(1, 100) == 1
     assert worker_count(0, 100) >= 1
+
+
+def _live_processes(group: int) -> list[str]:
+    """The processes of process group ``group`` that still run (not zombies awaiting their reaper)."""
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group and fields[0] != "Z":
+                live.append(stat.parent.name)
+    return live
+
+
+@pytest.mark.parametrize(
+    ("method", "signum", "code", "said"),
+    [
+        ("fork", signal.SIGTERM, 143, "Error: stopped (SIGTERM)"),  # kill PID, a service manager
+        ("spawn", signal.SIGTERM, 143, "Error: stopped (SIGTERM)"),
+        ("fork", signal.SIGINT, 1, "Aborted!"),  # Ctrl-C in a terminal: the whole process group
+    ],
+)
+def test_a_run_stopped_during_compute_ends_cleanly(tmp_path, method, signum, code, said):
+    """One line, no traceback from any worker, no process left, the earlier output unchanged."""
+    from novex_geo.demo import write_demo_project
+
+    if method not in multiprocessing.get_all_start_methods() or not Path("/proc/self/stat").exists():
+        pytest.skip(f"needs the {method} start method and /proc")
+    project = write_demo_project(tmp_path).project
+    text = re.sub(r"(?m)^tile_size = .*$", "tile_size = 250", project.read_text(encoding="utf-8"))
+    project.write_text(text, encoding="utf-8")  # many small tiles: a compute of some seconds
+    earlier = tmp_path / "uitvoer" / "analyse.gpkg"
+    earlier.parent.mkdir()
+    earlier.write_bytes(b"the run of last year")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "novex_geo.cli.main", "run", str(project)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, START_METHOD_ENV: method},
+    )  # fmt: skip
+    log = [line for line in itertools.takewhile(lambda line: not line.startswith("loaded"), run.stderr)]
+    time.sleep(2)  # the tiles are being computed
+    assert run.poll() is None, "".join(log)
+    (os.kill if signum == signal.SIGTERM else os.killpg)(run.pid, signum)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == code, stderr
+    assert said in stderr.strip().splitlines()[-1], stderr
+    for word in ("Traceback", "Error", "Interrupt"):
+        assert stderr.count(word) == (1 if word in said else 0), stderr
+    deadline = time.monotonic() + 10
+    while _live_processes(run.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _live_processes(run.pid)
+    assert earlier.read_bytes() == b"the run of last year"
+    assert sorted(path.name for path in earlier.parent.iterdir()) == ["analyse.gpkg"]

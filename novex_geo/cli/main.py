@@ -12,13 +12,15 @@ import contextlib
 import importlib
 import io
 import logging
+import signal
 import sys
+import threading
 import warnings
 
 import click
 
 from novex_geo import __version__
-from novex_geo.errors import NovexError
+from novex_geo.errors import NovexError, Terminated
 from novex_geo.escape import plain_text
 
 __all__ = ["cli"]
@@ -76,6 +78,27 @@ COMMANDS = {
 }
 
 
+TERMINATED_EXIT = 128 + signal.SIGTERM  # as a shell reports a process ended by SIGTERM
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """SIGTERM raises :class:`Terminated` in the main thread while a command runs (in another
+    thread, e.g. a test runner's, the handler stays as it is)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class NovexGroup(click.Group):
     """A click group with lazily imported commands that reports :class:`NovexError` as a clean
     message."""
@@ -92,8 +115,12 @@ class NovexGroup(click.Group):
     def invoke(self, ctx: click.Context):
         stdout = io.StringIO() if ctx.params.get("quiet") else _PlainStdout(sys.stdout)  # -q: errors only
         try:
-            with contextlib.redirect_stdout(stdout):
+            with _sigterm_unwinds(), contextlib.redirect_stdout(stdout):
                 return super().invoke(ctx)
+        except Terminated:
+            click.echo("Error: stopped (SIGTERM); no output was half-written, earlier outputs are unchanged",
+                       err=True)  # fmt: skip
+            ctx.exit(TERMINATED_EXIT)
         except NovexError as exc:
             raise click.ClickException(plain_text(exc, newlines=True)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
