@@ -5,8 +5,11 @@ Usage (from the repository root, after ``pip install -e .``)::
     python benchmarks/national.py            # generate (once), run both, print the comparison
     python benchmarks/national.py --scale 0.1 --provincie Utrecht   # a quick smaller run
 
-The synthetic claim set (:func:`novex_geo.synthetic.national_claims`) lies on the real provinces
-from ``../shared/data/nl/provincies.geojson`` and is written once to ``benchmarks/data/``.
+The synthetic claim set (:func:`novex_geo.synthetic.national_claims`) lies on the real Kadaster
+provinces shipped in ``tests/data/real`` and is written once to ``benchmarks/data/``. Two
+profiles: ``easy`` (the parcels one coverage, few faces) and ``dense`` (``--profile dense``:
+parcels apart like real BRP parcels, the other claims on the farmland — many faces and
+schuurpunten; see :func:`~novex_geo.synthetic.national_claims`).
 Each measurement runs in its own subprocess, so its wall time and peak memory are its own:
 
 - ``read``: the floor — reading every input file with pyogrio (Arrow) and nothing else;
@@ -33,7 +36,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-PROVINCES = HERE.parent.parent / "shared" / "data" / "nl" / "provincies.geojson"
+# the Kadaster provinces shipped with the tests (tests/data/real/SOURCES.md)
+PROVINCES = HERE.parent / "tests" / "data" / "real" / "kadaster_provinciegebied.gpkg"
 HECTARE = 10_000.0
 PARCELS_AT_SCALE_1 = 420_000  # landbouw parcels asked for at scale 1 (418,143 survive the hull cut)
 
@@ -90,24 +94,24 @@ sectors = ["water_bodem", "landbouw"]
 """
 
 
-def data_folder(scale: float) -> Path:
-    return DATA / f"scale_{scale:g}"
+def data_folder(scale: float, profile: str = "easy") -> Path:
+    return DATA / (f"scale_{scale:g}" if profile == "easy" else f"{profile}_scale_{scale:g}")
 
 
-def generate(scale: float, seed: int) -> Path:
+def generate(scale: float, seed: int, profile: str = "easy") -> Path:
     """Write the synthetic national set and its project file (once per scale)."""
     import geopandas as gpd
 
     from novex_geo.synthetic import national_claims
 
-    folder = data_folder(scale)
+    folder = data_folder(scale, profile)
     project = folder / "novex.toml"
     if project.exists():
         return project
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     provinces = gpd.read_file(PROVINCES)
-    for name, frame in national_claims(provinces, scale=scale, seed=seed).items():
+    for name, frame in national_claims(provinces, scale=scale, seed=seed, profile=profile).items():
         frame.to_file(folder / f"{name}.gpkg", engine="pyogrio")
         print(f"  {name}: {len(frame):,} features", flush=True)
     project.write_text(PROJECT.format(provinces=PROVINCES.as_posix()), encoding="utf-8")
@@ -371,6 +375,9 @@ def main() -> None:
         help="scale the whole set so landbouw has about N parcels, e.g. 2300000 (the real BRP size)",
     )
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--profile", choices=["easy", "dense"], default="easy", help="the synthetic set's shape"
+    )
     parser.add_argument("--provincie", action="append", default=[], help="limit both runs to this provincie")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument(
@@ -410,7 +417,7 @@ def main() -> None:
         sys.exit(f"needs the real provinces at {PROVINCES}")
     if args.parcels:
         args.scale = round(args.parcels / PARCELS_AT_SCALE_1, 3)
-    project = generate(args.scale, args.seed)
+    project = generate(args.scale, args.seed, args.profile)
     scope = ", ".join(args.provincie) or "all 12 provinces"
     print(f"reading the inputs with pyogrio, then novex-geo run on {scope} ...", flush=True)
     read = _in_subprocess("read", project, args.provincie)

@@ -13,6 +13,8 @@ import numpy as np
 import shapely
 
 __all__ = [
+    "MIXED",
+    "PROFILES",
     "blobs",
     "national_claims",
     "parcels",
@@ -48,16 +50,19 @@ def smooth_field(xy: np.ndarray, rng: np.random.Generator, wavelengths=(6e3, 14e
     return value
 
 
-def parcels(area, n: int, rng: np.random.Generator, fraction: float = 0.6) -> np.ndarray:
+def parcels(area, n: int, rng: np.random.Generator, fraction: float = 0.6, mixed: float = 0.0) -> np.ndarray:
     """About ``n`` parcel polygons tessellating ~``fraction`` of ``area`` as a coverage.
 
     Voronoi cells of random points: neighbouring cells share exact vertices, so the result
     is a valid polygonal coverage like BRP gewaspercelen. Cells are selected in clusters by a
-    smooth field, and cells on the outer hull (unbounded Voronoi cells) are left out.
+    smooth field — with ``mixed`` > 0 less cleanly, as farmland lies between yards, nature and
+    water — and cells on the outer hull (unbounded Voronoi cells) are left out.
     """
     points = points_in(area, int(n / fraction), rng)
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), ordered=True))
     score = smooth_field(points, rng)
+    if mixed:
+        score = score + rng.normal(0, mixed, len(score))
     keep = score >= np.quantile(score, 1 - fraction)
     areas = shapely.area(cells)
     keep &= areas < 4 * np.median(areas)
@@ -109,8 +114,13 @@ def _frame(geoms, prefix: str, crs: str, **columns) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"naam": names, **columns}, geometry=geoms, crs=crs)
 
 
+PROFILES = ("easy", "dense")
+MIXED = 4.0  # how much the dense profile mixes farmland with other land, against the smooth field
+FARMLAND = 0.42  # the dense profile's share of parcels in the land: below the share where they all connect
+
+
 def national_claims(
-    provinces: gpd.GeoDataFrame, scale: float = 1.0, seed: int = 2026
+    provinces: gpd.GeoDataFrame, scale: float = 1.0, seed: int = 2026, profile: str = "easy"
 ) -> dict[str, gpd.GeoDataFrame]:
     """The synthetic national claim set of the benchmark, on the real ``provinces``.
 
@@ -118,6 +128,12 @@ def national_claims(
     3,000 woningbouw locations (50–600 m; they overlap each other), 800 water/bodem zones
     (0.3–3 km; overlapping), 150 high-voltage lines (to be buffered) and 400 station points,
     120 defensie terrains (0.5–4 km). Smaller ``scale`` shrinks every count, for tests.
+
+    The ``"easy"`` profile's farmland lies in large clusters, so a zone over many parcels is one
+    face. The ``"dense"`` profile mixes farmland with the land between (``MIXED``) as real BRP
+    parcels lie between yards, nature and water, and puts the other claims around the towns on
+    the farmland, where they meet each other: a zone then splits into many faces, with many
+    schuurpunten, and the landbouw-only face of a provincie is one face with many holes.
 
     Returns
     -------
@@ -130,20 +146,36 @@ def national_claims(
     def count(n: int) -> int:
         return max(round(n * scale), 2)
 
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    landbouw = None
+    if profile == "dense":  # the parcels first, so that the other claims can lie on the farmland
+        landbouw = parcels(land, count(420_000), rng, fraction=FARMLAND, mixed=MIXED)
+        sample = landbouw[:: max(len(landbouw) // 5_000, 1)]
+        land = shapely.intersection(land, shapely.union_all(shapely.buffer(sample, 2_000, quad_segs=2)))
     cities = points_in(land, count(80), rng)
     homes_at = cities[rng.integers(0, len(cities), count(3000))] + rng.normal(0, 2500, (count(3000), 2))
-    woningbouw = rectangles(homes_at, rng.uniform(50, 600, len(homes_at)), rng)
+    larger = 1.0 if profile == "easy" else 2.0  # dense: plans the size of a new neighbourhood
+    woningbouw = rectangles(homes_at, rng.uniform(50, 600, len(homes_at)) * larger, rng)
     # some plans are revised versions lying partly on top of an earlier plan of the sector
     revised = rng.choice(len(woningbouw), len(woningbouw) // 20, replace=False)
     woningbouw[revised] = shapely.union(
         woningbouw[revised], shapely.transform(woningbouw[revised], lambda xy: xy + (60.0, 40.0))
     )
-    water_at = points_in(land, count(800), rng)
+
+    def places(n: int, spread: float) -> np.ndarray:
+        """``n`` points anywhere on the land, or (dense) around the towns, where claims meet."""
+        if profile == "easy":
+            return points_in(land, n, rng)
+        return cities[rng.integers(0, len(cities), n)] + rng.normal(0, spread, (n, 2))
+
+    water_at = places(count(800), 4_000)
     water = blobs(water_at, rng.uniform(300, 3000, len(water_at)), rng)
-    lines = polylines(points_in(land, count(150), rng), rng.uniform(8_000, 40_000, count(150)), rng)
-    stations = shapely.points(points_in(land, count(400), rng))
-    defensie = blobs(points_in(land, count(120), rng), rng.uniform(500, 4000, count(120)), rng)
-    landbouw = parcels(land, count(420_000), rng)
+    lines = polylines(places(count(150), 6_000), rng.uniform(8_000, 40_000, count(150)), rng)
+    stations = shapely.points(places(count(400), 3_000))
+    defensie = blobs(places(count(120), 6_000), rng.uniform(500, 4000, count(120)), rng)
+    if landbouw is None:
+        landbouw = parcels(land, count(420_000), rng)
     return {
         "landbouw": _frame(
             landbouw,

@@ -394,12 +394,13 @@ def test_audit_after_merging_names_provincie_and_sector():
 # ------------------------------------------------------------------ real boundaries
 
 
-def test_invariants_and_provenance_on_synthetic_set(shared_data):
+@pytest.mark.parametrize("profile", ["easy", "dense"])
+def test_invariants_and_provenance_on_synthetic_set(shared_data, profile):
     from novex_geo.synthetic import national_claims
 
     provinces = gpd.read_file(shared_data / "provincies.geojson").rename(columns={"naam": "provincie"})
     regions = provinces[provinces["provincie"].isin(["Utrecht", "Flevoland"])][["provincie", "geometry"]]
-    layers = national_claims(regions, scale=0.04, seed=7)
+    layers = national_claims(regions, scale=0.04, seed=7, profile=profile)
     energie = np.concatenate(
         [
             shapely.buffer(layers["hoogspanning"].geometry.values, 75),
