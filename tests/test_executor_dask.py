@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import signal
+import time
 
 import pytest
 import shapely
@@ -14,7 +17,8 @@ distributed = pytest.importorskip(
 
 from novex_geo import load_project  # noqa: E402
 from novex_geo.demo import write_demo_project  # noqa: E402
-from novex_geo.executor import local_cluster  # noqa: E402
+from novex_geo.errors import NovexError  # noqa: E402
+from novex_geo.executor import WORKER_WAIT_ENV, local_cluster  # noqa: E402
 from novex_geo.overlay import engine  # noqa: E402
 from novex_geo.pipeline import run_overlay  # noqa: E402
 
@@ -69,8 +73,6 @@ def test_a_worker_that_dies_mid_run_changes_nothing(project, local, cluster, mon
 
 
 def test_an_unreachable_scheduler_is_one_clear_error(project):
-    from novex_geo.errors import NovexError
-
     with pytest.raises(NovexError, match=r"cannot reach the dask scheduler at tcp://127\.0\.0\.1:9"):
         run_overlay(project, write=False, scheduler="tcp://127.0.0.1:9")
 
@@ -85,3 +87,100 @@ def test_grid_windows_on_a_local_cluster_are_identical(project, cluster, tmp_pat
 
     with rasterio.open(local.count_path) as a, rasterio.open(remote.count_path) as b:
         assert (a.read(1) == b.read(1)).all()
+
+
+def invoke_run(project, *options):
+    from click.testing import CliRunner
+
+    from novex_geo.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["run", str(project.path), *options])
+    assert "Traceback" not in result.output and "unexpected" not in result.output, result.output
+    return result
+
+
+@pytest.fixture
+def web_server():
+    """An HTTP server: what a wrong port often reaches (dask would read its answer as a frame length)."""
+    import http.server
+    import threading
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield f"tcp://127.0.0.1:{server.server_address[1]}"
+        server.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("tcp://", "'tcp://' is not a dask scheduler address (missing port number"),
+        ("tcp://10.0.0.5:poort", "'tcp://10.0.0.5:poort' is not a dask scheduler address"),
+        ("http://10.0.0.5:8786", "'http://10.0.0.5:8786' is not a dask scheduler address"),
+        ("10.0.0.5", "'10.0.0.5' is not a dask scheduler address (missing port number"),
+        ("web", "is not a dask scheduler: what answers there does not speak dask (a web server?)"),
+        ("tcp://127.0.0.1:9", "cannot reach the dask scheduler at tcp://127.0.0.1:9"),
+    ],
+)
+def test_a_wrong_scheduler_address_stops_before_any_layer_is_loaded(project, web_server, address, said):
+    started = time.monotonic()
+    result = invoke_run(project, "--scheduler", web_server if address == "web" else address)
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1 and said in lines[0], result.output  # no "loaded …"
+    assert time.monotonic() - started < 15
+    with pytest.raises(NovexError, match=re.escape(said.split(" (")[0])):  # the library says the same
+        run_overlay(project, write=False, scheduler=web_server if address == "web" else address)
+
+
+def test_a_scheduler_without_workers_is_one_clear_error_after_a_bounded_wait(project, monkeypatch):
+    monkeypatch.setenv(WORKER_WAIT_ENV, "1.5")
+    with local_cluster(0) as empty:
+        started = time.monotonic()
+        result = invoke_run(project, "--scheduler", empty.scheduler_address)
+        said = f"the dask scheduler at {empty.scheduler_address} has no workers: none joined within 1.5 s"
+        assert result.exit_code == 1 and said in result.output and "loaded" not in result.output, (
+            result.output
+        )
+        assert time.monotonic() - started < 15
+        monkeypatch.setenv(WORKER_WAIT_ENV, "altijd")
+        result = invoke_run(project, "--scheduler", empty.scheduler_address)
+        assert result.exit_code == 1 and f"{WORKER_WAIT_ENV}='altijd': give the seconds" in result.output
+
+
+def test_the_log_names_the_workers_there_are(project, cluster, caplog):
+    with caplog.at_level(logging.INFO, logger="novex_geo"):
+        run_overlay(project, write=False, scheduler=cluster.scheduler_address)
+    line = next(record.getMessage() for record in caplog.records if record.getMessage().startswith("dask:"))
+    assert " on 2 workers (" in line, line
+
+
+class Pause(float):
+    """Shared state that a batch takes a part of (as the overlay's catalogue): seconds per item."""
+
+    def part(self, batch):
+        return self
+
+
+def _slow(shared, item):
+    time.sleep(shared)
+    return item
+
+
+@pytest.mark.parametrize(
+    ("shared", "said"),
+    [
+        (Pause(0.3), r"has no workers: none joined within 1 s"),  # parts travel with their tasks
+        (0.3, r"the dask workers left with the data of the run \("),  # scattered to every worker once
+    ],
+)
+def test_workers_that_all_leave_mid_run_end_in_one_clear_error(monkeypatch, shared, said):
+    from novex_geo import executor
+
+    monkeypatch.setattr(executor, "RESULT_POLL_S", 0.2)  # a result this slow: are there still workers?
+    monkeypatch.setenv(WORKER_WAIT_ENV, "1")
+    with local_cluster(1) as small:
+        results = executor.dask_map(_slow, range(40), shared, small.scheduler_address)
+        assert next(results) == 0
+        small.scale(0)
+        with pytest.raises(NovexError, match=said):
+            list(results)
