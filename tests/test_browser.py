@@ -24,6 +24,7 @@ from novex_geo.pipeline import run_maps, run_overlay, run_triage
 from novex_geo.style import KANS_COLOUR
 
 from .conftest import ROOT, write_layer, write_project
+from .support.real_project import write_real_project
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 KINDS = ("schuurpunt", "kans", "spanningsgebied")
@@ -33,6 +34,7 @@ SELECTORS = {  # the paths of each kind: schuurpunten dashed red, kansen hatched
     "spanningsgebied": 'path.leaflet-interactive[stroke="black"]',
 }
 LAYERS = {"schuurpunt": "Schuurpunten", "kans": "Kansen", "spanningsgebied": "Spanningsgebieden"}
+MAP = "Object.values(window).find((v) => v instanceof L.Map)"  # the page's Leaflet map
 TILE_HOSTS = ("service.pdok.nl", "tile.openstreetmap.org")
 SIZES = [(1366, 768), (1920, 1080)]
 HOSTILE = "<img src=x onerror=alert(1)> `whoami` ${alert(2)}"
@@ -78,6 +80,7 @@ class Opened:
         self.page.goto(path.as_uri())
         self.page.wait_for_selector(".leaflet-interactive")
         self.page.wait_for_timeout(400)  # fitting the map to the free area
+        self.view = self.page.evaluate(f"() => {{ const m = {MAP}; return [m.getCenter(), m.getZoom()]; }}")
 
     def _route(self, route):
         url = route.request.url
@@ -131,8 +134,8 @@ class Opened:
             const right = Math.min(...Array.from(document.querySelectorAll('.leaflet-right .leaflet-control'))
                 .map((c) => c.getBoundingClientRect().left)) - 12;
             let best = null, distance = Infinity;
-            for (let i = 1; i < 16; i++) for (let j = 1; j < 16; j++) {
-                const x = r.left + r.width * i / 16, y = r.top + r.height * j / 16;
+            for (let i = 1; i < 12; i++) for (let j = 1; j < 12; j++) {
+                const x = r.left + r.width * i / 12, y = r.top + r.height * j / 12;
                 if (x < left || x > right || y < 12 || y > window.innerHeight - 12) continue;
                 if (!document.elementsFromPoint(x, y).includes(element)) continue;
                 const d = Math.hypot(x - (r.left + r.right) / 2, y - (r.top + r.bottom) / 2);
@@ -144,8 +147,8 @@ class Opened:
         )
 
     def popup_at(self, point) -> dict[str, int]:
-        """Click ``point`` with the mouse; the kinds of item in the popup that opens, counted
-        (an empty dict: no popup), after which the popup is closed with its close button."""
+        """Click ``point`` with the mouse: the kinds of item in the popup that opens, counted
+        (an empty dict: no popup); the popup's text is kept, the popup closed."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         self.page.mouse.click(*point)
@@ -153,12 +156,17 @@ class Opened:
             self.page.wait_for_selector(".leaflet-popup .novex-pick", timeout=1_500)
         except PlaywrightTimeout:
             return {}
-        self.page.wait_for_timeout(350)  # the map pans the popup into the free area
         kinds = {kind: self.page.locator(f".leaflet-popup .novex-pick-{kind}").count() for kind in KINDS}
         self.last_popup = self.page.locator(".leaflet-popup-content").inner_text()
-        self.page.mouse.click(*self.centre(".leaflet-popup-close-button"))
-        self.page.wait_for_selector(".leaflet-popup", state="detached")
+        self.page.evaluate(f"() => {{ {MAP}.closePopup(); }}")
+        self.page.wait_for_selector(".leaflet-popup", state="detached", timeout=2_000)
+        # the map may still be panning the popup into the free area
+        self.page.wait_for_function(f"() => {{ const a = {MAP}._panAnim; return !a || !a._inProgress; }}")
         return {kind: n for kind, n in kinds.items() if n}
+
+    def reset_view(self) -> None:
+        """Back to the view the map opened with."""
+        self.page.evaluate(f"([c, z]) => {{ {MAP}.setView(c, z, {{animate: false}}); }}", self.view)
 
     def toggle(self, layer: str) -> None:
         box = self.page.locator(".novex-layers label", has_text=layer).locator("input").bounding_box()
@@ -398,8 +406,7 @@ def test_tooltips_turn_away_from_the_legend_and_the_layer_panel(browser, demo_ma
     for target in targets:
         x, y = opened.point_on(selector)
         page.evaluate(
-            "([dx, dy]) => Object.values(window).find((v) => v instanceof L.Map)"
-            ".panBy([dx, dy], {animate: false})",
+            f"([dx, dy]) => {{ {MAP}.panBy([dx, dy], {{animate: false}}); }}",
             [x - target[0], y - target[1]],
         )
         assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).tagName", list(target)) == "path"
@@ -439,6 +446,38 @@ def test_draw_pick_a_sector_and_export_with_the_mouse(browser, demo_map, size):
     (feature,) = sketch["features"]
     assert feature["properties"]["sector"] == "water_bodem"
     assert feature["geometry"]["type"] == "Polygon" and len(feature["geometry"]["coordinates"][0]) == 5
+    assert opened.errors == [] and opened.dialogs == []
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def real_map(tmp_path_factory) -> Path:
+    """The kaartsessie map of Zeeland in the real-data project: 88 schuurpunten, 564 kansen and
+    52 spanningsgebieden that lie over and around each other."""
+    folder = tmp_path_factory.mktemp("echte-lagen")
+    project = load_project(write_real_project(folder, provincies=("Zeeland",)))
+    run_overlay(project)
+    run_triage(project)
+    (path,) = run_maps(project)
+    return path
+
+
+def test_real_map_schuurpunten_kansen_and_areas_all_open_their_popup(browser, real_map):
+    opened = Opened(browser, real_map, (1366, 768))
+    picks = {kind: [] for kind in KINDS}
+    for kind in KINDS:
+        count, index = opened.page.locator(SELECTORS[kind]).count(), 0
+        while len(picks[kind]) < 12 and index < count:
+            point = opened.point_under(SELECTORS[kind], index)
+            index += 1
+            if point is not None:
+                kinds = opened.popup_at(point)
+                assert kinds.get(kind), (kind, index, point, kinds)
+                picks[kind].append(kinds)
+                opened.reset_view()  # a popup pans the map to fit, a long one (eight kansen) far
+    counts = {kind: len(found) for kind, found in picks.items()}
+    assert counts == {"schuurpunt": 12, "kans": 12, "spanningsgebied": 12}, counts
+    assert sum("spanningsgebied" in kinds for kinds in picks["schuurpunt"]) >= 9  # both under the click
     assert opened.errors == [] and opened.dialogs == []
     opened.close()
 
