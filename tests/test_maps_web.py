@@ -6,6 +6,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from functools import partial
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +18,7 @@ from PIL import Image
 from novex_geo import load_project
 from novex_geo.io.run import read_run
 from novex_geo.maps.web import BASEMAPS, CLAIM_BUDGET, write_maps
+from novex_geo.maps.web_claims import plan_claims
 from novex_geo.maps.web_text import DRAW_TEXT
 from novex_geo.pipeline import _sectors, run_maps, run_overlay, run_triage
 
@@ -120,6 +122,22 @@ def test_claims_over_the_budget_go_as_an_image_and_none_is_lost(maps, tmp_path):
     assert vector_cover(claims["landbouw"].features, stacked, 0.5).all()
     assert "Landbouw: alle 2.500 objecten getoond" in page and "als beeld" in page
     assert claims["woningbouw"].raster is None and len(claims["woningbouw"].features) == 1
+
+
+def test_a_sector_over_its_share_is_drawn_coarser_before_any_image():
+    circles = shapely.buffer(shapely.points(np.arange(50) * 2_000.0, np.zeros(50)), 500, quad_segs=64)
+    frame = gpd.GeoDataFrame(
+        {"label": [f"cirkel {i}" for i in range(50)]}, geometry=circles, crs="EPSG:28992"
+    )
+    nothing_stacks = shapely.STRtree(np.array([shapely.Point(-1e6, -1e6)]))
+    plan = partial(plan_claims, {"natuur": frame}, {"natuur": "green"}, 1.0, nothing_stacks)
+    fine = plan(budget=10**9)["natuur"]
+    coarse = plan(budget=fine.size * 3 // 4)["natuur"]
+    assert fine.tolerance == 1.0 and coarse.tolerance in (2.0, 4.0) and coarse.raster is None
+    assert len(coarse.features) == 50 and coarse.size <= fine.size * 3 // 4
+    squeezed = plan(budget=fine.size // 10)["natuur"]  # even 4 m is too much: part goes as an image
+    assert squeezed.raster is not None and len(squeezed.features) + squeezed.raster.count == 50
+    assert squeezed.size <= fine.size // 10
 
 
 def test_png_snapshot_is_not_blank(maps):

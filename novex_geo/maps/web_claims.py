@@ -72,7 +72,7 @@ def _waterfill(budget: int, needs: dict[str, int]) -> dict[str, int]:
 
 def _priority(frame: gpd.GeoDataFrame, stacked_tree: shapely.STRtree) -> gpd.GeoDataFrame:
     """The objects that stack with another sector first, then by area, largest first."""
-    geometries = frame.geometry.values
+    geometries = np.asarray(frame.geometry.values)
     stacks = np.zeros(len(frame), dtype=bool)
     stacks[np.unique(stacked_tree.query(geometries, predicate="intersects")[0])] = True
     return frame.iloc[np.lexsort((-shapely.area(geometries), ~stacks))]
@@ -86,7 +86,7 @@ def _vectors(frame: gpd.GeoDataFrame, tolerance: float) -> list[str]:
 def render_raster(frame: gpd.GeoDataFrame, colour: str, pixels: int = RASTER_PIXELS) -> Raster:
     """A PNG of ``frame``'s objects in Web Mercator, at most ``pixels`` on its long side: the
     fill and an edge in ``colour``; every pixel an object touches is painted."""
-    geometries = frame.to_crs(MERCATOR).geometry.values
+    geometries = np.asarray(frame.to_crs(MERCATOR).geometry.values)
     west, south, east, north = shapely.total_bounds(geometries)
     size = max((max(east - west, north - south) or 1.0) / pixels, RASTER_FINEST)
     west, north = west - size, north + size  # one pixel of margin for the edge
@@ -102,7 +102,7 @@ def render_raster(frame: gpd.GeoDataFrame, colour: str, pixels: int = RASTER_PIX
     png.putpalette([0, 0, 0] + rgb + rgb)
     buffer = io.BytesIO()
     alphas = bytes([0, round(255 * FILL_ALPHA), round(255 * EDGE_ALPHA)])
-    png.save(buffer, format="PNG", optimize=True, transparency=alphas)
+    png.save(buffer, format="PNG", compress_level=6, transparency=alphas)
     corners = gpd.GeoSeries(
         shapely.points([west, west + width * size], [north - height * size, north]), crs=MERCATOR
     ).to_crs(WEB_CRS)
@@ -112,9 +112,11 @@ def render_raster(frame: gpd.GeoDataFrame, colour: str, pixels: int = RASTER_PIX
 
 
 def _split(frame, features: list[str], share: int, colour: str) -> tuple[list[str], Raster]:
-    """As many vectors (in ``frame``'s order) as fit beside a raster of the remaining objects."""
+    """As many vectors (in ``frame``'s order) as fit beside a raster of the remaining objects:
+    room is kept for an image of all objects (the remaining ones' image is rarely larger)."""
     sizes = collection_size([len(f) for f in features])
-    pixels, reserve = RASTER_PIXELS, 0
+    pixels = RASTER_PIXELS
+    reserve = len(render_raster(frame, colour, pixels).uri)
     while True:
         count = int(np.searchsorted(sizes, share - reserve, side="right"))
         raster = render_raster(frame.iloc[count:], colour, pixels)
@@ -130,13 +132,23 @@ def _split(frame, features: list[str], share: int, colour: str) -> tuple[list[st
 def _fit(
     frame: gpd.GeoDataFrame, features: list[str], tolerance: float, share: int, colour: str
 ) -> ClaimLayer:
-    for factor in COARSER:
-        if factor > 1:
-            features = _vectors(frame, tolerance * factor)
-        if collection_size([len(f) for f in features])[-1] <= share:
-            return ClaimLayer(features, None, tolerance * factor, len(frame))
-    vectors, raster = _split(frame, features, share, colour)
-    return ClaimLayer(vectors, raster, tolerance * COARSER[-1], len(frame))
+    """The finest of the :data:`COARSER` tolerances that fits ``share``, else vectors beside a
+    raster (the coarsest tried first: when that does not fit, the finer ones need not be)."""
+
+    def fits(candidate: list[str]) -> bool:
+        return int(collection_size([len(f) for f in candidate])[-1]) <= share
+
+    if fits(features):
+        return ClaimLayer(features, None, tolerance, len(frame))
+    coarsest = _vectors(frame, tolerance * COARSER[-1])
+    if not fits(coarsest):
+        vectors, raster = _split(frame, coarsest, share, colour)
+        return ClaimLayer(vectors, raster, tolerance * COARSER[-1], len(frame))
+    for factor in COARSER[1:-1]:
+        finer = _vectors(frame, tolerance * factor)
+        if fits(finer):
+            return ClaimLayer(finer, None, tolerance * factor, len(frame))
+    return ClaimLayer(coarsest, None, tolerance * COARSER[-1], len(frame))
 
 
 def plan_claims(

@@ -35,17 +35,14 @@ def safe_json(value) -> str:
     return text
 
 
-def web_geometries(geometries: np.ndarray, tolerance: float, crs) -> np.ndarray:
+def web_geometries(geometries, tolerance: float, crs) -> np.ndarray:
     """Simplify in ``crs`` (RD) to ``tolerance`` metres, preserving topology (no object
-    vanishes or crosses itself), reproject to WGS84 and round to 6 decimals. An object that
-    rounding would empty (below 0.1 m) keeps its rounded coordinates instead."""
+    vanishes or crosses itself), reproject to WGS84 and round to 6 decimals, coordinate by
+    coordinate: an object smaller than that keeps its (repeated) point, nothing is emptied."""
+    geometries = np.asarray(geometries)
     simple = shapely.simplify(geometries, tolerance, preserve_topology=True) if tolerance else geometries
-    web = gpd.GeoSeries(simple, crs=crs).to_crs(WEB_CRS).values
-    rounded = shapely.set_precision(web, 10.0**-DECIMALS)
-    lost = shapely.is_empty(rounded) & ~shapely.is_empty(web)
-    if lost.any():
-        rounded[lost] = shapely.transform(web[lost], lambda xy: np.round(xy, DECIMALS))
-    return rounded
+    web = np.asarray(gpd.GeoSeries(simple, crs=crs).to_crs(WEB_CRS).values)
+    return shapely.set_precision(web, 10.0**-DECIMALS, mode="pointwise")
 
 
 def web_frame(frame: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFrame:
@@ -56,7 +53,7 @@ def web_frame(frame: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFrame:
 
 def feature_json(geometries: np.ndarray, properties: list[dict]) -> list[str]:
     """One compact GeoJSON Feature per geometry (WGS84) with its properties."""
-    shapes = shapely.to_geojson(geometries)
+    shapes = shapely.to_geojson(np.asarray(geometries))
     return [
         f'{{"type":"Feature","properties":{safe_json(props)},"geometry":{shape}}}'
         for props, shape in zip(properties, shapes, strict=True)
