@@ -1,20 +1,22 @@
 """Kaartsessie maps: one self-contained Folium (Leaflet) HTML map per provincie and an overview.
 
 Layers: each sector in its configured colour, stapeling as a choropleth by ``n_sectoren``,
-schuurpunten, kansen (green, hatched, with popups), spanningsgebieden with popups and
-tooltips, provincial borders; PDOK
-BRT-Achtergrondkaart (grijs by default, standaard, pastel), PDOK Luchtfoto and OpenStreetMap.
-The controls (title block, foldable layer panel and legend, sketch panel with the Draw tool
-and its Export button, measure tool, fullscreen, scale bar, an overview map of the province
-outlines) are laid out by ``lib/novex/kaart.js`` so that none covers another and popups open
-in the free part of the map (see :mod:`novex_geo.maps.assets` for the offline assets).
+spanningsgebieden, kansen (green, hatched) and schuurpunten, each with tooltips, provincial
+borders; PDOK BRT-Achtergrondkaart (grijs by default, standaard, pastel), PDOK Luchtfoto and
+OpenStreetMap. A click on the map opens one popup listing every schuurpunt, kans and
+spanningsgebied under it (of the layers switched on), whichever lies on top
+(``lib/novex/lagen.js``). The controls (title block, foldable layer panel and legend, sketch
+panel with the Draw tool and its Export button, measure tool, fullscreen, scale bar, an
+overview map of the province outlines) are laid out by ``lib/novex/kaart.js`` so that none
+covers another, popups open in the free part of the map and tooltips turn away from controls
+(see :mod:`novex_geo.maps.assets` for the offline assets).
 
-Folium does not escape attribute values: every value from data or the project file that
-reaches a tooltip, popup or layer name passes :func:`html.escape` here; title, legend and
-sketch panel get their text as JSON and put it into the page as text. Geometry is simplified
-to the display scale and coordinates are rounded to 6 decimals. Every claim object in view is
-on the map, within :data:`~novex_geo.maps.web_claims.CLAIM_BUDGET` (see
-:mod:`novex_geo.maps.web_claims`: coarser per sector, then a raster; the legend says so).
+Tooltips, popups and layer names are HTML in the page: every value from data or the project
+file in them passes :func:`html.escape` here; title, legend and sketch panel get their text as
+JSON and put it into the page as text. Geometry is simplified to the display scale and
+coordinates are rounded to 6 decimals. Every claim object in view is on the map, within
+:data:`~novex_geo.maps.web_claims.CLAIM_BUDGET` (see :mod:`novex_geo.maps.web_claims`:
+coarser per sector, then an image; the legend says so).
 """
 
 from __future__ import annotations
