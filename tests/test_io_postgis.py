@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import socket
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -18,7 +23,7 @@ from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
 from novex_geo.config import Database, load_project, parse_project
-from novex_geo.errors import ConfigError, NovexError
+from novex_geo.errors import ConfigError, LayerError, NovexError
 from novex_geo.io.layers import read_source
 from novex_geo.io.vector import read_vector
 from novex_geo.pipeline import run_overlay
@@ -308,3 +313,63 @@ def test_curved_geometries_in_postgis_are_linearised_and_counted(tmp_path, postg
     frame, report = read_source(source, "wonen", "EPSG:28992")
     assert (report.n_read, report.n_linearised) == (3, 2)
     assert list(frame.area) == [pytest.approx(np.pi * 100**2, rel=5e-4), 5_000, 10_000]  # as GDAL, buffers
+
+
+@contextlib.contextmanager
+def stalling_proxy(host: str, port: int):
+    """A TCP proxy to the server that passes nothing back once the client asks for the rows of its
+    cursor (FETCH): the peer stays alive and answers keepalives, but the reply never comes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    sockets = [listener]
+
+    def pump(source, target, stall):
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                stall[0] |= b"FETCH" in data and source is not stall[1]
+                if not (stall[0] and source is stall[1]):
+                    target.sendall(data)
+
+    def accept():
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = listener.accept()
+                server = socket.create_connection((host, port))
+                sockets.extend([client, server])
+                stall = [False, server]  # stalled?, the side whose data is held back
+                for source, target in ((client, server), (server, client)):
+                    threading.Thread(target=pump, args=(source, target, stall), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:  # shut down, not only closed: a thread blocked in recv keeps a closed socket open
+        for each in sockets:
+            with contextlib.suppress(OSError):
+                each.shutdown(socket.SHUT_RDWR)
+            each.close()
+
+
+def test_a_connection_that_stalls_mid_read_is_given_up_on(tmp_path, postgis_url, pg_schema, monkeypatch):
+    from novex_geo.config import parse_database_url
+    from novex_geo.io import postgis
+
+    homes = gpd.GeoDataFrame({"naam": ["a", "b"]}, geometry=[shapely.box(0, 0, 10, 10)] * 2, crs="EPSG:28992")
+    load_table(postgis_url, pg_schema, "wonen", homes)
+    passfile = Path(os.environ.get("PGPASSFILE", Path.home() / ".pgpass"))
+    if passfile.is_file():  # the same password through the proxy's port
+        lines = passfile.read_text(encoding="utf-8").splitlines()
+        (tmp_path / "pgpass").write_text(
+            "\n".join(re.sub(r"^([^:]*):[^:]*:", r"\1:*:", line) for line in lines)
+        )
+        (tmp_path / "pgpass").chmod(0o600)
+        monkeypatch.setenv("PGPASSFILE", str(tmp_path / "pgpass"))
+    monkeypatch.setattr(postgis, "REPLY_TIMEOUT_S", 1.5)
+    database = parse_database_url(postgis_url)
+    host, port = re.search(r"@([^:/]+):(\d+)/", postgis_url).groups()
+    with stalling_proxy(host, int(port)) as proxy:
+        stalled = parse_database_url(postgis_url.replace(f"{host}:{port}", f"127.0.0.1:{proxy}"))
+        started = time.monotonic()
+        with pytest.raises(LayerError, match=r"cannot read \(the server sent nothing for 1\.5 s although"):
+            read_vector(stalled, f"{pg_schema}.wonen")
+        assert time.monotonic() - started < 10
+    assert len(read_vector(database, f"{pg_schema}.wonen")) == 2  # the same read, not stalled

@@ -11,14 +11,20 @@ used.
 The password comes from ``PGPASSWORD`` or the passfile that libpq reads, never from a URL, so
 no message, table or report can show it. Nothing waits without a bound: connecting gives up
 after :data:`CONNECT_TIMEOUT_S` seconds (unless the URL or ``PGCONNECT_TIMEOUT`` says
-otherwise), a statement after :data:`STATEMENT_TIMEOUT`, a lock wait after :data:`LOCK_TIMEOUT`,
-and TCP keepalives notice a server that vanished.
+otherwise); the server ends a statement after :data:`STATEMENT_TIMEOUT`, a lock wait after
+:data:`LOCK_TIMEOUT` and a session left idle in its transaction after :data:`STATEMENT_TIMEOUT`;
+TCP keepalives notice a server that vanished, ``tcp_user_timeout`` one that stopped taking what
+is sent; and this side gives up on a connection that stalls with the peer still alive (a hung
+server or proxy: keepalives are answered, nothing else) when no byte has arrived for
+:data:`REPLY_TIMEOUT_S`, a minute longer than the server would take to end the statement itself.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +40,7 @@ from novex_geo.errors import LayerError, NovexError
 __all__ = [
     "CONNECT_TIMEOUT_S",
     "LOCK_TIMEOUT",
+    "REPLY_TIMEOUT_S",
     "STATEMENT_TIMEOUT",
     "connect",
     "fetch_frame",
@@ -51,12 +58,13 @@ __all__ = [
 CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT = "30min"
 LOCK_TIMEOUT = "2min"
+REPLY_TIMEOUT_S = 31 * 60.0  # the server ends a statement (or an idle transaction) first
 FETCH_ROWS = 50_000  # rows per round trip of the server-side cursor: bounded memory per batch
 SRID_COLUMN = "novex_geo_srid"
 CURVED_COLUMN = "novex_geo_curved"
 CURVE_TYPES = "'ST_CircularString', 'ST_CompoundCurve', 'ST_CurvePolygon', 'ST_MultiCurve', 'ST_MultiSurface'"
 DEFAULTS = {"application_name": "novex-geo", "keepalives_idle": "30", "keepalives_interval": "10",
-            "keepalives_count": "3"}  # fmt: skip
+            "keepalives_count": "3", "tcp_user_timeout": "60000"}  # fmt: skip
 INTEGER_TYPES = {20, 21, 23}  # bigint, smallint, integer
 NO_KEY = "no integer primary key or fid column: feature ids are row numbers and change when the rows change"
 
@@ -107,14 +115,51 @@ def connect(database: Database, layer: str | None = None, read_only: bool = True
         settings["connect_timeout"] = str(CONNECT_TIMEOUT_S)
     settings = {key: value for key, value in settings.items() if key not in database.params}
     try:
-        connection = psycopg.connect(database.conninfo, **settings)
+        connection = _bounded_connection().connect(database.conninfo, **settings)
     except psycopg.Error as exc:
         raise LayerError(f"cannot connect ({one_line(exc)})", database, layer) from None
     with connection:
         connection.read_only = read_only
         connection.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
         connection.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        connection.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{STATEMENT_TIMEOUT}'")
         yield connection
+
+
+@functools.cache
+def _bounded_connection():
+    """psycopg's connection class, with every round trip given up on when the server sends
+    nothing for :data:`REPLY_TIMEOUT_S` (psycopg itself would wait for ever)."""
+    psycopg = require_psycopg()
+
+    class BoundedConnection(psycopg.Connection):
+        def wait(self, gen, *args, **kwargs):
+            return super().wait(_answered(self, gen), *args, **kwargs)
+
+    return BoundedConnection
+
+
+def _answered(connection, gen):
+    """psycopg's protocol generator ``gen``, passed through; psycopg's wait wakes it every tenth
+    of a second with nothing ready, and when that has gone on for :data:`REPLY_TIMEOUT_S` the
+    connection is closed and an :class:`psycopg.OperationalError` says why."""
+    psycopg = require_psycopg()
+    deadline = time.monotonic() + REPLY_TIMEOUT_S
+    try:
+        state = next(gen)
+        while True:
+            ready = yield state
+            if ready:
+                deadline = time.monotonic() + REPLY_TIMEOUT_S
+            elif time.monotonic() > deadline:
+                connection.pgconn.finish()
+                raise psycopg.OperationalError(
+                    f"the server sent nothing for {REPLY_TIMEOUT_S:g} s although the connection is up "
+                    "(a hung server or proxy); the connection was closed"
+                )
+            state = gen.send(ready)
+    except StopIteration as stop:
+        return stop.value
 
 
 def quote(connection, *name: str) -> str:
