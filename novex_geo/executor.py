@@ -105,10 +105,11 @@ def _quit(signum, frame) -> None:
 
 
 def _worker_signals() -> None:
-    """A worker ends quietly — no traceback — on Ctrl-C and on the SIGTERM with which the main
-    process stops the pool; by an exception, so that it releases the pool's locks on its way out."""
+    """A worker ends quietly — no traceback — on Ctrl-C (by an exception, which releases the
+    pool's locks on its way out) and on the SIGTERM with which the main process stops the pool
+    (the system's default: a handler in Python could miss one that comes while the worker forks)."""
     signal.signal(signal.SIGINT, _quit)
-    signal.signal(signal.SIGTERM, _quit)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _initialise(function: Callable, shared: Any, pickled: bool) -> None:
