@@ -21,8 +21,8 @@ process.
 mid-run has its tasks rescheduled by dask on the others, and since every task is a plain
 function of its inputs the result is the same. Without a scheduler address a local dask
 cluster is started for the run. A scheduler address is checked before dask reads from it; no
-wait is unbounded: for a dask worker ``NOVEX_GEO_DASK_WAIT`` seconds (default 120), for local
-workers stopped early (Ctrl-C, SIGTERM, which they end on quietly) :data:`STOP_WAIT_S`.
+wait is unbounded: for a dask worker ``NOVEX_GEO_DASK_WAIT`` s (default 120), for local workers
+stopped early (Ctrl-C, SIGTERM: they end quietly) :data:`STOP_WAIT_S`.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def start_method() -> str:
 
 
 STOP_WAIT_S = 10.0
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+HOLD_SIGNALS = hasattr(signal, "pthread_sigmask")  # not on Windows
 BATCHES_PER_WORKER = 16  # enough to balance the load, few enough to keep scheduling cheap
 
 
@@ -105,11 +107,14 @@ def _quit(signum, frame) -> None:
 
 
 def _worker_signals() -> None:
-    """A worker ends quietly — no traceback — on Ctrl-C (by an exception, which releases the
-    pool's locks on its way out) and on the SIGTERM with which the main process stops the pool
-    (the system's default: a handler in Python could miss one that comes while the worker forks)."""
-    signal.signal(signal.SIGINT, _quit)
+    """A worker ends quietly on Ctrl-C (by an exception, which releases the pool's locks; not when the
+    main process ignores it, as in the background) and on the SIGTERM that stops the pool; both held
+    back until now (one that came as it forked would be lost, or end a spawned one's imports)."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _quit)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if HOLD_SIGNALS:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def _initialise(function: Callable, shared: Any, pickled: bool) -> None:
@@ -136,17 +141,16 @@ def _call_encoded_batch(function: Callable, part: bytes, batch: list) -> list:
 
 @contextlib.contextmanager
 def _pool(context, count: int, **options) -> Iterator:
-    """A process pool, stopped when the block ends. When it ends early (Ctrl-C, SIGTERM, an
-    error) the stop is waited for at most :data:`STOP_WAIT_S`: ``Pool.terminate`` waits for ever
-    for its task thread when that was half-way through sending a large task as the workers ended
-    (its daemon thread is then left behind; the workers are gone)."""
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None  # workers start without
-    try:  # Ctrl-C, or a spawned one importing modules would end with a traceback
+    """A process pool, stopped when the block ends; when it ends early (Ctrl-C, SIGTERM, an error)
+    waited for at most :data:`STOP_WAIT_S`: ``Pool.terminate`` waits for ever for its task thread
+    when that was half-way through sending a large task as the workers ended."""
+    # workers start with Ctrl-C and SIGTERM held back until they have their handlers (see above)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS) if HOLD_SIGNALS else None
+    try:
         pool = context.Pool(count, **options)
     finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
+        if HOLD_SIGNALS:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
     try:
         yield pool
     except BaseException:
@@ -177,15 +181,13 @@ def parallel_map(
     method = start_method()
     context = multiprocessing.get_context(method)
     if method != "fork" and _divisible(shared):
-        # the pool pulls the batches from this generator in a thread, so each part is encoded
-        # while the workers compute the batches before it
+        # the pool pulls batches from this generator in a thread: parts encoded as workers compute
         batches = ((function, shared.part(batch), batch) for batch in _batches(items, count))
         with _pool(context, count, initializer=_worker_signals) as pool:
             for results in pool.imap(_star_call_batch, batches):
                 yield from results
         return
-    # a forked worker inherits the shared state as it is; a spawned one receives it pickled,
-    # encoded once here instead of once per worker
+    # a forked worker inherits the shared state; a spawned one receives it pickled, encoded once
     pickled = method != "fork"
     payload = _encoded(shared) if pickled else shared
     with _pool(context, count, initializer=_initialise, initargs=(function, payload, pickled)) as pool:
@@ -224,8 +226,6 @@ WORKER_WAIT_S = 120.0
 RESULT_POLL_S = 30.0  # a result that takes longer: are there still workers?
 AHEAD_PER_WORKER = 3  # batches submitted ahead of the one awaited
 INSTALL_DASK = "the dask executor needs dask.distributed: pip install 'novex-geo[dask]'"
-
-
 _DASK_SHARED: dict[str, Any] = {}  # on a dask worker: the run's shared state, decoded once
 
 
@@ -238,9 +238,8 @@ def _run_batch(function: Callable, token: str, payload: bytes, batch: list) -> l
 
 
 def local_cluster(workers: int):
-    """A dask cluster of ``workers`` single-threaded processes on this machine, set up for the
-    engine's tasks: no dashboard, and so no sampling profiler in the workers (it costs each
-    worker some 10 % of its CPU for a picture nobody looks at)."""
+    """A dask cluster of ``workers`` single-threaded processes on this machine, without dashboard,
+    and so without the sampling profiler that costs each worker some 10 % of its CPU."""
     try:
         import dask
         from distributed import LocalCluster
@@ -264,14 +263,14 @@ def _address(scheduler: str) -> tuple[str, str, int]:
     when it is not one (no port, not a number, a scheme other than tcp or tls)."""
     from distributed.comm.addressing import get_address_host_port, parse_address
 
-    example = "give tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
     try:
         scheme, location = parse_address(scheduler.strip())
         host, port = get_address_host_port(scheduler.strip())
+        if scheme not in ("tcp", "tls") or not host or not 0 < port < 2**16:
+            raise ValueError("novex-geo speaks to a scheduler over tcp:// or tls://")
     except ValueError as exc:
-        raise NovexError(f"{scheduler!r} is not a dask scheduler address ({exc}); {example}") from None
-    if scheme not in ("tcp", "tls") or not host or not 0 < port < 2**16:
-        raise NovexError(f"{scheduler!r} is not a dask scheduler address; {example}")
+        raise NovexError(f"{scheduler!r} is not a dask scheduler address ({exc}); give tcp://HOST:PORT, "
+                         "e.g. tcp://10.0.0.5:8786") from None  # fmt: skip
     return f"{scheme}://{location}", host, port
 
 
@@ -330,10 +329,9 @@ def _connect(stack: contextlib.ExitStack, scheduler: str):
 
 
 def check_scheduler(scheduler: str) -> str:
-    """Connect to the dask scheduler at ``scheduler`` as a run would — a well-formed address,
-    a dask scheduler answering there, a worker within ``NOVEX_GEO_DASK_WAIT`` — and return its
-    address; a :class:`NovexError` says what is wrong. The command line calls this before any
-    layer is loaded."""
+    """Connect to the dask scheduler at ``scheduler`` as a run would (a well-formed address, a dask
+    scheduler there, a worker within ``NOVEX_GEO_DASK_WAIT``) and return its address; a
+    :class:`NovexError` says what is wrong. The command line calls this before loading layers."""
     with contextlib.ExitStack() as stack:
         client = _client(stack, scheduler, 0, 0)
         _require_workers(client, client.scheduler.address)
@@ -353,13 +351,16 @@ def _client(stack: contextlib.ExitStack, scheduler: str | None, workers: int, n_
 
 def _result(client, future):
     """The result of ``future``, checking while it takes long that the cluster still has workers."""
+    from distributed import KilledWorker
+
     while True:
         try:
             return future.result(timeout=RESULT_POLL_S)
         except TimeoutError:
             _require_workers(client, client.scheduler.address)
-        except CancelledError as exc:  # what it needed (the state sent to every worker) left with them
-            raise NovexError(f"the dask workers left with the data of the run ({exc}); run again") from None
+        except (CancelledError, KilledWorker) as exc:  # workers left with what it needed, or it ended them
+            raise NovexError(f"the dask workers died or left with the data of the run ({exc}); give them "
+                             "more memory (a dense tile needs most) or run again") from None  # fmt: skip
 
 
 def _submit_part(client, function: Callable, shared: Any, batch: list):
@@ -391,8 +392,7 @@ def dask_map(
             futures = (
                 client.submit(_run_batch, function, token, payload, batch, pure=False) for batch in batches
             )
-        # a few batches per worker stay queued ahead, so encoding the next parts here overlaps
-        # with the workers computing the earlier ones
+        # a few batches per worker queued ahead: encoding the next parts overlaps with the compute
         queued = collections.deque(itertools.islice(futures, AHEAD_PER_WORKER * n_workers))
         while queued:
             results = _result(client, queued.popleft())

@@ -89,16 +89,21 @@ def _live_processes(group: int) -> list[str]:
     return live
 
 
+TERM, INT = signal.SIGTERM, signal.SIGINT
+
+
 @pytest.mark.parametrize(
-    ("method", "signum", "code", "said"),
+    ("method", "signals", "code", "said"),
     [
-        ("fork", signal.SIGTERM, 143, "Error: stopped (SIGTERM)"),  # kill PID, a service manager
-        ("spawn", signal.SIGTERM, 143, "Error: stopped (SIGTERM)"),
-        ("fork", signal.SIGINT, 1, "Aborted!"),  # Ctrl-C in a terminal: the whole process group
+        ("fork", [TERM], 143, "Error: stopped (SIGTERM)"),  # kill PID, a service manager
+        ("spawn", [TERM], 143, "Error: stopped (SIGTERM)"),
+        ("fork", [INT], 1, "Aborted!"),  # Ctrl-C in a terminal: the whole process group
+        ("fork", [None, INT, TERM], 143, "Error: stopped (SIGTERM)"),  # in the background: no Ctrl-C
     ],
 )
-def test_a_run_stopped_during_compute_ends_cleanly(tmp_path, method, signum, code, said):
-    """One line, no traceback from any worker, no process left, the earlier output unchanged."""
+def test_a_run_stopped_during_compute_ends_cleanly(tmp_path, method, signals, code, said):
+    """One line, no traceback from any worker, no process left, the earlier output unchanged; a run
+    started in the background (Ctrl-C ignored) goes on after a Ctrl-C, its workers too."""
     from novex_geo.demo import write_demo_project
 
     if method not in multiprocessing.get_all_start_methods() or not Path("/proc/self/stat").exists():
@@ -113,11 +118,16 @@ def test_a_run_stopped_during_compute_ends_cleanly(tmp_path, method, signum, cod
         [sys.executable, "-m", "novex_geo.cli.main", "run", str(project)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         env={**os.environ, START_METHOD_ENV: method},
+        preexec_fn=lambda: signal.signal(INT, signal.SIG_IGN if signals[0] is None else signal.SIG_DFL),
     )  # fmt: skip
     log = [line for line in itertools.takewhile(lambda line: not line.startswith("loaded"), run.stderr)]
     time.sleep(2)  # the tiles are being computed
     assert run.poll() is None, "".join(log)
-    (os.kill if signum == signal.SIGTERM else os.killpg)(run.pid, signum)
+    for signum in signals[1:] if signals[0] is None else signals:
+        (os.kill if signum == TERM else os.killpg)(run.pid, signum)
+        if signals[0] is None and signum == INT:
+            time.sleep(1)
+            assert run.poll() is None  # ignored: the run goes on
     _, stderr = run.communicate(timeout=60)
     assert run.returncode == code, stderr
     assert said in stderr.strip().splitlines()[-1], stderr
