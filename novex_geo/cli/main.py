@@ -125,6 +125,11 @@ class NovexGroup(click.Group):
             raise click.ClickException(plain_text(exc, newlines=True)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
+        except MemoryError:  # the machine, not a bug: say what helps
+            raise click.ClickException(
+                "out of memory: analyse fewer provinces at a time (--provincie), use fewer workers "
+                "([project] workers), or a machine with more memory"
+            ) from None
         except Exception as exc:
             if (ctx.obj or {}).get("verbose"):
                 raise

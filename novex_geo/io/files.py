@@ -47,11 +47,14 @@ def _no_room(exc: Exception) -> bool:
     return any(text in str(exc).lower() for text in _NO_ROOM_TEXT)
 
 
-def _full(target: Path, exc: Exception) -> NovexError:
-    """The error of a full disk, with what said so (a GDAL error quotes its SQL: only the words)."""
+def _not_written(target: Path, exc: Exception) -> NovexError:
+    """The error of a full disk (with what said so: a GDAL error quotes its SQL, only the words),
+    or of another failure of the system (a lost network share, a disk error)."""
     said = re.search(rf"[^:;()]*(?:{'|'.join(_NO_ROOM_TEXT)})[^:;()]*", str(exc), re.IGNORECASE)
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else said and said.group(0).strip()
     kept = f"the previous {target.name} is unchanged" if target.exists() else "nothing was written"
+    if not _no_room(exc):
+        return NovexError(f"{target}: writing failed ({detail or exc}); {kept}")
     return NovexError(
         f"{target}: the disk is full ({detail or exc}); {kept}. Free space, or write to another disk"
     )
@@ -76,8 +79,8 @@ def atomic_path(target: Path, start_from_target: bool = False) -> Iterator[Path]
     With ``start_from_target`` the temporary file starts as a copy of ``target`` (to add
     layers to an existing GeoPackage); otherwise it does not exist yet. When the block fails
     the temporary file is removed and ``target`` is untouched; a folder that cannot be written
-    to, and a disk that is full (whatever wrote: Python, GDAL, SQLite), are a
-    :class:`NovexError` that says so.
+    to, a disk that is full (whatever wrote: Python, GDAL, SQLite) and any other failure of the
+    system while writing are a :class:`NovexError` that says so.
     """
     target = Path(target)
     ensure_folder(target.parent)
@@ -85,7 +88,7 @@ def atomic_path(target: Path, start_from_target: bool = False) -> Iterator[Path]
         handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f"{_TEMPORARY}{target.suffix}",
                                         dir=target.parent)  # fmt: skip
     except OSError as exc:
-        raise (_full(target, exc) if _no_room(exc) else _unwritable(target.parent, exc)) from None
+        raise (_not_written(target, exc) if _no_room(exc) else _unwritable(target.parent, exc)) from None
     os.close(handle)
     temporary = Path(name)
     temporary.unlink()
@@ -94,9 +97,9 @@ def atomic_path(target: Path, start_from_target: bool = False) -> Iterator[Path]
             shutil.copy2(target, temporary)
         yield temporary
         os.replace(temporary, target)
-    except Exception as exc:
-        if _no_room(exc):
-            raise _full(target, exc) from None
+    except Exception as exc:  # any OSError; GDAL's and SQLite's errors when they say the disk is full
+        if isinstance(exc, OSError) or _no_room(exc):
+            raise _not_written(target, exc) from None
         raise
     finally:
         temporary.unlink(missing_ok=True)
