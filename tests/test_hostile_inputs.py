@@ -544,3 +544,23 @@ def test_control_characters_in_names_never_reach_the_terminal_or_triage_md(tmp_p
     assert "field 'naam': 1 name with control characters" in outputs[1].output  # the labels
     report = (tmp_path / "uit" / "triage.md").read_text(encoding="utf-8")
     assert "Gebied" in report and not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", report)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("wonen.csv", b'naam,wkt\n"Frysl\xe2n","POLYGON((0 0,100 0,100 100,0 100,0 0))"\n'),
+        ("wonen.geojson", b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+         b'{"naam": "Frysl\xe2n"}, "geometry": {"type": "Polygon", "coordinates": '
+         b'[[[0, 0], [100, 0], [100, 100], [0, 0]]]}}]}'),
+    ],
+)  # fmt: skip
+def test_text_that_is_not_utf8_is_refused_where_it_is_read(tmp_path, name, content):
+    """Arrow takes the bytes as they come and fails later wherever the text is used ("unexpected
+    ArrowException: Wrapping Frysl�n failed"); GeoJSON is UTF-8 by definition."""
+    (tmp_path / name).write_bytes(content)
+    project = project_with_source(tmp_path, name, 'label_field = "naam"\ncrs = "EPSG:28992"')
+    for command in ("check", "run"):
+        result = invoke(command, project)
+        assert result.exit_code == 1, result.output
+        assert f"{name}, layer 'wonen': cannot read (its text is not UTF-8 (" in result.output, result.output

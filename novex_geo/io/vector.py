@@ -17,6 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError
 from pyogrio.raw import read_arrow
@@ -38,7 +39,7 @@ SQL_WORDS = {
     "escape", "cast", "as", "integer", "real", "text", "date", "upper", "lower", "substr",
     "length", "abs", "round", "coalesce",
 }  # fmt: skip
-READ_ERRORS = (FeatureError, FieldError, DataLayerError, DataSourceError, OSError)
+READ_ERRORS = (FeatureError, FieldError, DataLayerError, DataSourceError, OSError, UnicodeDecodeError)
 
 
 def _check_file(path: Path, layer: str | None) -> None:
@@ -61,6 +62,8 @@ def _list_layers(path: Path) -> list[str]:
 
 
 def _first_line(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):  # a Shapefile's is decided (io.encoding); GeoJSON is UTF-8
+        return f"its text is not UTF-8 ({exc.reason}): save it as UTF-8"
     return str(exc).split(";")[0].strip()
 
 
@@ -161,15 +164,19 @@ def _curved(path: Path, layer: str, options: dict, query: dict) -> int:
 
 
 def _read(path: Path, layer: str, options: dict, query: dict) -> gpd.GeoDataFrame:
-    """Read through Arrow; a layer with curves, which shapely cannot decode, again without Arrow:
-    GDAL then linearises them (counted in ``attrs["linearised"]``)."""
+    """Read through Arrow; again without Arrow what Arrow cannot hold: curves, which shapely cannot
+    decode and GDAL then linearises (counted in ``attrs["linearised"]``), and text that is not
+    UTF-8, which Arrow takes as it comes (to fail later, wherever it is used) and the classic
+    reader refuses at once."""
     try:
-        return pyogrio.read_dataframe(
+        frame = pyogrio.read_dataframe(
             path, layer=layer, fid_as_index=True, use_arrow=True, **query, **options
         )
+        if _utf8(frame):
+            return frame
+        curved = 0
     except NotImplementedError:  # shapely: "Nonlinear geometry types are not currently supported"
-        pass
-    curved = _curved(path, layer, options, query)
+        curved = _curved(path, layer, options, query)
     pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": str(90 / QUAD_SEGS)})  # degrees per segment
     try:
         frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True, **query, **options)
@@ -177,6 +184,17 @@ def _read(path: Path, layer: str, options: dict, query: dict) -> gpd.GeoDataFram
         raise LayerError(f"geometry types that cannot be analysed as areas ({exc})", path, layer) from None
     frame.attrs["linearised"] = curved
     return frame
+
+
+def _utf8(frame: pd.DataFrame) -> bool:
+    """Whether every text column read through Arrow is valid UTF-8."""
+    try:
+        for name in frame.columns:
+            if pd.api.types.is_string_dtype(frame[name]) and hasattr(frame[name].array, "__arrow_array__"):
+                pyarrow.array(frame[name].array).validate(full=True)
+    except pyarrow.ArrowInvalid:
+        return False
+    return True
 
 
 def _check_fields(fields: list[str], where: str | None, columns, path, layer: str | None) -> None:
