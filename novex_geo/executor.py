@@ -358,9 +358,9 @@ def _result(client, future):
             return future.result(timeout=RESULT_POLL_S)
         except TimeoutError:
             _require_workers(client, client.scheduler.address)
-        except (CancelledError, KilledWorker) as exc:  # workers left with what it needed, or it ended them
-            raise NovexError(f"the dask workers died or left with the data of the run ({exc}); give them "
-                             "more memory (a dense tile needs most) or run again") from None  # fmt: skip
+        except (CancelledError, KilledWorker, OSError) as exc:  # data lost with workers, workers ended
+            raise NovexError(f"the dask cluster failed mid-run ({type(exc).__name__}: {exc}): workers died "
+                             "(out of memory?) or the scheduler left; run again") from None  # fmt: skip
 
 
 def _submit_part(client, function: Callable, shared: Any, batch: list):

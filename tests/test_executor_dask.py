@@ -170,7 +170,7 @@ def _slow(shared, item):
     ("shared", "said"),
     [
         (Pause(0.3), r"has no workers: none joined within 1 s"),  # parts travel with their tasks
-        (0.3, r"the dask workers died or left with the data of the run \("),  # scattered to every worker once
+        (0.3, r"the dask cluster failed mid-run \(FutureCancelledError: "),  # scattered to every worker once
     ],
 )
 def test_workers_that_all_leave_mid_run_end_in_one_clear_error(monkeypatch, shared, said):
