@@ -564,3 +564,27 @@ def test_text_that_is_not_utf8_is_refused_where_it_is_read(tmp_path, name, conte
         result = invoke(command, project)
         assert result.exit_code == 1, result.output
         assert f"{name}, layer 'wonen': cannot read (its text is not UTF-8 (" in result.output, result.output
+
+
+def test_a_damaged_geotiff_is_one_clear_error(tmp_path):
+    """Its header reads, its cells do not (a copy that broke off, a bad sector)."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    cells = np.random.default_rng(1).random((512, 512)).astype("float32")
+    profile = {"driver": "GTiff", "width": 512, "height": 512, "count": 1, "dtype": "float32",
+               "crs": "EPSG:28992", "transform": from_origin(0, 10_000, 20, 20), "tiled": True,
+               "compress": "deflate"}  # fmt: skip
+    with rasterio.open(tmp_path / "bodemdaling.tif", "w", **profile) as raster:
+        raster.write(cells, 1)
+    data = bytearray((tmp_path / "bodemdaling.tif").read_bytes())
+    for at in range(len(data) // 5, len(data) * 4 // 5, 997):  # the tiles, not the header
+        data[at] ^= 0x5A
+    (tmp_path / "bodemdaling.tif").write_bytes(bytes(data))
+    project = project_with_source(
+        tmp_path, "bodemdaling.tif", '[sectors.woningbouw.sources.raster]\nwhere = ">= 0.5"'
+    )
+    for command in ("check", "run"):
+        result = invoke(command, project)
+        assert result.exit_code == 1, result.output
+        assert "bodemdaling.tif: cannot read band 1 (" in result.output, result.output

@@ -57,7 +57,10 @@ def _open(source: Source):
 
 
 def _band_as_float(dataset, band: int, window=None) -> np.ndarray:
-    values = dataset.read(band, window=window, masked=True).astype("float64")
+    try:
+        values = dataset.read(band, window=window, masked=True).astype("float64")
+    except RasterioIOError as exc:  # a damaged file: its header reads, its cells do not
+        raise LayerError(f"cannot read band {band} ({exc.__cause__ or exc})", dataset.name) from None
     return values.filled(np.nan)
 
 
