@@ -588,3 +588,20 @@ def test_a_damaged_geotiff_is_one_clear_error(tmp_path):
         result = invoke(command, project)
         assert result.exit_code == 1, result.output
         assert "bodemdaling.tif: cannot read band 1 (" in result.output, result.output
+
+
+def test_a_geometry_that_cannot_be_decoded_is_counted_and_dropped(tmp_path):
+    """A damaged GeoPackage blob: shapely's "ParseException" ended as 'unexpected GEOSException'."""
+    boxes = [shapely.box(1_000, 1_000, 2_000, 2_000), shapely.box(3_000, 1_000, 4_000, 2_000)]
+    write_layer(tmp_path / "wonen.gpkg", boxes, naam=["a", "b"])
+    data = bytearray((tmp_path / "wonen.gpkg").read_bytes())
+    at = data.find(boxes[0].wkb[:21])
+    assert at > 0
+    data[at + 5 : at + 9] = b"\xff\xff\xff\x7f"  # the first feature: 2 billion rings
+    (tmp_path / "wonen.gpkg").write_bytes(bytes(data))
+    project = project_with_source(tmp_path, "wonen.gpkg")
+    for command in ("check", "run"):
+        result = invoke(command, project)
+        assert result.exit_code == 0, result.output
+        assert "1 feature dropped: a geometry that cannot be decoded (a damaged file?)" in result.output
+        assert "empty geometry" not in result.output  # counted once, for what it is

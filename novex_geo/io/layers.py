@@ -57,6 +57,7 @@ class SourceReport:
     n_buffered: dict[str, int] = field(default_factory=dict)
     n_dropped_empty: int = 0
     n_dropped_coordinates: int = 0
+    n_undecodable: int = 0
     n_linearised: int = 0
     encoding: str | None = None  # how a Shapefile's text was decoded, when not plain UTF-8
     n_parts_dropped: int = 0
@@ -291,9 +292,7 @@ def read_source(
     columns = [source.label_field] if source.label_field else []
     bbox = _bbox_in_file_crs(source, area, crs)
     raw = read_vector(source.path, source.layer, source.where, columns, bbox=bbox, sql=source.sql)
-    report.n_read = len(raw)
-    report.warnings += raw.attrs.get("warnings", [])
-    report.n_linearised, report.encoding = raw.attrs.get("linearised", 0), raw.attrs.get("encoding")
+    _note_reading(raw, report)
     raw = _with_crs(raw, source, report)
     if raw.empty:
         if area is None:  # an empty bbox read is normal; an empty layer is worth a warning
@@ -303,7 +302,7 @@ def read_source(
         return gpd.GeoDataFrame(columns=FEATURE_COLUMNS, geometry=[], crs=crs), report
     geoms, report.n_parts_dropped = _polygonal_parts(_claim_geometries(raw, source, crs, report))
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    report.n_dropped_empty = int(empty.sum()) - report.n_dropped_coordinates
+    report.n_dropped_empty = int(empty.sum()) - report.n_dropped_coordinates - report.n_undecodable
     keep = ~empty
     name = source.name
     fids = pd.Series(raw.index.to_numpy()[keep]).astype(str)
@@ -314,6 +313,17 @@ def read_source(
         crs=crs,
     )
     return frame, _finish(report, frame)
+
+
+def _note_reading(raw: gpd.GeoDataFrame, report: SourceReport) -> None:
+    """What reading the layer found (see :func:`~novex_geo.io.vector.read_vector`), in ``report``."""
+    report.n_read = len(raw)
+    report.warnings += raw.attrs.get("warnings", [])
+    report.n_linearised, report.encoding = raw.attrs.get("linearised", 0), raw.attrs.get("encoding")
+    report.n_undecodable = raw.attrs.get("undecodable", 0)
+    if report.n_undecodable:
+        report.warnings.append(f"{counted(report.n_undecodable, 'feature')} dropped: a geometry that cannot "
+                               "be decoded (a damaged file?)")  # fmt: skip
 
 
 def _labels(raw: gpd.GeoDataFrame, source: Source, keep: np.ndarray, report: SourceReport) -> pd.Series:

@@ -16,9 +16,11 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyarrow
 import pyogrio
+import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FeatureError, FieldError
 from pyogrio.raw import read_arrow
 
@@ -155,34 +157,40 @@ def layer_fields(
     return layer, [str(name) for name in info["fields"]]
 
 
-def _curved(path: Path, layer: str, options: dict, query: dict) -> int:
-    """How many features of the query have a curved geometry (read as WKB, not decoded)."""
+def _wkb_counts(path: Path, layer: str, options: dict, query: dict) -> tuple[int, int]:
+    """How many features of the query have a curved geometry, and how many one that cannot be
+    decoded at all (a damaged file), from their WKB."""
     meta, table = read_arrow(path, layer=layer, **{**query, "columns": []}, **options)
-    wkb = table.column(meta["geometry_name"] or "wkb_geometry").to_pylist()
-    types = [int.from_bytes(w[1:5], "little" if w[0] else "big") % 1000 for w in wkb if w]
-    return sum(kind in CURVED for kind in types)
+    wkb = np.array(
+        [w for w in table.column(meta["geometry_name"] or "wkb_geometry").to_pylist() if w], object
+    )
+    kinds = np.array([int.from_bytes(w[1:5], "little" if w[0] else "big") % 1000 for w in wkb], int)
+    curved = np.isin(kinds, list(CURVED))
+    return int(curved.sum()), int(
+        shapely.is_missing(shapely.from_wkb(wkb[~curved], on_invalid="ignore")).sum()
+    )
 
 
 def _read(path: Path, layer: str, options: dict, query: dict) -> gpd.GeoDataFrame:
     """Read through Arrow; again without Arrow what Arrow cannot hold: curves, which shapely cannot
-    decode and GDAL then linearises (counted in ``attrs["linearised"]``), and text that is not
-    UTF-8, which Arrow takes as it comes (to fail later, wherever it is used) and the classic
-    reader refuses at once."""
+    decode and GDAL then linearises, geometries that cannot be decoded at all, which GDAL then
+    leaves empty (both counted in ``attrs``), and text that is not UTF-8, which Arrow takes as it
+    comes (to fail later, wherever it is used) and the classic reader refuses at once."""
     try:
         frame = pyogrio.read_dataframe(
             path, layer=layer, fid_as_index=True, use_arrow=True, **query, **options
         )
         if _utf8(frame):
             return frame
-        curved = 0
-    except NotImplementedError:  # shapely: "Nonlinear geometry types are not currently supported"
-        curved = _curved(path, layer, options, query)
+        curved = broken = 0
+    except (NotImplementedError, shapely.errors.GEOSException):  # "Nonlinear geometry types…", damaged
+        curved, broken = _wkb_counts(path, layer, options, query)
     pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": str(90 / QUAD_SEGS)})  # degrees per segment
     try:
         frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True, **query, **options)
     except NotImplementedError as exc:  # TIN, PolyhedralSurface: no linear form shapely holds
         raise LayerError(f"geometry types that cannot be analysed as areas ({exc})", path, layer) from None
-    frame.attrs["linearised"] = curved
+    frame.attrs.update(linearised=curved, undecodable=broken)
     return frame
 
 
