@@ -605,3 +605,24 @@ def test_a_geometry_that_cannot_be_decoded_is_counted_and_dropped(tmp_path):
         assert result.exit_code == 0, result.output
         assert "1 feature dropped: a geometry that cannot be decoded (a damaged file?)" in result.output
         assert "empty geometry" not in result.output  # counted once, for what it is
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (MemoryError(), "out of memory: analyse fewer provinces at a time (--provincie)"),
+        (ConnectionResetError(104, "Connection reset by peer"), "the system refused: [Errno 104] Connection"),
+    ],
+)
+def test_the_machine_failing_is_not_called_a_bug(tmp_path, monkeypatch, error, said):
+    """Out of memory, a connection dropped where no step said so itself: one line, not 'unexpected'."""
+    import novex_geo.cli.overlay
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(novex_geo.cli.overlay, "run_overlay", failing)
+    good_layer(tmp_path)
+    result = invoke("run", project_with_source(tmp_path, "wonen.gpkg"))
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith(f"Error: {said}"), result.output

@@ -130,6 +130,10 @@ class NovexGroup(click.Group):
                 "out of memory: analyse fewer provinces at a time (--provincie), use fewer workers "
                 "([project] workers), or a machine with more memory"
             ) from None
+        except OSError as exc:  # the system refused (a file, the network) where no step said so itself
+            if (ctx.obj or {}).get("verbose"):
+                raise
+            raise click.ClickException(plain_text(f"the system refused: {exc}", newlines=True)) from None
         except Exception as exc:
             if (ctx.obj or {}).get("verbose"):
                 raise

@@ -59,6 +59,8 @@ CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT = "30min"
 LOCK_TIMEOUT = "2min"
 REPLY_TIMEOUT_S = 31 * 60.0  # the server ends a statement (or an idle transaction) first
+SESSION = {"statement_timeout": STATEMENT_TIMEOUT, "lock_timeout": LOCK_TIMEOUT,
+           "idle_in_transaction_session_timeout": STATEMENT_TIMEOUT}  # fmt: skip
 FETCH_ROWS = 50_000  # rows per round trip of the server-side cursor: bounded memory per batch
 SRID_COLUMN = "novex_geo_srid"
 CURVED_COLUMN = "novex_geo_curved"
@@ -119,10 +121,12 @@ def connect(database: Database, layer: str | None = None, read_only: bool = True
     except psycopg.Error as exc:
         raise LayerError(f"cannot connect ({one_line(exc)})", database, layer) from None
     with connection:
-        connection.read_only = read_only
-        connection.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
-        connection.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        connection.execute(f"SET LOCAL idle_in_transaction_session_timeout = '{STATEMENT_TIMEOUT}'")
+        try:
+            connection.read_only = read_only
+            for name, value in SESSION.items():
+                connection.execute(f"SET LOCAL {name} = '{value}'")
+        except psycopg.Error as exc:  # the connection dropped at once, or a server refusing a setting
+            raise LayerError(f"cannot connect ({one_line(exc)})", database, layer) from None
         yield connection
 
 
