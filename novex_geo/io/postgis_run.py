@@ -235,9 +235,13 @@ def _replace_schema(
 
 def schema_tables(database: Database) -> set[str]:
     """The tables in ``database.schema`` (empty when the schema does not exist)."""
+    psycopg = require_psycopg()
     with connect(database) as connection:
-        rows = connection.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [database.schema])
-        return {name for (name,) in rows.fetchall()}
+        try:
+            query = "SELECT tablename FROM pg_tables WHERE schemaname = %s"
+            return {name for (name,) in connection.execute(query, [database.schema]).fetchall()}
+        except psycopg.Error as exc:  # e.g. the connection dropped
+            raise NovexError(f"{database}: cannot read the run ({one_line(exc)})") from None
 
 
 def _read_table(connection, schema: str, name: str) -> pd.DataFrame:
