@@ -252,6 +252,8 @@ def test_one_area_with_a_conflict_and_a_kans_shows_both_everywhere(tmp_path):
     assert "<p>Conflicten: Woningbouw × Water en bodem: 1.0 ha</p>" in popup
     assert "<p>Kansen: Water en bodem × Landbouw: 3.0 ha</p>" in popup
     assert "ligt deels in NOVEX-gebied Rivierzone (25.0 %)" in popup
+    objects = popup.split("<p>Objecten: ")[1]  # the features by their sector's label, never its key
+    assert "Water en bodem: Boezem" in objects and "water_bodem:" not in objects
     kans_popup = kans_popup_html(project, kansen.iloc[0])
     assert "<h4>Kans: Water en bodem × Landbouw</h4>" in kans_popup
     assert f"<p>{html.escape(TOELICHTING)}</p>" in kans_popup and "<b>landbouwgrond" not in kans_popup

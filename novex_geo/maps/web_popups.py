@@ -38,7 +38,7 @@ def popup_html(project: Project, area) -> str:
         f"Sectoren: {e(sectors_text(project, str(area['sectoren'])))}</p>"
         f"<p>Conflicten: {e(conflicts)}</p>"
         + (f"<p>Kansen: {e(kansen)}</p>" if project.kansen else "")
-        + f"<table>{verdicts}</table><p>Objecten: {e(str(area['objecten']))}</p>"
+        + f"<table>{verdicts}</table><p>Objecten: {e(project.labels.objects(str(area['objecten'])))}</p>"
     )
 
 
