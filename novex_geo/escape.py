@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["UNSAFE", "csv_cell", "md_escape", "plain_text"]
+__all__ = ["NOT_PLAIN", "UNSAFE", "csv_cell", "md_escape", "plain_text"]
 
 # control characters (C0, DEL, C1) other than whitespace, and the bidirectional overrides that
 # reorder what is shown: never shown as they are
 UNSAFE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _BREAKS = re.compile(r"[\t\n\v\f\r]")  # shown as a space
 _BREAKS_BUT_NEWLINE = re.compile(r"[\t\v\f\r]")
+NOT_PLAIN = re.compile(UNSAFE.pattern[:-1] + _BREAKS.pattern[1:])  # what plain_text changes
 
 # Markdown that would turn text into links, emphasis, code or strike-through; an underscore
 # only counts at a word boundary (water_bodem stays as it is)

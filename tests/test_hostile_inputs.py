@@ -626,3 +626,15 @@ def test_the_machine_failing_is_not_called_a_bug(tmp_path, monkeypatch, error, s
     result = invoke("run", project_with_source(tmp_path, "wonen.gpkg"))
     lines = result.output.strip().splitlines()
     assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith(f"Error: {said}"), result.output
+
+
+def test_a_run_geopackage_damaged_after_the_run_is_one_clear_error(tmp_path):
+    """A layer that is listed but no longer reads (a tool renamed its geometry column)."""
+    good_layer(tmp_path)
+    project = project_with_source(tmp_path, "wonen.gpkg")
+    assert invoke("run", project).exit_code == 0
+    with sqlite3.connect(tmp_path / "uit" / "analyse.gpkg") as db:
+        db.execute("ALTER TABLE schuurpunten RENAME COLUMN geom TO vorm")
+    result = invoke("triage", project)
+    assert result.exit_code == 1, result.output
+    assert "analyse.gpkg, layer schuurpunten: cannot be read (" in result.output, result.output

@@ -360,3 +360,28 @@ def test_sliver_faces_of_almost_coinciding_boundaries_make_no_spanningsgebied():
         result.stapeling, result.schuurpunten, result.herkomst, [], settings, 100.0
     )
     assert len(kept) == 1 and len(dropped) == 0
+
+
+def test_a_project_where_nothing_collides_triages_to_no_areas_and_every_command_says_so(tmp_path):
+    old_folder, new_folder = tmp_path / "oud", tmp_path / "nieuw"
+    old_folder.mkdir(), new_folder.mkdir()
+    old = load_project(project_files(old_folder, HOMES))
+    run_overlay(old), run_triage(old)
+    project = load_project(project_files(new_folder, [shapely.box(8_000, 8_000, 8_400, 8_400)]))
+    run_overlay(project)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["triage", str(new_folder / "novex.toml")])
+    assert result.exit_code == 0, result.output
+    assert "0 spanningsgebieden\n" in result.output and "top 5" not in result.output
+    report = (new_folder / "uit" / "triage.md").read_text(encoding="utf-8")
+    assert "Geen spanningsgebieden: geen schuurpunten en geen stapeling vanaf 3 sectoren" in report
+    assert "| rang |" not in report
+    assert len(gpd.read_file(new_folder / "uit" / "analyse.gpkg", layer="spanningsgebieden")) == 0
+    result = runner.invoke(cli, ["signal", str(new_folder / "novex.toml"), "--top", "3"])
+    assert result.exit_code == 0 and "no signals written: triage found no spanningsgebieden" in result.output
+    result = runner.invoke(cli, ["map", str(new_folder / "novex.toml")])
+    assert result.exit_code == 0, result.output
+    old_run, new_run = (folder / "uit" / "analyse.gpkg" for folder in (old_folder, new_folder))
+    result = runner.invoke(cli, ["diff", str(old_run), str(new_run), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "0 nieuw, 3 opgelost, 0 gegroeid, 0 gekrompen, 0 ongewijzigd" in result.output

@@ -27,5 +27,8 @@ def signal_command(project_file, ids, top, out):
     """
     if ids and top:
         raise click.UsageError("give ids or --top, not both")
-    for files in run_signals(load_project(project_file), list(ids), top, out):
+    written = run_signals(load_project(project_file), list(ids), top, out)
+    for files in written:
         click.echo(f"wrote {files.pdf}, {files.html} and {files.png}")
+    if not written:
+        click.echo("no signals written: triage found no spanningsgebieden (see triage.md)")

@@ -10,7 +10,7 @@ from novex_geo.cli.options import out_opt, project_arg
 from novex_geo.cli.overlay import run_out_opt
 from novex_geo.config import load_project
 from novex_geo.pipeline import run_diff, run_triage
-from novex_geo.units import hectares
+from novex_geo.units import counted, hectares
 
 
 @click.command("triage")
@@ -40,7 +40,9 @@ def triage_command(project_file, gpkg, out):
         raise click.UsageError("give --gpkg or --out, not both")
     run = run_triage(load_project(project_file), out or gpkg)
     areas = run.areas
-    click.echo(f"{len(areas)} spanningsgebieden; top 5:")
+    click.echo(
+        f"{counted(len(areas), 'spanningsgebied', 'spanningsgebieden')}" + ("; top 5:" if len(areas) else "")
+    )
     for row in areas.head(5).itertuples():
         click.echo(
             f"  {row.rang}. {row.naam} ({row.id}, {hectares(row.oppervlakte_ha)}, score {row.score:.1f})"

@@ -23,6 +23,7 @@ from pyproj.exceptions import CRSError
 
 from novex_geo.config import DEFAULT_CRS
 from novex_geo.errors import DownloadError
+from novex_geo.io.plausibility import NETHERLANDS_RD
 
 __all__ = [
     "CRS84",
@@ -38,9 +39,8 @@ __all__ = [
 ]
 
 CRS84 = "OGC:CRS84"
-# RD New metres around the Netherlands including its North Sea waters (EEZ, up to about 55.8° N)
-# with a margin; lon/lat degrees or swapped RD axes read as RD fall outside it.
-RD_PLAUSIBLE = (-100_000.0, 250_000.0, 350_000.0, 900_000.0)
+# lon/lat degrees or swapped RD axes read as RD fall outside it
+RD_PLAUSIBLE = NETHERLANDS_RD
 RESERVED_COLUMNS = {"ogc_id", "geometry", "fid"}
 # how far a server's own RD coordinates may lie from PROJ's reprojection of the same feature: PROJ
 # without grids (Helmert, EPSG's 1 m accuracy) and with the RDNAPTRANS grid differ by decimetres;

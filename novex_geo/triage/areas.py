@@ -117,8 +117,7 @@ def spanningsgebieden(
     crs = stapeling.crs if stapeling.crs is not None else schuurpunten.crs
     members = _members(stapeling[stapeling.area >= min_face_m2], schuurpunten, settings)
     if members.empty:
-        empty = gpd.GeoDataFrame(columns=["id", "naam"], geometry=[], crs=crs)
-        return empty, pd.DataFrame(columns=PAIR_COLUMNS)
+        return _no_areas(crs), pd.DataFrame(columns=PAIR_COLUMNS)
     members["cluster"] = _clusters(members["geometry"].to_numpy(), settings.merge_distance)
     zones = members[members["conflict"] != ""]
     areas = gpd.GeoDataFrame(members[["cluster", "geometry"]], geometry="geometry", crs=crs).dissolve(
@@ -156,6 +155,21 @@ def spanningsgebieden(
     areas = areas.reset_index()
     pairs = pairs.merge(areas[["cluster", "id"]], on="cluster")[PAIR_COLUMNS]
     return areas.drop(columns="cluster"), pairs.reset_index(drop=True)
+
+
+# the columns of a spanningsgebieden table before evaluation, and their types
+_AREA_COLUMNS = {
+    "id": str, "oppervlakte_ha": float, "provincies": str, "n_provincies": int, "sectoren": str,
+    "n_sectoren_betrokken": int, "conflicten": str, "n_conflictparen": int, "conflict_ha": float,
+    "gewogen_conflict_ha": float, "n_schuurpunten": int, "max_stapeling": int, "gem_stapeling": float,
+    "objecten": str, "n_objecten": int, "feature_ids": str, FEATURES: object,
+}  # fmt: skip
+
+
+def _no_areas(crs) -> gpd.GeoDataFrame:
+    """A project without schuurpunten: the table of spanningsgebieden with no rows, every column."""
+    columns = {name: pd.Series(dtype=kind) for name, kind in _AREA_COLUMNS.items()}
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=crs))
 
 
 def _union_ha(zones: pd.DataFrame, keys: list[str]) -> pd.Series:

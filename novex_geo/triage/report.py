@@ -14,7 +14,7 @@ from novex_geo.triage.criteria import CRITERIA, CRITERION
 from novex_geo.triage.evaluate import provinces_of, recurrence, separation
 from novex_geo.triage.kansen import AreaKansen
 from novex_geo.triage.novex import novex_phrase
-from novex_geo.units import HECTARE, ha_number, hectares
+from novex_geo.units import HECTARE, counted, ha_number, hectares
 
 __all__ = ["DETAILS_PER_PROVINCIE", "KANSEN_OUTSIDE", "triage_report"]
 
@@ -39,10 +39,17 @@ def _score(settings: Triage, kansen: AreaKansen | None) -> str:
 
 
 def _header(areas: gpd.GeoDataFrame, settings: Triage, project_name: str, kansen) -> list[str]:
+    if areas.empty:
+        nothing = (
+            "Geen spanningsgebieden: geen schuurpunten en geen stapeling vanaf "
+            f"{settings.min_stapeling} sectoren (`[triage] min_stapeling`)."
+        )
+        return [f"# NOVEX triage — {md_escape(project_name)}", "", nothing]
     return [
         f"# NOVEX triage — {md_escape(project_name)}",
         "",
-        f"{len(areas)} spanningsgebieden, alle in de ranglijst hieronder, gerangschikt op score = "
+        f"{counted(len(areas), 'spanningsgebied', 'spanningsgebieden')}, alle in de ranglijst hieronder, "
+        f"gerangschikt op score = "
         f"{_score(settings, kansen)} "
         "Conflict-ha is het oppervlak waar minstens één paar botst (overlappende paren tellen één keer).",
         "",
