@@ -631,10 +631,13 @@ def test_the_machine_failing_is_not_called_a_bug(tmp_path, monkeypatch, error, s
 def test_a_run_geopackage_damaged_after_the_run_is_one_clear_error(tmp_path):
     """A layer that is listed but no longer reads (a tool renamed its geometry column)."""
     good_layer(tmp_path)
-    project = project_with_source(tmp_path, "wonen.gpkg")
+    regions = write_layer(
+        tmp_path / "regio.gpkg", in_rd([shapely.box(-1_000, -1_000, 1_000, 1_000)]), naam=["West"]
+    )
+    project = write_project(tmp_path, SECTOR.format(path="wonen.gpkg", extra=""), regions=regions)
     assert invoke("run", project).exit_code == 0
     with sqlite3.connect(tmp_path / "uit" / "analyse.gpkg") as db:
-        db.execute("ALTER TABLE schuurpunten RENAME COLUMN geom TO vorm")
+        db.execute("ALTER TABLE stapeling RENAME COLUMN geom TO vorm")
     result = invoke("triage", project)
     assert result.exit_code == 1, result.output
-    assert "analyse.gpkg, layer schuurpunten: cannot be read (" in result.output, result.output
+    assert "analyse.gpkg, layer stapeling: cannot be read (" in result.output, result.output
