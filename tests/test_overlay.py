@@ -51,6 +51,12 @@ def test_three_sectors_known_faces():
     assert summary.loc["Utrecht", "stapeling_3_pct"] == pytest.approx(0.5 / 10_000 * 100)
 
 
+def test_claims_outside_every_provincie_sum_to_zero_claimed_not_nan():
+    claims = {"a": claims_frame("a", [shapely.box(20_000, 0, 20_100, 100)])}
+    summary = summarise(overlay(ONE_REGION, claims, tile_size=10_000, workers=1)).set_index("provincie")
+    assert summary["geclaimd_ha"].tolist() == [0.0, 0.0] and summary.loc["Totaal", "geclaimd_pct"] == 0.0
+
+
 def test_overlap_schuurpunt_with_provenance():
     claims = {
         "woningbouw": claims_frame(

@@ -33,7 +33,7 @@ def summarise(result: OverlayResult) -> pd.DataFrame:
     table["oppervlakte_ha"] = regions.geometry.area / HECTARE
     faces = result.stapeling
     claimed = faces.groupby("provincie")["oppervlakte_m2"].sum() / HECTARE
-    table["geclaimd_ha"] = claimed.reindex(table.index, fill_value=0.0)
+    table["geclaimd_ha"] = claimed.reindex(table.index, fill_value=0.0).astype(float)  # no faces: object
     by_class = (
         faces.assign(klasse=_classes(faces["n_sectoren"]))
         .pivot_table(
