@@ -11,12 +11,13 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 
-from novex_geo.config import Database, Project
+from novex_geo.config import Database, Project, Regions
 from novex_geo.executor import Executor
 from novex_geo.io.files import atomic_path, ensure_folder, output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source
@@ -36,7 +37,11 @@ from novex_geo.io.regions import (
 from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run, run_exists
 from novex_geo.overlay import OverlayResult, overlay, summarise
 
-if TYPE_CHECKING:  # triage is imported when a command needs it
+if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a command needs them
+    from novex_geo.grid import GridResult
+    from novex_geo.maps.signal import SignalFiles
+    from novex_geo.sketch import SketchResult
+    from novex_geo.triage.diff import DiffResult
     from novex_geo.triage.kansen import AreaKansen
     from novex_geo.triage.novex import NovexShares
 
@@ -58,7 +63,7 @@ log = logging.getLogger(__name__)
 SLIVER_M2 = 1.0  # a face this small is a sliver between boundaries that almost coincide
 
 
-def _load_regions(regions, crs: str, kind: str = PARTITION):
+def _load_regions(regions: Regions, crs: str, kind: str = PARTITION) -> gpd.GeoDataFrame:
     """:func:`~novex_geo.io.regions.load_regions`, with what it resolved (overlaps) said."""
     frame = load_regions(regions, crs, kind)
     for note in frame.attrs.get("notes", []):
@@ -66,7 +71,7 @@ def _load_regions(regions, crs: str, kind: str = PARTITION):
     return frame
 
 
-def _regions(project: Project, provincies=()) -> gpd.GeoDataFrame:
+def _regions(project: Project, provincies: Sequence[str] = ()) -> gpd.GeoDataFrame:
     return select_regions(_load_regions(project.regions, project.crs), list(provincies or project.provincies))
 
 
@@ -145,7 +150,9 @@ def run_overlay(
     return OverlayRun(project, layers, result, summary, gpkg, csv)
 
 
-def _overlay_tables(layers, result: OverlayResult, summary, min_sectoren: int) -> dict[str, pd.DataFrame]:
+def _overlay_tables(
+    layers: dict[str, SectorLayer], result: OverlayResult, summary: pd.DataFrame, min_sectoren: int
+) -> dict[str, pd.DataFrame]:
     """The layers (GeoDataFrames) and tables of a run by name, whatever they are written to."""
     return {
         "stapeling": result.stapeling[result.stapeling["n_sectoren"] >= min_sectoren],
@@ -156,7 +163,9 @@ def _overlay_tables(layers, result: OverlayResult, summary, min_sectoren: int) -
     }  # fmt: skip
 
 
-def _write_overlay(project, layers, tables: dict[str, pd.DataFrame], gpkg: Path) -> None:
+def _write_overlay(
+    project: Project, layers: dict[str, SectorLayer], tables: dict[str, pd.DataFrame], gpkg: Path
+) -> None:
     """Every layer and table of the run into a new GeoPackage that replaces ``gpkg`` when complete."""
     titles = {"stapeling": "Stapeling per provincie", "schuurpunten": "Schuurpunten", "kansen": "Kansen"}
     with atomic_path(gpkg) as temporary:
@@ -172,7 +181,7 @@ def _write_overlay(project, layers, tables: dict[str, pd.DataFrame], gpkg: Path)
     write_project_file(gpkg, project.name, project.crs, shown, source_layers(project), project.labels)
 
 
-def _qgis_layers(project: Project, names) -> list[str]:
+def _qgis_layers(project: Project, names: Iterable[str]) -> list[str]:
     """The run's layers to style and show in QGIS: the kansen only when the project has kansen."""
     return [name for name in names if name != "kansen" or project.kansen]
 
@@ -208,11 +217,12 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
     from novex_geo.triage.novex import novex_shares
 
     settings = project.triage
-    gpkg = run_location(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
-    if not run_exists(gpkg):
-        log.info("%s not found: running the overlay first", gpkg)
-        gpkg = run_overlay(project, out=gpkg).gpkg
-    run = read_run(gpkg, required=OVERLAY_LAYERS)
+    location = run_location(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
+    if not run_exists(location):
+        log.info("%s not found: running the overlay first", location)
+        run_overlay(project, out=location)
+    run = read_run(location, required=OVERLAY_LAYERS)
+    assert run.herkomst is not None and run.kansen is not None  # required: read_run read them
     started = time.perf_counter()
     areas, pairs = spanningsgebieden(
         run.stapeling, run.schuurpunten, run.herkomst, project.conflicts, settings, project.min_area_m2
@@ -233,24 +243,24 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
             "not separate them (triage.md shows the effect of other thresholds)",
             *uniform, len(areas), settings.provinces_recurring,
         )  # fmt: skip
-    folder = project.output_dir if isinstance(gpkg, Database) else gpkg.parent
+    folder = project.output_dir if isinstance(location, Database) else location.parent
     csv, report = folder / "spanningsgebieden.csv", folder / "triage.md"
     added = 0
     if write:
         tables = {"spanningsgebieden": areas, "conflictparen": pairs, "kansparen": kansen.per_area,
                   "novexgebieden": novex.table}  # fmt: skip
         with output_lock(folder):
-            if isinstance(gpkg, Database):
-                write_triage_schema(gpkg, project, tables)
+            if isinstance(location, Database):
+                write_triage_schema(location, project, tables)
             else:
-                _write_triage(project, tables, gpkg)
+                _write_triage(project, tables, location)
             write_csv(areas.drop(columns="geometry"), csv)
             report_kansen = kansen if project.kansen else None  # no kansen sections without kansen pairs
             text = triage_report(areas, settings, project.name, pairs, kansen=report_kansen, labels=labels)
             write_text(report, text)
             if settings.annotations is not None:
                 added = update_annotations(settings.annotations, areas)
-    return TriageRun(areas, pairs, gpkg, csv, report, settings.annotations, added, kansen, novex)
+    return TriageRun(areas, pairs, location, csv, report, settings.annotations, added, kansen, novex)
 
 
 def _write_triage(project: Project, tables: dict[str, pd.DataFrame], gpkg: Path) -> None:
@@ -266,8 +276,14 @@ def _write_triage(project: Project, tables: dict[str, pd.DataFrame], gpkg: Path)
     write_project_file(gpkg, project.name, project.crs, shown, source_layers(project), project.labels)
 
 
-def run_grid(project: Project, resolution: float = 25.0, provincies=(), out: Path | None = None,
-             layers: dict[str, SectorLayer] | None = None, scheduler: str | None = None):  # fmt: skip
+def run_grid(
+    project: Project,
+    resolution: float = 25.0,
+    provincies: Sequence[str] = (),
+    out: Path | None = None,
+    layers: dict[str, SectorLayer] | None = None,
+    scheduler: str | None = None,
+) -> GridResult:
     """Grid mode (:func:`novex_geo.grid.grid_overlay`) into ``out`` (default: the output folder)."""
     from novex_geo.grid import grid_overlay
 
@@ -281,7 +297,7 @@ def run_grid(project: Project, resolution: float = 25.0, provincies=(), out: Pat
 
 def run_maps(
     project: Project,
-    provincies=(),
+    provincies: Sequence[str] = (),
     out: Path | None = None,
     png: bool = False,
     gpkg: Path | None = None,
@@ -311,7 +327,7 @@ def run_signals(
     out: Path | None = None,
     gpkg: Path | None = None,
     layers: dict[str, SectorLayer] | None = None,
-):
+) -> list[SignalFiles]:
     """Signal 1-pagers for ``ids`` or the ``top`` best-ranked spanningsgebieden (default
     ``<output>/signalen``)."""
     from novex_geo.maps.signal import write_signals
@@ -331,7 +347,7 @@ def run_signals(
 class SketchRun:
     """What :func:`run_sketch` evaluated and wrote."""
 
-    result: object
+    result: SketchResult
     report: Path
     picture: Path
 
@@ -354,7 +370,7 @@ def run_sketch(
     return SketchRun(result, report, picture)
 
 
-def run_diff(old: Path, new: Path, out: Path | None = None, tolerance: float = 5.0):
+def run_diff(old: Path, new: Path, out: Path | None = None, tolerance: float = 5.0) -> DiffResult:
     """Changes in spanningsgebieden between two runs (default: beside ``new``)."""
     from novex_geo.triage.diff import diff_runs
 

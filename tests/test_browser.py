@@ -155,12 +155,13 @@ class Opened:
             self.page.evaluate(
                 f"""([selector, index]) => {{
                 const r = document.querySelectorAll(selector)[index].getBoundingClientRect();
-                const left = Math.max(...Array.from(document.querySelectorAll('.leaflet-left .leaflet-control'))
-                    .map((c) => c.getBoundingClientRect().right));
-                const right = Math.min(...Array.from(document.querySelectorAll('.leaflet-right .leaflet-control'))
-                    .map((c) => c.getBoundingClientRect().left));
-                {MAP}.panBy([(r.left + r.right - left - right) / 2, (r.top + r.bottom - window.innerHeight) / 2],
-                    {{animate: false}});
+                const edges = (side, edge) => Array.from(
+                    document.querySelectorAll(`.leaflet-${{side}} .leaflet-control`),
+                ).map((c) => c.getBoundingClientRect()[edge]);
+                const left = Math.max(...edges('left', 'right')), right = Math.min(...edges('right', 'left'));
+                const dx = (r.left + r.right - left - right) / 2;
+                const dy = (r.top + r.bottom - window.innerHeight) / 2;
+                {MAP}.panBy([dx, dy], {{animate: false}});
             }}""",
                 [selector, index],
             )

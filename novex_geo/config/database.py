@@ -65,7 +65,9 @@ def _is_password(name: str) -> bool:
 def masked_url(url: str) -> str:
     """``url`` with any password in it replaced by ``***`` (for messages about a wrong URL)."""
     scheme, _, rest = url.partition("://")
-    netloc, path, query, fragment = re.match(r"([^/?#]*)([^?#]*)(\?[^#]*)?(.*)", rest, re.DOTALL).groups()
+    parts = re.fullmatch(r"([^/?#]*)([^?#]*)(\?[^#]*)?(.*)", rest, re.DOTALL)
+    assert parts is not None  # every group may be empty: any text matches
+    netloc, path, query, fragment = parts.groups()
     if "@" in netloc:  # the user info ends at the last @, as urlsplit reads it
         userinfo, host = netloc.rsplit("@", 1)
         netloc = f"{userinfo.split(':', 1)[0]}:***@{host}" if ":" in userinfo else netloc

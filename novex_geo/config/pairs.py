@@ -9,6 +9,7 @@ kans says so (``also_conflict = true``); otherwise that is a mistake the parser 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from typing import Any
 
 from novex_geo.config.model import ConflictPair, KansPair, Sector
@@ -46,7 +47,9 @@ def _sectors(check: Validator, table: dict, key: str, sectors: dict[str, Sector]
     return names
 
 
-def _tables(check: Validator, pairs: Any, key: str, allowed: set[str], sectors: dict[str, Sector]):
+def _tables(
+    check: Validator, pairs: Any, key: str, allowed: set[str], sectors: dict[str, Sector]
+) -> Iterator[tuple[str, dict[str, Any], list[str]]]:
     """``(key, table, sector names)`` of every pair in the list ``pairs``; a pair listed twice
     is an error."""
     if not isinstance(pairs, list):

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from novex_geo.config.database import SourceKeyError, database_source, is_database_url
+from novex_geo.config.database import Database, SourceKeyError, database_source, is_database_url
 from novex_geo.config.model import (
     DEFAULT_ANNOTATIONS,
     DEFAULT_CRS,
@@ -76,6 +76,7 @@ def _parse_raster(check: Validator, table: Any, key: str) -> RasterRule:
 def _parse_source(check: Validator, table: Any, key: str) -> Source:
     table = check.keys(table, SOURCE_KEYS, key)
     crs = check.text(table, "crs", key)
+    location: Path | Database
     if is_database_url(table.get("path")):
         try:
             location = database_source(table)

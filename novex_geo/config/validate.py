@@ -7,7 +7,7 @@ import difflib
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from pyproj import CRS
 from pyproj.exceptions import CRSError
@@ -44,12 +44,36 @@ class Validator:
                 )
         return table
 
+    @overload
+    def text(self, table: dict, name: str, key: str, default: str) -> str: ...
+    @overload
+    def text(self, table: dict, name: str, key: str, default: None = None) -> str | None: ...
     def text(self, table: dict, name: str, key: str, default: str | None = None) -> str | None:
         value = table.get(name, default)
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise self.fail(f"{key}.{name}", "must be a non-empty string")
         return value
 
+    @overload
+    def number(
+        self,
+        table: dict,
+        name: str,
+        key: str,
+        default: float,
+        minimum: float | None = None,
+        strict: bool = False,
+    ) -> float: ...
+    @overload
+    def number(
+        self,
+        table: dict,
+        name: str,
+        key: str,
+        default: None = None,
+        minimum: float | None = None,
+        strict: bool = False,
+    ) -> float | None: ...
     def number(
         self,
         table: dict,
@@ -71,6 +95,10 @@ class Validator:
             raise self.fail(f"{key}.{name}", f"must be {bound} {minimum:g}, got {value:g}")
         return float(value)
 
+    @overload
+    def path_value(self, table: dict, name: str, key: str, required: Literal[True] = True) -> Path: ...
+    @overload
+    def path_value(self, table: dict, name: str, key: str, required: bool) -> Path | None: ...
     def path_value(self, table: dict, name: str, key: str, required: bool = True) -> Path | None:
         value = self.text(table, name, key)
         if value is None:
