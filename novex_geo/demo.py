@@ -99,7 +99,23 @@ def _frame(geoms, names, **columns) -> gpd.GeoDataFrame:
     )
 
 
-def _layers(rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
+def _gemeenten(provinces: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """Municipalities: each province split into four around jittered seeds, with readable names."""
+    town_names = ["Grensdam", "Heideveen", "Noorderwolde", "Ruiterkamp", "Oostzande", "Veldhoven-Oost",
+                  "Molenbroek", "Zandvliet", "Zuiderwaard", "Kerkhorst", "Lageland", "Dijkzicht"]  # fmt: skip
+    towns, names = [], iter(town_names)
+    for province in provinces.geometry.values:
+        seeds = synthetic.points_in(province, 4, rng)
+        cells = shapely.get_parts(
+            shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=province, ordered=True)
+        )
+        towns += [shapely.intersection(cell, province) for cell in cells]
+    return gpd.GeoDataFrame(
+        {"statnaam": [next(names) for _ in towns], "bron": DEMO_MARK}, geometry=towns, crs=DEFAULT_CRS
+    )
+
+
+def _layers(rng: np.random.Generator) -> tuple[tuple[np.ndarray, object], dict[str, gpd.GeoDataFrame]]:
     provinces = _provinces(rng)
     land = shapely.union_all(provinces.geometry.values)
     hot = _hot_spot(provinces)
@@ -128,19 +144,7 @@ def _layers(rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
     )
 
     parcels = synthetic.parcels(land, 9_000, rng, fraction=0.6)
-    # municipalities: each province split into four around jittered seeds, for readable names
-    town_names = ["Grensdam", "Heideveen", "Noorderwolde", "Ruiterkamp", "Oostzande", "Veldhoven-Oost",
-                  "Molenbroek", "Zandvliet", "Zuiderwaard", "Kerkhorst", "Lageland", "Dijkzicht"]  # fmt: skip
-    towns, names = [], iter(town_names)
-    for province in provinces.geometry.values:
-        seeds = synthetic.points_in(province, 4, rng)
-        cells = shapely.get_parts(
-            shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=province, ordered=True)
-        )
-        towns += [shapely.intersection(cell, province) for cell in cells]
-    gemeenten = gpd.GeoDataFrame(
-        {"statnaam": [next(names) for _ in towns], "bron": DEMO_MARK}, geometry=towns, crs=DEFAULT_CRS
-    )
+    gemeenten = _gemeenten(provinces, rng)
     priority = _frame(
         [shapely.box(*(cities[2] - 2_500), *(cities[2] + 2_500))], ["POVI-ontwikkelas Zuidmark"]
     )

@@ -197,63 +197,68 @@ def grid_overlay(
     out_dir = Path(out_dir)
     ensure_folder(out_dir)
     stem = f"grid_{resolution:g}m"
-    mask_dtype = "uint16" if len(sectors) > 8 else "uint8"
+    scratch = {kind: out_dir / f".{stem}_{kind}.scratch.tmp.tif" for kind in ("sectoren", "stapeling")}
+    state = _GridState(spec, regions, layers, project.conflicts, project.crs)
+    per_count, per_pair = _write_windows(
+        project, state, scratch, executor or Executor(workers=workers), window_cells, started
+    )
+    paths = {}
+    for kind, description in (("sectoren", "sector bit-mask"), ("stapeling", "n_sectoren")):
+        tags = {**{f"bit_{i}": key for i, key in enumerate(sectors)}, "resolution_m": f"{resolution:g}",
+                "project": project.name}  # fmt: skip
+        paths[kind] = _to_cog(scratch[kind], out_dir / f"{stem}_{kind}.tif", description, tags)
+    summary = _summary(regions, per_count, per_pair, project.conflicts, resolution)
+    write_csv(summary, out_dir / f"{stem}_samenvatting.csv")
+    seconds = time.perf_counter() - started
+    log.info("grid %g m done in %.1f s: %s, %s", resolution, seconds, paths["sectoren"], paths["stapeling"])
+    return GridResult(spec, sectors, paths["sectoren"], paths["stapeling"], summary, seconds)
+
+
+def _write_windows(
+    project: Project,
+    state: _GridState,
+    scratch: dict[str, Path],
+    executor: Executor,
+    window_cells: int,
+    started: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Burn every window into the two scratch GeoTIFFs; the cell counts per provincie by
+    ``n_sectoren`` and per conflict pair."""
+    spec, regions = state.spec, state.regions
+    mask_dtype = "uint16" if len(state.sectors) > 8 else "uint8"
     profile = {
         "driver": "GTiff", "width": spec.width, "height": spec.height, "count": 1,
         "crs": project.crs, "transform": spec.transform,
         "tiled": True, "blockxsize": 512, "blockysize": 512,
         "compress": "deflate", "predictor": 2, "BIGTIFF": "IF_SAFER",
     }  # fmt: skip
-    scratch = {kind: out_dir / f".{stem}_{kind}.scratch.tmp.tif" for kind in ("sectoren", "stapeling")}
     windows = spec.windows(window_cells)
-    n_regions = len(regions) + 1
-    per_count = np.zeros((n_regions, 256), dtype=np.int64)
-    per_pair = np.zeros((len(project.conflicts), n_regions), dtype=np.int64)
-    log.info("grid %g m: %d x %d cells in %d windows", resolution, spec.width, spec.height, len(windows))
-    state = _GridState(spec, regions, layers, project.conflicts, project.crs)
+    per_count = np.zeros((len(regions) + 1, 256), dtype=np.int64)
+    per_pair = np.zeros((len(project.conflicts), len(regions) + 1), dtype=np.int64)
+    log.info("grid %g m: %d x %d cells in %d windows", spec.resolution, spec.width, spec.height, len(windows))
     with (
         rasterio.open(scratch["sectoren"], "w", dtype=mask_dtype, **profile) as mask_out,
         rasterio.open(scratch["stapeling"], "w", dtype="uint8", **profile) as count_out,
     ):
-        for done, (window, mask, count, counts, pairs) in enumerate(
-            (executor or Executor(workers=workers)).map(_window, windows, state), 1
-        ):
+        for done, (window, mask, count, counts, pairs) in enumerate(executor.map(_window, windows, state), 1):
             mask_out.write(mask, 1, window=window)
             count_out.write(count, 1, window=window)
             per_count += counts
             per_pair += pairs
             if done % max(1, len(windows) // 10) == 0 or done == len(windows):
-                log.info(
-                    "grid: %d/%d windows (%.1f s)",
-                    done,
-                    len(windows),
-                    time.perf_counter() - started,
-                )
-    paths = {}
-    for kind, description in (("sectoren", "sector bit-mask"), ("stapeling", "n_sectoren")):
-        target = out_dir / f"{stem}_{kind}.tif"
-        with rasterio.open(scratch[kind], "r+") as dataset:
-            dataset.set_band_description(1, description)
-            dataset.update_tags(
-                **{f"bit_{i}": key for i, key in enumerate(sectors)},
-                resolution_m=f"{resolution:g}",
-                project=project.name,
-            )
-        with atomic_path(target) as temporary:
-            rasterio.shutil.copy(scratch[kind], temporary, driver="COG", **COG_OPTIONS)
-        scratch[kind].unlink()
-        paths[kind] = target
-    summary = _summary(regions, per_count, per_pair, project.conflicts, resolution)
-    write_csv(summary, out_dir / f"{stem}_samenvatting.csv")
-    seconds = time.perf_counter() - started
-    log.info(
-        "grid %g m done in %.1f s: %s, %s",
-        resolution,
-        seconds,
-        paths["sectoren"],
-        paths["stapeling"],
-    )
-    return GridResult(spec, sectors, paths["sectoren"], paths["stapeling"], summary, seconds)
+                log.info("grid: %d/%d windows (%.1f s)", done, len(windows), time.perf_counter() - started)
+    return per_count, per_pair
+
+
+def _to_cog(scratch: Path, target: Path, description: str, tags: dict[str, str]) -> Path:
+    """The scratch GeoTIFF, described and tagged, as a Cloud-Optimised GeoTIFF at ``target``."""
+    with rasterio.open(scratch, "r+") as dataset:
+        dataset.set_band_description(1, description)
+        dataset.update_tags(**tags)
+    with atomic_path(target) as temporary:
+        rasterio.shutil.copy(scratch, temporary, driver="COG", **COG_OPTIONS)
+    scratch.unlink()
+    return target
 
 
 def _summary(

@@ -119,6 +119,21 @@ MIXED = 4.0  # how much the dense profile mixes farmland with other land, agains
 FARMLAND = 0.42  # the dense profile's share of parcels in the land: below the share where they all connect
 
 
+CROPS = ["grasland", "maïs", "aardappelen", "tarwe"]
+
+
+def _housing_plans(cities: np.ndarray, n: int, larger: float, rng: np.random.Generator) -> np.ndarray:
+    """``n`` housing plans around the towns (50–600 m, times ``larger``); one in twenty is a
+    revised version lying partly on top of an earlier plan of the sector."""
+    homes_at = cities[rng.integers(0, len(cities), n)] + rng.normal(0, 2500, (n, 2))
+    woningbouw = rectangles(homes_at, rng.uniform(50, 600, len(homes_at)) * larger, rng)
+    revised = rng.choice(len(woningbouw), len(woningbouw) // 20, replace=False)
+    woningbouw[revised] = shapely.union(
+        woningbouw[revised], shapely.transform(woningbouw[revised], lambda xy: xy + (60.0, 40.0))
+    )
+    return woningbouw
+
+
 def national_claims(
     provinces: gpd.GeoDataFrame, scale: float = 1.0, seed: int = 2026, profile: str = "easy"
 ) -> dict[str, gpd.GeoDataFrame]:
@@ -154,14 +169,8 @@ def national_claims(
         sample = landbouw[:: max(len(landbouw) // 5_000, 1)]
         land = shapely.intersection(land, shapely.union_all(shapely.buffer(sample, 2_000, quad_segs=2)))
     cities = points_in(land, count(80), rng)
-    homes_at = cities[rng.integers(0, len(cities), count(3000))] + rng.normal(0, 2500, (count(3000), 2))
     larger = 1.0 if profile == "easy" else 2.0  # dense: plans the size of a new neighbourhood
-    woningbouw = rectangles(homes_at, rng.uniform(50, 600, len(homes_at)) * larger, rng)
-    # some plans are revised versions lying partly on top of an earlier plan of the sector
-    revised = rng.choice(len(woningbouw), len(woningbouw) // 20, replace=False)
-    woningbouw[revised] = shapely.union(
-        woningbouw[revised], shapely.transform(woningbouw[revised], lambda xy: xy + (60.0, 40.0))
-    )
+    woningbouw = _housing_plans(cities, count(3000), larger, rng)
 
     def places(n: int, spread: float) -> np.ndarray:
         """``n`` points anywhere on the land, or (dense) around the towns, where claims meet."""
@@ -177,12 +186,7 @@ def national_claims(
     if landbouw is None:
         landbouw = parcels(land, count(420_000), rng)
     return {
-        "landbouw": _frame(
-            landbouw,
-            "perceel",
-            crs,
-            gewas=rng.choice(["grasland", "maïs", "aardappelen", "tarwe"], len(landbouw)),
-        ),
+        "landbouw": _frame(landbouw, "perceel", crs, gewas=rng.choice(CROPS, len(landbouw))),
         "woningbouw": _frame(woningbouw, "woningbouwlocatie", crs),
         "water_bodem": _frame(water, "waterzone", crs),
         "hoogspanning": _frame(lines, "verbinding", crs),

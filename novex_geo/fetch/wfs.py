@@ -226,6 +226,34 @@ def _owned_by(frame: gpd.GeoDataFrame, tile: list[float], root: tuple[float, ...
     return missing | (in_x & in_y)
 
 
+def _after_refusal(
+    session: Session, exc: ServiceError, wfs: _Client, cursor: dict, paged_by_tiles: bool
+) -> dict:
+    """The cursor to try again with after the service refused a page: a smaller page when it
+    said its limit; a :class:`Restart` paging by bbox tiles when it refuses a ``startIndex``."""
+    smaller = smaller_page(exc.said, wfs.page_size)
+    if smaller:
+        session.notes.append(f"the service refused {wfs.page_size:,} features per page: asking {smaller:,}")
+        return {**cursor, "page": smaller}
+    start = cursor["start"]
+    if not paged_by_tiles and start > 0:
+        reason = f"the service refuses startIndex {start:,}; paging by bbox tiles instead"
+        kept = {key: cursor[key] for key in ("typename", "format", "srs", "page", "schema") if key in cursor}
+        raise Restart({**kept, "cap": start}, reason) from exc
+    raise exc
+
+
+def _following(cursor: dict, next_start: int, more: bool) -> dict | None:
+    """The cursor of the page after this one (``None``: this was the last): the next page of
+    the area or tile, else the first page of the next tile."""
+    if more:
+        return {**cursor, "start": next_start}
+    tiles = cursor.get("tiles")
+    if tiles:
+        return {**cursor, "tiles": tiles[1:], "start": 0} if tiles[1:] else None
+    return None
+
+
 def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
     """The query (for resuming) and the page source of a WFS entry.
 
@@ -276,22 +304,8 @@ def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
             try:
                 fetched = wfs.page(area, start)
             except ServiceError as exc:
-                smaller = smaller_page(exc.said, wfs.page_size)
-                if smaller:
-                    session.notes.append(
-                        f"the service refused {wfs.page_size:,} features per page: asking {smaller:,}"
-                    )
-                    cursor = {**cursor, "page": smaller}
-                    continue
-                if tiles is None and start > 0:
-                    reason = f"the service refuses startIndex {start:,}; paging by bbox tiles instead"
-                    kept = {
-                        key: cursor[key]
-                        for key in ("typename", "format", "srs", "page", "schema")
-                        if key in cursor
-                    }
-                    raise Restart({**kept, "cap": start}, reason) from exc
-                raise
+                cursor = _after_refusal(session, exc, wfs, cursor, paged_by_tiles=tiles is not None)
+                continue
             if start == 0 and "native" in cursor:
                 fetched, cursor = first_page_checked(session, wfs, cursor, area, fetched)
             frame, unreadable, matched, linked = fetched
@@ -300,17 +314,10 @@ def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
             more = returned > 0 and (
                 returned >= wfs.page_size or linked or (expected is not None and start + returned < expected)
             )
+            following = _following(cursor, start + returned, more)
             if tiles:
                 frame = frame[_owned_by(frame, tiles[0], root)] if len(frame) else frame
-                following = (
-                    {**cursor, "start": start + returned}
-                    if more
-                    else {**cursor, "tiles": tiles[1:], "start": 0}
-                )
-                following = following if following["tiles"] else None
                 matched = cursor.get("total")
-            else:
-                following = {**cursor, "start": start + returned} if more else None
             yield Page(frame, following, matched, wfs.url(area, startIndex=start), unreadable)
             if following is None:
                 return

@@ -133,6 +133,18 @@ def spanningsgebieden(
     )
     areas["n_sectoren_betrokken"] = areas["sectoren"].str.count(r"\+") + 1
     pairs = _pair_table(zones)
+    _conflict_stats(areas, zones, pairs, conflicts)
+    _stapeling_stats(areas, stapeling)
+    _provenance(areas, members, herkomst)
+    areas = areas.reset_index()
+    pairs = pairs.merge(areas[["cluster", "id"]], on="cluster")[PAIR_COLUMNS]
+    return areas.drop(columns="cluster"), pairs.reset_index(drop=True)
+
+
+def _conflict_stats(
+    areas: gpd.GeoDataFrame, zones: pd.DataFrame, pairs: pd.DataFrame, conflicts: Sequence[ConflictPair]
+) -> None:
+    """Per area its conflict pairs with hectares, the conflict and weighted hectares, schuurpunten."""
     by_area = pairs.groupby("cluster")
     weights = {pair.key: pair.weight for pair in conflicts}
     listed = {
@@ -150,11 +162,6 @@ def spanningsgebieden(
         weighted.groupby(pairs["cluster"]).sum().reindex(areas.index, fill_value=0.0)
     )
     areas["n_schuurpunten"] = zones.groupby("cluster").size().reindex(areas.index, fill_value=0)
-    _stapeling_stats(areas, stapeling)
-    _provenance(areas, members, herkomst)
-    areas = areas.reset_index()
-    pairs = pairs.merge(areas[["cluster", "id"]], on="cluster")[PAIR_COLUMNS]
-    return areas.drop(columns="cluster"), pairs.reset_index(drop=True)
 
 
 # the columns of a spanningsgebieden table before evaluation, and their types
