@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import geopandas as gpd
+
 from novex_geo.config import DEFAULT_CRS
 from novex_geo.errors import DownloadError
 from novex_geo.fetch.catalog import CatalogEntry
@@ -69,6 +71,36 @@ def _native_wkid(info: dict) -> int | None:
     return None
 
 
+def _features(data: dict, request: str, out_sr: int) -> tuple[list, gpd.GeoDataFrame, int]:
+    """The features of a GeoJSON answer, as sent and as a frame, and how many were unreadable."""
+    found = data.get("features")
+    if data.get("type") != "FeatureCollection" or not isinstance(found, list):
+        raise DownloadError(f"{request}: answer is not a GeoJSON FeatureCollection")
+    declared = geojson_crs(data, request) or (DEFAULT_CRS if out_sr == RD_WKID else CRS84)
+    return found, *geojson_frame(found, declared)
+
+
+def _halved(session: Session, cursor: dict, request: str, layer_url: str) -> dict:
+    """The cursor asking half as many features per page after a timeout (down to ``MIN_PAGE``)."""
+    size, offset = cursor["size"], cursor["offset"]
+    if size <= MIN_PAGE:
+        raise DownloadError(f"{request}: the server times out even at {size} features per page") from None
+    cursor = {**cursor, "size": max(size // 2, MIN_PAGE)}
+    note = f"timed out at {size} features per page; asking {cursor['size']} from offset {offset:,}"
+    log.warning("%s: %s", layer_url, note)
+    session.notes.append(note)
+    return cursor
+
+
+def _more(data: dict, received: int, page_full: bool, total: int | None) -> bool:
+    """Whether pages follow: the server's own signal decides; without one a full page, or a
+    count not yet reached."""
+    exceeded = data.get("exceededTransferLimit", (data.get("properties") or {}).get("exceededTransferLimit"))
+    if exceeded is not None:
+        return bool(exceeded)
+    return page_full or (total is not None and received < total)
+
+
 def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
     """The query (for resuming) and the page source of a FeatureServer layer entry.
 
@@ -94,19 +126,12 @@ def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
         return {"offset": 0, "size": size, "order": order, "total": count if isinstance(count, int) else None,
                 "outSR": RD_WKID, "check": native not in (None, RD_WKID, 28992)}  # fmt: skip
 
-    def features(data: dict, request: str, out_sr: int):
-        found = data.get("features")
-        if data.get("type") != "FeatureCollection" or not isinstance(found, list):
-            raise DownloadError(f"{request}: answer is not a GeoJSON FeatureCollection")
-        declared = geojson_crs(data, request) or (DEFAULT_CRS if out_sr == RD_WKID else CRS84)
-        return found, *geojson_frame(found, declared)
-
     def checked(session: Session, cursor: dict, frame, offset: int, size: int):
         """The first page's frame, compared with WGS 84 reprojected here; the cursor switches
         to WGS 84 when the server's RD is off."""
         cursor = {**cursor, "check": False}
         request = url(resultOffset=offset, resultRecordCount=size, orderByFields=cursor["order"], outSR=4326)
-        reference = features(_answer(session.client, request), request, 4326)[1]
+        reference = _features(_answer(session.client, request), request, 4326)[1]
         if session.trusts_reprojection(frame, reference, "EPSG:4326"):
             return frame, cursor
         return reference, {**cursor, "outSR": 4326}
@@ -120,27 +145,13 @@ def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
             try:
                 data = _answer(session.client, request)
             except _Timeout:
-                if size <= MIN_PAGE:
-                    raise DownloadError(
-                        f"{request}: the server times out even at {size} features per page"
-                    ) from None
-                cursor = {**cursor, "size": max(size // 2, MIN_PAGE)}
-                note = (
-                    f"timed out at {size} features per page; asking {cursor['size']} from offset {offset:,}"
-                )
-                log.warning("%s: %s", layer_url, note)
-                session.notes.append(note)
+                cursor = _halved(session, cursor, request, layer_url)
                 continue
-            found, frame, unreadable = features(data, request, cursor.get("outSR", RD_WKID))
+            found, frame, unreadable = _features(data, request, cursor.get("outSR", RD_WKID))
             if cursor.get("check") and len(frame):
                 frame, cursor = checked(session, cursor, frame, offset, size)
-            exceeded = data.get(
-                "exceededTransferLimit", (data.get("properties") or {}).get("exceededTransferLimit")
-            )
             returned = len(found)
-            # the server's own signal decides; without one a full page, or a count not yet reached
-            left = total is not None and offset + returned < total
-            more = returned > 0 and (bool(exceeded) if exceeded is not None else returned >= size or left)
+            more = returned > 0 and _more(data, offset + returned, size <= returned, total)
             following = {**cursor, "offset": offset + returned} if more else None
             yield Page(frame, following, total, request, unreadable)
             if following is None:

@@ -255,6 +255,40 @@ def _consume(session: Session, pages: PageSource, cursor, staging: Path, clip, m
             )
 
 
+def _finish(
+    out: Path,
+    layer: str,
+    record: dict,
+    staging: Path,
+    edition_field: str | None,
+    notes: list[str],
+    remember: Callable[..., None],
+) -> int:
+    """Write the staged pages as the layer, record the outcome and clear the staging folder;
+    how many features share their id. An incomplete download is an error after it is stored."""
+    write_layer(out, layer, record, staging)
+    shared = shared_ids(out, layer)
+    if shared:
+        notes.append(f"{shared:,} features share their id with another; all are stored")
+    if edition_field:
+        record["edition"] = edition(out, layer, record.get("edition") or "", edition_field)
+    matched, received = record["n_matched"], record["n_received"]
+    complete = matched is None or received == matched
+    remember(status=DONE if complete else INCOMPLETE, cursor="", finished=_now(), n_shared_ids=shared,
+             notes="; ".join(notes))  # fmt: skip
+    shutil.rmtree(staging, ignore_errors=True)
+    with contextlib.suppress(OSError):  # the .parts folder goes when no other download waits in it
+        staging.parent.rmdir()
+    if not complete:
+        raise IncompleteDownloadError(
+            f"{layer}: the service says it holds {matched:,} features for this query but "
+            f"{received:,} arrived before paging ended ({record['url']}); the layer in {out} is "
+            f"marked '{INCOMPLETE}' and a run refuses it. Run the same fetch again; if the numbers "
+            "stay apart, the service's paging or count is wrong: tell its maintainer"
+        )
+    return shared
+
+
 def store_pages(
     out: Path,
     layer: str,
@@ -302,26 +336,7 @@ def store_pages(
         shutil.rmtree(staging, ignore_errors=True)
         record.update({key: value for key, value in _fresh(base).items() if key != "started"})
         _consume(session, pages, restart.cursor, staging, clip, max_pages, notes)
-    write_layer(out, layer, record, staging)
-    shared = shared_ids(out, layer)
-    if shared:
-        notes.append(f"{shared:,} features share their id with another; all are stored")
-    if edition_field:
-        record["edition"] = edition(out, layer, record.get("edition") or "", edition_field)
-    matched, received = record["n_matched"], record["n_received"]
-    complete = matched is None or received == matched
-    remember(status=DONE if complete else INCOMPLETE, cursor="", finished=_now(), n_shared_ids=shared,
-             notes="; ".join(notes))  # fmt: skip
-    shutil.rmtree(staging, ignore_errors=True)
-    with contextlib.suppress(OSError):  # the .parts folder goes when no other download waits in it
-        staging.parent.rmdir()
-    if not complete:
-        raise IncompleteDownloadError(
-            f"{layer}: the service says it holds {matched:,} features for this query but "
-            f"{received:,} arrived before paging ended ({record['url']}); the layer in {out} is "
-            f"marked '{INCOMPLETE}' and a run refuses it. Run the same fetch again; if the numbers "
-            "stay apart, the service's paging or count is wrong: tell its maintainer"
-        )
+    shared = _finish(out, layer, record, staging, edition_field, notes, remember)
     names = ("n_features", "n_received", "n_matched", "n_clipped", "n_dropped_outside", "n_dropped_invalid")
     counts = [record[name] for name in (*names, "n_reprojected")]
     return FetchResult(layer, *counts, shared, resumed, dict(record), notes)
