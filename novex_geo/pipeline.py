@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -19,13 +19,10 @@ import pandas as pd
 
 from novex_geo.config import Database, Project, Regions
 from novex_geo.executor import Executor
-from novex_geo.io.files import atomic_path, ensure_folder, output_lock, write_text
+from novex_geo.io.files import ensure_folder, output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source
-from novex_geo.io.manifest import write_manifest
-from novex_geo.io.outputs import input_table, write_csv, write_layer, write_table
-from novex_geo.io.postgis import run_location
-from novex_geo.io.postgis_run import write_run_schema, write_triage_schema
-from novex_geo.io.qgis import STYLED_LAYERS, source_layers, write_project_file, write_styles
+from novex_geo.io.outputs import input_table, write_csv
+from novex_geo.io.qgis import STYLED_LAYERS
 from novex_geo.io.regions import (
     NAMING,
     OVERLAPPING,
@@ -34,7 +31,30 @@ from novex_geo.io.regions import (
     load_regions,
     select_regions,
 )
-from novex_geo.io.run import ANALYSIS_GPKG, OVERLAY_LAYERS, SUMMARY_CSV, read_run, run_exists
+from novex_geo.io.run import (
+    AREAS_CSV,
+    CONFLICTPAREN,
+    CONTROLE,
+    HERKOMST,
+    INVOER,
+    KANSEN,
+    KANSPAREN,
+    MAPS_FOLDER,
+    NOVEXGEBIEDEN,
+    OVERLAY_LAYERS,
+    PROVINCIES,
+    SAMENVATTING,
+    SCHUURPUNTEN,
+    SIGNALS_FOLDER,
+    SPANNINGSGEBIEDEN,
+    STAPELING,
+    TRIAGE_MD,
+    add_triage,
+    read_run,
+    run_exists,
+    run_location,
+    write_run,
+)
 from novex_geo.overlay import OverlayResult, overlay, summarise
 
 if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a command needs them
@@ -138,14 +158,10 @@ def run_overlay(
         )  # fmt: skip
     gpkg = csv = None
     if write:
-        gpkg = run_location(out) if out else project.output_dir / ANALYSIS_GPKG
+        gpkg = run_location(project, out)
         tables = _overlay_tables(layers, result, summary, min_sectoren)
-        if isinstance(gpkg, Database):
-            write_run_schema(gpkg, project, tables, layers.values())
-        else:
-            with output_lock(gpkg.parent):
-                _write_overlay(project, layers, tables, gpkg)
-                csv = write_csv(summary, gpkg.with_name(SUMMARY_CSV))
+        styled = _qgis_layers(project, [STAPELING.name, SCHUURPUNTEN.name, KANSEN.name, PROVINCIES.name])
+        csv = write_run(project, layers, tables, gpkg, styled)
         log.info("wrote %s (%.1f s in total)", gpkg, time.perf_counter() - started)
     return OverlayRun(project, layers, result, summary, gpkg, csv)
 
@@ -155,35 +171,20 @@ def _overlay_tables(
 ) -> dict[str, pd.DataFrame]:
     """The layers (GeoDataFrames) and tables of a run by name, whatever they are written to."""
     return {
-        "stapeling": result.stapeling[result.stapeling["n_sectoren"] >= min_sectoren],
-        "schuurpunten": result.schuurpunten, "kansen": result.kansen, "provincies": result.regions,
-        "herkomst": result.herkomst,
-        "samenvatting": summary, "controle": result.controle,
-        "invoer": input_table([report for layer in layers.values() for report in layer.reports]),
-    }  # fmt: skip
-
-
-def _write_overlay(
-    project: Project, layers: dict[str, SectorLayer], tables: dict[str, pd.DataFrame], gpkg: Path
-) -> None:
-    """Every layer and table of the run into a new GeoPackage that replaces ``gpkg`` when complete."""
-    titles = {"stapeling": "Stapeling per provincie", "schuurpunten": "Schuurpunten", "kansen": "Kansen"}
-    with atomic_path(gpkg) as temporary:
-        for name, frame in tables.items():
-            if isinstance(frame, gpd.GeoDataFrame):
-                title = f"{titles[name]}, {project.name}" if name in titles else ""
-                write_layer(frame, temporary, name, title)
-            else:
-                write_table(frame, temporary, name)
-        shown = _qgis_layers(project, ["stapeling", "schuurpunten", "kansen", "provincies"])
-        write_styles(temporary, shown, project.labels)
-        write_manifest(project, layers.values(), gpkg, into=temporary)
-    write_project_file(gpkg, project.name, project.crs, shown, source_layers(project), project.labels)
+        STAPELING.name: result.stapeling[result.stapeling["n_sectoren"] >= min_sectoren],
+        SCHUURPUNTEN.name: result.schuurpunten,
+        KANSEN.name: result.kansen,
+        PROVINCIES.name: result.regions,
+        HERKOMST.name: result.herkomst,
+        SAMENVATTING.name: summary,
+        CONTROLE.name: result.controle,
+        INVOER.name: input_table([report for layer in layers.values() for report in layer.reports]),
+    }
 
 
 def _qgis_layers(project: Project, names: Iterable[str]) -> list[str]:
     """The run's layers to style and show in QGIS: the kansen only when the project has kansen."""
-    return [name for name in names if name != "kansen" or project.kansen]
+    return [name for name in names if name != KANSEN.name or project.kansen]
 
 
 @dataclass
@@ -217,7 +218,7 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
     from novex_geo.triage.novex import novex_shares
 
     settings = project.triage
-    location = run_location(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
+    location = run_location(project, gpkg)
     if not run_exists(location):
         log.info("%s not found: running the overlay first", location)
         run_overlay(project, out=location)
@@ -244,16 +245,17 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
             *uniform, len(areas), settings.provinces_recurring,
         )  # fmt: skip
     folder = project.output_dir if isinstance(location, Database) else location.parent
-    csv, report = folder / "spanningsgebieden.csv", folder / "triage.md"
+    csv, report = folder / AREAS_CSV, folder / TRIAGE_MD
     added = 0
     if write:
-        tables = {"spanningsgebieden": areas, "conflictparen": pairs, "kansparen": kansen.per_area,
-                  "novexgebieden": novex.table}  # fmt: skip
+        tables = {
+            SPANNINGSGEBIEDEN.name: areas,
+            CONFLICTPAREN.name: pairs,
+            KANSPAREN.name: kansen.per_area,
+            NOVEXGEBIEDEN.name: novex.table,
+        }
         with output_lock(folder):
-            if isinstance(location, Database):
-                write_triage_schema(location, project, tables)
-            else:
-                _write_triage(project, tables, location)
+            add_triage(project, tables, location, _qgis_layers(project, STYLED_LAYERS))
             write_csv(areas.drop(columns="geometry"), csv)
             report_kansen = kansen if project.kansen else None  # no kansen sections without kansen pairs
             text = triage_report(areas, settings, project.name, pairs, kansen=report_kansen, labels=labels)
@@ -261,19 +263,6 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
             if settings.annotations is not None:
                 added = update_annotations(settings.annotations, areas)
     return TriageRun(areas, pairs, location, csv, report, settings.annotations, added, kansen, novex)
-
-
-def _write_triage(project: Project, tables: dict[str, pd.DataFrame], gpkg: Path) -> None:
-    """Add the triage layer and tables to the run's GeoPackage (replaced when complete)."""
-    with atomic_path(gpkg, start_from_target=True) as temporary:
-        for name, frame in tables.items():
-            if isinstance(frame, gpd.GeoDataFrame):
-                write_layer(frame, temporary, name, f"Spanningsgebieden, {project.name}")
-            else:
-                write_table(frame, temporary, name)
-        write_styles(temporary, ["spanningsgebieden"], project.labels)
-    shown = _qgis_layers(project, STYLED_LAYERS)
-    write_project_file(gpkg, project.name, project.crs, shown, source_layers(project), project.labels)
 
 
 def run_grid(
@@ -300,7 +289,7 @@ def run_maps(
     provincies: Sequence[str] = (),
     out: Path | None = None,
     png: bool = False,
-    gpkg: Path | None = None,
+    gpkg: Path | str | Database | None = None,
     layers: dict[str, SectorLayer] | None = None,
     poster: str | None = None,
     assets: str = "inline",
@@ -309,12 +298,13 @@ def run_maps(
     with ``poster`` (``"A3"``/``"A0"``) a print poster per provincie too."""
     from novex_geo.maps.web import write_maps
 
-    gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
     run = read_run(
-        gpkg, required=("provincies", "stapeling", "schuurpunten", "kansen"), optional=("spanningsgebieden",)
+        run_location(project, gpkg),
+        required=(PROVINCIES.name, STAPELING.name, SCHUURPUNTEN.name, KANSEN.name),
+        optional=(SPANNINGSGEBIEDEN.name,),
     )
     layers = layers if layers is not None else _sectors(project)
-    out = Path(out) if out else project.output_dir / "kaarten"
+    out = Path(out) if out else project.output_dir / MAPS_FOLDER
     names = list(provincies or project.provincies) or None
     with output_lock(out):
         return write_maps(project, run, layers, out, names, png=png, poster=poster, assets=assets)
@@ -325,20 +315,22 @@ def run_signals(
     ids: list[str] | None = None,
     top: int | None = None,
     out: Path | None = None,
-    gpkg: Path | None = None,
+    gpkg: Path | str | Database | None = None,
     layers: dict[str, SectorLayer] | None = None,
 ) -> list[SignalFiles]:
     """Signal 1-pagers for ``ids`` or the ``top`` best-ranked spanningsgebieden (default
     ``<output>/signalen``)."""
     from novex_geo.maps.signal import write_signals
 
-    gpkg = Path(gpkg) if gpkg else project.output_dir / ANALYSIS_GPKG
-    run = read_run(gpkg, required=("spanningsgebieden", "schuurpunten", "kansen", "herkomst"))
+    run = read_run(
+        run_location(project, gpkg),
+        required=(SPANNINGSGEBIEDEN.name, SCHUURPUNTEN.name, KANSEN.name, HERKOMST.name),
+    )
     layers = layers if layers is not None else _sectors(project)
     regions = _load_regions(project.regions, project.crs)
     named = project.triage.gemeenten
     gemeenten = _load_regions(named, project.crs, NAMING) if named else None
-    out = Path(out) if out else project.output_dir / "signalen"
+    out = Path(out) if out else project.output_dir / SIGNALS_FOLDER
     with output_lock(out):
         return write_signals(project, run, layers, regions, gemeenten, out, ids, top)
 

@@ -16,10 +16,10 @@ class RunLocation(click.ParamType):
     name = "FILE.gpkg|postgresql://…?schema=NAME"
 
     def convert(self, value, param, ctx):
-        from novex_geo.io.postgis import run_location
+        from novex_geo.io.postgis import location_of
 
         try:
-            return run_location(value)
+            return location_of(value)
         except NovexError as exc:
             self.fail(str(exc), param, ctx)
 

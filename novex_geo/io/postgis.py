@@ -46,13 +46,13 @@ __all__ = [
     "fetch_frame",
     "geometry_select",
     "literal",
+    "location_of",
     "one_line",
     "postgis_crs",
     "postgis_fields",
     "quote",
     "read_postgis",
     "require_psycopg",
-    "run_location",
 ]
 
 CONNECT_TIMEOUT_S = 10
@@ -90,7 +90,7 @@ def one_line(exc: Exception) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def run_location(value: str | Path | Database) -> Path | Database:
+def location_of(value: str | Path | Database) -> Path | Database:
     """Where a run is written or read: a GeoPackage path or a PostGIS schema (``?schema=``)."""
     if isinstance(value, Database | Path) or not is_database_url(value):
         location = value if isinstance(value, Database) else Path(value)

@@ -26,6 +26,7 @@ from pyproj import CRS
 
 from novex_geo.config import KANS, Project
 from novex_geo.config.labels import SectorLabels
+from novex_geo.io.run import KANSEN, PROVINCIES, SCHUURPUNTEN, SPANNINGSGEBIEDEN, STAPELING
 from novex_geo.style import AREA_COLOUR, BORDER_COLOUR, KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
 
 __all__ = [
@@ -46,11 +47,7 @@ BRT_GRIJS = (
 BRT_ATTRIBUTION = "Kaartgegevens © Kadaster"
 GEOMETRY_COLUMN = "geom"
 TITLES = {  # top of the legend (drawn last) first
-    "provincies": "Provinciegrenzen",
-    "spanningsgebieden": "Spanningsgebieden",
-    "schuurpunten": "Schuurpunten",
-    KANS.layer: "Kansen",
-    "stapeling": "Stapeling (aantal sectoren)",
+    part.name: part.legend for part in (PROVINCIES, SPANNINGSGEBIEDEN, SCHUURPUNTEN, KANSEN, STAPELING)
 }
 STYLED_LAYERS = tuple(TITLES)
 
@@ -160,20 +157,20 @@ def _pair_expression(field: str, labels: SectorLabels) -> str:
 
 def _layer_parts(layer: str, labels: SectorLabels) -> tuple[str, str]:
     """Renderer and labeling of one of the run's layers (sectors shown by their ``labels``)."""
-    if layer == "stapeling":
+    if layer == STAPELING.name:
         return _graduated_stapeling(), ""
-    if layer == "schuurpunten":
+    if layer == SCHUURPUNTEN.name:
         symbol = _fill("0", SCHUURPUNT_COLOUR, SCHUURPUNT_COLOUR, width=0.5, style="b_diagonal")
         expression = _pair_expression("conflict", labels)
         return _single(symbol), _labels(expression, SCHUURPUNT_COLOUR, 7, zoomed_in_beyond=25_000)
-    if layer == KANS.layer:
+    if layer == KANSEN.name:
         symbol = _fill("0", KANS_COLOUR, KANS_COLOUR, width=0.5, style="f_diagonal")
         expression = _pair_expression(KANS.pair_column, labels)
         return _single(symbol), _labels(expression, KANS_COLOUR, 7, zoomed_in_beyond=25_000)
-    if layer == "spanningsgebieden":
+    if layer == SPANNINGSGEBIEDEN.name:
         symbol = _fill("0", "#ffffff", AREA_COLOUR, width=0.8, style="no")
         return _single(symbol), _labels('concat("rang", \'. \', "naam")', AREA_COLOUR, 8)
-    if layer == "provincies":
+    if layer == PROVINCIES.name:
         symbol = _fill("0", "#ffffff", BORDER_COLOUR, width=0.7, style="no", outline_style="dash dot")
         return _single(symbol), ""
     raise KeyError(layer)

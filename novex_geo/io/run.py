@@ -1,13 +1,14 @@
-"""The one reader of a run — its GeoPackage (``analyse.gpkg``) or its PostGIS schema — and the
-names of what it holds.
+"""The run format — a run's GeoPackage (``analyse.gpkg``) or PostGIS schema — declared once,
+written and read here, and the names of every file the commands write beside it.
 
 ``run`` writes the layers ``stapeling``, ``schuurpunten``, ``kansen``, ``provincies`` and the
-tables ``herkomst``, ``samenvatting``, ``controle`` and ``invoer``; ``triage`` adds the layer
-``spanningsgebieden`` and the tables ``conflictparen``, ``kansparen`` and ``novexgebieden``.
-Every command that reads a run's results reads them through :func:`read_run`, which says in
-one clear message what is missing and which command writes it (a run written before kansen
-existed has no ``kansen`` layer: it is asked to run again). A run written with
-``--out "postgresql://…?schema=…"`` is read from that schema by
+tables ``herkomst``, ``samenvatting``, ``controle`` and ``invoer`` (:func:`write_run`);
+``triage`` adds the layer ``spanningsgebieden`` and the tables ``conflictparen``, ``kansparen``
+and ``novexgebieden`` (:func:`add_triage`). Each is a :class:`RunPart` in :data:`PARTS`: the
+one place its name is spelled. Every command that reads a run's results reads them through
+:func:`read_run`, which says in one clear message what is missing and which command writes it
+(a run written before kansen existed has no ``kansen`` layer: it is asked to run again). A run
+written with ``--out "postgresql://…?schema=…"`` is written to and read from that schema by
 :mod:`novex_geo.io.postgis_run`, all tables in one transaction.
 """
 
@@ -21,25 +22,91 @@ import pandas as pd
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from novex_geo.config import KANS, SCHUURPUNT
+from novex_geo.config import KANS, SCHUURPUNT, Project
 from novex_geo.config.database import Database
 from novex_geo.errors import NovexError
-from novex_geo.io.postgis import run_location
+from novex_geo.io.files import atomic_path, output_lock
+from novex_geo.io.layers import SectorLayer
+from novex_geo.io.manifest import write_manifest
+from novex_geo.io.outputs import write_csv, write_layer, write_table
+from novex_geo.io.postgis import location_of
 
 __all__ = [
-    "ANALYSIS_GPKG", "OVERLAY_LAYERS", "SUMMARY_CSV", "TABLES", "TRIAGE_LAYERS", "RunData", "read_controle",
-    "read_run", "run_exists",
-]  # fmt: skip
+    "ANALYSIS_GPKG",
+    "AREAS_CSV",
+    "CHANGES_GPKG",
+    "CHANGES_MD",
+    "CONFLICTPAREN",
+    "CONTROLE",
+    "HERKOMST",
+    "INVOER",
+    "KANSEN",
+    "KANSPAREN",
+    "MAPS_FOLDER",
+    "NOVEXGEBIEDEN",
+    "OVERLAY_LAYERS",
+    "PARTS",
+    "PROVINCIES",
+    "SAMENVATTING",
+    "SCHUURPUNTEN",
+    "SIGNALS_FOLDER",
+    "SPANNINGSGEBIEDEN",
+    "STAPELING",
+    "SUMMARY_CSV",
+    "TRIAGE_LAYERS",
+    "TRIAGE_MD",
+    "RunData",
+    "RunPart",
+    "add_triage",
+    "read_controle",
+    "read_run",
+    "run_exists",
+    "run_location",
+    "write_run",
+]
 
+# the files the commands write beside the run (or, for a schema, into the output folder)
 ANALYSIS_GPKG = "analyse.gpkg"
 SUMMARY_CSV = "samenvatting.csv"
-OVERLAY_LAYERS = ("stapeling", SCHUURPUNT.layer, KANS.layer, "herkomst")
-TRIAGE_LAYERS = ("spanningsgebieden", "conflictparen", "kansparen", "novexgebieden")
-TABLES = {"herkomst", "samenvatting", "controle", "invoer", "conflictparen", "kansparen", "novexgebieden"}
-WRITTEN_BY = {
-    **dict.fromkeys((*OVERLAY_LAYERS, "provincies", "samenvatting", "controle", "invoer"), "novex-geo run"),
-    **dict.fromkeys(TRIAGE_LAYERS, "novex-geo triage"),
-}  # fmt: skip
+AREAS_CSV = "spanningsgebieden.csv"
+TRIAGE_MD = "triage.md"
+MAPS_FOLDER = "kaarten"
+SIGNALS_FOLDER = "signalen"
+CHANGES_MD, CHANGES_GPKG = "wijzigingen.md", "wijzigingen.gpkg"
+RUN, TRIAGE = "novex-geo run", "novex-geo triage"
+
+
+@dataclass(frozen=True)
+class RunPart:
+    """One layer (``spatial``) or table of a run: its name, the command that writes it, and for
+    a layer its title in the GeoPackage and its name in the QGIS legend."""
+
+    name: str
+    spatial: bool
+    written_by: str
+    title: str = ""
+    legend: str = ""
+
+
+STAPELING = RunPart("stapeling", True, RUN, "Stapeling per provincie", "Stapeling (aantal sectoren)")
+SCHUURPUNTEN = RunPart(SCHUURPUNT.layer, True, RUN, "Schuurpunten", "Schuurpunten")
+KANSEN = RunPart(KANS.layer, True, RUN, "Kansen", "Kansen")
+PROVINCIES = RunPart("provincies", True, RUN, legend="Provinciegrenzen")
+HERKOMST = RunPart("herkomst", False, RUN)
+SAMENVATTING = RunPart("samenvatting", False, RUN)
+CONTROLE = RunPart("controle", False, RUN)
+INVOER = RunPart("invoer", False, RUN)
+SPANNINGSGEBIEDEN = RunPart("spanningsgebieden", True, TRIAGE, "Spanningsgebieden", "Spanningsgebieden")
+CONFLICTPAREN = RunPart("conflictparen", False, TRIAGE)
+KANSPAREN = RunPart("kansparen", False, TRIAGE)
+NOVEXGEBIEDEN = RunPart("novexgebieden", False, TRIAGE)
+_RUN_PARTS = (STAPELING, SCHUURPUNTEN, KANSEN, PROVINCIES, HERKOMST, SAMENVATTING, CONTROLE, INVOER)
+_TRIAGE_PARTS = (SPANNINGSGEBIEDEN, CONFLICTPAREN, KANSPAREN, NOVEXGEBIEDEN)
+PARTS = {part.name: part for part in (*_RUN_PARTS, *_TRIAGE_PARTS)}
+OVERLAY_LAYERS = tuple(part.name for part in (STAPELING, SCHUURPUNTEN, KANSEN, HERKOMST))
+TRIAGE_LAYERS = tuple(name for name, part in PARTS.items() if part.written_by == TRIAGE)
+TABLES = {name for name, part in PARTS.items() if not part.spatial}
+WRITTEN_BY = {name: part.written_by for name, part in PARTS.items()}
 
 
 @dataclass
@@ -86,7 +153,7 @@ def run_exists(location: Path | Database) -> bool:
     if isinstance(location, Database):
         from novex_geo.io.postgis_run import schema_tables
 
-        return "stapeling" in schema_tables(location)
+        return STAPELING.name in schema_tables(location)
     return Path(location).exists()
 
 
@@ -95,7 +162,7 @@ def read_run(
 ) -> RunData:
     """Read ``required`` (an error names what is missing and the command that writes it) and
     whichever of ``optional`` exist, from a GeoPackage or a PostGIS schema."""
-    gpkg = run_location(gpkg)
+    gpkg = location_of(gpkg)
     available = _available(gpkg)
     missing = [name for name in required if name not in available]
     if missing:
@@ -131,3 +198,65 @@ def read_controle(gpkg: Path) -> pd.DataFrame | None:
         return read_run(gpkg, required=(), optional=("controle",)).controle
     except NovexError:
         return None
+
+
+def run_location(project: Project, given: str | Path | Database | None = None) -> Path | Database:
+    """Where ``project``'s run is: ``given`` (a GeoPackage path or a ``postgresql://…?schema=``
+    URL) or ``<output>/analyse.gpkg``."""
+    return location_of(given) if given else project.output_dir / ANALYSIS_GPKG
+
+
+def write_run(
+    project: Project,
+    layers: dict[str, SectorLayer],
+    tables: dict[str, pd.DataFrame],
+    location: Path | Database,
+    styled: list[str],
+) -> Path | None:
+    """The run's ``tables`` (by :data:`PARTS` name; GeoDataFrames are layers) into a new
+    GeoPackage that replaces ``location`` when complete, with the manifest of ``layers``' inputs,
+    QGIS styles for ``styled`` and ``analyse.qgs``, and ``samenvatting.csv`` beside it (its path)
+    — or into the PostGIS schema, replaced in one transaction (``None``)."""
+    if isinstance(location, Database):
+        from novex_geo.io.postgis_run import write_run_schema
+
+        write_run_schema(location, project, tables, layers.values())
+        return None
+    from novex_geo.io.qgis import source_layers, write_project_file, write_styles
+
+    with output_lock(location.parent):
+        with atomic_path(location) as temporary:
+            for name, frame in tables.items():
+                if isinstance(frame, gpd.GeoDataFrame):
+                    title = f"{PARTS[name].title}, {project.name}" if PARTS[name].title else ""
+                    write_layer(frame, temporary, name, title)
+                else:
+                    write_table(frame, temporary, name)
+            write_styles(temporary, styled, project.labels)
+            write_manifest(project, layers.values(), location, into=temporary)
+        write_project_file(
+            location, project.name, project.crs, styled, source_layers(project), project.labels
+        )
+        return write_csv(tables[SAMENVATTING.name], location.with_name(SUMMARY_CSV))
+
+
+def add_triage(
+    project: Project, tables: dict[str, pd.DataFrame], location: Path | Database, styled: list[str]
+) -> None:
+    """Add (replace) the triage ``tables`` in the run: the GeoPackage is replaced when complete
+    (``styled``: every layer ``analyse.qgs`` shows), the schema in one transaction."""
+    if isinstance(location, Database):
+        from novex_geo.io.postgis_run import write_triage_schema
+
+        write_triage_schema(location, project, tables)
+        return
+    from novex_geo.io.qgis import source_layers, write_project_file, write_styles
+
+    with atomic_path(location, start_from_target=True) as temporary:
+        for name, frame in tables.items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                write_layer(frame, temporary, name, f"{PARTS[name].title}, {project.name}")
+            else:
+                write_table(frame, temporary, name)
+        write_styles(temporary, [SPANNINGSGEBIEDEN.name], project.labels)
+    write_project_file(location, project.name, project.crs, styled, source_layers(project), project.labels)
