@@ -7,7 +7,21 @@ The library API works without the CLI::
     sectors = ng.load_sectors(project)
 """
 
-from novex_geo.errors import ConfigError, DownloadError, LayerError, NovexError
+from novex_geo.errors import (
+    AnnotationsError,
+    AuditError,
+    CatalogError,
+    ClusterError,
+    ConfigError,
+    DatabaseError,
+    DownloadError,
+    IncompleteDownloadError,
+    LayerError,
+    NovexError,
+    OutputError,
+    RunError,
+    UsageError,
+)
 
 __version__ = "0.1.0"
 
@@ -29,10 +43,19 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "AnnotationsError",
+    "AuditError",
+    "CatalogError",
+    "ClusterError",
     "ConfigError",
+    "DatabaseError",
     "DownloadError",
+    "IncompleteDownloadError",
     "LayerError",
     "NovexError",
+    "OutputError",
+    "RunError",
+    "UsageError",
     "__version__",
     "load_project",
     "load_regions",

@@ -1,8 +1,15 @@
-"""Errors that describe a user mistake.
+"""Errors that describe a user mistake, one class per kind of failure.
 
-Every error a user can cause by a wrong project file or a wrong input layer is a
-:class:`NovexError`. The CLI turns it into one clear message and a non-zero exit; library
-users can catch it. Each error names the file and, where it applies, the layer and field.
+Every error a user can cause by a wrong project file, a wrong input layer or an environment
+that refuses is a :class:`NovexError`; its subclass says which kind it is, so that a library
+user can catch one kind and let the others through. The CLI turns any of them into one clear
+message and exit code 1. Each error names the file and, where it applies, the layer and field.
+The hierarchy, with what to do about each, is in ``docs/errors.md``.
+
+No class also derives from :class:`OSError` (or its ``ConnectionError``), natural as that would
+be for :class:`OutputError`, :class:`DatabaseError` and :class:`ClusterError`: the writers and
+the HTTP layer catch ``OSError`` to re-word or retry what the system refused, and would then
+re-word or retry these finished messages too.
 """
 
 from __future__ import annotations
@@ -10,13 +17,20 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "AnnotationsError",
     "AuditError",
+    "CatalogError",
+    "ClusterError",
     "ConfigError",
+    "DatabaseError",
     "DownloadError",
     "IncompleteDownloadError",
     "LayerError",
     "NovexError",
+    "OutputError",
+    "RunError",
     "Terminated",
+    "UsageError",
 ]
 
 
@@ -84,6 +98,48 @@ class AuditError(NovexError):
     The run stops instead of writing wrong areas; the message names the provincie, the tile
     and the sector.
     """
+
+
+class RunError(NovexError):
+    """A run's results cannot be read: no run at the location yet, a layer or table that the
+    command needs is missing (written by a later command, or by an older novex-geo), or the
+    GeoPackage or PostGIS schema is not readable."""
+
+
+class AnnotationsError(NovexError):
+    """The annotations file (``triage.annotations``) cannot be used: empty, not UTF-8, not a
+    CSV, lacking a column, a line with too many cells, an id twice, a verdict other than
+    ``ja``/``nee``/``onbekend``, or an annotation set for an id or column it does not have."""
+
+
+class OutputError(NovexError):
+    """Outputs cannot be written where asked: the output folder is a file, read-only or on a
+    full disk; another novex-geo command holds its lock (or the PostGIS schema's); the file
+    exists and ``--force`` was not given; the PostGIS schema was not written by novex-geo or
+    writing it failed. Earlier outputs are left as they were."""
+
+
+class CatalogError(NovexError):
+    """The layer catalogue cannot give what was asked: a catalogue entry (``layers/*.toml``)
+    is malformed, a key or sector is unknown, or the entry has nothing to download or no
+    address of its own."""
+
+
+class DatabaseError(NovexError):
+    """PostGIS cannot be used for a run: psycopg is not installed, the ``postgresql://`` URL is
+    not valid or lacks ``?schema=``, or the database does not know the project's CRS."""
+
+
+class ClusterError(NovexError):
+    """The dask executor cannot run: dask.distributed is not installed, the scheduler address
+    or ``NOVEX_GEO_DASK_WAIT`` is not valid, the scheduler cannot be reached or is not a dask
+    scheduler, no workers joined, or the cluster failed mid-run."""
+
+
+class UsageError(NovexError, ValueError):
+    """Arguments that do not fit together or do not fit what they are applied to: a provincie
+    and a bbox both, an option the catalogue entry has no use for, sector pairs that name
+    sectors without claims, spanningsgebied ids that the run does not have."""
 
 
 class Terminated(KeyboardInterrupt):

@@ -50,7 +50,7 @@ __all__ = [
     "local_cluster", "parallel_map", "start_method", "worker_count",
 ]  # fmt: skip
 
-from novex_geo.errors import NovexError
+from novex_geo.errors import ClusterError
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ def local_cluster(workers: int):
         import dask
         from distributed import LocalCluster
     except ImportError:
-        raise NovexError(INSTALL_DASK) from None
+        raise ClusterError(INSTALL_DASK) from None
     with dask.config.set({"distributed.worker.profile.enabled": False}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
@@ -255,11 +255,11 @@ def _worker_wait() -> float:
     with contextlib.suppress(ValueError):
         if 0 < float(value) < float("inf"):
             return float(value)
-    raise NovexError(f"{WORKER_WAIT_ENV}={value!r}: give the seconds to wait for a dask worker, e.g. 120")
+    raise ClusterError(f"{WORKER_WAIT_ENV}={value!r}: give the seconds to wait for a dask worker, e.g. 120")
 
 
 def _address(scheduler: str) -> tuple[str, str, int]:
-    """The scheduler's address as ``scheme://host:port``, its host and port; a :class:`NovexError`
+    """The scheduler's address as ``scheme://host:port``, its host and port; a :class:`ClusterError`
     when it is not one (no port, not a number, a scheme other than tcp or tls)."""
     from distributed.comm.addressing import get_address_host_port, parse_address
 
@@ -269,8 +269,8 @@ def _address(scheduler: str) -> tuple[str, str, int]:
         if scheme not in ("tcp", "tls") or not host or not 0 < port < 2**16:
             raise ValueError("novex-geo speaks to a scheduler over tcp:// or tls://")
     except ValueError as exc:
-        raise NovexError(f"{scheduler!r} is not a dask scheduler address ({exc}); give tcp://HOST:PORT, "
-                         "e.g. tcp://10.0.0.5:8786") from None  # fmt: skip
+        raise ClusterError(f"{scheduler!r} is not a dask scheduler address ({exc}); give tcp://HOST:PORT, "
+                           "e.g. tcp://10.0.0.5:8786") from None  # fmt: skip
     return f"{scheme}://{location}", host, port
 
 
@@ -284,7 +284,7 @@ def _greeting(address: str, host: str, port: int) -> None:
     try:
         connection = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S)
     except OSError as exc:
-        raise NovexError(f"cannot reach the dask scheduler at {address} ({exc.strerror or exc})") from None
+        raise ClusterError(f"cannot reach the dask scheduler at {address} ({exc.strerror or exc})") from None
     with connection:
         connection.settimeout(GREETING_TIMEOUT_S)
         try:
@@ -297,8 +297,8 @@ def _greeting(address: str, host: str, port: int) -> None:
     except Exception:  # whatever it sent (or nothing), it is not a scheduler's greeting
         hello = None
     if not isinstance(hello, dict) or "python" not in hello:
-        raise NovexError(f"{address} is not a dask scheduler: what answers there does not speak dask "
-                         "(a web server?); give the address that 'dask scheduler' prints")  # fmt: skip
+        raise ClusterError(f"{address} is not a dask scheduler: what answers there does not speak dask "
+                           "(a web server?); give the address that 'dask scheduler' prints")  # fmt: skip
 
 
 def _require_workers(client, address: str) -> int:
@@ -307,7 +307,7 @@ def _require_workers(client, address: str) -> int:
     try:
         client.wait_for_workers(1, timeout=wait)
     except TimeoutError:
-        raise NovexError(
+        raise ClusterError(
             f"the dask scheduler at {address} has no workers: none joined within {wait:g} s; start them "
             f"with 'dask worker {address}' ({WORKER_WAIT_ENV} sets how long to wait)"
         ) from None
@@ -324,14 +324,14 @@ def _connect(stack: contextlib.ExitStack, scheduler: str):
     try:
         client = stack.enter_context(Client(address, timeout=f"{CONNECT_TIMEOUT_S}s"))
     except (OSError, TimeoutError) as exc:
-        raise NovexError(f"cannot reach the dask scheduler at {address} ({exc})") from None
+        raise ClusterError(f"cannot reach the dask scheduler at {address} ({exc})") from None
     return client
 
 
 def check_scheduler(scheduler: str) -> str:
     """Connect to the dask scheduler at ``scheduler`` as a run would (a well-formed address, a dask
     scheduler there, a worker within ``NOVEX_GEO_DASK_WAIT``) and return its address; a
-    :class:`NovexError` says what is wrong. The command line calls this before loading layers."""
+    :class:`ClusterError` says what is wrong. The command line calls this before loading layers."""
     with contextlib.ExitStack() as stack:
         client = _client(stack, scheduler, 0, 0)
         _require_workers(client, client.scheduler.address)
@@ -342,7 +342,7 @@ def _client(stack: contextlib.ExitStack, scheduler: str | None, workers: int, n_
     try:
         from distributed import Client
     except ImportError:
-        raise NovexError(INSTALL_DASK) from None
+        raise ClusterError(INSTALL_DASK) from None
     if scheduler is not None:
         return _connect(stack, scheduler)
     cluster = stack.enter_context(local_cluster(worker_count(workers, n_items)))
@@ -359,8 +359,8 @@ def _result(client, future):
         except TimeoutError:
             _require_workers(client, client.scheduler.address)
         except (CancelledError, KilledWorker, OSError) as exc:  # data lost with workers, workers ended
-            raise NovexError(f"the dask cluster failed mid-run ({type(exc).__name__}: {exc}): workers died "
-                             "(out of memory?) or the scheduler left; run again") from None  # fmt: skip
+            raise ClusterError(f"the dask cluster failed mid-run ({type(exc).__name__}: {exc}): workers died "
+                               "(out of memory?) or the scheduler left; run again") from None  # fmt: skip
 
 
 def _submit_part(client, function: Callable, shared: Any, batch: list):

@@ -11,7 +11,7 @@ from novex_geo.check import check_project
 from novex_geo.cli.options import echo_audit
 from novex_geo.config import DEMO_MARK, load_project
 from novex_geo.demo import annotate_hot_spot, write_demo_project
-from novex_geo.errors import NovexError
+from novex_geo.errors import LayerError
 from novex_geo.pipeline import run_grid, run_maps, run_overlay, run_signals, run_triage
 from novex_geo.triage.criteria import CRITERION
 from novex_geo.units import counted
@@ -43,7 +43,7 @@ def demo_command(out: Path) -> None:
     project = load_project(files.project)
     check = check_project(project)
     if not check.ok:
-        raise NovexError("demo project failed its own check:\n" + check.to_text())
+        raise LayerError("demo project failed its own check:\n" + check.to_text())
     click.echo(f"check: {len(check.sources)} sources in {len(project.sectors)} sectors OK")
     run = run_overlay(project)
     result = run.result

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from novex_geo.cli.options import out_opt
-from novex_geo.errors import NovexError
+from novex_geo.errors import CatalogError
 from novex_geo.fetch import FetchOptions, RetryPolicy, by_sector, fetch_dataset, fetch_provinces, get_entry
 from novex_geo.fetch.datasets import DEFAULT_CACHE
 from novex_geo.fetch.provinces import PDOK_GEBIEDSINDELINGEN
@@ -188,7 +188,7 @@ def catalog_command(sector):
 
     grouped = by_sector(list(default_sectors()[0]))
     if sector is not None and sector not in grouped:
-        raise NovexError(f"no sector '{sector}' in the catalogue; sectors: {', '.join(grouped)}")
+        raise CatalogError(f"no sector '{sector}' in the catalogue; sectors: {', '.join(grouped)}")
     for key, entries in grouped.items():
         if sector is not None and key != sector:
             continue

@@ -1,9 +1,10 @@
 """Entry point of the ``novex-geo`` command line interface.
 
-Every user mistake raises :class:`~novex_geo.errors.NovexError`; :class:`NovexGroup` turns it
-into one ``Error: ...`` line and exit code 1, never a traceback. Whatever a command prints —
-results, log lines, errors — goes out without control characters
-(:func:`~novex_geo.escape.plain_text`): a name or a path from data cannot drive the terminal.
+Every user mistake raises a :class:`~novex_geo.errors.NovexError` (a subclass per kind of
+failure, see ``docs/errors.md``); :class:`NovexGroup` turns it into one ``Error: ...`` line and
+exit code 1, never a traceback. Whatever a command prints — results, log lines, errors — goes
+out without control characters (:func:`~novex_geo.escape.plain_text`): a name or a path from
+data cannot drive the terminal.
 """
 
 from __future__ import annotations

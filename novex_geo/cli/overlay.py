@@ -6,7 +6,7 @@ import click
 
 from novex_geo.cli.options import echo_audit, echo_summary, project_arg, provincie_opt, scheduler_opt
 from novex_geo.config import ZONE_KINDS, load_project
-from novex_geo.errors import NovexError
+from novex_geo.errors import DatabaseError
 from novex_geo.pipeline import OverlayRun, run_overlay
 
 
@@ -20,7 +20,7 @@ class RunLocation(click.ParamType):
 
         try:
             return location_of(value)
-        except NovexError as exc:
+        except DatabaseError as exc:
             self.fail(str(exc), param, ctx)
 
 

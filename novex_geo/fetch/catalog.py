@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
 
-from novex_geo.errors import NovexError
+from novex_geo.errors import CatalogError
 
 __all__ = ["FETCHABLE", "CatalogEntry", "by_sector", "get_entry", "load_catalog"]
 
@@ -118,29 +118,31 @@ def _parse(name: str, data: dict[str, Any]) -> CatalogEntry:
     where = f"layers/{name}"
     missing = [key for key in REQUIRED if key not in data]
     if missing:
-        raise NovexError(f"{where}: catalogue entry lacks {', '.join(missing)}")
+        raise CatalogError(f"{where}: catalogue entry lacks {', '.join(missing)}")
     unknown = set(data) - set(REQUIRED) - set(OPTIONAL)
     if unknown:
-        raise NovexError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        raise CatalogError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
     for key, kind in OPTIONAL.items():
         if key in data and (not isinstance(data[key], kind) or isinstance(data[key], bool)):
-            raise NovexError(f"{where}: {key} has the wrong type ({type(data[key]).__name__})")
+            raise CatalogError(f"{where}: {key} has the wrong type ({type(data[key]).__name__})")
     service = data["service"]
     if service not in SERVICES:
-        raise NovexError(f"{where}: service must be one of {', '.join(sorted(SERVICES))}")
+        raise CatalogError(f"{where}: service must be one of {', '.join(sorted(SERVICES))}")
     lacking = [key for key in NEEDS[service] if not data.get(key)]
     if service == "wfs" and not (data.get("typename") or data.get("layer_search")):
         lacking.append("typename (or layer_search)")
     if lacking:
-        raise NovexError(f"{where}: a '{service}' entry needs {', '.join(lacking)}")
+        raise CatalogError(f"{where}: a '{service}' entry needs {', '.join(lacking)}")
     verified = data["verified"]
     if not isinstance(verified, list) or set(verified) - set(VERIFIABLE):
-        raise NovexError(f"{where}: verified must list what is confirmed, from: {', '.join(VERIFIABLE)}")
+        raise CatalogError(f"{where}: verified must list what is confirmed, from: {', '.join(VERIFIABLE)}")
     if data.get("role", "") not in ROLES | {""}:
-        raise NovexError(f"{where}: role must be one of {', '.join(sorted(ROLES))}")
+        raise CatalogError(f"{where}: role must be one of {', '.join(sorted(ROLES))}")
     url = urllib.parse.urlsplit(data.get("url", ""))
     if data.get("url") and (url.scheme not in ("https", "http") or not url.netloc):
-        raise NovexError(f"{where}: url must be an http(s) URL (intranet services too), got {data['url']!r}")
+        raise CatalogError(
+            f"{where}: url must be an http(s) URL (intranet services too), got {data['url']!r}"
+        )
     return CatalogEntry(**{**data, "verified": tuple(verified), "hosts": tuple(data.get("hosts", ()))})
 
 
@@ -152,7 +154,7 @@ def load_catalog() -> dict[str, CatalogEntry]:
             try:
                 data = tomllib.loads(resource.read_text(encoding="utf-8"))
             except tomllib.TOMLDecodeError as exc:
-                raise NovexError(f"layers/{resource.name}: {exc}") from None
+                raise CatalogError(f"layers/{resource.name}: {exc}") from None
             entry = _parse(resource.name, data)
             entries[entry.key] = entry
     return entries
@@ -174,7 +176,7 @@ def get_entry(key: str) -> CatalogEntry:
     if key not in catalog:
         hint = difflib.get_close_matches(key, catalog, n=1)
         suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-        raise NovexError(
+        raise CatalogError(
             f"unknown catalogue key '{key}'{suggestion}; known: {', '.join(catalog)} "
             "(novex-geo catalog lists them)"
         )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from novex_geo.config import Regions
-from novex_geo.errors import NovexError
+from novex_geo.errors import CatalogError, LayerError, UsageError
 from novex_geo.fetch.arcgis import arcgis_source
 from novex_geo.fetch.atom import atom_source
 from novex_geo.fetch.catalog import OBLIGATIONS, CatalogEntry, get_entry
@@ -62,7 +62,7 @@ class FetchOptions:
 def _provincie_area(name: str, out: Path, regions_path: Path | None):
     regions_file = regions_path or out
     if not Path(regions_file).exists():
-        raise NovexError(
+        raise LayerError(
             f"{regions_file}: no provinces to find '{name}' in; run "
             f"'novex-geo fetch {PROVINCES_LAYER} --out {out}' first or give --regions FILE"
         )
@@ -78,27 +78,27 @@ def resolve_entry(key: str, options: FetchOptions) -> CatalogEntry:
         kind = (
             "has no national layer" if entry.service == "provincial" else "cannot be downloaded by novex-geo"
         )
-        raise NovexError(f"'{key}' {kind}: {entry.route}")
+        raise CatalogError(f"'{key}' {kind}: {entry.route}")
     changes: dict = {}
     if options.base_url:
         changes["url"] = options.base_url
     elif not entry.url:
-        raise NovexError(
+        raise CatalogError(
             f"the catalogue does not know the address of '{key}': give it with --base-url URL ({entry.note})"
         )
     if options.year is not None:
         if "jaarcode" not in entry.params:
-            raise NovexError(f"--year applies to CBS boundaries only, not to '{key}'")
+            raise UsageError(f"--year applies to CBS boundaries only, not to '{key}'")
         changes["params"] = {**entry.params, "jaarcode": options.year}
     if options.collection:
         if entry.service not in OVERRIDES:
-            raise NovexError(
+            raise UsageError(
                 f"--collection does not apply to '{key}' ({entry.service}: the layer is in its URL)"
             )
         changes[OVERRIDES[entry.service]] = options.collection
         changes["layer_search"] = ""
     if options.filters and entry.service not in FILTERABLE:
-        raise NovexError(f"--filter applies to OGC API and WFS entries, not to '{key}' ({entry.service})")
+        raise UsageError(f"--filter applies to OGC API and WFS entries, not to '{key}' ({entry.service})")
     if options.filters and entry.service == "ogcapi-features":
         changes["params"] = {**changes.get("params", entry.params), **options.filters}
     return dataclasses.replace(entry, **changes)
@@ -154,7 +154,7 @@ def fetch_dataset(
     the fetch result and the catalogue entry used
     """
     if provincie and bbox:
-        raise NovexError("give a provincie or a bbox, not both")
+        raise UsageError("give a provincie or a bbox, not both")
     options = options or FetchOptions()
     entry = resolve_entry(key, options)
     area = _provincie_area(provincie, Path(out), regions_path) if provincie else None

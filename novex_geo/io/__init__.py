@@ -1,7 +1,9 @@
-"""Reading claim layers and regions, and downloading open data.
+"""Reading and writing files and PostGIS: claim layers, rasters, regions, a run, its outputs.
 
-Everything that touches files or web services lives here; the analysis in
-:mod:`novex_geo.tools` works on in-memory GeoDataFrames.
+The analysis (:mod:`novex_geo.overlay`, :mod:`novex_geo.triage`, :mod:`novex_geo.grid`) works on
+in-memory GeoDataFrames that this package reads and writes. Downloading open data is
+:mod:`novex_geo.fetch`, which writes GeoPackages that this package reads, and which it never
+imports.
 """
 
 from novex_geo.io.layers import (

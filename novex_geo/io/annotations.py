@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from novex_geo.errors import NovexError
+from novex_geo.errors import AnnotationsError
 from novex_geo.escape import csv_cell
 from novex_geo.io.files import atomic_path
 
@@ -39,14 +39,14 @@ DELIMITERS = (",", ";", "\t")
 def _decode(path: Path) -> tuple[str, bool]:
     raw = path.read_bytes()
     if not raw.strip():
-        raise NovexError(
+        raise AnnotationsError(
             f"{path}: the annotations file is empty; delete it and novex-geo triage writes a new one "
             f"with the columns {', '.join(ANNOTATION_COLUMNS)}"
         )
     try:
         return raw.decode("utf-8-sig"), raw.startswith(codecs.BOM_UTF8)
     except UnicodeDecodeError:
-        raise NovexError(f"{path}: not UTF-8 text; save the annotations as 'CSV UTF-8'") from None
+        raise AnnotationsError(f"{path}: not UTF-8 text; save the annotations as 'CSV UTF-8'") from None
 
 
 def _parse(path: Path, text: str) -> tuple[list[str], list[list[str]], str]:
@@ -56,7 +56,7 @@ def _parse(path: Path, text: str) -> tuple[list[str], list[list[str]], str]:
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     except csv.Error as exc:
-        raise NovexError(f"{path}: cannot read the annotations CSV ({exc})") from None
+        raise AnnotationsError(f"{path}: cannot read the annotations CSV ({exc})") from None
     header = [name.strip() for name in rows[0]]
     body = [row for row in rows[1:] if any(cell.strip() for cell in row)]
     return header, [row + [""] * (len(header) - len(row)) for row in body], delimiter
@@ -69,25 +69,25 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], str]:
 def _table(path: Path, header: list[str], rows: list[list[str]]) -> pd.DataFrame:
     missing = [c for c in ANNOTATION_COLUMNS if c not in header]
     if missing:
-        raise NovexError(
+        raise AnnotationsError(
             f"{path}: annotations lack column(s) {', '.join(missing)}; found {', '.join(header)}"
         )
     long = [i + 2 for i, row in enumerate(rows) if len(row) > len(header)]
     if long:
-        raise NovexError(f"{path}: line {long[0]} has more cells than the header has columns")
+        raise AnnotationsError(f"{path}: line {long[0]} has more cells than the header has columns")
     table = pd.DataFrame(rows, columns=header, dtype=str)
     table["id"] = table["id"].str.strip()
     duplicated = table.loc[table["id"].duplicated(keep=False), "id"]
     if len(duplicated):
         lines = [str(i + 2) for i in duplicated.index]
-        raise NovexError(
+        raise AnnotationsError(
             f"{path}: id {duplicated.iloc[0]!r} occurs more than once (lines {', '.join(lines)}); "
             "keep one row per id"
         )
     for column in ("criterium_4", "criterium_5"):
         bad = table.loc[~table[column].str.strip().str.lower().isin(VERDICTS), column]
         if len(bad):
-            raise NovexError(
+            raise AnnotationsError(
                 f"{path}: line {bad.index[0] + 2}, column {column} must be ja, nee or onbekend, "
                 f"found {bad.iloc[0]!r}"
             )
@@ -99,7 +99,7 @@ def read_annotations(path: Path | None) -> pd.DataFrame:
     if path is None or not path.exists():
         return pd.DataFrame(columns=ANNOTATION_COLUMNS).set_index("id")
     if not path.is_file():
-        raise NovexError(f"{path}: the annotations path is not a file")
+        raise AnnotationsError(f"{path}: the annotations path is not a file")
     header, rows, _ = _read_rows(path)
     return _table(path, header, rows).set_index("id")
 
@@ -148,10 +148,10 @@ def set_annotation(path: Path, area_id: str, values: dict[str, str]) -> None:
     table = _table(path, header, rows)
     unknown = [column for column in values if column not in header]
     if unknown:
-        raise NovexError(f"{path}: no column(s) {', '.join(unknown)}")
+        raise AnnotationsError(f"{path}: no column(s) {', '.join(unknown)}")
     matches = table.index[table["id"] == area_id]
     if not len(matches):
-        raise NovexError(f"{path}: no row with id {area_id!r}")
+        raise AnnotationsError(f"{path}: no row with id {area_id!r}")
     for column, value in values.items():
         rows[matches[0]][header.index(column)] = value
     _write(path, header, rows, delimiter)

@@ -1,11 +1,12 @@
 """The ``novex_downloads`` table that ``novex-geo fetch`` keeps in a GeoPackage: its schema, read back.
 
-Each row documents one downloaded layer: source URL, query, times, licence, attribution, where
-an unfinished download continues, whether the catalogue entry was overridden, and counts —
-among them what the service said it holds (``n_matched``) and what arrived (``n_received``).
-:mod:`novex_geo.fetch.store` writes the rows through :func:`downloads_table`, so that counts are
-INTEGER columns whatever a row lacks; reading a fetched layer takes its attribution and status
-from here.
+Each row documents the download of one layer — under way (``bezig``), complete (``klaar``) or
+stored incomplete (``onvolledig``): source URL, query, times, licence, attribution, where an
+unfinished download continues, whether the catalogue entry was overridden, and counts — among
+them what the service said it holds (``n_matched``) and what arrived (``n_received``).
+:mod:`novex_geo.fetch.store` writes the row after every page through :func:`downloads_table`,
+so that counts are INTEGER columns whatever a row lacks. Reading a fetched layer takes its
+attribution and status from here, and so do the run manifest and the maps' credits.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from novex_geo.errors import NovexError
+from novex_geo.errors import OutputError
 
 __all__ = ["LOCK_NAME", "atomic_path", "ensure_folder", "output_lock", "write_text"]
 
@@ -33,8 +33,8 @@ _NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _NO_ROOM_TEXT = ("no space left", "disk is full", "disk quota", "file too large")
 
 
-def _unwritable(folder: Path, exc: OSError) -> NovexError:
-    return NovexError(
+def _unwritable(folder: Path, exc: OSError) -> OutputError:
+    return OutputError(
         f"{folder}: cannot write into this folder ({exc.strerror or exc}); make it writable or choose "
         "another output"
     )
@@ -47,15 +47,15 @@ def _no_room(exc: Exception) -> bool:
     return any(text in str(exc).lower() for text in _NO_ROOM_TEXT)
 
 
-def _not_written(target: Path, exc: Exception) -> NovexError:
+def _not_written(target: Path, exc: Exception) -> OutputError:
     """The error of a full disk (with what said so: a GDAL error quotes its SQL, only the words),
     or of another failure of the system (a lost network share, a disk error)."""
     said = re.search(rf"[^:;()]*(?:{'|'.join(_NO_ROOM_TEXT)})[^:;()]*", str(exc), re.IGNORECASE)
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else said and said.group(0).strip()
     kept = f"the previous {target.name} is unchanged" if target.exists() else "nothing was written"
     if not _no_room(exc):
-        return NovexError(f"{target}: writing failed ({detail or exc}); {kept}")
-    return NovexError(
+        return OutputError(f"{target}: writing failed ({detail or exc}); {kept}")
+    return OutputError(
         f"{target}: the disk is full ({detail or exc}); {kept}. Free space, or write to another disk"
     )
 
@@ -64,11 +64,11 @@ def ensure_folder(folder: Path) -> Path:
     """Create ``folder`` (and parents) or explain in one line why it cannot be."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise NovexError(f"{folder}: the output folder is a file; choose another output")
+        raise OutputError(f"{folder}: the output folder is a file; choose another output")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise NovexError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
+        raise OutputError(f"{folder}: cannot create the output folder ({exc.strerror or exc})") from None
     return folder
 
 
@@ -80,7 +80,7 @@ def atomic_path(target: Path, start_from_target: bool = False) -> Iterator[Path]
     layers to an existing GeoPackage); otherwise it does not exist yet. When the block fails
     the temporary file is removed and ``target`` is untouched; a folder that cannot be written
     to, a disk that is full (whatever wrote: Python, GDAL, SQLite) and any other failure of the
-    system while writing are a :class:`NovexError` that says so.
+    system while writing are an :class:`OutputError` that says so.
     """
     target = Path(target)
     ensure_folder(target.parent)
@@ -128,7 +128,7 @@ def output_lock(folder: Path) -> Iterator[None]:
         try:
             lock.acquire()
         except Timeout:
-            raise NovexError(
+            raise OutputError(
                 f"{folder}: another novex-geo command is writing into this folder; "
                 "wait until it has finished (or give another output folder)"
             ) from None

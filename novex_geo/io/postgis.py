@@ -35,7 +35,7 @@ import pandas as pd
 import shapely
 
 from novex_geo.config.database import Database, is_database_url, parse_database_url
-from novex_geo.errors import LayerError, NovexError
+from novex_geo.errors import DatabaseError, LayerError
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
@@ -72,11 +72,11 @@ NO_KEY = "no integer primary key or fid column: feature ids are row numbers and 
 
 
 def require_psycopg():
-    """The psycopg module, or a :class:`NovexError` that says how to install it."""
+    """The psycopg module, or a :class:`DatabaseError` that says how to install it."""
     try:
         import psycopg
     except ImportError:
-        raise NovexError(
+        raise DatabaseError(
             "PostGIS needs psycopg (v3), which is not installed: pip install 'novex-geo[postgis]'"
         ) from None
     return psycopg
@@ -98,9 +98,9 @@ def location_of(value: str | Path | Database) -> Path | Database:
         try:
             location = parse_database_url(value)
         except ValueError as exc:
-            raise NovexError(str(exc)) from None
+            raise DatabaseError(str(exc)) from None
     if isinstance(location, Database) and location.schema is None:
-        raise NovexError(f"{location}: add the schema to write the run into, e.g. ?schema=novex_2026")
+        raise DatabaseError(f"{location}: add the schema to write the run into, e.g. ?schema=novex_2026")
     return location
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import Database, Project
-from novex_geo.errors import NovexError
+from novex_geo.errors import DatabaseError, OutputError, RunError
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.manifest import manifest_table
 from novex_geo.io.postgis import (
@@ -158,7 +158,7 @@ def _existing(connection, database: Database) -> set[str] | None:
     if row is None:
         return None
     if not row[0].startswith(MARK):
-        raise NovexError(
+        raise OutputError(
             f"{database}: schema {database.schema} exists and was not written by novex-geo; novex-geo "
             "replaces the whole schema, so give a new one (?schema=…)"
         )
@@ -173,7 +173,7 @@ def _srid(connection, crs: str) -> int:
         [authority.upper(), int(code)],
     ).fetchone()
     if row is None:
-        raise NovexError(
+        raise DatabaseError(
             f"{crs} is not in this database's spatial_ref_sys; PostGIS cannot store the run in it"
         )
     return row[0]
@@ -199,7 +199,8 @@ def _replace_schema(
 ) -> Database:
     """Replace ``database.schema`` with ``tables`` and the ``runs`` history plus a row for
     ``command`` in one transaction; with ``keep`` the schema's other tables are carried over.
-    A failure leaves the schema as it was and is one :class:`NovexError`."""
+    A failure leaves the schema as it was; a held lock, a schema that novex-geo did not write
+    and a failed write are an :class:`OutputError`."""
     psycopg = require_psycopg()
     schema, staging = database.schema, f"{database.schema}{STAGING_SUFFIX}"
     with connect(database, read_only=False) as connection:
@@ -208,7 +209,7 @@ def _replace_schema(
                 "SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"{MARK}:{schema}"]
             )
             if not locked.fetchone()[0]:
-                raise NovexError(
+                raise OutputError(
                     f"{database}: another novex-geo command is writing schema {schema}; wait until it has "
                     "finished (or give another ?schema=)"
                 )
@@ -227,7 +228,7 @@ def _replace_schema(
             comment = f"{MARK}: {project.name}, {command} {datetime.now(UTC).isoformat(timespec='seconds')}"
             connection.execute(f"COMMENT ON SCHEMA {schema} IS {literal(connection, comment)}")
         except psycopg.Error as exc:
-            raise NovexError(
+            raise OutputError(
                 f"{database}: writing the run failed; the schema is unchanged ({one_line(exc)})"
             ) from None
     return database
@@ -241,7 +242,7 @@ def schema_tables(database: Database) -> set[str]:
             query = "SELECT tablename FROM pg_tables WHERE schemaname = %s"
             return {name for (name,) in connection.execute(query, [database.schema]).fetchall()}
         except psycopg.Error as exc:  # e.g. the connection dropped
-            raise NovexError(f"{database}: cannot read the run ({one_line(exc)})") from None
+            raise RunError(f"{database}: cannot read the run ({one_line(exc)})") from None
 
 
 def _read_table(connection, schema: str, name: str) -> pd.DataFrame:
@@ -270,4 +271,4 @@ def read_schema(database: Database, names: list[str]) -> dict[str, pd.DataFrame]
             connection.execute(f"LOCK TABLE {tables} IN ACCESS SHARE MODE")
             return {name: _read_table(connection, database.schema, name) for name in names}
         except psycopg.Error as exc:
-            raise NovexError(f"{database}: cannot read the run ({one_line(exc)})") from None
+            raise RunError(f"{database}: cannot read the run ({one_line(exc)})") from None

@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 
 from novex_geo.config import DEFAULT_CRS, Project, Regions
-from novex_geo.errors import LayerError, NovexError
+from novex_geo.errors import LayerError
 from novex_geo.geometry import polygonal_each
 from novex_geo.io.plausibility import check_coordinates_fit, plain_names, resolve_overlaps
 from novex_geo.io.vector import check_layer, read_vector
@@ -106,7 +106,7 @@ def check_triage_layers(project: Project) -> None:
     """The layers triage reads besides the run — ``[triage.gemeenten]``, ``[triage.novex_gebieden]``
     and every ``[[triage.priority]]`` — exist, with their layer and fields: a look at their
     descriptions, before an overlay runs, so that a run does not end well only for triage to
-    fail on them. A :class:`NovexError` names the key, the file, the layer and the field."""
+    fail on them. A :class:`LayerError` names the key, the file, the layer and the field."""
     settings = project.triage
     named = {"triage.gemeenten": settings.gemeenten, "triage.novex_gebieden": settings.novex_gebieden}
     for key, regions in named.items():
@@ -117,11 +117,11 @@ def check_triage_layers(project: Project) -> None:
         if source.raster is None:
             _checked(key, source.path, source.layer, source.where, label, source.sql)
         elif not source.path.exists():
-            raise NovexError(f"{key}: {source.path}: file not found")
+            raise LayerError(f"{key}: {source.path}: file not found")
 
 
 def _checked(key: str, path, layer, where=None, columns=None, sql=None) -> None:
     try:
         check_layer(path, layer, where, columns, sql)
     except LayerError as exc:
-        raise NovexError(f"{key}: {exc}") from None
+        raise LayerError(f"{key}: {exc}") from None

@@ -24,7 +24,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from novex_geo.config import KANS, SCHUURPUNT, Project
 from novex_geo.config.database import Database
-from novex_geo.errors import NovexError
+from novex_geo.errors import RunError
 from novex_geo.io.files import atomic_path, output_lock
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.manifest import write_manifest
@@ -134,18 +134,16 @@ def _available(gpkg: Path | Database) -> set[str]:
 
         available = schema_tables(gpkg)
         if not available:
-            raise NovexError(
-                f"{gpkg}: no analysis in schema {gpkg.schema} yet; run novex-geo run --out first"
-            )
+            raise RunError(f"{gpkg}: no analysis in schema {gpkg.schema} yet; run novex-geo run --out first")
         return available
     if not gpkg.exists():
-        raise NovexError(f"{gpkg}: no analysis yet; run novex-geo run first")
+        raise RunError(f"{gpkg}: no analysis yet; run novex-geo run first")
     if not gpkg.is_file():
-        raise NovexError(f"{gpkg}: not a file")
+        raise RunError(f"{gpkg}: not a file")
     try:
         return {str(name) for name in pyogrio.list_layers(gpkg)[:, 0]}
     except (DataSourceError, DataLayerError) as exc:
-        raise NovexError(f"{gpkg}: not a readable GeoPackage ({exc})") from None
+        raise RunError(f"{gpkg}: not a readable GeoPackage ({exc})") from None
 
 
 def run_exists(location: Path | Database) -> bool:
@@ -168,7 +166,7 @@ def read_run(
     if missing:
         commands = sorted({WRITTEN_BY.get(name, "novex-geo run") for name in missing})
         container = "schema" if isinstance(gpkg, Database) else "GeoPackage"
-        raise NovexError(
+        raise RunError(
             f"{gpkg}: no {', '.join(missing)} in this {container}; run {' and '.join(commands)} first"
         )
     data = RunData(gpkg)
@@ -186,7 +184,7 @@ def read_run(
             else:
                 setattr(data, name, gpd.read_file(gpkg, layer=name, engine="pyogrio"))
         except (DataSourceError, DataLayerError) as exc:  # damaged after it was listed
-            raise NovexError(
+            raise RunError(
                 f"{gpkg}, layer {name}: cannot be read ({exc}); run the command that wrote it again"
             ) from None
     return data
@@ -196,7 +194,7 @@ def read_controle(gpkg: Path) -> pd.DataFrame | None:
     """The self-audit table of a run's GeoPackage, or ``None`` when there is none to read."""
     try:
         return read_run(gpkg, required=(), optional=("controle",)).controle
-    except NovexError:
+    except RunError:
         return None
 
 

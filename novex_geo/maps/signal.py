@@ -23,7 +23,7 @@ import shapely
 
 from novex_geo import __version__
 from novex_geo.config import DEMO_MARK, Project
-from novex_geo.errors import NovexError
+from novex_geo.errors import UsageError
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.run import RunData
 from novex_geo.maps.files import atomic_write, save_figure, save_pdf
@@ -149,7 +149,7 @@ def _chosen(areas: gpd.GeoDataFrame, ids: list[str] | None, top: int | None, gpk
     if ids:
         unknown = [i for i in ids if i not in set(areas["id"])]
         if unknown:
-            raise NovexError(f"{gpkg}: no spanningsgebied {', '.join(unknown)} (ids are in triage.md)")
+            raise UsageError(f"{gpkg}: no spanningsgebied {', '.join(unknown)} (ids are in triage.md)")
         return areas[areas["id"].isin(ids)]
     return areas.sort_values("rang").head(top or 1)
 

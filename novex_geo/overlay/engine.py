@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from novex_geo.config import KANS, SCHUURPUNT, ZONE_KINDS, ConflictPair, KansPair
-from novex_geo.errors import NovexError
+from novex_geo.errors import LayerError, UsageError
 from novex_geo.executor import Executor
 from novex_geo.overlay.assembly import TaskRows, Zones, assemble_faces, assemble_zones
 from novex_geo.overlay.audit import check_controle, controle_table
@@ -161,6 +161,10 @@ def overlay(
 
     Raises
     ------
+    UsageError
+        when a sector pair names a sector without claims.
+    LayerError
+        when ``regions`` has no ``provincie`` column.
     AuditError
         when faces disagree with the claims beyond 1e-6 relative and 1 m², even after a redo
         on the precision grid; nothing wrong is returned.
@@ -175,9 +179,9 @@ def overlay(
     pairs = (*conflicts, *kansen)
     unknown = {key for pair in pairs for key in (pair.a, pair.b)} - set(claims)
     if unknown:
-        raise NovexError(f"sector pairs name sectors without claims: {', '.join(sorted(unknown))}")
+        raise UsageError(f"sector pairs name sectors without claims: {', '.join(sorted(unknown))}")
     if "provincie" not in regions.columns:
-        raise NovexError("regions need a 'provincie' column (see novex_geo.regions.load_regions)")
+        raise LayerError("regions need a 'provincie' column (see novex_geo.io.regions.load_regions)")
     specs = plan_tasks(regions, tile_size)
     collected = _Collector(specs)
     executor = executor or Executor(workers=workers)

@@ -7,7 +7,7 @@ import tomllib
 from importlib.resources import files
 from pathlib import Path
 
-from novex_geo.errors import NovexError
+from novex_geo.errors import LayerError, OutputError
 
 __all__ = ["catalog_project", "default_sectors", "project_template", "write_template"]
 
@@ -27,7 +27,7 @@ def write_template(
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise NovexError(f"{path}: already exists (use --force to overwrite)")
+        raise OutputError(f"{path}: already exists (use --force to overwrite)")
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.tmp")
     partial.write_text(project_template(name) if text is None else text, encoding="utf-8")
@@ -120,7 +120,7 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
     cache, target = Path(cache), Path(target)
     records = download_records(cache) if cache.exists() else None
     if records is None or records.empty:
-        raise NovexError(
+        raise LayerError(
             f"{cache}: no fetched layers; run e.g. 'novex-geo fetch cbs_provincies' and "
             f"'novex-geo fetch natura2000 --provincie {provincie or 'Utrecht'}' first"
         )
