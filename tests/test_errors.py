@@ -151,10 +151,10 @@ def test_a_malformed_catalogue_entry_and_an_unknown_key_are_catalog_errors():
 
 
 def test_a_run_url_without_schema_is_a_database_error():
-    from novex_geo.io.postgis import run_location
+    from novex_geo.io.postgis import location_of
 
     with pytest.raises(DatabaseError, match="add the schema to write the run into"):
-        run_location("postgresql://novex@localhost/geo")
+        location_of("postgresql://novex@localhost/geo")
 
 
 def test_a_bad_dask_wait_is_a_cluster_error(monkeypatch):
