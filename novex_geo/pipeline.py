@@ -248,12 +248,8 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
     csv, report = folder / AREAS_CSV, folder / TRIAGE_MD
     added = 0
     if write:
-        tables = {
-            SPANNINGSGEBIEDEN.name: areas,
-            CONFLICTPAREN.name: pairs,
-            KANSPAREN.name: kansen.per_area,
-            NOVEXGEBIEDEN.name: novex.table,
-        }
+        names = (SPANNINGSGEBIEDEN.name, CONFLICTPAREN.name, KANSPAREN.name, NOVEXGEBIEDEN.name)
+        tables = dict(zip(names, (areas, pairs, kansen.per_area, novex.table), strict=True))
         with output_lock(folder):
             add_triage(project, tables, location, _qgis_layers(project, STYLED_LAYERS))
             write_csv(areas.drop(columns="geometry"), csv)

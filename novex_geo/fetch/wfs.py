@@ -243,6 +243,18 @@ def _after_refusal(
     raise exc
 
 
+def _first_page_checked(session: Session, wfs: _Client, cursor: dict, area, fetched):
+    """The first page, compared with the same page in the type's own CRS when the server
+    reprojects; the cursor switches to that CRS when the server's RD is off."""
+    native = cursor.pop("native", None)
+    if native is None:
+        return fetched, cursor
+    reference = wfs.page(area, 0, native)
+    if session.trusts_reprojection(fetched[0], reference[0], native):
+        return fetched, cursor
+    return reference, {**cursor, "srs": native}
+
+
 def _following(cursor: dict, next_start: int, more: bool) -> dict | None:
     """The cursor of the page after this one (``None``: this was the last): the next page of
     the area or tile, else the first page of the next tile."""
@@ -281,17 +293,6 @@ def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
             cursor["start"] = 0
         return cursor
 
-    def first_page_checked(session: Session, wfs: _Client, cursor: dict, area, fetched):
-        """The first page, compared with the same page in the type's own CRS when the server
-        reprojects; the cursor switches to that CRS when the server's RD is off."""
-        native = cursor.pop("native", None)
-        if native is None:
-            return fetched, cursor
-        reference = wfs.page(area, 0, native)
-        if session.trusts_reprojection(fetched[0], reference[0], native):
-            return fetched, cursor
-        return reference, {**cursor, "srs": native}
-
     def pages(session: Session, cursor: dict | None) -> Iterator[Page]:
         cursor = begin(session, dict(cursor or {}))
         while True:
@@ -307,7 +308,7 @@ def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
                 cursor = _after_refusal(session, exc, wfs, cursor, paged_by_tiles=tiles is not None)
                 continue
             if start == 0 and "native" in cursor:
-                fetched, cursor = first_page_checked(session, wfs, cursor, area, fetched)
+                fetched, cursor = _first_page_checked(session, wfs, cursor, area, fetched)
             frame, unreadable, matched, linked = fetched
             returned = len(frame) + unreadable
             expected = tiles[0][4] if tiles else matched

@@ -32,6 +32,7 @@ from novex_geo.io.downloads import download_record
 from novex_geo.io.files import write_text
 from novex_geo.io.layers import SectorLayer, SourceReport
 from novex_geo.io.outputs import write_table
+from novex_geo.io.run import ANALYSIS_GPKG
 
 __all__ = [
     "COLUMNS",
@@ -64,7 +65,7 @@ def manifest_path(gpkg: Path) -> Path:
     """``manifest.json`` beside ``analyse.gpkg``; ``X.manifest.json`` beside another ``X.gpkg``."""
     gpkg = Path(gpkg)
     return (
-        gpkg.with_name("manifest.json") if gpkg.name == "analyse.gpkg" else gpkg.with_suffix(".manifest.json")
+        gpkg.with_name("manifest.json") if gpkg.name == ANALYSIS_GPKG else gpkg.with_suffix(".manifest.json")
     )
 
 

@@ -37,6 +37,7 @@ from novex_geo.io.postgis import (
     quote,
     require_psycopg,
 )
+from novex_geo.io.run import INVOER
 
 __all__ = ["RUNS_TABLE", "read_schema", "schema_tables", "write_run_schema", "write_triage_schema"]
 
@@ -119,7 +120,7 @@ def _run_row(command: str, project: Project, tables: dict[str, pd.DataFrame], co
     """The ``runs`` row of this command: when, which project and version, inputs and rows written."""
     manifest = tables["manifest"] if "manifest" in tables else manifest_table(project, [])
     head = manifest[manifest["rol"] == "project"].iloc[0]
-    invoer, inputs = tables.get("invoer"), manifest[manifest["rol"] == "sector"]
+    invoer, inputs = tables.get(INVOER.name), manifest[manifest["rol"] == "sector"]
     return {
         "opdracht": command, "aangemaakt": datetime.now(UTC), "project": project.name,
         "project_bestand": head["bestand"], "project_sha256": head["sha256"],

@@ -27,7 +27,6 @@ from novex_geo.config.database import Database
 from novex_geo.errors import RunError
 from novex_geo.io.files import atomic_path, output_lock
 from novex_geo.io.layers import SectorLayer
-from novex_geo.io.manifest import write_manifest
 from novex_geo.io.outputs import write_csv, write_layer, write_table
 from novex_geo.io.postgis import location_of
 
@@ -220,6 +219,8 @@ def write_run(
 
         write_run_schema(location, project, tables, layers.values())
         return None
+    # qgis and the manifest use this module's names: imported here, not at the top
+    from novex_geo.io.manifest import write_manifest
     from novex_geo.io.qgis import source_layers, write_project_file, write_styles
 
     with output_lock(location.parent):

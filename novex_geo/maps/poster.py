@@ -22,6 +22,7 @@ from matplotlib.lines import Line2D
 
 from novex_geo import __version__
 from novex_geo.config import DEMO_MARK, KANS, SCHUURPUNT, Project
+from novex_geo.io.run import KANSEN, SCHUURPUNTEN, SPANNINGSGEBIEDEN, STAPELING
 from novex_geo.maps.files import save_pdf
 from novex_geo.maps.labels import area_title
 from novex_geo.maps.static import (
@@ -63,7 +64,7 @@ def _draw(ax: Axes, project: Project, data: dict, scale: float) -> list:
     if others is not None:
         others.plot(ax=ax, facecolor=NEIGHBOURS, edgecolor="none", zorder=1)
         handles.append(mpatches.Patch(facecolor=NEIGHBOURS, label="andere provincies"))
-    faces = clip(data["stapeling"], box)
+    faces = clip(data[STAPELING.name], box)
     if faces is not None:
         classes = faces["n_sectoren"].clip(upper=5)
         for n in sorted(set(classes)):
@@ -77,13 +78,13 @@ def _draw(ax: Axes, project: Project, data: dict, scale: float) -> list:
                     label=f"stapeling {n}{'+' if n == 5 else ''} sector(en)",
                 )
             )
-    handles += draw_zones(ax, clip(data["kansen"], box), KANS.soort, 0.4 * scale, 3)
-    handles += draw_zones(ax, clip(data["schuurpunten"], box), SCHUURPUNT.soort, 0.4 * scale, 3)
+    handles += draw_zones(ax, clip(data[KANSEN.name], box), KANS.soort, 0.4 * scale, 3)
+    handles += draw_zones(ax, clip(data[SCHUURPUNTEN.name], box), SCHUURPUNT.soort, 0.4 * scale, 3)
     borders = clip(data["all_regions"].set_geometry(data["all_regions"].boundary), box)
     if borders is not None:
         borders.plot(ax=ax, zorder=4, **(BORDER | {"linewidth": BORDER["linewidth"] * scale}))
         handles.append(Line2D([], [], label="provinciegrens", **BORDER))
-    areas = clip(data["spanningsgebieden"], box)
+    areas = clip(data[SPANNINGSGEBIEDEN.name], box)
     if areas is not None:
         areas.boundary.plot(ax=ax, color="black", linewidth=1.2 * scale, zorder=5)
         # the rank sits just above its area, so the label never hides a small area
@@ -195,7 +196,7 @@ def poster_figure(project: Project, data: dict, scope: str, date: str, paper: st
     figure.draw_without_rendering()  # the legend's height decides where the ranking starts
     legend_bottom = figure.transFigure.inverted().transform(legend.get_window_extent())[0][1]
     credits_top = _foot(figure, project, data["credits"], scale)
-    _ranking(figure, project, data["spanningsgebieden"], legend_bottom - 0.03, credits_top + 0.02, scale)
+    _ranking(figure, project, data[SPANNINGSGEBIEDEN.name], legend_bottom - 0.03, credits_top + 0.02, scale)
     return figure
 
 

@@ -36,7 +36,7 @@ from folium.template import Template
 from novex_geo.config import DEMO_MARK, Project
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.regions import select_regions
-from novex_geo.io.run import RunData
+from novex_geo.io.run import KANSEN, SCHUURPUNTEN, SPANNINGSGEBIEDEN, STAPELING, RunData
 from novex_geo.maps.assets import use_assets
 from novex_geo.maps.files import OVERVIEW, atomic_write, file_names, save_figure
 from novex_geo.maps.poster import write_poster
@@ -107,14 +107,14 @@ def _config(project: Project, data: dict, scope: str, date: str) -> dict:
         for key in project.sectors
     ]
     drawn = [s | {"kind": "fill"} for s in sectors if len(data["claims"].get(s["key"], ()))]
-    stapeling = data["stapeling"]
+    stapeling = data[STAPELING.name]
     classes = sorted({min(int(n), 5) for n in stapeling["n_sectoren"]}) if stapeling is not None else []
     analysis = [
         {"label": label, "colour": colour, "kind": kind}
         for label, colour, kind, frame in (
-            ("schuurpunt", SCHUURPUNT_COLOUR, "dashed", data["schuurpunten"]),
-            ("kans", KANS_COLOUR, "hatched", data["kansen"]),
-            ("spanningsgebied", "#000000", "outline", data["spanningsgebieden"]),
+            ("schuurpunt", SCHUURPUNT_COLOUR, "dashed", data[SCHUURPUNTEN.name]),
+            ("kans", KANS_COLOUR, "hatched", data[KANSEN.name]),
+            ("spanningsgebied", "#000000", "outline", data[SPANNINGSGEBIEDEN.name]),
             ("provinciegrens", "#333333", "border", data["regions"]),
         )
         if frame is not None and len(frame)
@@ -243,9 +243,9 @@ def _scope_data(
         "claim_layers": plan,
         "notes": _claim_notes(project, plan, tolerance),
         "overview": shared["overview"],
-        "stapeling": run.stapeling[run.stapeling["provincie"].isin(names)],
-        "schuurpunten": run.schuurpunten[run.schuurpunten["provincie"].isin(names)],
-        "kansen": run.kansen[run.kansen["provincie"].isin(names)],
+        STAPELING.name: run.stapeling[run.stapeling["provincie"].isin(names)],
+        SCHUURPUNTEN.name: run.schuurpunten[run.schuurpunten["provincie"].isin(names)],
+        KANSEN.name: run.kansen[run.kansen["provincie"].isin(names)],
         "spanningsgebieden": _in_view(run.spanningsgebieden, area),
     }
 
@@ -300,9 +300,9 @@ def write_maps(
                 title,
                 margin=0.06,
                 credits=credits,
-                schuurpunten=data["schuurpunten"],
-                kansen=data["kansen"],
-                areas=data["spanningsgebieden"],
+                schuurpunten=data[SCHUURPUNTEN.name],
+                kansen=data[KANSEN.name],
+                areas=data[SPANNINGSGEBIEDEN.name],
             )
             written.append(save_figure(figure, path.with_suffix(".png"), format="png"))
         if poster and stem != OVERVIEW:

@@ -161,13 +161,9 @@ def overlay(
 
     Raises
     ------
-    UsageError
-        when a sector pair names a sector without claims.
-    LayerError
-        when ``regions`` has no ``provincie`` column.
-    AuditError
-        when faces disagree with the claims beyond 1e-6 relative and 1 m², even after a redo
-        on the precision grid; nothing wrong is returned.
+    UsageError when a pair names a sector without claims; LayerError when ``regions`` has no
+    ``provincie`` column; AuditError when faces disagree with the claims beyond 1e-6 relative
+    and 1 m² even after a redo on the precision grid (nothing wrong is returned).
 
     Examples
     --------

@@ -128,16 +128,7 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
     relative = Path(os.path.relpath(cache.resolve(), target.resolve().parent)).as_posix()
     sectors, pairs, kansen = default_sectors()
     styles = {**EXTRA_SECTORS, **sectors}
-    fetched: dict[str, list] = {}
-    unfinished = []
-    for record in records.to_dict("records"):
-        entry = catalog.get(record["key"])
-        if entry is None:
-            continue
-        if record.get("status") != "klaar":
-            unfinished.append(entry.key)
-            continue
-        fetched.setdefault(entry.role or entry.sector, []).append((entry, record["layer"]))
+    fetched, unfinished = _fetched(records, catalog)
     name = f"NOVEX {provincie}" if provincie else "NOVEX analyse"
     lines = [
         f"# Starter project wired to the layers fetched into {relative}.",
@@ -173,8 +164,29 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
     if unfinished:
         lines += ["", f"# unfinished downloads (run the same novex-geo fetch again): {', '.join(unfinished)}"]
     lines += _triage_lines(fetched, relative, cache)
-    chosen = [pair for pair in pairs if set(pair["sectors"]) <= set(wired)]
-    lines += ["", "[conflicts]", "min_area_m2 = 100"]
+    lines += _conflict_lines(pairs, set(wired))
+    return "\n".join(lines + _kansen_lines(kansen, set(wired))) + "\n"
+
+
+def _fetched(records, catalog: dict) -> tuple[dict[str, list], list[str]]:
+    """The finished downloads as ``(entry, layer)`` per sector or role, and the unfinished keys."""
+    fetched: dict[str, list] = {}
+    unfinished = []
+    for record in records.to_dict("records"):
+        entry = catalog.get(record["key"])
+        if entry is None:
+            continue
+        if record.get("status") != "klaar":
+            unfinished.append(entry.key)
+            continue
+        fetched.setdefault(entry.role or entry.sector, []).append((entry, record["layer"]))
+    return fetched, unfinished
+
+
+def _conflict_lines(pairs: list[dict], wired: set[str]) -> list[str]:
+    """``[conflicts]`` with the template's pairs whose sectors both have layers."""
+    chosen = [pair for pair in pairs if set(pair["sectors"]) <= wired]
+    lines = ["", "[conflicts]", "min_area_m2 = 100"]
     for pair in chosen:
         lines += [
             "",
@@ -184,7 +196,7 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
         lines += [f"{key} = {pair[key]}" for key in ("distance", "weight") if key in pair]
     if not chosen:
         lines += ["# add [[conflicts.pairs]] once two conflicting sectors have layers"]
-    return "\n".join(lines + _kansen_lines(kansen, set(wired))) + "\n"
+    return lines
 
 
 def _kansen_lines(kansen: list[dict], wired: set[str]) -> list[str]:
