@@ -33,6 +33,8 @@ from novex_geo.io.regions import (
 )
 from novex_geo.io.run import (
     AREAS_CSV,
+    CHANGES_GPKG,
+    CHANGES_MD,
     CONFLICTPAREN,
     CONTROLE,
     HERKOMST,
@@ -53,6 +55,7 @@ from novex_geo.io.run import (
     read_run,
     run_exists,
     run_location,
+    write_changes,
     write_run,
 )
 from novex_geo.overlay import OverlayResult, overlay, summarise
@@ -359,7 +362,23 @@ def run_sketch(
 
 
 def run_diff(old: Path, new: Path, out: Path | None = None, tolerance: float = 5.0) -> DiffResult:
-    """Changes in spanningsgebieden between two runs (default: beside ``new``)."""
-    from novex_geo.triage.diff import diff_runs
+    """Changes in spanningsgebieden and kansen between two runs, and in their inputs: writes
+    ``wijzigingen.md`` and ``wijzigingen.gpkg`` (default: beside ``new``)."""
+    from novex_geo.io.manifest import compare_manifests
+    from novex_geo.triage.diff import DiffResult, changes_report, compare_areas, compare_kansen
 
-    return diff_runs(Path(old), Path(new), Path(out) if out else Path(new).parent, tolerance)
+    old, new = Path(old), Path(new)
+    runs = [
+        read_run(path, required=(SPANNINGSGEBIEDEN.name,), optional=(KANSEN.name,)) for path in (old, new)
+    ]
+    table = compare_areas(runs[0].spanningsgebieden, runs[1].spanningsgebieden, tolerance)
+    both = runs[0].kansen is not None and runs[1].kansen is not None
+    kansen = compare_kansen(runs[0].kansen, runs[1].kansen) if both else None
+    folder = ensure_folder(Path(out) if out else new.parent)
+    result = DiffResult(
+        table, folder / CHANGES_MD, folder / CHANGES_GPKG, compare_manifests(old, new), kansen
+    )
+    changed = {"wijzigingen": table, **({} if kansen is None else {KANSEN.name: kansen})}
+    write_changes(result.gpkg, changed, f"Wijzigingen {old.name} → {new.name}")
+    write_text(result.markdown, changes_report(result, str(old), str(new), tolerance))
+    return result

@@ -61,6 +61,7 @@ __all__ = [
     "read_run",
     "run_exists",
     "run_location",
+    "write_changes",
     "write_run",
 ]
 
@@ -259,3 +260,15 @@ def add_triage(
                 write_table(frame, temporary, name)
         write_styles(temporary, [SPANNINGSGEBIEDEN.name], project.labels)
     write_project_file(location, project.name, project.crs, styled, source_layers(project), project.labels)
+
+
+def write_changes(gpkg: Path, layers: dict[str, gpd.GeoDataFrame], title: str) -> None:
+    """``wijzigingen.gpkg`` with those of ``layers`` that have rows, replacing the previous one
+    whole (removed when none has)."""
+    layers = {name: frame for name, frame in layers.items() if len(frame)}
+    if not layers:
+        gpkg.unlink(missing_ok=True)
+        return
+    with atomic_path(gpkg) as temporary:
+        for name, frame in layers.items():
+            write_layer(frame, temporary, name, title)

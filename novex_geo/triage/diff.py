@@ -21,14 +21,10 @@ import shapely
 
 from novex_geo.config import KANS
 from novex_geo.escape import md_escape
-from novex_geo.io.files import atomic_path, write_text
-from novex_geo.io.manifest import compare_manifests
-from novex_geo.io.outputs import write_layer
-from novex_geo.io.run import RunData, read_run
 from novex_geo.triage.areas import zone_labels
 from novex_geo.triage.criteria import CRITERIA
 
-__all__ = ["KANS_STATUS", "DiffResult", "compare_areas", "compare_kansen", "diff_runs"]
+__all__ = ["KANS_STATUS", "DiffResult", "changes_report", "compare_areas", "compare_kansen"]
 
 STATUS_ORDER = ["nieuw", "opgelost", "gegroeid", "gekrompen", "ongewijzigd"]
 KANS_STATUS = ["nieuw", "verdwenen"]
@@ -54,10 +50,6 @@ class DiffResult:
             return line + "; kansen not compared (a run without kansen layer)"
         found = self.kansen["status"].value_counts()
         return line + "; kansen: " + ", ".join(f"{found.get(status, 0)} {status}" for status in KANS_STATUS)
-
-
-def _read(path: Path) -> RunData:
-    return read_run(path, required=("spanningsgebieden",), optional=(KANS.layer,))
 
 
 def compare_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance: float = 5.0) -> gpd.GeoDataFrame:
@@ -146,30 +138,10 @@ def _kansen_lines(kansen: gpd.GeoDataFrame | None) -> list[str]:
     return lines
 
 
-def _write_gpkg(gpkg: Path, table: gpd.GeoDataFrame, kansen: gpd.GeoDataFrame | None, title: str) -> None:
-    """``wijzigingen.gpkg`` with the layers that have rows, replacing the previous one whole."""
-    layers = [(table, "wijzigingen"), *([] if kansen is None else [(kansen, KANS.layer)])]
-    layers = [(frame, name) for frame, name in layers if len(frame)]
-    if not layers:
-        gpkg.unlink(missing_ok=True)
-        return
-    with atomic_path(gpkg) as temporary:
-        for frame, name in layers:
-            write_layer(frame, temporary, name, title)
-
-
-def diff_runs(old_path: Path, new_path: Path, out_dir: Path, tolerance: float = 5.0) -> DiffResult:
-    """Compare two analysis GeoPackages; write ``wijzigingen.md`` and ``wijzigingen.gpkg``."""
-    old, new = _read(Path(old_path)), _read(Path(new_path))
-    table = compare_areas(old.spanningsgebieden, new.spanningsgebieden, tolerance)
-    both = old.kansen is not None and new.kansen is not None
-    kansen = compare_kansen(old.kansen, new.kansen) if both else None
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    gpkg, markdown = out_dir / "wijzigingen.gpkg", out_dir / "wijzigingen.md"
-    _write_gpkg(gpkg, table, kansen, f"Wijzigingen {Path(old_path).name} → {Path(new_path).name}")
-    result = DiffResult(table, markdown, gpkg, compare_manifests(Path(old_path), Path(new_path)), kansen)
-    lines = ["# Wijzigingen in spanningsgebieden", "", f"Oud: `{old_path}`  ", f"Nieuw: `{new_path}`", "",
+def changes_report(result: DiffResult, old_name: str, new_name: str, tolerance: float) -> str:
+    """``wijzigingen.md``: the counts, the areas per status, the kansen and the changed inputs."""
+    table = result.table
+    lines = ["# Wijzigingen in spanningsgebieden", "", f"Oud: `{old_name}`  ", f"Nieuw: `{new_name}`", "",
              result.summary_line + f" (drempel ongewijzigd: {tolerance:g} %).", ""]  # fmt: skip
     for status in STATUS_ORDER:
         subset = table[table["status"] == status]
@@ -184,7 +156,6 @@ def diff_runs(old_path: Path, new_path: Path, out_dir: Path, tolerance: float = 
                 f"{row.oppervlakte_nieuw_ha:.1f} | {row.gewijzigde_criteria or '-'} |"
             )
         lines.append("")
-    lines += _kansen_lines(kansen)
+    lines += _kansen_lines(result.kansen)
     lines += ["## Invoer", "", *(f"- {md_escape(line)}" for line in result.inputs), ""]
-    write_text(markdown, "\n".join(lines) + "\n")
-    return result
+    return "\n".join(lines) + "\n"
