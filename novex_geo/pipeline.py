@@ -18,9 +18,10 @@ import geopandas as gpd
 import pandas as pd
 
 from novex_geo.config import Database, Project, Regions
+from novex_geo.errors import LayerError
 from novex_geo.executor import Executor
 from novex_geo.io.files import ensure_folder, output_lock, write_text
-from novex_geo.io.layers import SectorLayer, load_sectors, read_source
+from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
 from novex_geo.io.outputs import input_table, write_csv
 from novex_geo.io.qgis import STYLED_LAYERS
 from novex_geo.io.regions import (
@@ -59,6 +60,7 @@ from novex_geo.io.run import (
     write_run,
 )
 from novex_geo.overlay import OverlayResult, overlay, summarise
+from novex_geo.units import counted
 
 if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a command needs them
     from novex_geo.grid import GridResult
@@ -346,17 +348,25 @@ class SketchRun:
 def run_sketch(
     project: Project, sketch_file: Path, sector: str | None = None, out: Path | None = None
 ) -> SketchRun:
-    """Evaluate a sketch; write ``<sketch>_beoordeling.md`` and ``.png`` (default beside the sketch)."""
+    """Evaluate a sketch against the claims around it (read with bbox reads); write
+    ``<sketch>_beoordeling.md`` and ``.png`` (default beside the sketch)."""
     from novex_geo.maps.sketch import draw_sketch_map
-    from novex_geo.sketch import evaluate_sketch, sketch_report
+    from novex_geo.sketch import evaluate_sketch, sketch_frame, sketch_report, surroundings
 
     sketch_file = Path(sketch_file)
-    result = evaluate_sketch(project, sketch_file, sector)
+    if not sketch_file.exists():
+        raise LayerError("sketch file not found", sketch_file)
+    sketch = sketch_frame(read_vector(sketch_file), project, sector, sketch_file)
+    area = surroundings(project, sketch)
+    regions = _load_regions(project.regions, project.crs)
+    layers = load_sectors(project, area)
+    priority = [read_source(s, "prioriteit", project.crs, area)[0] for s in project.triage.priority]
+    result = evaluate_sketch(project, sketch, regions, layers, priority)
     folder = ensure_folder(Path(out) if out else sketch_file.parent)
     text = sketch_report(result, sketch_file, project.labels)
     report = write_text(folder / f"{sketch_file.stem}_beoordeling.md", text)
-    title = f"{sketch_file.name}: {len(result.new_schuurpunten)} nieuwe schuurpunt(en)"
-    regions = _load_regions(project.regions, project.crs)
+    caused = counted(len(result.new_schuurpunten), "nieuw schuurpunt", "nieuwe schuurpunten")
+    title = f"{sketch_file.name}: {caused}"
     picture = draw_sketch_map(project, result, regions, title, folder / f"{sketch_file.stem}_beoordeling.png")
     return SketchRun(result, report, picture)
 

@@ -21,14 +21,13 @@ import shapely
 from novex_geo.config import SCHUURPUNT, ZONE_ID, Project, SectorLabels
 from novex_geo.errors import LayerError
 from novex_geo.escape import md_escape
-from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
-from novex_geo.io.regions import load_regions
+from novex_geo.io.layers import SectorLayer
 from novex_geo.overlay.engine import OverlayResult, overlay
 from novex_geo.triage import CRITERIA, evaluate_criteria, spanningsgebieden
 from novex_geo.triage.areas import MAX_LISTED, label_text, listing, natural_key
 from novex_geo.units import HECTARE, counted, hectares
 
-__all__ = ["SketchResult", "evaluate_sketch", "read_sketch", "sketch_report"]
+__all__ = ["SketchResult", "evaluate_sketch", "sketch_frame", "sketch_report", "surroundings"]
 
 SKETCH_SOURCE = "schets"
 COMPUTED = [criterion for criterion in CRITERIA if not criterion.judged_by_people]
@@ -79,17 +78,16 @@ def _sectors(frame: gpd.GeoDataFrame, project: Project, sector: str | None, path
     return given
 
 
-def read_sketch(path: Path, project: Project, sector: str | None = None) -> gpd.GeoDataFrame:
-    """The sketched polygons in the analysis CRS with ``feature_id``, ``label`` and ``sector``.
+def sketch_frame(
+    frame: gpd.GeoDataFrame, project: Project, sector: str | None, path: Path
+) -> gpd.GeoDataFrame:
+    """The sketched polygons (``frame``, read from ``path``) in the analysis CRS with
+    ``feature_id``, ``label`` and ``sector``.
 
-    The sketch is GeoJSON in longitude/latitude, as the map exports it; a file that cannot be
-    read, features that are no polygons or lack a sector, and coordinates that are not
-    longitude/latitude each stop with one message naming the file.
+    The sketch is GeoJSON in longitude/latitude, as the map exports it; features that are no
+    polygons or lack a sector, and coordinates that are not longitude/latitude each stop with
+    one message naming the file.
     """
-    path = Path(path)
-    if not path.exists():
-        raise LayerError("sketch file not found", path)
-    frame = read_vector(path)
     if frame.empty:
         raise LayerError("the sketch holds no features", path)
     if frame.crs is None:
@@ -141,18 +139,27 @@ def _areas(result: OverlayResult, project: Project, priority) -> gpd.GeoDataFram
     )
 
 
-def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = None) -> SketchResult:
-    """Run the overlay on the sketch's surroundings without and with the sketch; compare."""
-    started = time.perf_counter()
-    sketch = read_sketch(sketch_path, project, sector)
+def surroundings(project: Project, sketch: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """The box whose claims a sketch can meet: its extent plus the largest pair distance, the
+    merge distance of areas and a margin."""
     reach = project.max_distance + project.triage.merge_distance + 500.0
     xmin, ymin, xmax, ymax = sketch.total_bounds
-    area = (xmin - reach, ymin - reach, xmax + reach, ymax + reach)
-    box = shapely.box(*area)
-    regions = load_regions(project.regions, project.crs)
+    return (xmin - reach, ymin - reach, xmax + reach, ymax + reach)
+
+
+def evaluate_sketch(
+    project: Project,
+    sketch: gpd.GeoDataFrame,
+    regions: gpd.GeoDataFrame,
+    layers: dict[str, SectorLayer],
+    priority: list[gpd.GeoDataFrame],
+) -> SketchResult:
+    """Run the overlay on the sketch's :func:`surroundings` without and with the sketch;
+    compare. ``layers`` and ``priority`` need only cover the surroundings."""
+    started = time.perf_counter()
+    box = shapely.box(*surroundings(project, sketch))
     regions = regions[regions.intersects(box)].copy()
     regions["geometry"] = regions.geometry.intersection(box)
-    layers = load_sectors(project, area)
     before = {key: layer.frame for key, layer in layers.items()}
     after = {
         key: pd.concat([frame, sketch[sketch["sector"] == key]], ignore_index=True)
@@ -177,7 +184,6 @@ def evaluate_sketch(project: Project, sketch_path: Path, sector: str | None = No
     under = under.assign(m2=shapely.area(shapely.intersection(under.geometry.values, outline)))
     stacked = under.groupby("sectoren")["m2"].sum().div(10_000).rename("ha").reset_index()
     stacked = stacked[stacked["ha"] >= 0.005]  # faces that only touch the sketch
-    priority = [read_source(s, "prioriteit", project.crs, area)[0] for s in project.triage.priority]
     old_areas, new_areas = _areas(without, project, priority), _areas(with_sketch, project, priority)
     flips, created = [], []
     if len(new_areas):

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from novex_geo import load_project
 from novex_geo.cli.main import cli
-from novex_geo.sketch import evaluate_sketch
+from novex_geo.pipeline import run_sketch
 
 from .conftest import sectors_toml, write_layer, write_project
 
@@ -52,7 +52,7 @@ def new_quarter(tmp_path):
 
 def test_sketch_reports_known_conflicts_exactly(project, new_quarter):
     sketch = new_quarter
-    result = evaluate_sketch(project, sketch)
+    result = run_sketch(project, sketch).result
     change = result.pair_change.set_index("conflict")["verschil_ha"]
     # 100 x 100 m overlap with the water zone
     assert change["woningbouw×water_bodem"] == pytest.approx(1.0, rel=1e-4)
@@ -109,7 +109,7 @@ def test_sketch_map_draws_the_other_side_of_each_schuurpunt(project, new_quarter
     from novex_geo.maps.sketch import sketch_figure
     from novex_geo.sketch import sketch_report
 
-    result = evaluate_sketch(project, new_quarter)
+    result = run_sketch(project, new_quarter).result
     report = sketch_report(result, new_quarter)
     named = {label for label in ("Boezem", "Schietbaan") if label in report}
     assert named == {"Boezem", "Schietbaan"}
