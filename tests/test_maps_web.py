@@ -20,7 +20,7 @@ from novex_geo.io.run import read_run
 from novex_geo.maps.web import BASEMAPS, CLAIM_BUDGET, write_maps
 from novex_geo.maps.web_claims import plan_claims
 from novex_geo.maps.web_text import DRAW_TEXT
-from novex_geo.pipeline import _sectors, run_maps, run_overlay, run_triage
+from novex_geo.pipeline import load_claims, run_maps, run_overlay, run_triage
 
 from .conftest import write_layer, write_project
 from .support.real_project import write_real_project
@@ -105,7 +105,7 @@ def test_every_parcel_is_on_the_map_and_no_raw_column(maps):
 def test_claims_over_the_budget_go_as_an_image_and_none_is_lost(maps, tmp_path):
     project = load_project(maps[0].parents[1] / "novex.toml")
     run = read_run(project.output_dir / "analyse.gpkg", required=RUN_LAYERS, optional=("spanningsgebieden",))
-    layers = _sectors(project)
+    layers = load_claims(project)
     budget = 150_000  # the 2,500 parcels need about 0.4 MB as vectors
     (path,) = write_maps(project, run, layers, tmp_path, ["Fryslân"], national=False, budget=budget)
     page = path.read_text(encoding="utf-8")
@@ -194,10 +194,10 @@ def test_cdn_maps_are_small_and_inline_maps_carry_their_libraries(maps, tmp_path
 
 def test_png_legend_and_credits_stand_outside_the_map(maps):
     from novex_geo.maps.static import Credits, conflict_map_figure
-    from novex_geo.pipeline import _sectors
+    from novex_geo.pipeline import load_claims
 
     project = load_project(next(iter(maps)).parents[1] / "novex.toml")
-    layers = _sectors(project)
+    layers = load_claims(project)
     regions = run_overlay(project, write=False).result.regions
     figure, drawing = conflict_map_figure(
         project,
@@ -316,7 +316,7 @@ def real(tmp_path_factory):
     run_overlay(project)
     run_triage(project)
     run = read_run(project.output_dir / "analyse.gpkg", required=RUN_LAYERS, optional=("spanningsgebieden",))
-    layers = _sectors(project)
+    layers = load_claims(project)
     maps = run_maps(project, layers=layers)
     return project, run, layers, maps
 

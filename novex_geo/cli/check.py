@@ -6,9 +6,9 @@ import json
 
 import click
 
-from novex_geo.check import check_project
 from novex_geo.cli.options import json_opt, project_arg
 from novex_geo.config import load_project
+from novex_geo.pipeline.project import run_check
 
 
 @click.command("check")
@@ -26,7 +26,7 @@ def check_command(project_file, as_json: bool) -> None:
       novex-geo check novex.toml
       novex-geo check novex.toml --json > check.json
     """
-    result = check_project(load_project(project_file))
+    result = run_check(load_project(project_file))
     click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if as_json else result.to_text())
     if not result.ok:
         raise click.exceptions.Exit(1)

@@ -10,9 +10,17 @@ import click
 
 from novex_geo.cli.options import out_opt
 from novex_geo.errors import CatalogError
-from novex_geo.fetch import FetchOptions, RetryPolicy, by_sector, fetch_dataset, fetch_provinces, get_entry
-from novex_geo.fetch.datasets import DEFAULT_CACHE
-from novex_geo.fetch.provinces import PDOK_GEBIEDSINDELINGEN
+from novex_geo.pipeline.project import (
+    DEFAULT_CACHE,
+    PDOK_GEBIEDSINDELINGEN,
+    FetchOptions,
+    RetryPolicy,
+    by_sector,
+    default_sectors,
+    fetch_dataset,
+    fetch_provinces,
+    get_entry,
+)
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
@@ -184,8 +192,6 @@ def catalog_command(sector):
     Example:
       novex-geo catalog --sector landbouw
     """
-    from novex_geo.templates import default_sectors
-
     grouped = by_sector(list(default_sectors()[0]))
     if sector is not None and sector not in grouped:
         raise CatalogError(f"no sector '{sector}' in the catalogue; sectors: {', '.join(grouped)}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from novex_geo.templates import catalog_project, write_template
+from novex_geo.pipeline.project import run_init
 
 
 @click.command("init")
@@ -38,6 +38,5 @@ def init_command(path: Path, name: str, from_catalog: bool, provincie: str | Non
     """
     if provincie and not from_catalog:
         raise click.UsageError("--provincie goes with --from-catalog")
-    text = catalog_project(cache, path, provincie) if from_catalog else None
-    write_template(path, name=name, overwrite=force, text=text)
+    run_init(path, name, overwrite=force, cache=cache if from_catalog else None, provincie=provincie)
     click.echo(f"wrote {path}; then run: novex-geo check {path}")

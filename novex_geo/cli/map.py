@@ -8,9 +8,8 @@ import click
 
 from novex_geo.cli.options import out_opt, project_arg, provincie_opt
 from novex_geo.config import load_project
-from novex_geo.maps.assets import ASSET_MODES
-from novex_geo.maps.poster import PAPER
 from novex_geo.pipeline import run_maps, run_sketch
+from novex_geo.pipeline.project import ASSET_MODES, PAPER
 
 
 @click.command("map")

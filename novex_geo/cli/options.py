@@ -36,7 +36,7 @@ json_opt = click.option("--json", "as_json", is_flag=True, help="Print machine-r
 def _connected(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """The scheduler address, checked by connecting to it before any layer is loaded: a wrong
     address or one without workers stops the command at once, not after minutes of loading."""
-    from novex_geo.executor import check_scheduler
+    from novex_geo.pipeline.project import check_scheduler
 
     return check_scheduler(value) if value else None
 
@@ -81,6 +81,6 @@ def echo_summary(summary, *extra: str) -> None:
 
 def echo_audit(controle) -> None:
     """One line on the self-audit: the largest relative difference between faces and claims."""
-    from novex_geo.overlay.audit import describe
+    from novex_geo.pipeline.project import audit_line
 
-    click.echo(describe(controle))
+    click.echo(audit_line(controle))

@@ -15,11 +15,20 @@ import shapely
 from novex_geo.config import DEFAULT_CRS, Project, Regions
 from novex_geo.errors import LayerError
 from novex_geo.geometry import polygonal_each
+from novex_geo.io.downloads import download_record
 from novex_geo.io.plausibility import check_coordinates_fit, plain_names, resolve_overlaps
 from novex_geo.io.vector import check_layer, read_vector
 from novex_geo.units import counted
 
-__all__ = ["NAMING", "OVERLAPPING", "PARTITION", "check_triage_layers", "load_regions", "select_regions"]
+__all__ = [
+    "NAMING",
+    "OVERLAPPING",
+    "PARTITION",
+    "check_triage_layers",
+    "load_regions",
+    "regions_credit",
+    "select_regions",
+]
 
 log = logging.getLogger(__name__)
 
@@ -125,3 +134,11 @@ def _checked(key: str, path, layer, where=None, columns=None, sql=None) -> None:
         check_layer(path, layer, where, columns, sql)
     except LayerError as exc:
         raise LayerError(f"{key}: {exc}") from None
+
+
+def regions_credit(regions: Regions) -> str:
+    """The credit of a regions file on maps: the attribution ``novex-geo fetch provincies``
+    stored with it, else its file name."""
+    path = regions.path
+    record = download_record(path, regions.layer or path.stem) if path.suffix == ".gpkg" else None
+    return (record or {}).get("attribution") or f"provinciegrenzen: {path.name}"

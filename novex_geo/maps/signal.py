@@ -163,6 +163,7 @@ def write_signals(
     out: Path,
     ids: list[str] | None = None,
     top: int | None = None,
+    regions_credit: str | None = None,
 ) -> list[SignalFiles]:
     """Write the 1-pagers for ``ids`` or the ``top`` best-ranked spanningsgebieden into ``out``.
 
@@ -172,7 +173,7 @@ def write_signals(
     """
     chosen = _chosen(run.spanningsgebieden, ids, top, run.path)
     claims = {key: layer.frame for key, layer in layers.items()}
-    credits = Credits.of(project, layers)
+    credits = Credits.of(project, layers, regions_credit)
     date = datetime.fromtimestamp(run.path.stat().st_mtime).strftime("%d-%m-%Y")
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -25,7 +25,6 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from novex_geo.config import DEMO_MARK, KANS, SCHUURPUNT, Project
-from novex_geo.io.downloads import download_record
 from novex_geo.io.layers import SectorLayer
 from novex_geo.maps.text_fit import fit, fit_legend, wrap
 from novex_geo.style import BORDER_COLOUR, KANS_COLOUR, SCHUURPUNT_COLOUR
@@ -75,17 +74,15 @@ class Credits:
     regions: str
 
     @classmethod
-    def of(cls, project: Project, layers: Mapping[str, SectorLayer]) -> Credits:
-        """The credits of a project's loaded sources and of its regions file (the attribution
-        ``novex-geo fetch provincies`` stored with it, else the file name)."""
+    def of(cls, project: Project, layers: Mapping[str, SectorLayer], regions: str | None = None) -> Credits:
+        """The credits of a project's loaded sources and of its regions file: ``regions``
+        (:func:`~novex_geo.io.regions.regions_credit`), else the file's name."""
         sources = {
             (report.sector, report.source): report.attribution or Path(report.path).name
             for layer in layers.values()
             for report in layer.reports
         }
-        path = project.regions.path
-        record = download_record(path, project.regions.layer or path.stem) if path.suffix == ".gpkg" else None
-        return cls(sources, (record or {}).get("attribution") or f"provinciegrenzen: {path.name}")
+        return cls(sources, regions or f"provinciegrenzen: {project.regions.path.name}")
 
     @property
     def every(self) -> list[str]:

@@ -261,6 +261,7 @@ def write_maps(
     poster: str | None = None,
     assets: str = "inline",
     budget: int | None = None,
+    regions_credit: str | None = None,
 ) -> list[Path]:
     """Write one HTML map per provincie (and a national overview) into ``out``.
 
@@ -272,7 +273,7 @@ def write_maps(
     ``assets``: see :func:`~novex_geo.maps.assets.use_assets`; ``budget``: the bytes the claims
     may take per map (default :data:`~novex_geo.maps.web_claims.CLAIM_BUDGET`).
     """
-    credits = Credits.of(project, layers)
+    credits = Credits.of(project, layers, regions_credit)
     date = datetime.fromtimestamp(run.path.stat().st_mtime).strftime("%d-%m-%Y")
     shared = {
         "stacked": shapely.STRtree(run.stapeling[run.stapeling["n_sectoren"] >= 2].geometry.values),

@@ -1,9 +1,4 @@
-"""The library entry for every command: load once, compute, write.
-
-Each ``run_*`` function is what one ``novex-geo`` command does, usable from a notebook
-without the CLI. Data flows one way: project → :mod:`~novex_geo.io` →
-:mod:`~novex_geo.overlay` → :mod:`~novex_geo.triage` → :mod:`~novex_geo.maps`.
-"""
+"""Load, overlay, triage and grid: the analysis steps of the pipeline."""
 
 from __future__ import annotations
 
@@ -18,10 +13,9 @@ import geopandas as gpd
 import pandas as pd
 
 from novex_geo.config import Database, Project, Regions
-from novex_geo.errors import LayerError
 from novex_geo.executor import Executor
-from novex_geo.io.files import ensure_folder, output_lock, write_text
-from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
+from novex_geo.io.files import output_lock, write_text
+from novex_geo.io.layers import SectorLayer, load_sectors, read_source
 from novex_geo.io.outputs import input_table, write_csv
 from novex_geo.io.qgis import STYLED_LAYERS
 from novex_geo.io.regions import (
@@ -34,21 +28,17 @@ from novex_geo.io.regions import (
 )
 from novex_geo.io.run import (
     AREAS_CSV,
-    CHANGES_GPKG,
-    CHANGES_MD,
     CONFLICTPAREN,
     CONTROLE,
     HERKOMST,
     INVOER,
     KANSEN,
     KANSPAREN,
-    MAPS_FOLDER,
     NOVEXGEBIEDEN,
     OVERLAY_LAYERS,
     PROVINCIES,
     SAMENVATTING,
     SCHUURPUNTEN,
-    SIGNALS_FOLDER,
     SPANNINGSGEBIEDEN,
     STAPELING,
     TRIAGE_MD,
@@ -56,30 +46,22 @@ from novex_geo.io.run import (
     read_run,
     run_exists,
     run_location,
-    write_changes,
     write_run,
 )
 from novex_geo.overlay import OverlayResult, overlay, summarise
-from novex_geo.units import counted
 
 if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a command needs them
     from novex_geo.grid import GridResult
-    from novex_geo.maps.signal import SignalFiles
-    from novex_geo.sketch import SketchResult
-    from novex_geo.triage.diff import DiffResult
     from novex_geo.triage.kansen import AreaKansen
     from novex_geo.triage.novex import NovexShares
 
 __all__ = [
     "OverlayRun",
-    "SketchRun",
     "TriageRun",
-    "run_diff",
+    "load_claims",
+    "load_regions_logged",
     "run_grid",
-    "run_maps",
     "run_overlay",
-    "run_signals",
-    "run_sketch",
     "run_triage",
 ]
 
@@ -88,7 +70,7 @@ log = logging.getLogger(__name__)
 SLIVER_M2 = 1.0  # a face this small is a sliver between boundaries that almost coincide
 
 
-def _load_regions(regions: Regions, crs: str, kind: str = PARTITION) -> gpd.GeoDataFrame:
+def load_regions_logged(regions: Regions, crs: str, kind: str = PARTITION) -> gpd.GeoDataFrame:
     """:func:`~novex_geo.io.regions.load_regions`, with what it resolved (overlaps) said."""
     frame = load_regions(regions, crs, kind)
     for note in frame.attrs.get("notes", []):
@@ -97,10 +79,12 @@ def _load_regions(regions: Regions, crs: str, kind: str = PARTITION) -> gpd.GeoD
 
 
 def _regions(project: Project, provincies: Sequence[str] = ()) -> gpd.GeoDataFrame:
-    return select_regions(_load_regions(project.regions, project.crs), list(provincies or project.provincies))
+    return select_regions(
+        load_regions_logged(project.regions, project.crs), list(provincies or project.provincies)
+    )
 
 
-def _sectors(project: Project) -> dict[str, SectorLayer]:
+def load_claims(project: Project) -> dict[str, SectorLayer]:
     started = time.perf_counter()
     layers = load_sectors(project)
     counts = ", ".join(f"{key} ({len(layer.frame)})" for key, layer in layers.items())
@@ -141,7 +125,7 @@ def run_overlay(
     started = time.perf_counter()
     check_triage_layers(project)  # a missing triage layer or field stops here, not after the run
     regions = _regions(project, provincies)
-    layers = _sectors(project)
+    layers = load_claims(project)
     result = overlay(
         regions,
         {key: layer.frame for key, layer in layers.items()},
@@ -234,11 +218,11 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
         run.stapeling, run.schuurpunten, run.herkomst, project.conflicts, settings, project.min_area_m2
     )
     priority = [read_source(source, "prioriteit", project.crs)[0] for source in settings.priority]
-    gemeenten = _load_regions(settings.gemeenten, project.crs, NAMING) if settings.gemeenten else None
+    gemeenten = load_regions_logged(settings.gemeenten, project.crs, NAMING) if settings.gemeenten else None
     annotations = read_annotations(settings.annotations)
     kansen = kansen_near_areas(areas, run.kansen, run.herkomst, settings.merge_distance)
     gebieden = settings.novex_gebieden
-    novex = novex_shares(areas, gebieden and _load_regions(gebieden, project.crs, OVERLAPPING))
+    novex = novex_shares(areas, gebieden and load_regions_logged(gebieden, project.crs, OVERLAPPING))
     labels = project.labels
     areas = evaluate_criteria(areas, pairs, settings, priority, gemeenten, annotations, kansen, novex, labels)
     log.info("%d spanningsgebieden in %.1f s", len(areas), time.perf_counter() - started)
@@ -277,118 +261,9 @@ def run_grid(
     """Grid mode (:func:`novex_geo.grid.grid_overlay`) into ``out`` (default: the output folder)."""
     from novex_geo.grid import grid_overlay
 
-    layers = layers if layers is not None else _sectors(project)
+    layers = layers if layers is not None else load_claims(project)
     regions = _regions(project, provincies)
     out = Path(out) if out else project.output_dir
     with output_lock(out):
         executor = Executor.choose(project.executor, project.workers, scheduler)
         return grid_overlay(project, layers, regions, resolution, out, executor=executor)
-
-
-def run_maps(
-    project: Project,
-    provincies: Sequence[str] = (),
-    out: Path | None = None,
-    png: bool = False,
-    gpkg: Path | str | Database | None = None,
-    layers: dict[str, SectorLayer] | None = None,
-    poster: str | None = None,
-    assets: str = "inline",
-) -> list[Path]:
-    """Kaartsessie maps from a run's GeoPackage into ``out`` (default ``<output>/kaarten``);
-    with ``poster`` (``"A3"``/``"A0"``) a print poster per provincie too."""
-    from novex_geo.maps.web import write_maps
-
-    run = read_run(
-        run_location(project, gpkg),
-        required=(PROVINCIES.name, STAPELING.name, SCHUURPUNTEN.name, KANSEN.name),
-        optional=(SPANNINGSGEBIEDEN.name,),
-    )
-    layers = layers if layers is not None else _sectors(project)
-    out = Path(out) if out else project.output_dir / MAPS_FOLDER
-    names = list(provincies or project.provincies) or None
-    with output_lock(out):
-        return write_maps(project, run, layers, out, names, png=png, poster=poster, assets=assets)
-
-
-def run_signals(
-    project: Project,
-    ids: list[str] | None = None,
-    top: int | None = None,
-    out: Path | None = None,
-    gpkg: Path | str | Database | None = None,
-    layers: dict[str, SectorLayer] | None = None,
-) -> list[SignalFiles]:
-    """Signal 1-pagers for ``ids`` or the ``top`` best-ranked spanningsgebieden (default
-    ``<output>/signalen``)."""
-    from novex_geo.maps.signal import write_signals
-
-    run = read_run(
-        run_location(project, gpkg),
-        required=(SPANNINGSGEBIEDEN.name, SCHUURPUNTEN.name, KANSEN.name, HERKOMST.name),
-    )
-    layers = layers if layers is not None else _sectors(project)
-    regions = _load_regions(project.regions, project.crs)
-    named = project.triage.gemeenten
-    gemeenten = _load_regions(named, project.crs, NAMING) if named else None
-    out = Path(out) if out else project.output_dir / SIGNALS_FOLDER
-    with output_lock(out):
-        return write_signals(project, run, layers, regions, gemeenten, out, ids, top)
-
-
-@dataclass
-class SketchRun:
-    """What :func:`run_sketch` evaluated and wrote."""
-
-    result: SketchResult
-    report: Path
-    picture: Path
-
-
-def run_sketch(
-    project: Project, sketch_file: Path, sector: str | None = None, out: Path | None = None
-) -> SketchRun:
-    """Evaluate a sketch against the claims around it (read with bbox reads); write
-    ``<sketch>_beoordeling.md`` and ``.png`` (default beside the sketch)."""
-    from novex_geo.maps.sketch import draw_sketch_map
-    from novex_geo.sketch import evaluate_sketch, sketch_frame, sketch_report, surroundings
-
-    sketch_file = Path(sketch_file)
-    if not sketch_file.exists():
-        raise LayerError("sketch file not found", sketch_file)
-    sketch = sketch_frame(read_vector(sketch_file), project, sector, sketch_file)
-    area = surroundings(project, sketch)
-    regions = _load_regions(project.regions, project.crs)
-    layers = load_sectors(project, area)
-    priority = [read_source(s, "prioriteit", project.crs, area)[0] for s in project.triage.priority]
-    result = evaluate_sketch(project, sketch, regions, layers, priority)
-    folder = ensure_folder(Path(out) if out else sketch_file.parent)
-    text = sketch_report(result, sketch_file, project.labels)
-    report = write_text(folder / f"{sketch_file.stem}_beoordeling.md", text)
-    caused = counted(len(result.new_schuurpunten), "nieuw schuurpunt", "nieuwe schuurpunten")
-    title = f"{sketch_file.name}: {caused}"
-    picture = draw_sketch_map(project, result, regions, title, folder / f"{sketch_file.stem}_beoordeling.png")
-    return SketchRun(result, report, picture)
-
-
-def run_diff(old: Path, new: Path, out: Path | None = None, tolerance: float = 5.0) -> DiffResult:
-    """Changes in spanningsgebieden and kansen between two runs, and in their inputs: writes
-    ``wijzigingen.md`` and ``wijzigingen.gpkg`` (default: beside ``new``)."""
-    from novex_geo.io.manifest import compare_manifests
-    from novex_geo.triage.diff import DiffResult, changes_report, compare_areas, compare_kansen
-
-    old, new = Path(old), Path(new)
-    runs = [
-        read_run(path, required=(SPANNINGSGEBIEDEN.name,), optional=(KANSEN.name,)) for path in (old, new)
-    ]
-    table = compare_areas(runs[0].spanningsgebieden, runs[1].spanningsgebieden, tolerance)
-    both = runs[0].kansen is not None and runs[1].kansen is not None
-    kansen = compare_kansen(runs[0].kansen, runs[1].kansen) if both else None
-    folder = ensure_folder(Path(out) if out else new.parent)
-    result = DiffResult(
-        table, folder / CHANGES_MD, folder / CHANGES_GPKG, compare_manifests(old, new), kansen
-    )
-    changed = {"wijzigingen": table, **({} if kansen is None else {KANSEN.name: kansen})}
-    write_changes(result.gpkg, changed, f"Wijzigingen {old.name} → {new.name}")
-    write_text(result.markdown, changes_report(result, str(old), str(new), tolerance))
-    return result

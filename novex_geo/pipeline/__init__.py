@@ -1,0 +1,23 @@
+"""The library entry for every command: load once, compute, write.
+
+Each ``run_*`` function is what one ``novex-geo`` command does, usable from a notebook
+without the CLI. Data flows one way: project → :mod:`~novex_geo.io` →
+:mod:`~novex_geo.overlay` → :mod:`~novex_geo.triage` → :mod:`~novex_geo.maps`.
+"""
+
+from novex_geo.pipeline.analysis import OverlayRun, TriageRun, load_claims, run_grid, run_overlay, run_triage
+from novex_geo.pipeline.products import SketchRun, run_diff, run_maps, run_signals, run_sketch
+
+__all__ = [
+    "OverlayRun",
+    "SketchRun",
+    "TriageRun",
+    "load_claims",
+    "run_diff",
+    "run_grid",
+    "run_maps",
+    "run_overlay",
+    "run_signals",
+    "run_sketch",
+    "run_triage",
+]

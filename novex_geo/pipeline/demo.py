@@ -1,0 +1,71 @@
+"""The whole product on the fictional demo project: what ``novex-geo demo`` runs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from novex_geo.config import Project, load_project
+from novex_geo.demo import DemoFiles, annotate_hot_spot, write_demo_project
+from novex_geo.errors import LayerError
+from novex_geo.grid import GridResult
+from novex_geo.maps.signal import SignalFiles
+from novex_geo.pipeline import OverlayRun, TriageRun, run_grid, run_maps, run_overlay, run_signals, run_triage
+from novex_geo.triage.criteria import CRITERION
+
+__all__ = ["DemoRun", "run_demo"]
+
+
+@dataclass
+class DemoRun:
+    """What :func:`run_demo` wrote, and the figures ``novex-geo demo`` prints."""
+
+    files: DemoFiles
+    project: Project
+    sources_checked: int
+    run: OverlayRun
+    triage: TriageRun
+    hot_spot: str  # the id of the border hot spot, whose urgency the demo fills in
+    signals: list[SignalFiles]
+    maps: list[Path]
+    grid: GridResult
+    seconds: float
+
+    def verdicts(self) -> dict[str, int]:
+        """How many spanningsgebieden meet criteria 1 and 2a, are provincie-overstijgend
+        (2b), have kansen, lie in a NOVEX-gebied."""
+        areas = self.triage.areas
+        ja = {key: areas[CRITERION[key].verdict] == "ja" for key in ("c1", "c2a", "c2b")}
+        return {
+            "c1_en_c2a": int((ja["c1"] & ja["c2a"]).sum()),
+            "c2b": int(ja["c2b"].sum()),
+            "met_kansen": int((areas["n_kansen"] > 0).sum()),
+            "in_novex_gebied": int((areas["n_novex_gebieden"] > 0).sum()),
+        }
+
+
+def run_demo(out: Path) -> DemoRun:
+    """Write the fictional demo project into ``out`` and run check, run, triage, signal, map
+    and grid on it, as a newcomer would."""
+    from novex_geo.pipeline.project import run_check
+
+    started = time.perf_counter()
+    files = write_demo_project(out)
+    project = load_project(files.project)
+    check = run_check(project)
+    if not check.ok:
+        raise LayerError("demo project failed its own check:\n" + check.to_text())
+    run = run_overlay(project)
+    first = run_triage(project, run.gpkg)
+    # what an account manager does next: write the urgency of the border hot spot down
+    assert project.triage.annotations is not None  # the demo project names its annotations file
+    hot_spot = annotate_hot_spot(project.triage.annotations, first.areas)
+    triage = run_triage(project, run.gpkg)
+    top = triage.areas.iloc[0]["id"]
+    ids = list(dict.fromkeys([hot_spot, top]))
+    signals = run_signals(project, ids=ids, gpkg=run.gpkg, layers=run.layers)
+    maps = run_maps(project, gpkg=run.gpkg, png=True, layers=run.layers)
+    grid = run_grid(project, 25, layers=run.layers)
+    seconds = time.perf_counter() - started
+    return DemoRun(files, project, len(check.sources), run, triage, hot_spot, signals, maps, grid, seconds)

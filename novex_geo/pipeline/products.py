@@ -1,0 +1,152 @@
+"""Maps, signals, sketches and the comparison of two runs: the products made from a run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from novex_geo.config import Database, Project
+from novex_geo.errors import LayerError
+from novex_geo.io.files import ensure_folder, output_lock, write_text
+from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
+from novex_geo.io.regions import NAMING, regions_credit
+from novex_geo.io.run import (
+    CHANGES_GPKG,
+    CHANGES_MD,
+    HERKOMST,
+    KANSEN,
+    MAPS_FOLDER,
+    PROVINCIES,
+    SCHUURPUNTEN,
+    SIGNALS_FOLDER,
+    SPANNINGSGEBIEDEN,
+    STAPELING,
+    read_run,
+    run_location,
+    write_changes,
+)
+from novex_geo.pipeline.analysis import load_claims, load_regions_logged
+from novex_geo.units import counted
+
+if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a command needs them
+    from novex_geo.maps.signal import SignalFiles
+    from novex_geo.sketch import SketchResult
+    from novex_geo.triage.diff import DiffResult
+
+__all__ = ["SketchRun", "run_diff", "run_maps", "run_signals", "run_sketch"]
+
+
+def run_maps(
+    project: Project,
+    provincies: Sequence[str] = (),
+    out: Path | None = None,
+    png: bool = False,
+    gpkg: Path | str | Database | None = None,
+    layers: dict[str, SectorLayer] | None = None,
+    poster: str | None = None,
+    assets: str = "inline",
+) -> list[Path]:
+    """Kaartsessie maps from a run's GeoPackage into ``out`` (default ``<output>/kaarten``);
+    with ``poster`` (``"A3"``/``"A0"``) a print poster per provincie too."""
+    from novex_geo.maps.web import write_maps
+
+    run = read_run(
+        run_location(project, gpkg),
+        required=(PROVINCIES.name, STAPELING.name, SCHUURPUNTEN.name, KANSEN.name),
+        optional=(SPANNINGSGEBIEDEN.name,),
+    )
+    layers = layers if layers is not None else load_claims(project)
+    out = Path(out) if out else project.output_dir / MAPS_FOLDER
+    names = list(provincies or project.provincies) or None
+    with output_lock(out):
+        credit = regions_credit(project.regions)
+        return write_maps(
+            project, run, layers, out, names, png=png, poster=poster, assets=assets, regions_credit=credit
+        )
+
+
+def run_signals(
+    project: Project,
+    ids: list[str] | None = None,
+    top: int | None = None,
+    out: Path | None = None,
+    gpkg: Path | str | Database | None = None,
+    layers: dict[str, SectorLayer] | None = None,
+) -> list[SignalFiles]:
+    """Signal 1-pagers for ``ids`` or the ``top`` best-ranked spanningsgebieden (default
+    ``<output>/signalen``)."""
+    from novex_geo.maps.signal import write_signals
+
+    run = read_run(
+        run_location(project, gpkg),
+        required=(SPANNINGSGEBIEDEN.name, SCHUURPUNTEN.name, KANSEN.name, HERKOMST.name),
+    )
+    layers = layers if layers is not None else load_claims(project)
+    regions = load_regions_logged(project.regions, project.crs)
+    named = project.triage.gemeenten
+    gemeenten = load_regions_logged(named, project.crs, NAMING) if named else None
+    out = Path(out) if out else project.output_dir / SIGNALS_FOLDER
+    with output_lock(out):
+        credit = regions_credit(project.regions)
+        return write_signals(project, run, layers, regions, gemeenten, out, ids, top, credit)
+
+
+@dataclass
+class SketchRun:
+    """What :func:`run_sketch` evaluated and wrote."""
+
+    result: SketchResult
+    report: Path
+    picture: Path
+
+
+def run_sketch(
+    project: Project, sketch_file: Path, sector: str | None = None, out: Path | None = None
+) -> SketchRun:
+    """Evaluate a sketch against the claims around it (read with bbox reads); write
+    ``<sketch>_beoordeling.md`` and ``.png`` (default beside the sketch)."""
+    from novex_geo.maps.sketch import draw_sketch_map
+    from novex_geo.sketch import evaluate_sketch, sketch_frame, sketch_report, surroundings
+
+    sketch_file = Path(sketch_file)
+    if not sketch_file.exists():
+        raise LayerError("sketch file not found", sketch_file)
+    sketch = sketch_frame(read_vector(sketch_file), project, sector, sketch_file)
+    area = surroundings(project, sketch)
+    regions = load_regions_logged(project.regions, project.crs)
+    layers = load_sectors(project, area)
+    priority = [read_source(s, "prioriteit", project.crs, area)[0] for s in project.triage.priority]
+    result = evaluate_sketch(project, sketch, regions, layers, priority)
+    folder = ensure_folder(Path(out) if out else sketch_file.parent)
+    text = sketch_report(result, sketch_file, project.labels)
+    report = write_text(folder / f"{sketch_file.stem}_beoordeling.md", text)
+    caused = counted(len(result.new_schuurpunten), "nieuw schuurpunt", "nieuwe schuurpunten")
+    title = f"{sketch_file.name}: {caused}"
+    picture_path = folder / f"{sketch_file.stem}_beoordeling.png"
+    picture = draw_sketch_map(project, result, regions, title, picture_path, regions_credit(project.regions))
+    return SketchRun(result, report, picture)
+
+
+def run_diff(old: Path, new: Path, out: Path | None = None, tolerance: float = 5.0) -> DiffResult:
+    """Changes in spanningsgebieden and kansen between two runs, and in their inputs: writes
+    ``wijzigingen.md`` and ``wijzigingen.gpkg`` (default: beside ``new``)."""
+    from novex_geo.io.manifest import compare_manifests
+    from novex_geo.triage.diff import DiffResult, changes_report, compare_areas, compare_kansen
+
+    old, new = Path(old), Path(new)
+    runs = [
+        read_run(path, required=(SPANNINGSGEBIEDEN.name,), optional=(KANSEN.name,)) for path in (old, new)
+    ]
+    table = compare_areas(runs[0].spanningsgebieden, runs[1].spanningsgebieden, tolerance)
+    both = runs[0].kansen is not None and runs[1].kansen is not None
+    kansen = compare_kansen(runs[0].kansen, runs[1].kansen) if both else None
+    folder = ensure_folder(Path(out) if out else new.parent)
+    result = DiffResult(
+        table, folder / CHANGES_MD, folder / CHANGES_GPKG, compare_manifests(old, new), kansen
+    )
+    changed = {"wijzigingen": table, **({} if kansen is None else {KANSEN.name: kansen})}
+    write_changes(result.gpkg, changed, f"Wijzigingen {old.name} → {new.name}")
+    write_text(result.markdown, changes_report(result, str(old), str(new), tolerance))
+    return result
