@@ -70,6 +70,6 @@ def run_init(
     return write_template(path, name=name, overwrite=overwrite, text=text)
 
 
-def audit_line(controle: pd.DataFrame | None) -> str:
+def audit_line(controle: pd.DataFrame) -> str:
     """The self-audit in one line: the largest relative difference between faces and claims."""
     return describe(controle)
