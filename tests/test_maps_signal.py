@@ -213,12 +213,12 @@ def test_every_demo_signal_keeps_legend_off_the_area_and_credits_the_sources(dem
     from novex_geo.maps.signal import build_signal
     from novex_geo.maps.signal_page import signal_page
     from novex_geo.maps.static import Credits
-    from novex_geo.pipeline import _sectors
+    from novex_geo.pipeline import load_claims
 
     project, attributions = demo_with_attributions
     layers = ("spanningsgebieden", "schuurpunten", "kansen", "herkomst")
     run = read_run(project.output_dir / "analyse.gpkg", required=layers)
-    layers = _sectors(project)
+    layers = load_claims(project)
     claims = {key: layer.frame for key, layer in layers.items()}
     regions = load_regions(project.regions, project.crs)
     credits = Credits.of(project, layers)

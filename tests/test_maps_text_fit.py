@@ -22,7 +22,7 @@ from novex_geo.maps.poster import poster_figure
 from novex_geo.maps.signal import EMPTY_URGENCY, build_signal
 from novex_geo.maps.signal_page import signal_page
 from novex_geo.maps.static import Credits, conflict_map_figure
-from novex_geo.pipeline import _sectors, run_overlay, run_triage
+from novex_geo.pipeline import load_claims, run_overlay, run_triage
 from novex_geo.units import hectares
 
 from .support.real_project import write_real_project
@@ -117,7 +117,7 @@ def real(tmp_path_factory):
     run_overlay(project)
     run_triage(project)
     run = read_run(project.output_dir / "analyse.gpkg", required=LAYERS)
-    return project, run, _sectors(project)
+    return project, run, load_claims(project)
 
 
 @pytest.fixture(scope="module")
