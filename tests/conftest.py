@@ -98,5 +98,5 @@ def housing_and_water_project(folder: Path, homes, home_labels, water, water_lab
     return project
 
 
-# the PostgreSQL + PostGIS fixtures (tests/postgis_db.py), for the test_io_postgis* modules
-from .postgis_db import pg_schema, postgis_url  # noqa: E402, F401
+# the PostgreSQL + PostGIS fixtures (tests/support/postgis_db.py), for the test_io_postgis* modules
+from .support.postgis_db import pg_schema, postgis_url  # noqa: E402, F401

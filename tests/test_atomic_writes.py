@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from .conftest import sectors_toml, write_layer, write_project
-from .helpers import in_rd
+from .support.helpers import in_rd
 
 LAYERS = {"stapeling", "schuurpunten", "provincies", "herkomst", "samenvatting", "controle", "invoer"}
 

@@ -9,8 +9,8 @@ from novex_geo.errors import DownloadError
 from novex_geo.fetch.http import RetryPolicy
 from novex_geo.fetch.provinces import fetch_provinces
 
-from .fetch_data import bounded
-from .ogc_server import OGCServer
+from .support.fetch_data import bounded
+from .support.ogc_server import OGCServer
 
 FAST = RetryPolicy(retries=2, timeout=2.0, backoff=0.01)
 

@@ -13,7 +13,7 @@ from novex_geo.grid import grid_overlay, grid_spec
 from novex_geo.pipeline import run_overlay
 
 from .conftest import write_layer, write_project
-from .helpers import gradient, write_raster
+from .support.helpers import gradient, write_raster
 
 
 def test_grid_is_aligned_to_rd_multiples():

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from novex_geo.cli.main import cli
 
 from .conftest import sectors_toml, write_layer, write_project
-from .helpers import in_rd
+from .support.helpers import in_rd
 
 SECTOR = """
 [sectors.woningbouw]

@@ -11,7 +11,7 @@ from novex_geo.io.layers import load_sector, read_source
 from novex_geo.io.regions import load_regions, select_regions
 
 from .conftest import RD, write_layer
-from .helpers import in_rd
+from .support.helpers import in_rd
 
 BOWTIE = shapely.Polygon([(0, 0), (100, 100), (100, 0), (0, 100), (0, 0)])
 

@@ -87,7 +87,7 @@ def test_real_qgis_opens_styled_layers_and_renders_the_project(demo, tmp_path):
             pytest.fail("CI must test with real QGIS: apt-get install python3-qgis")
         pytest.skip("needs QGIS' Python bindings (Debian: apt-get install python3-qgis)")
     png = tmp_path / "qgis.png"
-    script = ROOT / "tests" / "qgis_check.py"
+    script = ROOT / "tests" / "support" / "qgis_check.py"
     output = subprocess.run(
         [QGIS_PYTHON, str(script), str(demo / "analyse.gpkg"), str(demo / "analyse.qgs"), str(png)],
         capture_output=True,

@@ -11,7 +11,7 @@ from novex_geo.config import KANS, ZONE_ID, ConflictPair, KansPair
 from novex_geo.overlay import overlay, summarise
 from novex_geo.overlay import tile as tile_module
 
-from .helpers import (
+from .support.helpers import (
     assert_invariants,
     assert_matches_reference,
     assert_provenance,

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from novex_geo.config import KANS, ConflictPair, KansPair
 from novex_geo.overlay import overlay
 
-from .helpers import (
+from .support.helpers import (
     assert_invariants,
     assert_matches_reference,
     assert_provenance,
