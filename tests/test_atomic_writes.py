@@ -54,6 +54,7 @@ def _complete(gpkg) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_kill_while_writing_keeps_a_complete_output(tmp_path):
     project = _project(tmp_path)

@@ -40,9 +40,12 @@ SIZES = [(1366, 768), (1920, 1080)]
 HOSTILE = "<img src=x onerror=alert(1)> `whoami` ${alert(2)}"
 SCRIPT = "\"'><svg onload=alert(3)></script><script>alert(4)</script>"
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.slow,  # a real browser: out of the quick default run, in CI
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -155,11 +158,13 @@ class Opened:
             self.page.evaluate(
                 f"""([selector, index]) => {{
                 const r = document.querySelectorAll(selector)[index].getBoundingClientRect();
-                const left = Math.max(...Array.from(document.querySelectorAll('.leaflet-left .leaflet-control'))
-                    .map((c) => c.getBoundingClientRect().right));
-                const right = Math.min(...Array.from(document.querySelectorAll('.leaflet-right .leaflet-control'))
-                    .map((c) => c.getBoundingClientRect().left));
-                {MAP}.panBy([(r.left + r.right - left - right) / 2, (r.top + r.bottom - window.innerHeight) / 2],
+                const edges = (side, edge) => Array.from(
+                    document.querySelectorAll(`.leaflet-${{side}} .leaflet-control`)
+                ).map((c) => c.getBoundingClientRect()[edge]);
+                const left = Math.max(...edges('left', 'right'));
+                const right = Math.min(...edges('right', 'left'));
+                {MAP}.panBy(
+                    [(r.left + r.right - left - right) / 2, (r.top + r.bottom - window.innerHeight) / 2],
                     {{animate: false}});
             }}""",
                 [selector, index],

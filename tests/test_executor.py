@@ -92,6 +92,7 @@ def _live_processes(group: int) -> list[str]:
 TERM, INT = signal.SIGTERM, signal.SIGINT
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("method", "signals", "code", "said"),
     [

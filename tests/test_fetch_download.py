@@ -20,6 +20,7 @@ from .support.fetch_data import bounded, fetch, provinces_cache, square_features
 from .support.ogc_server import OGCServer
 
 
+@pytest.mark.slow
 def test_30000_features_paged_exactly_with_metadata_and_flat_memory(tmp_path):
     features = square_features(30_000)
     with OGCServer({"brpgewas": features}) as server, bounded(60):
