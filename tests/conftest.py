@@ -1,4 +1,4 @@
-"""Shared fixtures: real Dutch boundaries from ../shared/data and project-file builders."""
+"""Shared fixtures: the real Dutch boundaries shipped in tests/data/real, and project-file builders."""
 
 from __future__ import annotations
 
@@ -10,16 +10,12 @@ import pytest
 import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data" / "nl"
 RD = "EPSG:28992"
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    """The folder with real Dutch boundaries; tests using it skip in a user's clone."""
-    if not (SHARED_DATA / "provincies.geojson").is_file():
-        pytest.skip(f"real boundary data not found at {SHARED_DATA} (only present in the dev workspace)")
-    return SHARED_DATA
+# real public Dutch layers in the repository (tests/data/real/SOURCES.md): the 12 Kadaster
+# provinces (fields naam, code; "Fryslân") and the 345 CBS gemeenten of 2022 (statnaam), both RD
+REAL_DATA = ROOT / "tests" / "data" / "real"
+PROVINCES = REAL_DATA / "kadaster_provinciegebied.gpkg"
+GEMEENTEN = REAL_DATA / "cbs_gemeenten_2022.gpkg"
 
 
 def write_layer(path: Path, geometries, layer: str | None = None, crs=RD, **columns) -> Path:
@@ -98,5 +94,13 @@ def housing_and_water_project(folder: Path, homes, home_labels, water, water_lab
     return project
 
 
-# the PostgreSQL + PostGIS fixtures (tests/postgis_db.py), for the test_io_postgis* modules
-from .postgis_db import pg_schema, postgis_url  # noqa: E402, F401
+def pytest_collection_modifyitems(items):
+    """Every test that needs the PostgreSQL + PostGIS server is slow: out of the quick default run
+    (a newcomer has no server), run by ``pytest -m ""`` and in CI (``.ci/run`` starts one)."""
+    for item in items:
+        if "postgis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+# the PostgreSQL + PostGIS fixtures (tests/support/postgis_db.py), for the test_io_postgis* modules
+from .support.postgis_db import pg_schema, postgis_url  # noqa: E402, F401

@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from .conftest import sectors_toml, write_layer, write_project
-from .helpers import in_rd
+from .support.helpers import in_rd
 
 LAYERS = {"stapeling", "schuurpunten", "provincies", "herkomst", "samenvatting", "controle", "invoer"}
 
@@ -54,6 +54,7 @@ def _complete(gpkg) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
 def test_kill_while_writing_keeps_a_complete_output(tmp_path):
     project = _project(tmp_path)

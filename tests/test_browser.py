@@ -40,9 +40,12 @@ SIZES = [(1366, 768), (1920, 1080)]
 HOSTILE = "<img src=x onerror=alert(1)> `whoami` ${alert(2)}"
 SCRIPT = "\"'><svg onload=alert(3)></script><script>alert(4)</script>"
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.slow,  # a real browser: out of the quick default run, in CI
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ import contextlib
 import datetime as dt
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -103,6 +104,7 @@ def near_projects(draw):
     }  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(near_projects())
 def test_nearly_valid_projects_are_a_project_or_a_config_error(tmp_path_factory, data):

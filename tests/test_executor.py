@@ -19,7 +19,7 @@ from novex_geo.config import ConflictPair
 from novex_geo.executor import START_METHOD_ENV, parallel_map, start_method, worker_count
 from novex_geo.overlay import overlay
 
-from .helpers import claims_frame, regions_frame
+from .support.helpers import claims_frame, regions_frame
 
 REGIONS = regions_frame(
     {"West": shapely.box(0, 0, 10_000, 10_000), "Oost": shapely.box(10_000, 0, 20_000, 10_000)}
@@ -92,6 +92,7 @@ def _live_processes(group: int) -> list[str]:
 TERM, INT = signal.SIGTERM, signal.SIGINT
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("method", "signals", "code", "said"),
     [

@@ -22,6 +22,8 @@ from novex_geo.executor import WORKER_WAIT_ENV, local_cluster  # noqa: E402
 from novex_geo.overlay import engine  # noqa: E402
 from novex_geo.pipeline import run_overlay  # noqa: E402
 
+pytestmark = pytest.mark.slow  # local dask clusters: out of the quick default run, in CI
+
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):

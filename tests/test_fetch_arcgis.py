@@ -12,8 +12,8 @@ from novex_geo.cli.main import cli
 from novex_geo.errors import DownloadError
 from novex_geo.io.downloads import download_record
 
-from .arcgis_server import ArcGISServer
-from .fetch_data import bounded, fetch, square_features
+from .support.arcgis_server import ArcGISServer
+from .support.fetch_data import bounded, fetch, square_features
 
 KEY = "netcapaciteit_afname"
 LAYER = "/arcgis/rest/services/Capaciteitskaart_elektriciteitsnet_v2_afname/FeatureServer/0"
@@ -72,7 +72,7 @@ def test_a_server_that_times_out_even_at_the_smallest_page_is_a_clear_error(tmp_
 
 
 def test_bbox_and_where_filters_in_rd(tmp_path, monkeypatch):
-    from .fetch_data import patch_entry
+    from .support.fetch_data import patch_entry
 
     patch_entry(monkeypatch, KEY, params={"where": "afname >= 2"})
     with ArcGISServer(voedingsgebieden(400)) as server, bounded(30):

@@ -17,8 +17,8 @@ from novex_geo.errors import DownloadError
 from novex_geo.fetch import RetryPolicy
 from novex_geo.io.downloads import download_record
 
-from .download_server import DownloadServer, atom_feed
-from .fetch_data import bounded, fetch, patch_entry, provinces_cache
+from .support.download_server import DownloadServer, atom_feed
+from .support.fetch_data import bounded, fetch, patch_entry, provinces_cache
 
 GEBIEDEN = ["Groene Hart", "Schiphol", "Foodvalley", "Noordzeekanaalgebied"]
 KEY = "novex_gebieden"

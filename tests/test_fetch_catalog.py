@@ -17,11 +17,11 @@ from novex_geo.errors import NovexError
 from novex_geo.fetch.catalog import FETCHABLE, REQUIRED, VERIFIABLE, _parse, get_entry, load_catalog
 from novex_geo.templates import default_sectors
 
-from .arcgis_server import ArcGISServer
-from .download_server import DownloadServer, atom_feed
-from .fetch_data import bounded, square_features
-from .ogc_server import OGCServer
-from .wfs_server import WFSServer
+from .support.arcgis_server import ArcGISServer
+from .support.download_server import DownloadServer, atom_feed
+from .support.fetch_data import bounded, square_features
+from .support.ogc_server import OGCServer
+from .support.wfs_server import WFSServer
 
 NOVEX_SECTORS = ["woningbouw", "water_bodem", "energie", "defensie", "landbouw"]
 

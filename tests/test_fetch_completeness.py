@@ -12,10 +12,10 @@ from novex_geo.cli.main import cli
 from novex_geo.errors import IncompleteDownloadError
 from novex_geo.io.downloads import download_record
 
-from .arcgis_server import ArcGISServer
-from .fetch_data import bounded, fetch, square_features
-from .ogc_server import OGCServer
-from .wfs_server import WFSServer
+from .support.arcgis_server import ArcGISServer
+from .support.fetch_data import bounded, fetch, square_features
+from .support.ogc_server import OGCServer
+from .support.wfs_server import WFSServer
 
 N = 100
 BRP_WFS = "brpgewaspercelen:BrpGewas"

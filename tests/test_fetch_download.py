@@ -16,10 +16,11 @@ from novex_geo.fetch import RetryPolicy
 from novex_geo.io.downloads import DOWNLOADS_TABLE, download_record
 
 from .conftest import write_project
-from .fetch_data import bounded, fetch, provinces_cache, square_features, stored
-from .ogc_server import OGCServer
+from .support.fetch_data import bounded, fetch, provinces_cache, square_features, stored
+from .support.ogc_server import OGCServer
 
 
+@pytest.mark.slow
 def test_30000_features_paged_exactly_with_metadata_and_flat_memory(tmp_path):
     features = square_features(30_000)
     with OGCServer({"brpgewas": features}) as server, bounded(60):

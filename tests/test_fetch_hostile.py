@@ -17,8 +17,8 @@ from novex_geo.errors import DownloadError, IncompleteDownloadError
 from novex_geo.fetch import RetryPolicy, get_entry
 from novex_geo.io.downloads import download_record
 
-from .fetch_data import bounded, fetch, square_features, stored
-from .ogc_server import OGCServer
+from .support.fetch_data import bounded, fetch, square_features, stored
+from .support.ogc_server import OGCServer
 
 KEY, LAYER = "brp_gewaspercelen", "brp_gewaspercelen"
 

@@ -1,6 +1,7 @@
 import json
 import urllib.parse
 
+import geopandas as gpd
 import pytest
 from click.testing import CliRunner
 
@@ -9,16 +10,17 @@ from novex_geo.errors import DownloadError
 from novex_geo.fetch.http import RetryPolicy
 from novex_geo.fetch.provinces import fetch_provinces
 
-from .fetch_data import bounded
-from .ogc_server import OGCServer
+from .conftest import PROVINCES
+from .support.fetch_data import bounded
+from .support.ogc_server import OGCServer
 
 FAST = RetryPolicy(retries=2, timeout=2.0, backoff=0.01)
 
 
 @pytest.fixture
-def cbs_provinces(shared_data):
-    """CBS-style provincie_gegeneraliseerd features built from the real boundaries."""
-    data = json.loads((shared_data / "provincies.geojson").read_text(encoding="utf-8"))
+def cbs_provinces():
+    """CBS-style provincie_gegeneraliseerd features (RD) built from the shipped Kadaster provinces."""
+    data = json.loads(gpd.read_file(PROVINCES).to_json())
     return [
         {
             "type": "Feature",
@@ -44,8 +46,6 @@ def test_fetch_pages_through_to_12_provinces(tmp_path, cbs_provinces):
     assert first["crs"] == "http://www.opengis.net/def/crs/EPSG/0/28992"
     assert first["f"] == "json"
     assert len(frame) == 12
-    import geopandas as gpd
-
     written = gpd.read_file(tmp_path / "p.gpkg", layer="provincies")
     assert len(written) == 12
     assert "Fryslân" in set(written["statnaam"])

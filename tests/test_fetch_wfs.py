@@ -13,8 +13,8 @@ from novex_geo.cli.main import cli
 from novex_geo.errors import DownloadError
 from novex_geo.io.downloads import download_record
 
-from .fetch_data import bounded, fetch, patch_entry, provinces_cache, square_features, stored
-from .wfs_server import WFSServer
+from .support.fetch_data import bounded, fetch, patch_entry, provinces_cache, square_features, stored
+from .support.wfs_server import WFSServer
 
 BRP = "brpgewaspercelen:BrpGewas"
 KEY = "brp_gewaspercelen_wfs"

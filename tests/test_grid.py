@@ -12,8 +12,8 @@ from novex_geo.cli.main import cli
 from novex_geo.grid import grid_overlay, grid_spec
 from novex_geo.pipeline import run_overlay
 
-from .conftest import write_layer, write_project
-from .helpers import gradient, write_raster
+from .conftest import PROVINCES, write_layer, write_project
+from .support.helpers import gradient, write_raster
 
 
 def test_grid_is_aligned_to_rd_multiples():
@@ -99,12 +99,12 @@ def test_cogs_are_valid(tmp_path):
         assert int(dataset.read(1).sum()) == 900 * 900
 
 
-def test_grid_agrees_with_vector_engine_on_synthetic_set(tmp_path, shared_data):
+def test_grid_agrees_with_vector_engine_on_synthetic_set(tmp_path):
     import geopandas as gpd
 
     from novex_geo.synthetic import national_claims
 
-    provinces = gpd.read_file(shared_data / "provincies.geojson")
+    provinces = gpd.read_file(PROVINCES)
     provinces = provinces[provinces["naam"].isin(["Utrecht", "Flevoland"])]
     provinces.to_file(tmp_path / "provincies.gpkg")
     layers = national_claims(provinces, scale=0.04, seed=11)

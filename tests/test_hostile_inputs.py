@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from novex_geo.cli.main import cli
 
 from .conftest import sectors_toml, write_layer, write_project
-from .helpers import in_rd
+from .support.helpers import in_rd
 
 SECTOR = """
 [sectors.woningbouw]
@@ -392,6 +392,7 @@ def fill(folder) -> None:
                     handle.write(bytes(size))
 
 
+@pytest.mark.slow  # and mounts a tmpfs: root, as in CI
 def test_a_read_only_output_folder_is_one_clear_error(tmp_path):
     good_layer(tmp_path)
     project = project_with_source(tmp_path, "wonen.gpkg")
@@ -404,6 +405,7 @@ def test_a_read_only_output_folder_is_one_clear_error(tmp_path):
             )
 
 
+@pytest.mark.slow  # and mounts a tmpfs: root, as in CI
 def test_a_full_disk_is_one_clear_error_and_the_previous_output_stays(tmp_path):
     from .conftest import housing_and_water_project
 

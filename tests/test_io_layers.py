@@ -10,8 +10,8 @@ from novex_geo.errors import LayerError
 from novex_geo.io.layers import load_sector, read_source
 from novex_geo.io.regions import load_regions, select_regions
 
-from .conftest import RD, write_layer
-from .helpers import in_rd
+from .conftest import GEMEENTEN, PROVINCES, RD, write_layer
+from .support.helpers import in_rd
 
 BOWTIE = shapely.Polygon([(0, 0), (100, 100), (100, 0), (0, 100), (0, 0)])
 
@@ -72,18 +72,23 @@ def test_points_without_buffer_are_refused(tmp_path):
         read_source(Source(path), "energie", RD)
 
 
-def test_gemeenten_reproject_like_geopandas(shared_data):
-    frame, report = read_source(Source(shared_data / "gemeenten.geojson", label_field="name"), "gemeente", RD)
-    direct = gpd.read_file(shared_data / "gemeenten.geojson").to_crs(RD)
+def test_gemeenten_reproject_like_geopandas(tmp_path):
+    # the shipped CBS gemeenten (RD) as a GeoJSON in WGS84 lon/lat, as PDOK and CBS hand them out
+    shipped = gpd.read_file(GEMEENTEN)
+    path = tmp_path / "gemeenten.geojson"
+    shipped.to_crs("EPSG:4326").to_file(path, driver="GeoJSON", engine="pyogrio")
+    frame, report = read_source(Source(path, label_field="statnaam"), "gemeente", RD)
+    direct = gpd.read_file(path).to_crs(RD)
     assert frame.crs.to_epsg() == 28992
-    assert report.n_reprojected == 394
+    assert report.n_reprojected == 345
     assert report.source_crs == "EPSG:4326"
     assert frame.area.sum() == pytest.approx(direct.area.sum(), rel=0.005)
+    assert frame.area.sum() == pytest.approx(shipped.area.sum(), rel=1e-6)  # back where it started
     assert frame.area.sum() > 3.0e10  # the Netherlands incl. inland water, ~41,500 km²
 
 
-def test_provincies_load_with_fryslan(shared_data):
-    regions = load_regions(Regions(shared_data / "provincies.geojson", "naam"))
+def test_provincies_load_with_fryslan():
+    regions = load_regions(Regions(PROVINCES, "naam"))
     assert len(regions) == 12
     assert "Fryslân" in set(regions["provincie"])
     assert select_regions(regions, ["fryslân", "Utrecht"])["provincie"].tolist() == [

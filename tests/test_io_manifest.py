@@ -20,8 +20,8 @@ from novex_geo.io.manifest import COLUMNS, compare_manifests, read_manifest
 from novex_geo.pipeline import run_overlay, run_triage
 
 from .conftest import housing_and_water_project, write_layer, write_project
-from .fetch_data import bounded, square_features
-from .ogc_server import OGCServer
+from .support.fetch_data import bounded, square_features
+from .support.ogc_server import OGCServer
 
 
 def sha256(path) -> str:

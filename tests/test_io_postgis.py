@@ -29,7 +29,7 @@ from novex_geo.io.vector import read_vector
 from novex_geo.pipeline import run_overlay
 
 from .conftest import write_project
-from .postgis_db import demo_in_postgis, load_table
+from .support.postgis_db import demo_in_postgis, load_table
 
 URL = "postgresql://gis@db.example.nl:5432/novex"
 
@@ -99,7 +99,7 @@ def test_without_psycopg_the_message_says_how_to_install_it(monkeypatch):
 @pytest.fixture(scope="module")
 def demo_projects(postgis_url, tmp_path_factory):
     """The demo as files and with its vector sources in PostGIS (schema dropped afterwards)."""
-    from .postgis_db import connect
+    from .support.postgis_db import connect
 
     schema = f"bron_{uuid.uuid4().hex[:12]}"
     files, postgis = demo_in_postgis(postgis_url, schema, tmp_path_factory.mktemp("demo"))
@@ -245,7 +245,7 @@ def test_the_password_comes_from_the_environment_and_is_never_written_or_shown(
     assert all(password not in result.output for result in shown)
     written = [path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()]
     assert len(written) >= 3 and all(password.encode() not in content for content in written)
-    from .postgis_db import connect
+    from .support.postgis_db import connect
 
     with connect(postgis_url) as connection:
         tables = connection.execute(
@@ -293,7 +293,7 @@ def test_a_server_that_never_answers_is_given_up_on(monkeypatch):
 
 
 def test_curved_geometries_in_postgis_are_linearised_and_counted(tmp_path, postgis_url, pg_schema):
-    from .postgis_db import connect
+    from .support.postgis_db import connect
 
     with connect(postgis_url) as connection:
         connection.execute(f"CREATE SCHEMA {pg_schema}")

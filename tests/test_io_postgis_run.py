@@ -20,7 +20,7 @@ from novex_geo.errors import NovexError
 from novex_geo.io.run import read_run
 from novex_geo.pipeline import run_overlay, run_triage
 
-from .postgis_db import connect
+from .support.postgis_db import connect
 
 LAYERS = ("stapeling", "schuurpunten", "kansen", "provincies", "spanningsgebieden")
 NAMES = (

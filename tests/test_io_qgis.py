@@ -35,6 +35,7 @@ def demo(tmp_path_factory):
     return folder / "uitvoer"
 
 
+@pytest.mark.slow
 def test_every_layer_has_a_well_formed_default_style(demo):
     styles = pyogrio.read_dataframe(demo / "analyse.gpkg", layer="layer_styles", read_geometry=False)
     assert set(styles["f_table_name"]) == set(STYLED_LAYERS)
@@ -71,6 +72,7 @@ def test_project_file_paths_stay_relative_through_linked_folders(tmp_path):
     assert "../data/wonen.gpkg" in sources
 
 
+@pytest.mark.slow
 def test_project_file_uses_relative_paths_and_groups(demo):
     root = ET.parse(demo / "analyse.qgs").getroot()
     groups = [g.get("name") for g in root.find("layer-tree-group").findall("layer-tree-group")]
@@ -81,13 +83,14 @@ def test_project_file_uses_relative_paths_and_groups(demo):
     assert any("service.pdok.nl/brt/achtergrondkaart" in (source or "") for source in sources)
 
 
+@pytest.mark.slow  # the demo run (and real QGIS): out of the quick default run, in CI
 def test_real_qgis_opens_styled_layers_and_renders_the_project(demo, tmp_path):
     if not _has_qgis():
         if os.environ.get("CI"):
             pytest.fail("CI must test with real QGIS: apt-get install python3-qgis")
         pytest.skip("needs QGIS' Python bindings (Debian: apt-get install python3-qgis)")
     png = tmp_path / "qgis.png"
-    script = ROOT / "tests" / "qgis_check.py"
+    script = ROOT / "tests" / "support" / "qgis_check.py"
     output = subprocess.run(
         [QGIS_PYTHON, str(script), str(demo / "analyse.gpkg"), str(demo / "analyse.qgs"), str(png)],
         capture_output=True,

@@ -12,7 +12,7 @@ from novex_geo.errors import ConfigError, LayerError
 from novex_geo.io.layers import read_source
 
 from .conftest import RD, write_project
-from .helpers import gradient, write_raster
+from .support.helpers import gradient, write_raster
 
 
 def test_threshold_on_gradient_gives_expected_area(tmp_path):

@@ -205,6 +205,7 @@ def boxes_overlap(a, b) -> bool:
     return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
 
+@pytest.mark.slow
 def test_every_demo_signal_keeps_legend_off_the_area_and_credits_the_sources(demo_with_attributions):
     from matplotlib.transforms import Bbox
 

@@ -133,7 +133,7 @@ def extreme(real):
     return replace(project, name=LONG_PROJECT, sectors=sectors), replace(run, spanningsgebieden=areas), layers
 
 
-@pytest.fixture(params=["real", "extreme"])
+@pytest.fixture(params=[pytest.param("real", marks=pytest.mark.slow), "extreme"])
 def case(request):
     return request.param, *request.getfixturevalue(request.param)
 

@@ -321,6 +321,7 @@ def real(tmp_path_factory):
     return project, run, layers, maps
 
 
+@pytest.mark.slow
 def test_real_maps_hold_every_claim_object_within_the_budget(real):
     _, run, layers, maps = real
     assert sorted(p.name for p in maps) == [
@@ -341,6 +342,7 @@ def test_real_maps_hold_every_claim_object_within_the_budget(real):
     assert len(drenthe["natuur"].features) == 5_659  # the NNN, Natura 2000 and corridors: all of them
 
 
+@pytest.mark.slow
 def test_real_map_over_a_small_budget_shows_every_claim_as_vectors_or_image(real, tmp_path):
     project, run, layers, _ = real
     budget = 700_000  # Drenthe's claims need about 1.8 MB as vectors

@@ -11,7 +11,8 @@ from novex_geo.config import KANS, ZONE_ID, ConflictPair, KansPair
 from novex_geo.overlay import overlay, summarise
 from novex_geo.overlay import tile as tile_module
 
-from .helpers import (
+from .conftest import PROVINCES
+from .support.helpers import (
     assert_invariants,
     assert_matches_reference,
     assert_provenance,
@@ -400,11 +401,11 @@ def test_audit_after_merging_names_provincie_and_sector():
 # ------------------------------------------------------------------ real boundaries
 
 
-@pytest.mark.parametrize("profile", ["easy", "dense"])
-def test_invariants_and_provenance_on_synthetic_set(shared_data, profile):
+@pytest.mark.parametrize("profile", ["easy", pytest.param("dense", marks=pytest.mark.slow)])
+def test_invariants_and_provenance_on_synthetic_set(profile):
     from novex_geo.synthetic import national_claims
 
-    provinces = gpd.read_file(shared_data / "provincies.geojson").rename(columns={"naam": "provincie"})
+    provinces = gpd.read_file(PROVINCES).rename(columns={"naam": "provincie"})
     regions = provinces[provinces["provincie"].isin(["Utrecht", "Flevoland"])][["provincie", "geometry"]]
     layers = national_claims(regions, scale=0.04, seed=7, profile=profile)
     energie = np.concatenate(

@@ -1,6 +1,7 @@
 """Property tests: the overlay equals references computed from the input alone."""
 
 import numpy as np
+import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 from novex_geo.config import KANS, ConflictPair, KansPair
 from novex_geo.overlay import overlay
 
-from .helpers import (
+from .support.helpers import (
     assert_invariants,
     assert_matches_reference,
     assert_provenance,
@@ -37,6 +38,7 @@ def polygon(draw):
 sector_features = st.lists(polygon(), min_size=1, max_size=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     a=sector_features,
@@ -115,6 +117,7 @@ def diagonal_provinces(draw):
 lattice_features = st.lists(lattice_polygon(), min_size=1, max_size=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     a=lattice_features,

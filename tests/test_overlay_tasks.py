@@ -9,7 +9,7 @@ import shapely
 from novex_geo.config import ConflictPair
 from novex_geo.overlay.tasks import Catalogue, plan_tasks
 
-from .helpers import claims_frame, regions_frame
+from .support.helpers import claims_frame, regions_frame
 
 # an L-shaped provincie over four 1 km tiles: two lie inside it, one in part, one only touches it
 PROVINCIE = shapely.union(shapely.box(0, 0, 2_000, 1_000), shapely.box(0, 1_000, 500, 2_000))

@@ -18,7 +18,7 @@ from novex_geo.triage.diff import compare_areas
 from novex_geo.units import hectares
 
 from .conftest import sectors_toml, write_layer, write_project
-from .helpers import claims_frame, regions_frame
+from .support.helpers import claims_frame, regions_frame
 
 TWO = regions_frame(
     {"West": shapely.box(0, 0, 10_000, 10_000), "Oost": shapely.box(10_000, 0, 20_000, 10_000)}

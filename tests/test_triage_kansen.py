@@ -22,7 +22,7 @@ from novex_geo.triage.kansen import kansen_near_areas
 from novex_geo.triage.novex import novex_phrase, novex_shares
 
 from .conftest import RD, write_layer, write_project
-from .helpers import claims_frame, regions_frame
+from .support.helpers import claims_frame, regions_frame
 
 DEFAULTS = Triage()
 TWO = regions_frame(

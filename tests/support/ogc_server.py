@@ -3,7 +3,7 @@
 It pages ``features`` with ``limit``/``offset`` and ``next`` links, reports ``numberMatched``,
 honours ``bbox`` (in ``bbox-crs``) and ``crs`` (features are stored in RD New; without ``crs``
 they are served in CRS84 like PDOK) and says so in ``Content-Crs``. Besides the faults of
-:class:`~tests.local_server.LocalServer` it can misbehave like a hostile or broken service:
+:class:`~tests.support.local_server.LocalServer` it can misbehave like a hostile or broken service:
 
 - ``crs_mode``: ``"honest"``; ``"ignore"`` (always CRS84, no header, as a server without
   CRS support); ``"lie"`` (CRS84 coordinates under a ``Content-Crs`` of RD);

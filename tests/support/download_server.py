@@ -3,7 +3,7 @@
 ``feeds`` (path → Atom XML) and ``files`` (path → bytes) are served as given. A file request with
 ``Range: bytes=N-`` gets ``206 Partial Content`` from byte N — unless ``If-Range`` names another
 version (``ETag`` is the file's SHA-256), which gets the whole new file. Together with the
-faults of :class:`~tests.local_server.LocalServer` (``drop_after`` cuts the next body) this is an
+faults of :class:`~tests.support.local_server.LocalServer` (``drop_after`` cuts the next body) this is an
 INSPIRE Atom service with a connection that drops mid-download.
 """
 
