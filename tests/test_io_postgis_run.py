@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import datetime
 
 import pandas as pd
 import pytest
@@ -18,7 +19,7 @@ from novex_geo.cli.main import cli
 from novex_geo.config import load_project
 from novex_geo.errors import NovexError
 from novex_geo.io.run import read_run
-from novex_geo.pipeline import run_overlay, run_triage
+from novex_geo.pipeline import run_maps, run_overlay, run_signals, run_triage
 
 from .support.postgis_db import connect
 
@@ -104,6 +105,17 @@ def test_the_schema_holds_the_same_rows_as_the_geopackage(demo_project, postgis_
     assert [(name, srid) for name, _, srid in geometry] == [(n, 28992) for n in sorted(LAYERS)]
     assert sorted(name for (name,) in indexes) == sorted(LAYERS)
     assert history_sha == [sha] and len(sha[0]) == 64
+    # maps and signals read the run from the schema through the library, as from the GeoPackage
+    today = datetime.now().strftime("%d-%m-%Y")
+    maps = run_maps(
+        project, ["Westmark"], out=demo_project.parent / "kaarten_pg", gpkg=url, layers=run.layers
+    )
+    assert [path.name for path in maps] == ["kaart_westmark.html"]
+    assert f"Analyse van {today}" in maps[0].read_text(encoding="utf-8")
+    (signal,) = run_signals(
+        project, top=1, out=demo_project.parent / "signalen_pg", gpkg=url, layers=run.layers
+    )
+    assert signal.html.read_text(encoding="utf-8").count(f"analyse {today}") >= 1
 
 
 def test_a_schema_novex_geo_did_not_write_is_never_replaced(demo_project, postgis_url, pg_schema):

@@ -107,7 +107,9 @@ def test_claims_over_the_budget_go_as_an_image_and_none_is_lost(maps, tmp_path):
     run = read_run(project.output_dir / "analyse.gpkg", required=RUN_LAYERS, optional=("spanningsgebieden",))
     layers = load_claims(project)
     budget = 150_000  # the 2,500 parcels need about 0.4 MB as vectors
-    (path,) = write_maps(project, run, layers, tmp_path, ["Fryslân"], national=False, budget=budget)
+    (path,) = write_maps(
+        project, run, layers, tmp_path, ["Fryslân"], national=False, budget=budget, date="02-12-2026"
+    )
     page = path.read_text(encoding="utf-8")
     claims = page_claims(page)
     parcels = claims["landbouw"]
@@ -346,7 +348,9 @@ def test_real_maps_hold_every_claim_object_within_the_budget(real):
 def test_real_map_over_a_small_budget_shows_every_claim_as_vectors_or_image(real, tmp_path):
     project, run, layers, _ = real
     budget = 700_000  # Drenthe's claims need about 1.8 MB as vectors
-    (path,) = write_maps(project, run, layers, tmp_path, ["Drenthe"], national=False, budget=budget)
+    (path,) = write_maps(
+        project, run, layers, tmp_path, ["Drenthe"], national=False, budget=budget, date="02-12-2026"
+    )
     page = path.read_text(encoding="utf-8")
     claims = page_claims(page)
     assert claims["natuur"].raster is not None and claims["natuur"].raster["count"] > 0

@@ -12,12 +12,12 @@ import shapely
 
 from novex_geo import load_project
 from novex_geo.config import ConflictPair, KansPair, Triage
+from novex_geo.config.criteria import VERDICT_COLUMNS
 from novex_geo.maps.signal import build_signal
 from novex_geo.maps.web_layers import kans_popup_html, popup_html
 from novex_geo.overlay import overlay
 from novex_geo.pipeline import run_diff, run_overlay, run_signals, run_triage
 from novex_geo.triage import evaluate_criteria, spanningsgebieden, triage_report
-from novex_geo.triage.criteria import VERDICT_COLUMNS
 from novex_geo.triage.kansen import kansen_near_areas
 from novex_geo.triage.novex import novex_phrase, novex_shares
 

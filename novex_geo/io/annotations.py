@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from novex_geo.config.criteria import JUDGED
+from novex_geo.config.criteria import VERDICTS as CRITERIA_VERDICTS
 from novex_geo.errors import AnnotationsError
 from novex_geo.escape import csv_cell
 from novex_geo.io.files import atomic_path
@@ -25,14 +27,11 @@ __all__ = ["ANNOTATION_COLUMNS", "VERDICTS", "read_annotations", "set_annotation
 ANNOTATION_COLUMNS = [
     "id",
     "naam",
-    "criterium_4",
-    "reden_4",
-    "criterium_5",
-    "reden_5",
+    *(column for c in JUDGED for column in c.annotation_columns),
     "urgentie",
     "eigenaar",
 ]
-VERDICTS = {"ja", "nee", "onbekend", ""}
+VERDICTS = {*CRITERIA_VERDICTS, ""}
 DELIMITERS = (",", ";", "\t")
 
 
@@ -84,7 +83,7 @@ def _table(path: Path, header: list[str], rows: list[list[str]]) -> pd.DataFrame
             f"{path}: id {duplicated.iloc[0]!r} occurs more than once (lines {', '.join(lines)}); "
             "keep one row per id"
         )
-    for column in ("criterium_4", "criterium_5"):
+    for column in (criterion.annotation_columns[0] for criterion in JUDGED):
         bad = table.loc[~table[column].str.strip().str.lower().isin(VERDICTS), column]
         if len(bad):
             raise AnnotationsError(

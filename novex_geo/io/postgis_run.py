@@ -39,7 +39,14 @@ from novex_geo.io.postgis import (
 )
 from novex_geo.io.run import INVOER
 
-__all__ = ["RUNS_TABLE", "read_schema", "schema_tables", "write_run_schema", "write_triage_schema"]
+__all__ = [
+    "RUNS_TABLE",
+    "last_run_time",
+    "read_schema",
+    "schema_tables",
+    "write_run_schema",
+    "write_triage_schema",
+]
 
 RUNS_TABLE = "runs"
 STAGING_SUFFIX = "__novex_nieuw"
@@ -273,3 +280,18 @@ def read_schema(database: Database, names: list[str]) -> dict[str, pd.DataFrame]
             return {name: _read_table(connection, database.schema, name) for name in names}
         except psycopg.Error as exc:
             raise RunError(f"{database}: cannot read the run ({one_line(exc)})") from None
+
+
+def last_run_time(database: Database) -> datetime:
+    """When ``novex-geo run`` last wrote the schema (its ``runs`` table)."""
+    psycopg = require_psycopg()
+    with connect(database) as connection:
+        try:
+            table = quote(connection, database.schema, RUNS_TABLE)
+            query = f"SELECT max(aangemaakt) FROM {table} WHERE opdracht = 'run'"
+            (moment,) = connection.execute(query).fetchone()
+        except psycopg.Error as exc:
+            raise RunError(f"{database}: cannot read the run ({one_line(exc)})") from None
+    if moment is None:
+        raise RunError(f"{database}: no run in schema {database.schema} yet; run novex-geo run --out first")
+    return moment

@@ -15,6 +15,7 @@ written with ``--out "postgresql://…?schema=…"`` is written to and read from
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -59,6 +60,7 @@ __all__ = [
     "add_triage",
     "read_controle",
     "read_run",
+    "run_date",
     "run_exists",
     "run_location",
     "write_changes",
@@ -272,3 +274,13 @@ def write_changes(gpkg: Path, layers: dict[str, gpd.GeoDataFrame], title: str) -
     with atomic_path(gpkg) as temporary:
         for name, frame in layers.items():
             write_layer(frame, temporary, name, title)
+
+
+def run_date(location: Path | Database) -> str:
+    """The date of the analysis, as maps and signals print it (``"02-12-2026"``): when the
+    GeoPackage was written, or the schema's last ``run``."""
+    if isinstance(location, Database):
+        from novex_geo.io.postgis_run import last_run_time
+
+        return last_run_time(location).strftime("%d-%m-%Y")
+    return datetime.fromtimestamp(Path(location).stat().st_mtime).strftime("%d-%m-%Y")

@@ -15,7 +15,6 @@ import base64
 import html
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,6 +22,7 @@ import shapely
 
 from novex_geo import __version__
 from novex_geo.config import DEMO_MARK, Project
+from novex_geo.config.criteria import CRITERIA
 from novex_geo.errors import UsageError
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.run import RunData
@@ -31,7 +31,6 @@ from novex_geo.maps.labels import area_title, conflicts_text, pair_text, sector_
 from novex_geo.maps.signal_page import signal_page
 from novex_geo.maps.static import Credits, conflict_map_figure
 from novex_geo.triage.areas import label_text, listing, natural_key
-from novex_geo.triage.criteria import CRITERIA
 from novex_geo.triage.novex import novex_phrase
 from novex_geo.units import hectares
 
@@ -164,6 +163,7 @@ def write_signals(
     ids: list[str] | None = None,
     top: int | None = None,
     regions_credit: str | None = None,
+    date: str = "",
 ) -> list[SignalFiles]:
     """Write the 1-pagers for ``ids`` or the ``top`` best-ranked spanningsgebieden into ``out``.
 
@@ -174,7 +174,6 @@ def write_signals(
     chosen = _chosen(run.spanningsgebieden, ids, top, run.path)
     claims = {key: layer.frame for key, layer in layers.items()}
     credits = Credits.of(project, layers, regions_credit)
-    date = datetime.fromtimestamp(run.path.stat().st_mtime).strftime("%d-%m-%Y")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for _, area in chosen.iterrows():

@@ -19,6 +19,7 @@ from matplotlib.legend import Legend
 from matplotlib.text import Text
 
 from novex_geo.config import DEMO_MARK, Project
+from novex_geo.config.criteria import JA, NEE
 from novex_geo.maps import text_fit
 from novex_geo.maps.static import Credits, add_credits, add_legend, credits_height, draw_conflict_map
 
@@ -28,7 +29,7 @@ A4 = (8.27, 11.69)  # inches, portrait
 LEFT, RIGHT = 0.06, 0.94
 NAVY = "#1f3b73"
 MAP_RIGHT = 0.70  # the legend column runs from here to RIGHT
-VERDICT_COLOURS = {"ja": "#1a7f37", "nee": "#b10026"}
+VERDICT_COLOURS = {JA: "#1a7f37", NEE: "#b10026"}
 
 
 def line_height(size: float) -> float:

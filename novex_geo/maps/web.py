@@ -24,7 +24,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-from datetime import datetime
 from pathlib import Path
 
 import folium
@@ -250,6 +249,24 @@ def _scope_data(
     }
 
 
+def _static_map(
+    project: Project, data: dict, claims, regions, title: str, credits: Credits, path: Path
+) -> Path:
+    """The map of one scope as a PNG: legend and credits beside and below it."""
+    figure, _ = conflict_map_figure(
+        project,
+        claims,
+        regions,
+        title,
+        margin=0.06,
+        credits=credits,
+        schuurpunten=data[SCHUURPUNTEN.name],
+        kansen=data[KANSEN.name],
+        areas=data[SPANNINGSGEBIEDEN.name],
+    )
+    return save_figure(figure, path, format="png")
+
+
 def write_maps(
     project: Project,
     run: RunData,
@@ -262,6 +279,7 @@ def write_maps(
     assets: str = "inline",
     budget: int | None = None,
     regions_credit: str | None = None,
+    date: str = "",
 ) -> list[Path]:
     """Write one HTML map per provincie (and a national overview) into ``out``.
 
@@ -271,10 +289,10 @@ def write_maps(
     also gets a static PNG (legend and credits beside and below the map); with ``poster``
     (``"A3"`` or ``"A0"``) each provincie gets a print poster (:func:`~novex_geo.maps.poster.write_poster`).
     ``assets``: see :func:`~novex_geo.maps.assets.use_assets`; ``budget``: the bytes the claims
-    may take per map (default :data:`~novex_geo.maps.web_claims.CLAIM_BUDGET`).
+    may take per map (default :data:`~novex_geo.maps.web_claims.CLAIM_BUDGET`); ``date``: of
+    the analysis (:func:`~novex_geo.io.run.run_date`).
     """
     credits = Credits.of(project, layers, regions_credit)
-    date = datetime.fromtimestamp(run.path.stat().st_mtime).strftime("%d-%m-%Y")
     shared = {
         "stacked": shapely.STRtree(run.stapeling[run.stapeling["n_sectoren"] >= 2].geometry.values),
         "overview": json.loads(web_frame(run.provincies[["geometry"]], 250.0).to_json()),
@@ -294,18 +312,9 @@ def write_maps(
         written.append(path)
         if png:
             title = f"{project.name} — {scope} (analyse {date})"
-            figure, _ = conflict_map_figure(
-                project,
-                claims,
-                regions,
-                title,
-                margin=0.06,
-                credits=credits,
-                schuurpunten=data[SCHUURPUNTEN.name],
-                kansen=data[KANSEN.name],
-                areas=data[SPANNINGSGEBIEDEN.name],
+            written.append(
+                _static_map(project, data, claims, regions, title, credits, path.with_suffix(".png"))
             )
-            written.append(save_figure(figure, path.with_suffix(".png"), format="png"))
         if poster and stem != OVERVIEW:
             written.append(
                 write_poster(project, data, scope, date, poster, out / f"poster_{stem}_{poster}.pdf")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 
 from novex_geo.config import KANS, SCHUURPUNT, Project
+from novex_geo.config.criteria import CRITERIA
 from novex_geo.maps.labels import area_title, conflicts_text, pair_text, sector_label, sectors_text
 from novex_geo.triage.areas import zone_labels
-from novex_geo.triage.criteria import CRITERIA
 from novex_geo.triage.novex import novex_phrase
 from novex_geo.units import hectares
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from novex_geo.config import Project, load_project
+from novex_geo.config.criteria import CRITERION, JA
 from novex_geo.demo import DemoFiles, annotate_hot_spot, write_demo_project
 from novex_geo.errors import LayerError
 from novex_geo.grid import GridResult
 from novex_geo.maps.signal import SignalFiles
 from novex_geo.pipeline import OverlayRun, TriageRun, run_grid, run_maps, run_overlay, run_signals, run_triage
-from novex_geo.triage.criteria import CRITERION
 
 __all__ = ["DemoRun", "run_demo"]
 
@@ -36,7 +36,7 @@ class DemoRun:
         """How many spanningsgebieden meet criteria 1 and 2a, are provincie-overstijgend
         (2b), have kansen, lie in a NOVEX-gebied."""
         areas = self.triage.areas
-        ja = {key: areas[CRITERION[key].verdict] == "ja" for key in ("c1", "c2a", "c2b")}
+        ja = {key: areas[CRITERION[key].verdict] == JA for key in ("c1", "c2a", "c2b")}
         return {
             "c1_en_c2a": int((ja["c1"] & ja["c2a"]).sum()),
             "c2b": int(ja["c2b"].sum()),

@@ -24,6 +24,7 @@ from novex_geo.io.run import (
     SPANNINGSGEBIEDEN,
     STAPELING,
     read_run,
+    run_date,
     run_location,
     write_changes,
 )
@@ -61,9 +62,18 @@ def run_maps(
     out = Path(out) if out else project.output_dir / MAPS_FOLDER
     names = list(provincies or project.provincies) or None
     with output_lock(out):
-        credit = regions_credit(project.regions)
+        credit, date = regions_credit(project.regions), run_date(run.path)
         return write_maps(
-            project, run, layers, out, names, png=png, poster=poster, assets=assets, regions_credit=credit
+            project,
+            run,
+            layers,
+            out,
+            names,
+            png=png,
+            poster=poster,
+            assets=assets,
+            regions_credit=credit,
+            date=date,
         )
 
 
@@ -89,8 +99,8 @@ def run_signals(
     gemeenten = load_regions_logged(named, project.crs, NAMING) if named else None
     out = Path(out) if out else project.output_dir / SIGNALS_FOLDER
     with output_lock(out):
-        credit = regions_credit(project.regions)
-        return write_signals(project, run, layers, regions, gemeenten, out, ids, top, credit)
+        credit, date = regions_credit(project.regions), run_date(run.path)
+        return write_signals(project, run, layers, regions, gemeenten, out, ids, top, credit, date)
 
 
 @dataclass

@@ -20,9 +20,9 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import KANS
+from novex_geo.config.criteria import CRITERIA
 from novex_geo.escape import md_escape
 from novex_geo.triage.areas import zone_labels
-from novex_geo.triage.criteria import CRITERIA
 
 __all__ = ["KANS_STATUS", "DiffResult", "changes_report", "compare_areas", "compare_kansen"]
 

@@ -24,8 +24,8 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import SectorLabels, Triage
+from novex_geo.config.criteria import CRITERION, JA, JUDGED, NEE, ONBEKEND, VERDICT_COLUMNS
 from novex_geo.triage.areas import FEATURES, listing
-from novex_geo.triage.criteria import CRITERIA, CRITERION, VERDICT_COLUMNS
 from novex_geo.triage.kansen import AreaKansen, add_kansen_columns
 from novex_geo.triage.names import area_names
 from novex_geo.triage.novex import NovexShares, add_novex_columns
@@ -57,7 +57,7 @@ def _involved(areas: gpd.GeoDataFrame, pairs: pd.DataFrame, labels: SectorLabels
 def _multisectoral(areas: gpd.GeoDataFrame, labels: SectorLabels) -> None:
     c1 = CRITERION["c1"]
     ok = areas["n_conflictparen"] > 0
-    areas[c1.verdict] = np.where(ok, "ja", "nee")
+    areas[c1.verdict] = np.where(ok, JA, NEE)
     areas[c1.reason] = [
         f"{counted(n, 'conflictpaar botst', 'conflictparen botsen')}: {labels.pairs(conflicts)}" if hit else
         f"{labels.sectors(sectors)} stapelen (max {mx}), maar geen paar uit de conflictmatrix botst"
@@ -72,7 +72,7 @@ def _tension(areas: gpd.GeoDataFrame, settings: Triage) -> None:
     intense = (areas["max_stapeling"] >= settings.min_max_stapeling) | (
         areas["conflict_ha"] >= settings.min_conflict_ha
     )
-    areas[c2a.verdict] = np.where(big & intense, "ja", "nee")
+    areas[c2a.verdict] = np.where(big & intense, JA, NEE)
     areas[c2a.reason] = [
         f"{hectares(ha)} (drempel {settings.min_area_ha:g}), max stapeling {mx} (drempel "
         f"{settings.min_max_stapeling}), conflictoppervlak {hectares(cha)} "
@@ -108,17 +108,17 @@ class Recurrence:
             found = own.get(area, [])
             hits = [pair for pair in found if pair in recurring]
             if n >= 2:
-                verdicts.append("ja")
+                verdicts.append(JA)
                 reasons.append(f"ligt over de grens van {provincies.replace(', ', ' en ')}")
             elif hits:
                 where = recurring[hits[0]]
-                verdicts.append("ja")
+                verdicts.append(JA)
                 reasons.append(
                     f"{hits[0]} botst (≥ {self.min_conflict_ha:g} ha) in spanningsgebieden in {len(where)} "
                     f"provincies ({', '.join(where)}); drempel {threshold}"
                 )
             else:
-                verdicts.append("nee")
+                verdicts.append(NEE)
                 seen = "; ".join(f"{p} botst in {len(self.provinces[p])} provincie(s)" for p in found)
                 reasons.append(
                     f"alleen in {provincies}; {seen} (drempel {threshold})" if found
@@ -170,7 +170,7 @@ def separation(areas: gpd.GeoDataFrame, settings: Triage) -> tuple[str, int] | N
 def _priority(areas: gpd.GeoDataFrame, priority: Sequence[gpd.GeoDataFrame]) -> None:
     c3 = CRITERION["c3"]
     if not priority:
-        areas[c3.verdict] = "onbekend"
+        areas[c3.verdict] = ONBEKEND
         areas[c3.reason] = "geen prioriteitslaag geconfigureerd ([[triage.priority]])"
         return
     hits: dict[int, list[str]] = {}
@@ -180,7 +180,7 @@ def _priority(areas: gpd.GeoDataFrame, priority: Sequence[gpd.GeoDataFrame]) -> 
         )
         for a, j in zip(area_i, layer_j, strict=True):
             hits.setdefault(int(a), []).append(str(layer["label"].iloc[j]))
-    areas[c3.verdict] = ["ja" if i in hits else "nee" for i in range(len(areas))]
+    areas[c3.verdict] = [JA if i in hits else NEE for i in range(len(areas))]
     areas[c3.reason] = [
         f"raakt prioriteitsgebied {listing(hits[i])}" if i in hits else
         f"raakt geen van {sum(len(layer) for layer in priority)} prioriteitsgebieden"
@@ -190,14 +190,15 @@ def _priority(areas: gpd.GeoDataFrame, priority: Sequence[gpd.GeoDataFrame]) -> 
 
 def _judged_by_people(areas: gpd.GeoDataFrame, notes: pd.DataFrame) -> None:
     """Criteria 4 and 5, urgency and owner: only what people wrote down."""
-    for criterion in (c for c in CRITERIA if c.judged_by_people):
+    for criterion in JUDGED:
         empty = pd.Series("", index=areas.index)
-        verdict = areas["id"].map(notes[f"criterium_{criterion.number}"]) if len(notes) else empty
-        reason = areas["id"].map(notes[f"reden_{criterion.number}"]) if len(notes) else empty
-        verdict = verdict.fillna("").str.strip().str.lower().replace("", "onbekend")
+        verdict_column, reason_column = criterion.annotation_columns
+        verdict = areas["id"].map(notes[verdict_column]) if len(notes) else empty
+        reason = areas["id"].map(notes[reason_column]) if len(notes) else empty
+        verdict = verdict.fillna("").str.strip().str.lower().replace("", ONBEKEND)
         areas[criterion.verdict] = verdict
         areas[criterion.reason] = np.where(
-            verdict == "onbekend", "nog niet beoordeeld in het annotatiebestand", reason.fillna("")
+            verdict == ONBEKEND, "nog niet beoordeeld in het annotatiebestand", reason.fillna("")
         )
     for column in ("urgentie", "eigenaar"):
         areas[column] = areas["id"].map(notes[column]).fillna("") if len(notes) else ""
@@ -236,7 +237,7 @@ def evaluate_criteria(
     areas[c2b.reason] = areas[c2b.reason].map(labels.pairs)  # the pairs it names, by label
     _priority(areas, priority)
     _judged_by_people(areas, annotations if annotations is not None else pd.DataFrame())
-    areas["n_criteria_ja"] = (areas[VERDICT_COLUMNS] == "ja").sum(axis=1)
+    areas["n_criteria_ja"] = (areas[VERDICT_COLUMNS] == JA).sum(axis=1)
     score = (
         areas["gewogen_conflict_ha"]
         + settings.kans_weight * areas["gewogen_kans_ha"]

@@ -8,9 +8,9 @@ import geopandas as gpd
 import pandas as pd
 
 from novex_geo.config import KANS, SectorLabels, Triage
+from novex_geo.config.criteria import CRITERIA, CRITERION, JA
 from novex_geo.escape import md_escape
 from novex_geo.triage.areas import zone_labels
-from novex_geo.triage.criteria import CRITERIA, CRITERION
 from novex_geo.triage.evaluate import provinces_of, recurrence, separation
 from novex_geo.triage.kansen import AreaKansen
 from novex_geo.triage.novex import novex_phrase
@@ -97,12 +97,12 @@ def _recurrence(
     ]
     verdict = areas[CRITERION["c2b"].verdict]
     crossing = int((areas["n_provincies"] >= 2).sum())
-    yes = int((verdict == "ja").sum())
+    yes = int((verdict == JA).sum())
     lines += ["", f"2b is `ja` voor {yes} van {len(areas)} gebieden: {crossing} over een provinciegrens, "
                   f"{yes - crossing} door een terugkerend paar. Wat de drempel doet:", "",
               "| provinces_recurring | 2b ja |", "|---:|---:|"]  # fmt: skip
     highest = max(len(where) for where in found.provinces.values())
-    effect = {t: found.verdicts(areas, t)[0].count("ja") for t in range(2, max(highest + 1, current) + 1)}
+    effect = {t: found.verdicts(areas, t)[0].count(JA) for t in range(2, max(highest + 1, current) + 1)}
     lines += [f"| {t}{' (nu)' if t == current else ''} | {n} |" for t, n in effect.items()]
     uniform = separation(areas, settings)
     if uniform is not None:

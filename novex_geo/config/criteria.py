@@ -1,16 +1,29 @@
 """The NOVEX selection criteria (seed section 3.3 and annex 4): the one definition.
 
 Every module that reads or writes a criterion — triage, its report, diff, sketch, the map
-popups and the signals — takes the key, label and column names from :data:`CRITERIA`.
-Criteria 1–3 are computed from geometry and layers; 4 and 5 are human judgements that only
-come from the annotations file.
+popups, the signals and the annotations file — takes the key, label, column names and verdict
+words from here. Criteria 1–3 are computed from geometry and layers; 4 and 5 are human
+judgements that only come from the annotations file (its columns ``criterium_4``/``reden_4``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CRITERIA", "CRITERION", "VERDICT_COLUMNS", "Criterion"]
+__all__ = [
+    "CRITERIA",
+    "CRITERION",
+    "JA",
+    "JUDGED",
+    "NEE",
+    "ONBEKEND",
+    "VERDICTS",
+    "VERDICT_COLUMNS",
+    "Criterion",
+]
+
+JA, NEE, ONBEKEND = "ja", "nee", "onbekend"
+VERDICTS = (JA, NEE, ONBEKEND)
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,12 @@ class Criterion:
     verdict: str
     reason: str
     judged_by_people: bool = False
+
+    @property
+    def annotation_columns(self) -> tuple[str, str]:
+        """The verdict and reason columns of a criterion judged by people in the annotations
+        file: ``("criterium_4", "reden_4")``."""
+        return f"criterium_{self.number}", f"reden_{self.number}"
 
     @property
     def title(self) -> str:
@@ -40,3 +59,4 @@ CRITERIA = (
 )
 CRITERION = {criterion.key: criterion for criterion in CRITERIA}
 VERDICT_COLUMNS = [criterion.verdict for criterion in CRITERIA]
+JUDGED = [criterion for criterion in CRITERIA if criterion.judged_by_people]
