@@ -33,7 +33,7 @@ from novex_geo.io.files import atomic_path, ensure_folder
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.outputs import write_csv
 from novex_geo.io.raster import rule_mask, warp_band
-from novex_geo.overlay.summary import STAPELING_CLASSES, TOTAL
+from novex_geo.overlay.summary import CLAIMED_HA, STAPELING_CLASSES, TOTAL, class_column
 from novex_geo.units import HECTARE
 
 __all__ = ["GridResult", "GridSpec", "grid_overlay", "grid_spec"]
@@ -267,13 +267,13 @@ def _summary(
     cell_ha = resolution * resolution / HECTARE
     table = pd.DataFrame({"provincie": list(regions["provincie"])})
     counts = per_count[1:]  # row 0: outside every provincie
-    table["geclaimd_ha"] = counts[:, 1:].sum(axis=1) * cell_ha
+    table[CLAIMED_HA] = counts[:, 1:].sum(axis=1) * cell_ha
     for klasse, columns in zip(
         STAPELING_CLASSES,
         (slice(1, 2), slice(2, 3), slice(3, 4), slice(4, 5), slice(5, 256)),
         strict=True,
     ):
-        table[f"stapeling_{klasse}_ha"] = counts[:, columns].sum(axis=1) * cell_ha
+        table[class_column(klasse)] = counts[:, columns].sum(axis=1) * cell_ha
     for index, pair in enumerate(conflicts):
         table[f"{pair.key}_ha"] = per_pair[index, 1:] * cell_ha
     total = table.drop(columns="provincie").sum()

@@ -1,10 +1,12 @@
-"""Units as the reports print them: hectares from square metres, and hectares as text."""
+"""Units as the reports print them: hectares from square metres, hectares as text, counted
+nouns, and the label of a table's total row."""
 
 from __future__ import annotations
 
-__all__ = ["HECTARE", "counted", "ha_number", "hectares"]
+__all__ = ["HECTARE", "TOTAL", "counted", "ha_number", "hectares"]
 
 HECTARE = 10_000.0  # m²
+TOTAL = "Totaal"  # the last row of every table per provincie
 
 
 def ha_number(ha: float) -> str:

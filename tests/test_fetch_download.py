@@ -183,7 +183,7 @@ def test_cli_fetch_provincie_requests_bbox_and_clips(tmp_path):
         (["fetch", "brp_gewaspercelen", "--bbox", "10,0,1"], None, "xmin,ymin,xmax,ymax"),
         (["fetch", "brp_gewaspercelen", "--filter", "gewas"], None, "give NAME=VALUE"),
         (["fetch", "netcapaciteit_afname", "--collection", "x"], None, "--collection does not apply"),
-        (["fetch", "plancapaciteit"], None, "'plancapaciteit' has no national layer: each provincie"),
+        (["fetch", "plancapaciteit"], None, "'plancapaciteit': no national layer: each provincie"),
         (["fetch", "natura2000", "--year", "2024"], None, "--year applies to CBS boundaries only"),
     ],
 )  # fmt: skip

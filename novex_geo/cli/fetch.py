@@ -203,8 +203,7 @@ def catalog_command(sector):
             click.echo("  no national layer in the catalogue: add your own files")
         for entry in entries:
             if not entry.fetchable:
-                kind = "no national layer" if entry.service == "provincial" else "download by hand"
-                click.echo(f"  {kind}: {entry.title} ({entry.key}) — {entry.route}")
+                click.echo(f"  {entry.not_fetchable_because}: {entry.title} ({entry.key}) — {entry.route}")
                 continue
             checked = f"verified: {', '.join(entry.verified)}" if entry.verified else "not verified"
             click.echo(f"  {entry.key:<28} {entry.title} [{entry.service}; {checked}]")

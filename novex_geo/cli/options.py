@@ -63,19 +63,11 @@ def out_opt(default: str | None = None, help: str = "Output path."):
     )
 
 
-SUMMARY_COLUMNS = [
-    "provincie",
-    "geclaimd_ha",
-    "stapeling_2_ha",
-    "stapeling_3_ha",
-    "stapeling_4_ha",
-    "stapeling_5plus_ha",
-]
-
-
 def echo_summary(summary, *extra: str) -> None:
     """Print the per-provincie summary table (hectares with thousands separators)."""
-    columns = [*SUMMARY_COLUMNS, *extra]
+    from novex_geo.pipeline.project import PRINTED_COLUMNS
+
+    columns = [*PRINTED_COLUMNS, *extra]
     click.echo(summary[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
 
 

@@ -85,6 +85,12 @@ class CatalogEntry:
         return self.service in FETCHABLE
 
     @property
+    def not_fetchable_because(self) -> str:
+        """Why ``novex-geo fetch`` cannot get an entry that is not :attr:`fetchable`:
+        ``"no national layer"`` (the data exists per provincie) or ``"download by hand"``."""
+        return "no national layer" if self.service == "provincial" else "download by hand"
+
+    @property
     def items_url(self) -> str:
         """The OGC API items endpoint of the collection."""
         return f"{self.url.rstrip('/')}/collections/{self.collection}/items"

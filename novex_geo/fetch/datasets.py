@@ -75,10 +75,7 @@ def resolve_entry(key: str, options: FetchOptions) -> CatalogEntry:
     """The catalogue entry ``key`` with the user's overrides; an error when it cannot be fetched."""
     entry = get_entry(key)
     if not entry.fetchable:
-        kind = (
-            "has no national layer" if entry.service == "provincial" else "cannot be downloaded by novex-geo"
-        )
-        raise CatalogError(f"'{key}' {kind}: {entry.route}")
+        raise CatalogError(f"'{key}': {entry.not_fetchable_because}: {entry.route}")
     changes: dict = {}
     if options.base_url:
         changes["url"] = options.base_url

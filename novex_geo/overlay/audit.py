@@ -15,11 +15,11 @@ import pandas as pd
 
 from novex_geo.errors import AuditError
 from novex_geo.overlay.tile import ALL_SECTORS, AUDIT_ABSOLUTE_M2, AUDIT_RELATIVE
+from novex_geo.units import TOTAL
 
 __all__ = ["CONTROLE_COLUMNS", "check_controle", "controle_table", "describe", "largest_deviation"]
 
 CONTROLE_COLUMNS = ["provincie", "sector", "verwacht_m2", "vlakken_m2", "verschil_m2", "verschil_relatief"]
-TOTAL = "Totaal"
 
 
 def controle_table(expected: pd.DataFrame, stapeling: gpd.GeoDataFrame, regions, sectors) -> pd.DataFrame:

@@ -7,12 +7,21 @@ import pandas as pd
 
 from novex_geo.config import KANS, SCHUURPUNT
 from novex_geo.overlay.engine import OverlayResult
-from novex_geo.units import HECTARE
+from novex_geo.units import HECTARE, TOTAL
 
-__all__ = ["STAPELING_CLASSES", "TOTAL", "summarise"]
+__all__ = ["CLAIMED_HA", "PRINTED_COLUMNS", "STAPELING_CLASSES", "TOTAL", "class_column", "summarise"]
 
 STAPELING_CLASSES = ("1", "2", "3", "4", "5plus")
-TOTAL = "Totaal"
+CLAIMED_HA = "geclaimd_ha"
+
+
+def class_column(klasse: str, unit: str = "ha") -> str:
+    """The summary column of a stapeling class: ``stapeling_2_ha``, ``stapeling_5plus_pct``."""
+    return f"stapeling_{klasse}_{unit}"
+
+
+# what the commands print of a summary (vector and grid mode alike)
+PRINTED_COLUMNS = ["provincie", CLAIMED_HA, *(class_column(klasse) for klasse in STAPELING_CLASSES[1:])]
 
 
 def _classes(n_sectoren: pd.Series) -> pd.Series:
@@ -33,7 +42,7 @@ def summarise(result: OverlayResult) -> pd.DataFrame:
     table["oppervlakte_ha"] = regions.geometry.area / HECTARE
     faces = result.stapeling
     claimed = faces.groupby("provincie")["oppervlakte_m2"].sum() / HECTARE
-    table["geclaimd_ha"] = claimed.reindex(table.index, fill_value=0.0).astype(float)  # no faces: object
+    table[CLAIMED_HA] = claimed.reindex(table.index, fill_value=0.0).astype(float)  # no faces: object
     by_class = (
         faces.assign(klasse=_classes(faces["n_sectoren"]))
         .pivot_table(
@@ -48,7 +57,7 @@ def summarise(result: OverlayResult) -> pd.DataFrame:
         / HECTARE
     )
     for klasse in STAPELING_CLASSES:
-        table[f"stapeling_{klasse}_ha"] = by_class[klasse]
+        table[class_column(klasse)] = by_class[klasse]
     zone_columns = []
     for kind, zones, pairs in ((SCHUURPUNT, result.schuurpunten, result.conflicts),
                                (KANS, result.kansen, result.kans_pairs)):  # fmt: skip
@@ -64,12 +73,12 @@ def summarise(result: OverlayResult) -> pd.DataFrame:
             zone_columns += [f"{column}_ha", f"{column}_n"]
     table.loc[TOTAL] = table.sum(numeric_only=True)
     area = table["oppervlakte_ha"].replace(0, np.nan)
-    table["geclaimd_pct"] = 100 * table["geclaimd_ha"] / area
+    table["geclaimd_pct"] = 100 * table[CLAIMED_HA] / area
     for klasse in STAPELING_CLASSES:
-        table[f"stapeling_{klasse}_pct"] = 100 * table[f"stapeling_{klasse}_ha"] / area
-    ordered = ["oppervlakte_ha", "geclaimd_ha", "geclaimd_pct"]
+        table[class_column(klasse, "pct")] = 100 * table[class_column(klasse)] / area
+    ordered = ["oppervlakte_ha", CLAIMED_HA, "geclaimd_pct"]
     for klasse in STAPELING_CLASSES:
-        ordered += [f"stapeling_{klasse}_ha", f"stapeling_{klasse}_pct"]
+        ordered += [class_column(klasse), class_column(klasse, "pct")]
     table = table[ordered + zone_columns]
     count_columns = [c for c in zone_columns if c.startswith("n_") or c.endswith("_n")]
     table[count_columns] = table[count_columns].astype(np.int64)

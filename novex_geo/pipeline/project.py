@@ -28,6 +28,7 @@ from novex_geo.io.postgis import location_of
 from novex_geo.maps.assets import ASSET_MODES
 from novex_geo.maps.poster import PAPER
 from novex_geo.overlay.audit import describe
+from novex_geo.overlay.summary import PRINTED_COLUMNS
 from novex_geo.templates import catalog_project, default_sectors, write_template
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "DEFAULT_CACHE",
     "PAPER",
     "PDOK_GEBIEDSINDELINGEN",
+    "PRINTED_COLUMNS",
     "FetchOptions",
     "FetchResult",
     "RetryPolicy",

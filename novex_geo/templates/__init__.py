@@ -81,8 +81,7 @@ def _also(entry) -> str:
     """A comment on another catalogue entry for a sector that already has a layer."""
     if entry.fetchable:
         return f"# also in the catalogue: {entry.title} (novex-geo fetch {entry.key})"
-    kind = "no national layer" if entry.service == "provincial" else "download by hand"
-    return f"# also: {entry.title}: {kind} (novex-geo catalog --sector {entry.sector})"
+    return f"# also: {entry.title}: {entry.not_fetchable_because} (novex-geo catalog --sector {entry.sector})"
 
 
 def _fill_in_lines(key: str, style: dict, entries: list, fetch_hint: str) -> list[str]:
@@ -92,8 +91,7 @@ def _fill_in_lines(key: str, style: dict, entries: list, fetch_hint: str) -> lis
         if entry.fetchable:
             lines.append(f"#   national layer: novex-geo fetch {entry.key}{fetch_hint}, then run init again")
         else:
-            kind = "no national layer" if entry.service == "provincial" else "download by hand"
-            lines.append(f"#   {kind}: {entry.route}")
+            lines.append(f"#   {entry.not_fetchable_because}: {entry.route}")
     if not entries:
         lines.append("#   the catalogue has no layer for this sector: add your own file")
     source = f'# [[sectors.{key}.sources]]\n# path = "data/{key}.gpkg"   # <- fill in your file'
