@@ -101,8 +101,20 @@ def _frame(geoms, names, **columns) -> gpd.GeoDataFrame:
 
 def _gemeenten(provinces: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
     """Municipalities: each province split into four around jittered seeds, with readable names."""
-    town_names = ["Grensdam", "Heideveen", "Noorderwolde", "Ruiterkamp", "Oostzande", "Veldhoven-Oost",
-                  "Molenbroek", "Zandvliet", "Zuiderwaard", "Kerkhorst", "Lageland", "Dijkzicht"]  # fmt: skip
+    town_names = [
+        "Grensdam",
+        "Heideveen",
+        "Noorderwolde",
+        "Ruiterkamp",
+        "Oostzande",
+        "Veldhoven-Oost",
+        "Molenbroek",
+        "Zandvliet",
+        "Zuiderwaard",
+        "Kerkhorst",
+        "Lageland",
+        "Dijkzicht",
+    ]
     towns, names = [], iter(town_names)
     for province in provinces.geometry.values:
         seeds = synthetic.points_in(province, 4, rng)

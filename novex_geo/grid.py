@@ -204,8 +204,11 @@ def grid_overlay(
     )
     paths = {}
     for kind, description in (("sectoren", "sector bit-mask"), ("stapeling", "n_sectoren")):
-        tags = {**{f"bit_{i}": key for i, key in enumerate(sectors)}, "resolution_m": f"{resolution:g}",
-                "project": project.name}  # fmt: skip
+        tags = {
+            **{f"bit_{i}": key for i, key in enumerate(sectors)},
+            "resolution_m": f"{resolution:g}",
+            "project": project.name,
+        }
         paths[kind] = _to_cog(scratch[kind], out_dir / f"{stem}_{kind}.tif", description, tags)
     summary = _summary(regions, per_count, per_pair, project.conflicts, resolution)
     write_csv(summary, out_dir / f"{stem}_samenvatting.csv")
@@ -227,11 +230,19 @@ def _write_windows(
     spec, regions = state.spec, state.regions
     mask_dtype = "uint16" if len(state.sectors) > 8 else "uint8"
     profile = {
-        "driver": "GTiff", "width": spec.width, "height": spec.height, "count": 1,
-        "crs": project.crs, "transform": spec.transform,
-        "tiled": True, "blockxsize": 512, "blockysize": 512,
-        "compress": "deflate", "predictor": 2, "BIGTIFF": "IF_SAFER",
-    }  # fmt: skip
+        "driver": "GTiff",
+        "width": spec.width,
+        "height": spec.height,
+        "count": 1,
+        "crs": project.crs,
+        "transform": spec.transform,
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "compress": "deflate",
+        "predictor": 2,
+        "BIGTIFF": "IF_SAFER",
+    }
     windows = spec.windows(window_cells)
     per_count = np.zeros((len(regions) + 1, 256), dtype=np.int64)
     per_pair = np.zeros((len(project.conflicts), len(regions) + 1), dtype=np.int64)

@@ -4,9 +4,13 @@ QGIS styles in the GeoPackage use the same colours, so a layer looks the same ev
 from __future__ import annotations
 
 __all__ = [
-    "AREA_COLOUR", "BORDER_COLOUR", "KANS_COLOUR", "SCHUURPUNT_COLOUR", "STAPELING_COLOURS",
+    "AREA_COLOUR",
+    "BORDER_COLOUR",
+    "KANS_COLOUR",
+    "SCHUURPUNT_COLOUR",
+    "STAPELING_COLOURS",
     "stapeling_colour",
-]  # fmt: skip
+]
 
 # n_sectoren 1, 2, 3, 4 and 5 or more (ColorBrewer YlOrRd, readable over the grey basemap)
 STAPELING_COLOURS = {1: "#ffffb2", 2: "#fecc5c", 3: "#fd8d3c", 4: "#f03b20", 5: "#bd0026"}

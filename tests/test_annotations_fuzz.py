@@ -20,8 +20,13 @@ delimiters = st.sampled_from([",", ";", "\t"])
 @st.composite
 def csv_texts(draw):
     delimiter = draw(delimiters)
-    header = draw(st.one_of(st.just(ANNOTATION_COLUMNS), st.permutations(ANNOTATION_COLUMNS + ["extra"]),
-                            st.lists(cells, max_size=9)))  # fmt: skip
+    header = draw(
+        st.one_of(
+            st.just(ANNOTATION_COLUMNS),
+            st.permutations(ANNOTATION_COLUMNS + ["extra"]),
+            st.lists(cells, max_size=9),
+        )
+    )
     rows = draw(st.lists(st.lists(cells, min_size=0, max_size=len(header) + 1), max_size=6))
     lines = [delimiter.join(header)] + [delimiter.join(row) for row in rows]
     return draw(st.sampled_from(["\n", "\r\n"])).join(lines) + draw(st.sampled_from(["", "\n"]))

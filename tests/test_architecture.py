@@ -60,9 +60,10 @@ def test_every_run_layer_and_output_name_is_spelled_in_one_place():
         f"{path.relative_to(PACKAGE)}:{node.lineno} {node.value}"
         for path in MODULES
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Constant) and node.value in names
+        if isinstance(node, ast.Constant)
+        and node.value in names
         and node.value not in allowed.get(str(path.relative_to(PACKAGE)), set())
-    ]  # fmt: skip
+    ]
     assert spelled == []
 
 

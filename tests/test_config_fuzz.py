@@ -15,10 +15,19 @@ from novex_geo.config.validate import REGIONS_KEYS
 from novex_geo.errors import NovexError
 
 KNOWN = sorted(
-    TOP_KEYS | PROJECT_KEYS | REGIONS_KEYS | SECTOR_KEYS | SOURCE_KEYS | RASTER_KEYS | CONFLICTS_KEYS
-    | PAIR_KEYS | KANSEN_KEYS | KANS_PAIR_KEYS | TRIAGE_KEYS
+    TOP_KEYS
+    | PROJECT_KEYS
+    | REGIONS_KEYS
+    | SECTOR_KEYS
+    | SOURCE_KEYS
+    | RASTER_KEYS
+    | CONFLICTS_KEYS
+    | PAIR_KEYS
+    | KANSEN_KEYS
+    | KANS_PAIR_KEYS
+    | TRIAGE_KEYS
     | {"woningbouw", "defensie", "water_bodem", "Bad Key", ""}
-)  # fmt: skip
+)
 keys = st.one_of(st.sampled_from(KNOWN), st.text(string.printable, max_size=8))
 scalars = st.one_of(
     st.none(),
@@ -26,10 +35,24 @@ scalars = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**63 - 1),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=20),
-    st.sampled_from(["EPSG:28992", "EPSG:4326", "epsg:999999", ">= 0.3", "<> 1", "#e31a1c", "notacolour",
-                     "a.gpkg", "../x", "~/y", "woningbouw", "defensie"]),
+    st.sampled_from(
+        [
+            "EPSG:28992",
+            "EPSG:4326",
+            "epsg:999999",
+            ">= 0.3",
+            "<> 1",
+            "#e31a1c",
+            "notacolour",
+            "a.gpkg",
+            "../x",
+            "~/y",
+            "woningbouw",
+            "defensie",
+        ]
+    ),
     st.just(dt.date(2026, 11, 26)),
-)  # fmt: skip
+)
 values = st.recursive(
     scalars,
     lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=5)),
@@ -66,12 +89,16 @@ def near_projects(draw):
     source = st.fixed_dictionaries(
         {"path": maybe("a.gpkg")},
         optional={
-            "buffer": maybe(50.0), "layer": maybe("l"), "where": maybe("naam = 'x'"),
+            "buffer": maybe(50.0),
+            "layer": maybe("l"),
+            "where": maybe("naam = 'x'"),
             "label_field": maybe("naam"),
-            "crs": maybe("EPSG:28992"), "name": maybe("bron"), "attribution": maybe("© x"),
+            "crs": maybe("EPSG:28992"),
+            "name": maybe("bron"),
+            "attribution": maybe("© x"),
             "raster": maybe({"band": 1, "where": ">= 30"}),
         },
-    )  # fmt: skip
+    )
     sector = st.fixed_dictionaries(
         {"sources": maybe([draw(source)])}, optional={"label": maybe("Wonen"), "colour": maybe("#e31a1c")}
     )
@@ -84,12 +111,20 @@ def near_projects(draw):
         optional={"distance": maybe(50.0), "weight": maybe(1.5), "also_conflict": maybe(True)},
     )
     return {
-        "project": draw(st.fixed_dictionaries(
-            {"regions": maybe({"path": "p.gpkg", "name_field": "naam"})},
-            optional={"name": maybe("x"), "crs": maybe("EPSG:28992"), "output": maybe("uit"),
-                      "tile_size": maybe(5000.0), "workers": maybe(0), "provincies": maybe(["Utrecht"]),
-                      "demo": maybe(False)},
-        )),
+        "project": draw(
+            st.fixed_dictionaries(
+                {"regions": maybe({"path": "p.gpkg", "name_field": "naam"})},
+                optional={
+                    "name": maybe("x"),
+                    "crs": maybe("EPSG:28992"),
+                    "output": maybe("uit"),
+                    "tile_size": maybe(5000.0),
+                    "workers": maybe(0),
+                    "provincies": maybe(["Utrecht"]),
+                    "demo": maybe(False),
+                },
+            )
+        ),
         "sectors": draw(maybe({"woningbouw": draw(sector), "defensie": draw(sector)})),
         "conflicts": draw(
             st.fixed_dictionaries({"pairs": maybe([draw(pair)])}, optional={"min_area_m2": maybe(1.0)})
@@ -97,11 +132,25 @@ def near_projects(draw):
         "kansen": draw(
             st.fixed_dictionaries({"pairs": maybe([draw(kans)])}, optional={"min_area_m2": maybe(1.0)})
         ),
-        "triage": draw(st.fixed_dictionaries({}, optional={k: maybe(v) for k, v in {
-            "merge_distance": 250.0, "min_stapeling": 3, "min_area_ha": 5.0, "annotations": "a.csv",
-            "priority": [{"path": "p.gpkg"}], "gemeenten": {"path": "g.gpkg"}, "kans_weight": 0.5,
-            "novex_gebieden": {"path": "n.gpkg", "name_field": "naam"}}.items()})),
-    }  # fmt: skip
+        "triage": draw(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    k: maybe(v)
+                    for k, v in {
+                        "merge_distance": 250.0,
+                        "min_stapeling": 3,
+                        "min_area_ha": 5.0,
+                        "annotations": "a.csv",
+                        "priority": [{"path": "p.gpkg"}],
+                        "gemeenten": {"path": "g.gpkg"},
+                        "kans_weight": 0.5,
+                        "novex_gebieden": {"path": "n.gpkg", "name_field": "naam"},
+                    }.items()
+                },
+            )
+        ),
+    }
 
 
 @pytest.mark.slow

@@ -151,18 +151,18 @@ def test_a_malformed_catalogue_entry_and_an_unknown_key_are_catalog_errors():
 
 
 def test_a_run_url_without_schema_is_a_database_error():
-    from novex_geo.io.postgis import location_of
+    from novex_geo.io.run import location_of
 
     with pytest.raises(DatabaseError, match="add the schema to write the run into"):
         location_of("postgresql://novex@localhost/geo")
 
 
 def test_a_bad_dask_wait_is_a_cluster_error(monkeypatch):
-    from novex_geo import executor
+    from novex_geo import cluster
 
-    monkeypatch.setenv(executor.WORKER_WAIT_ENV, "lang")
+    monkeypatch.setenv(cluster.WORKER_WAIT_ENV, "lang")
     with pytest.raises(ClusterError, match="give the seconds to wait for a dask worker"):
-        executor._worker_wait()
+        cluster._worker_wait()
 
 
 def test_a_provincie_and_a_bbox_is_a_usage_error_and_a_value_error(tmp_path):

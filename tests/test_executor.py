@@ -117,10 +117,13 @@ def test_a_run_stopped_during_compute_ends_cleanly(tmp_path, method, signals, co
     earlier.write_bytes(b"the run of last year")
     run = subprocess.Popen(
         [sys.executable, "-m", "novex_geo.cli.main", "run", str(project)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
         env={**os.environ, START_METHOD_ENV: method},
         preexec_fn=lambda: signal.signal(INT, signal.SIG_IGN if signals[0] is None else signal.SIG_DFL),
-    )  # fmt: skip
+    )
     log = [line for line in itertools.takewhile(lambda line: not line.startswith("loaded"), run.stderr)]
     time.sleep(2)  # the tiles are being computed
     assert run.poll() is None, "".join(log)

@@ -16,9 +16,9 @@ distributed = pytest.importorskip(
 )
 
 from novex_geo import load_project  # noqa: E402
+from novex_geo.cluster import WORKER_WAIT_ENV, local_cluster  # noqa: E402
 from novex_geo.demo import write_demo_project  # noqa: E402
 from novex_geo.errors import NovexError  # noqa: E402
-from novex_geo.executor import WORKER_WAIT_ENV, local_cluster  # noqa: E402
 from novex_geo.overlay import engine  # noqa: E402
 from novex_geo.pipeline import run_overlay  # noqa: E402
 
@@ -176,12 +176,12 @@ def _slow(shared, item):
     ],
 )
 def test_workers_that_all_leave_mid_run_end_in_one_clear_error(monkeypatch, shared, said):
-    from novex_geo import executor
+    from novex_geo import cluster
 
-    monkeypatch.setattr(executor, "RESULT_POLL_S", 0.2)  # a result this slow: are there still workers?
+    monkeypatch.setattr(cluster, "RESULT_POLL_S", 0.2)  # a result this slow: are there still workers?
     monkeypatch.setenv(WORKER_WAIT_ENV, "1")
     with local_cluster(1) as small:
-        results = executor.dask_map(_slow, range(40), shared, small.scheduler_address)
+        results = cluster.dask_map(_slow, range(40), shared, small.scheduler_address)
         assert next(results) == 0
         small.scale(0)
         with pytest.raises(NovexError, match=said):

@@ -48,9 +48,17 @@ def test_a_timeout_asks_the_page_again_at_half_the_size(tmp_path, as_json):
         server.timeout_above, server.timeout_as_json = 100, as_json
         result = CliRunner().invoke(
             cli,
-            ["fetch", KEY, "--out", str(tmp_path / "c.gpkg"), "--base-url", server.url + LAYER,
-             "--page-size", "400"],
-        )  # fmt: skip
+            [
+                "fetch",
+                KEY,
+                "--out",
+                str(tmp_path / "c.gpkg"),
+                "--base-url",
+                server.url + LAYER,
+                "--page-size",
+                "400",
+            ],
+        )
         pages = list(server.pages)
         asked = [
             int(dict(urllib.parse.parse_qsl(r.split("?")[1])).get("resultRecordCount", 0))

@@ -40,10 +40,15 @@ def vector_bytes(tmp_path, frame: gpd.GeoDataFrame, name: str, driver: str) -> b
 def dataset_feed(server: DownloadServer, files: dict[str, str]) -> bytes:
     """An Atom feed with one entry per file (path → updated)."""
     entries = [
-        {"title": path.rsplit("/", 1)[-1], "updated": updated,
-         "links": [{"rel": "alternate", "href": f"{server.url}{path}", "type": "application/octet-stream"}]}
+        {
+            "title": path.rsplit("/", 1)[-1],
+            "updated": updated,
+            "links": [
+                {"rel": "alternate", "href": f"{server.url}{path}", "type": "application/octet-stream"}
+            ],
+        }
         for path, updated in files.items()
-    ]  # fmt: skip
+    ]
     return atom_feed("downloads", entries)
 
 
@@ -187,10 +192,27 @@ def test_the_stock_nnn_entry_takes_the_zipped_gml_and_ignores_metadata_links_els
         archive.writestr("inspire-pv-ps.nlps-nnn.gml", gml)
     with DownloadServer({}, {"/dl/inspire-pv-ps.nlps-nnn.gml.zip": buffer.getvalue()}) as server, bounded(30):
         register = "http://nationaalgeoregister.example/geonetwork/srv/dut/csw?id=nnn"
-        server.feeds["/atom/index.xml"] = atom_feed("NNN", [{"title": "NNN", "updated": "2025-06", "links": [
-            {"rel": "describedby", "href": register + "&output=xml.xml", "type": "application/xml"},
-            {"rel": "alternate", "href": f"{server.url}/atom/nnn.xml", "type": "application/atom+xml"},
-        ]}])  # fmt: skip
+        server.feeds["/atom/index.xml"] = atom_feed(
+            "NNN",
+            [
+                {
+                    "title": "NNN",
+                    "updated": "2025-06",
+                    "links": [
+                        {
+                            "rel": "describedby",
+                            "href": register + "&output=xml.xml",
+                            "type": "application/xml",
+                        },
+                        {
+                            "rel": "alternate",
+                            "href": f"{server.url}/atom/nnn.xml",
+                            "type": "application/atom+xml",
+                        },
+                    ],
+                }
+            ],
+        )
         server.feeds["/atom/nnn.xml"] = dataset_feed(
             server, {"/dl/inspire-pv-ps.nlps-nnn.gml.zip": "2025-06-01"}
         )

@@ -66,20 +66,39 @@ def test_catalogue_entries_are_complete_and_honest():
 )
 def test_a_broken_entry_is_named_with_its_problem(change, message):
     data = {
-        "key": "x", "title": "X", "sector": "natuur", "provider": "p", "service": "ogcapi-features",
-        "url": "https://example.org/ogc/v1", "collection": "c", "licence": "CC0 1.0", "attribution": "a",
-        "verified": [], "names_from": "n", "note": "n", **change,
-    }  # fmt: skip
+        "key": "x",
+        "title": "X",
+        "sector": "natuur",
+        "provider": "p",
+        "service": "ogcapi-features",
+        "url": "https://example.org/ogc/v1",
+        "collection": "c",
+        "licence": "CC0 1.0",
+        "attribution": "a",
+        "verified": [],
+        "names_from": "n",
+        "note": "n",
+        **change,
+    }
     with pytest.raises(NovexError, match=f"layers/x.toml: .*{re.escape(message)}"):
         _parse("x.toml", data)
 
 
 def test_an_entry_may_name_an_intranet_service_over_http():
     data = {
-        "key": "x", "title": "X", "sector": "natuur", "provider": "p", "service": "wfs",
-        "url": "http://geo.intranet.provincie.local/wfs", "typename": "nnn", "licence": "CC0 1.0",
-        "attribution": "a", "verified": [], "names_from": "n", "note": "n",
-    }  # fmt: skip
+        "key": "x",
+        "title": "X",
+        "sector": "natuur",
+        "provider": "p",
+        "service": "wfs",
+        "url": "http://geo.intranet.provincie.local/wfs",
+        "typename": "nnn",
+        "licence": "CC0 1.0",
+        "attribution": "a",
+        "verified": [],
+        "names_from": "n",
+        "note": "n",
+    }
     assert _parse("x.toml", data).url == "http://geo.intranet.provincie.local/wfs"
 
 

@@ -74,9 +74,18 @@ def test_an_incomplete_download_ends_the_command_with_a_clear_message_and_a_non_
     with OGCServer({"brpgewas": square_features(N)}) as server, bounded(30):
         server.unlink_from = 30
         result = CliRunner().invoke(
-            cli, ["fetch", "brp_gewaspercelen", "--out", str(tmp_path / "c.gpkg"), "--base-url", server.url,
-                  "--page-size", "10"],
-        )  # fmt: skip
+            cli,
+            [
+                "fetch",
+                "brp_gewaspercelen",
+                "--out",
+                str(tmp_path / "c.gpkg"),
+                "--base-url",
+                server.url,
+                "--page-size",
+                "10",
+            ],
+        )
     assert result.exit_code != 0
     assert "the service says it holds 100 features for this query but 40 arrived" in result.output
     assert "marked 'onvolledig'" in result.output and "Traceback" not in result.output
@@ -104,8 +113,7 @@ def test_run_refuses_a_layer_whose_download_is_onvolledig_unless_the_source_allo
         with pytest.raises(IncompleteDownloadError):
             fetch("brp_gewaspercelen", server, cache, page_size=10)
     area = shapely.box(110_000, 430_000, 150_000, 460_000)
-    regions = write_layer(tmp_path / "regions.gpkg", [area],
-                          naam=["Westmark"])  # fmt: skip
+    regions = write_layer(tmp_path / "regions.gpkg", [area], naam=["Westmark"])
     body = f"""
         [sectors.landbouw]
         [[sectors.landbouw.sources]]

@@ -155,9 +155,19 @@ def test_cli_fetch_provincie_requests_bbox_and_clips(tmp_path):
     with OGCServer({"brpgewas": square_features(10_000)}) as server, bounded(30):
         result = CliRunner().invoke(
             cli,
-            ["fetch", "brp_gewaspercelen", "--provincie", "westmark", "--out", str(cache), "--base-url",
-             server.url, "--page-size", "500"],
-        )  # fmt: skip
+            [
+                "fetch",
+                "brp_gewaspercelen",
+                "--provincie",
+                "westmark",
+                "--out",
+                str(cache),
+                "--base-url",
+                server.url,
+                "--page-size",
+                "500",
+            ],
+        )
         first = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(server.item_requests[0]).query))
     assert result.exit_code == 0, result.output
     assert first["bbox"] == "120000.000,440000.000,125025.000,445000.000"
@@ -186,7 +196,7 @@ def test_cli_fetch_provincie_requests_bbox_and_clips(tmp_path):
         (["fetch", "plancapaciteit"], None, "'plancapaciteit': no national layer: each provincie"),
         (["fetch", "natura2000", "--year", "2024"], None, "--year applies to CBS boundaries only"),
     ],
-)  # fmt: skip
+)
 def test_cli_fetch_mistakes_give_clear_messages(tmp_path, args, setup, message):
     cache = tmp_path / "cache.gpkg"
     if setup == "cache":

@@ -228,7 +228,7 @@ def test_an_http_error_says_what_the_server_said():
         + b'<ows:Exception exceptionCode="InvalidParameterValue" locator="outputformat"><ows:ExceptionText>'
         + b"msWFSGetFeature(): WFS server error. 'application/json' is not a permitted output format"
         + b"</ows:ExceptionText></ows:Exception></ows:ExceptionReport>"
-    )  # fmt: skip
+    )
     assert (
         server_message(ows)
         == "\"msWFSGetFeature(): WFS server error. 'application/json' is not a permitted output format\""

@@ -197,8 +197,16 @@ def test_mapserver_in_another_crs_is_checked_against_proj_or_reprojected_here(ma
         assert record["n_reprojected"] == len(nnn)
     # an RD bbox goes to the server in the CRS asked, latitude first for EPSG:4326
     box = (230_000.0, 520_000.0, 245_000.0, 535_000.0)
-    run_fetch("natura2000_wfs", out, "--base-url", endpoint, "--collection", "nnn",
-              "--bbox", ",".join(f"{v:.0f}" for v in box))  # fmt: skip
+    run_fetch(
+        "natura2000_wfs",
+        out,
+        "--base-url",
+        endpoint,
+        "--collection",
+        "nnn",
+        "--bbox",
+        ",".join(f"{v:.0f}" for v in box),
+    )
     got = set(gpd.read_file(out, layer="natura2000_wfs")[NNN_ID].astype(int))
     inside = set(nnn[nnn.intersects(shapely.box(*box))][NNN_ID].astype(int))
     assert inside <= got and len(got) < len(nnn)  # a box in degrees covers a little more
@@ -215,8 +223,16 @@ def test_mapserver_without_number_matched_pages_by_its_next_links(mapserver, nnn
 def test_mapserver_bbox_gives_the_features_that_meet_it(mapserver, nnn, tmp_path):
     box = (230_000.0, 520_000.0, 245_000.0, 535_000.0)
     out = tmp_path / "nnn.gpkg"
-    run_fetch("natura2000_wfs", out, "--base-url", mapserver.endpoint(), "--collection", "nnn",
-              "--bbox", ",".join(f"{v:.0f}" for v in box))  # fmt: skip
+    run_fetch(
+        "natura2000_wfs",
+        out,
+        "--base-url",
+        mapserver.endpoint(),
+        "--collection",
+        "nnn",
+        "--bbox",
+        ",".join(f"{v:.0f}" for v in box),
+    )
     got = gpd.read_file(out, layer="natura2000_wfs")
     expected = nnn[nnn.intersects(shapely.box(*box))]
     assert len(expected) > 500  # more than one page
@@ -262,8 +278,19 @@ def test_a_server_stopped_mid_download_resumes_when_it_is_back(request, nnn, tmp
 
 def test_a_killed_fetch_resumes_without_duplicates(mapserver, nnn, tmp_path):
     out = tmp_path / "nnn.gpkg"
-    command = [str(Path(sys.executable).with_name("novex-geo")), "fetch", "natura2000_wfs", "--out", str(out),
-               "--base-url", mapserver.endpoint(), "--collection", "nnn", "--page-size", "100"]  # fmt: skip
+    command = [
+        str(Path(sys.executable).with_name("novex-geo")),
+        "fetch",
+        "natura2000_wfs",
+        "--out",
+        str(out),
+        "--base-url",
+        mapserver.endpoint(),
+        "--collection",
+        "nnn",
+        "--page-size",
+        "100",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     try:
@@ -277,8 +304,9 @@ def test_a_killed_fetch_resumes_without_duplicates(mapserver, nnn, tmp_path):
         process.wait(10)
     record = download_record(out, "natura2000_wfs")
     assert record["status"] == "bezig" and 8 <= record["n_pages"] < 55
-    result = run_fetch("natura2000_wfs", out, "--base-url", mapserver.endpoint(), "--collection", "nnn",
-                       "--page-size", "100")  # fmt: skip
+    result = run_fetch(
+        "natura2000_wfs", out, "--base-url", mapserver.endpoint(), "--collection", "nnn", "--page-size", "100"
+    )
     assert "(resumed)" in result.output
     assert_complete(out, "natura2000_wfs", nnn)
 

@@ -68,9 +68,19 @@ def test_fes_filter_with_the_provincie_bbox(tmp_path):
     with WFSServer({BRP: square_features(4_000)}) as server, bounded(30):
         result = CliRunner().invoke(
             cli,
-            ["fetch", KEY, "--provincie", "Westmark", "--filter", "gewas=maïs", "--out", str(cache),
-             "--base-url", server.url],
-        )  # fmt: skip
+            [
+                "fetch",
+                KEY,
+                "--provincie",
+                "Westmark",
+                "--filter",
+                "gewas=maïs",
+                "--out",
+                str(cache),
+                "--base-url",
+                server.url,
+            ],
+        )
         query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(server.requests[-1]).query))
     assert result.exit_code == 0, result.output
     fes = ElementTree.fromstring(query["filter"])

@@ -438,8 +438,15 @@ def test_curved_geometries_are_linearised_and_counted(tmp_path):
 
     wkb = np.array([curve_polygon_wkb(500, 500, 100), shapely.box(2_000, 0, 2_100, 100).wkb], dtype=object)
     names = [np.array(["Rond", "Vierkant"], dtype=object)]
-    write(tmp_path / "bogen.gpkg", wkb, field_data=names, fields=["naam"], geometry_type="Unknown",
-          crs="EPSG:28992", driver="GPKG")  # fmt: skip
+    write(
+        tmp_path / "bogen.gpkg",
+        wkb,
+        field_data=names,
+        fields=["naam"],
+        geometry_type="Unknown",
+        crs="EPSG:28992",
+        driver="GPKG",
+    )
     project = project_with_source(tmp_path, "bogen.gpkg", 'label_field = "naam"')
     for command in ("check", "run"):
         result = invoke(command, project)
@@ -490,15 +497,19 @@ def test_a_latin1_shapefile_is_read_as_its_cpg_says_or_as_detected(tmp_path, cpg
     ("table", "fragment"),
     [
         ('[triage.novex_gebieden]\npath = "bestaat_niet.gpkg"', "bestaat_niet.gpkg: file not found"),
-        ('[triage.novex_gebieden]\npath = "gebieden.gpkg"\nname_field = "titel"',
-         "gebieden.gpkg, layer 'gebieden', field 'titel': field not in layer; fields: naam"),
-        ('[triage.novex_gebieden]\npath = "gebieden.gpkg"\nlayer = "andere"',
-         "gebieden.gpkg, layer 'andere': layer not found; layers in this file: gebieden"),
+        (
+            '[triage.novex_gebieden]\npath = "gebieden.gpkg"\nname_field = "titel"',
+            "gebieden.gpkg, layer 'gebieden', field 'titel': field not in layer; fields: naam",
+        ),
+        (
+            '[triage.novex_gebieden]\npath = "gebieden.gpkg"\nlayer = "andere"',
+            "gebieden.gpkg, layer 'andere': layer not found; layers in this file: gebieden",
+        ),
         ('[triage.gemeenten]\npath = "gebieden.gpkg"', "field 'statnaam': field not in layer"),
         ('[[triage.priority]]\npath = "gebieden.gpkg"\nlabel_field = "titel"', "field 'titel'"),
         ('[[triage.priority]]\npath = "gebieden.gpkg"\nwhere = "prio = 1"', "field 'prio'"),
     ],
-)  # fmt: skip
+)
 def test_check_and_run_refuse_a_missing_triage_layer_or_field(tmp_path, table, fragment):
     good_layer(tmp_path)
     write_layer(
@@ -552,11 +563,14 @@ def test_control_characters_in_names_never_reach_the_terminal_or_triage_md(tmp_p
     ("name", "content"),
     [
         ("wonen.csv", b'naam,wkt\n"Frysl\xe2n","POLYGON((0 0,100 0,100 100,0 100,0 0))"\n'),
-        ("wonen.geojson", b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
-         b'{"naam": "Frysl\xe2n"}, "geometry": {"type": "Polygon", "coordinates": '
-         b'[[[0, 0], [100, 0], [100, 100], [0, 0]]]}}]}'),
+        (
+            "wonen.geojson",
+            b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+            b'{"naam": "Frysl\xe2n"}, "geometry": {"type": "Polygon", "coordinates": '
+            b"[[[0, 0], [100, 0], [100, 100], [0, 0]]]}}]}",
+        ),
     ],
-)  # fmt: skip
+)
 def test_text_that_is_not_utf8_is_refused_where_it_is_read(tmp_path, name, content):
     """Arrow takes the bytes as they come and fails later wherever the text is used ("unexpected
     ArrowException: Wrapping Frysl�n failed"); GeoJSON is UTF-8 by definition."""
@@ -574,9 +588,17 @@ def test_a_damaged_geotiff_is_one_clear_error(tmp_path):
     from rasterio.transform import from_origin
 
     cells = np.random.default_rng(1).random((512, 512)).astype("float32")
-    profile = {"driver": "GTiff", "width": 512, "height": 512, "count": 1, "dtype": "float32",
-               "crs": "EPSG:28992", "transform": from_origin(0, 10_000, 20, 20), "tiled": True,
-               "compress": "deflate"}  # fmt: skip
+    profile = {
+        "driver": "GTiff",
+        "width": 512,
+        "height": 512,
+        "count": 1,
+        "dtype": "float32",
+        "crs": "EPSG:28992",
+        "transform": from_origin(0, 10_000, 20, 20),
+        "tiled": True,
+        "compress": "deflate",
+    }
     with rasterio.open(tmp_path / "bodemdaling.tif", "w", **profile) as raster:
         raster.write(cells, 1)
     data = bytearray((tmp_path / "bodemdaling.tif").read_bytes())

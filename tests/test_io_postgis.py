@@ -45,8 +45,11 @@ def test_a_postgis_source_is_a_database_with_a_table_or_a_query(tmp_path):
     assert table.path == Database(URL, "novex", URL) and str(table.path) == URL
     assert (table.layer, table.sql, table.name) == ("plannen.woningbouw", None, "novex:plannen.woningbouw")
     query = parse_source(tmp_path, path=URL + "?sslmode=require", sql="SELECT id AS fid, geom FROM t")
-    assert (query.sql, query.name, query.path.params) == ("SELECT id AS fid, geom FROM t", "novex:sql",
-                                                          {"sslmode": "require"})  # fmt: skip
+    assert (query.sql, query.name, query.path.params) == (
+        "SELECT id AS fid, geom FROM t",
+        "novex:sql",
+        {"sslmode": "require"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -133,10 +136,13 @@ def test_sources_read_from_postgis_give_the_same_analysis_as_files(demo_projects
     )
     assert from_postgis.result.stapeling.geometry.geom_equals(from_files.result.stapeling.geometry).all()
     counts = [
-        {(r.sector, r.source): (r.n_read, r.n_loaded, r.n_buffered) for layer in run.layers.values()
-         for r in layer.reports}
+        {
+            (r.sector, r.source): (r.n_read, r.n_loaded, r.n_buffered)
+            for layer in run.layers.values()
+            for r in layer.reports
+        }
         for run in (from_postgis, from_files)
-    ]  # fmt: skip
+    ]
     assert counts[0] == counts[1]
     lines = counts[0][("energie", "hoogspanning+50m")]
     assert lines[2] == {"LineString": lines[0]} and lines[0] > 0
@@ -238,8 +244,12 @@ def test_the_password_comes_from_the_environment_and_is_never_written_or_shown(
     _, postgis, _ = demo_projects
     schema = f"{postgis_url}?schema={pg_schema}"
     project = str(postgis.path)
-    commands = [["check", project], ["run", project, "--out", str(tmp_path / "a.gpkg")],
-                ["run", project, "--out", schema], ["triage", project, "--out", schema]]  # fmt: skip
+    commands = [
+        ["check", project],
+        ["run", project, "--out", str(tmp_path / "a.gpkg")],
+        ["run", project, "--out", schema],
+        ["triage", project, "--out", schema],
+    ]
     shown = [CliRunner().invoke(cli, ["-v", *arguments]) for arguments in commands]
     assert [result.exit_code for result in shown] == [0, 0, 0, 0], [result.output[-500:] for result in shown]
     assert all(password not in result.output for result in shown)
@@ -263,8 +273,13 @@ def test_the_password_comes_from_the_environment_and_is_never_written_or_shown(
 
 def test_a_where_on_a_table_is_postgresql_with_postgis_functions(demo_projects, postgis_url):
     files, postgis, schema = demo_projects
-    source = parse_source(postgis.path.parent, path=postgis_url, layer=f"{schema}.woningbouw",
-                          where="ST_Area(geom) > 300000 AND naam LIKE 'W%'", label_field="naam")  # fmt: skip
+    source = parse_source(
+        postgis.path.parent,
+        path=postgis_url,
+        layer=f"{schema}.woningbouw",
+        where="ST_Area(geom) > 300000 AND naam LIKE 'W%'",
+        label_field="naam",
+    )
     frame, report = read_source(source, "woningbouw", postgis.crs)
     everything = read_vector(files.sectors["woningbouw"].sources[0].path)
     large = everything[(everything.geometry.area > 300_000) & everything["naam"].str.startswith("W")]
@@ -297,8 +312,10 @@ def test_curved_geometries_in_postgis_are_linearised_and_counted(tmp_path, postg
 
     with connect(postgis_url) as connection:
         connection.execute(f"CREATE SCHEMA {pg_schema}")
-        connection.execute(f"CREATE TABLE {pg_schema}.bogen (fid bigint PRIMARY KEY, naam text, "
-                           "geom geometry(Geometry, 28992))")  # fmt: skip
+        connection.execute(
+            f"CREATE TABLE {pg_schema}.bogen (fid bigint PRIMARY KEY, naam text, "
+            "geom geometry(Geometry, 28992))"
+        )
         connection.execute(
             f"INSERT INTO {pg_schema}.bogen VALUES "
             "(1, 'rond', ST_GeomFromText('CURVEPOLYGON(CIRCULARSTRING(400 500, 600 500, 400 500))', 28992)), "

@@ -212,8 +212,10 @@ def test_a_run_killed_while_writing_leaves_the_previous_run(demo_project, postgi
     before = runs(postgis_url, pg_schema)
     killed = subprocess.run(
         [sys.executable, "-c", KILLER, step, command, str(demo_project), url],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert killed.returncode == -9, killed.stderr[-2000:]
     wait_until_no_writer(postgis_url)
     assert runs(postgis_url, pg_schema) == before

@@ -29,8 +29,10 @@ def test_every_asset_and_licence_is_in_the_package(library):
         assert len(library_file(library.folder, name)) > 100, name
     licence = library_file(library.folder, library.licence_file).decode("utf-8")
     assert "Copyright" in licence and ("Permission" in licence or "Redistribution" in licence)
-    assert all(f"@{library.version}/" in url or f"/{library.version}/" in url
-               for _, url in library.scripts + library.styles)  # fmt: skip
+    assert all(
+        f"@{library.version}/" in url or f"/{library.version}/" in url
+        for _, url in library.scripts + library.styles
+    )
     assert re.search(
         rf"{re.escape(library.name)}\s*\|?\s*{re.escape(library.version)}.*{library.licence}", README
     )

@@ -122,8 +122,10 @@ def test_overlap_kans_with_provenance():
     herkomst = result.herkomst
     assert set(herkomst["soort"]) == {"kans"} and set(herkomst[ZONE_ID]) == {zone.kans_id}
     assert sorted(zip(herkomst["kant"], herkomst["feature_id"], strict=True)) == [
-        ("a", "water_bodem/0"), ("b", "natuur/0"), ("b", "natuur/1"),
-    ]  # fmt: skip
+        ("a", "water_bodem/0"),
+        ("b", "natuur/0"),
+        ("b", "natuur/1"),
+    ]
     assert_provenance(result, claims, KANS)
     summary = summarise(result).set_index("provincie")
     assert summary.loc["Utrecht", "n_kansen"] == 1 and summary.loc["Utrecht", "n_schuurpunten"] == 0
@@ -185,8 +187,15 @@ def test_kansen_have_their_own_minimum_area():
         "b": claims_frame("b", [shapely.box(99, 0, 200, 100), shapely.box(550, 0, 650, 100)]),
     }
     kans = KansPair("b", "a", toelichting="x")
-    result = overlay(ONE_REGION, claims, [ConflictPair("a", "b")], min_area_m2=0, workers=1,
-                     kansen=[kans], kansen_min_area_m2=1_000)  # fmt: skip
+    result = overlay(
+        ONE_REGION,
+        claims,
+        [ConflictPair("a", "b")],
+        min_area_m2=0,
+        workers=1,
+        kansen=[kans],
+        kansen_min_area_m2=1_000,
+    )
     assert len(result.schuurpunten) == 2 and len(result.kansen) == 1
     count, area = result.dropped["kans"]
     assert count == 1 and area == pytest.approx(100) and result.dropped["schuurpunt"] == (0, 0.0)

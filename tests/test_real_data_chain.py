@@ -47,9 +47,11 @@ def chain(tmp_path_factory):
     sketch = folder / "schets.geojson"
     natura = gpd.read_file(REAL_DATA / "natura2000_drenthe.gpkg")
     heart = natura[natura["naamN2K"] == "Drentsche Aa-gebied"].geometry.iloc[0].point_on_surface()
-    gpd.GeoDataFrame({"sector": ["woningbouw"], "naam": ["Nieuwe wijk Drentsche Aa"]},
-                     geometry=[heart.buffer(400)], crs="EPSG:28992").to_crs("EPSG:4326").to_file(
-        sketch, driver="GeoJSON", engine="pyogrio")  # fmt: skip
+    gpd.GeoDataFrame(
+        {"sector": ["woningbouw"], "naam": ["Nieuwe wijk Drentsche Aa"]},
+        geometry=[heart.buffer(400)],
+        crs="EPSG:28992",
+    ).to_crs("EPSG:4326").to_file(sketch, driver="GeoJSON", engine="pyogrio")
     outputs["sketch"] = invoke("sketch", project, sketch)
     return folder, project, outputs
 

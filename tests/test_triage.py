@@ -264,11 +264,22 @@ def test_names_tell_areas_apart_by_their_own_named_object_else_a_direction():
 
 @pytest.mark.parametrize(
     ("label", "named"),
-    [("Drentsche Aa-gebied", True), ("Kloosterzande Zoutedijk II", True), ("'s-Gravenstraat 45", True),
-     ("Plan 9", True), ("2050", False), ("4", False), ("nnn.60", False), ("NL2000002", False),
-     ("id2b60d03d-5961-4321-8f5c-93e65abf5674", False), ("waterwingebied", False), ("hoog", False),
-     ("Voorbeschermingsregels gemeente Borsele", False), ("SG-cac7f78203", False)],
-)  # fmt: skip
+    [
+        ("Drentsche Aa-gebied", True),
+        ("Kloosterzande Zoutedijk II", True),
+        ("'s-Gravenstraat 45", True),
+        ("Plan 9", True),
+        ("2050", False),
+        ("4", False),
+        ("nnn.60", False),
+        ("NL2000002", False),
+        ("id2b60d03d-5961-4321-8f5c-93e65abf5674", False),
+        ("waterwingebied", False),
+        ("hoog", False),
+        ("Voorbeschermingsregels gemeente Borsele", False),
+        ("SG-cac7f78203", False),
+    ],
+)
 def test_only_real_names_name_an_area(label, named):
     from novex_geo.triage.names import is_name
 

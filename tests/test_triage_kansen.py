@@ -49,10 +49,11 @@ CLAIMS = {
         ["Station Noord", "Station Zuid"],
     ),
     "landbouw": claims_frame(
-        "landbouw", [shapely.box(1_300, 1_000, 1_500, 1_100), shapely.box(1_600, 1_000, 1_800, 1_100)],
+        "landbouw",
+        [shapely.box(1_300, 1_000, 1_500, 1_100), shapely.box(1_600, 1_000, 1_800, 1_100)],
         ["Akker", "Weide"],
     ),
-}  # fmt: skip
+}
 CONFLICTS = [ConflictPair("woningbouw", "water")]
 KANSEN = [KansPair("energie", "landbouw", weight=2, toelichting="zon op <b>akkers</b> *nu*")]
 
@@ -65,8 +66,10 @@ def test_an_area_carries_the_kansen_in_or_within_merge_distance_and_the_rest_are
     ]
     (area,) = areas.itertuples()
     assert (area.kansen, area.n_kansen, area.kans_ids) == (
-        "energie×landbouw: 1.0 ha", 1, "kans/energie×landbouw/West/0001"
-    )  # fmt: skip
+        "energie×landbouw: 1.0 ha",
+        1,
+        "kans/energie×landbouw/West/0001",
+    )
     assert area.kans_ha == pytest.approx(1.0) and area.gewogen_kans_ha == pytest.approx(2.0)
     (pair,) = near.per_area.itertuples()
     assert (pair.id, pair.kans, pair.gewicht, pair.n_kansen) == (area.id, "energie×landbouw", 2.0, 1)

@@ -120,17 +120,26 @@ def _report(result, entry, out, provincie) -> None:
     "--page-size", type=click.IntRange(1), default=None, help="Features per request [default: the entry's]."
 )
 @click.option(
-    "--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
     help="Seconds one request may take in total (connecting, headers, body).",
-)  # fmt: skip
+)
 @click.option(
-    "--retries", type=click.IntRange(0), default=3, show_default=True,
+    "--retries",
+    type=click.IntRange(0),
+    default=3,
+    show_default=True,
     help="Retries per request after the first attempt (429/5xx/timeouts/dropped connections).",
-)  # fmt: skip
+)
 @click.option(
-    "--max-pages", type=click.IntRange(1), default=10_000, show_default=True,
+    "--max-pages",
+    type=click.IntRange(1),
+    default=10_000,
+    show_default=True,
     help="Pages (or file requests) one run may fetch; a re-run continues where it stopped.",
-)  # fmt: skip
+)
 @click.option("--collection", default=None, help="Another collection, WFS type name or layer in the file.")
 @click.option(
     "--filter",
@@ -142,8 +151,21 @@ def _report(result, entry, out, provincie) -> None:
 @click.option(
     "--base-url", default=None, help="Another address for the service (mirrors, tests, a feed to fill in)."
 )
-def fetch_command(key, provincie, bbox, out, regions_path, year, page_size, timeout, retries, max_pages,
-                  collection, filters, base_url):  # fmt: skip
+def fetch_command(
+    key,
+    provincie,
+    bbox,
+    out,
+    regions_path,
+    year,
+    page_size,
+    timeout,
+    retries,
+    max_pages,
+    collection,
+    filters,
+    base_url,
+):
     """Download catalogue dataset KEY into a GeoPackage, in EPSG:28992.
 
     Speaks OGC API Features, WFS 2.0, ArcGIS FeatureServer and Atom/direct downloads: pages

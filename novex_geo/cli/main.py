@@ -119,8 +119,10 @@ class NovexGroup(click.Group):
             with _sigterm_unwinds(), contextlib.redirect_stdout(stdout):
                 return super().invoke(ctx)
         except Terminated:
-            click.echo("Error: stopped (SIGTERM); no output was half-written, earlier outputs are unchanged",
-                       err=True)  # fmt: skip
+            click.echo(
+                "Error: stopped (SIGTERM); no output was half-written, earlier outputs are unchanged",
+                err=True,
+            )
             ctx.exit(TERMINATED_EXIT)
         except NovexError as exc:
             raise click.ClickException(plain_text(exc, newlines=True)) from None
@@ -139,9 +141,12 @@ class NovexGroup(click.Group):
             if (ctx.obj or {}).get("verbose"):
                 raise
             raise click.ClickException(
-                plain_text(f"unexpected {type(exc).__name__}: {exc}; this is a bug in novex-geo — run again "
-                           "with -v for the traceback and report it", newlines=True)
-            ) from None  # fmt: skip
+                plain_text(
+                    f"unexpected {type(exc).__name__}: {exc}; this is a bug in novex-geo — run again "
+                    "with -v for the traceback and report it",
+                    newlines=True,
+                )
+            ) from None
 
 
 @click.group(cls=NovexGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -26,8 +26,9 @@ class RunLocation(click.ParamType):
 
 def run_out_opt(help: str):
     """``--out``: where a run is written (and, for triage, read): a GeoPackage or a PostGIS schema."""
-    return click.option("--out", "-o", type=RunLocation(), metavar="FILE.gpkg|postgresql://…?schema=NAME",
-                        help=help)  # fmt: skip
+    return click.option(
+        "--out", "-o", type=RunLocation(), metavar="FILE.gpkg|postgresql://…?schema=NAME", help=help
+    )
 
 
 min_sectoren_opt = click.option(

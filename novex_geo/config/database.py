@@ -73,8 +73,10 @@ def masked_url(url: str) -> str:
         netloc = f"{userinfo.split(':', 1)[0]}:***@{host}" if ":" in userinfo else netloc
     if query:
         pairs = [pair.partition("=") for pair in query[1:].split("&")]
-        query = "?" + "&".join(f"{name}={'***'}" if _is_password(name) else name + equals + value
-                               for name, equals, value in pairs)  # fmt: skip
+        query = "?" + "&".join(
+            f"{name}={'***'}" if _is_password(name) else name + equals + value
+            for name, equals, value in pairs
+        )
     return f"{scheme}://{netloc}{path}{query or ''}{'#***' if fragment else ''}"
 
 
@@ -110,8 +112,9 @@ def parse_database_url(url: str) -> Database:
     if len(params) != len(pairs):
         raise ValueError(f"{shown}: a parameter is given twice")
     schema = params.pop("schema", None)
-    if schema is not None and (not SCHEMA_NAME.match(schema) or schema in RESERVED_SCHEMAS
-                               or schema.startswith("pg_")):  # fmt: skip
+    if schema is not None and (
+        not SCHEMA_NAME.match(schema) or schema in RESERVED_SCHEMAS or schema.startswith("pg_")
+    ):
         raise ValueError(
             f"{shown}: schema {schema!r} must be a new or novex-geo schema named with lower-case letters, "
             "digits and _ (at most 40), not public or a system schema"
@@ -144,9 +147,10 @@ def database_source(table: dict) -> Database:
         raise SourceKeyError("path", str(exc)) from None
     if database.schema is not None:
         raise SourceKeyError(
-            "path", f"{database}: ?schema= names where a run is written; give a source's table as "
-            "layer = 'schema.table'"
-        )  # fmt: skip
+            "path",
+            f"{database}: ?schema= names where a run is written; give a source's table as "
+            "layer = 'schema.table'",
+        )
     if "raster" in table:
         raise SourceKeyError("raster", "a PostGIS source is a table or query of vector features")
     if ("sql" in table) == ("layer" in table):

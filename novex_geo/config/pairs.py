@@ -112,7 +112,12 @@ def parse_kansen(
                 "pair or remove also_conflict",
             )
         parsed.append(
-            KansPair(names[0], names[1], **_distance_and_weight(check, table, key),
-                     toelichting=toelichting.strip(), also_conflict=also)
-        )  # fmt: skip
+            KansPair(
+                names[0],
+                names[1],
+                **_distance_and_weight(check, table, key),
+                toelichting=toelichting.strip(),
+                also_conflict=also,
+            )
+        )
     return tuple(parsed)

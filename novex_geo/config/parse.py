@@ -34,13 +34,35 @@ RULE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE]-?\d+)?
 PROJECT_KEYS = {"name", "crs", "regions", "output", "tile_size", "workers", "executor", "provincies", "demo"}
 EXECUTORS = ("local", "dask")
 SECTOR_KEYS = {"label", "colour", "sources"}
-SOURCE_KEYS = {"path", "layer", "where", "sql", "buffer", "label_field", "crs", "name", "attribution",
-               "raster", "allow_incomplete"}  # fmt: skip
+SOURCE_KEYS = {
+    "path",
+    "layer",
+    "where",
+    "sql",
+    "buffer",
+    "label_field",
+    "crs",
+    "name",
+    "attribution",
+    "raster",
+    "allow_incomplete",
+}
 RASTER_KEYS = {"band", "where", "in", "simplify"}
 TOP_KEYS = {"project", "sectors", "conflicts", "kansen", "triage"}
-TRIAGE_KEYS = {"merge_distance", "min_stapeling", "min_area_ha", "min_max_stapeling", "min_conflict_ha",
-               "provinces_recurring", "criteria_bonus", "kans_weight", "annotations", "priority",
-               "gemeenten", "novex_gebieden"}  # fmt: skip
+TRIAGE_KEYS = {
+    "merge_distance",
+    "min_stapeling",
+    "min_area_ha",
+    "min_max_stapeling",
+    "min_conflict_ha",
+    "provinces_recurring",
+    "criteria_bonus",
+    "kans_weight",
+    "annotations",
+    "priority",
+    "gemeenten",
+    "novex_gebieden",
+}
 
 
 def _parse_raster(check: Validator, table: Any, key: str) -> RasterRule:

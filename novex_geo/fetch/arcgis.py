@@ -101,6 +101,22 @@ def _more(data: dict, received: int, page_full: bool, total: int | None) -> bool
     return page_full or (total is not None and received < total)
 
 
+def _start(client: HttpClient, layer_url: str, count_url: str, page_size: int) -> dict:
+    """The cursor of a fresh download: the page size the layer allows, its count, the field
+    to order by, and whether the server's own RD must be checked (its data is in another CRS)."""
+    info = _answer(client, with_query(layer_url, {"f": "json"}))
+    limit = info.get("maxRecordCount")
+    count = _answer(client, count_url).get("count")
+    return {
+        "offset": 0,
+        "size": min(page_size, limit) if isinstance(limit, int) and limit > 0 else page_size,
+        "order": info.get("objectIdField") or "OBJECTID",
+        "total": count if isinstance(count, int) else None,
+        "outSR": RD_WKID,
+        "check": _native_wkid(info) not in (None, RD_WKID, 28992),
+    }
+
+
 def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
     """The query (for resuming) and the page source of a FeatureServer layer entry.
 
@@ -109,22 +125,16 @@ def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
     """
     query = {"where": entry.params.get("where", "1=1"), "outFields": "*", "outSR": RD_WKID, "f": "geojson"}
     if bbox is not None:
-        query.update(geometry=",".join(f"{v:.3f}" for v in bbox), geometryType="esriGeometryEnvelope",
-                     inSR=RD_WKID, spatialRel="esriSpatialRelIntersects")  # fmt: skip
+        query.update(
+            geometry=",".join(f"{v:.3f}" for v in bbox),
+            geometryType="esriGeometryEnvelope",
+            inSR=RD_WKID,
+            spatialRel="esriSpatialRelIntersects",
+        )
     layer_url = entry.url.rstrip("/")
 
     def url(**extra) -> str:
         return with_query(f"{layer_url}/query", {**query, **extra})
-
-    def start(client: HttpClient) -> dict:
-        info = _answer(client, with_query(layer_url, {"f": "json"}))
-        limit = info.get("maxRecordCount")
-        size = min(page_size, limit) if isinstance(limit, int) and limit > 0 else page_size
-        count = _answer(client, url(f="json", returnCountOnly="true")).get("count")
-        order = info.get("objectIdField") or "OBJECTID"
-        native = _native_wkid(info)
-        return {"offset": 0, "size": size, "order": order, "total": count if isinstance(count, int) else None,
-                "outSR": RD_WKID, "check": native not in (None, RD_WKID, 28992)}  # fmt: skip
 
     def checked(session: Session, cursor: dict, frame, offset: int, size: int):
         """The first page's frame, compared with WGS 84 reprojected here; the cursor switches
@@ -137,11 +147,15 @@ def arcgis_source(entry: CatalogEntry, bbox, page_size: int):
         return reference, {**cursor, "outSR": 4326}
 
     def pages(session: Session, cursor: dict | None) -> Iterator[Page]:
-        cursor = cursor or start(session.client)
+        cursor = cursor or _start(session.client, layer_url, url(f="json", returnCountOnly="true"), page_size)
         while True:
             offset, size, total = cursor["offset"], cursor["size"], cursor["total"]
-            request = url(resultOffset=offset, resultRecordCount=size, orderByFields=cursor["order"],
-                          outSR=cursor.get("outSR", RD_WKID))  # fmt: skip
+            request = url(
+                resultOffset=offset,
+                resultRecordCount=size,
+                orderByFields=cursor["order"],
+                outSR=cursor.get("outSR", RD_WKID),
+            )
             try:
                 data = _answer(session.client, request)
             except _Timeout:

@@ -80,9 +80,15 @@ def _links(root, base: str) -> list[dict]:
         for link in holder.findall(f"{ATOM}link"):
             href = link.get("href")
             if href:
-                found.append({"href": urllib.parse.urljoin(base, href), "type": link.get("type", ""),
-                              "rel": link.get("rel", "alternate"), "length": link.get("length"),
-                              "updated": updated})  # fmt: skip
+                found.append(
+                    {
+                        "href": urllib.parse.urljoin(base, href),
+                        "type": link.get("type", ""),
+                        "rel": link.get("rel", "alternate"),
+                        "length": link.get("length"),
+                        "updated": updated,
+                    }
+                )
     return found
 
 
@@ -257,8 +263,12 @@ def atom_source(entry: CatalogEntry, url: str, bbox, max_requests: int):
             raise DownloadError(f"{link['href']}: {size:,} bytes received, the feed says {link['length']}")
         digest = sha256(path)
         label = ", ".join(part for part in (link.get("name"), link.get("updated")) if part)
-        session.remember(file_url=link["href"], file_sha256=digest, file_bytes=size,
-                         edition="; ".join(part for part in (entry.edition, label) if part))  # fmt: skip
+        session.remember(
+            file_url=link["href"],
+            file_sha256=digest,
+            file_bytes=size,
+            edition="; ".join(part for part in (entry.edition, label) if part),
+        )
         vector = _unpack(path, entry.file)
         layer, _ = _layer(vector, entry.layer)
         return {"file_url": link["href"], "path": str(vector), "layer": layer, "batch": 0}

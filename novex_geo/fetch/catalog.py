@@ -21,20 +21,51 @@ from novex_geo.errors import CatalogError
 
 __all__ = ["FETCHABLE", "CatalogEntry", "by_sector", "get_entry", "load_catalog"]
 
-REQUIRED = ("key", "title", "sector", "provider", "service", "licence", "attribution", "verified",
-            "names_from", "note")  # fmt: skip
+REQUIRED = (
+    "key",
+    "title",
+    "sector",
+    "provider",
+    "service",
+    "licence",
+    "attribution",
+    "verified",
+    "names_from",
+    "note",
+)
 OPTIONAL: dict[str, type | tuple[type, ...]] = {
-    "url": str, "collection": str, "typename": str, "layer_search": str, "file": str, "layer": str,
-    "label_field": str, "params": dict, "filter": dict, "hosts": list, "edition": str,
-    "edition_field": str, "format": str, "max_start_index": int, "page_size": int,
-    "buffer": (int, float), "where": str, "raster_where": str, "route": str, "role": str,
-}  # fmt: skip
+    "url": str,
+    "collection": str,
+    "typename": str,
+    "layer_search": str,
+    "file": str,
+    "layer": str,
+    "label_field": str,
+    "params": dict,
+    "filter": dict,
+    "hosts": list,
+    "edition": str,
+    "edition_field": str,
+    "format": str,
+    "max_start_index": int,
+    "page_size": int,
+    "buffer": (int, float),
+    "where": str,
+    "raster_where": str,
+    "route": str,
+    "role": str,
+}
 FETCHABLE = {"ogcapi-features", "wfs", "arcgis-featureserver", "atom", "download"}
 SERVICES = FETCHABLE | {"provincial", "manual"}
 NEEDS = {
-    "ogcapi-features": ("url", "collection"), "wfs": ("url",), "arcgis-featureserver": ("url",),
-    "atom": (), "download": ("url",), "provincial": ("route",), "manual": ("route",),
-}  # fmt: skip
+    "ogcapi-features": ("url", "collection"),
+    "wfs": ("url",),
+    "arcgis-featureserver": ("url",),
+    "atom": (),
+    "download": ("url",),
+    "provincial": ("route",),
+    "manual": ("route",),
+}
 VERIFIABLE = ("url", "names", "fields", "licence")
 ROLES = {"regions", "gemeenten", "priority"}
 # licences that ask more of a user than a credit line; said when fetched and kept with the data

@@ -105,8 +105,11 @@ def _overridden(entry: CatalogEntry, options: FetchOptions) -> dict[str, str]:
     """The record fields that change when the user points the entry at other data: the
     catalogue's title, licence and attribution describe the catalogue's source, so for another
     one they are kept but marked as not verified."""
-    given = [name for name, value in (("--base-url", options.base_url), ("--collection", options.collection))
-             if value]  # fmt: skip
+    given = [
+        name
+        for name, value in (("--base-url", options.base_url), ("--collection", options.collection))
+        if value
+    ]
     if not given:
         return {}
     where = f"{urllib.parse.urlsplit(entry.url).netloc} {entry.names}".strip()
@@ -159,12 +162,21 @@ def fetch_dataset(
     query, pages = _source(entry, box, options)
     described = {**query, "clip": hashlib.sha256(area.wkb).hexdigest()[:16] if area is not None else None}
     base = {
-        "layer": entry.key, "key": entry.key, "title": entry.title, "sector": entry.sector,
-        "service": entry.service, "url": entry.service_url, "query": json.dumps(described, sort_keys=True),
-        "source_name": entry.collection or entry.typename or entry.layer, "overridden": "",
-        "licence": entry.licence, "attribution": entry.attribution, "obligations": entry.obligations,
-        "edition": entry.edition, **_overridden(entry, options),
-    }  # fmt: skip
+        "layer": entry.key,
+        "key": entry.key,
+        "title": entry.title,
+        "sector": entry.sector,
+        "service": entry.service,
+        "url": entry.service_url,
+        "query": json.dumps(described, sort_keys=True),
+        "source_name": entry.collection or entry.typename or entry.layer,
+        "overridden": "",
+        "licence": entry.licence,
+        "attribution": entry.attribution,
+        "obligations": entry.obligations,
+        "edition": entry.edition,
+        **_overridden(entry, options),
+    }
     client = HttpClient(options.policy, HostPolicy.for_url(entry.url, entry.hosts))
     result = store_pages(
         Path(out),

@@ -77,10 +77,15 @@ def write_layer(out: Path, layer: str, record: dict, staging: Path) -> None:
             if dtype != "keep":
                 frame[name] = frame[name].astype("string" if dtype == "string" else dtype)
         pyogrio.write_dataframe(
-            frame[[*types, "geometry"]], out, layer=layer, driver="GPKG", append=number > 0,
-            promote_to_multi=True, geometry_type=geometry_type,
+            frame[[*types, "geometry"]],
+            out,
+            layer=layer,
+            driver="GPKG",
+            append=number > 0,
+            promote_to_multi=True,
+            geometry_type=geometry_type,
             layer_options=None if number else {"DESCRIPTION": description},
-        )  # fmt: skip
+        )
 
 
 def shared_ids(out: Path, layer: str) -> int:

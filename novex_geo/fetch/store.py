@@ -274,8 +274,13 @@ def _finish(
         record["edition"] = edition(out, layer, record.get("edition") or "", edition_field)
     matched, received = record["n_matched"], record["n_received"]
     complete = matched is None or received == matched
-    remember(status=DONE if complete else INCOMPLETE, cursor="", finished=_now(), n_shared_ids=shared,
-             notes="; ".join(notes))  # fmt: skip
+    remember(
+        status=DONE if complete else INCOMPLETE,
+        cursor="",
+        finished=_now(),
+        n_shared_ids=shared,
+        notes="; ".join(notes),
+    )
     shutil.rmtree(staging, ignore_errors=True)
     with contextlib.suppress(OSError):  # the .parts folder goes when no other download waits in it
         staging.parent.rmdir()

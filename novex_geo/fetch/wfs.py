@@ -117,8 +117,14 @@ class _Client:
 
     def url(self, area, srs: str | None = None, **extra) -> str:
         srs = srs or self.srs
-        query = {"service": "WFS", "version": "2.0.0", "request": "GetFeature", "typeNames": self.typename,
-                 "srsName": srs, **extra}  # fmt: skip
+        query = {
+            "service": "WFS",
+            "version": "2.0.0",
+            "request": "GetFeature",
+            "typeNames": self.typename,
+            "srsName": srs,
+            **extra,
+        }
         box = self._area(area, srs)
         if self.equals:
             query["filter"] = fes_filter(box, self.equals, srs)
@@ -243,6 +249,25 @@ def _after_refusal(
     raise exc
 
 
+def _begin(
+    session: Session, entry: CatalogEntry, cursor: dict, page_size: int, equals: dict, bbox, root: tuple
+) -> dict:
+    """The cursor of a fresh download: type name, format and CRS negotiated, the schema of a
+    GML answer, and (when the service caps ``startIndex`` below what it holds) a tile plan."""
+    if "typename" not in cursor:
+        cursor = {**cursor, **negotiate(session, entry, page_size)}
+    if "json" not in cursor["format"].lower() and not cursor.get("schema"):
+        cursor["schema"] = describe_schema(session, entry, cursor["typename"])
+    if "start" not in cursor:
+        wfs = _Client(session, entry, cursor, equals)
+        total = wfs.hits(bbox)
+        cap = cursor.get("cap") or entry.max_start_index
+        if cap and (total is None or total > cap):
+            cursor.update(tiles=_plan_tiles(wfs, root, cap), total=total)
+        cursor["start"] = 0
+    return cursor
+
+
 def _first_page_checked(session: Session, wfs: _Client, cursor: dict, area, fetched):
     """The first page, compared with the same page in the type's own CRS when the server
     reprojects; the cursor switches to that CRS when the server's RD is off."""
@@ -274,27 +299,17 @@ def wfs_source(entry: CatalogEntry, bbox, page_size: int, equals: dict):
     ``{"cap": n}`` asks for a tile plan with that ``startIndex`` cap.
     """
     equals = {**entry.filter, **equals}
-    query = {"typeNames": entry.typename or f"search:{entry.layer_search}", "count": page_size,
-             "outputFormat": entry.format, "filter": equals,
-             "bbox": list(bbox) if bbox is not None else None}  # fmt: skip
+    query = {
+        "typeNames": entry.typename or f"search:{entry.layer_search}",
+        "count": page_size,
+        "outputFormat": entry.format,
+        "filter": equals,
+        "bbox": list(bbox) if bbox is not None else None,
+    }
     root = tuple(bbox) if bbox is not None else RD_PLAUSIBLE
 
-    def begin(session: Session, cursor: dict) -> dict:
-        if "typename" not in cursor:
-            cursor = {**cursor, **negotiate(session, entry, page_size)}
-        if "json" not in cursor["format"].lower() and not cursor.get("schema"):
-            cursor["schema"] = describe_schema(session, entry, cursor["typename"])
-        if "start" not in cursor:
-            wfs = _Client(session, entry, cursor, equals)
-            total = wfs.hits(bbox)
-            cap = cursor.get("cap") or entry.max_start_index
-            if cap and (total is None or total > cap):
-                cursor.update(tiles=_plan_tiles(wfs, root, cap), total=total)
-            cursor["start"] = 0
-        return cursor
-
     def pages(session: Session, cursor: dict | None) -> Iterator[Page]:
-        cursor = begin(session, dict(cursor or {}))
+        cursor = _begin(session, entry, dict(cursor or {}), page_size, equals, bbox, root)
         while True:
             tiles = cursor.get("tiles")
             if tiles == []:

@@ -139,8 +139,10 @@ def output_format(wanted: str, offered: tuple[str, ...]) -> str:
 def describe_schema(session: Session, entry: CatalogEntry, typename: str) -> str | None:
     """The DescribeFeatureType schema of ``typename`` saved for GDAL; ``None`` (with a note) when
     the service cannot give one: GDAL then guesses the types from the data."""
-    url = with_query(entry.url, {"service": "WFS", "version": "2.0.0", "request": "DescribeFeatureType",
-                                 "typeNames": typename})  # fmt: skip
+    url = with_query(
+        entry.url,
+        {"service": "WFS", "version": "2.0.0", "request": "DescribeFeatureType", "typeNames": typename},
+    )
     try:
         response = session.client.get(url, accept="application/xml", max_bytes=16 * 2**20)
         xml_root(response)
@@ -173,5 +175,10 @@ def negotiate(session: Session, entry: CatalogEntry, page_size: int) -> dict:
             f"{feature_type.name} is not offered in EPSG:28992: asked in {native}, reprojected here with PROJ"
         )
     reprojects = rd is not None and native is not None and parse_crs(native, entry.url) != DEFAULT_CRS
-    return {"typename": feature_type.name, "format": output, "srs": rd or native, "page": size,
-            "native": native if reprojects else None}  # fmt: skip
+    return {
+        "typename": feature_type.name,
+        "format": output,
+        "srs": rd or native,
+        "page": size,
+        "native": native if reprojects else None,
+    }

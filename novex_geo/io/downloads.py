@@ -31,8 +31,16 @@ __all__ = [
 DOWNLOADS_TABLE = "novex_downloads"
 # a download's status: paging (resumable), complete as proven, or stored with a count mismatch
 DONE, BUSY, INCOMPLETE = "klaar", "bezig", "onvolledig"
-COUNTS = ("n_pages", "n_received", "n_features", "n_clipped", "n_dropped_outside", "n_dropped_invalid",
-          "n_repaired", "n_reprojected")  # fmt: skip
+COUNTS = (
+    "n_pages",
+    "n_received",
+    "n_features",
+    "n_clipped",
+    "n_dropped_outside",
+    "n_dropped_invalid",
+    "n_repaired",
+    "n_reprojected",
+)
 INTEGERS = (*COUNTS, "n_matched", "n_shared_ids", "file_bytes", "file_total")
 
 

@@ -85,8 +85,9 @@ def atomic_path(target: Path, start_from_target: bool = False) -> Iterator[Path]
     target = Path(target)
     ensure_folder(target.parent)
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f"{_TEMPORARY}{target.suffix}",
-                                        dir=target.parent)  # fmt: skip
+        handle, name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=f"{_TEMPORARY}{target.suffix}", dir=target.parent
+        )
     except OSError as exc:
         raise (_not_written(target, exc) if _no_room(exc) else _unwritable(target.parent, exc)) from None
     os.close(handle)

@@ -122,9 +122,15 @@ def _polygonal_parts(geoms: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 GEOMETRY_NAMES = [
-    "Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
+    "Point",
+    "LineString",
+    "LinearRing",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
     "GeometryCollection",
-]  # fmt: skip
+]
 GEOMETRY_KINDS = np.array(
     ["Point", "LineString", "LineString", "Polygon", "Point", "LineString", "Polygon", "Collection"]
 )
@@ -322,8 +328,10 @@ def _note_reading(raw: gpd.GeoDataFrame, report: SourceReport) -> None:
     report.n_linearised, report.encoding = raw.attrs.get("linearised", 0), raw.attrs.get("encoding")
     report.n_undecodable = raw.attrs.get("undecodable", 0)
     if report.n_undecodable:
-        report.warnings.append(f"{counted(report.n_undecodable, 'feature')} dropped: a geometry that cannot "
-                               "be decoded (a damaged file?)")  # fmt: skip
+        report.warnings.append(
+            f"{counted(report.n_undecodable, 'feature')} dropped: a geometry that cannot "
+            "be decoded (a damaged file?)"
+        )
 
 
 def _labels(raw: gpd.GeoDataFrame, source: Source, keep: np.ndarray, report: SourceReport) -> pd.Series:

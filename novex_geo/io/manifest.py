@@ -46,19 +46,55 @@ __all__ = [
 
 
 MANIFEST_TABLE = "manifest"
-COLUMNS = ["rol", "sector", "bron", "bestand", "laag", "sha256", "n_features", "opgehaald", "service_url",
-           "download_url", "bron_naam", "download_sha256", "n_verwacht", "n_ontvangen", "bron_overschreven",
-           "editie", "licentie", "verplichtingen", "attributie", "download_status", "novex_geo_versie",
-           "aangemaakt"]  # fmt: skip
+COLUMNS = [
+    "rol",
+    "sector",
+    "bron",
+    "bestand",
+    "laag",
+    "sha256",
+    "n_features",
+    "opgehaald",
+    "service_url",
+    "download_url",
+    "bron_naam",
+    "download_sha256",
+    "n_verwacht",
+    "n_ontvangen",
+    "bron_overschreven",
+    "editie",
+    "licentie",
+    "verplichtingen",
+    "attributie",
+    "download_status",
+    "novex_geo_versie",
+    "aangemaakt",
+]
 INTEGERS = ("n_features", "n_verwacht", "n_ontvangen")
-COMPARED = {"sha256": "inhoud", "n_features": "features", "editie": "editie", "licentie": "licentie",
-            "service_url": "service", "bestand": "bestand", "laag": "laag"}  # fmt: skip
+COMPARED = {
+    "sha256": "inhoud",
+    "n_features": "features",
+    "editie": "editie",
+    "licentie": "licentie",
+    "service_url": "service",
+    "bestand": "bestand",
+    "laag": "laag",
+}
 SIDECARS = {".shp": (".shx", ".dbf", ".prj", ".cpg")}
-FETCHED = {"opgehaald": "finished", "service_url": "url", "download_url": "file_url",
-           "bron_naam": "source_name",
-           "download_sha256": "file_sha256", "n_verwacht": "n_matched", "n_ontvangen": "n_received",
-           "bron_overschreven": "overridden", "editie": "edition", "licentie": "licence",
-           "verplichtingen": "obligations", "download_status": "status"}  # fmt: skip
+FETCHED = {
+    "opgehaald": "finished",
+    "service_url": "url",
+    "download_url": "file_url",
+    "bron_naam": "source_name",
+    "download_sha256": "file_sha256",
+    "n_verwacht": "n_matched",
+    "n_ontvangen": "n_received",
+    "bron_overschreven": "overridden",
+    "editie": "edition",
+    "licentie": "licence",
+    "verplichtingen": "obligations",
+    "download_status": "status",
+}
 
 
 def manifest_path(gpkg: Path) -> Path:
@@ -116,20 +152,38 @@ def _build(project: Project, reports: list[SourceReport]) -> list[dict]:
 
     regions, hashed = project.regions, {}
     rows = [
-        {"rol": "project", "bestand": str(project.path), "sha256": _sha256(Path(project.path), hashed),
-         "novex_geo_versie": __version__, "aangemaakt": datetime.now(UTC).isoformat(timespec="seconds")},
-        {"rol": "regio", "bron": "provincies", "bestand": str(regions.path), "laag": regions.layer or "",
-         "sha256": _sha256(Path(regions.path), hashed), "n_features": _count(regions.path, regions.layer),
-         **_fetch_details(Path(regions.path), regions.layer)},
-    ]  # fmt: skip
+        {
+            "rol": "project",
+            "bestand": str(project.path),
+            "sha256": _sha256(Path(project.path), hashed),
+            "novex_geo_versie": __version__,
+            "aangemaakt": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+        {
+            "rol": "regio",
+            "bron": "provincies",
+            "bestand": str(regions.path),
+            "laag": regions.layer or "",
+            "sha256": _sha256(Path(regions.path), hashed),
+            "n_features": _count(regions.path, regions.layer),
+            **_fetch_details(Path(regions.path), regions.layer),
+        },
+    ]
     for report in reports:
         path = Path(report.path)  # a database's URL is no file: no hash, no fetch details
         rows.append(
-            {"rol": "sector", "sector": report.sector, "bron": report.source, "bestand": report.path,
-             "laag": report.layer or report.sql or "", "sha256": _sha256(path, hashed),
-             "n_features": report.n_loaded if report.raster else report.n_read,
-             "attributie": report.attribution or "", **_fetch_details(path, report.layer)}
-        )  # fmt: skip
+            {
+                "rol": "sector",
+                "sector": report.sector,
+                "bron": report.source,
+                "bestand": report.path,
+                "laag": report.layer or report.sql or "",
+                "sha256": _sha256(path, hashed),
+                "n_features": report.n_loaded if report.raster else report.n_read,
+                "attributie": report.attribution or "",
+                **_fetch_details(path, report.layer),
+            }
+        )
     return [{column: row.get(column, "") for column in COLUMNS} for row in rows]
 
 
@@ -159,11 +213,14 @@ def write_manifest(
     write_table(_as_table(rows), Path(into or gpkg), MANIFEST_TABLE)
     head, inputs = rows[0], rows[1:]
     document = {
-        "novex_geo_versie": head["novex_geo_versie"], "aangemaakt": head["aangemaakt"],
+        "novex_geo_versie": head["novex_geo_versie"],
+        "aangemaakt": head["aangemaakt"],
         "project": {"bestand": head["bestand"], "sha256": head["sha256"]},
-        "invoer": [{key: value for key, value in row.items() if key not in ("novex_geo_versie", "aangemaakt")}
-                   for row in inputs],
-    }  # fmt: skip
+        "invoer": [
+            {key: value for key, value in row.items() if key not in ("novex_geo_versie", "aangemaakt")}
+            for row in inputs
+        ],
+    }
     return write_text(
         manifest_path(gpkg), json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
     )

@@ -27,14 +27,13 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from novex_geo.config.database import Database, is_database_url, parse_database_url
+from novex_geo.config.database import Database
 from novex_geo.errors import DatabaseError, LayerError
 
 __all__ = [
@@ -46,7 +45,6 @@ __all__ = [
     "fetch_frame",
     "geometry_select",
     "literal",
-    "location_of",
     "one_line",
     "postgis_crs",
     "postgis_fields",
@@ -59,14 +57,22 @@ CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT = "30min"
 LOCK_TIMEOUT = "2min"
 REPLY_TIMEOUT_S = 31 * 60.0  # the server ends a statement (or an idle transaction) first
-SESSION = {"statement_timeout": STATEMENT_TIMEOUT, "lock_timeout": LOCK_TIMEOUT,
-           "idle_in_transaction_session_timeout": STATEMENT_TIMEOUT}  # fmt: skip
+SESSION = {
+    "statement_timeout": STATEMENT_TIMEOUT,
+    "lock_timeout": LOCK_TIMEOUT,
+    "idle_in_transaction_session_timeout": STATEMENT_TIMEOUT,
+}
 FETCH_ROWS = 50_000  # rows per round trip of the server-side cursor: bounded memory per batch
 SRID_COLUMN = "novex_geo_srid"
 CURVED_COLUMN = "novex_geo_curved"
 CURVE_TYPES = "'ST_CircularString', 'ST_CompoundCurve', 'ST_CurvePolygon', 'ST_MultiCurve', 'ST_MultiSurface'"
-DEFAULTS = {"application_name": "novex-geo", "keepalives_idle": "30", "keepalives_interval": "10",
-            "keepalives_count": "3", "tcp_user_timeout": "60000"}  # fmt: skip
+DEFAULTS = {
+    "application_name": "novex-geo",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "60000",
+}
 INTEGER_TYPES = {20, 21, 23}  # bigint, smallint, integer
 NO_KEY = "no integer primary key or fid column: feature ids are row numbers and change when the rows change"
 
@@ -88,20 +94,6 @@ def one_line(exc: Exception) -> str:
     text = diag.message_primary if diag is not None and diag.message_primary else str(exc)
     text = " ".join(text.split())
     return text if len(text) <= 300 else text[:297] + "..."
-
-
-def location_of(value: str | Path | Database) -> Path | Database:
-    """Where a run is written or read: a GeoPackage path or a PostGIS schema (``?schema=``)."""
-    if isinstance(value, Database | Path) or not is_database_url(value):
-        location = value if isinstance(value, Database) else Path(value)
-    else:
-        try:
-            location = parse_database_url(value)
-        except ValueError as exc:
-            raise DatabaseError(str(exc)) from None
-    if isinstance(location, Database) and location.schema is None:
-        raise DatabaseError(f"{location}: add the schema to write the run into, e.g. ?schema=novex_2026")
-    return location
 
 
 @contextmanager
@@ -184,8 +176,10 @@ def _describe(connection, relation: str) -> list[tuple[str, int, int]]:
     """(name, type oid, type modifier) of every column of ``relation``."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT * FROM {relation} LIMIT 0")
-        return [(column.name, column.type_code, cursor.pgresult.fmod(i))
-                for i, column in enumerate(cursor.description)]  # fmt: skip
+        return [
+            (column.name, column.type_code, cursor.pgresult.fmod(i))
+            for i, column in enumerate(cursor.description)
+        ]
 
 
 def _table(connection, database: Database, layer: str) -> tuple[str, int]:
@@ -272,8 +266,10 @@ def fetch_frame(
     values = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(names, ())
     ids = values.pop(index) if index else range(len(rows))
     srids, curved = values.pop(SRID_COLUMN, None), values.pop(CURVED_COLUMN, ())
-    frame = pd.DataFrame({name: list(column) for name, column in values.items() if name != geometry},
-                         index=pd.Index(list(ids), name="fid"))  # fmt: skip
+    frame = pd.DataFrame(
+        {name: list(column) for name, column in values.items() if name != geometry},
+        index=pd.Index(list(ids), name="fid"),
+    )
     if geometry is None:
         return frame
     if srids is not None:
@@ -301,8 +297,9 @@ def _source(connection, database: Database, layer: str | None, sql: str | None):
         found = f"several ({', '.join(name for name, _ in geometries)})" if geometries else "none"
         raise LayerError(
             f"needs exactly one geometry column, found {found}; select one with sql = 'SELECT …'",
-            database, layer,
-        )  # fmt: skip
+            database,
+            layer,
+        )
     fields = [name for name, type_oid, _ in columns if type_oid != geometry_oid]
     return relation, geometries[0], fields, _fid_column(connection, oid, columns)
 
@@ -331,8 +328,15 @@ def postgis_fields(database: Database, layer: str | None = None, sql: str | None
         return _described(connection, database, layer, sql)[2]
 
 
-def _select(connection, relation: str, columns: list[str], geometry: str, declared_srid: int,
-            where: str | None, bbox: tuple[float, float, float, float] | None) -> str:  # fmt: skip
+def _select(
+    connection,
+    relation: str,
+    columns: list[str],
+    geometry: str,
+    declared_srid: int,
+    where: str | None,
+    bbox: tuple[float, float, float, float] | None,
+) -> str:
     """The query for ``columns`` and the geometry of ``relation``, filtered by ``where`` (a
     PostgreSQL condition) and by the bounding box (in the geometry's own CRS)."""
     column = quote(connection, geometry)
@@ -380,8 +384,10 @@ def read_postgis(
             unknown = re.search(r'column "?([^" ]+)"? does not exist', one_line(exc))
             raise LayerError(
                 f"the where filter {where!r} uses an unknown field; fields: {', '.join(fields)}",
-                database, layer, unknown.group(1) if unknown else None,
-            ) from None  # fmt: skip
+                database,
+                layer,
+                unknown.group(1) if unknown else None,
+            ) from None
         except psycopg.Error as exc:
             problem = f"the where filter {where!r} is not valid" if where else "cannot read"
             raise LayerError(f"{problem} ({one_line(exc)})", database, layer) from None

@@ -51,9 +51,18 @@ __all__ = [
 RUNS_TABLE = "runs"
 STAGING_SUFFIX = "__novex_nieuw"
 MARK = "novex-geo"  # the schema comment that marks a schema novex-geo may replace
-RUN_COLUMNS = {"opdracht": "text", "aangemaakt": "timestamptz", "project": "text", "project_bestand": "text",
-               "project_sha256": "text", "novex_geo_versie": "text", "n_bronnen": "bigint",
-               "n_features_gelezen": "bigint", "n_claims": "bigint", "uitvoer": "text"}  # fmt: skip
+RUN_COLUMNS = {
+    "opdracht": "text",
+    "aangemaakt": "timestamptz",
+    "project": "text",
+    "project_bestand": "text",
+    "project_sha256": "text",
+    "novex_geo_versie": "text",
+    "n_bronnen": "bigint",
+    "n_features_gelezen": "bigint",
+    "n_claims": "bigint",
+    "uitvoer": "text",
+}
 MULTI = {
     "Polygon": shapely.multipolygons,
     "LineString": shapely.multilinestrings,
@@ -129,13 +138,17 @@ def _run_row(command: str, project: Project, tables: dict[str, pd.DataFrame], co
     head = manifest[manifest["rol"] == "project"].iloc[0]
     invoer, inputs = tables.get(INVOER.name), manifest[manifest["rol"] == "sector"]
     return {
-        "opdracht": command, "aangemaakt": datetime.now(UTC), "project": project.name,
-        "project_bestand": head["bestand"], "project_sha256": head["sha256"],
-        "novex_geo_versie": head["novex_geo_versie"], "n_bronnen": len(inputs) if len(inputs) else None,
+        "opdracht": command,
+        "aangemaakt": datetime.now(UTC),
+        "project": project.name,
+        "project_bestand": head["bestand"],
+        "project_sha256": head["sha256"],
+        "novex_geo_versie": head["novex_geo_versie"],
+        "n_bronnen": len(inputs) if len(inputs) else None,
         "n_features_gelezen": int(inputs["n_features"].sum()) if len(inputs) else None,
         "n_claims": int(invoer["n_loaded"].sum()) if invoer is not None else None,
         "uitvoer": ", ".join(f"{name} {count}" for name, count in counts.items()),
-    }  # fmt: skip
+    }
 
 
 def _write_runs(connection, staging: str, previous: str | None, row: dict) -> None:
@@ -255,10 +268,14 @@ def schema_tables(database: Database) -> set[str]:
 
 def _read_table(connection, schema: str, name: str) -> pd.DataFrame:
     """One table of a run, in ``fid`` order, without ``fid``; ``geom`` becomes the geometry."""
-    columns = [row[0] for row in connection.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-        "ORDER BY ordinal_position", [schema, name],
-    ).fetchall()]  # fmt: skip
+    columns = [
+        row[0]
+        for row in connection.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+            "ORDER BY ordinal_position",
+            [schema, name],
+        ).fetchall()
+    ]
     selected = [quote(connection, column) for column in columns if column not in ("fid", "geom")]
     srid = 0
     if "geom" in columns:

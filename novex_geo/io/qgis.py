@@ -64,12 +64,24 @@ def _options(values: dict[str, str]) -> str:
     return f'<Option type="Map">{items}</Option>'
 
 
-def _fill(name: str, fill: str, outline: str, width: float = 0.26, style: str = "solid",
-          outline_style: str = "solid", alpha: float = 1.0) -> str:  # fmt: skip
+def _fill(
+    name: str,
+    fill: str,
+    outline: str,
+    width: float = 0.26,
+    style: str = "solid",
+    outline_style: str = "solid",
+    alpha: float = 1.0,
+) -> str:
     """A fill symbol: ``style`` is a Qt brush ('solid', 'no', 'b_diagonal'...)."""
-    layer = {"color": _rgba(fill, alpha), "style": style, "outline_color": _rgba(outline),
-             "outline_style": outline_style, "outline_width": f"{width:g}",
-             "outline_width_unit": "MM"}  # fmt: skip
+    layer = {
+        "color": _rgba(fill, alpha),
+        "style": style,
+        "outline_color": _rgba(outline),
+        "outline_style": outline_style,
+        "outline_width": f"{width:g}",
+        "outline_width_unit": "MM",
+    }
     return (
         f'<symbol type="fill" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
         f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">{_options(layer)}</layer></symbol>'
@@ -196,13 +208,20 @@ def write_styles(gpkg: Path, layers: list[str], labels: SectorLabels) -> None:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     rows = pd.DataFrame(
         {
-            "f_table_catalog": "", "f_table_schema": "", "f_table_name": layers,
-            "f_geometry_column": GEOMETRY_COLUMN, "styleName": [f"novex-geo {layer}" for layer in layers],
-            "styleQML": [layer_style(name, labels) for name in layers], "styleSLD": "", "useAsDefault": True,
-            "description": [f"{TITLES[layer]} (novex-geo)" for layer in layers], "owner": "", "ui": "",
+            "f_table_catalog": "",
+            "f_table_schema": "",
+            "f_table_name": layers,
+            "f_geometry_column": GEOMETRY_COLUMN,
+            "styleName": [f"novex-geo {layer}" for layer in layers],
+            "styleQML": [layer_style(name, labels) for name in layers],
+            "styleSLD": "",
+            "useAsDefault": True,
+            "description": [f"{TITLES[layer]} (novex-geo)" for layer in layers],
+            "owner": "",
+            "ui": "",
             "update_time": now,
         }
-    )  # fmt: skip
+    )
     existing = set(pyogrio.list_layers(gpkg)[:, 0]) if gpkg.exists() else set()
     if "layer_styles" in existing:
         kept = pyogrio.read_dataframe(gpkg, layer="layer_styles", read_geometry=False)
@@ -230,8 +249,17 @@ def source_layers(project: Project) -> list[SourceLayer]:
     for sector in project.sectors.values():
         for source in (source for source in sector.sources if isinstance(source.path, Path)):
             kind = "Raster" if source.raster is not None else _geometry_kind(source.path, source.layer)
-            found.append(SourceLayer(sector.key, f"{sector.label}: {source.name}", sector.colour, source.path,
-                                     source.layer, source.where, kind))  # fmt: skip
+            found.append(
+                SourceLayer(
+                    sector.key,
+                    f"{sector.label}: {source.name}",
+                    sector.colour,
+                    source.path,
+                    source.layer,
+                    source.where,
+                    kind,
+                )
+            )
     return found
 
 

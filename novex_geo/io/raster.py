@@ -26,9 +26,13 @@ from novex_geo.errors import LayerError
 __all__ = ["read_raster_source", "rule_mask", "warp_band", "write_geotiff"]
 
 OPERATORS = {
-    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
-    "==": operator.eq, "!=": operator.ne,
-}  # fmt: skip
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 def rule_mask(values: np.ndarray, rule: RasterRule) -> np.ndarray:
@@ -142,9 +146,19 @@ def write_geotiff(
 ) -> Path:
     """Write one float32 band as a tiled, compressed GeoTIFF (``crs=None`` writes no CRS)."""
     with rasterio.open(
-        path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0], count=1, dtype="float32",
-        crs=crs, transform=transform, nodata=nodata, tiled=True, compress="deflate",
-    ) as dataset:  # fmt: skip
+        path,
+        "w",
+        driver="GTiff",
+        width=values.shape[1],
+        height=values.shape[0],
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
+        tiled=True,
+        compress="deflate",
+    ) as dataset:
         dataset.write(values.astype("float32"), 1)
         if description:
             dataset.set_band_description(1, description)

@@ -57,8 +57,12 @@ def load_regions(regions: Regions, crs: str = DEFAULT_CRS, kind: str = PARTITION
         raise LayerError("regions layer has no CRS", path, layer)
     nameless = frame[field].isna() | (frame[field].astype(str).str.strip() == "")
     if nameless.any():
-        raise LayerError(f"{int(nameless.sum())} region(s) have an empty name; give every region a name",
-                         path, layer, field)  # fmt: skip
+        raise LayerError(
+            f"{int(nameless.sum())} region(s) have an empty name; give every region a name",
+            path,
+            layer,
+            field,
+        )
     names, note = plain_names(frame[field].astype(str))
     notes += [f"{path}, field '{field}': {note}"] if note else []
     check_coordinates_fit(np.asarray(frame.geometry.values, dtype=object), frame.crs, path, layer)

@@ -24,12 +24,11 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from novex_geo.config import KANS, SCHUURPUNT, Project
-from novex_geo.config.database import Database
-from novex_geo.errors import RunError
+from novex_geo.config.database import Database, is_database_url, parse_database_url
+from novex_geo.errors import DatabaseError, RunError
 from novex_geo.io.files import atomic_path, output_lock
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.outputs import write_csv, write_layer, write_table
-from novex_geo.io.postgis import location_of
 
 __all__ = [
     "ANALYSIS_GPKG",
@@ -58,6 +57,7 @@ __all__ = [
     "RunData",
     "RunPart",
     "add_triage",
+    "location_of",
     "read_controle",
     "read_run",
     "run_date",
@@ -198,6 +198,20 @@ def read_controle(gpkg: Path) -> pd.DataFrame | None:
         return read_run(gpkg, required=(), optional=("controle",)).controle
     except RunError:
         return None
+
+
+def location_of(value: str | Path | Database) -> Path | Database:
+    """Where a run is written or read: a GeoPackage path or a PostGIS schema (``?schema=``)."""
+    if isinstance(value, Database | Path) or not is_database_url(value):
+        location = value if isinstance(value, Database) else Path(value)
+    else:
+        try:
+            location = parse_database_url(value)
+        except ValueError as exc:
+            raise DatabaseError(str(exc)) from None
+    if isinstance(location, Database) and location.schema is None:
+        raise DatabaseError(f"{location}: add the schema to write the run into, e.g. ?schema=novex_2026")
+    return location
 
 
 def run_location(project: Project, given: str | Path | Database | None = None) -> Path | Database:

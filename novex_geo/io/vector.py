@@ -37,10 +37,32 @@ CURVED = {8, 9, 10, 11, 12, 13, 14}  # WKB types: CircularString … MultiSurfac
 FILE_SUFFIXES = {".gpkg", ".geojson", ".json", ".fgb", ".gml", ".csv", ".kml", *PARQUET_SUFFIXES}
 CSV_OPEN_OPTIONS = {"GEOM_POSSIBLE_NAMES": "wkt,WKT,geometry,geom,the_geom", "KEEP_GEOM_COLUMNS": "NO"}
 SQL_WORDS = {
-    "and", "or", "not", "in", "is", "null", "like", "ilike", "between", "true", "false",
-    "escape", "cast", "as", "integer", "real", "text", "date", "upper", "lower", "substr",
-    "length", "abs", "round", "coalesce",
-}  # fmt: skip
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "null",
+    "like",
+    "ilike",
+    "between",
+    "true",
+    "false",
+    "escape",
+    "cast",
+    "as",
+    "integer",
+    "real",
+    "text",
+    "date",
+    "upper",
+    "lower",
+    "substr",
+    "length",
+    "abs",
+    "round",
+    "coalesce",
+}
 READ_ERRORS = (FeatureError, FieldError, DataLayerError, DataSourceError, OSError, UnicodeDecodeError)
 
 

@@ -55,36 +55,90 @@ def _measure_images() -> tuple[str, ...]:
 
 
 LIBRARIES = (
-    Library("leaflet", "1.9.3", "BSD-2-Clause", "LICENSE", "dist",
-            scripts=(("leaflet.js", f"{JSDELIVR}/npm/leaflet@1.9.3/dist/leaflet.js"),),
-            styles=(("leaflet.css", f"{JSDELIVR}/npm/leaflet@1.9.3/dist/leaflet.css"),),
-            images=("images/layers.png", "images/layers-2x.png", "images/marker-icon.png")),
-    Library("leaflet-draw", "1.0.2", "MIT", "LICENSE", "dist",
-            scripts=(("leaflet.draw.js", f"{CDNJS}/leaflet.draw/1.0.2/leaflet.draw.js"),),
-            styles=(("leaflet.draw.css", f"{CDNJS}/leaflet.draw/1.0.2/leaflet.draw.css"),),
-            images=("images/spritesheet.png", "images/spritesheet-2x.png", "images/spritesheet.svg")),
-    Library("leaflet-groupedlayercontrol", "0.6.1", "MIT", "LICENSE.txt", "dist",
-            scripts=(("leaflet.groupedlayercontrol.min.js",
-                      f"{CDNJS}/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.js"),),
-            styles=(("leaflet.groupedlayercontrol.min.css",
-                     f"{CDNJS}/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.css"),)),
-    Library("leaflet.fullscreen", "3.0.0", "MIT", "LICENSE", "",
-            scripts=(("Control.FullScreen.js",
-                      f"{JSDELIVR}/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js"),),
-            styles=(("Control.FullScreen.css",
-                     f"{JSDELIVR}/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css"),),
-            images=("icon-fullscreen.svg",)),
-    Library("leaflet-measure", "2.1.7", "MIT", "LICENSE", "dist",
-            scripts=(("leaflet-measure.min.js",
-                      f"{JSDELIVR}/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.js"),),
-            styles=(("leaflet-measure.css",
-                     f"{JSDELIVR}/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.css"),),
-            images=_measure_images()),
-    Library("leaflet-minimap", "3.6.1", "BSD-2-Clause", "LICENSE.txt", "dist",
-            scripts=(("Control.MiniMap.min.js", f"{CDNJS}/leaflet-minimap/3.6.1/Control.MiniMap.min.js"),),
-            styles=(("Control.MiniMap.min.css", f"{CDNJS}/leaflet-minimap/3.6.1/Control.MiniMap.min.css"),),
-            images=("images/toggle.png", "images/toggle.svg")),
-)  # fmt: skip
+    Library(
+        "leaflet",
+        "1.9.3",
+        "BSD-2-Clause",
+        "LICENSE",
+        "dist",
+        scripts=(("leaflet.js", f"{JSDELIVR}/npm/leaflet@1.9.3/dist/leaflet.js"),),
+        styles=(("leaflet.css", f"{JSDELIVR}/npm/leaflet@1.9.3/dist/leaflet.css"),),
+        images=("images/layers.png", "images/layers-2x.png", "images/marker-icon.png"),
+    ),
+    Library(
+        "leaflet-draw",
+        "1.0.2",
+        "MIT",
+        "LICENSE",
+        "dist",
+        scripts=(("leaflet.draw.js", f"{CDNJS}/leaflet.draw/1.0.2/leaflet.draw.js"),),
+        styles=(("leaflet.draw.css", f"{CDNJS}/leaflet.draw/1.0.2/leaflet.draw.css"),),
+        images=("images/spritesheet.png", "images/spritesheet-2x.png", "images/spritesheet.svg"),
+    ),
+    Library(
+        "leaflet-groupedlayercontrol",
+        "0.6.1",
+        "MIT",
+        "LICENSE.txt",
+        "dist",
+        scripts=(
+            (
+                "leaflet.groupedlayercontrol.min.js",
+                f"{CDNJS}/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.js",
+            ),
+        ),
+        styles=(
+            (
+                "leaflet.groupedlayercontrol.min.css",
+                f"{CDNJS}/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.css",
+            ),
+        ),
+    ),
+    Library(
+        "leaflet.fullscreen",
+        "3.0.0",
+        "MIT",
+        "LICENSE",
+        "",
+        scripts=(
+            ("Control.FullScreen.js", f"{JSDELIVR}/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js"),
+        ),
+        styles=(
+            ("Control.FullScreen.css", f"{JSDELIVR}/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css"),
+        ),
+        images=("icon-fullscreen.svg",),
+    ),
+    Library(
+        "leaflet-measure",
+        "2.1.7",
+        "MIT",
+        "LICENSE",
+        "dist",
+        scripts=(
+            (
+                "leaflet-measure.min.js",
+                f"{JSDELIVR}/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.js",
+            ),
+        ),
+        styles=(
+            (
+                "leaflet-measure.css",
+                f"{JSDELIVR}/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.css",
+            ),
+        ),
+        images=_measure_images(),
+    ),
+    Library(
+        "leaflet-minimap",
+        "3.6.1",
+        "BSD-2-Clause",
+        "LICENSE.txt",
+        "dist",
+        scripts=(("Control.MiniMap.min.js", f"{CDNJS}/leaflet-minimap/3.6.1/Control.MiniMap.min.js"),),
+        styles=(("Control.MiniMap.min.css", f"{CDNJS}/leaflet-minimap/3.6.1/Control.MiniMap.min.css"),),
+        images=("images/toggle.png", "images/toggle.svg"),
+    ),
+)
 # novex-geo's own layers (lagen.js: features, raster claims, the click popup, tooltips) and
 # controls (kaart.js: layout, legend, title, sketch panel): always inlined
 OWN_STYLES = ("kaart.css",)
@@ -141,11 +195,17 @@ def use_assets(figure: Figure, mode: str = "inline") -> None:
     tags = []
     for library in LIBRARIES:
         for name, url in library.styles:
-            tags.append(f'<link rel="stylesheet" href="{url}"/>' if mode == "cdn"
-                        else _tag("style", _inline_css(library.folder, name, library.images)))  # fmt: skip
+            tags.append(
+                f'<link rel="stylesheet" href="{url}"/>'
+                if mode == "cdn"
+                else _tag("style", _inline_css(library.folder, name, library.images))
+            )
         for name, url in library.scripts:
-            tags.append(f'<script src="{url}"></script>' if mode == "cdn"
-                        else _tag("script", library_file(library.folder, name).decode("utf-8")))  # fmt: skip
+            tags.append(
+                f'<script src="{url}"></script>'
+                if mode == "cdn"
+                else _tag("script", library_file(library.folder, name).decode("utf-8"))
+            )
     tags += [_tag("style", library_file("novex", name).decode("utf-8")) for name in OWN_STYLES]
     tags += [_tag("script", library_file("novex", name).decode("utf-8")) for name in OWN_SCRIPTS]
     for index, tag in enumerate(tags):

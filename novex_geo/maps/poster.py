@@ -86,30 +86,34 @@ def _draw(ax: Axes, project: Project, data: dict, scale: float) -> list:
         handles.append(Line2D([], [], label="provinciegrens", **BORDER))
     areas = clip(data[SPANNINGSGEBIEDEN.name], box)
     if areas is not None:
-        areas.boundary.plot(ax=ax, color="black", linewidth=1.2 * scale, zorder=5)
-        # the rank sits just above its area, so the label never hides a small area
-        tops = shapely.bounds(areas.geometry.values)[:, 3]
-        centres = shapely.centroid(areas.geometry.values)
-        for rank, centre, top in zip(areas["rang"], centres, tops, strict=True):
-            ax.annotate(
-                str(rank), xy=(centre.x, top), xytext=(0, 1.5 * scale), textcoords="offset points",
-                fontsize=6.5 * scale, fontweight="bold", ha="center", va="bottom", zorder=6,
-                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "black",
-                      "linewidth": 0.5 * scale},
-            )  # fmt: skip
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color="black",
-                linewidth=1.2,
-                marker="$1$",
-                markersize=7,
-                label="spanningsgebied met rang",
-            )
-        )
+        handles.append(_ranked_areas(ax, areas, scale))
     finish_frame(ax, extent, project.demo)
     return handles
+
+
+def _ranked_areas(ax: Axes, areas, scale: float) -> Line2D:
+    """The spanningsgebieden outlined, each rank just above its area (so the label never hides
+    a small area); their legend entry."""
+    areas.boundary.plot(ax=ax, color="black", linewidth=1.2 * scale, zorder=5)
+    tops = shapely.bounds(areas.geometry.values)[:, 3]
+    centres = shapely.centroid(areas.geometry.values)
+    box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "black", "linewidth": 0.5 * scale}
+    for rank, centre, top in zip(areas["rang"], centres, tops, strict=True):
+        ax.annotate(
+            str(rank),
+            xy=(centre.x, top),
+            xytext=(0, 1.5 * scale),
+            textcoords="offset points",
+            fontsize=6.5 * scale,
+            fontweight="bold",
+            ha="center",
+            va="bottom",
+            zorder=6,
+            bbox=box,
+        )
+    return Line2D(
+        [], [], color="black", linewidth=1.2, marker="$1$", markersize=7, label="spanningsgebied met rang"
+    )
 
 
 def _ranking(

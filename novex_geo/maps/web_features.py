@@ -17,9 +17,16 @@ from branca.element import MacroElement
 from folium.template import Template
 
 __all__ = [
-    "WEB_CRS", "Features", "Raster", "RasterOverlay", "collection", "feature_json", "safe_json", "web_frame",
+    "WEB_CRS",
+    "Features",
+    "Raster",
+    "RasterOverlay",
+    "collection",
+    "feature_json",
+    "safe_json",
+    "web_frame",
     "web_geometries",
-]  # fmt: skip
+]
 
 WEB_CRS = "EPSG:4326"
 DECIMALS = 6  # about 0.1 m

@@ -26,10 +26,21 @@ from novex_geo.triage.areas import zone_labels
 from novex_geo.units import hectares
 
 __all__ = [
-    "KANS_CLASS", "WEB_CRS", "add_borders", "add_claims", "add_kansen", "add_schuurpunten",
-    "add_spanningsgebieden", "add_stapeling", "kans_popup_html", "layer_names", "popup_html",
-    "schuurpunt_popup_html", "web_colour", "web_frame",
-]  # fmt: skip
+    "KANS_CLASS",
+    "WEB_CRS",
+    "add_borders",
+    "add_claims",
+    "add_kansen",
+    "add_schuurpunten",
+    "add_spanningsgebieden",
+    "add_stapeling",
+    "kans_popup_html",
+    "layer_names",
+    "popup_html",
+    "schuurpunt_popup_html",
+    "web_colour",
+    "web_frame",
+]
 
 KANS_CLASS = "novex-kans"  # kaart.css fills paths of this class with the hatch pattern kaart.js defines
 

@@ -143,8 +143,11 @@ def run_overlay(
         log.info(
             "%d of %d stapeling faces are smaller than %g m² (%.1f m² in total): where the boundaries of "
             "layers almost coincide; kept, so the partition stays exact, but they make no spanningsgebied",
-            int(slivers.sum()), len(slivers), SLIVER_M2, float(result.stapeling.area[slivers].sum()),
-        )  # fmt: skip
+            int(slivers.sum()),
+            len(slivers),
+            SLIVER_M2,
+            float(result.stapeling.area[slivers].sum()),
+        )
     gpkg = csv = None
     if write:
         gpkg = run_location(project, out)
@@ -231,8 +234,10 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
         log.warning(
             "criterion 2b is '%s' for %d of %d spanningsgebieden: with provinces_recurring = %d it does "
             "not separate them (triage.md shows the effect of other thresholds)",
-            *uniform, len(areas), settings.provinces_recurring,
-        )  # fmt: skip
+            *uniform,
+            len(areas),
+            settings.provinces_recurring,
+        )
     folder = project.output_dir if isinstance(location, Database) else location.parent
     csv, report = folder / AREAS_CSV, folder / TRIAGE_MD
     added = 0

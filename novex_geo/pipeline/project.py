@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from novex_geo.check import CheckResult, check_project
+from novex_geo.cluster import check_scheduler
 from novex_geo.config import Project
-from novex_geo.executor import check_scheduler
 from novex_geo.fetch import (
     FetchOptions,
     FetchResult,
@@ -24,7 +24,7 @@ from novex_geo.fetch import (
 )
 from novex_geo.fetch.datasets import DEFAULT_CACHE
 from novex_geo.fetch.provinces import PDOK_GEBIEDSINDELINGEN
-from novex_geo.io.postgis import location_of
+from novex_geo.io.run import location_of
 from novex_geo.maps.assets import ASSET_MODES
 from novex_geo.maps.poster import PAPER
 from novex_geo.overlay.audit import describe

@@ -100,8 +100,13 @@ def _fill_in_lines(key: str, style: dict, entries: list, fetch_hint: str) -> lis
         source += (
             f"\n# raster = {{ where = {_toml_string(raster)} }}   # for a raster such as {entries[0].title}"
         )
-    return [*lines, f"# [sectors.{key}]", f"# label = {_toml_string(style['label'])}",
-            f"# colour = {_toml_string(style['colour'])}", source]  # fmt: skip
+    return [
+        *lines,
+        f"# [sectors.{key}]",
+        f"# label = {_toml_string(style['label'])}",
+        f"# colour = {_toml_string(style['colour'])}",
+        source,
+    ]
 
 
 def catalog_project(cache: str | Path, target: str | Path, provincie: str | None = None) -> str:
@@ -127,20 +132,7 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
     sectors, pairs, kansen = default_sectors()
     styles = {**EXTRA_SECTORS, **sectors}
     fetched, unfinished = _fetched(records, catalog)
-    name = f"NOVEX {provincie}" if provincie else "NOVEX analyse"
-    lines = [
-        f"# Starter project wired to the layers fetched into {relative}.",
-        "# Check it with:  novex-geo check <this file>",
-        "[project]", f"name = {_toml_string(name)}", 'crs = "EPSG:28992"', 'output = "uitvoer"',
-        f"provincies = [{_toml_string(provincie)}]" if provincie else "provincies = []",
-        "", "[project.regions]",
-    ]  # fmt: skip
-    regions = fetched.get("regions")
-    if not regions:
-        lines.append("# fetch the provinces first:  novex-geo fetch cbs_provincies")
-    entry, layer = regions[0] if regions else (catalog["cbs_provincies"], "cbs_provincies")
-    lines += [f"path = {_toml_string(relative)}", f"layer = {_toml_string(layer)}",
-              f"name_field = {_toml_string(entry.label_field)}"]  # fmt: skip
+    lines = _project_lines(relative, provincie, fetched.get("regions"), catalog["cbs_provincies"])
     wired = [key for key in [*sectors, *EXTRA_SECTORS] if key in fetched]
     catalogue = by_sector(list(sectors))
     for key in wired:
@@ -164,6 +156,31 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
     lines += _triage_lines(fetched, relative, cache)
     lines += _conflict_lines(pairs, set(wired))
     return "\n".join(lines + _kansen_lines(kansen, set(wired))) + "\n"
+
+
+def _project_lines(relative: str, provincie: str | None, regions: list | None, provinces_entry) -> list[str]:
+    """``[project]`` and its regions: the fetched provinces (else where to fetch them)."""
+    name = f"NOVEX {provincie}" if provincie else "NOVEX analyse"
+    lines = [
+        f"# Starter project wired to the layers fetched into {relative}.",
+        "# Check it with:  novex-geo check <this file>",
+        "[project]",
+        f"name = {_toml_string(name)}",
+        'crs = "EPSG:28992"',
+        'output = "uitvoer"',
+        f"provincies = [{_toml_string(provincie)}]" if provincie else "provincies = []",
+        "",
+        "[project.regions]",
+    ]
+    if not regions:
+        lines.append("# fetch the provinces first:  novex-geo fetch cbs_provincies")
+    entry, layer = regions[0] if regions else (provinces_entry, "cbs_provincies")
+    return [
+        *lines,
+        f"path = {_toml_string(relative)}",
+        f"layer = {_toml_string(layer)}",
+        f"name_field = {_toml_string(entry.label_field)}",
+    ]
 
 
 def _fetched(records, catalog: dict) -> tuple[dict[str, list], list[str]]:
@@ -202,12 +219,19 @@ def _kansen_lines(kansen: list[dict], wired: set[str]) -> list[str]:
     (``also_conflict``) has its conflict pair among the chosen ones, which have the same sectors."""
     chosen = [pair for pair in kansen if set(pair["sectors"]) <= wired]
     if not chosen:
-        return ["", "# add [[kansen.pairs]] (sectors, toelichting) once two sectors whose meeting is a kans "
-                "have layers"]  # fmt: skip
+        return [
+            "",
+            "# add [[kansen.pairs]] (sectors, toelichting) once two sectors whose meeting is a kans "
+            "have layers",
+        ]
     lines = ["", "[kansen]", "min_area_m2 = 100"]
     for pair in chosen:
-        lines += ["", "[[kansen.pairs]]", "sectors = [" + ", ".join(map(_toml_string, pair["sectors"])) + "]",
-                  f"toelichting = {_toml_string(pair['toelichting'])}"]  # fmt: skip
+        lines += [
+            "",
+            "[[kansen.pairs]]",
+            "sectors = [" + ", ".join(map(_toml_string, pair["sectors"])) + "]",
+            f"toelichting = {_toml_string(pair['toelichting'])}",
+        ]
         lines += ["also_conflict = true"] if pair.get("also_conflict") else []
     return lines
 

@@ -21,9 +21,17 @@ from novex_geo.config import SCHUURPUNT, ZONE_ID, ConflictPair, Triage
 from novex_geo.units import HECTARE, hectares
 
 __all__ = [
-    "FEATURES", "PAIR_COLUMNS", "area_id", "label_text", "listing", "natural_key", "objects_text",
-    "ordered_features", "spanningsgebieden", "zone_labels",
-]  # fmt: skip
+    "FEATURES",
+    "PAIR_COLUMNS",
+    "area_id",
+    "label_text",
+    "listing",
+    "natural_key",
+    "objects_text",
+    "ordered_features",
+    "spanningsgebieden",
+    "zone_labels",
+]
 
 MAX_LISTED = 8
 FEATURES = "_objecten"  # internal column: (sector, label, m², feature id) per feature, for naming
@@ -47,8 +55,11 @@ def label_text(value: object) -> str:
 
 def natural_key(text: str) -> tuple:
     """Sort key that orders the numbers inside labels by value: ``perceel 9`` before ``perceel 13``."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
-                 for part in _DIGITS.split(str(text)) if part)  # fmt: skip
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+        for part in _DIGITS.split(str(text))
+        if part
+    )
 
 
 def listing(values: Sequence[str], limit: int = MAX_LISTED) -> str:
@@ -69,17 +80,33 @@ def _members(stapeling, schuurpunten, settings: Triage) -> pd.DataFrame:
     faces = stapeling[stapeling["n_sectoren"] >= settings.min_stapeling]
     return pd.concat(
         [
-            pd.DataFrame({"ref": schuurpunten[SCHUURPUNT.id_column], "provincie": schuurpunten["provincie"],
-                          "conflict": schuurpunten["conflict"], "sector_a": schuurpunten["sector_a"],
-                          "sector_b": schuurpunten["sector_b"], "gewicht": schuurpunten["gewicht"],
-                          "sectoren": schuurpunten["sector_a"] + "+" + schuurpunten["sector_b"],
-                          "geometry": schuurpunten.geometry.values}),
-            pd.DataFrame({"ref": faces["vlak_id"], "provincie": faces["provincie"], "conflict": "",
-                          "sector_a": "", "sector_b": "", "gewicht": 0.0, "sectoren": faces["sectoren"],
-                          "geometry": faces.geometry.values}),
+            pd.DataFrame(
+                {
+                    "ref": schuurpunten[SCHUURPUNT.id_column],
+                    "provincie": schuurpunten["provincie"],
+                    "conflict": schuurpunten["conflict"],
+                    "sector_a": schuurpunten["sector_a"],
+                    "sector_b": schuurpunten["sector_b"],
+                    "gewicht": schuurpunten["gewicht"],
+                    "sectoren": schuurpunten["sector_a"] + "+" + schuurpunten["sector_b"],
+                    "geometry": schuurpunten.geometry.values,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "ref": faces["vlak_id"],
+                    "provincie": faces["provincie"],
+                    "conflict": "",
+                    "sector_a": "",
+                    "sector_b": "",
+                    "gewicht": 0.0,
+                    "sectoren": faces["sectoren"],
+                    "geometry": faces.geometry.values,
+                }
+            ),
         ],
         ignore_index=True,
-    )  # fmt: skip
+    )
 
 
 def _clusters(geoms: np.ndarray, merge_distance: float) -> np.ndarray:
@@ -166,11 +193,24 @@ def _conflict_stats(
 
 # the columns of a spanningsgebieden table before evaluation, and their types
 _AREA_COLUMNS = {
-    "id": str, "oppervlakte_ha": float, "provincies": str, "n_provincies": int, "sectoren": str,
-    "n_sectoren_betrokken": int, "conflicten": str, "n_conflictparen": int, "conflict_ha": float,
-    "gewogen_conflict_ha": float, "n_schuurpunten": int, "max_stapeling": int, "gem_stapeling": float,
-    "objecten": str, "n_objecten": int, "feature_ids": str, FEATURES: object,
-}  # fmt: skip
+    "id": str,
+    "oppervlakte_ha": float,
+    "provincies": str,
+    "n_provincies": int,
+    "sectoren": str,
+    "n_sectoren_betrokken": int,
+    "conflicten": str,
+    "n_conflictparen": int,
+    "conflict_ha": float,
+    "gewogen_conflict_ha": float,
+    "n_schuurpunten": int,
+    "max_stapeling": int,
+    "gem_stapeling": float,
+    "objecten": str,
+    "n_objecten": int,
+    "feature_ids": str,
+    FEATURES: object,
+}
 
 
 def _no_areas(crs) -> gpd.GeoDataFrame:
@@ -216,8 +256,10 @@ def ordered_features(rows: pd.DataFrame, group: str) -> pd.DataFrame:
     """``herkomst`` rows with a ``group`` column: each feature once per group, labels as people
     typed them, ordered by group, sector and label (numbers in labels by value)."""
     rows = rows.drop_duplicates([group, "feature_id"]).assign(label=lambda t: t["label"].map(label_text))
-    order = sorted(range(len(rows)), key=lambda i: (rows[group].iat[i], rows["sector"].iat[i],
-                                                     natural_key(rows["label"].iat[i])))  # fmt: skip
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: (rows[group].iat[i], rows["sector"].iat[i], natural_key(rows["label"].iat[i])),
+    )
     return rows.iloc[order]
 
 
@@ -244,8 +286,10 @@ def _provenance(areas: gpd.GeoDataFrame, members: pd.DataFrame, herkomst: pd.Dat
     zones = herkomst[herkomst["soort"] == SCHUURPUNT.soort].merge(
         members[["ref", "cluster", "geometry"]], left_on=ZONE_ID, right_on="ref"
     )
-    zones = zones.assign(m2=shapely.area(np.asarray(zones["geometry"].to_numpy(), dtype=object)),
-                         label=zones["label"].map(label_text))  # fmt: skip
+    zones = zones.assign(
+        m2=shapely.area(np.asarray(zones["geometry"].to_numpy(), dtype=object)),
+        label=zones["label"].map(label_text),
+    )
     weight = zones.groupby(["cluster", "sector", "label", "feature_id"])["m2"].sum().reset_index()
     features = {
         cluster: list(zip(g["sector"], g["label"], g["m2"], g["feature_id"], strict=True))

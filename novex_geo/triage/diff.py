@@ -26,10 +26,28 @@ from novex_geo.triage.areas import zone_labels
 
 __all__ = ["KANS_STATUS", "DiffResult", "changes_report", "compare_areas", "compare_kansen"]
 
+CHANGE_COLUMNS = [
+    "status",
+    "id_oud",
+    "id_nieuw",
+    "naam",
+    "oppervlakte_oud_ha",
+    "oppervlakte_nieuw_ha",
+    "verschil_ha",
+    "gewijzigde_criteria",
+]
 STATUS_ORDER = ["nieuw", "opgelost", "gegroeid", "gekrompen", "ongewijzigd"]
 KANS_STATUS = ["nieuw", "verdwenen"]
-KANS_CHANGE_COLUMNS = ["status", KANS.id_column, KANS.pair_column, *KANS.extra_columns, "provincie",
-                       "oppervlakte_ha", "labels_a", "labels_b"]  # fmt: skip
+KANS_CHANGE_COLUMNS = [
+    "status",
+    KANS.id_column,
+    KANS.pair_column,
+    *KANS.extra_columns,
+    "provincie",
+    "oppervlakte_ha",
+    "labels_a",
+    "labels_b",
+]
 
 
 @dataclass
@@ -61,8 +79,12 @@ def compare_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance: float
     rows = []
     for j, area in new.iterrows():
         matched = links[links["new"] == j].sort_values("m2", ascending=False)
-        row = {"id_nieuw": area["id"], "naam": area["naam"], "oppervlakte_nieuw_ha": area["oppervlakte_ha"],
-               "geometry": area.geometry}  # fmt: skip
+        row = {
+            "id_nieuw": area["id"],
+            "naam": area["naam"],
+            "oppervlakte_nieuw_ha": area["oppervlakte_ha"],
+            "geometry": area.geometry,
+        }
         if matched.empty:
             rows.append(
                 {**row, "status": "nieuw", "id_oud": "", "oppervlakte_oud_ha": 0.0, "gewijzigde_criteria": ""}
@@ -78,22 +100,37 @@ def compare_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance: float
             for c in CRITERIA
             if c.verdict in old.columns and c.verdict in new.columns and main[c.verdict] != area[c.verdict]
         ]
-        rows.append({**row, "status": status, "id_oud": "; ".join(olds["id"]), "oppervlakte_oud_ha": before,
-                     "gewijzigde_criteria": "; ".join(changed)})  # fmt: skip
-    resolved = sorted(set(range(len(old))) - set(links["old"]))
-    for i in resolved:
-        area = old.iloc[i]
-        rows.append({"status": "opgelost", "id_oud": area["id"], "id_nieuw": "", "naam": area["naam"],
-                     "oppervlakte_oud_ha": area["oppervlakte_ha"], "oppervlakte_nieuw_ha": 0.0,
-                     "gewijzigde_criteria": "", "geometry": area.geometry})  # fmt: skip
+        rows.append(
+            {
+                **row,
+                "status": status,
+                "id_oud": "; ".join(olds["id"]),
+                "oppervlakte_oud_ha": before,
+                "gewijzigde_criteria": "; ".join(changed),
+            }
+        )
+    resolved = old.iloc[sorted(set(range(len(old))) - set(links["old"]))]
+    rows += [_resolved_row(area) for _, area in resolved.iterrows()]
     table = gpd.GeoDataFrame(rows, geometry="geometry", crs=new.crs if new.crs else old.crs)
     table["verschil_ha"] = table["oppervlakte_nieuw_ha"] - table["oppervlakte_oud_ha"]
     table["status"] = pd.Categorical(table["status"], STATUS_ORDER, ordered=True)
     table = table.sort_values(["status", "verschil_ha"], ascending=[True, False]).reset_index(drop=True)
     table["status"] = table["status"].astype(str)
-    columns = ["status", "id_oud", "id_nieuw", "naam", "oppervlakte_oud_ha", "oppervlakte_nieuw_ha",
-               "verschil_ha", "gewijzigde_criteria"]  # fmt: skip
-    return table[[*columns, "geometry"]]
+    return table[[*CHANGE_COLUMNS, "geometry"]]
+
+
+def _resolved_row(area) -> dict:
+    """The row of an old area that overlaps no new one."""
+    return {
+        "status": "opgelost",
+        "id_oud": area["id"],
+        "id_nieuw": "",
+        "naam": area["naam"],
+        "oppervlakte_oud_ha": area["oppervlakte_ha"],
+        "oppervlakte_nieuw_ha": 0.0,
+        "gewijzigde_criteria": "",
+        "geometry": area.geometry,
+    }
 
 
 def compare_kansen(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -118,8 +155,13 @@ def compare_kansen(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> gpd.GeoDataF
 
 def _kansen_lines(kansen: gpd.GeoDataFrame | None) -> list[str]:
     if kansen is None:
-        return ["## Kansen", "", "Niet vergeleken: een van de twee runs heeft geen laag kansen "
-                "(gemaakt voordat novex-geo kansen kende).", ""]  # fmt: skip
+        return [
+            "## Kansen",
+            "",
+            "Niet vergeleken: een van de twee runs heeft geen laag kansen "
+            "(gemaakt voordat novex-geo kansen kende).",
+            "",
+        ]
     lines = []
     for status in KANS_STATUS:
         subset = kansen[kansen["status"] == status]
@@ -141,15 +183,25 @@ def _kansen_lines(kansen: gpd.GeoDataFrame | None) -> list[str]:
 def changes_report(result: DiffResult, old_name: str, new_name: str, tolerance: float) -> str:
     """``wijzigingen.md``: the counts, the areas per status, the kansen and the changed inputs."""
     table = result.table
-    lines = ["# Wijzigingen in spanningsgebieden", "", f"Oud: `{old_name}`  ", f"Nieuw: `{new_name}`", "",
-             result.summary_line + f" (drempel ongewijzigd: {tolerance:g} %).", ""]  # fmt: skip
+    lines = [
+        "# Wijzigingen in spanningsgebieden",
+        "",
+        f"Oud: `{old_name}`  ",
+        f"Nieuw: `{new_name}`",
+        "",
+        result.summary_line + f" (drempel ongewijzigd: {tolerance:g} %).",
+        "",
+    ]
     for status in STATUS_ORDER:
         subset = table[table["status"] == status]
         if subset.empty:
             continue
-        lines += [f"## {status} ({len(subset)})", "",
-                  "| naam | id oud | id nieuw | ha oud | ha nieuw | criteria |",
-                  "|---|---|---|---:|---:|---|"]  # fmt: skip
+        lines += [
+            f"## {status} ({len(subset)})",
+            "",
+            "| naam | id oud | id nieuw | ha oud | ha nieuw | criteria |",
+            "|---|---|---|---:|---:|---|",
+        ]
         for row in subset.itertuples():
             lines.append(
                 f"| {md_escape(row.naam)} | {row.id_oud} | {row.id_nieuw} | {row.oppervlakte_oud_ha:.1f} | "

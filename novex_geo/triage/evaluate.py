@@ -59,11 +59,18 @@ def _multisectoral(areas: gpd.GeoDataFrame, labels: SectorLabels) -> None:
     ok = areas["n_conflictparen"] > 0
     areas[c1.verdict] = np.where(ok, JA, NEE)
     areas[c1.reason] = [
-        f"{counted(n, 'conflictpaar botst', 'conflictparen botsen')}: {labels.pairs(conflicts)}" if hit else
-        f"{labels.sectors(sectors)} stapelen (max {mx}), maar geen paar uit de conflictmatrix botst"
-        for hit, n, conflicts, sectors, mx in zip(ok, areas["n_conflictparen"], areas["conflicten"],
-                                                  areas["sectoren"], areas["max_stapeling"], strict=True)
-    ]  # fmt: skip
+        f"{counted(n, 'conflictpaar botst', 'conflictparen botsen')}: {labels.pairs(conflicts)}"
+        if hit
+        else f"{labels.sectors(sectors)} stapelen (max {mx}), maar geen paar uit de conflictmatrix botst"
+        for hit, n, conflicts, sectors, mx in zip(
+            ok,
+            areas["n_conflictparen"],
+            areas["conflicten"],
+            areas["sectoren"],
+            areas["max_stapeling"],
+            strict=True,
+        )
+    ]
 
 
 def _tension(areas: gpd.GeoDataFrame, settings: Triage) -> None:
@@ -121,9 +128,10 @@ class Recurrence:
                 verdicts.append(NEE)
                 seen = "; ".join(f"{p} botst in {len(self.provinces[p])} provincie(s)" for p in found)
                 reasons.append(
-                    f"alleen in {provincies}; {seen} (drempel {threshold})" if found
+                    f"alleen in {provincies}; {seen} (drempel {threshold})"
+                    if found
                     else f"alleen in {provincies}; geen conflictpaar met ≥ {self.min_conflict_ha:g} ha"
-                )  # fmt: skip
+                )
         return verdicts, reasons
 
 
@@ -182,10 +190,11 @@ def _priority(areas: gpd.GeoDataFrame, priority: Sequence[gpd.GeoDataFrame]) -> 
             hits.setdefault(int(a), []).append(str(layer["label"].iloc[j]))
     areas[c3.verdict] = [JA if i in hits else NEE for i in range(len(areas))]
     areas[c3.reason] = [
-        f"raakt prioriteitsgebied {listing(hits[i])}" if i in hits else
-        f"raakt geen van {sum(len(layer) for layer in priority)} prioriteitsgebieden"
+        f"raakt prioriteitsgebied {listing(hits[i])}"
+        if i in hits
+        else f"raakt geen van {sum(len(layer) for layer in priority)} prioriteitsgebieden"
         for i in range(len(areas))
-    ]  # fmt: skip
+    ]
 
 
 def _judged_by_people(areas: gpd.GeoDataFrame, notes: pd.DataFrame) -> None:

@@ -24,9 +24,16 @@ __all__ = ["AREA_KANS_COLUMNS", "KANSPAREN_COLUMNS", "AreaKansen", "add_kansen_c
 
 # the table ``kansparen``: per spanningsgebied and kans pair, largest first
 KANSPAREN_COLUMNS = [
-    "id", KANS.pair_column, "sector_a", "sector_b", "gewicht", *KANS.extra_columns, "oppervlakte_ha",
-    "n_kansen", "objecten",
-]  # fmt: skip
+    "id",
+    KANS.pair_column,
+    "sector_a",
+    "sector_b",
+    "gewicht",
+    *KANS.extra_columns,
+    "oppervlakte_ha",
+    "n_kansen",
+    "objecten",
+]
 # what every spanningsgebied gets: the pairs with hectares, how many kansen, their (weighted) area, ids
 AREA_KANS_COLUMNS = ["kansen", "n_kansen", "kans_ha", "gewogen_kans_ha", "kans_ids"]
 
@@ -86,14 +93,18 @@ def _columns(link: pd.DataFrame, per_area: pd.DataFrame, kansen: gpd.GeoDataFram
     weighted = per_area["oppervlakte_ha"] * per_area["gewicht"]
     table = pd.DataFrame(
         {
-            "kansen": by_area.apply(lambda group: "; ".join(f"{pair}: {hectares(ha)}" for pair, ha in zip(
-                group[KANS.pair_column], group["oppervlakte_ha"], strict=True))),
+            "kansen": by_area.apply(
+                lambda group: "; ".join(
+                    f"{pair}: {hectares(ha)}"
+                    for pair, ha in zip(group[KANS.pair_column], group["oppervlakte_ha"], strict=True)
+                )
+            ),
             "n_kansen": by_area["n_kansen"].sum(),
             "kans_ha": by_link.agg(lambda ids: shapely.union_all(geoms.loc[ids].to_numpy()).area / HECTARE),
             "gewogen_kans_ha": weighted.groupby(per_area["id"]).sum(),
             "kans_ids": by_link.agg(lambda ids: "; ".join(sorted(ids))),
         }
-    )  # fmt: skip
+    )
     return table[AREA_KANS_COLUMNS]
 
 

@@ -19,8 +19,13 @@ import shapely
 from novex_geo.units import HECTARE
 
 __all__ = [
-    "AREA_NOVEX_COLUMNS", "NOVEX_COLUMNS", "NovexShares", "add_novex_columns", "novex_phrase", "novex_shares",
-]  # fmt: skip
+    "AREA_NOVEX_COLUMNS",
+    "NOVEX_COLUMNS",
+    "NovexShares",
+    "add_novex_columns",
+    "novex_phrase",
+    "novex_shares",
+]
 
 # the table ``novexgebieden``: per spanningsgebied and NOVEX-gebied, the largest share first
 NOVEX_COLUMNS = ["id", "novex_gebied", "oppervlakte_ha", "aandeel"]
@@ -71,8 +76,13 @@ def add_novex_columns(areas: gpd.GeoDataFrame, shares: NovexShares | None) -> No
     areas lie in no NOVEX-gebied that is known)."""
     table = shares.table if shares is not None else pd.DataFrame(columns=NOVEX_COLUMNS)
     by_area = table.groupby("id", sort=False)
-    text = {area: "; ".join(f"{name} ({100 * share:.1f} %)" for name, share in zip(
-        group["novex_gebied"], group["aandeel"], strict=True)) for area, group in by_area}  # fmt: skip
+    text = {
+        area: "; ".join(
+            f"{name} ({100 * share:.1f} %)"
+            for name, share in zip(group["novex_gebied"], group["aandeel"], strict=True)
+        )
+        for area, group in by_area
+    }
     areas["novex_gebieden"] = [text.get(area, "") for area in areas["id"]]
     counts = by_area.size()
     areas["n_novex_gebieden"] = np.array([counts.get(area, 0) for area in areas["id"]], dtype=np.int64)

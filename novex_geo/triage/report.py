@@ -83,10 +83,15 @@ def _recurrence(
     """Criterion 2b: the provinces per pair and how many areas each threshold makes 'ja'."""
     found = recurrence(areas, pairs, settings)
     current = settings.provinces_recurring
-    lines = ["", "## Criterium 2b: terugkerende conflictparen", "",
-             f"Een paar telt in een provincie mee waar het in een spanningsgebied ≥ "
-             f"{settings.min_conflict_ha:g} ha beslaat; het is terugkerend in ≥ {current} provincies "
-             "(`[triage] provinces_recurring`).", ""]  # fmt: skip
+    lines = [
+        "",
+        "## Criterium 2b: terugkerende conflictparen",
+        "",
+        f"Een paar telt in een provincie mee waar het in een spanningsgebied ≥ "
+        f"{settings.min_conflict_ha:g} ha beslaat; het is terugkerend in ≥ {current} provincies "
+        "(`[triage] provinces_recurring`).",
+        "",
+    ]
     if not found.provinces:
         return [*lines, f"Geen paar botst met ≥ {settings.min_conflict_ha:g} ha in een spanningsgebied."]
     lines += ["| conflictpaar | provincies | aantal | terugkerend |", "|---|---|---:|---|"]
@@ -98,9 +103,14 @@ def _recurrence(
     verdict = areas[CRITERION["c2b"].verdict]
     crossing = int((areas["n_provincies"] >= 2).sum())
     yes = int((verdict == JA).sum())
-    lines += ["", f"2b is `ja` voor {yes} van {len(areas)} gebieden: {crossing} over een provinciegrens, "
-                  f"{yes - crossing} door een terugkerend paar. Wat de drempel doet:", "",
-              "| provinces_recurring | 2b ja |", "|---:|---:|"]  # fmt: skip
+    lines += [
+        "",
+        f"2b is `ja` voor {yes} van {len(areas)} gebieden: {crossing} over een provinciegrens, "
+        f"{yes - crossing} door een terugkerend paar. Wat de drempel doet:",
+        "",
+        "| provinces_recurring | 2b ja |",
+        "|---:|---:|",
+    ]
     highest = max(len(where) for where in found.provinces.values())
     effect = {t: found.verdicts(areas, t)[0].count(JA) for t in range(2, max(highest + 1, current) + 1)}
     lines += [f"| {t}{' (nu)' if t == current else ''} | {n} |" for t, n in effect.items()]
@@ -113,17 +123,24 @@ def _recurrence(
         )
         lines += ["", warning]
     elif len(provinces := provinces_of(areas)) < current:
-        lines += ["", f"Met {len(provinces)} provincie(s) in de analyse kan geen paar in ≥ {current} "
-                      "provincies terugkeren: 2b is hier alleen `ja` over een provinciegrens."]  # fmt: skip
+        lines += [
+            "",
+            f"Met {len(provinces)} provincie(s) in de analyse kan geen paar in ≥ {current} "
+            "provincies terugkeren: 2b is hier alleen `ja` over een provinciegrens.",
+        ]
     return lines
 
 
 def _kansen_outside(kansen: AreaKansen, labels: SectorLabels) -> list[str]:
     """The largest kansen that lie in or near no spanningsgebied, nationally."""
     outside = kansen.outside
-    lines = ["", "## Kansen buiten de spanningsgebieden", "",
-             f"{len(outside)} kansen liggen niet in of binnen {kansen.merge_distance:g} m van een "
-             f"spanningsgebied ({hectares(outside['oppervlakte_m2'].sum() / HECTARE)})."]  # fmt: skip
+    lines = [
+        "",
+        "## Kansen buiten de spanningsgebieden",
+        "",
+        f"{len(outside)} kansen liggen niet in of binnen {kansen.merge_distance:g} m van een "
+        f"spanningsgebied ({hectares(outside['oppervlakte_m2'].sum() / HECTARE)}).",
+    ]
     if outside.empty:
         return lines
     lines += ["De grootste:", "", "| kans | toelichting | provincie | ha | objecten |"]

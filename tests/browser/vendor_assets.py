@@ -35,8 +35,10 @@ def main() -> None:
     pinned = json.loads((HERE / "package.json").read_text(encoding="utf-8"))["dependencies"]
     for library in LIBRARIES:
         if pinned.get(library.name) != library.version:
-            raise SystemExit(f"{library.name}: package.json pins {pinned.get(library.name)}, "
-                             f"novex_geo.maps.assets {library.version}")  # fmt: skip
+            raise SystemExit(
+                f"{library.name}: package.json pins {pinned.get(library.name)}, "
+                f"novex_geo.maps.assets {library.version}"
+            )
         target = PACKAGE_LIB / library.folder
         for name in vendored_files(library):
             source = npm_path(library, name)

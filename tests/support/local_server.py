@@ -84,10 +84,15 @@ class LocalServer:
     def send(self, handler, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
         """Answer with the faults that are switched on (drip, drop)."""
         head = [f"HTTP/1.1 {status} {handler.responses.get(status, ('',))[0]}\r\n"]
-        head += [f"{name}: {value}\r\n" for name, value in {
-            "Content-Type": content_type, "Content-Length": str(len(body)), "Connection": "close",
-            **(headers or {}),
-        }.items()]  # fmt: skip
+        head += [
+            f"{name}: {value}\r\n"
+            for name, value in {
+                "Content-Type": content_type,
+                "Content-Length": str(len(body)),
+                "Connection": "close",
+                **(headers or {}),
+            }.items()
+        ]
         head = "".join([*head, "\r\n"]).encode("latin-1")
         handler.close_connection = True
         if self.drip_headers:

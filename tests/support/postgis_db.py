@@ -116,8 +116,11 @@ def demo_in_postgis(url: str, schema: str, folder) -> tuple:
         if stem not in loaded:
             loaded[stem] = load_file(url, schema, stem, files.data[stem])
         where = f'sql = "SELECT fid, gewas, geom FROM {loaded[stem]}"' if stem == "landbouw" else None
-        written += [f'path = "{url}"', where or f'layer = "{loaded[stem]}"',
-                    f'name = "{stem}+{buffer:g}m"' if buffer else f'name = "{stem}"']  # fmt: skip
+        written += [
+            f'path = "{url}"',
+            where or f'layer = "{loaded[stem]}"',
+            f'name = "{stem}+{buffer:g}m"' if buffer else f'name = "{stem}"',
+        ]
     postgis_project = files.project.with_name("novex_pg.toml")
     postgis_project.write_text("\n".join(written) + "\n", encoding="utf-8")
     return files.project, postgis_project

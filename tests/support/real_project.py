@@ -21,35 +21,59 @@ __all__ = ["REAL_DATA", "SECTORS", "write_real_project"]
 
 # sector → (label, colour, [(file, label field, buffer)])
 SECTORS = {
-    "woningbouw": ("Woningbouw", "#e31a1c", [
-        ("overijssel_woningbouwplannen.gpkg", "Plannaam", None),
-        ("zeeland_woningbouwplannen.gpkg", "Plannaam", None),
-    ]),
-    "water_bodem": ("Water en bodem", "#1f78b4", [
-        ("zeeland_wateroverlast_normering.gpkg", "naam", None),
-        ("zeeland_grondwaterbeschermingszone.gpkg", "naam", None),
-        ("zeeland_waterwingebied.gpkg", "naam", None),
-        ("drenthe_verbodszones_diepe_boringen.gpkg", "NAAM", None),
-    ]),
-    "energie": ("Energiehoofdstructuur", "#ff7f00", [
-        ("zeeland_hoogspanning_380kv_voorbescherming.gpkg", "naam", None),
-    ]),
-    "natuur": ("Natuur (NNN, Natura 2000 en ecologische verbindingen)", "#1b7837", [
-        ("nnn_drenthe_realisatie_verbeteren_zuid.gpkg", "PRIORITEIT", None),
-        ("natura2000_drenthe.gpkg", "naamN2K", None),
-        ("drenthe_ecologische_verbindingen.gpkg", "URGENTIE", 25),
-        ("zeeland_aardkundig_waardevolle_gebieden.gpkg", "naam", None),
-    ]),
-    "agrarisch_natuur": ("Agrarisch natuurbeheer (weide- en akkervogelgebieden)", "#b8a000", [
-        ("drenthe_kerngebied_weidevogels.gpkg", "TYPE", None),
-        ("drenthe_kerngebied_akkervogels.gpkg", "TYPE", None),
-        ("zeeland_ganzenrustgebieden.gpkg", "naam", None),
-    ]),
+    "woningbouw": (
+        "Woningbouw",
+        "#e31a1c",
+        [
+            ("overijssel_woningbouwplannen.gpkg", "Plannaam", None),
+            ("zeeland_woningbouwplannen.gpkg", "Plannaam", None),
+        ],
+    ),
+    "water_bodem": (
+        "Water en bodem",
+        "#1f78b4",
+        [
+            ("zeeland_wateroverlast_normering.gpkg", "naam", None),
+            ("zeeland_grondwaterbeschermingszone.gpkg", "naam", None),
+            ("zeeland_waterwingebied.gpkg", "naam", None),
+            ("drenthe_verbodszones_diepe_boringen.gpkg", "NAAM", None),
+        ],
+    ),
+    "energie": (
+        "Energiehoofdstructuur",
+        "#ff7f00",
+        [
+            ("zeeland_hoogspanning_380kv_voorbescherming.gpkg", "naam", None),
+        ],
+    ),
+    "natuur": (
+        "Natuur (NNN, Natura 2000 en ecologische verbindingen)",
+        "#1b7837",
+        [
+            ("nnn_drenthe_realisatie_verbeteren_zuid.gpkg", "PRIORITEIT", None),
+            ("natura2000_drenthe.gpkg", "naamN2K", None),
+            ("drenthe_ecologische_verbindingen.gpkg", "URGENTIE", 25),
+            ("zeeland_aardkundig_waardevolle_gebieden.gpkg", "naam", None),
+        ],
+    ),
+    "agrarisch_natuur": (
+        "Agrarisch natuurbeheer (weide- en akkervogelgebieden)",
+        "#b8a000",
+        [
+            ("drenthe_kerngebied_weidevogels.gpkg", "TYPE", None),
+            ("drenthe_kerngebied_akkervogels.gpkg", "TYPE", None),
+            ("zeeland_ganzenrustgebieden.gpkg", "naam", None),
+        ],
+    ),
     "glastuinbouw": ("Glastuinbouw", "#e7298a", [("drenthe_glastuinbouw.gpkg", "LEGENDA_UNION", None)]),
-    "landbouw": ("Landbouw", "#33a02c", [
-        ("denbosch_bommelerwaard_brp_gewaspercelen_2017.gpkg", "gws_gewas", None),
-    ]),
-}  # fmt: skip
+    "landbouw": (
+        "Landbouw",
+        "#33a02c",
+        [
+            ("denbosch_bommelerwaard_brp_gewaspercelen_2017.gpkg", "gws_gewas", None),
+        ],
+    ),
+}
 CONFLICTS = [
     (("woningbouw", "water_bodem"), 0, 2),
     (("woningbouw", "natuur"), 250, 2),

@@ -145,8 +145,11 @@ class MapServerWFS(ServerProcess):
     ):
         super().__init__(folder)
         self.layers, self.max_features, self.offered = layers, max_features, offered
-        require("MapServer with lighttpd", MAPSERV.exists() and bool(shutil.which("lighttpd")),
-                "apt-get install cgi-mapserver lighttpd")  # fmt: skip
+        require(
+            "MapServer with lighttpd",
+            MAPSERV.exists() and bool(shutil.which("lighttpd")),
+            "apt-get install cgi-mapserver lighttpd",
+        )
         self._write_config()
 
     def endpoint(self, with_count: bool = True) -> str:
@@ -269,41 +272,62 @@ class PygeoapiServer(ServerProcess):
             if with_rd:
                 provider.update(crs=[CRS84_URI, RD_URI], storage_crs=CRS84_URI)
             resources[name] = {
-                "type": "collection", "title": name, "description": f"{name} (novex-geo test)",
-                "keywords": ["novex"], "providers": [provider],
+                "type": "collection",
+                "title": name,
+                "description": f"{name} (novex-geo test)",
+                "keywords": ["novex"],
+                "providers": [provider],
                 "extents": {"spatial": {"bbox": [3.2, 50.7, 7.3, 53.6], "crs": CRS84_URI}},
                 **({"limits": limits} if limits else {}),
-            }  # fmt: skip
+            }
         config = {
             "server": {
-                "bind": {"host": "127.0.0.1", "port": self.port}, "url": self.url,
-                "mimetype": "application/json; charset=UTF-8", "encoding": "utf-8", "languages": ["nl-NL"],
+                "bind": {"host": "127.0.0.1", "port": self.port},
+                "url": self.url,
+                "mimetype": "application/json; charset=UTF-8",
+                "encoding": "utf-8",
+                "languages": ["nl-NL"],
                 "limits": {"default_items": 100, "max_items": 1000, "on_exceed": "throttle"},
                 "map": {"url": "https://example.invalid/{z}/{x}/{y}.png", "attribution": "test"},
             },
             "logging": {"level": "ERROR"},
             "metadata": {
-                "identification": {"title": "novex-geo test", "description": "test", "keywords": ["test"],
-                                   "keywords_type": "theme", "terms_of_service": "https://example.invalid",
-                                   "url": "https://example.invalid"},
+                "identification": {
+                    "title": "novex-geo test",
+                    "description": "test",
+                    "keywords": ["test"],
+                    "keywords_type": "theme",
+                    "terms_of_service": "https://example.invalid",
+                    "url": "https://example.invalid",
+                },
                 "license": {"name": "CC0", "url": "https://example.invalid"},
                 "provider": {"name": "novex-geo", "url": "https://example.invalid"},
                 "contact": {"name": "test", "email": "test@example.invalid"},
             },
             "resources": resources,
-        }  # fmt: skip
+        }
         (self.folder / "pygeoapi.yml").write_text(
             yaml.safe_dump(config, allow_unicode=True), encoding="utf-8"
         )
         subprocess.run(
-            [str(self.executable), "openapi", "generate", str(self.folder / "pygeoapi.yml"),
-             "--output-file", str(self.folder / "openapi.yml")],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
+            [
+                str(self.executable),
+                "openapi",
+                "generate",
+                str(self.folder / "pygeoapi.yml"),
+                "--output-file",
+                str(self.folder / "openapi.yml"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def command(self):
-        env = {"PYGEOAPI_CONFIG": str(self.folder / "pygeoapi.yml"),
-               "PYGEOAPI_OPENAPI": str(self.folder / "openapi.yml")}  # fmt: skip
+        env = {
+            "PYGEOAPI_CONFIG": str(self.folder / "pygeoapi.yml"),
+            "PYGEOAPI_OPENAPI": str(self.folder / "openapi.yml"),
+        }
         return [str(self.executable), "serve"], env
 
 
@@ -315,8 +339,11 @@ class KoopServer(ServerProcess):
     def __init__(self, folder: Path, geojson: Path, id_field: str, max_record_count: int):
         super().__init__(folder)
         node = shutil.which("node")
-        require("Koop", bool(node) and (KOOP / "node_modules" / "@koopjs").is_dir(),
-                "npm ci --prefix tests/support/koop")  # fmt: skip
+        require(
+            "Koop",
+            bool(node) and (KOOP / "node_modules" / "@koopjs").is_dir(),
+            "npm ci --prefix tests/support/koop",
+        )
         self.node, self.geojson, self.id_field, self.max_record_count = (
             node,
             geojson,
@@ -329,8 +356,14 @@ class KoopServer(ServerProcess):
         return f"{self.url}/bestand/rest/services/FeatureServer/0"
 
     def command(self):
-        args = [self.node, str(KOOP / "server.js"), str(self.port), str(self.geojson), self.id_field,
-                str(self.max_record_count)]  # fmt: skip
+        args = [
+            self.node,
+            str(KOOP / "server.js"),
+            str(self.port),
+            str(self.geojson),
+            self.id_field,
+            str(self.max_record_count),
+        ]
         return args, {"SUPPRESS_NO_CONFIG_WARNING": "1", "NODE_CONFIG_DIR": str(self.folder)}
 
 

@@ -90,8 +90,13 @@ class WFSServer(LocalServer):
         page = [self.layers[name][i] for i in picked[start : start + count]]
         matched = len(picked) if self.matched is None else self.matched
         if query.get("outputformat") == "application/json":
-            body = {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(page),
-                    "crs": {"type": "name", "properties": {"name": RD_URN}}, "features": page}  # fmt: skip
+            body = {
+                "type": "FeatureCollection",
+                "numberMatched": matched,
+                "numberReturned": len(page),
+                "crs": {"type": "name", "properties": {"name": RD_URN}},
+                "features": page,
+            }
             self.send(handler, 200, json.dumps(body).encode(), "application/json")
             return
         self.send(handler, 200, self._gml(name, page, matched).encode(), "application/gml+xml; version=3.2")
