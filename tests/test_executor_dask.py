@@ -124,14 +124,18 @@ def web_server():
         ("tcp://127.0.0.1:9", "cannot reach the dask scheduler at tcp://127.0.0.1:9"),
     ],
 )
-def test_a_wrong_scheduler_address_stops_before_any_layer_is_loaded(project, web_server, address, said):
+def test_a_wrong_scheduler_address_stops_before_any_layer_is_loaded(
+    project, web_server, address, said, caplog
+):
     started = time.monotonic()
     result = invoke_run(project, "--scheduler", web_server if address == "web" else address)
     lines = result.output.strip().splitlines()
     assert result.exit_code == 1 and len(lines) == 1 and said in lines[0], result.output  # no "loaded …"
     assert time.monotonic() - started < 15
+    caplog.set_level(logging.INFO)
     with pytest.raises(NovexError, match=re.escape(said.split(" (")[0])):  # the library says the same
         run_overlay(project, write=False, scheduler=web_server if address == "web" else address)
+    assert not any(record.getMessage().startswith("loaded") for record in caplog.records)  # before loading
 
 
 def test_a_scheduler_without_workers_is_one_clear_error_after_a_bounded_wait(project, monkeypatch):

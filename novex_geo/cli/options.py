@@ -33,19 +33,10 @@ provincie_opt = click.option(
 json_opt = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
-def _connected(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """The scheduler address, checked by connecting to it before any layer is loaded: a wrong
-    address or one without workers stops the command at once, not after minutes of loading."""
-    from novex_geo.pipeline.project import check_scheduler
-
-    return check_scheduler(value) if value else None
-
-
 scheduler_opt = click.option(
     "--scheduler",
     metavar="ADDRESS",
     envvar="DASK_SCHEDULER_ADDRESS",
-    callback=_connected,
     help="Run the tiles on this dask.distributed scheduler (e.g. tcp://10.0.0.5:8786), checked "
     "before any layer is loaded. Default: DASK_SCHEDULER_ADDRESS, else the project's executor. "
     "NOVEX_GEO_DASK_WAIT: seconds to wait for a worker (default 120).",

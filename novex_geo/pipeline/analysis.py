@@ -84,6 +84,17 @@ def _regions(project: Project, provincies: Sequence[str] = ()) -> gpd.GeoDataFra
     )
 
 
+def _executor(project: Project, scheduler: str | None) -> Executor:
+    """Where the tasks run; a dask scheduler address is checked (a dask scheduler with a worker)
+    before any layer is loaded, not after minutes of loading."""
+    executor = Executor.choose(project.executor, project.workers, scheduler)
+    if executor.scheduler is not None:
+        from novex_geo.cluster import check_scheduler
+
+        check_scheduler(executor.scheduler)
+    return executor
+
+
 def load_claims(project: Project) -> dict[str, SectorLayer]:
     started = time.perf_counter()
     layers = load_sectors(project)
@@ -124,6 +135,7 @@ def run_overlay(
     """
     started = time.perf_counter()
     check_triage_layers(project)  # a missing triage layer or field stops here, not after the run
+    executor = _executor(project, scheduler)  # a wrong scheduler too
     regions = _regions(project, provincies)
     layers = load_claims(project)
     result = overlay(
@@ -135,7 +147,7 @@ def run_overlay(
         workers=project.workers,
         kansen=project.kansen,
         kansen_min_area_m2=project.kansen_min_area_m2,
-        executor=Executor.choose(project.executor, project.workers, scheduler),
+        executor=executor,
     )
     summary = summarise(result)
     slivers = result.stapeling.area < SLIVER_M2
@@ -266,9 +278,9 @@ def run_grid(
     """Grid mode (:func:`novex_geo.grid.grid_overlay`) into ``out`` (default: the output folder)."""
     from novex_geo.grid import grid_overlay
 
+    executor = _executor(project, scheduler)
     layers = layers if layers is not None else load_claims(project)
     regions = _regions(project, provincies)
     out = Path(out) if out else project.output_dir
     with output_lock(out):
-        executor = Executor.choose(project.executor, project.workers, scheduler)
         return grid_overlay(project, layers, regions, resolution, out, executor=executor)

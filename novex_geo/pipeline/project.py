@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 from novex_geo.check import CheckResult, check_project
-from novex_geo.cluster import check_scheduler
 from novex_geo.config import Project
 from novex_geo.fetch import (
     FetchOptions,
@@ -42,7 +41,6 @@ __all__ = [
     "RetryPolicy",
     "audit_line",
     "by_sector",
-    "check_scheduler",
     "default_sectors",
     "fetch_dataset",
     "fetch_provinces",
