@@ -131,8 +131,9 @@ class DatabaseError(NovexError):
 
 
 class ClusterError(NovexError):
-    """The dask executor cannot run: dask.distributed is not installed, the scheduler address
-    or ``NOVEX_GEO_DASK_WAIT`` is not valid, the scheduler cannot be reached or is not a dask
+    """The workers cannot run the tasks: a local worker process was killed (out of memory?);
+    or the dask executor: dask.distributed is not installed, the scheduler address or
+    ``NOVEX_GEO_DASK_WAIT`` is not valid, the scheduler cannot be reached or is not a dask
     scheduler, no workers joined, or the cluster failed mid-run."""
 
 

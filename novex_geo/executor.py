@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 
+from novex_geo.errors import ClusterError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -79,6 +81,7 @@ def start_method() -> str:
 STOP_WAIT_S = 10.0
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 HOLD_SIGNALS = hasattr(signal, "pthread_sigmask")  # not on Windows
+WORKER_POLL_S = 2.0  # how often a wait for results checks that the workers still live
 BATCHES_PER_WORKER = 16  # enough to balance the load, few enough to keep scheduling cheap
 
 
@@ -121,8 +124,8 @@ def _initialise(function: Callable, shared: Any, pickled: bool) -> None:
     _WORKER["shared"] = pickle.loads(shared) if pickled else shared
 
 
-def _call(item):
-    return _WORKER["function"](_WORKER["shared"], item)
+def _call_chunk(chunk: list) -> list:
+    return [_WORKER["function"](_WORKER["shared"], item) for item in chunk]
 
 
 def _call_batch(function: Callable, part: Any, batch: list) -> list:
@@ -164,6 +167,24 @@ def _terminate(pool) -> None:
         pool.terminate()
 
 
+def _watched(pool, results) -> Iterator:
+    """``results`` of ``pool.imap``; a worker that dies (killed by the system when memory runs
+    out) ends the run with an error, where the pool would wait for its lost task for ever."""
+    workers = {process.pid for process in pool._pool}  # the pool replaces a dead worker silently
+    while True:
+        try:
+            yield results.next(timeout=WORKER_POLL_S)
+        except StopIteration:
+            return
+        except multiprocessing.TimeoutError:
+            ended = [p for p in pool._pool if p.pid not in workers or p.exitcode not in (None, 0)]
+            if ended or len(pool._pool) != len(workers):
+                raise ClusterError(
+                    "a worker process ended before its task did (killed, e.g. by the system when "
+                    "memory ran out); run again with fewer workers ([project] workers)"
+                ) from None
+
+
 def parallel_map(
     function: Callable[[Any, T], R], items: Iterable[T], shared: Any = None, workers: int = 0
 ) -> Iterator[R]:
@@ -182,7 +203,7 @@ def parallel_map(
         # the pool pulls batches from this generator in a thread: parts encoded as workers compute
         batches = ((function, shared.part(batch), batch) for batch in _batches(items, count))
         with _pool(context, count, initializer=_worker_signals) as pool:
-            for results in pool.imap(_star_call_batch, batches):
+            for results in _watched(pool, pool.imap(_star_call_batch, batches)):
                 yield from results
         return
     # a forked worker inherits the shared state; a spawned one receives it pickled, encoded once
@@ -190,7 +211,10 @@ def parallel_map(
     payload = _encoded(shared) if pickled else shared
     with _pool(context, count, initializer=_initialise, initargs=(function, payload, pickled)) as pool:
         # small batches cut the per-task round trips that cost the main process CPU time
-        yield from pool.imap(_call, items, chunksize=max(1, len(items) // (count * 32)))
+        size = max(1, len(items) // (count * 32))
+        chunks = [items[start : start + size] for start in range(0, len(items), size)]
+        for results in _watched(pool, pool.imap(_call_chunk, chunks)):
+            yield from results
 
 
 @dataclass(frozen=True)

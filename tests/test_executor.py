@@ -16,6 +16,7 @@ import pytest
 import shapely
 
 from novex_geo.config import ConflictPair
+from novex_geo.errors import ClusterError
 from novex_geo.executor import START_METHOD_ENV, parallel_map, start_method, worker_count
 from novex_geo.overlay import overlay
 
@@ -43,6 +44,22 @@ def _claims():
 
 def _square(shared, item):
     return shared * item * item
+
+
+def _killed_at_five(shared, item):
+    if item == 5:  # as the system's out-of-memory killer would
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)
+    return item
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_killed_worker_ends_the_run_with_an_error_not_a_wait_for_ever(monkeypatch, method):
+    monkeypatch.setenv(START_METHOD_ENV, method)
+    started = time.monotonic()
+    with pytest.raises(ClusterError, match="a worker process ended before its task did"):
+        list(parallel_map(_killed_at_five, range(40), None, workers=2))
+    assert time.monotonic() - started < 30
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])
