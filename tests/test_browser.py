@@ -177,8 +177,8 @@ class Opened:
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         self.page.mouse.click(*point)
-        try:
-            self.page.wait_for_selector(".leaflet-popup .novex-pick", timeout=1_500)
+        try:  # generous: CI runs other tests beside the browser on two cores
+            self.page.wait_for_selector(".leaflet-popup .novex-pick", timeout=8_000)
         except PlaywrightTimeout:
             return {}
         kinds = {kind: self.page.locator(f".leaflet-popup .novex-pick-{kind}").count() for kind in KINDS}
