@@ -85,8 +85,9 @@ def components(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """The connected component of each of ``n`` nodes joined by edges ``(i, j)``, numbered
     0, 1, … in order of their smallest node.
 
-    Hooking every root on the smallest root it is joined to, then halving paths until every
-    node points at its root (Shiloach–Vishkin): a few array passes, whatever the shapes.
+    Every root is hooked on the smallest root it is joined to, then pointers jump until every
+    node points at its root (after Shiloach–Vishkin): a few array passes, not one per node, as
+    parents always have smaller numbers there can be no cycle.
     """
     label = np.arange(n)
     while True:
