@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-__all__ = ["EMPTY", "polygonal", "polygonal_each", "polygons"]
+__all__ = ["EMPTY", "polygonal", "polygonal_each", "polygons", "polygons_indexed"]
 
 EMPTY = shapely.from_wkt("MULTIPOLYGON EMPTY")
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
@@ -26,11 +26,17 @@ _MULTI = (
 
 def polygons(geoms) -> np.ndarray:
     """Every polygon with area inside ``geoms`` (one geometry or an array), flattened."""
-    parts = shapely.get_parts(geoms)
+    return polygons_indexed(geoms)[0]
+
+
+def polygons_indexed(geoms) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`polygons`, with the index in ``geoms`` of the geometry each polygon came from."""
+    parts, index = shapely.get_parts(geoms, return_index=True)
     while np.isin(shapely.get_type_id(parts), _MULTI).any():  # collections may nest
-        parts = shapely.get_parts(parts)
+        parts, inner = shapely.get_parts(parts, return_index=True)
+        index = index[inner]
     keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (shapely.area(parts) > 0)
-    return parts[keep]
+    return parts[keep], index[keep]
 
 
 def polygonal(geom) -> shapely.Geometry:

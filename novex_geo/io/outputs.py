@@ -18,6 +18,10 @@ __all__ = ["input_table", "write_csv", "write_layer", "write_table"]
 
 log = logging.getLogger(__name__)
 
+# Writing through Arrow hands GDAL whole columns instead of a feature at a time: two to three
+# times faster for the large layers and tables of a run (GDAL 3.8 and later can).
+ARROW = pyogrio.__gdal_version__ >= (3, 8, 0)
+
 
 def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, description: str = "") -> None:
     """Write (replace) one spatial layer; geometries are promoted to multi when types mix, and
@@ -27,12 +31,15 @@ def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, description: st
     Writes into ``path`` directly: callers write a whole GeoPackage into the temporary path of
     :func:`~novex_geo.io.files.atomic_path`.
     """
+    promote = frame.geom_type.nunique() > 1 if len(frame) else None
     pyogrio.write_dataframe(
-        frame,
+        # the Arrow writer promotes geometries in the frame it is given: never the caller's
+        frame.copy() if promote and ARROW else frame,
         path,
         layer=layer,
         driver="GPKG",
-        promote_to_multi=frame.geom_type.nunique() > 1 if len(frame) else None,
+        use_arrow=ARROW,
+        promote_to_multi=promote,
         geometry_type=None if len(frame) else "MultiPolygon",
         layer_options={"DESCRIPTION": description} if description else None,
     )
@@ -41,7 +48,7 @@ def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, description: st
 
 def write_table(table: pd.DataFrame, path: Path, layer: str) -> None:
     """Write (replace) one attribute table without geometry into a GeoPackage."""
-    pyogrio.write_dataframe(table.reset_index(drop=True), path, layer=layer, driver="GPKG")
+    pyogrio.write_dataframe(table.reset_index(drop=True), path, layer=layer, driver="GPKG", use_arrow=ARROW)
 
 
 def input_table(reports: list[SourceReport]) -> pd.DataFrame:

@@ -10,6 +10,7 @@ holds the provenance of both, told apart by ``soort``.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,11 +19,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.errors import GEOSException
 
 from novex_geo.config import KANS, SCHUURPUNT, ZONE_ID, ZONE_KINDS, SectorPair, ZoneKind
-from novex_geo.geometry import polygons
-from novex_geo.overlay.geometry import NODING_GRID, on_tile_edge, stable_order
+from novex_geo.overlay.geometry import on_tile_edge, stable_order
+from novex_geo.overlay.merge import Merged, merge_across_tiles, union_coverage
 
 __all__ = [
     "FACE_COLUMNS", "HERKOMST_COLUMNS", "KANS_COLUMNS", "ZONE_COLUMNS", "TaskRows", "Zones",
@@ -46,32 +46,23 @@ ZONE_COLUMNS = zone_columns(SCHUURPUNT)
 KANS_COLUMNS = zone_columns(KANS)
 
 
-def _union_faces(geoms: np.ndarray) -> np.ndarray:
-    """The connected parts of the union of non-overlapping faces.
+TILE_BOUNDS = ["tile_xmin", "tile_ymin", "tile_xmax", "tile_ymax"]
 
-    Faces meet along shared edges, so the fast coverage union applies; its result is checked
-    (valid, same area) and otherwise replaced by a union on the noding grid, which is exact
-    because the faces are snap-rounded to that grid.
-    """
-    try:
-        merged = shapely.coverage_union_all(geoms)
-        total = float(shapely.area(geoms).sum())
-        if shapely.is_valid(merged) and abs(merged.area - total) <= 1e-12 * total:
-            return polygons(merged)
-    except GEOSException:
-        pass
-    return polygons(shapely.union_all(geoms, grid_size=NODING_GRID))
+
+def _merged(frame: pd.DataFrame, keys: list[str], union) -> tuple[pd.DataFrame, Merged]:
+    """The pieces of ``frame`` on tile edges merged per ``keys`` where they meet across a tile
+    line (:mod:`novex_geo.overlay.merge`), with the keys of the piece each part came from."""
+    codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
+    merged = merge_across_tiles(frame["geometry"].to_numpy(), frame[TILE_BOUNDS].to_numpy(), codes, union)
+    rows = frame[keys].iloc[merged.source].reset_index(drop=True).assign(geometry=merged.parts)
+    return rows, merged
 
 
 def _merge_faces(frame: pd.DataFrame) -> pd.DataFrame:
-    """Union the faces on tile edges per (provincie, mask) and split them into connected parts."""
+    """Faces of one provincie and sector set that meet across a tile line merged into one."""
     edge = frame["on_edge"].to_numpy()
-    merged = [frame.loc[~edge, ["provincie", "mask", "geometry"]]]
-    for (provincie, mask), group in frame[edge].groupby(["provincie", "mask"], sort=False):
-        geoms = group["geometry"].to_numpy()
-        parts = _union_faces(geoms) if len(geoms) > 1 else geoms
-        merged.append(pd.DataFrame({"provincie": provincie, "mask": mask, "geometry": parts}))
-    return pd.concat(merged, ignore_index=True)
+    merged, _ = _merged(frame[edge], ["provincie", "mask"], union_coverage)
+    return pd.concat([frame.loc[~edge, ["provincie", "mask", "geometry"]], merged], ignore_index=True)
 
 
 def assemble_faces(faces: pd.DataFrame | None, sectors: list[str], crs) -> gpd.GeoDataFrame:
@@ -103,45 +94,43 @@ def assemble_faces(faces: pd.DataFrame | None, sectors: list[str], crs) -> gpd.G
     )
 
 
-def _merge_zones(zones: pd.DataFrame, prov_a: pd.DataFrame, prov_b: pd.DataFrame):
-    """Union zone pieces that touch a tile edge, per (provincie, pair).
+def _chosen_links(pieces: np.ndarray, merged: Merged) -> np.ndarray:
+    """The links (piece, part) along which a piece hands on its provenance: to the one part of
+    its component, and where a component came apart in several parts, to every part the piece
+    overlaps and at least to the part it overlaps most (a sliver piece may only touch it)."""
+    links = merged.links
+    several = np.bincount(links[:, 0], minlength=len(pieces))[links[:, 0]] > 1
+    candidates = links[several]
+    overlap = shapely.area(shapely.intersection(pieces[candidates[:, 0]], merged.parts[candidates[:, 1]]))
+    table = pd.DataFrame({"i": candidates[:, 0], "j": candidates[:, 1], "overlap": overlap})
+    best = table.sort_values("overlap", kind="stable").groupby("i").tail(1)
+    chosen = pd.concat([table[table["overlap"] > 0], best]).drop_duplicates(["i", "j"])
+    return np.concatenate([links[~several], chosen[["i", "j"]].to_numpy(dtype=np.int64).reshape(-1, 2)])
 
-    A piece hands its provenance to every merged part it overlaps, and at least to the part
-    it overlaps most (a sliver piece may only touch its part).
-    """
+
+def _merge_zones(zones: pd.DataFrame, prov_a: pd.DataFrame, prov_b: pd.DataFrame):
+    """Zone pieces of one provincie and pair that meet across a tile line merged into one; the
+    provenance of the pieces relinked to the zones they became part of."""
     edge = zones["on_edge"].to_numpy()
-    merged_rows = [zones[~edge]]
-    links = [pd.DataFrame({"piece": zones.loc[~edge, "piece"], "new": zones.loc[~edge, "piece"]})]
-    next_id = int(zones["piece"].max()) + 1 if len(zones) else 0
-    for (provincie, pair), group in zones[edge].groupby(["provincie", "pair"], sort=True):
-        pieces = group["geometry"].to_numpy()
-        parts = polygons(shapely.union_all(pieces)) if len(pieces) > 1 else pieces
-        piece_i, part_j = shapely.STRtree(parts).query(pieces, predicate="intersects")
-        overlap = shapely.area(shapely.intersection(pieces[piece_i], parts[part_j]))
-        candidates = pd.DataFrame({"i": piece_i, "j": part_j, "overlap": overlap})
-        best = candidates.sort_values("overlap").groupby("i").tail(1)
-        chosen = pd.concat([candidates[candidates["overlap"] > 0], best]).drop_duplicates(["i", "j"])
-        piece_ids = group["piece"].to_numpy()[chosen["i"].to_numpy()]
-        links.append(pd.DataFrame({"piece": piece_ids, "new": next_id + chosen["j"].to_numpy()}))
-        merged_rows.append(
-            pd.DataFrame(
-                {
-                    "piece": next_id + np.arange(len(parts)),
-                    "provincie": provincie,
-                    "pair": pair,
-                    "geometry": parts,
-                    "on_edge": True,
-                }
-            )
-        )
-        next_id += len(parts)
-    link = pd.concat(links, ignore_index=True)
+    on_edge = zones[edge]
+    rows, merged = _merged(on_edge, ["provincie", "pair"], functools.partial(shapely.union_all, axis=1))
+    next_id = int(zones["piece"].max()) + 1
+    rows = rows.assign(piece=next_id + np.arange(len(rows)), on_edge=True)
+    chosen = _chosen_links(on_edge["geometry"].to_numpy(), merged)
+    inside = zones.loc[~edge, "piece"].to_numpy()
+    link = pd.DataFrame(
+        {
+            "piece": np.concatenate([inside, on_edge["piece"].to_numpy()[chosen[:, 0]]]),
+            "new": np.concatenate([inside, next_id + chosen[:, 1]]),
+        }
+    )
 
     def relink(prov: pd.DataFrame) -> pd.DataFrame:
         moved = prov.merge(link, on="piece")[["new", "row"]].rename(columns={"new": "piece"})
         return moved.drop_duplicates()
 
-    return pd.concat(merged_rows, ignore_index=True), relink(prov_a), relink(prov_b)
+    merged_rows = pd.concat([zones.loc[~edge, ["piece", "provincie", "pair", "geometry", "on_edge"]], rows])
+    return merged_rows.reset_index(drop=True), relink(prov_a), relink(prov_b)
 
 
 def _pair_table(pairs: Sequence[SectorPair], min_area_m2: Mapping[str, float]) -> pd.DataFrame:
@@ -284,9 +273,12 @@ class TaskRows:
         self.count += n
 
     def frame(self) -> pd.DataFrame | None:
-        """All rows, with ``on_edge`` (the bounding box touches its tile's edge); None without rows."""
+        """All rows, with ``on_edge`` (the bounding box touches its tile's edge) and the tile's
+        bounds (:data:`TILE_BOUNDS`); None without rows."""
         if not self.count:
             return None
         columns = {name: np.concatenate(parts) for name, parts in self._columns.items()}
-        columns["on_edge"] = on_tile_edge(columns["geometry"], np.concatenate(self._tile_bounds))
+        tile_bounds = np.concatenate(self._tile_bounds)
+        columns["on_edge"] = on_tile_edge(columns["geometry"], tile_bounds)
+        columns.update(zip(TILE_BOUNDS, tile_bounds.T, strict=True))
         return pd.DataFrame(columns)
