@@ -86,3 +86,14 @@ def test_no_import_time_backend_switch_and_no_demo_name_test():
             text = ast.unparse(node)
             assert "matplotlib.use" not in text, path
         assert "DEMO_MARK in" not in path.read_text(encoding="utf-8"), path
+
+
+def test_the_formatter_formats_everything():
+    """No ``fmt: skip``/``fmt: off``: ruff format (run by .ci/run) decides the layout everywhere."""
+    marked = [
+        f"{path.relative_to(PACKAGE)}:{number}"
+        for path in MODULES
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"#\s*fmt:\s*(skip|off)", line)
+    ]
+    assert marked == []

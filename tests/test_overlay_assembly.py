@@ -9,7 +9,7 @@ from novex_geo.config import ConflictPair
 from novex_geo.overlay import overlay
 from novex_geo.overlay.merge import components, merge_across_tiles, tile_line_pairs, union_coverage
 
-from .helpers import claims_frame, regions_frame, shared_edges_of_equal_faces
+from .support.helpers import claims_frame, regions_frame, shared_edges_of_equal_faces
 
 REGION = regions_frame({"Utrecht": shapely.box(0, 0, 10_000, 10_000)})
 TILES = [
@@ -56,8 +56,14 @@ def test_diagonal_tiles_meeting_in_a_corner_do_not_merge():
 
 
 def test_a_component_chaining_across_three_tiles_is_one_part():
-    pieces = np.array([shapely.box(500, 0, 1_000, 100), shapely.box(1_000, 0, 2_000, 100),
-                       shapely.box(2_000, 0, 2_400, 100), shapely.box(2_500, 500, 2_600, 600)])  # fmt: skip
+    pieces = np.array(
+        [
+            shapely.box(500, 0, 1_000, 100),
+            shapely.box(1_000, 0, 2_000, 100),
+            shapely.box(2_000, 0, 2_400, 100),
+            shapely.box(2_500, 500, 2_600, 600),
+        ]
+    )
     bounds = _bounds(TILES[0], TILES[1], TILES[2], TILES[2])
     merged = merge_across_tiles(pieces, bounds, np.zeros(4, int), union_coverage)
     assert len(merged.parts) == 2

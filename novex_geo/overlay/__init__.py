@@ -4,8 +4,11 @@ __all__ = ["OverlayResult", "overlay", "summarise"]
 
 # the engine's entry points pull in geopandas; worker processes only need the per-tile
 # modules, so these are imported on first use
-_LAZY = {"OverlayResult": "novex_geo.overlay.engine", "overlay": "novex_geo.overlay.engine",
-         "summarise": "novex_geo.overlay.summary"}  # fmt: skip
+_LAZY = {
+    "OverlayResult": "novex_geo.overlay.engine",
+    "overlay": "novex_geo.overlay.engine",
+    "summarise": "novex_geo.overlay.summary",
+}
 
 
 def __getattr__(name: str):

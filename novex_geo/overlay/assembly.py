@@ -25,9 +25,16 @@ from novex_geo.overlay.geometry import on_tile_edge, stable_order
 from novex_geo.overlay.merge import Merged, merge_across_tiles, union_coverage
 
 __all__ = [
-    "FACE_COLUMNS", "HERKOMST_COLUMNS", "KANS_COLUMNS", "ZONE_COLUMNS", "TaskRows", "Zones",
-    "assemble_faces", "assemble_zones", "zone_columns",
-]  # fmt: skip
+    "FACE_COLUMNS",
+    "HERKOMST_COLUMNS",
+    "KANS_COLUMNS",
+    "ZONE_COLUMNS",
+    "TaskRows",
+    "Zones",
+    "assemble_faces",
+    "assemble_zones",
+    "zone_columns",
+]
 
 FACE_COLUMNS = ["vlak_id", "provincie", "sectoren", "n_sectoren", "oppervlakte_m2"]
 HERKOMST_COLUMNS = ["soort", ZONE_ID, "kant", "sector", "feature_id", "label"]
@@ -36,10 +43,22 @@ HERKOMST_COLUMNS = ["soort", ZONE_ID, "kant", "sector", "feature_id", "label"]
 def zone_columns(kind: ZoneKind) -> list[str]:
     """The columns of the layer of one kind of zone (``schuurpunten`` or ``kansen``)."""
     return [
-        kind.id_column, kind.pair_column, "sector_a", "sector_b", "afstand_m", "gewicht",
-        *kind.extra_columns, "provincie", "oppervlakte_m2", "n_features_a", "n_features_b", "feature_ids_a",
-        "feature_ids_b", "labels_a", "labels_b",
-    ]  # fmt: skip
+        kind.id_column,
+        kind.pair_column,
+        "sector_a",
+        "sector_b",
+        "afstand_m",
+        "gewicht",
+        *kind.extra_columns,
+        "provincie",
+        "oppervlakte_m2",
+        "n_features_a",
+        "n_features_b",
+        "feature_ids_a",
+        "feature_ids_b",
+        "labels_a",
+        "labels_b",
+    ]
 
 
 ZONE_COLUMNS = zone_columns(SCHUURPUNT)
@@ -136,8 +155,10 @@ def _merge_zones(zones: pd.DataFrame, prov_a: pd.DataFrame, prov_b: pd.DataFrame
 def _pair_table(pairs: Sequence[SectorPair], min_area_m2: Mapping[str, float]) -> pd.DataFrame:
     """Per pair (by its index in ``pairs``) its kind, sectors, distance, weight, the columns
     only its kind has, and the size below which its zones are dropped."""
-    extra = {column: [getattr(pair, column, "") for pair in pairs]
-             for column in dict.fromkeys(c for kind in ZONE_KINDS for c in kind.extra_columns)}  # fmt: skip
+    extra = {
+        column: [getattr(pair, column, "") for pair in pairs]
+        for column in dict.fromkeys(c for kind in ZONE_KINDS for c in kind.extra_columns)
+    }
     return pd.DataFrame(
         {
             "pair": range(len(pairs)),
@@ -217,8 +238,10 @@ def assemble_zones(zones, prov_a, prov_b, claims, pairs, min_area_m2: Mapping[st
     ``min_area_m2`` the size per kind (``soort``) below which a zone is dropped and counted.
     """
     if zones is None:
-        empty = {kind.soort: gpd.GeoDataFrame(columns=zone_columns(kind), geometry=[], crs=crs)
-                 for kind in ZONE_KINDS}  # fmt: skip
+        empty = {
+            kind.soort: gpd.GeoDataFrame(columns=zone_columns(kind), geometry=[], crs=crs)
+            for kind in ZONE_KINDS
+        }
         return Zones(empty, pd.DataFrame(columns=HERKOMST_COLUMNS), dict.fromkeys(empty, (0, 0.0)))
     frame, pa, pb = _merge_zones(zones, prov_a, prov_b)
     frame["oppervlakte_m2"] = shapely.area(frame["geometry"].to_numpy())
@@ -235,9 +258,15 @@ def assemble_zones(zones, prov_a, prov_b, claims, pairs, min_area_m2: Mapping[st
     frame = frame.iloc[order].reset_index(drop=True)
     rank = frame.groupby(["pair", "provincie"]).cumcount() + 1
     frame[ZONE_ID] = (
-        frame["id_prefix"] + frame["sector_a"] + "×" + frame["sector_b"] + "/" + frame["provincie"] + "/"
+        frame["id_prefix"]
+        + frame["sector_a"]
+        + "×"
+        + frame["sector_b"]
+        + "/"
+        + frame["provincie"]
+        + "/"
         + rank.astype(str).str.zfill(4)
-    )  # fmt: skip
+    )
     herkomst = _herkomst(frame, pa, pb, claims)
     for side in ("a", "b"):
         rows = herkomst[herkomst["kant"] == side]

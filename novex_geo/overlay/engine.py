@@ -112,8 +112,12 @@ class _Collector:
         spec = result.spec
         self.faces.add(spec, result.face_geoms, mask=result.face_masks)
         if len(result.zone_geoms):
-            self.zones.add(spec, result.zone_geoms, piece=self.pieces + np.arange(len(result.zone_geoms)),
-                           pair=result.zone_pairs)  # fmt: skip
+            self.zones.add(
+                spec,
+                result.zone_geoms,
+                piece=self.pieces + np.arange(len(result.zone_geoms)),
+                pair=result.zone_pairs,
+            )
             for side, prov in (("a", result.provenance_a), ("b", result.provenance_b)):
                 self.provenance[side].append(prov + [self.pieces, 0])
             self.pieces += len(result.zone_geoms)
@@ -124,8 +128,14 @@ class _Collector:
         self.done[spec.provincie] += 1
         if self.done[spec.provincie] == self.tiles[spec.provincie]:
             self.finished += 1
-            log.info("[%d/%d] %s: %d tiles done (%.1f s)", self.finished, len(self.tiles), spec.provincie,
-                     self.done[spec.provincie], time.perf_counter() - self.started)  # fmt: skip
+            log.info(
+                "[%d/%d] %s: %d tiles done (%.1f s)",
+                self.finished,
+                len(self.tiles),
+                spec.provincie,
+                self.done[spec.provincie],
+                time.perf_counter() - self.started,
+            )
 
 
 def overlay(
@@ -198,8 +208,13 @@ def _zones(collected: _Collector, regions, claims, pairs, minimum: dict[str, flo
     for kind in ZONE_KINDS:
         count, area = zones.dropped[kind.soort]
         if count:
-            log.info("%d %s smaller than %g m² dropped (%.1f m² in total)", count, kind.layer,
-                     minimum[kind.soort], area)  # fmt: skip
+            log.info(
+                "%d %s smaller than %g m² dropped (%.1f m² in total)",
+                count,
+                kind.layer,
+                minimum[kind.soort],
+                area,
+            )
     return zones
 
 
@@ -216,8 +231,9 @@ def _assemble(collected: _Collector, regions, claims, conflicts, kansen, minimum
     check_controle(controle)
     zones = _zones(collected, regions, claims, (*conflicts, *kansen), minimum)
     if collected.fallbacks:
-        log.debug("%d tiles: features of a sector were not a clean coverage; used union_all",
-                  collected.fallbacks)  # fmt: skip
+        log.debug(
+            "%d tiles: features of a sector were not a clean coverage; used union_all", collected.fallbacks
+        )
     return OverlayResult(
         stapeling=stapeling,
         schuurpunten=zones.layers[SCHUURPUNT.soort],

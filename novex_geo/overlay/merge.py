@@ -23,8 +23,13 @@ from novex_geo.geometry import polygons_indexed
 from novex_geo.overlay.geometry import EDGE_TOLERANCE, NODING_GRID
 
 __all__ = [
-    "MIN_SHARED_LENGTH", "Merged", "components", "merge_across_tiles", "tile_line_pairs", "union_coverage",
-]  # fmt: skip
+    "MIN_SHARED_LENGTH",
+    "Merged",
+    "components",
+    "merge_across_tiles",
+    "tile_line_pairs",
+    "union_coverage",
+]
 
 # Two pieces whose stretches of a tile line overlap by less than this meet in a point: each
 # tile nodes its crossing points on the 10 nm grid on its own, so they may differ by a step.

@@ -59,8 +59,10 @@ def summarise(result: OverlayResult) -> pd.DataFrame:
     for klasse in STAPELING_CLASSES:
         table[class_column(klasse)] = by_class[klasse]
     zone_columns = []
-    for kind, zones, pairs in ((SCHUURPUNT, result.schuurpunten, result.conflicts),
-                               (KANS, result.kansen, result.kans_pairs)):  # fmt: skip
+    for kind, zones, pairs in (
+        (SCHUURPUNT, result.schuurpunten, result.conflicts),
+        (KANS, result.kansen, result.kans_pairs),
+    ):
         zone_columns.append(f"n_{kind.layer}")
         table[zone_columns[-1]] = zones.groupby("provincie").size().reindex(table.index, fill_value=0)
         for pair in pairs:

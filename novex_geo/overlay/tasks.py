@@ -191,8 +191,13 @@ class Catalogue:
 
     def __getstate__(self) -> dict:
         # workers need no provinces and no indexes (see TaskRequest)
-        return {"sectors": self.sectors, "pairs": self.pairs, "halo": self.halo, "rows": self.rows,
-                "wkb": self._encoded()}  # fmt: skip
+        return {
+            "sectors": self.sectors,
+            "pairs": self.pairs,
+            "halo": self.halo,
+            "rows": self.rows,
+            "wkb": self._encoded(),
+        }
 
     def __setstate__(self, state: dict) -> None:
         wkb = state.pop("wkb")

@@ -29,9 +29,14 @@ from novex_geo.overlay.geometry import NODING_GRID, PRECISION_GRID, SPIKE_WIDTH,
 from novex_geo.overlay.tasks import Catalogue, OverlayTask, TaskClaims, TaskRequest, TaskSpec
 
 __all__ = [
-    "ALL_SECTORS", "AUDIT_ABSOLUTE_M2", "AUDIT_RELATIVE", "TaskResult", "audit_problem", "run_request",
+    "ALL_SECTORS",
+    "AUDIT_ABSOLUTE_M2",
+    "AUDIT_RELATIVE",
+    "TaskResult",
+    "audit_problem",
+    "run_request",
     "run_task",
-]  # fmt: skip
+]
 
 log = logging.getLogger(__name__)
 
@@ -251,9 +256,17 @@ def _run(task: OverlayTask, grid: float | None) -> TaskResult:
     expected, got = _audit(parts, faces, masks, grid)
     zone_geoms, zone_pairs, prov_a, prov_b = _zones(task, parts, faces, masks, grid)
     return TaskResult(
-        task.spec, faces, masks, zone_geoms, zone_pairs, prov_a, prov_b, expected, got,
+        task.spec,
+        faces,
+        masks,
+        zone_geoms,
+        zone_pairs,
+        prov_a,
+        prov_b,
+        expected,
+        got,
         coverage_fallbacks=fallbacks,
-    )  # fmt: skip
+    )
 
 
 def run_request(catalogue: Catalogue, request: TaskRequest) -> TaskResult:
@@ -278,8 +291,13 @@ def run_task(task: OverlayTask) -> TaskResult:
         reason = f"audit: {reason}"
     except GEOSException as exc:
         reason = str(exc)
-    log.warning("%s tile %s: %s; redoing it on a %g m precision grid", spec.provincie, spec.tile, reason,
-                PRECISION_GRID)  # fmt: skip
+    log.warning(
+        "%s tile %s: %s; redoing it on a %g m precision grid",
+        spec.provincie,
+        spec.tile,
+        reason,
+        PRECISION_GRID,
+    )
     try:
         result = _run(task, PRECISION_GRID)
     except GEOSException as exc:
