@@ -206,6 +206,10 @@ class Triage:
     gemeenten: Regions | None = None
     kans_weight: float = 0.0
     novex_gebieden: Regions | None = None
+    robust_draws: int = 300
+    robust_weight_range: tuple[float, float] = (0.5, 2.0)
+    robust_threshold_share: float = 0.25
+    robust_top: int = 10
 
 
 @dataclass(frozen=True)

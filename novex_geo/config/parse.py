@@ -62,6 +62,10 @@ TRIAGE_KEYS = {
     "priority",
     "gemeenten",
     "novex_gebieden",
+    "robust_draws",
+    "robust_weight_range",
+    "robust_threshold_share",
+    "robust_top",
 }
 
 
@@ -166,6 +170,30 @@ def _whole(check: Validator, table: dict, name: str, key: str, default: int, min
     return value
 
 
+def _weight_range(
+    check: Validator, table: dict, key: str, default: tuple[float, float]
+) -> tuple[float, float]:
+    """``robust_weight_range``: the factors a weight is varied between, ``[low, high]`` with
+    0 < low ≤ 1 ≤ high (``[1, 1]``: weights not varied)."""
+    value = table.get("robust_weight_range", list(default))
+    numbers = isinstance(value, list) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    )
+    if not numbers or len(value) != 2 or not 0 < value[0] <= 1 <= value[1] or not math.isfinite(value[1]):
+        raise check.fail(
+            f"{key}.robust_weight_range", f"must be [low, high] with 0 < low <= 1 <= high, got {value!r}"
+        )
+    return float(value[0]), float(value[1])
+
+
+def _share(check: Validator, table: dict, key: str, default: float) -> float:
+    """``robust_threshold_share``: how far thresholds are varied, a share in [0, 1)."""
+    share = check.number(table, "robust_threshold_share", key, default=default, minimum=0)
+    if share >= 1:
+        raise check.fail(f"{key}.robust_threshold_share", f"must be below 1 (a share), got {share:g}")
+    return share
+
+
 def _parse_triage(check: Validator, table: Any) -> Triage:
     key = "triage"
     table = check.keys(table, TRIAGE_KEYS, key)
@@ -189,6 +217,10 @@ def _parse_triage(check: Validator, table: Any) -> Triage:
         provinces_recurring=whole("provinces_recurring", 2),
         criteria_bonus=number("criteria_bonus"),
         kans_weight=number("kans_weight"),
+        robust_draws=whole("robust_draws", 0),
+        robust_weight_range=_weight_range(check, table, key, defaults.robust_weight_range),
+        robust_threshold_share=_share(check, table, key, defaults.robust_threshold_share),
+        robust_top=whole("robust_top", 1),
         annotations=check.path_value(
             {"annotations": table.get("annotations", DEFAULT_ANNOTATIONS)}, "annotations", key
         ),

@@ -29,6 +29,7 @@ from novex_geo.triage.areas import FEATURES, listing
 from novex_geo.triage.kansen import AreaKansen, add_kansen_columns
 from novex_geo.triage.names import area_names
 from novex_geo.triage.novex import NovexShares, add_novex_columns
+from novex_geo.triage.robust import robustness
 from novex_geo.units import counted, hectares
 
 __all__ = ["Recurrence", "evaluate_criteria", "provinces_of", "recurrence", "separation"]
@@ -255,5 +256,6 @@ def evaluate_criteria(
     areas["score"] = score.round(2)
     areas = areas.sort_values(["score", "id"], ascending=[False, True]).reset_index(drop=True)
     areas["rang"] = np.arange(1, len(areas) + 1)
+    areas = areas.join(robustness(areas, pairs, settings))
     first = ["rang", "id", "naam", "botsing", "score", "provincies"]
     return areas[first + [c for c in areas.columns if c not in first]]

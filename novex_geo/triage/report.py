@@ -14,6 +14,7 @@ from novex_geo.triage.areas import zone_labels
 from novex_geo.triage.evaluate import provinces_of, recurrence, separation
 from novex_geo.triage.kansen import AreaKansen
 from novex_geo.triage.novex import novex_phrase
+from novex_geo.triage.robust import ROBUST, SETTLED
 from novex_geo.units import HECTARE, counted, ha_number, hectares
 
 __all__ = ["DETAILS_PER_PROVINCIE", "KANSEN_OUTSIDE", "triage_report"]
@@ -61,10 +62,10 @@ def _header(areas: gpd.GeoDataFrame, settings: Triage, project_name: str, kansen
         "en 5 en de urgentie komen alleen uit het annotatiebestand "
         f"({md_escape(settings.annotations.name) if settings.annotations else '-'}).",
         "",
-        "| rang | id | naam | wat botst | provincie(s) | ha | conflict-ha | score | "
+        "| rang | id | naam | wat botst | provincie(s) | ha | conflict-ha | score | rang bij andere weging | "
         + " | ".join(c.number for c in CRITERIA)
         + " |",
-        "|---:|---|---|---|---|---:|---:|---:|" + "---|" * len(CRITERIA),
+        "|---:|---|---|---|---|---:|---:|---:|---|" + "---|" * len(CRITERIA),
     ]
 
 
@@ -73,8 +74,50 @@ def _ranking_row(row) -> str:
     return (
         f"| {row['rang']} | {row['id']} | {md_escape(row['naam'])} | {md_escape(row['botsing'])} | "
         f"{md_escape(row['provincies'])} | {ha_number(row['oppervlakte_ha'])} | "
-        f"{ha_number(row['conflict_ha'])} | {row['score']:.1f} | {verdicts} |"
+        f"{ha_number(row['conflict_ha'])} | {row['score']:.1f} | {_rank_range(row)} | {verdicts} |"
     )
+
+
+def _rank_range(row) -> str:
+    """``3–5`` for a robust area, ``3–12 ⚠`` for one whose place depends on the weighting."""
+    span = f"{row['rang_min']}–{row['rang_max']}" if row["rang_min"] != row["rang_max"] else f"{row['rang']}"
+    return span if row["robuustheid"] == ROBUST else f"{span} ⚠"
+
+
+def _robustness(areas: gpd.GeoDataFrame, settings: Triage, labels: SectorLabels) -> list[str]:
+    """How robust the ranking is: the draws, which top areas depend on the weighting, and on what."""
+    if areas.empty:
+        return []
+    low, high = settings.robust_weight_range
+    top = areas[areas["rang"] <= settings.robust_top]
+    shaky = top[top["robuustheid"] != ROBUST]
+    lines = [
+        "",
+        "## Hoe robuust is de ranglijst?",
+        "",
+        f"De rang van elk gebied in {settings.robust_draws} trekkingen met andere gewichten (elk paar, de "
+        f"kansen en elk criterium ×{low:g} tot ×{high:g}) en drempels van 2a en 2b "
+        f"(±{100 * settings.robust_threshold_share:g} %): de kolom 'rang bij andere weging'. "
+        f"⚠ = afhankelijk van weging: in minder dan {100 * SETTLED:g} % en meer dan "
+        f"{100 * (1 - SETTLED):g} % van de trekkingen in de top {settings.robust_top} "
+        "(`[triage] robust_draws`, `robust_weight_range`, `robust_threshold_share`, `robust_top`).",
+        "",
+    ]
+    if shaky.empty:
+        return [
+            *lines,
+            f"Alle {len(top)} gebieden van de top {settings.robust_top} staan er bij elke redelijke weging.",
+        ]
+    lines += [f"In de top {settings.robust_top} hangen {len(shaky)} van {len(top)} af van de weging:", ""]
+    for _, row in shaky.iterrows():
+        lines.append(
+            f"- {row['rang']}. {md_escape(row['naam'])}: rang {row['rang_min']}–{row['rang_max']}, in "
+            f"{100 * row['kans_top']:.0f} % van de trekkingen in de top; het gevoeligst voor "
+            f"{md_escape(labels.pairs(row['gevoelig_voor']))}"
+        )
+    moving = shaky["gevoelig_voor"].value_counts()
+    lines += ["", f"Wat de top het meest verschuift: {md_escape(labels.pairs(moving.index[0]))}."]
+    return lines
 
 
 def _recurrence(
@@ -218,6 +261,7 @@ def triage_report(
     labels = labels or SectorLabels({})
     lines = _header(areas, settings, project_name, kansen)
     lines += [_ranking_row(row) for _, row in areas.iterrows()]
+    lines += _robustness(areas, settings, labels)
     lines += _recurrence(areas, pairs, settings, labels)
     if kansen is not None:
         lines += _kansen_outside(kansen, labels)
