@@ -2,6 +2,7 @@
 known answers on hand-built squares."""
 
 import html
+import re
 
 import geopandas as gpd
 import pandas as pd
@@ -255,6 +256,7 @@ def test_one_area_with_a_conflict_and_a_kans_shows_both_everywhere(tmp_path):
     assert "<p>Conflicten: Woningbouw × Water en bodem: 1.0 ha</p>" in popup
     assert "<p>Kansen: Water en bodem × Landbouw: 3.0 ha</p>" in popup
     assert "ligt deels in NOVEX-gebied Rivierzone (25.0 %)" in popup
+    assert re.search(r"<p>Rang bij andere weging: \d+–\d+ \((robuust|afhankelijk van weging)\)</p>", popup)
     objects = popup.split("<p>Objecten: ")[1]  # the features by their sector's label, never its key
     assert "Water en bodem: Boezem" in objects and "water_bodem:" not in objects
     kans_popup = kans_popup_html(project, kansen.iloc[0])

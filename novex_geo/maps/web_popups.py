@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 
+import pandas as pd
+
 from novex_geo.config import KANS, SCHUURPUNT, Project
 from novex_geo.config.criteria import CRITERIA
 from novex_geo.maps.labels import area_title, conflicts_text, pair_text, sector_label, sectors_text
@@ -32,7 +34,7 @@ def popup_html(project: Project, area) -> str:
     kansen = "; ".join(conflicts_text(project, area["kansen"])) or "-"
     novex = f"<br>{e(novex_phrase(area))}" if project.triage.novex_gebieden is not None else ""
     return (
-        f"<h4>{area['rang']}. {e(area_title(project, area['naam']))}</h4>"
+        f"<h4>{area['rang']}. {e(area_title(project, area['naam']))}</h4>{_rank_range(area)}"
         f"<p>{e(str(area['id']))} · {hectares(area['oppervlakte_ha'])} · "
         f"{e(str(area['provincies']))}{novex}<br>"
         f"Sectoren: {e(sectors_text(project, str(area['sectoren'])))}</p>"
@@ -40,6 +42,14 @@ def popup_html(project: Project, area) -> str:
         + (f"<p>Kansen: {e(kansen)}</p>" if project.kansen else "")
         + f"<table>{verdicts}</table><p>Objecten: {e(project.labels.objects(str(area['objecten'])))}</p>"
     )
+
+
+def _rank_range(area) -> str:
+    """The ranks under other weightings (a run triaged before they existed has none)."""
+    if "rang_min" not in area or pd.isna(area["rang_min"]):
+        return ""
+    span = f"{int(area['rang_min'])}–{int(area['rang_max'])}"
+    return f"<p>Rang bij andere weging: {span} ({e(str(area['robuustheid']))})</p>"
 
 
 def _sides(project: Project, zone) -> str:
