@@ -220,6 +220,17 @@ def run_location(project: Project, given: str | Path | Database | None = None) -
     return location_of(given) if given else project.output_dir / ANALYSIS_GPKG
 
 
+def _write_parts(project: Project, tables: dict[str, pd.DataFrame], gpkg: Path) -> None:
+    """Each of ``tables`` into ``gpkg`` by its :data:`PARTS` name: GeoDataFrames as layers with
+    their title (and the project's name), the others as tables."""
+    for name, frame in tables.items():
+        if isinstance(frame, gpd.GeoDataFrame):
+            title = f"{PARTS[name].title}, {project.name}" if PARTS[name].title else ""
+            write_layer(frame, gpkg, name, title)
+        else:
+            write_table(frame, gpkg, name)
+
+
 def write_run(
     project: Project,
     layers: dict[str, SectorLayer],
@@ -242,12 +253,7 @@ def write_run(
 
     with output_lock(location.parent):
         with atomic_path(location) as temporary:
-            for name, frame in tables.items():
-                if isinstance(frame, gpd.GeoDataFrame):
-                    title = f"{PARTS[name].title}, {project.name}" if PARTS[name].title else ""
-                    write_layer(frame, temporary, name, title)
-                else:
-                    write_table(frame, temporary, name)
+            _write_parts(project, tables, temporary)
             write_styles(temporary, styled, project.labels)
             write_manifest(project, layers.values(), location, into=temporary)
         write_project_file(
@@ -269,11 +275,7 @@ def add_triage(
     from novex_geo.io.qgis import source_layers, write_project_file, write_styles
 
     with atomic_path(location, start_from_target=True) as temporary:
-        for name, frame in tables.items():
-            if isinstance(frame, gpd.GeoDataFrame):
-                write_layer(frame, temporary, name, f"{PARTS[name].title}, {project.name}")
-            else:
-                write_table(frame, temporary, name)
+        _write_parts(project, tables, temporary)
         write_styles(temporary, [SPANNINGSGEBIEDEN.name], project.labels)
     write_project_file(location, project.name, project.crs, styled, source_layers(project), project.labels)
 
