@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
+from pyogrio.errors import DataSourceError
 
 from novex_geo.cli.main import cli
 from novex_geo.errors import DownloadError
@@ -295,7 +296,10 @@ def test_a_killed_fetch_resumes_without_duplicates(mapserver, nnn, tmp_path):
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            record = download_record(out, "natura2000_wfs") if out.exists() else None
+            try:
+                record = download_record(out, "natura2000_wfs")
+            except DataSourceError:  # SQLite busy with the fetch's own write at this instant
+                record = None
             if record and record["n_pages"] >= 8:
                 break
             time.sleep(0.05)

@@ -53,6 +53,7 @@ from novex_geo.io.downloads import (
     download_records,
     downloads_table,
 )
+from novex_geo.io.files import atomic_path
 
 __all__ = [
     "BUSY",
@@ -174,7 +175,13 @@ def staging_folder(out: Path, layer: str) -> Path:
 def _save_record(path: Path, record: dict) -> None:
     records = download_records(path)
     rows = [] if records.empty else records[records["layer"] != record["layer"]].to_dict("records")
-    pyogrio.write_dataframe(downloads_table([*rows, record]), path, layer=DOWNLOADS_TABLE, driver="GPKG")
+    table = downloads_table([*rows, record])
+    if path.exists():  # SQLite keeps each later record write whole
+        pyogrio.write_dataframe(table, path, layer=DOWNLOADS_TABLE, driver="GPKG")
+        return
+    # a GeoPackage being created is no GeoPackage yet: a reader, or a kill, would meet half a file
+    with atomic_path(path) as temporary:
+        pyogrio.write_dataframe(table, temporary, layer=DOWNLOADS_TABLE, driver="GPKG")
 
 
 def _number(value) -> int | None:

@@ -315,6 +315,38 @@
     });
   }
 
+  /* The main map follows the overview map only when a user moved the overview map. The plugin
+     tells the two apart with one flag that two quick moves of the main map (a popup panning
+     itself into view, then a pan or zoom) leave wrong: the main map then moved by itself a
+     moment later, to the overview's centre, which is up to 16 px off at its coarser zoom. */
+  function followOnlyUserMoves(map, minimap) {
+    var overview = minimap._miniMap, syncing = false, byUser = false;
+    var sync = minimap._onMainMapMoved, follow = minimap._onMiniMapMoved;
+    map.off("moveend", sync, minimap);
+    map.on("moveend", function (event) {
+      syncing = true;
+      try {
+        sync.call(minimap, event);
+      } finally {
+        syncing = false;
+      }
+    });
+    overview.on("movestart", function () {
+      byUser = !syncing;
+      if (byUser) {
+        minimap._mainMapMoving = false; // the plugin's drag shadow shows for a user's move
+      }
+    });
+    overview.off("moveend", follow, minimap);
+    overview.on("moveend", function (event) {
+      if (byUser) {
+        minimap._mainMapMoving = false;
+        follow.call(minimap, event);
+      }
+      byUser = false;
+    });
+  }
+
   /* Leaflet's and the overview map's own button titles in Dutch. */
   function dutchButtons(map, config) {
     [[map.zoomControl && map.zoomControl._zoomInButton, config.zoom[0]],
@@ -344,8 +376,9 @@
     legend(config, relayout).addTo(map);
     var outline = L.geoJSON(config.overview, {interactive: false,
       style: {color: "#444444", weight: 1, fillColor: "#bbbbbb", fillOpacity: 0.7}});
-    new L.Control.MiniMap(outline, {position: "bottomright", toggleDisplay: true, zoomLevelOffset: -4,
-      width: 140, height: 140, strings: config.minimap}).addTo(map);
+    var minimap = new L.Control.MiniMap(outline, {position: "bottomright", toggleDisplay: true,
+      zoomLevelOffset: -4, width: 140, height: 140, strings: config.minimap}).addTo(map);
+    followOnlyUserMoves(map, minimap);
     watchBasemaps(map, basemaps, notice, relayout);
     keepStacked(map, stack);
     fitPopups(map);
