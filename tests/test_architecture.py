@@ -48,13 +48,14 @@ def test_no_function_over_60_lines():
 
 def test_every_run_layer_and_output_name_is_spelled_in_one_place():
     """The run format's names are string literals in io/run.py only; everyone else uses its
-    constants. Not checked: "provincies" and "spanningsgebieden" (also columns and plain words),
+    constants. Not checked: "provincies", "spanningsgebieden" and "afspraken" (also columns and
+    plain words),
     the zone kinds' "schuurpunten" and "kansen" (config.model.ZoneKind owns them), grid mode's
     "stapeling" raster, and the manifest's JSON key "invoer" (its list of inputs)."""
     from novex_geo.io.run import AREAS_CSV, PARTS, SIGNALS_FOLDER, TRIAGE_MD
 
     names = {*PARTS, "analyse.gpkg", "samenvatting.csv", AREAS_CSV, TRIAGE_MD, "kaarten", SIGNALS_FOLDER}
-    names -= {"provincies", "spanningsgebieden", "kansen", "schuurpunten"}
+    names -= {"provincies", "spanningsgebieden", "afspraken", "kansen", "schuurpunten"}
     allowed = {"io/run.py": names, "grid.py": {"stapeling"}, "io/manifest.py": {"invoer"}}
     spelled = [
         f"{path.relative_to(PACKAGE)}:{node.lineno} {node.value}"

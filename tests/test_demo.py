@@ -1,5 +1,7 @@
 """The demo: generated offline, complete, and showing what a newcomer should see."""
 
+from pathlib import Path
+
 import pyogrio
 import pytest
 from click.testing import CliRunner
@@ -119,3 +121,21 @@ def test_demo_writes_kaartsessie_maps(demo):
     maps = sorted(p.name for p in kaarten.iterdir())
     assert "kaart_westmark.html" in maps and "kaart_overzicht.html" in maps and "kaart_westmark.png" in maps
     assert "fictieve demodata" in (kaarten / "kaart_westmark.html").read_text(encoding="utf-8")
+
+
+def test_demo_follows_three_fictional_years_in_the_voortgangsmeter(demo):
+    folder, output = demo
+    assert (
+        "monitor: 63 spanningsgebieden followed over 3 fictional years, 1 afspraak past their deadline, "
+        "1 grew although an afspraak is afgerond"
+    ) in output
+    text = (folder / "jaren" / "voortgang.md").read_text(encoding="utf-8")
+    assert "Cycli: 2025 → 2026 → 2027 · peildatum 01-06-2027" in text
+    # the Grenspark: halved after the first table, grown again although its afspraak is afgerond
+    grenspark = text[text.index("### Zandvliet, Grenspark") :].split("###")[1]
+    lines = [line for line in grenspark.splitlines() if line.startswith("| 20")]
+    assert [line.split(" | ")[3] for line in lines] == ["158.7", "68.7", "398.3"]
+    assert "besluitvorming, afgerond, deadline 2026-06-30, overgenomen van" in lines[2]
+    # the committed rendering the README links is what the demo writes
+    committed = (Path(__file__).parents[1] / "maps" / "demo_voortgang.md").read_text(encoding="utf-8")
+    assert committed == text

@@ -53,6 +53,12 @@ def demo_command(out: Path) -> None:
     click.echo(f"signal: {counted(len(signals), '1-pager')} (PDF, HTML, PNG) in {signals[0].pdf.parent}")
     click.echo(f"map: {len([m for m in maps if m.suffix == '.html'])} kaartsessie maps in {maps[0].parent}")
     click.echo(f"grid: {grid.spec.width} x {grid.spec.height} cells of 25 m → {grid.count_path.name}")
+    progress = demo.monitor.result
+    click.echo(
+        f"monitor: {counted(len(progress.sporen), 'spanningsgebied', 'spanningsgebieden')} followed over "
+        f"{len(progress.cycles)} fictional years, {counted(len(progress.overdue), 'afspraak', 'afspraken')} "
+        f"past their deadline, {len(progress.grew_although_done)} grew although an afspraak is afgerond"
+    )
     click.echo(f"\nDemo ({DEMO_MARK}) written to {out}/ in {demo.seconds:.1f} s:")
     click.echo(f"  {demo.files.project}  the project file (start here to see how a project is described)")
     click.echo(
@@ -67,3 +73,4 @@ def demo_command(out: Path) -> None:
         f"  {project.triage.annotations}  criteria 4-5, urgency and owner per spanningsgebied (yours to fill)"
     )
     click.echo(f"  {grid.count_path}  n_sectoren heat map (COG) at 25 m")
+    click.echo(f"  {demo.monitor.markdown}  the voortgangsmeter over three fictional years")

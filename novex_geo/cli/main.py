@@ -72,6 +72,7 @@ COMMANDS = {
     "grid": ("grid", "grid_command"),
     "triage": ("triage", "triage_command"),
     "diff": ("triage", "diff_command"),
+    "monitor": ("triage", "monitor_command"),
     "map": ("map", "map_command"),
     "sketch": ("map", "sketch_command"),
     "signal": ("signal", "signal_command"),

@@ -1,4 +1,5 @@
-"""``novex-geo triage`` and ``novex-geo diff``: the explained NOVEX agenda and yearly changes."""
+"""``novex-geo triage``, ``diff`` and ``monitor``: the explained NOVEX agenda, the changes
+between two runs and the voortgangsmeter over the yearly cycle."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 from novex_geo.cli.options import out_opt, project_arg
 from novex_geo.cli.overlay import run_out_opt
 from novex_geo.config import load_project
-from novex_geo.pipeline import run_diff, run_triage
+from novex_geo.pipeline import run_diff, run_monitor, run_triage
 from novex_geo.units import counted, hectares
 
 
@@ -71,3 +72,51 @@ def diff_command(old, new, out, tolerance):
     for line in result.inputs:
         click.echo(f"invoer: {line}")
     click.echo(f"wrote {result.markdown} and {result.gpkg}")
+
+
+@click.command("monitor")
+@click.argument("runs", nargs=-1, required=True)
+@out_opt(None, "Folder for voortgang.md, .csv, .gpkg and the charts. Default: beside the last run.")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    help="Name of each run in the order given (default: its folder, file or schema name).",
+)
+@click.option(
+    "--annotations",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Annotations file whose afspraken count for runs triaged before runs kept them.",
+)
+@click.option(
+    "--peildatum",
+    type=click.DateTime(formats=["%Y-%m-%d", "%d-%m-%Y"]),
+    help="Date against which deadlines are checked. Default: today.",
+)
+@click.option(
+    "--charts", default=10, show_default=True, help="Charts: the N best-ranked areas, all with afspraken."
+)
+def monitor_command(runs, out, labels, annotations, peildatum, charts):
+    """Follow spanningsgebieden and their afspraken over yearly runs (oldest first): the voortgangsmeter.
+
+    Links the areas of each run to the next (new, continued, merged, split, resolved), with per
+    cycle conflict ha, rank, criteria and the afspraken (BOB phase, status, deadline) that each
+    run's triage kept; lists afspraken past their deadline and conflicts that grew although an
+    afspraak is afgerond.
+
+    \b
+    Examples:
+      novex-geo monitor 2025/analyse.gpkg 2026/analyse.gpkg 2027/analyse.gpkg --out voortgang
+      novex-geo monitor "postgresql://gis@db/ra?schema=ra_2026" "postgresql://gis@db/ra?schema=ra_2027" \\
+        --out voortgang
+    """
+    done = run_monitor(runs, out, labels, annotations, peildatum and peildatum.date(), charts)
+    sporen = done.result.sporen
+    active = int((sporen["status"] == "actief").sum())
+    click.echo(
+        f"{counted(len(sporen), 'spanningsgebied', 'spanningsgebieden')} followed over "
+        f"{len(done.result.cycles)} runs: {active} active, {len(sporen) - active} resolved; "
+        f"{counted(len(done.result.overdue), 'afspraak', 'afspraken')} past their deadline; "
+        f"{len(done.result.grew_although_done)} grew although an afspraak is afgerond"
+    )
+    click.echo(f"wrote {done.markdown}, {done.csv}, {done.gpkg} and {len(done.charts)} charts")

@@ -1,28 +1,44 @@
-"""The user-maintained annotations file: human verdicts for criteria 4 and 5, urgency, owner.
+"""The user-maintained annotations file: human verdicts for criteria 4 and 5, urgency, owner,
+and the afspraken made about each spanningsgebied.
 
 The tool never computes criteria 4 (niet via regulier traject) and 5 (haalbaar) nor the
-urgency: people fill them in per spanningsgebied id. ``novex-geo triage`` appends rows for
-new spanningsgebieden and keeps what people typed exactly as it is: their extra columns,
-column order, whitespace and delimiter (a ``;``-separated file from a Dutch Excel stays one).
-Ids match with surrounding whitespace ignored.
+urgency: people fill them in per spanningsgebied id. Afspraken (``afspraak``, ``eigenaar``,
+``bob_fase``, ``tafel``, ``deadline``, ``status``, ``besluit``) may take more rows per id, one
+per afspraak; the criteria and the urgency are read from an id's first row.
+
+``novex-geo triage`` appends rows for new spanningsgebieden and keeps what people typed exactly
+as it is: their extra columns, column order, whitespace and delimiter (a ``;``-separated file
+from a Dutch Excel stays one). Ids match with surrounding whitespace ignored.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from novex_geo.config.afspraken import AFSPRAAK_COLUMNS, AFSPRAKEN_TABLE, BOB_FASEN, STATUSES
 from novex_geo.config.criteria import JUDGED
 from novex_geo.config.criteria import VERDICTS as CRITERIA_VERDICTS
 from novex_geo.errors import AnnotationsError
 from novex_geo.escape import csv_cell
 from novex_geo.io.files import atomic_path
 
-__all__ = ["ANNOTATION_COLUMNS", "VERDICTS", "read_annotations", "set_annotation", "update_annotations"]
+__all__ = [
+    "AFSPRAAK_COLUMNS",
+    "AFSPRAKEN_TABLE",
+    "ANNOTATION_COLUMNS",
+    "VERDICTS",
+    "read_afspraken",
+    "read_annotations",
+    "set_annotation",
+    "update_annotations",
+]
 
 ANNOTATION_COLUMNS = [
     "id",
@@ -32,7 +48,10 @@ ANNOTATION_COLUMNS = [
     "eigenaar",
 ]
 VERDICTS = {*CRITERIA_VERDICTS, ""}
+# what an id's first row holds for the whole area; a second row (another afspraak) leaves them empty
+AREA_WIDE = [column for c in JUDGED for column in c.annotation_columns] + ["urgentie"]
 DELIMITERS = (",", ";", "\t")
+DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y")
 
 
 def _decode(path: Path) -> tuple[str, bool]:
@@ -76,21 +95,71 @@ def _table(path: Path, header: list[str], rows: list[list[str]]) -> pd.DataFrame
         raise AnnotationsError(f"{path}: line {long[0]} has more cells than the header has columns")
     table = pd.DataFrame(rows, columns=header, dtype=str)
     table["id"] = table["id"].str.strip()
-    duplicated = table.loc[table["id"].duplicated(keep=False), "id"]
-    if len(duplicated):
-        lines = [str(i + 2) for i in duplicated.index]
-        raise AnnotationsError(
-            f"{path}: id {duplicated.iloc[0]!r} occurs more than once (lines {', '.join(lines)}); "
-            "keep one row per id"
-        )
     for column in (criterion.annotation_columns[0] for criterion in JUDGED):
-        bad = table.loc[~table[column].str.strip().str.lower().isin(VERDICTS), column]
-        if len(bad):
-            raise AnnotationsError(
-                f"{path}: line {bad.index[0] + 2}, column {column} must be ja, nee or onbekend, "
-                f"found {bad.iloc[0]!r}"
-            )
+        _check_words(path, table, column, VERDICTS, "ja, nee or onbekend")
+    if "afspraak" in table.columns:
+        _check_afspraken(path, table)
+    _check_repeated_ids(path, table)
     return table
+
+
+def _lines(index) -> str:
+    return ", ".join(str(i + 2) for i in index)
+
+
+def _check_words(path: Path, table: pd.DataFrame, column: str, allowed, said: str) -> None:
+    if column not in table.columns:
+        return
+    bad = table.loc[~table[column].str.strip().str.lower().isin(allowed), column]
+    if len(bad):
+        raise AnnotationsError(
+            f"{path}: line {bad.index[0] + 2}, column {column} must be {said}, found {bad.iloc[0]!r}"
+        )
+
+
+def _check_afspraken(path: Path, table: pd.DataFrame) -> None:
+    _check_words(path, table, "bob_fase", {*BOB_FASEN, ""}, " / ".join(BOB_FASEN) + " or empty")
+    _check_words(path, table, "status", {*STATUSES, ""}, " / ".join(STATUSES) + " or empty")
+    if "deadline" in table.columns:
+        for index, text in table["deadline"].str.strip().items():
+            if text and _date(text) is None:
+                raise AnnotationsError(
+                    f"{path}: line {index + 2}, column deadline must be a date like 2027-06-30 "
+                    f"or 30-06-2027, found {text!r}"
+                )
+
+
+def _date(text: str) -> date | None:
+    for form in DATE_FORMATS:
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(text, form).date()
+    return None
+
+
+def _check_repeated_ids(path: Path, table: pd.DataFrame) -> None:
+    """More rows per id only for more afspraken; what holds for the area stays on its first row."""
+    repeated = table["id"].duplicated(keep=False)
+    if not repeated.any():
+        return
+    with_afspraak = table["afspraak"].str.strip() != "" if "afspraak" in table.columns else False
+    bare = table.loc[repeated & ~with_afspraak, "id"]
+    if len(bare):
+        lines = _lines(table.index[table["id"] == bare.iloc[0]])
+        raise AnnotationsError(
+            f"{path}: id {bare.iloc[0]!r} occurs more than once (lines {lines}); keep one row per "
+            "id, or one row per afspraak with its afspraak column filled in"
+        )
+    later = table.index[table["id"].duplicated(keep="first")]
+    for column in AREA_WIDE:
+        filled = table.loc[later, column].str.strip() != ""
+        if filled.any():
+            line = filled.index[filled.to_numpy()][0]
+            first = table.index[table["id"] == table.at[line, "id"]][0]
+            raise AnnotationsError(
+                f"{path}: line {line + 2}, column {column}: a further afspraak row of id "
+                f"{table.at[line, 'id']!r} leaves {column} empty; fill it in on the id's first row "
+                f"(line {first + 2})"
+            )
 
 
 def read_annotations(path: Path | None) -> pd.DataFrame:
@@ -100,7 +169,28 @@ def read_annotations(path: Path | None) -> pd.DataFrame:
     if not path.is_file():
         raise AnnotationsError(f"{path}: the annotations path is not a file")
     header, rows, _ = _read_rows(path)
-    return _table(path, header, rows).set_index("id")
+    return _table(path, header, rows).drop_duplicates("id").set_index("id")
+
+
+def read_afspraken(path: Path | None) -> pd.DataFrame:
+    """One row per afspraak (rows whose ``afspraak`` is filled in): id, the file's line
+    (``regel``), the afspraak's columns; deadlines as ISO dates, phases and statuses in lower
+    case. Empty when the file does not exist or has no afspraak column."""
+    empty = pd.DataFrame(columns=AFSPRAKEN_TABLE)
+    if path is None or not path.exists():
+        return empty
+    header, rows, _ = _read_rows(path)
+    table = _table(path, header, rows)
+    if "afspraak" not in table.columns:
+        return empty
+    table = table[table["afspraak"].str.strip() != ""].copy()
+    for column in AFSPRAKEN_TABLE[2:]:
+        table[column] = table[column].str.strip() if column in table.columns else ""
+    for column in ("bob_fase", "status"):
+        table[column] = table[column].str.lower()
+    table["deadline"] = [day.isoformat() if (day := _date(text)) else "" for text in table["deadline"]]
+    table["regel"] = table.index + 2
+    return table[AFSPRAKEN_TABLE].reset_index(drop=True)
 
 
 def _write(path: Path, header: list[str], rows: list[list[str]], delimiter: str) -> None:
@@ -127,7 +217,7 @@ def update_annotations(path: Path, areas: pd.DataFrame) -> int:
         header, rows, delimiter = _parse(path, text)
         known = set(_table(path, header, rows)["id"])
     else:
-        header, delimiter, known, bom = list(ANNOTATION_COLUMNS), ",", set(), False
+        header, delimiter, known, bom = [*ANNOTATION_COLUMNS, *AFSPRAAK_COLUMNS], ",", set(), False
         text = _line(header, delimiter) + "\n"
     new = areas.loc[~areas["id"].isin(known), ["id", "naam"]]
     newline = "\r\n" if "\r\n" in text else "\n"

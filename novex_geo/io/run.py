@@ -45,6 +45,10 @@ __all__ = [
     "NOVEXGEBIEDEN",
     "OVERLAY_LAYERS",
     "PARTS",
+    "PROGRESS_CHARTS",
+    "PROGRESS_CSV",
+    "PROGRESS_GPKG",
+    "PROGRESS_MD",
     "PROVINCIES",
     "SAMENVATTING",
     "SCHUURPUNTEN",
@@ -63,7 +67,7 @@ __all__ = [
     "run_date",
     "run_exists",
     "run_location",
-    "write_changes",
+    "write_comparison",
     "write_run",
 ]
 
@@ -75,6 +79,8 @@ TRIAGE_MD = "triage.md"
 MAPS_FOLDER = "kaarten"
 SIGNALS_FOLDER = "signalen"
 CHANGES_MD, CHANGES_GPKG = "wijzigingen.md", "wijzigingen.gpkg"
+PROGRESS_MD, PROGRESS_CSV, PROGRESS_GPKG = "voortgang.md", "voortgang.csv", "voortgang.gpkg"
+PROGRESS_CHARTS = "voortgang"  # the folder of the charts per spanningsgebied beside voortgang.md
 RUN, TRIAGE = "novex-geo run", "novex-geo triage"
 
 
@@ -102,8 +108,9 @@ SPANNINGSGEBIEDEN = RunPart("spanningsgebieden", True, TRIAGE, "Spanningsgebiede
 CONFLICTPAREN = RunPart("conflictparen", False, TRIAGE)
 KANSPAREN = RunPart("kansparen", False, TRIAGE)
 NOVEXGEBIEDEN = RunPart("novexgebieden", False, TRIAGE)
+AFSPRAKEN = RunPart("afspraken", False, TRIAGE)  # the annotations file's afspraken as at this triage
 _RUN_PARTS = (STAPELING, SCHUURPUNTEN, KANSEN, PROVINCIES, HERKOMST, SAMENVATTING, CONTROLE, INVOER)
-_TRIAGE_PARTS = (SPANNINGSGEBIEDEN, CONFLICTPAREN, KANSPAREN, NOVEXGEBIEDEN)
+_TRIAGE_PARTS = (SPANNINGSGEBIEDEN, CONFLICTPAREN, KANSPAREN, NOVEXGEBIEDEN, AFSPRAKEN)
 PARTS = {part.name: part for part in (*_RUN_PARTS, *_TRIAGE_PARTS)}
 OVERLAY_LAYERS = tuple(part.name for part in (STAPELING, SCHUURPUNTEN, KANSEN, HERKOMST))
 TRIAGE_LAYERS = tuple(name for name, part in PARTS.items() if part.written_by == TRIAGE)
@@ -128,6 +135,7 @@ class RunData:
     conflictparen: pd.DataFrame | None = None
     kansparen: pd.DataFrame | None = None
     novexgebieden: pd.DataFrame | None = None
+    afspraken: pd.DataFrame | None = None
 
 
 def _available(gpkg: Path | Database) -> set[str]:
@@ -280,9 +288,9 @@ def add_triage(
     write_project_file(location, project.name, project.crs, styled, source_layers(project), project.labels)
 
 
-def write_changes(gpkg: Path, layers: dict[str, gpd.GeoDataFrame], title: str) -> None:
-    """``wijzigingen.gpkg`` with those of ``layers`` that have rows, replacing the previous one
-    whole (removed when none has)."""
+def write_comparison(gpkg: Path, layers: dict[str, gpd.GeoDataFrame], title: str) -> None:
+    """A comparison of runs (``wijzigingen.gpkg``, ``voortgang.gpkg``) with those of ``layers``
+    that have rows, replacing the previous one whole (removed when none has)."""
     layers = {name: frame for name, frame in layers.items() if len(frame)}
     if not layers:
         gpkg.unlink(missing_ok=True)

@@ -6,9 +6,18 @@ without the CLI. Data flows one way: project → :mod:`~novex_geo.io` →
 """
 
 from novex_geo.pipeline.analysis import OverlayRun, TriageRun, load_claims, run_grid, run_overlay, run_triage
-from novex_geo.pipeline.products import SketchRun, run_diff, run_maps, run_signals, run_sketch
+from novex_geo.pipeline.products import (
+    MonitorRun,
+    SketchRun,
+    run_diff,
+    run_maps,
+    run_monitor,
+    run_signals,
+    run_sketch,
+)
 
 __all__ = [
+    "MonitorRun",
     "OverlayRun",
     "SketchRun",
     "TriageRun",
@@ -16,6 +25,7 @@ __all__ = [
     "run_diff",
     "run_grid",
     "run_maps",
+    "run_monitor",
     "run_overlay",
     "run_signals",
     "run_sketch",

@@ -27,6 +27,7 @@ from novex_geo.io.regions import (
     select_regions,
 )
 from novex_geo.io.run import (
+    AFSPRAKEN,
     AREAS_CSV,
     CONFLICTPAREN,
     CONTROLE,
@@ -215,8 +216,8 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
     ``spanningsgebieden.csv`` and ``triage.md`` beside it (for a schema: into the output
     folder), and adds new ids to the annotations file without touching what users filled in.
     """
-    from novex_geo.io.annotations import read_annotations, update_annotations
-    from novex_geo.triage import evaluate_criteria, spanningsgebieden, triage_report
+    from novex_geo.io.annotations import read_annotations
+    from novex_geo.triage import evaluate_criteria, spanningsgebieden
     from novex_geo.triage.evaluate import separation
     from novex_geo.triage.kansen import kansen_near_areas
     from novex_geo.triage.novex import novex_shares
@@ -252,19 +253,37 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
         )
     folder = project.output_dir if isinstance(location, Database) else location.parent
     csv, report = folder / AREAS_CSV, folder / TRIAGE_MD
-    added = 0
+    triage = TriageRun(areas, pairs, location, csv, report, settings.annotations, 0, kansen, novex)
     if write:
-        names = (SPANNINGSGEBIEDEN.name, CONFLICTPAREN.name, KANSPAREN.name, NOVEXGEBIEDEN.name)
-        tables = dict(zip(names, (areas, pairs, kansen.per_area, novex.table), strict=True))
-        with output_lock(folder):
-            add_triage(project, tables, location, _qgis_layers(project, STYLED_LAYERS))
-            write_csv(areas.drop(columns="geometry"), csv)
-            report_kansen = kansen if project.kansen else None  # no kansen sections without kansen pairs
-            text = triage_report(areas, settings, project.name, pairs, kansen=report_kansen, labels=labels)
-            write_text(report, text)
-            if settings.annotations is not None:
-                added = update_annotations(settings.annotations, areas)
-    return TriageRun(areas, pairs, location, csv, report, settings.annotations, added, kansen, novex)
+        _write_triage(project, triage, folder)
+    return triage
+
+
+def _write_triage(project: Project, run: TriageRun, folder: Path) -> None:
+    """The triage's layer and tables into the run (with the annotations file's afspraken as they
+    stand: novex-geo monitor reads them per run), the CSV and triage.md beside it, and new ids
+    into the annotations file (``run.annotations_added``)."""
+    from novex_geo.io.annotations import read_afspraken, update_annotations
+    from novex_geo.triage import triage_report
+
+    settings, areas = project.triage, run.areas
+    assert run.kansen is not None and run.novex is not None  # run_triage computed them
+    tables = {
+        SPANNINGSGEBIEDEN.name: areas,
+        CONFLICTPAREN.name: run.pairs,
+        KANSPAREN.name: run.kansen.per_area,
+        NOVEXGEBIEDEN.name: run.novex.table,
+        AFSPRAKEN.name: read_afspraken(settings.annotations),
+    }
+    with output_lock(folder):
+        add_triage(project, tables, run.gpkg, _qgis_layers(project, STYLED_LAYERS))
+        write_csv(areas.drop(columns="geometry"), run.csv)
+        report_kansen = run.kansen if project.kansen else None  # no kansen sections without kansen pairs
+        labels = project.labels
+        text = triage_report(areas, settings, project.name, run.pairs, kansen=report_kansen, labels=labels)
+        write_text(run.report, text)
+        if settings.annotations is not None:
+            run.annotations_added = update_annotations(settings.annotations, areas)
 
 
 def run_grid(

@@ -6,13 +6,24 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from novex_geo.config import Project, load_project
+from novex_geo.config import Database, Project, load_project
 from novex_geo.config.criteria import CRITERION, JA
-from novex_geo.demo import DemoFiles, annotate_hot_spot, write_demo_project
+from novex_geo.demo import DemoFiles, annotate_hot_spot, hot_spot_id, write_demo_project
+from novex_geo.demo.years import AFSPRAKEN, PEILDATUM, YEARS, write_demo_year
 from novex_geo.errors import LayerError
 from novex_geo.grid import GridResult
 from novex_geo.maps.signal import SignalFiles
-from novex_geo.pipeline import OverlayRun, TriageRun, run_grid, run_maps, run_overlay, run_signals, run_triage
+from novex_geo.pipeline import (
+    MonitorRun,
+    OverlayRun,
+    TriageRun,
+    run_grid,
+    run_maps,
+    run_monitor,
+    run_overlay,
+    run_signals,
+    run_triage,
+)
 
 __all__ = ["DemoRun", "run_demo"]
 
@@ -30,6 +41,7 @@ class DemoRun:
     signals: list[SignalFiles]
     maps: list[Path]
     grid: GridResult
+    monitor: MonitorRun  # the voortgangsmeter over three fictional years
     seconds: float
 
     def verdicts(self) -> dict[str, int]:
@@ -67,5 +79,30 @@ def run_demo(out: Path) -> DemoRun:
     signals = run_signals(project, ids=ids, gpkg=run.gpkg, layers=run.layers)
     maps = run_maps(project, gpkg=run.gpkg, png=True, layers=run.layers)
     grid = run_grid(project, 25, layers=run.layers)
+    monitor = run_years(files, triage)
     seconds = time.perf_counter() - started
-    return DemoRun(files, project, len(check.sources), run, triage, hot_spot, signals, maps, grid, seconds)
+    return DemoRun(
+        files, project, len(check.sources), run, triage, hot_spot, signals, maps, grid, monitor, seconds
+    )
+
+
+def run_years(files: DemoFiles, first: TriageRun) -> MonitorRun:
+    """Three yearly runs of the demo: ``first`` (the demo's own run) and two later years with
+    changed claims. After each year's triage the tables' afspraken go into the annotations file,
+    under the ids of the year they were made in, as people would type them; then the
+    voortgangsmeter over the three, into ``jaren/``."""
+    from novex_geo.io.annotations import set_annotation
+
+    annotations = first.annotations
+    assert annotations is not None  # the demo project names its annotations file
+    hot = hot_spot_id(first.areas)  # and the best-ranked other area
+    typed_under = [hot, str(first.areas.loc[first.areas["id"] != hot, "id"].iloc[0])]
+    runs: list[Path | Database] = [first.gpkg]
+    for year in YEARS:
+        if year != YEARS[0]:
+            project = load_project(write_demo_year(files, year))
+            runs.append(run_triage(project, run_overlay(project).gpkg).gpkg)
+        for area_id, values in zip(typed_under, AFSPRAKEN.get(year, ({}, {})), strict=True):
+            if values:
+                set_annotation(annotations, area_id, values)
+    return run_monitor(runs, files.folder / "jaren", labels=YEARS, peildatum=PEILDATUM)

@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from novex_geo.config import Database, Project
-from novex_geo.errors import LayerError
+from novex_geo.errors import LayerError, UsageError
 from novex_geo.io.files import ensure_folder, output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
+from novex_geo.io.outputs import write_csv
 from novex_geo.io.regions import NAMING, regions_credit
 from novex_geo.io.run import (
+    AFSPRAKEN,
+    ANALYSIS_GPKG,
     CHANGES_GPKG,
     CHANGES_MD,
     HERKOMST,
     KANSEN,
     MAPS_FOLDER,
+    PROGRESS_CHARTS,
+    PROGRESS_CSV,
+    PROGRESS_GPKG,
+    PROGRESS_MD,
     PROVINCIES,
     SCHUURPUNTEN,
     SIGNALS_FOLDER,
     SPANNINGSGEBIEDEN,
     STAPELING,
+    location_of,
     read_run,
     run_date,
     run_location,
-    write_changes,
+    write_comparison,
 )
 from novex_geo.pipeline.analysis import load_claims, load_regions_logged
 from novex_geo.units import counted
@@ -35,8 +45,9 @@ if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a 
     from novex_geo.maps.signal import SignalFiles
     from novex_geo.sketch import SketchResult
     from novex_geo.triage.diff import DiffResult
+    from novex_geo.triage.monitor import Voortgang
 
-__all__ = ["SketchRun", "run_diff", "run_maps", "run_signals", "run_sketch"]
+__all__ = ["MonitorRun", "SketchRun", "run_diff", "run_maps", "run_monitor", "run_signals", "run_sketch"]
 
 
 def run_maps(
@@ -157,6 +168,85 @@ def run_diff(old: Path, new: Path, out: Path | None = None, tolerance: float = 5
         table, folder / CHANGES_MD, folder / CHANGES_GPKG, compare_manifests(old, new), kansen
     )
     changed = {"wijzigingen": table, **({} if kansen is None else {KANSEN.name: kansen})}
-    write_changes(result.gpkg, changed, f"Wijzigingen {old.name} → {new.name}")
+    write_comparison(result.gpkg, changed, f"Wijzigingen {old.name} → {new.name}")
     write_text(result.markdown, changes_report(result, str(old), str(new), tolerance))
     return result
+
+
+@dataclass
+class MonitorRun:
+    """What :func:`run_monitor` found and wrote."""
+
+    result: Voortgang
+    markdown: Path
+    csv: Path
+    gpkg: Path
+    charts: list[Path]
+
+
+def _cycle_label(location: Path | Database) -> str:
+    """A run's name in the voortgangsmeter: its schema, its GeoPackage's name, or for the
+    default ``analyse.gpkg`` its folder's name (``2026/analyse.gpkg`` is ``2026``)."""
+    if isinstance(location, Database):
+        return str(location.schema)
+    return location.parent.name if location.name == ANALYSIS_GPKG else location.stem
+
+
+def run_monitor(
+    runs: Sequence[str | Path | Database],
+    out: Path | None = None,
+    labels: Sequence[str] = (),
+    annotations: Path | None = None,
+    peildatum: date | None = None,
+    charts: int = 10,
+) -> MonitorRun:
+    """The voortgangsmeter over ``runs`` (GeoPackages or PostGIS schemas, oldest first, each
+    triaged): ``voortgang.md``, ``voortgang.csv``, ``voortgang.gpkg`` and a chart per
+    spanningsgebied with afspraken or among the ``charts`` best ranked, into ``out`` (default:
+    beside the last run). A run triaged before afspraken were kept takes those of
+    ``annotations``; deadlines are checked against ``peildatum`` (default today)."""
+    from novex_geo.io.annotations import AFSPRAKEN_TABLE, read_afspraken
+    from novex_geo.triage.monitor import Cycle, follow_areas, voortgang_report
+
+    locations = [location_of(run) for run in runs]
+    labels = list(labels) or [_cycle_label(location) for location in locations]
+    if len(locations) < 2 or len(labels) != len(locations) or len(set(labels)) < len(labels):
+        raise UsageError(
+            f"monitor needs two or more runs, oldest first, each with its own name; got runs "
+            f"{', '.join(map(str, locations))} named {', '.join(labels)} (give --label per run)"
+        )
+    last = locations[-1]
+    if out is None and isinstance(last, Database):
+        raise UsageError("the last run is a PostGIS schema: give --out, the folder for voortgang.md")
+    current = read_afspraken(annotations)
+    cycles = []
+    for location, label in zip(locations, labels, strict=True):
+        run = read_run(location, required=(SPANNINGSGEBIEDEN.name,), optional=(AFSPRAKEN.name,))
+        kept = run.afspraken if run.afspraken is not None else current
+        kept = kept.reindex(columns=AFSPRAKEN_TABLE).fillna("").astype(str)
+        cycles.append(Cycle(label, run.spanningsgebieden, kept))
+    result = follow_areas(cycles, peildatum or date.today())
+    folder = ensure_folder(Path(out) if out else Path(str(last)).parent)
+    with output_lock(folder):
+        drawn = _progress_charts(result, folder, charts)
+        relative = {spoor: path.relative_to(folder).as_posix() for spoor, path in drawn.items()}
+        markdown = write_text(folder / PROGRESS_MD, voortgang_report(result, relative))
+        csv = write_csv(result.table, folder / PROGRESS_CSV)
+        gpkg = folder / PROGRESS_GPKG
+        write_comparison(gpkg, {"voortgang": result.sporen}, f"Voortgang {' → '.join(labels)}")
+    return MonitorRun(result, markdown, csv, gpkg, list(drawn.values()))
+
+
+def _progress_charts(result: Voortgang, folder: Path, best: int) -> dict[str, Path]:
+    """A chart per active spoor with afspraken or among the ``best`` ranked."""
+    from novex_geo.maps.voortgang import draw_voortgang_chart
+
+    sporen = result.sporen[result.sporen["status"] == "actief"]
+    chosen = sporen[(sporen["n_afspraken"] > 0) | (sporen["rang"] <= best)]
+    charts = ensure_folder(folder / PROGRESS_CHARTS)
+    drawn = {}
+    for spoor in chosen.itertuples():
+        history = result.table[result.table["spoor"] == spoor.spoor]
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", spoor.spoor)
+        drawn[spoor.spoor] = draw_voortgang_chart(history, spoor.naam, charts / f"{name}.png")
+    return drawn

@@ -24,7 +24,7 @@ from novex_geo.config.criteria import CRITERIA
 from novex_geo.escape import md_escape
 from novex_geo.triage.areas import zone_labels
 
-__all__ = ["KANS_STATUS", "DiffResult", "changes_report", "compare_areas", "compare_kansen"]
+__all__ = ["KANS_STATUS", "DiffResult", "changes_report", "compare_areas", "compare_kansen", "overlap_links"]
 
 CHANGE_COLUMNS = [
     "status",
@@ -70,12 +70,18 @@ class DiffResult:
         return line + "; kansen: " + ", ".join(f"{found.get(status, 0)} {status}" for status in KANS_STATUS)
 
 
-def compare_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance: float = 5.0) -> gpd.GeoDataFrame:
-    """One row per new area (nieuw/gegroeid/gekrompen/ongewijzigd) and per resolved old area."""
+def overlap_links(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Every pair of an ``old`` and a ``new`` area that share area: their positions and the m²
+    they share (touching areas are not linked)."""
     old_i, new_j = shapely.STRtree(new.geometry.values).query(old.geometry.values, predicate="intersects")
     overlap = shapely.area(shapely.intersection(old.geometry.values[old_i], new.geometry.values[new_j]))
     links = pd.DataFrame({"old": old_i, "new": new_j, "m2": overlap})
-    links = links[links["m2"] > 0]
+    return links[links["m2"] > 0].reset_index(drop=True)
+
+
+def compare_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance: float = 5.0) -> gpd.GeoDataFrame:
+    """One row per new area (nieuw/gegroeid/gekrompen/ongewijzigd) and per resolved old area."""
+    links = overlap_links(old, new)
     rows = []
     for j, area in new.iterrows():
         matched = links[links["new"] == j].sort_values("m2", ascending=False)

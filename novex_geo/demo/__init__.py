@@ -21,7 +21,15 @@ from novex_geo import synthetic
 from novex_geo.config import DEFAULT_CRS, DEMO_MARK
 from novex_geo.io.raster import write_geotiff
 
-__all__ = ["HOT_SPOT_NAME", "NOVEX_GEBIED", "DemoFiles", "annotate_hot_spot", "write_demo_project"]
+__all__ = [
+    "HOT_SPOT_NAME",
+    "NOVEX_GEBIED",
+    "DemoFiles",
+    "annotate_hot_spot",
+    "demo_frame",
+    "hot_spot_id",
+    "write_demo_project",
+]
 
 HOT_SPOT_NAME = "Grenspark (grensoverschrijdend)"
 NOVEX_GEBIED = "Grensregio"  # the fictional NOVEX-gebied around the hot spot
@@ -93,7 +101,7 @@ def _bodemdaling(rng: np.random.Generator, hot: np.ndarray) -> tuple[np.ndarray,
     return values, from_origin(ORIGIN[0], ORIGIN[1] + HEIGHT, BODEMDALING_CELL, BODEMDALING_CELL)
 
 
-def _frame(geoms, names, **columns) -> gpd.GeoDataFrame:
+def demo_frame(geoms, names, **columns) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"naam": names, "bron": DEMO_MARK, **columns}, geometry=list(geoms), crs=DEFAULT_CRS
     )
@@ -157,22 +165,22 @@ def _layers(rng: np.random.Generator) -> tuple[tuple[np.ndarray, object], dict[s
 
     parcels = synthetic.parcels(land, 9_000, rng, fraction=0.6)
     gemeenten = _gemeenten(provinces, rng)
-    priority = _frame(
+    priority = demo_frame(
         [shapely.box(*(cities[2] - 2_500), *(cities[2] + 2_500))], ["POVI-ontwikkelas Zuidmark"]
     )
-    novex_gebieden = _frame([shapely.Point(*hot).buffer(4_000)], [NOVEX_GEBIED])
+    novex_gebieden = demo_frame([shapely.Point(*hot).buffer(4_000)], [NOVEX_GEBIED])
     bodemdaling = _bodemdaling(rng, hot)
     return bodemdaling, {
         "provincies": provinces,
         "gemeenten": gemeenten,
         "prioriteit": priority,
         "novex_gebieden": novex_gebieden,
-        "woningbouw": _frame(homes, home_names, status=rng.choice(["plan", "vastgesteld"], len(homes))),
-        "water_bodem": _frame(water, [f"Waterbergingszone {i + 1}" for i in range(len(water))]),
-        "defensie": _frame(terrains, ["Oefenterrein De Grensheide", "Kazerneterrein Zuidmark"]),
-        "hoogspanning": _frame(lines, ["380 kV Westmark–Oostmark", "150 kV Zuidmark"]),
-        "stations": _frame(stations, ["Station Grens", "Station Oost", "Station Zuid"]),
-        "landbouw": _frame(
+        "woningbouw": demo_frame(homes, home_names, status=rng.choice(["plan", "vastgesteld"], len(homes))),
+        "water_bodem": demo_frame(water, [f"Waterbergingszone {i + 1}" for i in range(len(water))]),
+        "defensie": demo_frame(terrains, ["Oefenterrein De Grensheide", "Kazerneterrein Zuidmark"]),
+        "hoogspanning": demo_frame(lines, ["380 kV Westmark–Oostmark", "150 kV Zuidmark"]),
+        "stations": demo_frame(stations, ["Station Grens", "Station Oost", "Station Zuid"]),
+        "landbouw": demo_frame(
             parcels,
             [f"Perceel {i + 1}" for i in range(len(parcels))],
             gewas=rng.choice(["grasland", "maïs", "aardappelen", "suikerbieten"], len(parcels)),
@@ -323,15 +331,21 @@ def write_demo_project(folder: str | Path) -> DemoFiles:
     return DemoFiles(folder=folder, project=project, data=written)
 
 
+def hot_spot_id(areas: gpd.GeoDataFrame) -> str:
+    """The id of the spanningsgebied around the Grenspark."""
+    return str(areas.loc[areas["objecten"].str.contains(HOT_SPOT_NAME, regex=False), "id"].iloc[0])
+
+
 def annotate_hot_spot(annotations: Path, areas: gpd.GeoDataFrame) -> str:
     """Fill in the urgency and owner of the spanningsgebied around the Grenspark, as an
     account manager would; returns its id. The tool itself never writes urgency."""
     from novex_geo.io.annotations import set_annotation
 
-    area_id = areas.loc[areas["objecten"].str.contains(HOT_SPOT_NAME, regex=False), "id"].iloc[0]
+    area_id = hot_spot_id(areas)
     set_annotation(
         annotations,
         area_id,
         {"urgentie": URGENCY.format(mark=DEMO_MARK), "eigenaar": "accountmanager (demo)"},
     )
     return area_id
+
