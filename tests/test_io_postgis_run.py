@@ -33,6 +33,7 @@ NAMES = (
     "conflictparen",
     "kansparen",
     "novexgebieden",
+    "afspraken",
 )
 
 
@@ -90,7 +91,9 @@ def test_the_schema_holds_the_same_rows_as_the_geopackage(demo_project, postgis_
     assert history[0][2:5] == (8, int(features.sum()), int(invoer["n_loaded"].sum()))
     assert 8000 < features.sum() < invoer["n_read"].sum()
     assert history[0][5].startswith("stapeling 224, schuurpunten 85, kansen 18, provincies 3, herkomst 485")
-    assert history[1][5] == "spanningsgebieden 62, conflictparen 68, kansparen 11, novexgebieden 2"
+    assert (
+        history[1][5] == "spanningsgebieden 62, conflictparen 68, kansparen 11, novexgebieden 2, afspraken 0"
+    )
     with connect(postgis_url) as connection:
         geometry = connection.execute(
             "SELECT f_table_name, type, srid FROM geometry_columns WHERE f_table_schema = %s ORDER BY 1",
@@ -116,6 +119,23 @@ def test_the_schema_holds_the_same_rows_as_the_geopackage(demo_project, postgis_
         project, top=1, out=demo_project.parent / "signalen_pg", gpkg=url, layers=run.layers
     )
     assert signal.html.read_text(encoding="utf-8").count(f"analyse {today}") >= 1
+    # the voortgangsmeter follows a GeoPackage run into a schema run: every area continued
+    result = CliRunner().invoke(
+        cli,
+        [
+            "monitor",
+            str(run.gpkg),
+            url,
+            "--label",
+            "gpkg",
+            "--label",
+            "schema",
+            "--out",
+            str(demo_project.parent / "v"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "62 spanningsgebieden followed over 2 runs: 62 active, 0 resolved" in result.output
 
 
 def test_a_schema_novex_geo_did_not_write_is_never_replaced(demo_project, postgis_url, pg_schema):

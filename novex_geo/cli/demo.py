@@ -70,7 +70,8 @@ def demo_command(out: Path) -> None:
     click.echo(f"  {html_map}  an interactive kaartsessie map (open in a browser, works offline)")
     click.echo(f"  {demo.run.csv}  the summary per provincie")
     click.echo(
-        f"  {project.triage.annotations}  criteria 4-5, urgency and owner per spanningsgebied (yours to fill)"
+        f"  {project.triage.annotations}  criteria 4-5, urgency, owner and afspraken per spanningsgebied "
+        "(yours to fill)"
     )
     click.echo(f"  {grid.count_path}  n_sectoren heat map (COG) at 25 m")
     click.echo(f"  {demo.monitor.markdown}  the voortgangsmeter over three fictional years")
