@@ -117,7 +117,7 @@ def test_merged_and_new_areas():
         Cycle("2", areas(("C", (0, 0, 300, 100), 3.0, 1), ("N", (900, 900, 950, 950), 0.5, 2)), NONE),
     ]
     table = follow_areas(cycles, date(2026, 1, 1)).table
-    assert table.loc[table["spoor"] == "C", "ids"].tolist() == ["A; B", "C"]
+    assert table.loc[table["spoor"] == "C", "ids"].tolist() == ["B; A", "C"]  # largest conflict first
     assert table.loc[table["spoor"] == "C", "conflict_ha"].tolist() == [3.0, 3.0]
     assert table.loc[table["spoor"] == "C", "status"].tolist()[-1] == "samengevoegd"
     assert table.loc[table["spoor"] == "N", "status"].tolist() == ["nieuw"]

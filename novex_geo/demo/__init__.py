@@ -348,4 +348,3 @@ def annotate_hot_spot(annotations: Path, areas: gpd.GeoDataFrame) -> str:
         {"urgentie": URGENCY.format(mark=DEMO_MARK), "eigenaar": "accountmanager (demo)"},
     )
     return area_id
-

@@ -81,48 +81,66 @@ def overlap_links(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def compare_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, tolerance: float = 5.0) -> gpd.GeoDataFrame:
     """One row per new area (nieuw/gegroeid/gekrompen/ongewijzigd) and per resolved old area."""
-    links = overlap_links(old, new)
-    rows = []
-    for j, area in new.iterrows():
-        matched = links[links["new"] == j].sort_values("m2", ascending=False)
-        row = {
-            "id_nieuw": area["id"],
-            "naam": area["naam"],
-            "oppervlakte_nieuw_ha": area["oppervlakte_ha"],
-            "geometry": area.geometry,
+    links = overlap_links(old, new).sort_values(["new", "m2"], ascending=[True, False], kind="stable")
+    links["id"] = old["id"].to_numpy()[links["old"].to_numpy()]
+    links["ha"] = old["oppervlakte_ha"].to_numpy()[links["old"].to_numpy()]
+    matched = links.groupby("new", sort=False).agg(
+        id_oud=("id", "; ".join), oppervlakte_oud_ha=("ha", "sum"), main=("old", "first")
+    )
+    matched = matched.reindex(range(len(new)))
+    found = matched["main"].notna().to_numpy()
+    before = matched["oppervlakte_oud_ha"].fillna(0.0).to_numpy()
+    after = new["oppervlakte_ha"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where(before > 0, 100 * (after - before) / before, np.inf)
+    status = np.where(
+        np.abs(change) <= tolerance, "ongewijzigd", np.where(change > 0, "gegroeid", "gekrompen")
+    )
+    rows = pd.DataFrame(
+        {
+            "status": np.where(found, status, "nieuw"),
+            "id_oud": matched["id_oud"].fillna("").to_numpy(),
+            "id_nieuw": new["id"].to_numpy(),
+            "naam": new["naam"].to_numpy(),
+            "oppervlakte_oud_ha": before,
+            "oppervlakte_nieuw_ha": after,
+            "gewijzigde_criteria": _changed_verdicts(old, new, matched["main"]),
         }
-        if matched.empty:
-            rows.append(
-                {**row, "status": "nieuw", "id_oud": "", "oppervlakte_oud_ha": 0.0, "gewijzigde_criteria": ""}
-            )
-            continue
-        olds = old.iloc[matched["old"].to_numpy()]
-        before = float(olds["oppervlakte_ha"].sum())
-        change = 100 * (area["oppervlakte_ha"] - before) / before if before else np.inf
-        status = "ongewijzigd" if abs(change) <= tolerance else ("gegroeid" if change > 0 else "gekrompen")
-        main = olds.iloc[0]
-        changed = [
-            f"{c.number}: {main[c.verdict]} → {area[c.verdict]}"
-            for c in CRITERIA
-            if c.verdict in old.columns and c.verdict in new.columns and main[c.verdict] != area[c.verdict]
-        ]
-        rows.append(
-            {
-                **row,
-                "status": status,
-                "id_oud": "; ".join(olds["id"]),
-                "oppervlakte_oud_ha": before,
-                "gewijzigde_criteria": "; ".join(changed),
-            }
-        )
+    )
+    rows = gpd.GeoDataFrame(rows, geometry=new.geometry.to_numpy(), crs=new.crs if new.crs else old.crs)
     resolved = old.iloc[sorted(set(range(len(old))) - set(links["old"]))]
-    rows += [_resolved_row(area) for _, area in resolved.iterrows()]
-    table = gpd.GeoDataFrame(rows, geometry="geometry", crs=new.crs if new.crs else old.crs)
+    gone = gpd.GeoDataFrame(
+        [_resolved_row(area) for _, area in resolved.iterrows()], columns=[*CHANGE_COLUMNS, "geometry"]
+    )
+    table = (
+        pd.concat([rows, gone.set_geometry("geometry", crs=rows.crs)], ignore_index=True)
+        if len(gone)
+        else rows
+    )
     table["verschil_ha"] = table["oppervlakte_nieuw_ha"] - table["oppervlakte_oud_ha"]
     table["status"] = pd.Categorical(table["status"], STATUS_ORDER, ordered=True)
     table = table.sort_values(["status", "verschil_ha"], ascending=[True, False]).reset_index(drop=True)
     table["status"] = table["status"].astype(str)
     return table[[*CHANGE_COLUMNS, "geometry"]]
+
+
+def _changed_verdicts(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame, main: pd.Series) -> list[str]:
+    """Per new area, each criterion whose verdict differs from that of the old area it overlaps
+    most: ``"2a: ja → nee"``, ``; ``-joined (empty for a new area)."""
+    found = main.notna().to_numpy()
+    if not found.any():
+        return [""] * len(new)
+    index = main.fillna(0).astype(int).to_numpy()
+    changes = []
+    for c in CRITERIA:
+        if c.verdict not in old.columns or c.verdict not in new.columns:
+            continue
+        was = old[c.verdict].astype(str).to_numpy()[index]
+        now = new[c.verdict].astype(str).to_numpy()
+        changes.append(np.where(found & (was != now), f"{c.number}: " + was + " → " + now, ""))
+    if not changes:
+        return [""] * len(new)
+    return ["; ".join(part for part in parts if part) for parts in zip(*changes, strict=True)]
 
 
 def _resolved_row(area) -> dict:

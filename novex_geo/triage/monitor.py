@@ -13,7 +13,6 @@ marked ``overgenomen van <id>`` (and ``gesplitst`` when the ancestor split: both
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
@@ -67,8 +66,6 @@ SPOOR_COLUMNS = [
 ]
 GROWTH_HA = 0.05  # conflict change below this counts as unchanged (rounding of the runs' areas)
 
-Node = tuple[int, int]  # (cycle, position of the area in that cycle's spanningsgebieden)
-
 
 @dataclass
 class Cycle:
@@ -103,155 +100,211 @@ class Voortgang:
         return self.sporen[(self.sporen["groei_laatste_ha"] > GROWTH_HA) & self.sporen["spoor"].isin(done)]
 
 
-def _graph(cycles: list[Cycle]) -> tuple[dict[Node, list[Node]], dict[Node, int]]:
-    """Each area's ancestors in the previous cycle, and how many descendants each area has."""
-    parents: dict[Node, list[Node]] = defaultdict(list)
-    children: dict[Node, int] = defaultdict(int)
-    for k, (old, new) in enumerate(pairwise(cycles)):
-        links = overlap_links(old.areas, new.areas)
-        for i, j in zip(links["old"].to_numpy(), links["new"].to_numpy(), strict=True):
-            parents[(k + 1, int(j))].append((k, int(i)))
-            children[(k, int(i))] += 1
-    return parents, children
+def _nodes(cycles: list[Cycle]) -> pd.DataFrame:
+    """Every area of every cycle as one table, numbered through (``node``)."""
+    frames = []
+    for k, cycle in enumerate(cycles):
+        areas = cycle.areas
+        verdicts = [f"{c.number} " + areas[c.verdict].astype(str) for c in CRITERIA if c.verdict in areas]
+        criteria = pd.concat(verdicts, axis=1).agg(" · ".join, axis=1) if verdicts else ""
+        frames.append(
+            pd.DataFrame(
+                {
+                    "cycle": k,
+                    "id": areas["id"].astype(str).to_numpy(),
+                    "naam": areas["naam"].astype(str).to_numpy(),
+                    "conflict_ha": areas["conflict_ha"].astype(float).to_numpy(),
+                    "score": areas["score"].astype(float).to_numpy(),
+                    "rang": areas["rang"].to_numpy(),
+                    "criteria": np.asarray(criteria, dtype=object) if verdicts else "",
+                    "geometry": areas.geometry.to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True).rename_axis("node").reset_index()
 
 
-def _status(node: Node, parents: dict[Node, list[Node]], children: dict[Node, int]) -> str:
-    if node[0] == 0:
-        return FIRST
-    mine = parents.get(node, [])
-    if not mine:
-        return NEW
-    if len(mine) > 1:
-        return MERGED
-    return SPLIT if children[mine[0]] > 1 else CONTINUED
+def _links(cycles: list[Cycle], nodes: pd.DataFrame) -> pd.DataFrame:
+    """Overlapping areas of consecutive cycles, as node numbers ``old`` → ``new``."""
+    first = nodes.groupby("cycle")["node"].min()
+    pairs = []
+    for k, (a, b) in enumerate(pairwise(cycles)):
+        links = overlap_links(a.areas, b.areas)
+        pairs.append(pd.DataFrame({"old": links["old"] + first[k], "new": links["new"] + first[k + 1]}))
+    return pd.concat([pd.DataFrame({"old": [], "new": []}, dtype=int), *pairs], ignore_index=True)
 
 
-def _ancestry(end: Node, parents: dict[Node, list[Node]]) -> dict[int, list[Node]]:
-    """The areas of ``end``'s spoor per cycle: itself and everything it descends from."""
-    found, frontier = {end}, [end]
-    while frontier:
-        frontier = [p for node in frontier for p in parents.get(node, []) if p not in found]
-        found.update(frontier)
-    per_cycle: dict[int, list[Node]] = defaultdict(list)
-    for node in sorted(found):
-        per_cycle[node[0]].append(node)
-    return per_cycle
-
-
-def _criteria(area: pd.Series) -> str:
-    return " · ".join(f"{c.number} {area[c.verdict]}" for c in CRITERIA if c.verdict in area.index)
-
-
-def _furthest_phase(phases: pd.Series) -> str:
-    known = [BOB_FASEN.index(p) for p in phases if p in BOB_FASEN]
-    return BOB_FASEN[max(known)] if known else ""
-
-
-def _afspraken_of(cycles: list[Cycle], k: int, spoor: dict[int, list[Node]], children) -> pd.DataFrame:
-    """The afspraken of cycle ``k`` on the spoor's areas there, or carried from its ancestors."""
-    own = {cycles[k].areas["id"].iat[i] for _, i in spoor.get(k, [])}
-    first_seen: dict[str, int] = {}
-    for c in range(k):
-        for _, i in spoor.get(c, []):
-            first_seen.setdefault(cycles[c].areas["id"].iat[i], c)
-    # split: an area on the way from where the afspraak was typed to this cycle split
-    carried = {
-        key: any(children[node] > 1 for c in range(since, k) for node in spoor.get(c, []))
-        for key, since in first_seen.items()
-    }
-    rows = cycles[k].afspraken
-    rows = rows[rows["id"].isin(own | set(carried))].copy()
-    rows["overgenomen"] = [
-        "" if key in own else f"overgenomen van {key}" + (" (gesplitst)" if carried[key] else "")
-        for key in rows["id"]
-    ]
-    return rows
-
-
-def _row(cycles, k, spoor_nodes, spoor_id, name, parents, children, afspraken) -> dict:
-    areas = cycles[k].areas.iloc[[i for _, i in spoor_nodes]]
-    statuses = dict.fromkeys(_status(node, parents, children) for node in spoor_nodes)
-    largest = areas.loc[areas["conflict_ha"].idxmax()]
-    return {
-        "spoor": spoor_id,
-        "naam": name,
-        "cyclus": cycles[k].label,
-        "ids": "; ".join(areas["id"]),
-        "status": ", ".join(statuses),
-        "conflict_ha": float(areas["conflict_ha"].sum()),
-        "score": float(areas["score"].max()),
-        "rang": int(areas["rang"].min()),
-        "criteria": _criteria(largest),
-        **_afspraken_cells(afspraken),
-    }
-
-
-def _afspraken_cells(afspraken: pd.DataFrame) -> dict:
-    """The furthest phase, the count and the listing of a cycle's afspraken."""
-    listed = "; ".join(
-        f"{a.afspraak} [{a.bob_fase or 'fase onbekend'}, {a.status or 'status onbekend'}"
-        + (f", deadline {a.deadline}" if a.deadline else "")
-        + (f", {a.overgenomen}" if a.overgenomen else "")
-        + "]"
-        for a in afspraken.itertuples()
+def _statuses(nodes: pd.DataFrame, links: pd.DataFrame) -> np.ndarray:
+    n_parents = links.groupby("new").size().reindex(nodes["node"], fill_value=0).to_numpy()
+    children = links.groupby("old").size().reindex(nodes["node"], fill_value=0).to_numpy()
+    only_parent = links.groupby("new")["old"].first().reindex(nodes["node"], fill_value=-1).to_numpy()
+    parent_split = np.where(only_parent >= 0, children[np.maximum(only_parent, 0)] > 1, False)
+    return np.select(
+        [nodes["cycle"].to_numpy() == 0, n_parents == 0, n_parents > 1, parent_split],
+        [FIRST, NEW, MERGED, SPLIT],
+        CONTINUED,
     )
-    phase = _furthest_phase(afspraken.loc[afspraken["status"] != "vervallen", "bob_fase"])
-    return {"fase": phase, "n_afspraken": len(afspraken), "afspraken": listed}
+
+
+def _members(nodes: pd.DataFrame, links: pd.DataFrame, ends: np.ndarray, last: int) -> pd.DataFrame:
+    """Every (spoor, area) pair: a spoor is named by its end area (``end``) and holds every
+    area that end descends from, found cycle by cycle from the last backwards."""
+    cycle_of = nodes["cycle"].to_numpy()
+    found, carried = [], pd.DataFrame({"end": [], "node": []}, dtype=int)
+    for k in range(last, -1, -1):
+        own = ends[cycle_of[ends] == k]
+        here = pd.concat([pd.DataFrame({"end": own, "node": own}), carried], ignore_index=True)
+        found.append(here)
+        up = here.merge(links, left_on="node", right_on="new")[["end", "old"]].drop_duplicates()
+        carried = up.rename(columns={"old": "node"})
+    members = pd.concat(found, ignore_index=True)
+    return members.assign(cycle=cycle_of[members["node"].to_numpy()])
+
+
+def _afspraak_text(rows: pd.DataFrame) -> pd.Series:
+    """ "afspraak [fase, status, deadline …, overgenomen van …]" per afspraak."""
+    if rows.empty:
+        return pd.Series("", index=rows.index, dtype=object)
+    fase = rows["bob_fase"].where(rows["bob_fase"] != "", "fase onbekend")
+    status = rows["status"].where(rows["status"] != "", "status onbekend")
+    deadline = ("deadline " + rows["deadline"]).where(rows["deadline"] != "", "")
+    parts = pd.concat([fase, status, deadline, rows["overgenomen"]], axis=1)
+    inside = parts.agg(lambda cells: ", ".join(cell for cell in cells if cell), axis=1)
+    return rows["afspraak"] + " [" + inside + "]"
+
+
+def _afspraken(cycles, nodes, members, ends, children, last) -> pd.DataFrame:
+    """The afspraken of each spoor per cycle ``target``: those typed under one of its areas of
+    that cycle, or of an earlier one (carried, marked; "gesplitst" when an area of the spoor
+    split on the way). A resolved spoor takes those the last cycle still holds."""
+    split = members.assign(split=children[members["node"].to_numpy()] > 1)
+    split = split.groupby(["end", "cycle"])["split"].any().unstack(fill_value=False)
+    split = split.reindex(columns=range(last + 1), fill_value=False).astype(int).cumsum(axis=1)
+    row_of = pd.Series(np.arange(len(split)), index=split.index)
+    resolved = ends[nodes["cycle"].to_numpy()[ends] < last]
+    found = []
+    for k, cycle in enumerate(cycles):
+        targets = set(members.loc[members["cycle"] == k, "end"]) | (set(resolved) if k == last else set())
+        keys = members[(members["cycle"] <= k) & members["end"].isin(targets)]
+        keys = keys.assign(id=nodes["id"].to_numpy()[keys["node"].to_numpy()])
+        keys = keys.groupby(["end", "id"])["cycle"].agg(["min", "max"]).reset_index()
+        rows = keys.merge(cycle.afspraken, on="id")
+        if rows.empty:
+            continue
+        index = row_of[rows["end"]].to_numpy()
+        since = rows["min"].to_numpy()
+        cumulative = split.to_numpy()
+        before = np.where(since > 0, cumulative[index, np.maximum(since - 1, 0)], 0)
+        was_split = (cumulative[index, max(k - 1, 0)] - before > 0) & (since < k)
+        marker = np.where(rows["max"] == k, "", "overgenomen van " + rows["id"])
+        rows["overgenomen"] = marker + np.where((rows["max"] < k) & was_split, " (gesplitst)", "")
+        found.append(rows.drop(columns=["min", "max"]).assign(target=k))
+    columns = ["end", "target", *AFSPRAKEN_TABLE, "overgenomen"]
+    return pd.concat([pd.DataFrame(columns=columns), *found], ignore_index=True)[columns]
+
+
+def _per_cycle(nodes: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """Per spoor and cycle: its areas' ids, statuses, conflict, best score and rank, and the
+    criteria of its largest area."""
+    rows = members.merge(nodes.drop(columns=["cycle", "geometry"]), on="node")
+    rows = rows.sort_values(["end", "cycle", "conflict_ha"], ascending=[True, True, False])
+    grouped = rows.groupby(["end", "cycle"], sort=False)
+    return grouped.agg(
+        ids=("id", "; ".join),
+        status=("status", lambda values: ", ".join(dict.fromkeys(values))),
+        conflict_ha=("conflict_ha", "sum"),
+        score=("score", "max"),
+        rang=("rang", "min"),
+        criteria=("criteria", "first"),
+    ).reset_index()
+
+
+def _with_afspraken(table: pd.DataFrame, afspraken: pd.DataFrame) -> pd.DataFrame:
+    """Per row of ``table`` (end, cycle) its afspraken: furthest phase, count, listing."""
+    rows = afspraken.assign(text=_afspraak_text(afspraken))
+    phase = rows["bob_fase"].map({phase: i for i, phase in enumerate(BOB_FASEN)})
+    rows["phase"] = phase.where(rows["status"] != "vervallen")
+    grouped = rows.groupby(["end", "row_cycle"])
+    found = grouped.agg(n_afspraken=("text", "size"), afspraken=("text", "; ".join), phase=("phase", "max"))
+    table = table.merge(found, left_on=["end", "cycle"], right_index=True, how="left")
+    table["fase"] = [BOB_FASEN[int(i)] if pd.notna(i) else "" for i in table.pop("phase")]
+    table["n_afspraken"] = table["n_afspraken"].fillna(0).astype(int)
+    table["afspraken"] = table["afspraken"].fillna("")
+    return table
 
 
 def follow_areas(cycles: list[Cycle], peildatum: date) -> Voortgang:
     """Link the spanningsgebieden of ``cycles`` (oldest first) into sporen with a line per
     cycle, their afspraken, and what the voortgangsmeter flags."""
-    parents, children = _graph(cycles)
     last = len(cycles) - 1
-    ends = [(k, i) for k, c in enumerate(cycles) for i in range(len(c.areas)) if not children.get((k, i))]
-    rows, sporen, listed = [], [], []
-    for end in ends:
-        spoor = _ancestry(end, parents)
-        k_end, i_end = end
-        area = cycles[k_end].areas.iloc[i_end]
-        spoor_id, name = str(area["id"]), str(area["naam"])
-        history = []
-        for k in sorted(spoor):
-            afspraken = _afspraken_of(cycles, k, spoor, children)
-            history.append(_row(cycles, k, spoor[k], spoor_id, name, parents, children, afspraken))
-        if k_end < last:
-            # afspraken on an area that is gone stay listed (as the last run kept them) until closed
-            afspraken = _afspraken_of(cycles, last, spoor, children)
-            history.append(
-                {**dict.fromkeys(VOORTGANG_COLUMNS, ""), "spoor": spoor_id, "naam": name}
-                | {"cyclus": cycles[k_end + 1].label, "status": RESOLVED, "conflict_ha": 0.0}
-                | {"score": np.nan, "rang": np.nan, **_afspraken_cells(afspraken)}
-            )
-        listed.append(afspraken.assign(spoor=spoor_id, naam=name, cyclus=cycles[last].label))
-        rows += history
-        growth = history[-1]["conflict_ha"] - history[-2]["conflict_ha"] if len(history) > 1 else 0.0
-        sporen.append(
-            {
-                "spoor": spoor_id,
-                "naam": name,
-                "status": "actief" if k_end == last else f"{RESOLVED} in {cycles[k_end + 1].label}",
-                "eerste_cyclus": history[0]["cyclus"],
-                "conflict_ha_eerste": history[0]["conflict_ha"],
-                "conflict_ha_laatste": history[-1]["conflict_ha"],
-                "groei_laatste_ha": growth,
-                "rang": area["rang"] if k_end == last else np.nan,
-                "fase": history[-1]["fase"],
-                "n_afspraken": history[-1]["n_afspraken"],
-                "geometry": area.geometry,
-            }
-        )
-    columns = ["spoor", "naam", "cyclus", *AFSPRAKEN_TABLE, "overgenomen"]
-    afspraken = pd.concat([*listed, pd.DataFrame(columns=columns)], ignore_index=True)[columns]
-    table = pd.DataFrame(rows, columns=VOORTGANG_COLUMNS)
-    frame = pd.DataFrame(sporen, columns=SPOOR_COLUMNS)
-    frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(frame["geometry"], crs=cycles[-1].areas.crs))
-    frame["actief"] = frame["status"] == "actief"
-    frame = frame.sort_values(["actief", "rang", "conflict_ha_laatste"], ascending=[False, True, False])
-    result = Voortgang([c.label for c in cycles], table, frame.drop(columns="actief"), afspraken, peildatum)
+    nodes = _nodes(cycles)
+    links = _links(cycles, nodes)
+    nodes["status"] = _statuses(nodes, links)
+    children = links.groupby("old").size().reindex(nodes["node"], fill_value=0).to_numpy()
+    ends = nodes["node"].to_numpy()[children == 0]
+    members = _members(nodes, links, ends, last)
+    end_cycle = nodes["cycle"].to_numpy()[ends]
+    table = _per_cycle(nodes, members)
+    gone = pd.DataFrame({"end": ends[end_cycle < last], "cycle": end_cycle[end_cycle < last] + 1})
+    table = pd.concat([table, gone.assign(status=RESOLVED, conflict_ha=0.0, ids="", criteria="")])
+    afspraken = _afspraken(cycles, nodes, members, ends, children, last)
+    # a resolved spoor's afspraken (of the last cycle) go on its "opgelost" line
+    resolved_at = pd.Series(end_cycle + 1, index=ends)
+    on_gone = afspraken["target"].to_numpy() > nodes["cycle"].to_numpy()[afspraken["end"].astype(int)]
+    row_cycle = np.where(on_gone, resolved_at.reindex(afspraken["end"]).to_numpy(), afspraken["target"])
+    afspraken["row_cycle"] = row_cycle.astype(int)
+    table = _with_afspraken(table, afspraken).sort_values(["end", "cycle"], ignore_index=True)
+    return _result(cycles, nodes, table, afspraken, ends, peildatum)
+
+
+def _result(cycles, nodes, table, afspraken, ends, peildatum) -> Voortgang:
+    """The tables named by spoor (its end area's id) and cycle label, the sporen ranked: active
+    first, by rank, then by conflict."""
+    labels = np.array([c.label for c in cycles], dtype=object)
+    last = len(cycles) - 1
+    by_node = nodes.set_index("node")
+    table["spoor"] = by_node.loc[table["end"], "id"].to_numpy()
+    table["naam"] = by_node.loc[table["end"], "naam"].to_numpy()
+    table["cyclus"] = labels[table["cycle"].to_numpy().astype(int)]
+    table["previous"] = table.groupby("end")["conflict_ha"].shift(1)
+    first = table.groupby("end").nth(0).set_index("end").loc[ends]
+    final = table.groupby("end").nth(-1).set_index("end").loc[ends]
+    at_end = by_node.loc[ends]
+    active = at_end["cycle"].to_numpy() == last
+    gone_in = labels[np.minimum(at_end["cycle"].to_numpy() + 1, last)]
+    sporen = pd.DataFrame(
+        {
+            "spoor": at_end["id"].to_numpy(),
+            "naam": at_end["naam"].to_numpy(),
+            "status": np.where(active, "actief", RESOLVED + " in " + gone_in),
+            "eerste_cyclus": labels[first["cycle"].to_numpy().astype(int)],
+            "conflict_ha_eerste": first["conflict_ha"].to_numpy(),
+            "conflict_ha_laatste": final["conflict_ha"].to_numpy(),
+            "groei_laatste_ha": (final["conflict_ha"] - final["previous"]).fillna(0.0).to_numpy(),
+            "rang": np.where(active, at_end["rang"].astype(float), np.nan),
+            "fase": final["fase"].to_numpy(),
+            "n_afspraken": final["n_afspraken"].to_numpy(),
+            "end": ends,
+        }
+    )
+    crs = cycles[-1].areas.crs
+    sporen = gpd.GeoDataFrame(sporen, geometry=gpd.GeoSeries(at_end["geometry"].to_numpy(), crs=crs))
+    sporen = sporen.assign(actief=active).sort_values(
+        ["actief", "rang", "conflict_ha_laatste"], ascending=[False, True, False], ignore_index=True
+    )
+    position = pd.Series(np.arange(len(sporen)), index=sporen["end"])
+    table = table.assign(position=position.reindex(table["end"]).to_numpy())
+    table = table.sort_values(["position", "cycle"], ignore_index=True)[VOORTGANG_COLUMNS]
+    current = afspraken[afspraken["target"] == last]
+    current = current.assign(
+        spoor=by_node.loc[current["end"].astype(int), "id"].to_numpy(),
+        naam=by_node.loc[current["end"].astype(int), "naam"].to_numpy(),
+        cyclus=labels[last],
+    )
+    listed = current[["spoor", "naam", "cyclus", *AFSPRAKEN_TABLE, "overgenomen"]].reset_index(drop=True)
+    result = Voortgang(list(labels), table, sporen[SPOOR_COLUMNS], listed, peildatum)
     late = result.overdue.groupby("spoor").size()
     result.sporen["n_over_deadline"] = result.sporen["spoor"].map(late).fillna(0).astype(int)
-    result.sporen = result.sporen.reset_index(drop=True)
     return result
 
 
@@ -261,6 +314,22 @@ def _cells(values) -> str:
 
 def _ha(value) -> str:
     return "" if value == "" or pd.isna(value) else f"{value:.1f}"
+
+
+def _history_lines(table: pd.DataFrame) -> dict[str, list[str]]:
+    """Per spoor its table lines, one per cycle, escaped column by column."""
+    rank = table["rang"].map(lambda value: "" if value == "" or pd.isna(value) else str(int(value)))
+    cells = [
+        table[column].map(md_escape)
+        for column in ("cyclus", "ids", "status", "conflict_ha", "criteria", "fase", "afspraken")
+    ]
+    cells[3] = table["conflict_ha"].map(_ha)
+    cells[6] = cells[6].where(table["afspraken"] != "", "-")
+    line = "| " + cells[0]
+    for cell in [*cells[1:4], rank, *cells[4:]]:
+        line = line + " | " + cell
+    lines = (line + " |").groupby(table["spoor"], sort=False).agg(list)
+    return lines.to_dict()
 
 
 def voortgang_report(result: Voortgang, charts: dict[str, str]) -> str:
@@ -305,20 +374,11 @@ def voortgang_report(result: Voortgang, charts: dict[str, str]) -> str:
             )
         lines.append("")
     lines += ["## Per spanningsgebied", ""]
+    histories = _history_lines(result.table)
     for spoor in sporen.itertuples():
         lines += [f"### {md_escape(spoor.naam)} (`{spoor.spoor}`): {spoor.status}", ""]
         if spoor.spoor in charts:
             lines += [f"![Voortgang van {md_escape(spoor.naam)}]({charts[spoor.spoor]})", ""]
         lines += ["| cyclus | id's | status | conflict ha | rang | criteria | fase | afspraken |"]
-        lines += ["|---|---|---|---:|---:|---|---|---|"]
-        history = result.table[result.table["spoor"] == spoor.spoor]
-        for h in history.itertuples():
-            rank = "" if h.rang == "" or pd.isna(h.rang) else str(int(h.rang))
-            lines.append(
-                _cells(
-                    [h.cyclus, h.ids, h.status, _ha(h.conflict_ha), rank, h.criteria, h.fase]
-                    + [h.afspraken or "-"]
-                )
-            )
-        lines.append("")
+        lines += ["|---|---|---|---:|---:|---|---|---|", *histories.get(spoor.spoor, []), ""]
     return "\n".join(lines) + "\n"
