@@ -195,3 +195,18 @@ def test_monitor_command_writes_the_voortgangsmeter_and_a_chart(tmp_path):
     assert layer[["spoor", "n_over_deadline"]].values.tolist() == [["A2", 1]]
     same = CliRunner().invoke(cli, ["monitor", str(old), str(old)])
     assert same.exit_code != 0 and "each with its own name" in same.output
+
+
+def test_what_people_typed_stays_text_in_the_voortgangsmeter():
+    from novex_geo.triage.monitor import voortgang_report
+
+    hostile = "<script>alert(1)</script> | **vet**\n[link](http://x)"
+    cycles = [
+        Cycle("<b>2025</b>", areas(("A", (0, 0, 1000, 1000), 5.0, 1)), NONE),
+        Cycle("2026", areas(("B", (0, 0, 1000, 1000), 6.0, 1)), afspraken(("A", hostile, "", "open", ""))),
+    ]
+    text = voortgang_report(follow_areas(cycles, date(2026, 6, 1)), {})
+    assert "<script>" not in text and "<b>" not in text and "[link](" not in text
+    assert "&lt;script&gt;" in text and "&lt;b&gt;2025" in text
+    line = next(line for line in text.splitlines() if line.startswith("| 2026"))
+    assert line.count(" | ") == 7  # the pipe in the afspraak breaks no table cell

@@ -376,7 +376,7 @@ def voortgang_report(result: Voortgang, charts: dict[str, str]) -> str:
     lines += ["## Per spanningsgebied", ""]
     histories = _history_lines(result.table)
     for spoor in sporen.itertuples():
-        lines += [f"### {md_escape(spoor.naam)} (`{spoor.spoor}`): {spoor.status}", ""]
+        lines += [f"### {md_escape(spoor.naam)} (`{md_escape(spoor.spoor)}`): {md_escape(spoor.status)}", ""]
         if spoor.spoor in charts:
             lines += [f"![Voortgang van {md_escape(spoor.naam)}]({charts[spoor.spoor]})", ""]
         lines += ["| cyclus | id's | status | conflict ha | rang | criteria | fase | afspraken |"]
