@@ -27,7 +27,15 @@ from novex_geo.triage import CRITERIA, evaluate_criteria, spanningsgebieden
 from novex_geo.triage.areas import MAX_LISTED, label_text, listing, natural_key
 from novex_geo.units import HECTARE, counted, hectares
 
-__all__ = ["SketchResult", "evaluate_sketch", "sketch_frame", "sketch_report", "surroundings"]
+__all__ = [
+    "COMPUTED",
+    "SketchResult",
+    "evaluate_sketch",
+    "local_areas",
+    "sketch_frame",
+    "sketch_report",
+    "surroundings",
+]
 
 SKETCH_SOURCE = "schets"
 COMPUTED = [criterion for criterion in CRITERIA if not criterion.judged_by_people]
@@ -123,7 +131,8 @@ def sketch_frame(
     )
 
 
-def _areas(result: OverlayResult, project: Project, priority) -> gpd.GeoDataFrame:
+def local_areas(result: OverlayResult, project: Project, priority) -> gpd.GeoDataFrame:
+    """The spanningsgebieden of a local overlay ``result``, with the computed criteria."""
     areas, pairs = spanningsgebieden(
         result.stapeling,
         result.schuurpunten,
@@ -184,7 +193,7 @@ def evaluate_sketch(
     under = under.assign(m2=shapely.area(shapely.intersection(under.geometry.values, outline)))
     stacked = under.groupby("sectoren")["m2"].sum().div(10_000).rename("ha").reset_index()
     stacked = stacked[stacked["ha"] >= 0.005]  # faces that only touch the sketch
-    old_areas, new_areas = _areas(without, project, priority), _areas(with_sketch, project, priority)
+    old_areas, new_areas = (local_areas(result, project, priority) for result in (without, with_sketch))
     flips, created = [], []
     if len(new_areas):
         touched = new_areas[new_areas.intersects(outline.buffer(project.triage.merge_distance))]

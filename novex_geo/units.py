@@ -6,6 +6,7 @@ from __future__ import annotations
 __all__ = ["HECTARE", "TOTAL", "counted", "ha_number", "hectares"]
 
 HECTARE = 10_000.0  # m²
+SLIVER_M2 = 1.0  # an area this small is a sliver between boundaries that almost coincide
 TOTAL = "Totaal"  # the last row of every table per provincie
 
 

@@ -139,3 +139,16 @@ def test_demo_follows_three_fictional_years_in_the_voortgangsmeter(demo):
     # the committed rendering the README links is what the demo writes
     committed = (Path(__file__).parents[1] / "maps" / "demo_voortgang.md").read_text(encoding="utf-8")
     assert committed == text
+
+
+def test_demo_compares_three_oplossingsrichtingen_for_the_hot_spot(demo):
+    folder, output = demo
+    assert (
+        "varianten: 3 oplossingsrichtingen for SG-f2cf83c3ec, conflict huidig 236.6 ha, "
+        "minder_water 77.9 ha, wonen_west 68.7 ha, combinatie 0.0 ha"
+    ) in output
+    text = (folder / "uitvoer" / "varianten" / "SG-f2cf83c3ec" / "vergelijking.md").read_text(
+        encoding="utf-8"
+    )
+    assert "| kwalificeert | ja | ja | ja | nee: geen spanningsgebied meer |" in text
+    assert "| behoud Woningbouw (%) | 100.0 | 100.0 | 43.3 | 43.3 |" in text

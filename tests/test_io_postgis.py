@@ -263,7 +263,7 @@ def test_the_password_comes_from_the_environment_and_is_never_written_or_shown(
         ).fetchall()
         dump = "SELECT coalesce(string_agg(t::text, ''), '') FROM {}.{} t"
         stored = [connection.execute(dump.format(pg_schema, name)).fetchone()[0] for (name,) in tables]
-    assert len(tables) == 14 and postgis_url in "".join(stored)  # the URL is recorded, its password never
+    assert len(tables) == 15 and postgis_url in "".join(stored)  # the URL is recorded, its password never
     assert all(password not in text for text in stored)
     monkeypatch.setenv("PGPASSWORD", password + "-fout")
     result = CliRunner().invoke(cli, ["run", str(postgis.path)])

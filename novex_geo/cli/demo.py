@@ -9,7 +9,7 @@ import click
 from novex_geo.cli.options import echo_audit
 from novex_geo.config import DEMO_MARK
 from novex_geo.pipeline.demo import run_demo
-from novex_geo.units import counted
+from novex_geo.units import counted, hectares
 
 
 @click.command("demo")
@@ -53,6 +53,11 @@ def demo_command(out: Path) -> None:
     click.echo(f"signal: {counted(len(signals), '1-pager')} (PDF, HTML, PNG) in {signals[0].pdf.parent}")
     click.echo(f"map: {len([m for m in maps if m.suffix == '.html'])} kaartsessie maps in {maps[0].parent}")
     click.echo(f"grid: {grid.spec.width} x {grid.spec.height} cells of 25 m → {grid.count_path.name}")
+    table = demo.variants.table
+    click.echo(
+        f"varianten: {len(table) - 1} oplossingsrichtingen for {demo.hot_spot}, conflict "
+        + ", ".join(f"{row.variant} {hectares(row.conflict_ha)}" for row in table.itertuples())
+    )
     progress = demo.monitor.result
     click.echo(
         f"monitor: {counted(len(progress.sporen), 'spanningsgebied', 'spanningsgebieden')} followed over "
@@ -74,4 +79,5 @@ def demo_command(out: Path) -> None:
         "(yours to fill)"
     )
     click.echo(f"  {grid.count_path}  n_sectoren heat map (COG) at 25 m")
+    click.echo(f"  {demo.variants.markdown}  three oplossingsrichtingen for the border hot spot, compared")
     click.echo(f"  {demo.monitor.markdown}  the voortgangsmeter over three fictional years")

@@ -75,6 +75,7 @@ COMMANDS = {
     "monitor": ("triage", "monitor_command"),
     "map": ("map", "map_command"),
     "sketch": ("map", "sketch_command"),
+    "varianten": ("map", "variants_command"),
     "signal": ("signal", "signal_command"),
     "demo": ("demo", "demo_command"),
 }

@@ -8,7 +8,7 @@ import click
 
 from novex_geo.cli.options import out_opt, project_arg, provincie_opt
 from novex_geo.config import load_project
-from novex_geo.pipeline import run_maps, run_sketch
+from novex_geo.pipeline import run_maps, run_sketch, run_variants
 from novex_geo.pipeline.project import ASSET_MODES, PAPER
 
 
@@ -66,3 +66,40 @@ def sketch_command(project_file, sketch_file: Path, sector, out):
     run = run_sketch(load_project(project_file), sketch_file, sector, out)
     click.echo(run.report.read_text(encoding="utf-8"))
     click.echo(f"wrote {run.report} and {run.picture} ({run.result.seconds:.1f} s)")
+
+
+@click.command("varianten")
+@project_arg
+@click.argument("area_id", metavar="ID")
+@click.argument(
+    "variant_files",
+    metavar="VARIANT.geojson...",
+    nargs=-1,
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--gpkg",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The run whose spanningsgebied ID is compared. Default: <output>/analyse.gpkg.",
+)
+@out_opt(
+    None, "Folder for vergelijking.csv, vergelijking.md and varianten.gpkg. Default: <output>/varianten/ID."
+)
+def variants_command(project_file, area_id, variant_files, gpkg, out):
+    """Compare oplossingsrichtingen for one spanningsgebied: the current claims and each variant.
+
+    A variant is a GeoJSON (as the map's Draw tool exports it) whose polygons carry a sector
+    and an actie: toevoegen (a new claim) or verwijderen (that sector's claims inside the polygon
+    are cut away); both in one file move a claim. Per variant: conflict ha per pair, schuurpunten
+    opgelost, gekrompen and nieuw (also outside the area, via a pair's distance), kansen,
+    stapeling, what each sector keeps of its claim in the area, and whether the area still
+    qualifies; exactly as a full run on the edited layers, computed on the surroundings only.
+
+    \b
+    Example:
+      novex-geo varianten novex.toml SG-f2cf83c3ec noord.geojson minder_water.geojson
+    """
+    run = run_variants(load_project(project_file), area_id, list(variant_files), gpkg, out)
+    click.echo(run.markdown.read_text(encoding="utf-8"))
+    click.echo(f"wrote {run.markdown}, {run.csv} and {run.gpkg} ({run.seconds:.1f} s)")

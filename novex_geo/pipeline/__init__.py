@@ -15,12 +15,14 @@ from novex_geo.pipeline.products import (
     run_signals,
     run_sketch,
 )
+from novex_geo.pipeline.variants import VariantsRun, run_variants
 
 __all__ = [
     "MonitorRun",
     "OverlayRun",
     "SketchRun",
     "TriageRun",
+    "VariantsRun",
     "load_claims",
     "run_diff",
     "run_grid",
@@ -30,4 +32,5 @@ __all__ = [
     "run_signals",
     "run_sketch",
     "run_triage",
+    "run_variants",
 ]

@@ -50,6 +50,7 @@ from novex_geo.io.run import (
     write_run,
 )
 from novex_geo.overlay import OverlayResult, overlay, summarise
+from novex_geo.units import SLIVER_M2
 
 if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a command needs them
     from novex_geo.grid import GridResult
@@ -67,8 +68,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-SLIVER_M2 = 1.0  # a face this small is a sliver between boundaries that almost coincide
 
 
 def load_regions_logged(regions: Regions, crs: str, kind: str = PARTITION) -> gpd.GeoDataFrame:

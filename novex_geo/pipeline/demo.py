@@ -9,6 +9,7 @@ from pathlib import Path
 from novex_geo.config import Database, Project, load_project
 from novex_geo.config.criteria import CRITERION, JA
 from novex_geo.demo import DemoFiles, annotate_hot_spot, hot_spot_id, write_demo_project
+from novex_geo.demo.variants import write_demo_variants
 from novex_geo.demo.years import AFSPRAKEN, PEILDATUM, YEARS, write_demo_year
 from novex_geo.errors import LayerError
 from novex_geo.grid import GridResult
@@ -23,7 +24,9 @@ from novex_geo.pipeline import (
     run_overlay,
     run_signals,
     run_triage,
+    run_variants,
 )
+from novex_geo.pipeline.variants import VariantsRun
 
 __all__ = ["DemoRun", "run_demo"]
 
@@ -41,6 +44,7 @@ class DemoRun:
     signals: list[SignalFiles]
     maps: list[Path]
     grid: GridResult
+    variants: VariantsRun  # three oplossingsrichtingen for the border hot spot
     monitor: MonitorRun  # the voortgangsmeter over three fictional years
     seconds: float
 
@@ -79,10 +83,22 @@ def run_demo(out: Path) -> DemoRun:
     signals = run_signals(project, ids=ids, gpkg=run.gpkg, layers=run.layers)
     maps = run_maps(project, gpkg=run.gpkg, png=True, layers=run.layers)
     grid = run_grid(project, 25, layers=run.layers)
+    variants = run_variants(project, hot_spot, write_demo_variants(files), run.gpkg)
     monitor = run_years(files, triage)
     seconds = time.perf_counter() - started
     return DemoRun(
-        files, project, len(check.sources), run, triage, hot_spot, signals, maps, grid, monitor, seconds
+        files,
+        project,
+        len(check.sources),
+        run,
+        triage,
+        hot_spot,
+        signals,
+        maps,
+        grid,
+        variants,
+        monitor,
+        seconds,
     )
 
 

@@ -1,0 +1,315 @@
+"""Oplossingsrichtingen side by side: variants of the claims around one spanningsgebied.
+
+A variant is a named set of changes, read from GeoJSON as the kaartsessie map exports a sketch
+(EPSG:4326): every polygon has a ``sector`` and an ``actie``: ``toevoegen`` (a new claim) or
+``verwijderen`` (that sector's claims inside the polygon are cut away; a claim wholly inside is
+gone). A ``verplaatsen`` is both in one file. The current situation (``huidig``) and every
+variant run through the same exact overlay engine, on the area's surroundings only:
+
+- the *focus*: the area and every change, widened by the largest pair distance and the merge
+  distance (where a change can have an effect); every figure is measured inside it;
+- the claims loaded: everything within the largest pair distance of the focus, so that inside
+  the focus the figures equal those of a full run on the edited layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from novex_geo.config import Project
+from novex_geo.config.criteria import CRITERION, JA
+from novex_geo.errors import LayerError
+from novex_geo.overlay.engine import OverlayResult, overlay
+from novex_geo.sketch import COMPUTED, local_areas, sketch_frame
+from novex_geo.triage.areas import zone_labels
+from novex_geo.units import HECTARE, SLIVER_M2
+
+__all__ = [
+    "CURRENT",
+    "Variant",
+    "VariantFigures",
+    "apply_variant",
+    "compare_variants",
+    "focus_of",
+    "variant_frame",
+]
+
+CURRENT = "huidig"
+ADD, REMOVE = "toevoegen", "verwijderen"
+QUALIFYING = ("c1", "c2a")  # what makes a spanningsgebied a candidate: multisectoral and tense
+SHRUNK_SHARE = 0.999  # a schuurpunt keeping less than this of its area has shrunk
+
+
+@dataclass
+class Variant:
+    """One oplossingsrichting: claims added and areas cut away, per sector."""
+
+    name: str
+    toelichting: str
+    add: gpd.GeoDataFrame  # feature_id, sector, source, label, geometry (analysis CRS)
+    cut: gpd.GeoDataFrame  # sector, geometry
+
+    @property
+    def changes(self) -> np.ndarray:
+        return np.concatenate([self.add.geometry.to_numpy(), self.cut.geometry.to_numpy()])
+
+
+@dataclass
+class VariantFigures:
+    """One situation's result in the focus, and its row of the comparison."""
+
+    name: str
+    result: OverlayResult
+    row: dict = field(default_factory=dict)
+
+
+def variant_frame(
+    frame: gpd.GeoDataFrame, project: Project, path, name: str, toelichting: str = ""
+) -> Variant:
+    """The variant in ``frame`` (read from ``path``): polygons with ``sector`` and ``actie``."""
+    actions = frame["actie"] if "actie" in frame.columns else pd.Series(ADD, index=frame.index)
+    actions = actions.fillna(ADD).astype(str).str.strip().str.lower().replace("", ADD)
+    unknown = sorted(set(actions) - {ADD, REMOVE})
+    if unknown:
+        raise LayerError(
+            f"unknown actie {', '.join(map(repr, unknown))}; use {ADD} or {REMOVE}", path, field="actie"
+        )
+    if not toelichting and "toelichting" in frame.columns:
+        given = frame["toelichting"].dropna().astype(str).str.strip()
+        toelichting = next((text for text in given if text), "")
+    changes = sketch_frame(frame, project, None, path).assign(actie=actions.to_numpy())
+    add = changes[changes["actie"] == ADD].drop(columns="actie").reset_index(drop=True)
+    cut = changes.loc[changes["actie"] == REMOVE, ["sector", "geometry"]].reset_index(drop=True)
+    return Variant(name, toelichting, add, cut)
+
+
+def apply_variant(claims: dict[str, gpd.GeoDataFrame], variant: Variant) -> dict[str, gpd.GeoDataFrame]:
+    """The claims as the variant leaves them: cut away, then added to."""
+    edited = {}
+    for sector, frame in claims.items():
+        cut = variant.cut.geometry[variant.cut["sector"] == sector].to_numpy()
+        if len(cut):
+            away = shapely.union_all(cut)
+            geometry = shapely.difference(frame.geometry.to_numpy(), away)
+            frame = frame.assign(geometry=geometry)
+            frame = frame[
+                ~shapely.is_empty(frame.geometry.to_numpy()) & (shapely.area(frame.geometry.to_numpy()) > 0)
+            ]
+        added = variant.add[variant.add["sector"] == sector]
+        frame = pd.concat([frame, added], ignore_index=True) if len(added) else frame
+        edited[sector] = gpd.GeoDataFrame(frame, geometry="geometry", crs=claims[sector].crs)
+    return edited
+
+
+def _reach(project: Project) -> float:
+    pairs = [*project.conflicts, *project.kansen]
+    return max((pair.distance for pair in pairs), default=0.0)
+
+
+def focus_of(project: Project, area: shapely.Geometry, variants: list[Variant]) -> shapely.Geometry:
+    """Where the variants can change anything: the area and every change, widened by the
+    largest pair distance and the merge distance."""
+    changed = np.concatenate([[area], *(variant.changes for variant in variants)])
+    return shapely.box(*shapely.total_bounds(changed)).buffer(
+        _reach(project) + project.triage.merge_distance, join_style="mitre"
+    )
+
+
+def loading_box(project: Project, focus: shapely.Geometry) -> tuple[float, float, float, float]:
+    """The claims that can reach into the focus: within the largest pair distance of it."""
+    return tuple(focus.buffer(_reach(project) + 100.0, join_style="mitre").bounds)
+
+
+def _run(project: Project, regions: gpd.GeoDataFrame, claims: dict[str, gpd.GeoDataFrame]) -> OverlayResult:
+    return overlay(
+        regions,
+        claims,
+        project.conflicts,
+        tile_size=project.tile_size,
+        min_area_m2=project.min_area_m2,
+        workers=1,
+        kansen=project.kansen,
+        kansen_min_area_m2=project.kansen_min_area_m2,
+    )
+
+
+def _in_focus(zones: gpd.GeoDataFrame, focus: shapely.Geometry) -> np.ndarray:
+    """Each zone's m² inside the focus."""
+    return shapely.area(shapely.intersection(zones.geometry.to_numpy(), focus))
+
+
+def _per_pair(zones: gpd.GeoDataFrame, column: str, focus: shapely.Geometry, prefix: str) -> dict[str, float]:
+    hectares = pd.Series(_in_focus(zones, focus) / HECTARE, index=zones.index).groupby(zones[column]).sum()
+    return {f"{prefix}_{pair}_ha": float(value) for pair, value in hectares.items()}
+
+
+def _zone_changes(current: gpd.GeoDataFrame, variant: gpd.GeoDataFrame, focus) -> dict[str, float]:
+    """Schuurpunten of the current situation gone (opgelost) or smaller (gekrompen) in the
+    variant, and schuurpunten of the variant that meet none of their pair now (nieuw): counts
+    and hectares inside the focus."""
+    old = current.assign(geometry=shapely.intersection(current.geometry.to_numpy(), focus))
+    new = variant.assign(geometry=shapely.intersection(variant.geometry.to_numpy(), focus))
+    # slivers (a cut drawn along a boundary, off by the map's coordinate rounding) count as none
+    old = old[shapely.area(old.geometry.to_numpy()) >= SLIVER_M2]
+    new = new[shapely.area(new.geometry.to_numpy()) >= SLIVER_M2]
+    kept = np.zeros(len(old))
+    for pair, zones in old.groupby("conflict"):
+        others = new.geometry[new["conflict"] == pair].to_numpy()
+        if len(others):
+            shared = shapely.intersection(zones.geometry.to_numpy(), shapely.union_all(others))
+            kept[old.index.get_indexer(zones.index)] = shapely.area(shared)
+    area = shapely.area(old.geometry.to_numpy())
+    solved, shrunk = kept < SLIVER_M2, (kept >= SLIVER_M2) & (kept < SHRUNK_SHARE * area)
+    met = np.zeros(len(new), dtype=bool)
+    for pair, zones in new.groupby("conflict"):
+        others = old.geometry[old["conflict"] == pair].to_numpy()
+        if len(others):
+            shared = shapely.area(shapely.intersection(zones.geometry.to_numpy(), shapely.union_all(others)))
+            met[new.index.get_indexer(zones.index)] = shared >= SLIVER_M2
+    created = new[~met]
+    named = "; ".join(f"{zone_labels(z.labels_a)} × {zone_labels(z.labels_b)}" for z in created.itertuples())
+    return {
+        "schuurpunten_opgelost": int(solved.sum()),
+        "opgelost_ha": float(area[solved].sum() / HECTARE),
+        "schuurpunten_gekrompen": int(shrunk.sum()),
+        "gekrompen_ha": float((area[shrunk] - kept[shrunk]).sum() / HECTARE),
+        "schuurpunten_nieuw": len(created),
+        "nieuw_ha": float(shapely.area(created.geometry.to_numpy()).sum() / HECTARE),
+        "nieuw_tussen": named,
+    }
+
+
+def _kept(claims: dict[str, gpd.GeoDataFrame], area: shapely.Geometry) -> dict[str, float]:
+    """Each sector's claimed hectares inside the area (overlapping claims counted once)."""
+    return {
+        f"claim_{sector}_ha": float(
+            shapely.area(shapely.intersection(shapely.union_all(frame.geometry.to_numpy()), area)) / HECTARE
+        )
+        for sector, frame in claims.items()
+    }
+
+
+def _verdicts(result: OverlayResult, project: Project, priority, area: shapely.Geometry) -> dict[str, str]:
+    """The computed criteria of the spanningsgebied that covers most of the area after the
+    change, and whether it still qualifies (criteria 1 and 2a)."""
+    areas = local_areas(result, project, priority)
+    overlap = (
+        shapely.area(shapely.intersection(areas.geometry.to_numpy(), area)) if len(areas) else np.zeros(0)
+    )
+    if not len(areas) or overlap.max() <= 0:
+        return {f"criterium_{c.number}": "-" for c in COMPUTED} | {
+            "kwalificeert": "nee: geen spanningsgebied meer"
+        }
+    best = areas.iloc[int(np.argmax(overlap))]
+    qualifies = all(best[CRITERION[key].verdict] == JA for key in QUALIFYING)
+    return {f"criterium_{c.number}": str(best[c.verdict]) for c in COMPUTED} | {
+        "kwalificeert": "ja" if qualifies else "nee"
+    }
+
+
+def _stapeling(faces: gpd.GeoDataFrame, focus: shapely.Geometry) -> dict[str, float]:
+    hectares = (
+        pd.Series(_in_focus(faces, focus) / HECTARE, index=faces.index).groupby(faces["n_sectoren"]).sum()
+    )
+    return {f"stapeling_{n}_ha": float(value) for n, value in hectares.items() if n >= 2}
+
+
+def compare_variants(
+    project: Project,
+    area: shapely.Geometry,
+    variants: list[Variant],
+    regions: gpd.GeoDataFrame,
+    claims: dict[str, gpd.GeoDataFrame],
+    priority: list[gpd.GeoDataFrame],
+) -> tuple[list[VariantFigures], pd.DataFrame]:
+    """The current situation and every variant through the overlay on the surroundings
+    (``claims`` and ``regions`` must cover :func:`loading_box`); one row each, ``huidig`` first."""
+    focus = focus_of(project, area, variants)
+    box = shapely.box(*loading_box(project, focus))
+    regions = regions[regions.intersects(box)].copy()
+    regions["geometry"] = regions.geometry.intersection(box)
+    situations = [(CURRENT, "", claims)] + [
+        (v.name, v.toelichting, apply_variant(claims, v)) for v in variants
+    ]
+    figures: list[VariantFigures] = []
+    for name, text, edited in situations:
+        result = _run(project, regions, edited)
+        current = figures[0].result if figures else result
+        row: dict = {"variant": name, "toelichting": text}
+        conflicts = _per_pair(result.schuurpunten, "conflict", focus, "conflict")
+        kansen = _per_pair(result.kansen, "kans", focus, "kans")
+        row |= {
+            "conflict_ha": sum(conflicts.values()),
+            **conflicts,
+            "kansen_ha": sum(kansen.values()),
+            **kansen,
+        }
+        row |= _zone_changes(current.schuurpunten, result.schuurpunten, focus)
+        row |= (
+            _stapeling(result.stapeling, focus)
+            | _kept(edited, area)
+            | _verdicts(result, project, priority, area)
+        )
+        figures.append(VariantFigures(name, result, row))
+    table = pd.DataFrame([f.row for f in figures])
+    numbers = [c for c in table.columns if c.endswith("_ha") or c.startswith("schuurpunten_")]
+    table[numbers] = table[numbers].fillna(0.0)  # a pair or class a situation lacks: 0 ha
+    for sector in claims:
+        now = table[f"claim_{sector}_ha"]
+        table[f"behoud_{sector}_pct"] = np.where(now.iloc[0] > 0, 100 * now / now.iloc[0], np.nan)
+    return figures, table
+
+
+def comparison_report(table: pd.DataFrame, area_id: str, name: str, labels) -> str:
+    """``vergelijking.md``: the measures as rows, ``huidig`` and each variant as columns."""
+    from novex_geo.escape import md_escape
+
+    variants = [md_escape(v) for v in table["variant"]]
+    lines = [
+        f"# Oplossingsrichtingen voor {md_escape(name)} ({md_escape(area_id)})",
+        "",
+        *(
+            f"- **{md_escape(r.variant)}**: {md_escape(r.toelichting)}"
+            for r in table.iloc[1:].itertuples()
+            if r.toelichting
+        ),
+        "",
+        "| | " + " | ".join(variants) + " |",
+        "|---|" + "---:|" * len(variants),
+    ]
+    for column in table.columns[2:]:
+        if column.startswith(("claim_", "behoud_")) and not table[column].fillna(0).any():
+            continue  # a sector with no claim in the area, in no variant
+        cells = [_cell(value) for value in table[column]]
+        lines.append(f"| {md_escape(_measure(column, labels))} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value) -> str:
+    from novex_geo.escape import md_escape
+
+    if isinstance(value, float):
+        return "-" if np.isnan(value) else f"{value:,.1f}".replace(",", " ")
+    return md_escape(value) or "-"
+
+
+MEASURES = (
+    ("claim_", "_ha", "claim {} (ha)"),
+    ("behoud_", "_pct", "behoud {} (%)"),
+    ("conflict_", "_ha", "conflict {} (ha)"),
+    ("kans_", "_ha", "kans {} (ha)"),
+)
+
+
+def _measure(column: str, labels) -> str:
+    """A column's name as the table's row heading: sector keys (and pairs of them) as labels."""
+    for prefix, suffix, words in MEASURES:
+        if column.startswith(prefix) and column.endswith(suffix) and len(column) > len(prefix + suffix):
+            keys = column[len(prefix) : -len(suffix)].split("×")
+            return words.format(" × ".join(labels.label(key) if labels else key for key in keys))
+    return column.replace("_", " ")

@@ -1,0 +1,137 @@
+"""Oplossingsrichtingen side by side (``novex-geo varianten``): a variant's figures equal those
+of a full run on the input layers edited the same way, by hand."""
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from novex_geo import load_project
+from novex_geo.cli.main import cli
+from novex_geo.errors import LayerError
+from novex_geo.io.vector import read_vector
+from novex_geo.pipeline import run_overlay, run_triage, run_variants
+from novex_geo.variants import focus_of, variant_frame
+
+from .conftest import sectors_toml, write_layer, write_project
+
+WATER = shapely.box(1_000, 1_000, 1_400, 1_200)
+PLAN = shapely.box(1_200, 1_000, 1_600, 1_200)  # 200 x 200 m on the water: 4 ha of conflict
+RANGE = shapely.box(3_000, 1_000, 3_200, 1_200)  # 1,400 m from the plan: no conflict yet
+PAIRS = """
+[[conflicts.pairs]]
+sectors = ["woningbouw", "water_bodem"]
+[[conflicts.pairs]]
+sectors = ["woningbouw", "defensie"]
+distance = 500
+"""
+
+
+def project_with(folder: Path, homes, water, ranges):
+    folder.mkdir(parents=True, exist_ok=True)
+    write_layer(folder / "wonen.gpkg", homes, naam=[f"Plan {i + 1}" for i in range(len(homes))])
+    write_layer(folder / "water.gpkg", water, naam=[f"Boezem {i + 1}" for i in range(len(water))])
+    write_layer(folder / "defensie.gpkg", ranges, naam=["Schietbaan"])
+    body = sectors_toml(woningbouw="wonen.gpkg", water_bodem="water.gpkg", defensie="defensie.gpkg")
+    return load_project(write_project(folder, body + PAIRS))
+
+
+def write_variant(path: Path, changes, toelichting: str = "") -> Path:
+    """``changes``: (actie, sector, polygon in RD)."""
+    frame = gpd.GeoDataFrame(
+        {"actie": [c[0] for c in changes], "sector": [c[1] for c in changes], "toelichting": toelichting},
+        geometry=[c[2] for c in changes],
+        crs="EPSG:28992",
+    ).to_crs("EPSG:4326")
+    path.write_text(frame.to_json(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def current(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("varianten")
+    project = project_with(folder, [PLAN], [WATER], [RANGE])
+    run_overlay(project)
+    areas = run_triage(project).areas
+    return folder, project, str(areas["id"].iloc[0])
+
+
+VARIANTS = {
+    "wonen_west_weg": [("verwijderen", "woningbouw", shapely.box(1_100, 900, 1_400, 1_300))],
+    "verplaatsen": [
+        ("verwijderen", "woningbouw", PLAN.buffer(10, join_style="mitre")),
+        ("toevoegen", "woningbouw", shapely.box(2_400, 1_000, 2_800, 1_200)),
+    ],
+    "meer_water": [("toevoegen", "water_bodem", shapely.box(1_500, 1_000, 1_700, 1_200))],
+}
+
+
+def edited_by_hand(variant, sector: str, claims: list) -> list:
+    """The claims of one sector as a person edits the file: every claim minus what the variant
+    cuts away (as read from its GeoJSON), then what it adds."""
+    cut = [g for g, s in zip(variant.cut.geometry, variant.cut["sector"], strict=True) if s == sector]
+    kept = [claim.difference(shapely.union_all(cut)) if cut else claim for claim in claims]
+    added = [g for g, s in zip(variant.add.geometry, variant.add["sector"], strict=True) if s == sector]
+    return [g for g in kept if not g.is_empty] + added
+
+
+def test_each_variant_equals_a_full_run_on_the_layers_edited_by_hand(current, tmp_path):
+    folder, project, area_id = current
+    files = [write_variant(tmp_path / f"{name}.geojson", changes) for name, changes in VARIANTS.items()]
+    done = run_variants(project, area_id, files, out=tmp_path / "uit")
+    table = done.table.set_index("variant")
+    variants = [variant_frame(read_vector(f), project, f, f.stem) for f in files]
+    area = gpd.read_file(folder / "uit" / "analyse.gpkg", layer="spanningsgebieden").geometry.iloc[0]
+    focus = focus_of(project, area, variants)
+    for variant in variants:
+        homes, water = (
+            edited_by_hand(variant, "woningbouw", [PLAN]),
+            edited_by_hand(variant, "water_bodem", [WATER]),
+        )
+        edited = project_with(tmp_path / f"vol_{variant.name}", homes, water, [RANGE])
+        zones = run_overlay(edited, write=False).result.schuurpunten
+        inside = shapely.area(shapely.intersection(zones.geometry.to_numpy(), focus))
+        for pair in ("woningbouw×water_bodem", "woningbouw×defensie"):
+            full = inside[(zones["conflict"] == pair).to_numpy()].sum()
+            column = f"conflict_{pair}_ha"
+            mine = table.loc[variant.name, column] * 10_000 if column in table.columns else 0.0
+            assert mine == pytest.approx(full, abs=1e-6), (variant.name, pair, mine, full)
+    assert table.loc["huidig", "conflict_woningbouw×water_bodem_ha"] == pytest.approx(4.0)
+    west = table.loc["wonen_west_weg"]
+    # the cut drawn along the water's edge leaves a sliver of 0.008 m² (the GeoJSON's rounding)
+    assert (
+        west["conflict_ha"] == pytest.approx(0, abs=1e-6)
+        and west["schuurpunten_opgelost"] == 1
+        and west["opgelost_ha"] == pytest.approx(4)
+    )
+    # the price: the housing claim inside the spanningsgebied (the plan's part on the water) is gone
+    assert west["claim_woningbouw_ha"] < 1e-4 and west["behoud_woningbouw_pct"] < 0.01
+    assert table.loc["huidig", "claim_woningbouw_ha"] == pytest.approx(4.0)
+    assert west["kwalificeert"].startswith("nee")
+    moved = table.loc["verplaatsen"]
+    # the new location lies 200 m from the range: new schuurpunten outside the spanningsgebied, the
+    # parts of both claims within 500 m of each other (6 ha of housing, all 4 ha of the range)
+    assert moved["schuurpunten_nieuw"] == 2 and moved["nieuw_ha"] == pytest.approx(10.0)
+    assert moved["conflict_woningbouw×defensie_ha"] == pytest.approx(10.0)
+    assert "Schietbaan" in moved["nieuw_tussen"] and moved["schuurpunten_opgelost"] == 1
+    more = table.loc["meer_water"]
+    assert more["conflict_woningbouw×water_bodem_ha"] == pytest.approx(6.0)
+    assert more["schuurpunten_gekrompen"] == 0 and more["schuurpunten_opgelost"] == 0
+    # the area of 4 ha is below criterion 2a's 5 ha, one of 6 ha is not: the variant makes it qualify
+    assert (table.loc["huidig", "kwalificeert"], more["kwalificeert"]) == ("nee", "ja")
+    text = done.markdown.read_text(encoding="utf-8")
+    assert "| | huidig | wonen_west_weg | verplaatsen | meer_water |" in text
+    assert "behoud Woningbouw (%)" in text or "behoud woningbouw (%)" in text
+
+
+def test_variant_files_with_mistakes_end_in_one_message(current, tmp_path):
+    _, project, area_id = current
+    bad = write_variant(tmp_path / "fout.geojson", [("slopen", "woningbouw", PLAN)])
+    with pytest.raises(LayerError, match="unknown actie 'slopen'"):
+        run_variants(project, area_id, [bad], out=tmp_path / "uit")
+    result = CliRunner().invoke(
+        cli, ["varianten", str(project.path), "SG-bestaat-niet", str(bad), "--out", str(tmp_path / "uit")]
+    )
+    assert result.exit_code != 0 and "no spanningsgebied 'SG-bestaat-niet'" in result.output
