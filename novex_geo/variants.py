@@ -25,7 +25,7 @@ import shapely
 from novex_geo.config import Project
 from novex_geo.config.criteria import CRITERION, JA
 from novex_geo.errors import LayerError
-from novex_geo.overlay.engine import OverlayResult, overlay
+from novex_geo.overlay.engine import OverlayResult, overlay_project
 from novex_geo.sketch import COMPUTED, local_areas, sketch_frame
 from novex_geo.triage.areas import zone_labels
 from novex_geo.units import HECTARE, SLIVER_M2
@@ -126,19 +126,6 @@ def focus_of(project: Project, area: shapely.Geometry, variants: list[Variant]) 
 def loading_box(project: Project, focus: shapely.Geometry) -> tuple[float, float, float, float]:
     """The claims that can reach into the focus: within the largest pair distance of it."""
     return tuple(focus.buffer(_reach(project) + 100.0, join_style="mitre").bounds)
-
-
-def _run(project: Project, regions: gpd.GeoDataFrame, claims: dict[str, gpd.GeoDataFrame]) -> OverlayResult:
-    return overlay(
-        regions,
-        claims,
-        project.conflicts,
-        tile_size=project.tile_size,
-        min_area_m2=project.min_area_m2,
-        workers=project.workers,
-        kansen=project.kansen,
-        kansen_min_area_m2=project.kansen_min_area_m2,
-    )
 
 
 def _in_focus(zones: gpd.GeoDataFrame, focus: shapely.Geometry) -> np.ndarray:
@@ -243,7 +230,7 @@ def compare_variants(
     ]
     figures: list[VariantFigures] = []
     for name, text, edited in situations:
-        result = _run(project, regions, edited)
+        result = overlay_project(project, regions, edited)
         current = figures[0].result if figures else result
         row: dict = {"variant": name, "toelichting": text}
         conflicts = _per_pair(result.schuurpunten, "conflict", focus, "conflict")

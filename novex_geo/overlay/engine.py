@@ -44,7 +44,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from novex_geo.config import KANS, SCHUURPUNT, ZONE_KINDS, ConflictPair, KansPair
+from novex_geo.config import KANS, SCHUURPUNT, ZONE_KINDS, ConflictPair, KansPair, Project
 from novex_geo.errors import LayerError, UsageError
 from novex_geo.executor import Executor
 from novex_geo.overlay.assembly import TaskRows, Zones, assemble_faces, assemble_zones
@@ -52,7 +52,7 @@ from novex_geo.overlay.audit import check_controle, controle_table
 from novex_geo.overlay.tasks import Catalogue, TaskSpec, plan_tasks
 from novex_geo.overlay.tile import TaskResult, run_request
 
-__all__ = ["OverlayResult", "overlay"]
+__all__ = ["OverlayResult", "overlay", "overlay_project"]
 
 log = logging.getLogger(__name__)
 
@@ -250,4 +250,24 @@ def _assemble(collected: _Collector, regions, claims, conflicts, kansen, minimum
         coverage_fallbacks=collected.fallbacks,
         n_tasks=n_tasks,
         seconds=time.perf_counter() - collected.started,
+    )
+
+
+def overlay_project(
+    project: Project,
+    regions: gpd.GeoDataFrame,
+    claims: Mapping[str, gpd.GeoDataFrame],
+    executor: Executor | None = None,
+) -> OverlayResult:
+    """:func:`overlay` with the pairs, tiles, thresholds and workers of ``project``."""
+    return overlay(
+        regions,
+        claims,
+        project.conflicts,
+        tile_size=project.tile_size,
+        min_area_m2=project.min_area_m2,
+        workers=project.workers,
+        kansen=project.kansen,
+        kansen_min_area_m2=project.kansen_min_area_m2,
+        executor=executor,
     )

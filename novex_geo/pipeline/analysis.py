@@ -49,7 +49,8 @@ from novex_geo.io.run import (
     run_location,
     write_run,
 )
-from novex_geo.overlay import OverlayResult, overlay, summarise
+from novex_geo.overlay import OverlayResult, summarise
+from novex_geo.overlay.engine import overlay_project
 from novex_geo.units import SLIVER_M2
 
 if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a command needs them
@@ -138,17 +139,7 @@ def run_overlay(
     executor = _executor(project, scheduler)  # a wrong scheduler too
     regions = _regions(project, provincies)
     layers = load_claims(project)
-    result = overlay(
-        regions,
-        {key: layer.frame for key, layer in layers.items()},
-        project.conflicts,
-        tile_size=project.tile_size,
-        min_area_m2=project.min_area_m2,
-        workers=project.workers,
-        kansen=project.kansen,
-        kansen_min_area_m2=project.kansen_min_area_m2,
-        executor=executor,
-    )
+    result = overlay_project(project, regions, {key: layer.frame for key, layer in layers.items()}, executor)
     summary = summarise(result)
     slivers = result.stapeling.area < SLIVER_M2
     if slivers.any():
