@@ -81,3 +81,39 @@ def test_kill_while_writing_keeps_a_complete_output(tmp_path):
     # the next run is not blocked by the killed ones and leaves no temporary files behind
     subprocess.run(command, check=True, capture_output=True, env=env, timeout=120)
     assert not [p.name for p in gpkg.parent.iterdir() if ".tmp" in p.name]
+
+
+_RECORD_WRITER = """
+import sys
+from novex_geo.io.downloads import save_download_record
+path, n = sys.argv[1], int(sys.argv[2])
+for page in range(1, n + 1):
+    record = {"layer": "nnn", "status": "bezig", "n_pages": page, "cursor": str(page)}
+    if page > n // 2:  # a column the table does not have yet
+        record["n_matched"] = 10_832
+    save_download_record(path, record)
+    save_download_record(path, {"layer": "provincies", "status": "klaar", "n_pages": page})
+"""
+
+
+def test_a_fetch_record_is_read_whole_while_it_is_saved_page_after_page(tmp_path):
+    """GDAL rewrote the whole table on every save: a reader in between found no table (the
+    kill-and-resume test against MapServer met it), or no GeoPackage at all."""
+    from novex_geo.io.downloads import download_record, save_download_record
+
+    path = tmp_path / "fetch.gpkg"
+    save_download_record(path, {"layer": "nnn", "status": "bezig", "n_pages": 0, "cursor": ""})
+    writer = subprocess.Popen([sys.executable, "-c", _RECORD_WRITER, str(path), "150"])
+    pages_seen = []
+    try:
+        while writer.poll() is None:
+            record = download_record(path, "nnn")
+            assert record is not None
+            pages_seen.append(record["n_pages"])
+    finally:
+        writer.wait(60)
+    assert writer.returncode == 0
+    assert len(pages_seen) > 20 and pages_seen == sorted(pages_seen)
+    final = download_record(path, "nnn")
+    assert (final["n_pages"], final["cursor"], final["n_matched"]) == (150, "150", 10_832)
+    assert download_record(path, "provincies")["n_pages"] == 150

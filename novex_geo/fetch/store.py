@@ -36,7 +36,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import shapely
 
 from novex_geo.errors import DownloadError, IncompleteDownloadError
@@ -47,13 +46,10 @@ from novex_geo.io.downloads import (
     BUSY,
     COUNTS,
     DONE,
-    DOWNLOADS_TABLE,
     INCOMPLETE,
     download_record,
-    download_records,
-    downloads_table,
+    save_download_record,
 )
-from novex_geo.io.files import atomic_path
 
 __all__ = [
     "BUSY",
@@ -170,18 +166,6 @@ def _now() -> str:
 def staging_folder(out: Path, layer: str) -> Path:
     """Where the pages of ``layer`` wait until the download is complete."""
     return out.with_name(out.name + ".parts") / layer
-
-
-def _save_record(path: Path, record: dict) -> None:
-    records = download_records(path)
-    rows = [] if records.empty else records[records["layer"] != record["layer"]].to_dict("records")
-    table = downloads_table([*rows, record])
-    if path.exists():  # SQLite keeps each later record write whole
-        pyogrio.write_dataframe(table, path, layer=DOWNLOADS_TABLE, driver="GPKG")
-        return
-    # a GeoPackage being created is no GeoPackage yet: a reader, or a kill, would meet half a file
-    with atomic_path(path) as temporary:
-        pyogrio.write_dataframe(table, temporary, layer=DOWNLOADS_TABLE, driver="GPKG")
 
 
 def _number(value) -> int | None:
@@ -333,7 +317,7 @@ def store_pages(
 
     def remember(**fields) -> None:
         record.update(fields)
-        _save_record(out, record)
+        save_download_record(out, record)
 
     notes: list[str] = []
     session = Session(client, remember, progress, record, staging, notes)
