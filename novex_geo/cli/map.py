@@ -73,9 +73,8 @@ def sketch_command(project_file, sketch_file: Path, sector, out):
 @click.argument("area_id", metavar="ID")
 @click.argument(
     "variant_files",
-    metavar="VARIANT.geojson...",
+    metavar="[VARIANT.geojson...]",
     nargs=-1,
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
 )
 @click.option(
@@ -84,22 +83,28 @@ def sketch_command(project_file, sketch_file: Path, sector, out):
     help="The run whose spanningsgebied ID is compared. Default: <output>/analyse.gpkg.",
 )
 @out_opt(
-    None, "Folder for vergelijking.csv, vergelijking.md and varianten.gpkg. Default: <output>/varianten/ID."
+    None,
+    "Folder for vergelijking.csv/.md, varianten.gpkg and the 2-pager snelle_tafel.pdf/.html. "
+    "Default: <output>/varianten/ID.",
 )
 def variants_command(project_file, area_id, variant_files, gpkg, out):
     """Compare oplossingsrichtingen for one spanningsgebied: the current claims and each variant.
 
     A variant is a GeoJSON (as the map's Draw tool exports it) whose polygons carry a sector
     and an actie: toevoegen (a new claim) or verwijderen (that sector's claims inside the polygon
-    are cut away); both in one file move a claim. Per variant: conflict ha per pair, schuurpunten
+    are cut away); both in one file move a claim. Without files, the project file's [[varianten]]
+    of spanningsgebied ID are compared. Per variant: conflict ha per pair, schuurpunten
     opgelost, gekrompen and nieuw (also outside the area, via a pair's distance), kansen,
     stapeling, what each sector keeps of its claim in the area, and whether the area still
-    qualifies; exactly as a full run on the edited layers, computed on the surroundings only.
+    qualifies, and whether each [opgaven] is still met; exactly as a full run on the edited
+    layers, computed on the surroundings only. The snelle-tafel 2-pager (A4 PDF and HTML) puts
+    the probleemdefinitie and the richtingen with their voor- en nadelen side by side.
 
     \b
     Example:
       novex-geo varianten novex.toml SG-f2cf83c3ec noord.geojson minder_water.geojson
+      novex-geo varianten novex.toml SG-f2cf83c3ec
     """
     run = run_variants(load_project(project_file), area_id, list(variant_files), gpkg, out)
     click.echo(run.markdown.read_text(encoding="utf-8"))
-    click.echo(f"wrote {run.markdown}, {run.csv} and {run.gpkg} ({run.seconds:.1f} s)")
+    click.echo(f"wrote {run.markdown}, {run.csv}, {run.gpkg} and the 2-pager {run.pdf} ({run.seconds:.1f} s)")

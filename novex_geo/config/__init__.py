@@ -28,6 +28,14 @@ A NOVEX analysis is described by one TOML file::
     sectors = ["water_bodem", "natuur"]
     toelichting = "waterberging in natuur"
 
+    [opgaven]
+    woningbouw = 150
+
+    [[varianten]]
+    naam = "Wonen noord"
+    spanningsgebied = "SG-f2cf83c3ec"
+    bestanden = ["varianten/wonen_noord.geojson"]
+
 Relative paths resolve against the folder of the project file. Every mistake raises
 :class:`~novex_geo.errors.ConfigError` naming the file and the key.
 """
@@ -50,6 +58,7 @@ from novex_geo.config.model import (
     SectorPair,
     Source,
     Triage,
+    VariantSpec,
     ZoneKind,
 )
 from novex_geo.config.parse import load_project, parse_project
@@ -72,6 +81,7 @@ __all__ = [
     "SectorPair",
     "Source",
     "Triage",
+    "VariantSpec",
     "ZoneKind",
     "is_database_url",
     "load_project",

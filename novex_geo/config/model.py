@@ -29,6 +29,7 @@ __all__ = [
     "SectorPair",
     "Source",
     "Triage",
+    "VariantSpec",
     "ZoneKind",
 ]
 
@@ -213,6 +214,17 @@ class Triage:
 
 
 @dataclass(frozen=True)
+class VariantSpec:
+    """An oplossingsrichting named in the project file (``[[varianten]]``): its changes are the
+    polygons in ``files`` (GeoJSON as the map exports them, ``sector`` and ``actie`` each)."""
+
+    name: str
+    area_id: str  # the spanningsgebied it is a way out for
+    files: tuple[Path, ...]
+    toelichting: str = ""
+
+
+@dataclass(frozen=True)
 class Project:
     """A validated project file."""
 
@@ -232,6 +244,9 @@ class Project:
     provincies: tuple[str, ...] = ()
     triage: Triage = field(default_factory=Triage)
     demo: bool = False
+    # hectares a sector has to keep in a spanningsgebied (``[opgaven]``), shown per variant
+    opgaven: dict[str, float] = field(default_factory=dict)
+    varianten: tuple[VariantSpec, ...] = ()
 
     @property
     def labels(self) -> SectorLabels:

@@ -8,7 +8,6 @@ kans says so (``also_conflict = true``); otherwise that is a mistake the parser 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,13 +34,7 @@ def _sectors(check: Validator, table: dict, key: str, sectors: dict[str, Sector]
     if not (isinstance(names, list) and len(names) == 2 and all(isinstance(n, str) for n in names)):
         raise check.fail(f"{key}.sectors", "must name exactly two sectors, e.g. ['woningbouw', 'defensie']")
     for name in names:
-        if name not in sectors:
-            hint = difflib.get_close_matches(name, sectors, n=1)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise check.fail(
-                f"{key}.sectors",
-                f"unknown sector '{name}'{suggestion}; sectors in this file: " + ", ".join(sectors),
-            )
+        check.sector(name, f"{key}.sectors", sectors)
     if names[0] == names[1]:
         raise check.fail(f"{key}.sectors", "a pair needs two different sectors")
     return names

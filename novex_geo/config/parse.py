@@ -26,6 +26,7 @@ from novex_geo.config.model import (
 )
 from novex_geo.config.pairs import CONFLICTS_KEYS, KANSEN_KEYS, parse_conflicts, parse_kansen
 from novex_geo.config.validate import Validator
+from novex_geo.config.variants import parse_opgaven, parse_variants
 from novex_geo.errors import ConfigError
 
 __all__ = ["load_project", "parse_project"]
@@ -48,7 +49,7 @@ SOURCE_KEYS = {
     "allow_incomplete",
 }
 RASTER_KEYS = {"band", "where", "in", "simplify"}
-TOP_KEYS = {"project", "sectors", "conflicts", "kansen", "triage"}
+TOP_KEYS = {"project", "sectors", "conflicts", "kansen", "triage", "opgaven", "varianten"}
 TRIAGE_KEYS = {
     "merge_distance",
     "min_stapeling",
@@ -236,6 +237,22 @@ def _parse_triage(check: Validator, table: Any) -> Triage:
     )
 
 
+def _execution(check: Validator, project: dict[str, Any]) -> dict[str, Any]:
+    """How and where the analysis runs: tiles, workers, executor, the provinces to run."""
+    workers = project.get("workers", 0)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise check.fail("project.workers", f"must be a whole number >= 0 (0 = all cores), got {workers!r}")
+    provincies = project.get("provincies", [])
+    if not isinstance(provincies, list) or not all(isinstance(n, str) and n for n in provincies):
+        raise check.fail("project.provincies", "must be a list of provincie names, e.g. ['Utrecht']")
+    return {
+        "tile_size": check.number(project, "tile_size", "project", default=DEFAULT_TILE_SIZE, minimum=100),
+        "workers": workers,
+        "executor": check.choice(project, "executor", "project", EXECUTORS),
+        "provincies": tuple(provincies),
+    }
+
+
 def parse_project(data: dict[str, Any], path: str | Path) -> Project:
     """Validate the parsed TOML ``data`` of the project file at ``path``.
 
@@ -272,12 +289,6 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
     conflicts = check.keys(data.get("conflicts", {}), CONFLICTS_KEYS, "conflicts")
     conflict_pairs = parse_conflicts(check, conflicts.get("pairs", []), sectors)
     kansen = check.keys(data.get("kansen", {}), KANSEN_KEYS, "kansen")
-    workers = project.get("workers", 0)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        raise check.fail("project.workers", f"must be a whole number >= 0 (0 = all cores), got {workers!r}")
-    provincies = project.get("provincies", [])
-    if not isinstance(provincies, list) or not all(isinstance(n, str) and n for n in provincies):
-        raise check.fail("project.provincies", "must be a list of provincie names, e.g. ['Utrecht']")
     return Project(
         path=path,
         name=check.text(project, "name", "project", default=path.stem),
@@ -289,12 +300,11 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
         min_area_m2=check.number(conflicts, "min_area_m2", "conflicts", default=0.0, minimum=0),
         kansen=parse_kansen(check, kansen.get("pairs", []), sectors, conflict_pairs),
         kansen_min_area_m2=check.number(kansen, "min_area_m2", "kansen", default=0.0, minimum=0),
-        tile_size=check.number(project, "tile_size", "project", default=DEFAULT_TILE_SIZE, minimum=100),
-        workers=workers,
-        executor=check.choice(project, "executor", "project", EXECUTORS),
-        provincies=tuple(provincies),
+        **_execution(check, project),
         triage=_parse_triage(check, data.get("triage", {})),
         demo=check.flag(project, "demo", "project"),
+        opgaven=parse_opgaven(check, data.get("opgaven", {}), sectors),
+        varianten=parse_variants(check, data.get("varianten", [])),
     )
 
 

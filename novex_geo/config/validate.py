@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -43,6 +44,15 @@ class Validator:
                     f"unknown key{suggestion}; known keys: {known}",
                 )
         return table
+
+    def sector(self, name: Any, key: str, sectors: Collection[str]) -> str:
+        """``name`` if it is one of the ``sectors``' keys; else the error lists them."""
+        if isinstance(name, str) and name in sectors:
+            return name
+        hint = difflib.get_close_matches(name, list(sectors), n=1) if isinstance(name, str) else []
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        known = ", ".join(sectors)
+        raise self.fail(key, f"unknown sector '{name}'{suggestion}; sectors in this file: {known}")
 
     @overload
     def text(self, table: dict, name: str, key: str, default: str) -> str: ...

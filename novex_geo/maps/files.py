@@ -13,10 +13,11 @@ import io
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import matplotlib
+from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from novex_geo import __version__
@@ -78,17 +79,21 @@ def save_figure(figure: Figure, path: Path, **options) -> Path:
         return atomic_write(path, lambda part: figure.savefig(part, **options))
 
 
-def save_pdf(figure: Figure, path: Path, title: str, subject: str, author: str) -> Path:
-    """Write ``figure`` as a vector PDF with embedded TrueType fonts, document metadata, its
-    language and XMP metadata (:func:`~novex_geo.maps.pdf_access.add_accessibility`), atomically.
+def save_pdf(figure: Figure | Sequence[Figure], path: Path, title: str, subject: str, author: str) -> Path:
+    """Write ``figure`` (or the pages ``figure``, in order) as a vector PDF with embedded
+    TrueType fonts, document metadata, its language and XMP metadata
+    (:func:`~novex_geo.maps.pdf_access.add_accessibility`), atomically.
 
     ``pdf.fonttype = 42`` only for this file (Type 3 fonts print blurred and cannot be
     searched or edited); the global matplotlib settings stay as they are.
     """
     metadata = {"Title": title, "Subject": subject, "Author": author, "Creator": f"novex-geo {__version__}"}
+    pages = [figure] if isinstance(figure, Figure) else list(figure)
     rendered = io.BytesIO()
     with matplotlib.rc_context({"pdf.fonttype": 42}), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
-        figure.savefig(rendered, format="pdf", metadata=metadata)
+        with PdfPages(rendered, metadata=metadata) as document:
+            for page in pages:
+                document.savefig(page)
     pdf = add_accessibility(rendered.getvalue(), title, subject, author)
     return atomic_write(Path(path), lambda part: part.write_bytes(pdf))

@@ -58,6 +58,7 @@ class Signal:
     geometry: object
     demo: bool
     credits: list[str] = field(default_factory=list)
+    kind: str = "Signaal NOVEX"  # what the page is, on the line under the title
 
 
 @dataclass
@@ -132,7 +133,7 @@ th, td {{ text-align: left; padding: .2em .5em; vertical-align: top; }}
 .ja {{ color: #1a7f37; }} .nee {{ color: #b10026; }}
 </style></head><body>
 {mark}<h1>{e(signal.title)}</h1>
-<p class="meta">Signaal NOVEX · {e(signal.provincies)} · analyse {e(signal.date)} · {e(signal.id)}</p>
+<p class="meta">{e(signal.kind)} · {e(signal.provincies)} · analyse {e(signal.date)} · {e(signal.id)}</p>
 <h2>Wat botst?</h2><ul>{"".join(f"<li>{e(line)}</li>" for line in signal.wat)}</ul>
 <h2>Waar?</h2><ul>{"".join(f"<li>{e(line)}</li>" for line in signal.waar)}</ul>
 <img alt="Conflictkaart {e(signal.title)}" src="data:image/png;base64,{image}">

@@ -9,7 +9,7 @@ starts math) and the PDF gets TrueType fonts and document metadata (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -21,7 +21,14 @@ from matplotlib.text import Text
 from novex_geo.config import DEMO_MARK, Project
 from novex_geo.config.criteria import JA, NEE
 from novex_geo.maps import text_fit
-from novex_geo.maps.static import Credits, add_credits, add_legend, credits_height, draw_conflict_map
+from novex_geo.maps.static import (
+    Credits,
+    MapDrawing,
+    add_credits,
+    add_legend,
+    credits_height,
+    draw_conflict_map,
+)
 
 __all__ = ["A4", "SignalPage", "signal_page"]
 
@@ -83,7 +90,7 @@ def _header(writer: _Writer, signal) -> None:
     if mark:
         writer.text(RIGHT, mark, 8.5, color="#b10026", ha="right", fontweight="bold")
     width = room(LEFT) - (text_fit.text_width(mark, 8.5, "bold") + 12 if mark else 0)
-    line = f"Signaal NOVEX · {signal.provincies} · analyse {signal.date} · {signal.id}"
+    line = f"{signal.kind} · {signal.provincies} · analyse {signal.date} · {signal.id}"
     lines = text_fit.wrap(line, width, 8.5, max_lines=2)
     writer.lines(lines, x=LEFT, color="#444444")
     writer.y -= 0.035 - line_height(8.5)
@@ -124,9 +131,12 @@ def signal_page(
     zones: tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None],
     credits: Credits,
     empty_urgency: str,
+    draw_maps: Callable[[Figure, tuple[float, float, float, float]], tuple[Axes, MapDrawing]] | None = None,
 ) -> SignalPage:
     """Lay out the signal (a :class:`~novex_geo.maps.signal.Signal`) on one A4 page; ``zones``
-    are the run's schuurpunten and kansen."""
+    are the run's schuurpunten and kansen. ``draw_maps`` draws something else than the
+    conflict map into the map's rectangle (figure fraction) and returns its first axes and
+    what it drew."""
     figure = Figure(figsize=A4)
     top = _Writer(figure, 0.965)
     _header(top, signal)
@@ -142,11 +152,15 @@ def signal_page(
     # room for the sources of every layer; the map draws some of them
     room = credits_height(figure, RIGHT - LEFT, credits.every, 6)
     map_bottom, map_top = bottom_top + 0.018 + room, top.y - 0.01
-    ax = figure.add_axes((LEFT, map_bottom, MAP_RIGHT - LEFT, map_top - map_bottom))
-    schuurpunten, kansen = zones
-    drawing = draw_conflict_map(
-        ax, project, claims, regions, schuurpunten, focus=signal.geometry, credits=credits, kansen=kansen
-    )
+    rect = (LEFT, map_bottom, MAP_RIGHT - LEFT, map_top - map_bottom)
+    if draw_maps is None:
+        ax = figure.add_axes(rect)
+        schuurpunten, kansen = zones
+        drawing = draw_conflict_map(
+            ax, project, claims, regions, schuurpunten, focus=signal.geometry, credits=credits, kansen=kansen
+        )
+    else:
+        ax, drawing = draw_maps(figure, rect)
     legend = add_legend(
         figure,
         (MAP_RIGHT + 0.02, map_bottom, RIGHT - MAP_RIGHT - 0.02, map_top - map_bottom),

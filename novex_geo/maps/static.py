@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import matplotlib
 import matplotlib.patches as mpatches
 import numpy as np
 import shapely
@@ -195,8 +196,9 @@ def _north_arrow(ax: Axes, size: float) -> None:
     )
 
 
-def _draw_sketch(ax: Axes, project: Project, sketched: gpd.GeoDataFrame | None) -> list:
-    """The sketch dashed and dotted in its sector's colour; a legend entry per sector."""
+def _draw_sketch(ax: Axes, project: Project, sketched: gpd.GeoDataFrame | None, word: str) -> list:
+    """The sketch dashed and dotted in its sector's colour; a legend entry per sector ("``word``
+    (sector)")."""
     handles = []
     for key, part in [] if sketched is None else sketched.groupby("sector"):
         style = {
@@ -206,7 +208,7 @@ def _draw_sketch(ax: Axes, project: Project, sketched: gpd.GeoDataFrame | None) 
             "linestyle": "--",
         }
         part.plot(ax=ax, linewidth=2.0, zorder=7, **style)
-        handles.append(mpatches.Patch(label=plain(f"schets ({project.sectors[key].label})"), **style))
+        handles.append(mpatches.Patch(label=plain(f"{word} ({project.sectors[key].label})"), **style))
     return handles
 
 
@@ -223,6 +225,7 @@ def draw_conflict_map(
     focus_label: str = "spanningsgebied",
     sketch: gpd.GeoDataFrame | None = None,
     kansen: gpd.GeoDataFrame | None = None,
+    sketch_label: str = "schets",
 ) -> MapDrawing:
     """Draw the conflict map on ``ax`` around ``focus`` (or all regions), without legend.
 
@@ -253,7 +256,7 @@ def draw_conflict_map(
         drawn_claims.append(subset)
     drawing.handles += draw_zones(ax, clip(kansen, box), KANS.soort, 0.6, 3)
     drawing.handles += draw_zones(ax, clip(schuurpunten, box), SCHUURPUNT.soort, 0.6, 4)
-    drawing.handles += _draw_sketch(ax, project, clip(sketch, box))
+    drawing.handles += _draw_sketch(ax, project, clip(sketch, box), sketch_label)
     borders = clip(regions.set_geometry(regions.boundary), box)
     if borders is not None:
         borders.plot(ax=ax, zorder=5, **BORDER)
@@ -307,14 +310,17 @@ def add_legend(
     fontsize: float,
     title: str | None = None,
     max_lines: int = 4,
+    columns: int = 1,
 ) -> Legend:
-    """The legend in its own axes at ``rect`` (figure fraction), top-left aligned; the labels
-    wrapped to the width of ``rect`` in at most ``max_lines`` lines, in ``fontsize`` or down to
-    85 % of it (:func:`~novex_geo.maps.text_fit.fit_legend`); the handles' own labels untouched."""
+    """The legend in its own axes at ``rect`` (figure fraction), top-left aligned, in
+    ``columns`` columns; the labels wrapped to a column's width in at most ``max_lines`` lines,
+    in ``fontsize`` or down to 85 % of it (:func:`~novex_geo.maps.text_fit.fit_legend`); the
+    handles' own labels untouched."""
     ax = figure.add_axes(rect)
     ax.set_axis_off()
     labels = [handle.get_label().replace(r"\$", "$") for handle in handles]
-    width = rect[2] * figure.get_size_inches()[0] * 72
+    spacing = matplotlib.rcParams["legend.columnspacing"] * fontsize if columns > 1 else 0.0
+    width = rect[2] * figure.get_size_inches()[0] * 72 / columns - spacing
     fitted = fit_legend(labels, width, fontsize, max_lines, min_size=0.85 * fontsize)
     legend = ax.legend(
         handles=handles,
@@ -327,6 +333,7 @@ def add_legend(
         title_fontsize=fontsize * 1.1,
         frameon=False,
         alignment="left",
+        ncols=columns,
     )
     for text in legend.get_texts():
         text.set_parse_math(False)

@@ -6,17 +6,23 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import shapely
 
 from novex_geo.config import Database, Project
+from novex_geo.config.variants import CURRENT
 from novex_geo.errors import LayerError, UsageError
 from novex_geo.io.files import atomic_path, ensure_folder, output_lock, write_text
 from novex_geo.io.layers import load_sectors, read_source, read_vector
 from novex_geo.io.outputs import write_csv, write_layer
-from novex_geo.io.run import SPANNINGSGEBIEDEN, read_run, run_location
+from novex_geo.io.regions import NAMING, regions_credit
+from novex_geo.io.run import HERKOMST, SPANNINGSGEBIEDEN, read_run, run_date, run_location
 from novex_geo.pipeline.analysis import load_regions_logged
+
+if TYPE_CHECKING:
+    from novex_geo.variants import Variant
 
 __all__ = ["VariantsRun", "run_variants"]
 
@@ -31,49 +37,52 @@ class VariantsRun:
     csv: Path
     markdown: Path
     gpkg: Path
+    pdf: Path  # the snelle-tafel 2-pager
+    html: Path
     seconds: float
 
 
 def run_variants(
     project: Project,
     area_id: str,
-    files: Sequence[Path],
+    files: Sequence[Path] = (),
     gpkg: Path | str | Database | None = None,
     out: Path | None = None,
 ) -> VariantsRun:
     """The spanningsgebied ``area_id`` of the run (default ``<output>/analyse.gpkg``) as it is
-    and under each variant in ``files`` (GeoJSON, as the map exports sketches, with ``sector``
-    and ``actie`` per polygon; the variant is named after the file): ``vergelijking.csv``,
-    ``vergelijking.md`` and ``varianten.gpkg`` (each situation's schuurpunten) into ``out``
-    (default ``<output>/varianten/<id>``)."""
+    and under each variant: one per file in ``files`` (GeoJSON, as the map exports sketches,
+    with ``sector`` and ``actie`` per polygon; named after the file), else the project file's
+    ``[[varianten]]`` of that spanningsgebied. Writes ``vergelijking.csv``, ``vergelijking.md``,
+    ``varianten.gpkg`` (each situation's schuurpunten) and the snelle-tafel 2-pager
+    (``snelle_tafel.pdf``/``.html``) into ``out`` (default ``<output>/varianten/<id>``)."""
     import time
 
-    from novex_geo.variants import compare_variants, comparison_report, focus_of, loading_box, variant_frame
+    from novex_geo.maps.signal import build_signal
+    from novex_geo.maps.snelle_tafel import write_two_pager
+    from novex_geo.maps.static import Credits
+    from novex_geo.variants import compare_variants, comparison_report, focus_of, loading_box
 
     started = time.perf_counter()
-    run = read_run(run_location(project, gpkg), required=(SPANNINGSGEBIEDEN.name,))
-    areas = run.spanningsgebieden
-    assert areas is not None  # required: read_run read it
+    required = (SPANNINGSGEBIEDEN.name, HERKOMST.name)
+    run = read_run(run_location(project, gpkg), required=required)
+    areas, herkomst = run.spanningsgebieden, run.herkomst
+    assert areas is not None and herkomst is not None  # required: read_run read them
     chosen = areas[areas["id"].astype(str) == area_id]
     if chosen.empty:
         some = ", ".join(areas["id"].astype(str)[:3])
         raise UsageError(f"{run.path}: no spanningsgebied {area_id!r}; the run has e.g. {some}")
-    if not files:
-        raise UsageError("give one or more variant files (GeoJSON with sector and actie per polygon)")
-    variants = []
-    for path in map(Path, files):
-        if not path.exists():
-            raise LayerError("variant file not found", path)
-        variants.append(variant_frame(read_vector(path), project, path, path.stem))
-    names = [v.name for v in variants]
-    if len(set(names)) < len(names) or "huidig" in names:
-        raise UsageError(f"variant names must differ and not be 'huidig': {', '.join(names)}")
+    variants = _variants(project, area_id, files)
     area = chosen.geometry.iloc[0]
     box = loading_box(project, focus_of(project, area, variants))
-    claims = {key: layer.frame for key, layer in load_sectors(project, box).items()}
+    layers = load_sectors(project, box)
+    claims = {key: layer.frame for key, layer in layers.items()}
     regions = load_regions_logged(project.regions, project.crs)
     priority = [read_source(s, "prioriteit", project.crs, box)[0] for s in project.triage.priority]
     figures, table = compare_variants(project, area, variants, regions, claims, priority)
+    named = project.triage.gemeenten
+    gemeenten = load_regions_logged(named, project.crs, NAMING) if named else None
+    signal = build_signal(chosen.iloc[0], herkomst, project, gemeenten, run_date(run.path))
+    credits = Credits.of(project, layers, regions_credit(project.regions))
     folder = ensure_folder(Path(out) if out else project.output_dir / VARIANTS_FOLDER / _safe(area_id))
     with output_lock(folder):
         csv = write_csv(table, folder / "vergelijking.csv")
@@ -86,7 +95,38 @@ def run_variants(
                 zones = zones[zones.intersects(shapely.box(*box))]
                 layer = f"schuurpunten_{_safe(figure.name)}"
                 write_layer(zones, temporary, layer, f"Schuurpunten, {figure.name}")
-    return VariantsRun(table, csv, markdown, gpkg_path, time.perf_counter() - started)
+        two_pager = write_two_pager(project, signal, figures, table, regions, credits, folder)
+    return VariantsRun(
+        table, csv, markdown, gpkg_path, two_pager.pdf, two_pager.html, time.perf_counter() - started
+    )
+
+
+def _variants(project: Project, area_id: str, files: Sequence[Path]) -> list[Variant]:
+    """The variants in ``files``, else those of ``[[varianten]]`` for ``area_id``."""
+    from novex_geo.variants import merge_variants, variant_frame
+
+    def read(path: Path, name: str) -> Variant:
+        if not path.exists():
+            raise LayerError("variant file not found", path)
+        return variant_frame(read_vector(path), project, path, name)
+
+    if files:
+        variants = [read(path, path.stem) for path in map(Path, files)]
+    else:
+        specs = [spec for spec in project.varianten if spec.area_id == area_id]
+        if not specs:
+            raise UsageError(
+                f"give one or more variant files (GeoJSON with sector and actie per polygon), or list "
+                f"them in {project.path.name} as [[varianten]] with spanningsgebied = {area_id!r}"
+            )
+        variants = [
+            merge_variants([read(path, spec.name) for path in spec.files], spec.name, spec.toelichting)
+            for spec in specs
+        ]
+    names = [v.name for v in variants]
+    if len(set(names)) < len(names) or CURRENT in names:
+        raise UsageError(f"variant names must differ and not be {CURRENT!r}: {', '.join(names)}")
+    return variants
 
 
 def _safe(name: str) -> str:

@@ -23,24 +23,26 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import Project
-from novex_geo.config.criteria import CRITERION, JA
+from novex_geo.config.criteria import CRITERION, JA, NEE
+from novex_geo.config.variants import CURRENT
 from novex_geo.errors import LayerError
 from novex_geo.overlay.engine import OverlayResult, overlay_project
 from novex_geo.sketch import COMPUTED, local_areas, sketch_frame
 from novex_geo.triage.areas import zone_labels
 from novex_geo.units import HECTARE, SLIVER_M2
+from novex_geo.variants.report import pros_and_cons
 
 __all__ = [
-    "CURRENT",
     "Variant",
     "VariantFigures",
     "apply_variant",
     "compare_variants",
     "focus_of",
+    "loading_box",
+    "merge_variants",
     "variant_frame",
 ]
 
-CURRENT = "huidig"
 ADD, REMOVE = "toevoegen", "verwijderen"
 QUALIFYING = ("c1", "c2a")  # what makes a spanningsgebied a candidate: multisectoral and tense
 # 2b weighs how a pair recurs across the country's provinces: the surroundings cannot judge it
@@ -64,11 +66,15 @@ class Variant:
 
 @dataclass
 class VariantFigures:
-    """One situation's result in the focus, and its row of the comparison."""
+    """One situation: its claims and result, and its row of the comparison."""
 
     name: str
     result: OverlayResult
+    claims: dict[str, gpd.GeoDataFrame]
+    variant: Variant | None = None  # None for the current situation
     row: dict = field(default_factory=dict)
+    # the schuurpunten that meet none of their pair before: conflict, ha, tussen (the claims)
+    created: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def variant_frame(
@@ -89,6 +95,15 @@ def variant_frame(
     add = changes[changes["actie"] == ADD].drop(columns="actie").reset_index(drop=True)
     cut = changes.loc[changes["actie"] == REMOVE, ["sector", "geometry"]].reset_index(drop=True)
     return Variant(name, toelichting, add, cut)
+
+
+def merge_variants(parts: list[Variant], name: str, toelichting: str = "") -> Variant:
+    """One variant from the changes of several files (a ``[[varianten]]`` entry's ``bestanden``)."""
+    add = pd.concat([part.add for part in parts], ignore_index=True)
+    cut = pd.concat([part.cut for part in parts], ignore_index=True)
+    given = toelichting or next((part.toelichting for part in parts if part.toelichting), "")
+    crs = parts[0].add.crs
+    return Variant(name, given, gpd.GeoDataFrame(add, crs=crs), gpd.GeoDataFrame(cut, crs=crs))
 
 
 def apply_variant(claims: dict[str, gpd.GeoDataFrame], variant: Variant) -> dict[str, gpd.GeoDataFrame]:
@@ -138,10 +153,12 @@ def _per_pair(zones: gpd.GeoDataFrame, column: str, focus: shapely.Geometry, pre
     return {f"{prefix}_{pair}_ha": float(value) for pair, value in hectares.items()}
 
 
-def _zone_changes(current: gpd.GeoDataFrame, variant: gpd.GeoDataFrame, focus) -> dict[str, float]:
+def _zone_changes(
+    current: gpd.GeoDataFrame, variant: gpd.GeoDataFrame, focus
+) -> tuple[dict[str, float], pd.DataFrame]:
     """Schuurpunten of the current situation gone (opgelost) or smaller (gekrompen) in the
     variant, and schuurpunten of the variant that meet none of their pair now (nieuw): counts
-    and hectares inside the focus."""
+    and hectares inside the focus, and the new ones with their pair, hectares and claims."""
     old = current.assign(geometry=shapely.intersection(current.geometry.to_numpy(), focus))
     new = variant.assign(geometry=shapely.intersection(variant.geometry.to_numpy(), focus))
     # slivers (a cut drawn along a boundary, off by the map's coordinate rounding) count as none
@@ -161,17 +178,25 @@ def _zone_changes(current: gpd.GeoDataFrame, variant: gpd.GeoDataFrame, focus) -
         if len(others):
             shared = shapely.area(shapely.intersection(zones.geometry.to_numpy(), shapely.union_all(others)))
             met[new.index.get_indexer(zones.index)] = shared >= SLIVER_M2
-    created = new[~met]
-    named = "; ".join(f"{zone_labels(z.labels_a)} × {zone_labels(z.labels_b)}" for z in created.itertuples())
-    return {
+    zones = new[~met]
+    between = [f"{zone_labels(z.labels_a)} × {zone_labels(z.labels_b)}" for z in zones.itertuples()]
+    created = pd.DataFrame(
+        {
+            "conflict": zones["conflict"].to_numpy(),
+            "ha": shapely.area(zones.geometry.to_numpy()) / HECTARE,
+            "tussen": between,
+        }
+    )
+    counts = {
         "schuurpunten_opgelost": int(solved.sum()),
         "opgelost_ha": float(area[solved].sum() / HECTARE),
         "schuurpunten_gekrompen": int(shrunk.sum()),
         "gekrompen_ha": float((area[shrunk] - kept[shrunk]).sum() / HECTARE),
         "schuurpunten_nieuw": len(created),
-        "nieuw_ha": float(shapely.area(created.geometry.to_numpy()).sum() / HECTARE),
-        "nieuw_tussen": named,
+        "nieuw_ha": float(created["ha"].sum()),
+        "nieuw_tussen": "; ".join(created["tussen"]),
     }
+    return counts, created
 
 
 def _kept(faces: gpd.GeoDataFrame, sectors, area: shapely.Geometry) -> dict[str, float]:
@@ -225,14 +250,14 @@ def compare_variants(
     box = shapely.box(*loading_box(project, focus))
     regions = regions[regions.intersects(box)].copy()
     regions["geometry"] = regions.geometry.intersection(box)
-    situations = [(CURRENT, "", claims)] + [
-        (v.name, v.toelichting, apply_variant(claims, v)) for v in variants
-    ]
+    situations: list[tuple[Variant | None, dict]] = [(None, claims)]
+    situations += [(v, apply_variant(claims, v)) for v in variants]
     figures: list[VariantFigures] = []
-    for name, text, edited in situations:
+    for variant, edited in situations:
         result = overlay_project(project, regions, edited)
         current = figures[0].result if figures else result
-        row: dict = {"variant": name, "toelichting": text}
+        name = variant.name if variant else CURRENT
+        row: dict = {"variant": name, "toelichting": variant.toelichting if variant else ""}
         conflicts = _per_pair(result.schuurpunten, "conflict", focus, "conflict")
         kansen = _per_pair(result.kansen, "kans", focus, "kans")
         row |= {
@@ -241,67 +266,24 @@ def compare_variants(
             "kansen_ha": sum(kansen.values()),
             **kansen,
         }
-        row |= _zone_changes(current.schuurpunten, result.schuurpunten, focus)
+        changes, created = _zone_changes(current.schuurpunten, result.schuurpunten, focus)
+        row |= changes
         row |= (
             _stapeling(result.stapeling, focus)
             | _kept(result.stapeling, claims, area)
             | _verdicts(result, project, priority, area)
         )
-        figures.append(VariantFigures(name, result, row))
+        figures.append(VariantFigures(name, result, edited, variant, row, created))
     table = pd.DataFrame([f.row for f in figures])
     numbers = [c for c in table.columns if c.endswith("_ha") or c.startswith("schuurpunten_")]
     table[numbers] = table[numbers].fillna(0.0)  # a pair or class a situation lacks: 0 ha
     for sector in claims:
         now = table[f"claim_{sector}_ha"]
         table[f"behoud_{sector}_pct"] = np.where(now.iloc[0] > 0, 100 * now / now.iloc[0], np.nan)
+    for sector, target in project.opgaven.items():
+        table[f"opgave_{sector}_ha"] = target
+        table[f"opgave_{sector}_gehaald"] = np.where(table[f"claim_{sector}_ha"] >= target, JA, NEE)
+    table["voordelen"], table["nadelen"] = zip(
+        *(pros_and_cons(table, i, figure.created, project) for i, figure in enumerate(figures)), strict=True
+    )
     return figures, table
-
-
-def comparison_report(table: pd.DataFrame, area_id: str, name: str, labels) -> str:
-    """``vergelijking.md``: the measures as rows, ``huidig`` and each variant as columns."""
-    from novex_geo.escape import md_escape
-
-    variants = [md_escape(v) for v in table["variant"]]
-    lines = [
-        f"# Oplossingsrichtingen voor {md_escape(name)} ({md_escape(area_id)})",
-        "",
-        *(
-            f"- **{md_escape(r.variant)}**: {md_escape(r.toelichting)}"
-            for r in table.iloc[1:].itertuples()
-            if r.toelichting
-        ),
-        "",
-        "| | " + " | ".join(variants) + " |",
-        "|---|" + "---:|" * len(variants),
-    ]
-    for column in table.columns[2:]:
-        if column.startswith(("claim_", "behoud_")) and not table[column].fillna(0).any():
-            continue  # a sector with no claim in the area, in no variant
-        cells = [_cell(value) for value in table[column]]
-        lines.append(f"| {md_escape(_measure(column, labels))} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(value) -> str:
-    from novex_geo.escape import md_escape
-
-    if isinstance(value, float):
-        return "-" if np.isnan(value) else f"{value:,.1f}".replace(",", " ")
-    return md_escape(value) or "-"
-
-
-MEASURES = (
-    ("claim_", "_ha", "claim {} (ha)"),
-    ("behoud_", "_pct", "behoud {} (%)"),
-    ("conflict_", "_ha", "conflict {} (ha)"),
-    ("kans_", "_ha", "kans {} (ha)"),
-)
-
-
-def _measure(column: str, labels) -> str:
-    """A column's name as the table's row heading: sector keys (and pairs of them) as labels."""
-    for prefix, suffix, words in MEASURES:
-        if column.startswith(prefix) and column.endswith(suffix) and len(column) > len(prefix + suffix):
-            keys = column[len(prefix) : -len(suffix)].split("×")
-            return words.format(" × ".join(labels.label(key) if labels else key for key in keys))
-    return column.replace("_", " ")
