@@ -145,10 +145,18 @@ def test_demo_compares_three_oplossingsrichtingen_for_the_hot_spot(demo):
     folder, output = demo
     assert (
         "varianten: 3 oplossingsrichtingen for SG-f2cf83c3ec, conflict huidig 236.6 ha, "
-        "minder_water 77.9 ha, wonen_west 68.7 ha, combinatie 0.0 ha"
+        "Minder water 77.9 ha, Oost naar het noorden 158.7 ha, Combinatie 0.0 ha"
     ) in output
     text = (folder / "uitvoer" / "varianten" / "SG-f2cf83c3ec" / "vergelijking.md").read_text(
         encoding="utf-8"
     )
     assert "| kwalificeert | ja | ja | ja | nee: geen spanningsgebied meer |" in text
     assert "| behoud Woningbouw (%) | 100.0 | 100.0 | 43.3 | 43.3 |" in text
+    # moving the eastern housing north meets the water there: a new schuurpunt, named
+    assert "nieuw schuurpunt Woningbouw × Water en bodem, 90.0 ha (Grenspark noord × " in text
+    assert "| opgave Woningbouw gehaald | ja | ja | nee | nee |" in text
+    import pypdf
+
+    two_pager = pypdf.PdfReader(folder / "uitvoer" / "varianten" / "SG-f2cf83c3ec" / "snelle_tafel.pdf")
+    words = " ".join(" ".join(page.extract_text().split()) for page in two_pager.pages)
+    assert len(two_pager.pages) == 2 and "C · Combinatie" in words and "Advies over het vervolg" in words

@@ -4,6 +4,7 @@ of a full run on the input layers edited the same way, by hand."""
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
@@ -124,6 +125,14 @@ def test_each_variant_equals_a_full_run_on_the_layers_edited_by_hand(current, tm
     text = done.markdown.read_text(encoding="utf-8")
     assert "| | huidig | wonen_west_weg | verplaatsen | meer_water |" in text
     assert "behoud Woningbouw (%)" in text or "behoud woningbouw (%)" in text
+    # voor- en nadelen, worded from the same numbers
+    homes, defence = project.labels.label("woningbouw"), project.labels.label("defensie")
+    assert west["voordelen"].startswith("lost 1 schuurpunt op (4.0 ha); conflict 4.0 → 0.0")
+    assert f"{homes} levert 4.0 ha in (houdt 0 %)" in west["nadelen"]
+    assert moved["nadelen"].startswith(f"2 nieuwe schuurpunten {homes} × {defence}, 10.0 ha (")
+    assert (
+        "blijft een spanningsgebied" in more["nadelen"] and "conflict 4.0 → 6.0 ha, +50 %" in more["nadelen"]
+    )
 
 
 def test_variant_files_with_mistakes_end_in_one_message(current, tmp_path):
@@ -135,3 +144,137 @@ def test_variant_files_with_mistakes_end_in_one_message(current, tmp_path):
         cli, ["varianten", str(project.path), "SG-bestaat-niet", str(bad), "--out", str(tmp_path / "uit")]
     )
     assert result.exit_code != 0 and "no spanningsgebied 'SG-bestaat-niet'" in result.output
+
+
+LONG = "Woningbouw schuift naar de noordrand, met behoud van de volledige waterberging en de veiligheidszone"
+
+
+@pytest.mark.parametrize("n_variants", [1, 3, 5])
+def test_the_snelle_tafel_2_pager_is_two_a4_pages_naming_every_variant_and_its_numbers(
+    current, tmp_path, n_variants
+):
+    """Up to five variants with long names and a long sector label: always exactly two A4
+    pages, and the text of the PDF holds every variant's full name and its conflict hectares."""
+    import dataclasses
+
+    import pypdf
+
+    _, project, area_id = current
+    sectors = dict(project.sectors)
+    sectors["water_bodem"] = dataclasses.replace(
+        sectors["water_bodem"], label="Agrarisch natuurbeheer (weide- en akkervogelgebieden, provinciaal)"
+    )
+    project = dataclasses.replace(project, sectors=sectors, opgaven={"woningbouw": 3.0})
+    changes = list(VARIANTS.values())
+    files = [
+        write_variant(
+            tmp_path / f"{i + 1} {LONG[: 20 + 16 * i]}.geojson", changes[i % 3], f"Richting {i + 1}."
+        )
+        for i in range(n_variants)
+    ]
+    done = run_variants(project, area_id, files, out=tmp_path / "uit")
+    pages = pypdf.PdfReader(done.pdf).pages
+    assert len(pages) == 2
+    assert all(
+        round(float(p.mediabox.width)) == 595 and round(float(p.mediabox.height)) == 842 for p in pages
+    )
+    text = " ".join(" ".join(page.extract_text().split()) for page in pages)
+    assert "Probleemdefinitie" in text or "probleemdefinitie" in text
+    assert "Advies over het vervolg" in text
+    for i, row in enumerate(done.table.iloc[1:].itertuples(), start=1):
+        letter = "ABCDE"[i - 1]
+        assert f"{letter} · {row.variant}" in text, row.variant
+        assert f"{row.conflict_ha:.1f}" in text
+        assert row.voordelen.split("; ")[0] in text
+    assert "opgave Woningbouw gehaald" in text or "opgave woningbouw gehaald" in text.lower()
+    html = done.html.read_text(encoding="utf-8")
+    assert "<script" not in html.lower() and "http" not in html.replace("http://www.w3.org", "")
+    assert all(name in html for name in done.table["variant"])
+
+
+def test_variants_and_opgaven_from_the_project_file(current, tmp_path):
+    folder, project, area_id = current
+    write_variant(folder / "west.geojson", VARIANTS["wonen_west_weg"])
+    write_variant(folder / "noord.geojson", VARIANTS["verplaatsen"][1:])
+    write_variant(folder / "weg.geojson", VARIANTS["verplaatsen"][:1])
+    text = (
+        project.path.read_text(encoding="utf-8")
+        + f"""
+[opgaven]
+woningbouw = 3
+
+[[varianten]]
+naam = "<script>alert(1)</script> west"
+spanningsgebied = "{area_id}"
+bestanden = ["west.geojson"]
+toelichting = "=HYPERLINK(\\"http://x\\")"
+
+[[varianten]]
+naam = "Verplaatsen"
+spanningsgebied = "{area_id}"
+bestanden = ["weg.geojson", "noord.geojson"]
+"""
+    )
+    path = folder / "met_varianten.toml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["varianten", str(path), area_id, "--out", str(tmp_path / "uit")])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "uit" / "vergelijking.csv")
+    assert list(table["variant"]) == ["huidig", "<script>alert(1)</script> west", "Verplaatsen"]
+    # the two files of "Verplaatsen" are one variant: the same as the file with both changes
+    moved = table.set_index("variant").loc["Verplaatsen"]
+    assert moved["schuurpunten_nieuw"] == 2 and moved["nieuw_ha"] == pytest.approx(10.0)
+    # the opgave of 3 ha: the plan moved out of the area no longer meets it there
+    assert list(table["opgave_woningbouw_gehaald"]) == ["ja", "nee", "nee"]
+    assert "opgave Woningbouw niet gehaald (0.0 van 3.0 ha)" in moved["nadelen"].replace(
+        "woningbouw", "Woningbouw"
+    )
+    # escaped where it is shown, neutralised where a spreadsheet would run it
+    html = (tmp_path / "uit" / "snelle_tafel.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; west" in html and "<script>" not in html
+    assert "=HYPERLINK" not in (tmp_path / "uit" / "vergelijking.csv").read_text(encoding="utf-8").replace(
+        "'=HYPERLINK", ""
+    )
+    markdown = (tmp_path / "uit" / "vergelijking.md").read_text(encoding="utf-8")
+    assert "<script>" not in markdown
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            "[opgaven]\nwonigbouw = 150",
+            "opgaven.wonigbouw: unknown sector 'wonigbouw' (did you mean 'woningbouw'?)",
+        ),
+        ("[opgaven]\nwoningbouw = -1", "opgaven.woningbouw: must be > 0"),
+        (
+            '[[varianten]]\nspanningsgebied = "SG-1"\nbestanden = ["a.geojson"]',
+            "varianten[0].naam: is required",
+        ),
+        (
+            '[[varianten]]\nnaam = "huidig"\nspanningsgebied = "SG-1"\nbestanden = ["a.geojson"]',
+            "'huidig' is the current",
+        ),
+        (
+            '[[varianten]]\nnaam = "A"\nspanningsgebied = "SG-1"\nbestanden = []',
+            "varianten[0].bestanden: must list",
+        ),
+        (
+            '[[varianten]]\nnaam = "A"\nspanningsgebied = "SG-1"\nbestand = "a.geojson"',
+            "unknown key (did you mean 'bestanden'?)",
+        ),
+    ],
+)
+def test_mistakes_in_opgaven_and_varianten_name_the_key(tmp_path, table, message):
+    path = write_project(tmp_path, sectors_toml(woningbouw="wonen.gpkg") + table)
+    result = CliRunner().invoke(cli, ["check", str(path)])
+    assert result.exit_code != 0 and message in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_spanningsgebied_without_variants_asks_for_them(current, tmp_path):
+    _, project, area_id = current
+    result = CliRunner().invoke(
+        cli, ["varianten", str(project.path), area_id, "--out", str(tmp_path / "uit")]
+    )
+    assert result.exit_code != 0 and "[[varianten]] with spanningsgebied" in result.output

@@ -64,6 +64,12 @@ def demo_command(out: Path) -> None:
         f"{len(progress.cycles)} fictional years, {counted(len(progress.overdue), 'afspraak', 'afspraken')} "
         f"past their deadline, {len(progress.grew_although_done)} grew although an afspraak is afgerond"
     )
+    _echo_files(demo, out)
+
+
+def _echo_files(demo, out: Path) -> None:
+    """Where the newcomer looks first, in the order to look."""
+    project, signals, maps, grid = demo.project, demo.signals, demo.maps, demo.grid
     click.echo(f"\nDemo ({DEMO_MARK}) written to {out}/ in {demo.seconds:.1f} s:")
     click.echo(f"  {demo.files.project}  the project file (start here to see how a project is described)")
     click.echo(
@@ -80,4 +86,5 @@ def demo_command(out: Path) -> None:
     )
     click.echo(f"  {grid.count_path}  n_sectoren heat map (COG) at 25 m")
     click.echo(f"  {demo.variants.markdown}  three oplossingsrichtingen for the border hot spot, compared")
+    click.echo(f"  {demo.variants.pdf}  the snelle-tafel 2-pager: probleemdefinitie and richtingen")
     click.echo(f"  {demo.monitor.markdown}  the voortgangsmeter over three fictional years")

@@ -83,7 +83,8 @@ def run_demo(out: Path) -> DemoRun:
     signals = run_signals(project, ids=ids, gpkg=run.gpkg, layers=run.layers)
     maps = run_maps(project, gpkg=run.gpkg, png=True, layers=run.layers)
     grid = run_grid(project, 25, layers=run.layers)
-    variants = run_variants(project, hot_spot, write_demo_variants(files), run.gpkg)
+    write_demo_variants(files, hot_spot)
+    variants = run_variants(load_project(files.project), hot_spot, gpkg=run.gpkg)
     monitor = run_years(files, triage)
     seconds = time.perf_counter() - started
     return DemoRun(

@@ -91,6 +91,8 @@ def variant_frame(
     if not toelichting and "toelichting" in frame.columns:
         given = frame["toelichting"].dropna().astype(str).str.strip()
         toelichting = next((text for text in given if text), "")
+    if "naam" not in frame.columns:  # a new claim is named after its variant where it shows up
+        frame = frame.assign(naam=[f"{name} ({i + 1})" for i in range(len(frame))])
     changes = sketch_frame(frame, project, None, path).assign(actie=actions.to_numpy())
     add = changes[changes["actie"] == ADD].drop(columns="actie").reset_index(drop=True)
     cut = changes.loc[changes["actie"] == REMOVE, ["sector", "geometry"]].reset_index(drop=True)
