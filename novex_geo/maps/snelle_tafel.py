@@ -37,6 +37,7 @@ from novex_geo.maps.static import (
     MapDrawing,
     add_credits,
     add_legend,
+    conflict_map_figure,
     credits_height,
     draw_conflict_map,
     plain,
@@ -327,14 +328,27 @@ def write_two_pager(
         files.pages.append(save_figure(page, folder / f"snelle_tafel_{number}.png", format="png", dpi=110))
     margin = _margin(area, figures)
     maps = []
+    handles: dict[str, object] = {}
     for situation in figures:
         small = Figure(figsize=(4.2, 3.4))
         ax = small.add_axes((0.01, 0.01, 0.98, 0.98))
-        _variant_map(ax, project, situation, regions, area, margin, None)
+        for handle in _variant_map(ax, project, situation, regions, area, margin, None).handles:
+            handles.setdefault(handle.get_label(), handle)
         maps.append(png_bytes(small, 100))
-    overview = Figure(figsize=(8.0, 5.0))
-    ax = overview.add_axes((0.01, 0.01, 0.98, 0.98))
-    draw_conflict_map(ax, project, claims, regions, zones[0], focus=area, kansen=zones[1])
+    legend = Figure(figsize=(8.0, 0.12 + 0.19 * math.ceil(len(handles) / 4)))
+    add_legend(legend, (0.01, 0.02, 0.98, 0.96), list(handles.values()), 8, max_lines=1, columns=4)
+    maps.append(png_bytes(legend, 100))
+    overview, _ = conflict_map_figure(
+        project,
+        claims,
+        regions,
+        signal.title,
+        (8.0, 5.0),
+        110,
+        schuurpunten=zones[0],
+        focus=area,
+        kansen=zones[1],
+    )
     document = two_pager_html(signal, table, comparison_rows(table, project), maps, png_bytes(overview, 110))
     atomic_write(files.html, lambda part: part.write_text(document, encoding="utf-8"))
     return files

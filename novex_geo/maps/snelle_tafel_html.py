@@ -29,7 +29,9 @@ def png_bytes(figure: Figure, dpi: int) -> bytes:
 
 
 def two_pager_html(signal: Signal, table: pd.DataFrame, rows, maps: list[bytes], conflict_map: bytes) -> str:
+    """The page: ``maps`` holds a PNG per situation (``huidig`` first) and their legend last."""
     e = html.escape
+    maps, legend = maps[:-1], maps[-1]
 
     def image(data: bytes, alt: str) -> str:
         return f'<img alt="{e(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode("ascii")}">'
@@ -67,7 +69,7 @@ h2 {{ color: #1f3b73; font-size: 1.2em; margin-top: 1.4em; }}
 .leeg {{ border: 2px dashed #b10026; background: #fff3f3; padding: .6em; font-style: italic; }}
 span.leeg {{ display: block; }}
 img {{ width: 100%; border: 1px solid #ccc; }} table {{ border-collapse: collapse; font-size: .9em; }}
-th, td {{ text-align: left; padding: .2em .6em; vertical-align: top; }} td {{ text-align: right; }}
+th, td {{ text-align: left; padding: .2em .6em; vertical-align: top; }} .getallen td {{ text-align: right; }}
 .kaarten {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(16em, 1fr)); gap: .8em; }}
 figure {{ margin: 0; }} figcaption {{ font-weight: bold; font-size: .9em; }}
 .voor {{ color: #1a7f37; }} .tegen {{ color: #b10026; }}
@@ -82,7 +84,8 @@ figure {{ margin: 0; }} figcaption {{ font-weight: bold; font-size: .9em; }}
 <h3>Selectiecriteria NOVEX</h3><table>{criteria}</table>
 <h2>2. Oplossingsrichtingen</h2>
 <div class="kaarten">{figures}</div>
-<h3>Vergelijking</h3><table><tr><th></th>{head}</tr>{body}</table>
+{image(legend, "Legenda van de kaarten")}
+<h3>Vergelijking</h3><table class="getallen"><tr><th></th>{head}</tr>{body}</table>
 {clauses}
 <h2>3. Advies over het vervolg</h2><p class="leeg">{e(EMPTY_ADVICE)}</p>
 <footer>{"<br>".join(e(line) for line in signal.footer)}</footer>
