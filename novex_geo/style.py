@@ -9,6 +9,7 @@ __all__ = [
     "KANS_COLOUR",
     "SCHUURPUNT_COLOUR",
     "STAPELING_COLOURS",
+    "VARIANT_COLOUR",
     "stapeling_colour",
 ]
 
@@ -17,6 +18,7 @@ STAPELING_COLOURS = {1: "#ffffb2", 2: "#fecc5c", 3: "#fd8d3c", 4: "#f03b20", 5: 
 SCHUURPUNT_COLOUR = "#b10026"
 # kansen: green and hatched everywhere, so an opportunity never reads as a conflict
 KANS_COLOUR = "#00a651"
+VARIANT_COLOUR = "#7a0177"  # a variant's schuurpunten on the kaartsessie map, apart from the run's
 AREA_COLOUR = "#000000"
 BORDER_COLOUR = "#444444"
 

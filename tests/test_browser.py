@@ -499,6 +499,48 @@ def test_draw_pick_a_sector_and_export_with_the_mouse(browser, demo_map, size):
     opened.close()
 
 
+def test_draw_two_named_variants_with_toevoegen_and_verwijderen_and_export_them_in_one_file(
+    browser, demo_map
+):
+    """A kaartsessie draws oplossingsrichtingen: each polygon takes the sector, actie and variant
+    name picked (before or right after drawing); one export holds them all for novex-geo varianten."""
+    opened = Opened(browser, demo_map, (1366, 768))
+    page = opened.page
+    free = page.evaluate(
+        "() => { const r = document.querySelector('.novex-sketch').getBoundingClientRect(); return r.right; }"
+    )
+
+    def rectangle(x0: float, y0: float) -> None:
+        page.mouse.click(*opened.centre(".leaflet-draw-draw-rectangle"))
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(x0 + 60, y0 + 50, steps=5)
+        page.mouse.up()
+        page.wait_for_timeout(200)
+
+    page.select_option("#novex-sector", "woningbouw")
+    page.fill("#novex-variant", "Noord")
+    rectangle(free + 120, 300)  # toevoegen, the default
+    rectangle(free + 220, 300)
+    page.select_option("#novex-actie", "verwijderen")  # after drawing: the last polygon takes it
+    page.fill("#novex-variant", "Minder <b>water</b>")
+    page.select_option("#novex-sector", "water_bodem")
+    with page.expect_download() as download:
+        page.mouse.click(*opened.centre(".novex-export"))
+    sketch = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    properties = [feature["properties"] for feature in sketch["features"]]
+    assert properties == [
+        {"sector": "woningbouw", "actie": "toevoegen", "variant": "Noord"},
+        {"sector": "water_bodem", "actie": "verwijderen", "variant": "Minder <b>water</b>"},
+    ]
+    assert (
+        page.locator(".novex-status").inner_text()
+        == "2 vlak(ken) in 2 variant(en) opgeslagen als schets.geojson"
+    )
+    assert opened.errors == [] and opened.dialogs == []
+    opened.close()
+
+
 def test_the_map_moves_only_when_asked_and_follows_a_dragged_overview(browser, demo_map):
     """Two quick moves (a popup panning into view, then a pan) once made the overview map move
     the main map back a moment later, by itself: a click then hit what had moved under it."""

@@ -1,6 +1,8 @@
 """Oplossingsrichtingen side by side (``novex-geo varianten``): a variant's figures equal those
 of a full run on the input layers edited the same way, by hand."""
 
+import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -278,3 +280,60 @@ def test_a_spanningsgebied_without_variants_asks_for_them(current, tmp_path):
         cli, ["varianten", str(project.path), area_id, "--out", str(tmp_path / "uit")]
     )
     assert result.exit_code != 0 and "[[varianten]] with spanningsgebied" in result.output
+
+
+def test_one_exported_file_holds_several_variants_and_the_map_switches_between_them(current, tmp_path):
+    """As the kaartsessie map exports a sketch: one file, a ``variant`` name per polygon."""
+    _, project, area_id = current
+    changes = [("<b>weg</b>", *VARIANTS["wonen_west_weg"][0])] + [
+        ("Noord", *change) for change in VARIANTS["verplaatsen"]
+    ]
+    frame = gpd.GeoDataFrame(
+        {
+            "variant": [c[0] for c in changes],
+            "actie": [c[1] for c in changes],
+            "sector": [c[2] for c in changes],
+        },
+        geometry=[c[3] for c in changes],
+        crs="EPSG:28992",
+    ).to_crs("EPSG:4326")
+    sketch = tmp_path / "schets.geojson"
+    sketch.write_text(frame.to_json(), encoding="utf-8")
+    done = run_variants(project, area_id, [sketch], out=tmp_path / "vergelijking")
+    table = done.table.set_index("variant")
+    assert list(table.index) == ["huidig", "<b>weg</b>", "Noord"]
+    assert table.loc["Noord", "schuurpunten_nieuw"] == 2 and table.loc["Noord", "nieuw_ha"] == pytest.approx(
+        10.0
+    )
+    assert table.loc["<b>weg</b>", "schuurpunten_opgelost"] == 1
+    # the sketch command refuses what only a comparison can evaluate
+    result = CliRunner().invoke(cli, ["sketch", str(project.path), str(sketch), "--out", str(tmp_path / "s")])
+    assert (
+        result.exit_code != 0
+        and "actie = verwijderen" in result.output
+        and "novex-geo varianten" in result.output
+    )
+    result = CliRunner().invoke(
+        cli,
+        [
+            "map",
+            str(project.path),
+            "--varianten",
+            str(tmp_path / "vergelijking"),
+            "--out",
+            str(tmp_path / "kaart"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "kaart" / "kaart_west.html").read_text(encoding="utf-8")
+    assert '"exclusiveGroups": ["Varianten"]' in page
+    (group,) = re.findall(r'"Varianten": \{([^}]*)\}', page)
+    layers = [json.loads(name) for name in re.findall(r'("(?:[^"\\]|\\.)*"): feature_group_', group)]
+    assert layers == ["huidig", "A · &lt;b&gt;weg&lt;/b&gt;", "B · Noord"]
+    assert "<b>weg</b>" not in page
+    # a click on Noord's new location tells its numbers against huidig, and its price
+    assert "nieuw 2 (10.0 ha)" in page and "Conflict 10.0 ha (huidig 4.0 ha)" in page
+    result = CliRunner().invoke(
+        cli, ["map", str(project.path), "--varianten", str(tmp_path), "--out", str(tmp_path / "kaart2")]
+    )
+    assert result.exit_code != 0 and "no varianten.gpkg" in result.output and "Traceback" not in result.output

@@ -30,21 +30,34 @@ from novex_geo.pipeline.project import ASSET_MODES, PAPER
     show_default=True,
     help="inline: Leaflet and plugins inside each map, works offline; cdn: loaded from public CDNs.",
 )
-def map_command(project_file, provincies, out: Path, png: bool, paper: str | None, assets: str):
+@click.option(
+    "--varianten",
+    "variants",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder 'novex-geo varianten' wrote (uitvoer/varianten/ID): show huidig and each variant "
+    "as layers to switch between, their numbers in the popup.",
+)
+def map_command(
+    project_file, provincies, out: Path, png: bool, paper: str | None, assets: str, variants: Path | None
+):
     """Write one interactive HTML map per provincie plus a national overview.
 
     Sector layers, stapeling, schuurpunten and spanningsgebieden (with popups) over PDOK
     basemaps, with layer panel, legend, scale bar, fullscreen, measure tool, overview map and
-    a sketch tool whose drawings export as GeoJSON for novex-geo sketch. The maps work without
-    network (only the basemap needs it). --pdf A3 adds a print poster per provincie.
+    a sketch tool: polygons per sector, toevoegen or verwijderen, named variants, exported in
+    one GeoJSON for novex-geo sketch or novex-geo varianten. --varianten shows a comparison's
+    variants as layers to switch between. The maps work without network (only the basemap
+    needs it). --pdf A3 adds a print poster per provincie.
 
     \b
     Example:
       novex-geo map novex.toml --provincie Utrecht --png
       novex-geo map novex.toml --pdf A0
+      novex-geo map novex.toml --varianten uitvoer/varianten/SG-f2cf83c3ec
     """
     project = load_project(project_file)
-    for path in run_maps(project, provincies, out, png=png, poster=paper, assets=assets):
+    written = run_maps(project, provincies, out, png=png, poster=paper, assets=assets, variants=variants)
+    for path in written:
         click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -289,6 +289,36 @@ def _page_two(
     return figure
 
 
+def _html_pictures(project, signal, figures, regions) -> tuple[list[bytes], bytes]:
+    """The HTML page's PNGs: each situation's map and their legend; the overview map."""
+    area = signal.geometry
+    margin = _margin(area, figures)
+    maps = []
+    handles: dict[str, object] = {}
+    for situation in figures:
+        small = Figure(figsize=(4.2, 3.4))
+        ax = small.add_axes((0.01, 0.01, 0.98, 0.98))
+        for handle in _variant_map(ax, project, situation, regions, area, margin, None).handles:
+            handles.setdefault(handle.get_label(), handle)
+        maps.append(png_bytes(small, 100))
+    legend = Figure(figsize=(8.0, 0.12 + 0.19 * math.ceil(len(handles) / 4)))
+    add_legend(legend, (0.01, 0.02, 0.98, 0.96), list(handles.values()), 8, max_lines=1, columns=4)
+    maps.append(png_bytes(legend, 100))
+    current = figures[0].result
+    overview, _ = conflict_map_figure(
+        project,
+        figures[0].claims,
+        regions,
+        signal.title,
+        (8.0, 5.0),
+        110,
+        schuurpunten=current.schuurpunten,
+        focus=area,
+        kansen=current.kansen,
+    )
+    return maps, png_bytes(overview, 110)
+
+
 def write_two_pager(
     project: Project,
     signal: Signal,
@@ -326,29 +356,7 @@ def write_two_pager(
     )
     for number, page in enumerate((first.figure, second), start=1):
         files.pages.append(save_figure(page, folder / f"snelle_tafel_{number}.png", format="png", dpi=110))
-    margin = _margin(area, figures)
-    maps = []
-    handles: dict[str, object] = {}
-    for situation in figures:
-        small = Figure(figsize=(4.2, 3.4))
-        ax = small.add_axes((0.01, 0.01, 0.98, 0.98))
-        for handle in _variant_map(ax, project, situation, regions, area, margin, None).handles:
-            handles.setdefault(handle.get_label(), handle)
-        maps.append(png_bytes(small, 100))
-    legend = Figure(figsize=(8.0, 0.12 + 0.19 * math.ceil(len(handles) / 4)))
-    add_legend(legend, (0.01, 0.02, 0.98, 0.96), list(handles.values()), 8, max_lines=1, columns=4)
-    maps.append(png_bytes(legend, 100))
-    overview, _ = conflict_map_figure(
-        project,
-        claims,
-        regions,
-        signal.title,
-        (8.0, 5.0),
-        110,
-        schuurpunten=zones[0],
-        focus=area,
-        kansen=zones[1],
-    )
-    document = two_pager_html(signal, table, comparison_rows(table, project), maps, png_bytes(overview, 110))
+    maps, overview = _html_pictures(project, signal, figures, regions)
+    document = two_pager_html(signal, table, comparison_rows(table, project), maps, overview)
     atomic_write(files.html, lambda part: part.write_text(document, encoding="utf-8"))
     return files

@@ -50,12 +50,14 @@ from novex_geo.maps.web_layers import (
     add_schuurpunten,
     add_spanningsgebieden,
     add_stapeling,
+    add_variant,
     layer_names,
     web_colour,
     web_frame,
 )
-from novex_geo.maps.web_text import SKETCH_FILE, UI
-from novex_geo.style import KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
+from novex_geo.maps.web_text import SKETCH_FILE, UI, VARIANTS_GROUP
+from novex_geo.style import KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS, VARIANT_COLOUR
+from novex_geo.variants import situation_heading
 
 __all__ = ["BASEMAPS", "CLAIM_BUDGET", "SKETCH_FILE", "build_map", "write_maps"]
 
@@ -115,6 +117,7 @@ def _config(project: Project, data: dict, scope: str, date: str) -> dict:
             ("kans", KANS_COLOUR, "hatched", data[KANSEN.name]),
             ("spanningsgebied", "#000000", "outline", data[SPANNINGSGEBIEDEN.name]),
             ("provinciegrens", "#333333", "border", data["regions"]),
+            ("schuurpunt in een variant", VARIANT_COLOUR, "dashed", data.get("varianten")),
         )
         if frame is not None and len(frame)
     ]
@@ -183,6 +186,15 @@ def build_map(
     stack = [layer for _, layer in overlays["Sectoren"]] + [borders.get_name()]
     stack += [layer for _, layer in overlays["Analyse"]]
     overlays["Analyse"].append(("Provinciegrenzen", borders.get_name()))
+    situations = data.get("varianten") or []
+    if situations:
+        overlays[VARIANTS_GROUP] = []
+        for index, situation in enumerate(situations):
+            name = html.escape(situation_heading(index, str(situation.row["variant"])))
+            group = folium.FeatureGroup(name=name, control=False, show=False).add_to(map_)
+            add_variant(project, index, situation, situations[0].row, tolerance, group)
+            overlays[VARIANTS_GROUP].append((name, group.get_name()))
+            stack.append(group.get_name())
     _Kaart(_config(project, data, scope, date), basemaps, overlays, stack).add_to(map_)
     map_.get_root().title = html.escape(f"{project.name} — {scope}")
     use_assets(map_.get_root(), assets)
@@ -191,6 +203,17 @@ def build_map(
 
 def _in_view(frame: gpd.GeoDataFrame | None, area) -> gpd.GeoDataFrame | None:
     return None if frame is None else frame[shapely.intersects(area, frame.geometry.values)]
+
+
+def _variants_in_view(situations: list | None, regions: gpd.GeoDataFrame) -> list:
+    """The comparison when any of its schuurpunten or changes lies in the map's regions."""
+    if not situations:
+        return []
+    shapes = [s.schuurpunten.geometry for s in situations] + [
+        s.changes.geometry for s in situations if s.changes is not None
+    ]
+    area = shapely.union_all(regions.geometry.values)
+    return situations if any(shapely.intersects(area, g.values).any() for g in shapes) else []
 
 
 def _count(n: int) -> str:
@@ -280,6 +303,7 @@ def write_maps(
     budget: int | None = None,
     regions_credit: str | None = None,
     date: str = "",
+    situations: list | None = None,
 ) -> list[Path]:
     """Write one HTML map per provincie (and a national overview) into ``out``.
 
@@ -290,7 +314,9 @@ def write_maps(
     (``"A3"`` or ``"A0"``) each provincie gets a print poster (:func:`~novex_geo.maps.poster.write_poster`).
     ``assets``: see :func:`~novex_geo.maps.assets.use_assets`; ``budget``: the bytes the claims
     may take per map (default :data:`~novex_geo.maps.web_claims.CLAIM_BUDGET`); ``date``: of
-    the analysis (:func:`~novex_geo.io.run.run_date`).
+    the analysis (:func:`~novex_geo.io.run.run_date`); ``situations``: a comparison of
+    variants (:func:`~novex_geo.io.variants.read_variants`), shown as layers to switch between
+    on the maps it lies in.
     """
     credits = Credits.of(project, layers, regions_credit)
     shared = {
@@ -302,6 +328,7 @@ def write_maps(
     written = []
     for scope, regions, tolerance, stem in _scopes(run.provincies, provincies, national):
         data = _scope_data(project, run, layers, regions, tolerance, shared)
+        data["varianten"] = _variants_in_view(situations, regions)
         data["credits"] = credits.of_drawn(data["claims"].values())
         claims = data["claims"]
         page = build_map(project, data, scope, date, tolerance, assets).get_root().render()

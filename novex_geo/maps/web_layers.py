@@ -17,11 +17,11 @@ import geopandas as gpd
 from matplotlib.colors import to_hex
 
 from novex_geo.config import KANS, Project
-from novex_geo.maps.labels import area_title, pair_text, sectors_text
+from novex_geo.maps.labels import area_title, pair_text, sector_label, sectors_text
 from novex_geo.maps.web_claims import ClaimLayer
 from novex_geo.maps.web_features import WEB_CRS, Features, RasterOverlay, feature_json, web_frame
-from novex_geo.maps.web_popups import kans_popup_html, popup_html, schuurpunt_popup_html
-from novex_geo.style import KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
+from novex_geo.maps.web_popups import kans_popup_html, popup_html, schuurpunt_popup_html, variant_popup_html
+from novex_geo.style import KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS, VARIANT_COLOUR
 from novex_geo.triage.areas import zone_labels
 from novex_geo.units import hectares
 
@@ -34,6 +34,7 @@ __all__ = [
     "add_schuurpunten",
     "add_spanningsgebieden",
     "add_stapeling",
+    "add_variant",
     "kans_popup_html",
     "layer_names",
     "popup_html",
@@ -139,3 +140,52 @@ def add_spanningsgebieden(project: Project, web: gpd.GeoDataFrame, group: folium
 def add_borders(web: gpd.GeoDataFrame, group: folium.FeatureGroup) -> None:
     style = {"color": "#333333", "weight": 2.5, "dashArray": "8 4 2 4", "fill": False}
     _add(web, group, {"style": style}, [{"tip": html.escape(str(p))} for p in web["provincie"]])
+
+
+def add_variant(project: Project, index: int, situation, current, tolerance: float, group) -> None:
+    """One situation of a comparison (:class:`~novex_geo.io.variants.Situation`; ``current``:
+    huidig's row): its schuurpunten, and a variant's polygons (additions dashed in their
+    sector's colour, cuts dotted black); a click shows the situation's numbers."""
+    from novex_geo.variants import REMOVE, situation_heading
+
+    name = situation_heading(index, str(situation.row["variant"]))
+    zones = web_frame(situation.schuurpunten, tolerance)
+    properties = []
+    for _, zone in zones.iterrows():
+        what = f"Schuurpunt {pair_text(project, zone['conflict'])}: {hectares(zone['oppervlakte_m2'] / 1e4)}"
+        properties.append(
+            {
+                "tip": html.escape(f"{name}: {what}"),
+                # huidig has no polygons of its own: its schuurpunten tell all
+                "popup": variant_popup_html(index, situation.row, current, what, situation.changes is None),
+            }
+        )
+    style = {
+        "color": VARIANT_COLOUR,
+        "weight": 2.5,
+        "dashArray": "4 3",
+        "fillColor": VARIANT_COLOUR,
+        "fillOpacity": 0.25,
+    }
+    _add(zones, group, {"style": style, "pick": "variant"}, properties)
+    if situation.changes is None or situation.changes.empty:
+        return
+    drawn = web_frame(situation.changes, tolerance)
+    properties = []
+    for _, polygon in drawn.iterrows():
+        what = (
+            f"{polygon['actie']} {sector_label(project, polygon['sector'])} {polygon['label'] or ''}".strip()
+        )
+        cut = polygon["actie"] == REMOVE
+        colour = "#222222" if cut else web_colour(project.sectors[polygon["sector"]].colour)
+        properties.append(
+            {
+                "tip": html.escape(f"{name}: {what}"),
+                "popup": variant_popup_html(index, situation.row, current, what, True),
+                "fill": colour,
+                "line": colour,
+                "dash": "2 5" if cut else "8 4",
+            }
+        )
+    style = {"weight": 3, "fillOpacity": 0.12}
+    _add(drawn, group, {"style": style, "pick": "variant"}, properties)

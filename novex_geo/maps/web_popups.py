@@ -1,4 +1,4 @@
-"""The popups of a kaartsessie map: a spanningsgebied, a kans, a schuurpunt.
+"""The popups of a kaartsessie map: a spanningsgebied, a kans, a schuurpunt, a variant.
 
 A click on the map lists everything of these three under it in one popup (``kaart.js``); each
 item's HTML comes from here. Every value from data or the project file passes
@@ -17,8 +17,9 @@ from novex_geo.maps.labels import area_title, conflicts_text, pair_text, sector_
 from novex_geo.triage.areas import zone_labels
 from novex_geo.triage.novex import novex_phrase
 from novex_geo.units import hectares
+from novex_geo.variants import situation_heading
 
-__all__ = ["kans_popup_html", "popup_html", "schuurpunt_popup_html"]
+__all__ = ["kans_popup_html", "popup_html", "schuurpunt_popup_html", "variant_popup_html"]
 
 e = html.escape
 
@@ -83,3 +84,29 @@ def schuurpunt_popup_html(project: Project, schuurpunt) -> str:
         + _facts(schuurpunt, SCHUURPUNT.id_column)
         + f"<p>Objecten:{_sides(project, schuurpunt)}</p>"
     )
+
+
+def variant_popup_html(index: int, row, current, what: str, full: bool) -> str:
+    """A situation of a comparison (``row``; ``current``: huidig's row) of which ``what`` was
+    clicked (a schuurpunt, a polygon drawn): its numbers against huidig; ``full`` adds its
+    toelichting and voor- en nadelen (on the variant's own polygons, once per click)."""
+    counts = "; ".join(
+        f"{kind} {int(row[f'schuurpunten_{kind}'])} ({hectares(row[f'{kind}_ha'])})"
+        for kind in ("opgelost", "gekrompen", "nieuw")
+        if row[f"schuurpunten_{kind}"]
+    )
+    toelichting = (
+        f"<p>{e(str(row['toelichting']))}</p>"
+        if isinstance(row["toelichting"], str) and row["toelichting"]
+        else ""
+    )
+    lines = [
+        f"<h4>{e(situation_heading(index, str(row['variant'])))}</h4>{toelichting}<p>{e(what)}</p>",
+        f"<p>Conflict {hectares(row['conflict_ha'])} (huidig {hectares(current['conflict_ha'])})"
+        + (f"; schuurpunten {e(counts)}" if counts else "")
+        + f"; nog spanningsgebied: {e(str(row['kwalificeert']).split(':')[0])}</p>",
+    ]
+    if index and full:
+        lines.append(f'<p class="novex-voor">+ {e(str(row["voordelen"]))}</p>')
+        lines.append(f'<p class="novex-tegen">− {e(str(row["nadelen"]))}</p>')
+    return "".join(lines)

@@ -3,9 +3,12 @@ Draw tool's texts for ``L.drawLocal`` (leaflet-draw writes those as HTML; none i
 
 from __future__ import annotations
 
-__all__ = ["DRAW_TEXT", "SKETCH_FILE", "UI"]
+from novex_geo.variants import ADD, REMOVE
+
+__all__ = ["DRAW_TEXT", "SKETCH_FILE", "UI", "VARIANTS_GROUP"]
 
 SKETCH_FILE = "schets.geojson"
+VARIANTS_GROUP = "Varianten"  # the layer panel's group of a comparison's situations
 
 DRAW_TEXT = {
     "draw": {
@@ -80,16 +83,24 @@ UI = {
     "basemapUnavailable": "Achtergrondkaart niet beschikbaar (geen verbinding met de kaartdienst); "
     "de lagen van de analyse staan er wel.",
     "sketch": {
-        "label": "Schets als sector:",
+        "label": "Sector:",
+        "actionLabel": "Actie:",
+        "actions": [
+            {"key": ADD, "label": ADD},
+            {"key": REMOVE, "label": REMOVE},
+        ],
+        "variantLabel": "Variant:",
+        "variantDefault": "variant 1",
         "button": "Exporteer schets",
         "empty": "Nog niets getekend: teken eerst een vlak.",
-        "saved": f"{{n}} vlak(ken) opgeslagen als {SKETCH_FILE}",
+        "saved": f"{{n}} vlak(ken) in {{v}} variant(en) opgeslagen als {SKETCH_FILE}",
         "filename": SKETCH_FILE,
     },
     # a click lists what lies under it: "Hier liggen 2 schuurpunten, 1 kans en 1 spanningsgebied"
     "pick": {
-        "order": ["schuurpunt", "kans", "spanningsgebied"],
+        "order": ["variant", "schuurpunt", "kans", "spanningsgebied"],
         "kinds": {
+            "variant": ["onderdeel van een variant", "onderdelen van een variant"],
             "schuurpunt": ["schuurpunt", "schuurpunten"],
             "kans": ["kans", "kansen"],
             "spanningsgebied": ["spanningsgebied", "spanningsgebieden"],
@@ -100,4 +111,5 @@ UI = {
         "limit": 25,
     },
     "draw": DRAW_TEXT,
+    "exclusiveGroups": [VARIANTS_GROUP],
 }

@@ -81,10 +81,11 @@ def run_demo(out: Path) -> DemoRun:
     top = triage.areas.iloc[0]["id"]
     ids = list(dict.fromkeys([hot_spot, top]))
     signals = run_signals(project, ids=ids, gpkg=run.gpkg, layers=run.layers)
-    maps = run_maps(project, gpkg=run.gpkg, png=True, layers=run.layers)
-    grid = run_grid(project, 25, layers=run.layers)
+    # oplossingsrichtingen for the hot spot, shown on the kaartsessie maps to switch between
     write_demo_variants(files, hot_spot)
     variants = run_variants(load_project(files.project), hot_spot, gpkg=run.gpkg)
+    maps = run_maps(project, gpkg=run.gpkg, png=True, layers=run.layers, variants=variants.gpkg.parent)
+    grid = run_grid(project, 25, layers=run.layers)
     monitor = run_years(files, triage)
     seconds = time.perf_counter() - started
     return DemoRun(

@@ -59,10 +59,15 @@ def run_maps(
     layers: dict[str, SectorLayer] | None = None,
     poster: str | None = None,
     assets: str = "inline",
+    variants: Path | None = None,
 ) -> list[Path]:
     """Kaartsessie maps from a run's GeoPackage into ``out`` (default ``<output>/kaarten``);
-    with ``poster`` (``"A3"``/``"A0"``) a print poster per provincie too."""
+    with ``poster`` (``"A3"``/``"A0"``) a print poster per provincie too; with ``variants`` (a
+    folder ``novex-geo varianten`` wrote) its situations as layers to switch between."""
+    from novex_geo.io.variants import read_variants
     from novex_geo.maps.web import write_maps
+
+    situations = read_variants(variants) if variants is not None else None
 
     run = read_run(
         run_location(project, gpkg),
@@ -85,6 +90,7 @@ def run_maps(
             assets=assets,
             regions_credit=credit,
             date=date,
+            situations=situations,
         )
 
 
@@ -134,7 +140,18 @@ def run_sketch(
     sketch_file = Path(sketch_file)
     if not sketch_file.exists():
         raise LayerError("sketch file not found", sketch_file)
-    sketch = sketch_frame(read_vector(sketch_file), project, sector, sketch_file)
+    drawn = read_vector(sketch_file)
+    if (
+        "actie" in drawn.columns
+        and (drawn["actie"].astype(str).str.strip().str.lower() == "verwijderen").any()
+    ):
+        raise LayerError(
+            "the sketch cuts claims away (actie = verwijderen): that is a variant; compare it with "
+            f"'novex-geo varianten {project.path.name} ID {sketch_file.name}'",
+            sketch_file,
+            field="actie",
+        )
+    sketch = sketch_frame(drawn, project, sector, sketch_file)
     area = surroundings(project, sketch)
     regions = load_regions_logged(project.regions, project.crs)
     layers = load_sectors(project, area)

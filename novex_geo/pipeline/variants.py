@@ -14,11 +14,12 @@ import shapely
 from novex_geo.config import Database, Project
 from novex_geo.config.variants import CURRENT
 from novex_geo.errors import LayerError, UsageError
-from novex_geo.io.files import atomic_path, ensure_folder, output_lock, write_text
+from novex_geo.io.files import ensure_folder, output_lock, write_text
 from novex_geo.io.layers import load_sectors, read_source, read_vector
-from novex_geo.io.outputs import write_csv, write_layer
+from novex_geo.io.outputs import write_csv
 from novex_geo.io.regions import NAMING, regions_credit
 from novex_geo.io.run import HERKOMST, SPANNINGSGEBIEDEN, read_run, run_date, run_location
+from novex_geo.io.variants import VARIANTS_GPKG, write_variants
 from novex_geo.pipeline.analysis import load_regions_logged
 
 if TYPE_CHECKING:
@@ -88,13 +89,10 @@ def run_variants(
         csv = write_csv(table, folder / "vergelijking.csv")
         text = comparison_report(table, area_id, str(chosen["naam"].iloc[0]), project.labels)
         markdown = write_text(folder / "vergelijking.md", text)
-        gpkg_path = folder / "varianten.gpkg"
-        with atomic_path(gpkg_path) as temporary:
-            for figure in figures:
-                zones = figure.result.schuurpunten
-                zones = zones[zones.intersects(shapely.box(*box))]
-                layer = f"schuurpunten_{_safe(figure.name)}"
-                write_layer(zones, temporary, layer, f"Schuurpunten, {figure.name}")
+        around = shapely.box(*box)
+        zones = [f.result.schuurpunten[f.result.schuurpunten.intersects(around)] for f in figures]
+        changes = [None if f.variant is None else f.variant.drawn for f in figures]
+        gpkg_path = write_variants(folder / VARIANTS_GPKG, table, zones, changes)
         two_pager = write_two_pager(project, signal, figures, table, regions, credits, folder)
     return VariantsRun(
         table, csv, markdown, gpkg_path, two_pager.pdf, two_pager.html, time.perf_counter() - started
@@ -102,16 +100,17 @@ def run_variants(
 
 
 def _variants(project: Project, area_id: str, files: Sequence[Path]) -> list[Variant]:
-    """The variants in ``files``, else those of ``[[varianten]]`` for ``area_id``."""
-    from novex_geo.variants import merge_variants, variant_frame
+    """The variants in ``files`` (one per file, or one per name in a file's ``variant``
+    column), else those of ``[[varianten]]`` for ``area_id``."""
+    from novex_geo.variants import merge_variants, variants_in
 
-    def read(path: Path, name: str) -> Variant:
+    def read(path: Path, name: str) -> list[Variant]:
         if not path.exists():
             raise LayerError("variant file not found", path)
-        return variant_frame(read_vector(path), project, path, name)
+        return variants_in(read_vector(path), project, path, name)
 
     if files:
-        variants = [read(path, path.stem) for path in map(Path, files)]
+        variants = [variant for path in map(Path, files) for variant in read(path, path.stem)]
     else:
         specs = [spec for spec in project.varianten if spec.area_id == area_id]
         if not specs:
@@ -120,7 +119,9 @@ def _variants(project: Project, area_id: str, files: Sequence[Path]) -> list[Var
                 f"them in {project.path.name} as [[varianten]] with spanningsgebied = {area_id!r}"
             )
         variants = [
-            merge_variants([read(path, spec.name) for path in spec.files], spec.name, spec.toelichting)
+            merge_variants(
+                [v for path in spec.files for v in read(path, spec.name)], spec.name, spec.toelichting
+            )
             for spec in specs
         ]
     names = [v.name for v in variants]

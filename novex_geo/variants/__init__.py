@@ -6,6 +6,8 @@ comparison in words (voor- en nadelen, ``vergelijking.md``).
 """
 
 from novex_geo.variants.compare import (
+    ADD,
+    REMOVE,
     Variant,
     VariantFigures,
     apply_variant,
@@ -14,6 +16,7 @@ from novex_geo.variants.compare import (
     loading_box,
     merge_variants,
     variant_frame,
+    variants_in,
 )
 from novex_geo.variants.report import (
     comparison_report,
@@ -25,6 +28,8 @@ from novex_geo.variants.report import (
 )
 
 __all__ = [
+    "ADD",
+    "REMOVE",
     "Variant",
     "VariantFigures",
     "apply_variant",
@@ -39,4 +44,5 @@ __all__ = [
     "situation_heading",
     "situation_letter",
     "variant_frame",
+    "variants_in",
 ]

@@ -33,6 +33,8 @@ from novex_geo.units import HECTARE, SLIVER_M2
 from novex_geo.variants.report import pros_and_cons
 
 __all__ = [
+    "ADD",
+    "REMOVE",
     "Variant",
     "VariantFigures",
     "apply_variant",
@@ -41,6 +43,7 @@ __all__ = [
     "loading_box",
     "merge_variants",
     "variant_frame",
+    "variants_in",
 ]
 
 ADD, REMOVE = "toevoegen", "verwijderen"
@@ -62,6 +65,14 @@ class Variant:
     @property
     def changes(self) -> np.ndarray:
         return np.concatenate([self.add.geometry.to_numpy(), self.cut.geometry.to_numpy()])
+
+    @property
+    def drawn(self) -> gpd.GeoDataFrame:
+        """Every polygon of the variant with its ``actie``, ``sector`` and ``label``."""
+        added = self.add[["sector", "label", "geometry"]].assign(actie=ADD)
+        cut = self.cut.assign(actie=REMOVE, label="")
+        frame = pd.concat([added, cut], ignore_index=True)[["actie", "sector", "label", "geometry"]]
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs=self.add.crs)
 
 
 @dataclass
@@ -97,6 +108,17 @@ def variant_frame(
     add = changes[changes["actie"] == ADD].drop(columns="actie").reset_index(drop=True)
     cut = changes.loc[changes["actie"] == REMOVE, ["sector", "geometry"]].reset_index(drop=True)
     return Variant(name, toelichting, add, cut)
+
+
+def variants_in(frame: gpd.GeoDataFrame, project: Project, path, name: str) -> list[Variant]:
+    """The variants in one file: one per value of its ``variant`` column (as the kaartsessie
+    map exports them, in the order drawn), else one variant called ``name``."""
+    if "variant" not in frame.columns:
+        return [variant_frame(frame, project, path, name)]
+    names = frame["variant"].fillna("").astype(str).str.strip().replace("", name)
+    return [
+        variant_frame(frame[(names == each).to_numpy()], project, path, each) for each in dict.fromkeys(names)
+    ]
 
 
 def merge_variants(parts: list[Variant], name: str, toelichting: str = "") -> Variant:

@@ -150,6 +150,11 @@
     });
   }
 
+  /* The sketch panel: every drawn polygon takes the sector, the actie (toevoegen: a new claim;
+     verwijderen: that sector's claims inside it are cut away) and the variant name picked in
+     the panel, now or after drawing (the last drawn or clicked polygon); the Export button
+     saves all of them in one GeoJSON, which ``novex-geo sketch`` or ``novex-geo varianten``
+     evaluates (one variant per name). */
   function sketchTools(map, config) {
     merge(L.drawLocal, config.draw);
     var drawn = new L.FeatureGroup().addTo(map);
@@ -162,30 +167,56 @@
       edit: {featureGroup: drawn},
     }).addTo(map);
     var current = null;
-    var select = null;
+    var fields = {};
     var status = null;
 
     function paint(layer) {
-      var colour = colours[layer.feature.properties.sector];
-      layer.setStyle({color: colour, fillColor: colour, weight: 3, dashArray: "6 4", fillOpacity: 0.25});
+      var properties = layer.feature.properties;
+      var colour = colours[properties.sector];
+      var away = properties.actie === config.sketch.actions[1].key;
+      layer.setStyle({color: away ? "#222222" : colour, fillColor: colour, weight: 3,
+                      dashArray: away ? "2 5" : "6 4", fillOpacity: away ? 0.08 : 0.25});
+      var tip = node("span", ""); // the variant name is what someone typed: text, never HTML
+      tip.textContent = properties.variant + ": " + (away ? config.sketch.actions[1].label
+        : config.sketch.actions[0].label) + " " + (labels[properties.sector] || properties.sector);
+      layer.unbindTooltip().bindTooltip(tip, {sticky: true, className: "novex-tooltip"});
+    }
+
+    var labels = {};
+    config.sectors.forEach(function (sector) { labels[sector.key] = sector.label; });
+
+    function choice(box, id, text, options) {
+      var label = node("label", "novex-sketch-field", box, text + " ");
+      var select = node("select", "", label);
+      select.id = id;
+      options.forEach(function (item) {
+        var option = node("option", "", select, item.label);
+        option.value = item.key;
+      });
+      return select;
     }
 
     panel("topleft", "novex-sketch", function (box) {
-      var label = node("label", "", box, config.sketch.label + " ");
-      select = node("select", "", label);
-      select.id = "novex-sector";
-      config.sectors.forEach(function (sector) {
-        var option = node("option", "", select, sector.label);
-        option.value = sector.key;
-      });
+      fields.sector = choice(box, "novex-sector", config.sketch.label, config.sectors);
+      fields.actie = choice(box, "novex-actie", config.sketch.actionLabel, config.sketch.actions);
+      var named = node("label", "novex-sketch-field", box, config.sketch.variantLabel + " ");
+      fields.variant = node("input", "", named);
+      fields.variant.id = "novex-variant";
+      fields.variant.type = "text";
+      fields.variant.maxLength = 80;
+      fields.variant.value = config.sketch.variantDefault;
       var button = node("button", "novex-export", box, config.sketch.button);
       button.type = "button";
       status = node("div", "novex-status", box);
-      L.DomEvent.on(select, "change", function () {
-        if (current) { // the last drawn (or clicked) sketch feature takes the picked sector
-          current.feature.properties.sector = select.value;
-          paint(current);
-        }
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      ["sector", "actie", "variant"].forEach(function (key) {
+        L.DomEvent.on(fields[key], key === "variant" ? "input" : "change", function () {
+          if (current) { // the last drawn (or clicked) polygon takes what is picked
+            current.feature.properties[key] = key === "variant" ? variantName() : fields[key].value;
+            paint(current);
+          }
+        });
       });
       L.DomEvent.on(button, "click", function () {
         var sketch = drawn.toGeoJSON();
@@ -198,20 +229,30 @@
         link.download = config.sketch.filename;
         link.click();
         document.body.removeChild(link);
-        status.textContent = config.sketch.saved.replace("{n}", String(sketch.features.length));
+        var variants = {};
+        sketch.features.forEach(function (feature) { variants[feature.properties.variant] = true; });
+        status.textContent = config.sketch.saved.replace("{n}", String(sketch.features.length))
+          .replace("{v}", String(Object.keys(variants).length));
       });
     }).addTo(map);
 
+    function variantName() {
+      return fields.variant.value.trim() || config.sketch.variantDefault;
+    }
+
     map.on(L.Draw.Event.CREATED, function (event) {
       var layer = event.layer;
-      layer.feature = {type: "Feature", properties: {sector: select.value}};
+      layer.feature = {type: "Feature", properties: {
+        sector: fields.sector.value, actie: fields.actie.value, variant: variantName()}};
       paint(layer);
       drawn.addLayer(layer);
       current = layer;
       layer.on("click", function (click) {
         L.DomEvent.stopPropagation(click); // selecting a sketch lists nothing under it
         current = layer;
-        select.value = layer.feature.properties.sector;
+        fields.sector.value = layer.feature.properties.sector;
+        fields.actie.value = layer.feature.properties.actie;
+        fields.variant.value = layer.feature.properties.variant;
       });
       status.textContent = "";
     });
@@ -368,7 +409,9 @@
     sketchTools(map, config);
     var measure = measureTool(map);
     titleBlock(config, notice).addTo(map);
-    var layers = L.control.groupedLayers(basemaps, overlays, {collapsed: false, position: "topright"}).addTo(map);
+    // a comparison's situations are radio buttons: one variant at a time
+    var layers = L.control.groupedLayers(basemaps, overlays, {collapsed: false, position: "topright",
+      exclusiveGroups: config.exclusiveGroups || []}).addTo(map);
     var layerBox = layers.getContainer();
     layerBox.classList.add("novex-panel", "novex-layers");
     foldable(layerBox, config.layersTitle, relayout);

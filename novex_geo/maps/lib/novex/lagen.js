@@ -23,14 +23,23 @@
     return element;
   }
 
-  /* A GeoJSON layer in ``group``: ``options.style`` for every feature (a feature's ``fill``
-     property overrides its fill colour), its escaped ``tip`` as a tooltip that follows the
+  /* A GeoJSON layer in ``group``: ``options.style`` for every feature (a feature's ``fill``,
+     ``line`` and ``dash`` properties override its fill colour, line colour and dash pattern),
+     its escaped ``tip`` as a tooltip that follows the
      mouse; ``options.pick`` names the kind a click lists (from its escaped ``popup``). */
   window.novexLayer = function (group, options, data) {
     var base = options.style || {};
     var layer = L.geoJSON(data, {
       style: function (feature) {
-        return feature.properties.fill ? L.extend({}, base, {fillColor: feature.properties.fill}) : base;
+        var own = feature.properties;
+        if (!own.fill && !own.line && !own.dash) {
+          return base;
+        }
+        var style = L.extend({}, base);
+        if (own.fill) { style.fillColor = own.fill; }
+        if (own.line) { style.color = own.line; }
+        if (own.dash) { style.dashArray = own.dash; }
+        return style;
       },
       onEachFeature: function (feature, path) {
         if (feature.properties.tip) {
