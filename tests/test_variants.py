@@ -306,6 +306,22 @@ def test_one_exported_file_holds_several_variants_and_the_map_switches_between_t
         10.0
     )
     assert table.loc["<b>weg</b>", "schuurpunten_opgelost"] == 1
+    # [[varianten]] naming one variant of the exported file takes that variant's polygons only
+    listed = project.path.with_name("uit_de_kaart.toml")
+    listed.write_text(
+        project.path.read_text(encoding="utf-8")
+        + f'\n[[varianten]]\nnaam = "Noord"\nspanningsgebied = "{area_id}"\n'
+        + f'bestanden = ["{sketch.as_posix()}"]\n',
+        encoding="utf-8",
+    )
+    from_file = run_variants(load_project(listed), area_id, out=tmp_path / "uit_lijst").table.set_index(
+        "variant"
+    )
+    assert list(from_file.index) == ["huidig", "Noord"]
+    assert (
+        from_file.loc["Noord", "nieuw_ha"] == pytest.approx(10.0)
+        and from_file.loc["Noord", "schuurpunten_opgelost"] == 1
+    )
     # the sketch command refuses what only a comparison can evaluate
     result = CliRunner().invoke(cli, ["sketch", str(project.path), str(sketch), "--out", str(tmp_path / "s")])
     assert (

@@ -326,9 +326,11 @@ def write_maps(
     }
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    shown_variants = False
     for scope, regions, tolerance, stem in _scopes(run.provincies, provincies, national):
         data = _scope_data(project, run, layers, regions, tolerance, shared)
         data["varianten"] = _variants_in_view(situations, regions)
+        shown_variants = shown_variants or bool(data["varianten"])
         data["credits"] = credits.of_drawn(data["claims"].values())
         claims = data["claims"]
         page = build_map(project, data, scope, date, tolerance, assets).get_root().render()
@@ -346,4 +348,6 @@ def write_maps(
             written.append(
                 write_poster(project, data, scope, date, poster, out / f"poster_{stem}_{poster}.pdf")
             )
+    if situations and not shown_variants:
+        log.warning("the variants lie in none of these maps' provinces: no map shows them")
     return written

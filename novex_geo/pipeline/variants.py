@@ -120,7 +120,9 @@ def _variants(project: Project, area_id: str, files: Sequence[Path]) -> list[Var
             )
         variants = [
             merge_variants(
-                [v for path in spec.files for v in read(path, spec.name)], spec.name, spec.toelichting
+                [v for path in spec.files for v in _named(read(path, spec.name), spec.name)],
+                spec.name,
+                spec.toelichting,
             )
             for spec in specs
         ]
@@ -128,6 +130,12 @@ def _variants(project: Project, area_id: str, files: Sequence[Path]) -> list[Var
     if len(set(names)) < len(names) or CURRENT in names:
         raise UsageError(f"variant names must differ and not be {CURRENT!r}: {', '.join(names)}")
     return variants
+
+
+def _named(found: list[Variant], name: str) -> list[Variant]:
+    """Of a file exported from the map with several variants, those called ``name`` (all of
+    them when none is)."""
+    return [v for v in found if v.name == name] or found
 
 
 def _safe(name: str) -> str:
