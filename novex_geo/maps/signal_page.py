@@ -30,7 +30,7 @@ from novex_geo.maps.static import (
     draw_conflict_map,
 )
 
-__all__ = ["A4", "SignalPage", "signal_page"]
+__all__ = ["A4", "PageWriter", "SignalPage", "signal_page"]
 
 A4 = (8.27, 11.69)  # inches, portrait
 LEFT, RIGHT = 0.06, 0.94
@@ -60,8 +60,9 @@ def wrap(lines: list[str], max_lines: int, size: float = 8.5, x: float = LEFT + 
     return wrapped
 
 
-class _Writer:
-    """Writes text top-down from ``y``; without a figure it only measures."""
+class PageWriter:
+    """Writes text top-down on an A4 page from ``y`` (figure fraction); without a figure it
+    only measures, so that a layout can know what the text takes before it draws."""
 
     def __init__(self, figure: Figure | None, y: float):
         self.figure, self.y = figure, y
@@ -70,6 +71,10 @@ class _Writer:
         if self.figure is not None:
             self.figure.text(x, self.y, text, fontsize=size, va="top", parse_math=False, **style)
 
+    def step(self, size: float, lines: int = 1) -> None:
+        """Move down by ``lines`` lines of ``size`` pt text."""
+        self.y -= lines * line_height(size)
+
     def heading(self, text: str) -> None:
         self.text(LEFT, text, 11.5, fontweight="bold", color=NAVY)
         self.y -= 0.022
@@ -77,10 +82,10 @@ class _Writer:
     def lines(self, lines: list[str], size: float = 8.5, x: float = LEFT + 0.01, **style) -> None:
         for line in lines:
             self.text(x, line, size, **style)
-            self.y -= line_height(size)
+            self.step(size)
 
 
-def _header(writer: _Writer, signal) -> None:
+def _header(writer: PageWriter, signal) -> None:
     """The title (up to two lines, down to 12 pt, else shortened after a whole word) and the line
     under it, which leaves room for the demo mark."""
     title = text_fit.fit(signal.title, room(LEFT), 15, max_lines=2, min_size=12, weight="bold")
@@ -96,7 +101,7 @@ def _header(writer: _Writer, signal) -> None:
     writer.y -= 0.035 - line_height(8.5)
 
 
-def _bottom(writer: _Writer, signal, empty_urgency: str) -> None:
+def _bottom(writer: PageWriter, signal, empty_urgency: str) -> None:
     """Waarom urgent? and the criteria."""
     writer.heading("Waarom urgent?")
     if signal.urgency:
@@ -138,7 +143,7 @@ def signal_page(
     conflict map into the map's rectangle (figure fraction) and returns its first axes and
     what it drew."""
     figure = Figure(figsize=A4)
-    top = _Writer(figure, 0.965)
+    top = PageWriter(figure, 0.965)
     _header(top, signal)
     top.heading("Wat botst?")
     top.lines(wrap(signal.wat, 9))
@@ -146,7 +151,7 @@ def signal_page(
     top.heading("Waar?")
     top.lines(wrap(signal.waar, 4))
     footer = wrap(signal.footer, 3, size=6, x=LEFT)
-    measure = _Writer(None, 0.0)
+    measure = PageWriter(None, 0.0)
     _bottom(measure, signal, empty_urgency)
     bottom_top = 0.065 + len(footer) * line_height(6) - measure.y
     # room for the sources of every layer; the map draws some of them
@@ -169,7 +174,7 @@ def signal_page(
         title="Legenda",
     )
     credit_text = add_credits(figure, LEFT, map_bottom - 0.006, RIGHT - LEFT, drawing.credits, 6)
-    _bottom(_Writer(figure, bottom_top), signal, empty_urgency)
-    end = _Writer(figure, 0.05 + len(footer) * line_height(6))
+    _bottom(PageWriter(figure, bottom_top), signal, empty_urgency)
+    end = PageWriter(figure, 0.05 + len(footer) * line_height(6))
     end.lines(footer, size=6, x=LEFT, color="#555555")
     return SignalPage(figure, ax, legend, credit_text)

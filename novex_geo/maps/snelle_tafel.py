@@ -30,7 +30,7 @@ from novex_geo.config.criteria import JA
 from novex_geo.maps import text_fit
 from novex_geo.maps.files import atomic_write, save_figure, save_pdf
 from novex_geo.maps.signal import EMPTY_URGENCY, Signal
-from novex_geo.maps.signal_page import A4, LEFT, NAVY, RIGHT, room, signal_page
+from novex_geo.maps.signal_page import A4, LEFT, RIGHT, PageWriter, room, signal_page
 from novex_geo.maps.snelle_tafel_html import EMPTY_ADVICE, png_bytes, two_pager_html
 from novex_geo.maps.static import (
     Credits,
@@ -60,26 +60,7 @@ class TwoPagerFiles:
     pages: list[Path]  # each page as PNG, for a README or a mail
 
 
-class _Page:
-    """Writes top-down on an A4 figure from ``y`` (figure fraction); without a figure it only
-    measures."""
-
-    def __init__(self, figure: Figure | None, y: float):
-        self.figure, self.y = figure, y
-
-    def text(self, x: float, text: str, size: float, **style) -> None:
-        if self.figure is not None:
-            self.figure.text(x, self.y, text, fontsize=size, va="top", parse_math=False, **style)
-
-    def step(self, size: float, lines: int = 1) -> None:
-        self.y -= lines * size * 1.4 / 72 / A4[1]
-
-    def heading(self, text: str) -> None:
-        self.text(LEFT, text, 11.5, fontweight="bold", color=NAVY)
-        self.y -= 0.024
-
-
-def _header(page: _Page, signal: Signal, n_variants: int) -> None:
+def _header(page: PageWriter, signal: Signal, n_variants: int) -> None:
     title = text_fit.fit(f"Oplossingsrichtingen · {signal.title}", room(LEFT), 14, 2, 11, "bold")
     page.text(LEFT, title.text, title.size, fontweight="bold")
     page.y -= (title.height + 8) / 72 / A4[1]
@@ -94,7 +75,7 @@ def _header(page: _Page, signal: Signal, n_variants: int) -> None:
     page.y -= 0.008
 
 
-def _table(page: _Page, rows: list[tuple[str, list[str]]], names: list[str], size: float) -> None:
+def _table(page: PageWriter, rows: list[tuple[str, list[str]]], names: list[str], size: float) -> None:
     """The comparison: a column per situation, headed by its letter and name (up to 3 lines;
     the full name heads its map and its voor- en nadelen)."""
     first = 0.30
@@ -119,7 +100,7 @@ def _table(page: _Page, rows: list[tuple[str, list[str]]], names: list[str], siz
     page.y -= 0.008
 
 
-def _clauses(page: _Page, figures: list[VariantFigures], table: pd.DataFrame, size: float) -> None:
+def _clauses(page: PageWriter, figures: list[VariantFigures], table: pd.DataFrame, size: float) -> None:
     """Per variant its name, toelichting, voordelen and nadelen, wrapped to the page."""
     for i in range(1, len(table)):
         row = table.iloc[i]
@@ -135,7 +116,7 @@ def _clauses(page: _Page, figures: list[VariantFigures], table: pd.DataFrame, si
         page.y -= 0.004
 
 
-def _advice(page: _Page) -> None:
+def _advice(page: PageWriter) -> None:
     page.heading("Advies over het vervolg")
     box = {"facecolor": "#fff3f3", "edgecolor": "#b10026", "linestyle": "--", "pad": 6}
     lines = text_fit.wrap(EMPTY_ADVICE, room(LEFT + 0.01) - 12, 8)
@@ -191,7 +172,7 @@ class _Layout:
     legend: float
 
 
-def _below_maps(page: _Page, figures, table, rows, size: float) -> None:
+def _below_maps(page: PageWriter, figures, table, rows, size: float) -> None:
     """Everything under the maps: the comparison, the voor- en nadelen, the advice box."""
     page.heading("Vergelijking")
     note = "ha in de omgeving van het gebied: het gebied en elke wijziging, plus de grootste paarafstand"
@@ -215,17 +196,17 @@ def _layout(project, signal, figures, table, rows, credit_room: float) -> tuple[
     columns, grid_rows = _grid_shape(len(figures))
     added = {sector for f in figures if f.variant is not None for sector in f.variant.add["sector"]}
     legend = math.ceil((len(project.sectors) + 6 + len(added)) / 4) * 6.5 * 1.45 / 72 / A4[1] + 0.006
-    top = _Page(None, 0.965)
+    top = PageWriter(None, 0.965)
     _header(top, signal, len(figures) - 1)
     for size in TEXT_SIZES:
-        below = _Page(None, 0.0)
+        below = PageWriter(None, 0.0)
         _below_maps(below, figures, table, rows, size)
         free = top.y + below.y - FOOTER_Y - 0.012 - legend - credit_room - 0.012
         cell = free / grid_rows
         if cell * A4[1] - 0.35 >= MIN_MAP_INCHES:
             return top.y, _Layout(size, columns, grid_rows, cell, legend)
     for size in TEXT_SIZES:  # the text alone on page 2
-        below = _Page(None, 0.0)
+        below = PageWriter(None, 0.0)
         _below_maps(below, figures, table, rows, size)
         if top.y + below.y >= FOOTER_Y + 0.01 or size == TEXT_SIZES[-1]:
             break
@@ -268,7 +249,7 @@ def _page_two(
     """Page 2: the maps (unless they went to page 1), the comparison, voor- en nadelen, advice."""
     rows = comparison_rows(table, project)
     figure = Figure(figsize=A4)
-    page = _Page(figure, 0.965)
+    page = PageWriter(figure, 0.965)
     _header(page, signal, len(figures) - 1)
     if layout.cell:
         height = layout.rows * layout.cell
