@@ -151,7 +151,7 @@ def test_variant_files_with_mistakes_end_in_one_message(current, tmp_path):
 LONG = "Woningbouw schuift naar de noordrand, met behoud van de volledige waterberging en de veiligheidszone"
 
 
-@pytest.mark.parametrize("n_variants", [1, 3, 5])
+@pytest.mark.parametrize("n_variants", [1, 3, 5, 8])
 def test_the_snelle_tafel_2_pager_is_two_a4_pages_naming_every_variant_and_its_numbers(
     current, tmp_path, n_variants
 ):
@@ -184,7 +184,7 @@ def test_the_snelle_tafel_2_pager_is_two_a4_pages_naming_every_variant_and_its_n
     assert "Probleemdefinitie" in text or "probleemdefinitie" in text
     assert "Advies over het vervolg" in text
     for i, row in enumerate(done.table.iloc[1:].itertuples(), start=1):
-        letter = "ABCDE"[i - 1]
+        letter = "ABCDEFGH"[i - 1]
         assert f"{letter} · {row.variant}" in text, row.variant
         assert f"{row.conflict_ha:.1f}" in text
         assert row.voordelen.split("; ")[0] in text
@@ -353,3 +353,68 @@ def test_one_exported_file_holds_several_variants_and_the_map_switches_between_t
         cli, ["map", str(project.path), "--varianten", str(tmp_path), "--out", str(tmp_path / "kaart2")]
     )
     assert result.exit_code != 0 and "no varianten.gpkg" in result.output and "Traceback" not in result.output
+
+
+def test_a_name_without_spaces_is_whole_in_the_2_pager_and_numbers_never_run_together(current, tmp_path):
+    import pypdf
+
+    from novex_geo.maps.snelle_tafel import _cell_size
+    from novex_geo.maps.text_fit import text_width
+
+    _, project, area_id = current
+    name = "L" * 300
+    frame = gpd.GeoDataFrame(
+        {
+            "variant": [name, ""],
+            "actie": ["toevoegen", "toevoegen"],
+            "sector": ["woningbouw"] * 2,
+            "naam": ["", None],
+        },
+        geometry=[shapely.box(1_500, 1_000, 1_700, 1_200), shapely.box(1_700, 1_000, 1_800, 1_200)],
+        crs="EPSG:28992",
+    ).to_crs("EPSG:4326")
+    sketch = tmp_path / "lang.geojson"
+    sketch.write_text(frame.to_json(), encoding="utf-8")
+    done = run_variants(project, area_id, [sketch], out=tmp_path / "uit")
+    assert list(done.table["variant"]) == ["huidig", name, "lang"]  # a blank name: the file's
+    text = "".join("".join(page.extract_text().split()) for page in pypdf.PdfReader(done.pdf).pages)
+    assert f"A·{name}" in text
+    # a new claim with an empty naam is named after its variant
+    from novex_geo.variants import variants_in
+
+    drawn = variants_in(read_vector(sketch), project, sketch, "lang")
+    assert [list(v.add["label"]) for v in drawn] == [[f"{name} (1)"], ["lang (1)"]]
+    # nine columns of the widest cells: the size at which each fits its column
+    rows = [("x", ["158.7 (100 %)"] * 9), ("y", ["4 (236.6 ha)"] * 9)]
+    size = _cell_size(rows, 50.0, 7.5)
+    assert 4.5 <= size < 7.5 and text_width("158.7 (100 %)", size) <= 50.0
+
+
+def test_a_change_far_from_the_area_is_said_and_pulls_nothing_in_between(current, tmp_path, caplog):
+    folder, project, area_id = current
+    far = write_variant(
+        tmp_path / "ver.geojson", [("toevoegen", "water_bodem", shapely.box(15_000, 8_000, 15_200, 8_200))]
+    )
+    done = run_variants(project, area_id, [far], out=tmp_path / "uit")
+    assert "ver: a change lies" in caplog.text and f"km from spanningsgebied {area_id}" in caplog.text
+    area = gpd.read_file(folder / "uit" / "analyse.gpkg", layer="spanningsgebieden").geometry.iloc[0]
+    variant = variant_frame(read_vector(far), project, far, "ver")
+    focus = focus_of(project, area, [variant])
+    # two pieces: around the area and around the change, not the 14 km between them
+    assert shapely.get_num_geometries(focus) == 2 and focus.area < 30_000_000
+    assert done.table.loc[0, "conflict_ha"] == pytest.approx(4.0)
+
+
+def test_a_comparison_missing_its_columns_is_named_on_the_map(current, tmp_path):
+    import pyogrio
+
+    _, project, area_id = current
+    files = [write_variant(tmp_path / "west.geojson", VARIANTS["wonen_west_weg"])]
+    done = run_variants(project, area_id, files, out=tmp_path / "uit")
+    table = pyogrio.read_dataframe(done.gpkg, layer="vergelijking", read_geometry=False)
+    pyogrio.write_dataframe(table.drop(columns="conflict_ha"), done.gpkg, layer="vergelijking", driver="GPKG")
+    result = CliRunner().invoke(
+        cli, ["map", str(project.path), "--varianten", str(done.gpkg.parent), "--out", str(tmp_path / "k")]
+    )
+    assert result.exit_code != 0 and "lacks the columns conflict_ha" in result.output
+    assert "unexpected" not in result.output

@@ -24,6 +24,17 @@ __all__ = ["COMPARISON_TABLE", "VARIANTS_GPKG", "Situation", "read_variants", "w
 
 VARIANTS_GPKG = "varianten.gpkg"
 COMPARISON_TABLE = "vergelijking"
+# what the map shows of each situation (the table holds more)
+COMPARISON_COLUMNS = (
+    "variant",
+    "toelichting",
+    "conflict_ha",
+    *(f"schuurpunten_{kind}" for kind in ("opgelost", "gekrompen", "nieuw")),
+    *(f"{kind}_ha" for kind in ("opgelost", "gekrompen", "nieuw")),
+    "kwalificeert",
+    "voordelen",
+    "nadelen",
+)
 
 
 @dataclass
@@ -71,6 +82,12 @@ def read_variants(folder: Path) -> list[Situation]:
     if COMPARISON_TABLE not in layers:
         raise LayerError(f"not a {VARIANTS_GPKG} of novex-geo: it has no table {COMPARISON_TABLE!r}", path)
     table = pyogrio.read_dataframe(path, layer=COMPARISON_TABLE, read_geometry=False)
+    missing = [column for column in COMPARISON_COLUMNS if column not in table.columns]
+    if missing or table.empty:
+        what = f"lacks the columns {', '.join(missing)}" if missing else "is empty"
+        raise LayerError(
+            f"table {COMPARISON_TABLE!r} {what}: write it again with 'novex-geo varianten'", path
+        )
     situations = []
     for index, row in table.iterrows():
         zones_layer, changes_layer = _layers(int(index))

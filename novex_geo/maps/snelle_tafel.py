@@ -75,11 +75,19 @@ def _header(page: PageWriter, signal: Signal, n_variants: int) -> None:
     page.y -= 0.008
 
 
+def _cell_size(rows: list[tuple[str, list[str]]], room_pt: float, size: float) -> float:
+    """The largest size up to ``size`` (down to 4.5 pt) at which every cell fits its column: with
+    many variants the numbers get smaller, never run into each other."""
+    widest = max(text_fit.text_width(cell, 1.0) for _, cells in rows for cell in cells)
+    return max(4.5, min(size, math.floor(room_pt / max(widest, 1e-9) * 4) / 4))
+
+
 def _table(page: PageWriter, rows: list[tuple[str, list[str]]], names: list[str], size: float) -> None:
     """The comparison: a column per situation, headed by its letter and name (up to 3 lines;
     the full name heads its map and its voor- en nadelen)."""
-    first = 0.30
+    first = 0.30 if len(names) <= 6 else 0.22
     width = (RIGHT - first) / len(names)
+    size = _cell_size(rows, room(0, width) - 6, size)
     heads = [
         text_fit.wrap(situation_heading(i, n), room(0, width) - 4, size, "bold", 3)
         for i, n in enumerate(names)
@@ -104,7 +112,8 @@ def _clauses(page: PageWriter, figures: list[VariantFigures], table: pd.DataFram
     """Per variant its name, toelichting, voordelen and nadelen, wrapped to the page."""
     for i in range(1, len(table)):
         row = table.iloc[i]
-        for line in text_fit.wrap(situation_heading(i, row["variant"]), room(LEFT), size + 0.5, "bold"):
+        heading = situation_heading(i, row["variant"])
+        for line in text_fit.wrap(heading, room(LEFT), size + 0.5, "bold", break_words=True):
             page.text(LEFT, line, size + 0.5, fontweight="bold")
             page.step(size + 0.5)
         parts = [("", row["toelichting"], "#444444")] if row["toelichting"] else []

@@ -98,6 +98,14 @@ def _glued(words: list[str]) -> list[str]:
     return glued
 
 
+def _split_word(word: str, room: float, size: float, weight: str) -> tuple[str, str]:
+    """A word too wide for a line: the most letters that fit (at least one), and the rest."""
+    for end in range(len(word) - 1, 0, -1):
+        if _fits(word[:end], room, size, weight):
+            return word[:end], word[end:]
+    return word[:1], word[1:]
+
+
 def wrap(
     text: str,
     room: float,
@@ -105,9 +113,12 @@ def wrap(
     weight: str = "normal",
     max_lines: int | None = None,
     indent: str = "",
+    break_words: bool = False,
 ) -> list[str]:
     """``text`` wrapped at spaces into lines of at most ``room`` points; lines after the first
-    start with ``indent``. With ``max_lines`` the last line ends in ``" …"`` when more is left."""
+    start with ``indent``. With ``max_lines`` the last line ends in ``" …"`` when more is left.
+    A word wider than a line is shortened with ``…``, or with ``break_words`` (a name that must
+    be read whole) continued on the next line."""
     lines: list[str] = []
     words = _glued(str(text).split())
     index = 0
@@ -118,6 +129,12 @@ def wrap(
             lines.append(shorten(rest, room, size, weight))
             return lines
         line = lead + words[index]
+        if not _fits(line, room, size, weight) and break_words:
+            head, words[index] = _split_word(
+                words[index], room - text_width(lead, size, weight), size, weight
+            )
+            lines.append(lead + head)
+            continue
         if not _fits(line, room, size, weight):
             line = lead + _cut_word(words[index], room - text_width(lead, size, weight), size, weight)
         index += 1

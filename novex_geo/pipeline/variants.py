@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from novex_geo.variants import Variant
 
 __all__ = ["VariantsRun", "run_variants"]
+
+log = logging.getLogger(__name__)
 
 VARIANTS_FOLDER = "varianten"
 
@@ -74,6 +77,7 @@ def run_variants(
         raise UsageError(f"{run.path}: no spanningsgebied {area_id!r}; the run has e.g. {some}")
     variants = _variants(project, area_id, files)
     area = chosen.geometry.iloc[0]
+    _warn_far(project, area_id, area, variants)
     box = loading_box(project, focus_of(project, area, variants))
     layers = load_sectors(project, box)
     claims = {key: layer.frame for key, layer in layers.items()}
@@ -130,6 +134,27 @@ def _variants(project: Project, area_id: str, files: Sequence[Path]) -> list[Var
     if len(set(names)) < len(names) or CURRENT in names:
         raise UsageError(f"variant names must differ and not be {CURRENT!r}: {', '.join(names)}")
     return variants
+
+
+FAR_M = 2_000.0  # a change this far beyond the area's reach is about another place
+
+
+def _warn_far(project: Project, area_id: str, area: shapely.Geometry, variants: list[Variant]) -> None:
+    """Say so when a variant changes claims far from the spanningsgebied: the comparison then
+    also counts the schuurpunten there, which belong to other areas."""
+    from novex_geo.variants import focus_of
+
+    reach = focus_of(project, area, [])  # where a change can touch the area's schuurpunten
+    for variant in variants:
+        distance = shapely.distance(reach, variant.changes).max() if len(variant.changes) else 0.0
+        if distance > FAR_M:
+            log.warning(
+                "%s: a change lies %.1f km from spanningsgebied %s; the comparison also counts the "
+                "schuurpunten around it",
+                variant.name,
+                distance / 1000,
+                area_id,
+            )
 
 
 def _named(found: list[Variant], name: str) -> list[Variant]:

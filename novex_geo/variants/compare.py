@@ -102,8 +102,10 @@ def variant_frame(
     if not toelichting and "toelichting" in frame.columns:
         given = frame["toelichting"].dropna().astype(str).str.strip()
         toelichting = next((text for text in given if text), "")
-    if "naam" not in frame.columns:  # a new claim is named after its variant where it shows up
-        frame = frame.assign(naam=[f"{name} ({i + 1})" for i in range(len(frame))])
+    given = frame["naam"] if "naam" in frame.columns else pd.Series("", index=frame.index)
+    given = given.fillna("").astype(str).str.strip()
+    # a new claim without a name is named after its variant where it shows up
+    frame = frame.assign(naam=[n or f"{name} ({i + 1})" for i, n in enumerate(given)])
     changes = sketch_frame(frame, project, None, path).assign(actie=actions.to_numpy())
     add = changes[changes["actie"] == ADD].drop(columns="actie").reset_index(drop=True)
     cut = changes.loc[changes["actie"] == REMOVE, ["sector", "geometry"]].reset_index(drop=True)
@@ -154,11 +156,13 @@ def _reach(project: Project) -> float:
 
 
 def focus_of(project: Project, area: shapely.Geometry, variants: list[Variant]) -> shapely.Geometry:
-    """Where the variants can change anything: the area and every change, widened by the
-    largest pair distance and the merge distance."""
+    """Where the variants can change anything: the area and every change (each by its own
+    extent: a change far away does not pull what lies in between into the comparison), widened
+    by the largest pair distance and the merge distance."""
     changed = np.concatenate([[area], *(variant.changes for variant in variants)])
-    return shapely.box(*shapely.total_bounds(changed)).buffer(
-        _reach(project) + project.triage.merge_distance, join_style="mitre"
+    boxes = shapely.box(*shapely.bounds(changed).T)
+    return shapely.union_all(
+        shapely.buffer(boxes, _reach(project) + project.triage.merge_distance, join_style="mitre")
     )
 
 
