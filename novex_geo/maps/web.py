@@ -326,13 +326,13 @@ def write_maps(
     }
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    shown_variants = False
-    for scope, regions, tolerance, stem in _scopes(run.provincies, provincies, national):
+    scopes = _scopes(run.provincies, provincies, national)
+    if situations and not any(_variants_in_view(situations, regions) for _, regions, _, _ in scopes):
+        log.warning("the variants lie in none of these maps' provinces: no map shows them")
+    for scope, regions, tolerance, stem in scopes:
         data = _scope_data(project, run, layers, regions, tolerance, shared)
         data["varianten"] = _variants_in_view(situations, regions)
-        shown_variants = shown_variants or bool(data["varianten"])
         data["credits"] = credits.of_drawn(data["claims"].values())
-        claims = data["claims"]
         page = build_map(project, data, scope, date, tolerance, assets).get_root().render()
         path = atomic_write(
             out / f"kaart_{stem}.html", lambda part, text=page: part.write_text(text, "utf-8")
@@ -342,12 +342,10 @@ def write_maps(
         if png:
             title = f"{project.name} — {scope} (analyse {date})"
             written.append(
-                _static_map(project, data, claims, regions, title, credits, path.with_suffix(".png"))
+                _static_map(project, data, data["claims"], regions, title, credits, path.with_suffix(".png"))
             )
         if poster and stem != OVERVIEW:
             written.append(
                 write_poster(project, data, scope, date, poster, out / f"poster_{stem}_{poster}.pdf")
             )
-    if situations and not shown_variants:
-        log.warning("the variants lie in none of these maps' provinces: no map shows them")
     return written
