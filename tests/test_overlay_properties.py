@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from novex_geo.config import KANS, ConflictPair, KansPair
 from novex_geo.overlay import overlay
+from novex_geo.overlay.geometry import union_area
 
 from .support.helpers import (
     assert_invariants,
@@ -133,3 +134,13 @@ def test_lattice_inputs_equal_the_reference_per_provincie(a, b, c, regions, tile
     assert shared_edges_of_equal_faces(result.stapeling) == []
     assert result.controle["verschil_relatief"].max() < 1e-9
     assert_provenance(result, claims)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(sector_features, min_size=1, max_size=5), st.sampled_from([None, 0.001]))
+def test_union_area_equals_the_area_of_the_union(sectors, grid):
+    dissolved = [shapely.union_all(features, grid_size=grid) for features in sectors]
+    expected = shapely.area(shapely.union_all(dissolved, grid_size=grid))
+    # on a grid every operation snaps on its own: within a grid step along the boundaries
+    snapping = 0.0 if grid is None else grid * shapely.length(dissolved).sum()
+    assert union_area(dissolved, grid) == pytest.approx(expected, rel=1e-9, abs=1e-6 + snapping)

@@ -18,6 +18,7 @@ __all__ = [
     "expand",
     "on_tile_edge",
     "stable_order",
+    "union_area",
 ]
 
 PRECISION_GRID = 0.001  # metres: the retry grid after a GEOS TopologyException or a failed audit
@@ -59,3 +60,20 @@ def stable_order(geoms: np.ndarray) -> np.ndarray:
     are stored: by bounding box (south to north, west to east), then area."""
     xmin, ymin, xmax, ymax = np.round(shapely.bounds(geoms), 3).T
     return np.lexsort((np.round(shapely.area(geoms), 1), xmax, ymax, xmin, ymin))
+
+
+def union_area(geoms: list[shapely.Geometry], grid: float | None = None) -> float:
+    """The area of the union of polygonal geometries, each without overlapping parts (dissolved).
+
+    Building the union of the most detailed one (a sector's parcels) with the others costs as
+    much as the overlay itself; its area is that one's area plus the others' union's, less
+    their overlap, summed over the pairs of parts that meet (each side's parts are disjoint).
+    """
+    if not geoms:
+        return 0.0
+    detailed = int(np.argmax(shapely.get_num_coordinates(geoms)))
+    mine = shapely.get_parts(geoms[detailed])
+    others = shapely.get_parts(shapely.union_all(geoms[:detailed] + geoms[detailed + 1 :], grid_size=grid))
+    other_i, mine_i = shapely.STRtree(mine).query(others, predicate="intersects")
+    overlap = shapely.area(shapely.intersection(mine[mine_i], others[other_i], grid_size=grid))
+    return float(shapely.area(mine).sum() + shapely.area(others).sum() - overlap.sum())

@@ -25,7 +25,7 @@ from shapely.errors import GEOSException
 
 from novex_geo.errors import AuditError
 from novex_geo.geometry import polygonal, polygonal_each, polygons
-from novex_geo.overlay.geometry import NODING_GRID, PRECISION_GRID, SPIKE_WIDTH, clip, expand
+from novex_geo.overlay.geometry import NODING_GRID, PRECISION_GRID, SPIKE_WIDTH, clip, expand, union_area
 from novex_geo.overlay.tasks import Catalogue, OverlayTask, TaskClaims, TaskRequest, TaskSpec
 
 __all__ = [
@@ -154,9 +154,7 @@ def _audit(parts: dict[str, _SectorPart], faces, masks, grid) -> tuple[dict, dic
     expected = {key: float(shapely.area(part.inside)) for key, part in parts.items()}
     got = {key: float(face_area[(masks & part.claim.bit) > 0].sum()) for key, part in parts.items()}
     insides = [part.inside for part in parts.values() if not shapely.is_empty(part.inside)]
-    expected[ALL_SECTORS] = (
-        float(shapely.area(shapely.union_all(insides, grid_size=grid))) if insides else 0.0
-    )
+    expected[ALL_SECTORS] = union_area(insides, grid)
     got[ALL_SECTORS] = float(face_area.sum())
     return expected, got
 
