@@ -27,10 +27,12 @@ import contextlib
 import hashlib
 import importlib
 import json
+import re
 import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -201,13 +203,21 @@ def run_command(project_path: Path, provincies: list[str]) -> dict:
         command += ["--provincie", name]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stamped: list[tuple[float, str]] = []  # the run's log lines, with when they came
+
+    def read_log() -> None:
+        stamped.extend((time.perf_counter() - started, line.strip()) for line in process.stderr)
+
+    reader = threading.Thread(target=read_log)
+    reader.start()
     peak_pss = 0
     while process.poll() is None:  # memory of the run and all its worker processes together
         peak_pss = max(peak_pss, _tree_pss(process.pid))
         time.sleep(0.25)
     seconds = time.perf_counter() - started
+    reader.join()
     if process.returncode:
-        sys.exit(f"novex-geo run failed: {process.stderr.read()[-2000:]}")
+        sys.exit("novex-geo run failed: " + "\n".join(line for _, line in stamped)[-2000:])
     gpkg = project_path.parent / "uitvoer" / "analyse.gpkg"
     faces = pyogrio.read_dataframe(gpkg, layer="stapeling", read_geometry=False)
     controle = pyogrio.read_dataframe(gpkg, layer="controle", read_geometry=False)
@@ -223,8 +233,37 @@ def run_command(project_path: Path, provincies: list[str]) -> dict:
         "audit_rows": len(controle),
         "ha_per_n_sectoren": {int(k): float(v) for k, v in areas.items()},
         "peak_pss_mb": peak_pss / 1e6,
+        "phases": _phases(stamped, seconds),
         **_peak_mb(),
     }
+
+
+# the log line that ends each phase of a run
+PHASE_ENDS = {
+    "start-up and loading": re.compile(r"^loaded .* in [\d.]+ s$"),
+    "tiles": re.compile(r"^\[(\d+)/\1\] "),
+    "assembly and controle": re.compile(r"zone pieces of the tiles merged"),
+    "writing": re.compile(r"^wrote .*analyse\.gpkg \("),
+}
+
+
+def _phases(stamped: list[tuple[float, str]], seconds: float) -> dict[str, float]:
+    """Seconds per phase of a run from when its log lines came, and the faces' assembly alone
+    (``assembly of the faces``, as the run logs it)."""
+    ends = {
+        name: next((at for at, line in stamped if pattern.search(line)), None)
+        for name, pattern in PHASE_ENDS.items()
+    }
+    phases, previous = {}, 0.0
+    for name, end in ends.items():
+        if end is not None:
+            phases[name], previous = end - previous, end
+    phases["summary and the rest"] = seconds - previous
+    faces = next((line for _, line in stamped if "face pieces of the tiles merged" in line), "")
+    found = re.search(r"\(([\d.]+) s\)$", faces)
+    if found:
+        phases["assembly of the faces"] = float(found.group(1))
+    return phases
 
 
 def _tree_pss(root: int) -> int:
@@ -348,6 +387,11 @@ def _compare_executors(project: Path, provincies: list[str], repeats: int = 3) -
         )
 
 
+def _median(measured: list[dict]) -> dict:
+    """The measurement with the median time (the lower middle one of an even count)."""
+    return sorted(measured, key=lambda m: m["seconds"])[(len(measured) - 1) // 2]
+
+
 def _in_subprocess(
     which: str, project: Path, provincies: list[str], resolution: float | None = None, extra: list[str] = ()
 ) -> dict:
@@ -380,6 +424,9 @@ def main() -> None:
     )
     parser.add_argument("--provincie", action="append", default=[], help="limit both runs to this provincie")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--repeat", type=int, default=1, metavar="N", help="read and run N times in turns; medians are used"
+    )
     parser.add_argument(
         "--grid",
         type=float,
@@ -420,9 +467,26 @@ def main() -> None:
     project = generate(args.scale, args.seed, args.profile)
     scope = ", ".join(args.provincie) or "all 12 provinces"
     print(f"reading the inputs with pyogrio, then novex-geo run on {scope} ...", flush=True)
-    read = _in_subprocess("read", project, args.provincie)
-    engine = _in_subprocess("run", project, args.provincie)
+    reads, runs = [], []
+    for _ in range(args.repeat):  # in turns, so a busy moment of the machine hits both alike
+        reads.append(_in_subprocess("read", project, args.provincie))
+        runs.append(_in_subprocess("run", project, args.provincie))
+    read, engine = _median(reads), _median(runs)
     checked = _in_subprocess("check", project, args.provincie)
+    if args.repeat > 1:
+        print(
+            f"{args.repeat} turns (the median is used): read "
+            + ", ".join(f"{r['seconds']:.1f}" for r in reads)
+            + " s; run "
+            + ", ".join(f"{r['seconds']:.1f}" for r in runs)
+            + " s"
+        )
+    print(
+        "phases of the run: "
+        + "; ".join(f"{name} {seconds:.1f} s" for name, seconds in engine["phases"].items())
+        + f" ({1e6 * engine['phases'].get('assembly of the faces', 0.0) / max(engine['faces'], 1):.1f} µs "
+        "per face for their assembly)"
+    )
     print(
         f"read inputs (pyogrio, {read['features']:,} features): {read['seconds']:.1f} s\n"
         f"novex-geo run (start-up, load, engine, audit, writing): {engine['seconds']:.1f} s wall, "

@@ -55,6 +55,29 @@ def test_diagonal_tiles_meeting_in_a_corner_do_not_merge():
     assert merged.links.tolist() == [[0, 0], [1, 1]]
 
 
+def test_only_the_rows_geos_refuses_take_the_slow_union(monkeypatch):
+    # row 2: the right piece has a vertex on the shared edge that the left one lacks, as when two
+    # tiles node a tile line apart; GEOS then refuses the whole table, not just that row
+    rows = [[shapely.box(x, 0, x + 1, 1), shapely.box(x + 1, 0, x + 2, 1)] for x in range(0, 50, 10)]
+    rows[2][1] = shapely.Polygon([(21, 0), (22, 0), (22, 1), (21, 1), (21, 0.5)])
+    table = np.array(rows, dtype=object)
+    slow = []
+    union_all = shapely.union_all
+
+    def counted(geoms, *args, **kwargs):
+        slow.append(len(geoms))
+        return union_all(geoms, *args, **kwargs)
+
+    monkeypatch.setattr(shapely, "union_all", counted)
+    merged = union_coverage(table)
+    assert slow == [1]
+    assert [round(part.area, 9) for part in merged] == [2.0] * 5
+    assert all(
+        shapely.equals(part, shapely.box(x, 0, x + 2, 1))
+        for part, x in zip(merged, range(0, 50, 10), strict=True)
+    )
+
+
 def test_a_component_chaining_across_three_tiles_is_one_part():
     pieces = np.array(
         [

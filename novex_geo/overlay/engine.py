@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -204,7 +205,15 @@ def _zones(collected: _Collector, regions, claims, pairs, minimum: dict[str, flo
         pd.DataFrame(np.concatenate(links) if links else np.empty((0, 2), np.int64), columns=["piece", "row"])
         for links in (collected.provenance["a"], collected.provenance["b"])
     )
+    started = time.perf_counter()
     zones = assemble_zones(collected.zones.frame(), prov_a, prov_b, claims, pairs, minimum, regions.crs)
+    log.info(
+        "%d zone pieces of the tiles merged into %s, with %d herkomst rows (%.1f s)",
+        collected.zones.count,
+        " and ".join(f"{len(zones.layers[kind.soort])} {kind.layer}" for kind in ZONE_KINDS),
+        len(zones.herkomst),
+        time.perf_counter() - started,
+    )
     for kind in ZONE_KINDS:
         count, area = zones.dropped[kind.soort]
         if count:
@@ -219,17 +228,15 @@ def _zones(collected: _Collector, regions, claims, pairs, minimum: dict[str, flo
 
 
 def _assemble(collected: _Collector, regions, claims, conflicts, kansen, minimum, n_tasks) -> OverlayResult:
-    """Faces merged and audited, then the zones of the conflict pairs and kansen."""
-    sectors, crs = list(claims), regions.crs
-    stapeling = assemble_faces(collected.faces.frame(), sectors, crs)
-    controle = controle_table(
-        pd.DataFrame(collected.expected, columns=["provincie", "sector", "m2"]),
-        stapeling,
-        regions["provincie"],
-        sectors,
-    )
-    check_controle(controle)
-    zones = _zones(collected, regions, claims, (*conflicts, *kansen), minimum)
+    """Faces merged and audited, and beside them the zones of the conflict pairs and kansen.
+
+    The zones are assembled in a thread while the faces are: both are mostly shapely's array
+    operations, which release the GIL, so on two cores they take little more than the faces.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="novex-zones") as beside:
+        pending = beside.submit(_zones, collected, regions, claims, (*conflicts, *kansen), minimum)
+        stapeling, controle = _faces_audited(collected, regions, list(claims))
+        zones = pending.result()
     if collected.fallbacks:
         log.debug(
             "%d tiles: features of a sector were not a clean coverage; used union_all", collected.fallbacks
@@ -241,7 +248,7 @@ def _assemble(collected: _Collector, regions, claims, conflicts, kansen, minimum
         herkomst=zones.herkomst,
         controle=controle,
         regions=regions[["provincie", "geometry"]].copy(),
-        sectors=sectors,
+        sectors=list(claims),
         conflicts=conflicts,
         kans_pairs=kansen,
         dropped=zones.dropped,
@@ -251,6 +258,28 @@ def _assemble(collected: _Collector, regions, claims, conflicts, kansen, minimum
         n_tasks=n_tasks,
         seconds=time.perf_counter() - collected.started,
     )
+
+
+def _faces_audited(
+    collected: _Collector, regions, sectors: list[str]
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The stapeling layer, merged across tiles, and its self-audit (raises AuditError when off)."""
+    started = time.perf_counter()
+    stapeling = assemble_faces(collected.faces.frame(), sectors, regions.crs)
+    log.info(
+        "%d face pieces of the tiles merged into %d stapeling faces (%.1f s)",
+        collected.faces.count,
+        len(stapeling),
+        time.perf_counter() - started,
+    )
+    controle = controle_table(
+        pd.DataFrame(collected.expected, columns=["provincie", "sector", "m2"]),
+        stapeling,
+        regions["provincie"],
+        sectors,
+    )
+    check_controle(controle)
+    return stapeling, controle
 
 
 def overlay_project(

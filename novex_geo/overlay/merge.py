@@ -138,12 +138,17 @@ def union_coverage(table: np.ndarray) -> np.ndarray:
 
     Faces meet along shared edges, so the fast coverage union applies; a row whose result is
     not valid or not of the same area is redone by a union on the noding grid, which is exact
-    because the faces are snap-rounded to that grid.
+    because the faces are snap-rounded to that grid. GEOS refuses a whole table when one row
+    is not noded alike on both sides of a tile line: the table is then halved until the rows
+    it refuses are found, so only those take the slow union.
     """
     try:
         merged = shapely.coverage_union_all(table, axis=1)
     except GEOSException:
-        return shapely.union_all(table, axis=1, grid_size=NODING_GRID)
+        if len(table) == 1:
+            return shapely.union_all(table, axis=1, grid_size=NODING_GRID)
+        half = len(table) // 2
+        return np.concatenate([union_coverage(table[:half]), union_coverage(table[half:])])
     total = np.nansum(shapely.area(table), axis=1)
     bad = ~shapely.is_valid(merged) | (np.abs(shapely.area(merged) - total) > 1e-12 * total)
     if bad.any():
