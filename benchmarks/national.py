@@ -242,16 +242,16 @@ def run_command(project_path: Path, provincies: list[str]) -> dict:
 PHASE_ENDS = {
     "start-up and loading": re.compile(r"^loaded .* in [\d.]+ s$"),
     "tiles": re.compile(r"^\[(\d+)/\1\] "),
-    "assembly and controle": re.compile(r"zone pieces of the tiles merged"),
+    "assembly and controle": re.compile(r"pieces of the tiles merged"),  # faces and zones, side by side
     "writing": re.compile(r"^wrote .*analyse\.gpkg \("),
 }
 
 
 def _phases(stamped: list[tuple[float, str]], seconds: float) -> dict[str, float]:
-    """Seconds per phase of a run from when its log lines came, and the faces' assembly alone
-    (``assembly of the faces``, as the run logs it)."""
+    """Seconds per phase of a run from when its log lines came (a phase ends at its last line),
+    and the faces' assembly alone (``assembly of the faces``, as the run logs it)."""
     ends = {
-        name: next((at for at, line in stamped if pattern.search(line)), None)
+        name: max((at for at, line in stamped if pattern.search(line)), default=None)
         for name, pattern in PHASE_ENDS.items()
     }
     phases, previous = {}, 0.0

@@ -51,6 +51,7 @@ __all__ = [
 
 
 from novex_geo.errors import ClusterError
+from novex_geo.geometry import available_cores
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,7 @@ _WORKER: dict[str, Any] = {}  # this worker process's function and shared state
 
 def worker_count(workers: int, n_tasks: int) -> int:
     """``workers`` (0 = every core available to this process), at most one per task."""
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    wanted = workers if workers > 0 else (available or 1)
+    wanted = workers if workers > 0 else available_cores()
     return max(1, min(wanted, n_tasks))
 
 

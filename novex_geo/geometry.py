@@ -9,10 +9,22 @@ would skip it.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import shapely
 
-__all__ = ["EMPTY", "polygonal", "polygonal_each", "polygons", "polygons_indexed"]
+__all__ = [
+    "EMPTY",
+    "available_cores",
+    "on_every_core",
+    "polygonal",
+    "polygonal_each",
+    "polygons",
+    "polygons_indexed",
+]
 
 EMPTY = shapely.from_wkt("MULTIPOLYGON EMPTY")
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
@@ -57,3 +69,22 @@ def polygonal_each(geoms: np.ndarray) -> np.ndarray:
         geoms = geoms.copy()
         geoms[odd] = [polygonal(geom) for geom in geoms[odd]]
     return geoms
+
+
+# below this many geometries a second thread costs more than it saves
+THREADED_MIN = 100_000
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def on_every_core(func: Callable[[np.ndarray], np.ndarray], geoms: np.ndarray) -> np.ndarray:
+    """``func``, a vectorised shapely function with one result per geometry, over a large array
+    in one thread per core: shapely releases the GIL, so the cores share the work."""
+    threads = min(available_cores(), len(geoms) // THREADED_MIN)
+    if threads < 2:
+        return func(geoms)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="novex-geometry") as pool:
+        return np.concatenate(list(pool.map(func, np.array_split(geoms, threads))))

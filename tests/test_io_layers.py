@@ -4,9 +4,12 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 
+import novex_geo.geometry
 from novex_geo.config import Regions, Sector, Source
 from novex_geo.errors import LayerError
+from novex_geo.geometry import on_every_core
 from novex_geo.io.layers import load_sector, read_source
 from novex_geo.io.regions import load_regions, select_regions
 
@@ -53,6 +56,29 @@ def test_known_answer_repair_and_buffers(tmp_path):
         "energie/lijn+50m/1",
     ]
     assert set(layer.frame["sector"]) == {"energie"}
+
+
+def test_repairs_are_found_in_every_threads_share_of_a_large_layer(tmp_path, monkeypatch):
+    # a large layer's validity is checked on every core, each thread a share of the features:
+    # bow-ties first, in the middle and last are each repaired, in whatever share they fall
+    monkeypatch.setattr(novex_geo.geometry, "THREADED_MIN", 10)
+    monkeypatch.setattr(novex_geo.geometry, "available_cores", lambda: 3)
+    squares = [shapely.box(200 * i, 0, 200 * i + 100, 100) for i in range(50)]
+    for i in (0, 24, 49):
+        squares[i] = shapely.affinity.translate(BOWTIE, 200 * i, 0)
+    path = write_layer(tmp_path / "veel.gpkg", squares, naam=[f"v{i}" for i in range(50)])
+    frame, report = read_source(Source(path, label_field="naam"), "energie", RD)
+    assert report.n_repaired == 3
+    assert frame.is_valid.all()
+    assert frame.area.sum() == pytest.approx(47 * 10_000 + 3 * 5_000, rel=1e-3)
+
+
+def test_on_every_core_gives_what_one_call_gives(monkeypatch):
+    monkeypatch.setattr(novex_geo.geometry, "THREADED_MIN", 7)
+    monkeypatch.setattr(novex_geo.geometry, "available_cores", lambda: 4)
+    geoms = np.array([shapely.box(0, 0, i + 1, 1) for i in range(30)] + [BOWTIE, None], dtype=object)
+    for func in (shapely.is_valid, shapely.area):
+        np.testing.assert_array_equal(on_every_core(func, geoms), func(geoms))
 
 
 def test_geometry_collection_keeps_polygonal_part(tmp_path):

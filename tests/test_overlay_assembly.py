@@ -7,7 +7,8 @@ import shapely
 
 from novex_geo.config import ConflictPair
 from novex_geo.overlay import overlay
-from novex_geo.overlay.merge import components, merge_across_tiles, tile_line_pairs, union_coverage
+from novex_geo.overlay.geometry import union_coverage
+from novex_geo.overlay.merge import components, merge_across_tiles, tile_line_pairs
 
 from .support.helpers import claims_frame, regions_frame, shared_edges_of_equal_faces
 

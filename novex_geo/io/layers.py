@@ -19,6 +19,7 @@ import shapely
 
 from novex_geo.config import Project, Sector, Source
 from novex_geo.errors import LayerError
+from novex_geo.geometry import on_every_core
 from novex_geo.io.plausibility import check_coordinates_fit, plain_names
 from novex_geo.io.vector import PARQUET_SUFFIXES, QUAD_SEGS, file_crs, read_vector
 from novex_geo.units import counted
@@ -246,7 +247,7 @@ def _claim_geometries(raw: gpd.GeoDataFrame, source: Source, crs: str, report: S
         )
         geoms[broken] = None
         missing |= broken
-    invalid = ~missing & ~shapely.is_valid(geoms)
+    invalid = ~missing & ~on_every_core(shapely.is_valid, geoms)
     if invalid.any():
         geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         report.n_repaired = int(invalid.sum())

@@ -21,8 +21,8 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import KANS, SCHUURPUNT, ZONE_ID, ZONE_KINDS, SectorPair, ZoneKind
-from novex_geo.overlay.geometry import on_tile_edge, stable_order
-from novex_geo.overlay.merge import Merged, merge_across_tiles, union_coverage
+from novex_geo.overlay.geometry import on_tile_edge, stable_order, union_coverage
+from novex_geo.overlay.merge import Merged, merge_across_tiles
 
 __all__ = [
     "FACE_COLUMNS",

@@ -1,4 +1,4 @@
-"""Geometry constants and helpers of the overlay engine: grids, clipping, tile edges, order.
+"""Geometry constants and helpers of the overlay engine: grids, clipping, tile edges, order, unions.
 
 Every clip keeps exactly the polygonal part (see :mod:`novex_geo.geometry`).
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from shapely.errors import GEOSException
 
 from novex_geo.geometry import polygonal
 
@@ -19,6 +20,7 @@ __all__ = [
     "on_tile_edge",
     "stable_order",
     "union_area",
+    "union_coverage",
 ]
 
 PRECISION_GRID = 0.001  # metres: the retry grid after a GEOS TopologyException or a failed audit
@@ -77,3 +79,26 @@ def union_area(geoms: list[shapely.Geometry], grid: float | None = None) -> floa
     other_i, mine_i = shapely.STRtree(mine).query(others, predicate="intersects")
     overlap = shapely.area(shapely.intersection(mine[mine_i], others[other_i], grid_size=grid))
     return float(shapely.area(mine).sum() + shapely.area(others).sum() - overlap.sum())
+
+
+def union_coverage(table: np.ndarray) -> np.ndarray:
+    """The union along each row of faces that do not overlap (``None`` where a row is short).
+
+    Faces meet along shared edges, so the fast coverage union applies; a row whose result is
+    not valid or not of the same area is redone by a union on the noding grid, which is exact
+    because the faces are snap-rounded to that grid. GEOS refuses a whole table when one row
+    is not noded alike everywhere (pieces of two tiles along a tile line): the table is then
+    halved until the rows it refuses are found, so only those take the slow union.
+    """
+    try:
+        merged = shapely.coverage_union_all(table, axis=1)
+    except GEOSException:
+        if len(table) == 1:
+            return shapely.union_all(table, axis=1, grid_size=NODING_GRID)
+        half = len(table) // 2
+        return np.concatenate([union_coverage(table[:half]), union_coverage(table[half:])])
+    total = np.nansum(shapely.area(table), axis=1)
+    bad = ~shapely.is_valid(merged) | (np.abs(shapely.area(merged) - total) > 1e-12 * total)
+    if bad.any():
+        merged[bad] = shapely.union_all(table[bad], axis=1, grid_size=NODING_GRID)
+    return merged

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from shapely.errors import GEOSException
 
 from novex_geo.geometry import polygons_indexed
 from novex_geo.overlay.geometry import EDGE_TOLERANCE, NODING_GRID
@@ -28,7 +27,6 @@ __all__ = [
     "components",
     "merge_across_tiles",
     "tile_line_pairs",
-    "union_coverage",
 ]
 
 # Two pieces whose stretches of a tile line overlap by less than this meet in a point: each
@@ -130,29 +128,6 @@ def _by_component(geoms: np.ndarray, component: np.ndarray, union: Callable[[np.
         table = np.full((len(mine), w), None, dtype=object)
         table[row[member[cells]], position[cells]] = geoms[order[cells]]
         merged[mine] = union(table)
-    return merged
-
-
-def union_coverage(table: np.ndarray) -> np.ndarray:
-    """The union along each row of faces that do not overlap (``None`` where a row is short).
-
-    Faces meet along shared edges, so the fast coverage union applies; a row whose result is
-    not valid or not of the same area is redone by a union on the noding grid, which is exact
-    because the faces are snap-rounded to that grid. GEOS refuses a whole table when one row
-    is not noded alike on both sides of a tile line: the table is then halved until the rows
-    it refuses are found, so only those take the slow union.
-    """
-    try:
-        merged = shapely.coverage_union_all(table, axis=1)
-    except GEOSException:
-        if len(table) == 1:
-            return shapely.union_all(table, axis=1, grid_size=NODING_GRID)
-        half = len(table) // 2
-        return np.concatenate([union_coverage(table[:half]), union_coverage(table[half:])])
-    total = np.nansum(shapely.area(table), axis=1)
-    bad = ~shapely.is_valid(merged) | (np.abs(shapely.area(merged) - total) > 1e-12 * total)
-    if bad.any():
-        merged[bad] = shapely.union_all(table[bad], axis=1, grid_size=NODING_GRID)
     return merged
 
 

@@ -25,7 +25,15 @@ from shapely.errors import GEOSException
 
 from novex_geo.errors import AuditError
 from novex_geo.geometry import polygonal, polygonal_each, polygons
-from novex_geo.overlay.geometry import NODING_GRID, PRECISION_GRID, SPIKE_WIDTH, clip, expand, union_area
+from novex_geo.overlay.geometry import (
+    NODING_GRID,
+    PRECISION_GRID,
+    SPIKE_WIDTH,
+    clip,
+    expand,
+    union_area,
+    union_coverage,
+)
 from novex_geo.overlay.tasks import Catalogue, OverlayTask, TaskClaims, TaskRequest, TaskSpec
 
 __all__ = [
@@ -206,7 +214,13 @@ def _pair_zones(a: _SectorPart, b: _SectorPart, distance: float, faces, masks, g
         both = ((masks & a.claim.bit) > 0) & ((masks & b.claim.bit) > 0)
         if not both.any():
             return None
-        return polygons(shapely.union_all(faces[both], grid_size=grid)), None, None
+        overlap = faces[both]  # faces of one partition: a coverage, unless on the precision grid
+        merged = (
+            union_coverage(overlap[np.newaxis])[0]
+            if grid is None
+            else shapely.union_all(overlap, grid_size=grid)
+        )
+        return polygons(merged), None, None
     near_a = polygonal(
         shapely.intersection(a.inside, shapely.buffer(b.surroundings, distance), grid_size=grid)
     )
