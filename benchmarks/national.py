@@ -9,7 +9,8 @@ The synthetic claim set (:func:`novex_geo.synthetic.national_claims`) lies on th
 provinces shipped in ``tests/data/real`` and is written once to ``benchmarks/data/``. Two
 profiles: ``easy`` (the parcels one coverage, few faces) and ``dense`` (``--profile dense``:
 parcels apart like real BRP parcels, the other claims on the farmland — many faces and
-schuurpunten; see :func:`~novex_geo.synthetic.national_claims`).
+schuurpunten; see :func:`~novex_geo.synthetic.national_claims`); ``--profile both`` measures
+the one, then the other.
 Each measurement runs in its own subprocess, so its wall time and peak memory are its own:
 
 - ``read``: the floor — reading every input file with pyogrio (Arrow) and nothing else;
@@ -157,7 +158,8 @@ def run_engine(project_path: Path, provincies: list[str], start_method: str, wor
     team's cluster would already be running."""
     import os
 
-    from novex_geo.executor import START_METHOD_ENV, Executor, local_cluster
+    from novex_geo.cluster import local_cluster
+    from novex_geo.executor import START_METHOD_ENV, Executor
     from novex_geo.overlay import overlay
     from novex_geo.overlay.tile import run_request
 
@@ -424,7 +426,10 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
-        "--profile", choices=["easy", "dense"], default="easy", help="the synthetic set's shape"
+        "--profile",
+        choices=["easy", "dense", "both"],
+        default="easy",
+        help="the synthetic set's shape; both: the easy set, then the dense one",
     )
     parser.add_argument("--provincie", action="append", default=[], help="limit both runs to this provincie")
     parser.add_argument("--skip-baseline", action="store_true")
@@ -468,7 +473,13 @@ def main() -> None:
         sys.exit(f"needs the real provinces at {PROVINCES}")
     if args.parcels:
         args.scale = round(args.parcels / PARCELS_AT_SCALE_1, 3)
-    project = generate(args.scale, args.seed, args.profile)
+    for profile in ("easy", "dense") if args.profile == "both" else (args.profile,):
+        print(f"--- profile {profile} ---", flush=True)
+        _benchmark(args, generate(args.scale, args.seed, profile))
+
+
+def _benchmark(args: argparse.Namespace, project: Path) -> None:
+    """Every measurement asked for in ``args`` on one generated set."""
     scope = ", ".join(args.provincie) or "all 12 provinces"
     print(f"reading the inputs with pyogrio, then novex-geo run on {scope} ...", flush=True)
     reads, runs = [], []
