@@ -233,9 +233,10 @@ def _assemble(collected: _Collector, regions, claims, conflicts, kansen, minimum
     The zones are assembled in a thread while the faces are: both are mostly shapely's array
     operations, which release the GIL, so on two cores they take little more than the faces.
     """
+    sectors = list(claims)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="novex-zones") as beside:
         pending = beside.submit(_zones, collected, regions, claims, (*conflicts, *kansen), minimum)
-        stapeling, controle = _faces_audited(collected, regions, list(claims))
+        stapeling, controle = _faces_audited(collected, regions, sectors)
         zones = pending.result()
     if collected.fallbacks:
         log.debug(
@@ -248,7 +249,7 @@ def _assemble(collected: _Collector, regions, claims, conflicts, kansen, minimum
         herkomst=zones.herkomst,
         controle=controle,
         regions=regions[["provincie", "geometry"]].copy(),
-        sectors=list(claims),
+        sectors=sectors,
         conflicts=conflicts,
         kans_pairs=kansen,
         dropped=zones.dropped,
