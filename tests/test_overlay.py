@@ -357,8 +357,9 @@ def test_audit_redoes_a_tile_whose_faces_lose_area(monkeypatch):
     real_faces = tile_module._faces
     calls = []
 
-    def lossy(region, parts, interior, grid):
-        faces, masks = real_faces(region, parts, interior, grid)
+    def lossy(*args):
+        faces, masks = real_faces(*args)
+        grid = args[-1]
         calls.append(grid)
         if grid is None and len(faces) > 1:  # a face goes missing, as when edges were dropped
             return faces[1:], masks[1:]
@@ -377,8 +378,8 @@ def test_audit_stops_the_run_when_the_redo_is_wrong_too(monkeypatch):
 
     real_faces = tile_module._faces
 
-    def always_lossy(region, parts, interior, grid):
-        faces, masks = real_faces(region, parts, interior, grid)
+    def always_lossy(*args):
+        faces, masks = real_faces(*args)
         return faces[1:], masks[1:]
 
     monkeypatch.setattr(tile_module, "_faces", always_lossy)

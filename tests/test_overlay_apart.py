@@ -1,4 +1,4 @@
-"""Features apart: a dense sector's features that meet no other claim skip the overlay, exactly."""
+"""Claims apart: parts of a sector's claims that meet no other claim skip the overlay, exactly."""
 
 import numpy as np
 import pytest
@@ -8,8 +8,6 @@ from hypothesis import strategies as st
 
 from novex_geo.config import ConflictPair
 from novex_geo.overlay import apart, overlay
-from novex_geo.overlay.geometry import straight_runs
-from novex_geo.overlay.tasks import OverlayTask, TaskClaims, TaskSpec
 
 from .support.helpers import (
     assert_invariants,
@@ -23,10 +21,11 @@ from .support.helpers import (
 PARCEL = 100.0
 
 
-def parcels(columns: int, rows: int, x0: float = 0.0, y0: float = 0.0) -> list:
-    """A coverage of square parcels, ``columns`` × ``rows`` of 100 m."""
+def parcels(columns: int, rows: int, width: float = PARCEL) -> list:
+    """Square parcels on a 100 m pitch, ``columns`` × ``rows``: a coverage when ``width`` is
+    100 m, parcels apart (between ditches, as BRP parcels lie) when it is less."""
     return [
-        shapely.box(x0 + i * PARCEL, y0 + j * PARCEL, x0 + (i + 1) * PARCEL, y0 + (j + 1) * PARCEL)
+        shapely.box(i * PARCEL, j * PARCEL, i * PARCEL + width, j * PARCEL + width)
         for j in range(rows)
         for i in range(columns)
     ]
@@ -35,7 +34,7 @@ def parcels(columns: int, rows: int, x0: float = 0.0, y0: float = 0.0) -> list:
 def overlaid_whole(monkeypatch, *args, **kwargs):
     """The overlay with every feature overlaid (the route before features apart existed)."""
     with monkeypatch.context() as patch:
-        patch.setattr(apart, "APART_MIN_FEATURES", 10**9)
+        patch.setattr(apart, "APART_MIN_PARTS", 10**9)
         return overlay(*args, **kwargs)
 
 
@@ -50,33 +49,30 @@ def assert_same_faces(one, other):
     assert moved.max() <= 1e-6
 
 
-def test_split_keeps_apart_exactly_the_parcels_that_meet_no_other_claim():
-    grid = np.array(parcels(20, 20), dtype=object)  # 400 parcels, more than APART_MIN_FEATURES
-    house = shapely.box(520, 520, 770, 770)  # within parcels of columns and rows 5, 6 and 7
-    touching = shapely.box(1500, 1500, 1700, 1600)  # beyond the tile, its edges on parcel edges
-    claims = (
-        TaskClaims("landbouw", 1, grid, np.arange(400), 0.0),
-        TaskClaims("woningbouw", 2, np.array([house, touching], dtype=object), np.arange(2), 0.0),
-    )
-    tile = shapely.box(0, 0, 1000, 1000)
-    task = OverlayTask(TaskSpec("P", "0_0", (0.0, 0.0, 1000.0, 1000.0)), tile, True, claims, (), 2)
-    split = apart.split_apart(task, tile)
-    overlaid = dict((claim.key, claim) for claim in split.overlaid)
-    # 9 parcels under the house; 12 within or touching the second claim (sides and corners count)
-    near = sorted(overlaid["landbouw"].rows.tolist())
-    under_house = [j * 20 + i for j in (5, 6, 7) for i in (5, 6, 7)]
-    around_second = [j * 20 + i for j in range(14, 17) for i in range(14, 18)]
-    assert near == sorted(under_house + around_second)
-    assert len(overlaid["woningbouw"].geoms) == 2  # a sector with few features is overlaid whole
-    # the parcels apart inside the tile (the tile holds 100 of them) stay, those beyond are dropped
-    assert len(split.apart["landbouw"]) == 100 - 9
-    assert split.divided == {"landbouw"}
+def test_parts_apart_are_exactly_those_that_meet_no_other_claim():
+    farmland = shapely.MultiPolygon(parcels(10, 10, width=90.0))  # 100 parcels apart in the tile
+    house = shapely.box(520, 520, 770, 770)  # over the parcels of columns and rows 5, 6 and 7
+    touching = shapely.box(0, 990, 90, 1000)  # touches the parcel in column 0, row 9
+    tiles = {"landbouw": farmland, "woningbouw": shapely.MultiPolygon([house, touching])}
+    tile = (0.0, 0.0, 1000.0, 1000.0)
+    found = apart.set_apart(tiles, shapely.box(*tile), tile, interior=True)
+    assert len(found.faces["landbouw"]) == 100 - 9 - 1
+    assert len(shapely.get_parts(found.overlaid["landbouw"])) == 10
+    assert found.overlaid["woningbouw"] is tiles["woningbouw"]  # few parts: overlaid whole
+    assert "woningbouw" not in found.faces
+    # the provincie ends at x = 450, through the parcels of column 4: those meet its edge, the
+    # parcels east of it lie outside, those west of it are faces of their own
+    region = shapely.box(0, 0, 450, 1000)
+    found = apart.set_apart({"landbouw": farmland}, region, tile, interior=False)
+    assert len(found.faces["landbouw"]) == 40
+    assert shapely.get_parts(found.overlaid["landbouw"]).size == 10
+    assert sum(shapely.area(found.faces["landbouw"])) == pytest.approx(40 * 90 * 90)
 
 
-def test_faces_with_parcels_apart_equal_the_whole_overlay(monkeypatch):
+def test_parcels_apart_are_faces_of_their_own_and_equal_the_whole_overlay(monkeypatch):
     regions = regions_frame({"West": shapely.box(0, 0, 1050, 2000), "Oost": shapely.box(1050, 0, 3000, 2000)})
     claims = {
-        "landbouw": claims_frame("landbouw", parcels(20, 20)),
+        "landbouw": claims_frame("landbouw", parcels(20, 20, width=90.0)),  # 100 per tile
         "woningbouw": claims_frame(
             "woningbouw", [shapely.box(520, 520, 770, 770), shapely.box(950, 50, 1150, 150)]
         ),
@@ -84,15 +80,17 @@ def test_faces_with_parcels_apart_equal_the_whole_overlay(monkeypatch):
     pairs = [ConflictPair("woningbouw", "landbouw")]
     result = overlay(regions, claims, pairs, tile_size=1000.0, workers=1)
     assert_matches_reference(result, regions, claims, rel=1e-12)
-    assert shared_edges_of_equal_faces(result.stapeling) == []
-    faces = (
-        result.stapeling.set_index(["provincie", "sectoren"])["oppervlakte_m2"].groupby(level=[0, 1]).sum()
-    )
-    assert faces["West", "landbouw"] == pytest.approx(1050 * 2000 - 250**2 - 100 * 100)
-    assert faces["West", "landbouw+woningbouw"] == pytest.approx(250**2 + 100 * 100)
-    assert faces["Oost", "landbouw"] == pytest.approx(950 * 2000 - 100 * 100)
-    # one landbouw face per provincie, though four tiles cut it: merged across the tile lines
-    assert (result.stapeling["sectoren"] == "landbouw").sum() == 2
+    faces = result.stapeling.groupby(["provincie", "sectoren"])["oppervlakte_m2"]
+    area, count = faces.sum(), faces.size()
+    # West: 10 columns of 90 m parcels and 50 m of the 11th; the first house covers 230 × 230 m
+    # of parcels, the second 90 × 90 m on each side of the border
+    assert area["West", "landbouw+woningbouw"] == pytest.approx(230**2 + 90**2)
+    assert area["West", "landbouw"] == pytest.approx(200 * 8_100 + 20 * 50 * 90 - 230**2 - 90**2)
+    assert area["Oost", "landbouw+woningbouw"] == pytest.approx(90**2)
+    assert area["Oost", "landbouw"] == pytest.approx(180 * 8_100 + 20 * 40 * 90 - 90**2)
+    # every parcel a face (those of column 10 cut by the border), but the one under the house
+    assert count.xs("landbouw", level=1).sum() == 400 + 20 - 1
+    assert count.xs("landbouw+woningbouw", level=1).sum() == 9 + 8
     assert result.coverage_fallbacks == 0
     assert_same_faces(
         result, overlaid_whole(monkeypatch, regions, claims, pairs, tile_size=1000.0, workers=1)
@@ -100,9 +98,24 @@ def test_faces_with_parcels_apart_equal_the_whole_overlay(monkeypatch):
     assert_provenance(result, claims)
 
 
-def test_overlapping_parcels_apart_are_merged_by_a_union_and_reported(monkeypatch):
-    grid = parcels(20, 20)
-    grid.append(shapely.box(150, 150, 350, 250))  # overlaps four parcels, far from any other claim
+def test_a_coverage_apart_in_its_tiles_is_merged_across_the_tile_lines(monkeypatch):
+    monkeypatch.setattr(apart, "APART_MIN_PARTS", 1)  # each tile's parcels dissolve into one part
+    regions = regions_frame({"West": shapely.box(0, 0, 1050, 2000), "Oost": shapely.box(1050, 0, 3000, 2000)})
+    claims = {
+        "landbouw": claims_frame("landbouw", parcels(20, 20)),
+        "woningbouw": claims_frame("woningbouw", [shapely.box(520, 520, 770, 770)]),
+    }
+    result = overlay(regions, claims, [], tile_size=1000.0, workers=1)
+    assert_matches_reference(result, regions, claims, rel=1e-12)
+    assert shared_edges_of_equal_faces(result.stapeling) == []
+    # one landbouw face per provincie, though four tiles cut it
+    assert (result.stapeling["sectoren"] == "landbouw").sum() == 2
+    assert_same_faces(result, overlaid_whole(monkeypatch, regions, claims, [], tile_size=1000.0, workers=1))
+
+
+def test_overlapping_parcels_are_dissolved_by_a_union_then_set_apart(monkeypatch):
+    grid = parcels(20, 20, width=90.0)
+    grid.append(shapely.box(150, 150, 350, 240))  # overlaps parcels, far from any other claim
     regions = regions_frame({"P": shapely.box(0, 0, 2000, 2000)})
     claims = {
         "landbouw": claims_frame("landbouw", grid),
@@ -115,16 +128,6 @@ def test_overlapping_parcels_apart_are_merged_by_a_union_and_reported(monkeypatc
     assert_same_faces(result, overlaid_whole(monkeypatch, regions, claims, [], tile_size=1000.0, workers=1))
 
 
-def test_straight_runs_drop_vertices_along_the_tile_edge_only():
-    bounds = (0.0, 0.0, 100.0, 100.0)
-    on_edge = shapely.Polygon([(0, 0), (5, 0), (10, 0), (10, 10), (0, 10)])  # (5, 0) on the edge
-    inside = shapely.Polygon([(20, 20), (25, 20), (30, 20), (30, 30), (20, 30)])
-    edge_face, inner_face = straight_runs(np.array([on_edge, inside], dtype=object), bounds)
-    assert shapely.get_num_coordinates(edge_face) == 5 and edge_face.area == on_edge.area
-    assert shapely.equals(edge_face, on_edge)
-    assert inner_face is inside  # a face away from the tile's edge is left as it was
-
-
 # ------------------------------------------------------------------ property test
 
 CELL = 125.0
@@ -132,7 +135,8 @@ CELL = 125.0
 
 @st.composite
 def parcel_coverage(draw):
-    """A block of lattice parcels with gaps, sometimes one overlapping its neighbours."""
+    """A block of lattice parcels with gaps (connected parts of every size), sometimes one
+    overlapping its neighbours."""
     columns, rows = draw(st.integers(4, 14)), draw(st.integers(4, 14))
     x0, y0 = draw(st.integers(0, 6)) * CELL, draw(st.integers(0, 6)) * CELL
     gaps = draw(st.sets(st.integers(0, columns * rows - 1), max_size=columns * rows // 4))
@@ -178,7 +182,7 @@ def claim(draw):
     tile_size=st.sampled_from([500.0, 750.0, 2_000.0]),
     distance=st.sampled_from([0.0, 40.0]),
 )
-def test_features_apart_change_nothing(farmland, houses, water, border, tile_size, distance):
+def test_parts_apart_change_nothing(farmland, houses, water, border, tile_size, distance):
     regions = regions_frame(
         {
             "West": shapely.Polygon([(0, 0), (border, 0), (border + 200, 2_500), (0, 2_500)]),
@@ -193,9 +197,9 @@ def test_features_apart_change_nothing(farmland, houses, water, border, tile_siz
         claims["water_bodem"] = claims_frame("water_bodem", water)
     pairs = [ConflictPair("woningbouw", "landbouw", distance)]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(apart, "APART_MIN_FEATURES", 1)  # every sector with features apart
+        patch.setattr(apart, "APART_MIN_PARTS", 1)  # every sector with parts apart
         split = overlay(regions, claims, pairs, tile_size=tile_size, workers=1)
-        patch.setattr(apart, "APART_MIN_FEATURES", 10**9)
+        patch.setattr(apart, "APART_MIN_PARTS", 10**9)
         whole = overlay(regions, claims, pairs, tile_size=tile_size, workers=1)
     assert_invariants(split, regions, claims, rel=1e-9)
     assert shared_edges_of_equal_faces(split.stapeling) == []

@@ -1,145 +1,70 @@
-"""Features apart: the claims of a dense sector that meet no other sector in a task.
+"""Claims apart: the parts of a sector's dissolved claims that meet no other sector in a tile.
 
 Most parcels of a dense sector (landbouw's BRP percelen) lie where no other sector claims land
-and away from the provincie's edge. Where such a feature lies its sector is alone, so its faces
-are the features themselves, dissolved: they need no noding, no polygonizing and no labels. A
-task overlays only the features that meet another sector's features (or the provincie's edge
-within the tile) and afterwards merges the features apart into the faces that carry their
-sector alone, in one coverage union per sector.
+and away from the provincie's edge. A connected part of a sector's dissolved claims that meets
+no part of another sector's claims, nor the provincie's edge, is a face by itself: its sector is
+alone all over it and no other boundary crosses it. Such parts skip the noding, the
+polygonizing and the labelling; only the parts that meet something are overlaid.
 
-The features apart are clipped to the tile as the overlaid ones are, and rounded to the noding
-grid that the overlaid faces are snap-rounded to, so the two meet along identical edges and the
-coverage union applies. When it does not (a sector whose features overlap each other), the union
-on the noding grid does the merge; the task reports it as a coverage fallback.
+The parts apart are rounded to the noding grid, as the overlaid faces are snap-rounded to it,
+so that faces of neighbouring tiles still meet along identical edges when they are merged.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
-from novex_geo.geometry import polygons
-from novex_geo.overlay.geometry import NODING_GRID, clip_each, union_coverage
-from novex_geo.overlay.tasks import OverlayTask, TaskClaims
+from novex_geo.geometry import EMPTY, polygons
+from novex_geo.overlay.geometry import NODING_GRID
 
-__all__ = ["APART_MIN_FEATURES", "Merged", "Split", "merge_apart", "split_apart"]
+__all__ = ["APART_MIN_PARTS", "Apart", "set_apart"]
 
-# a sector with fewer features in a task is overlaid whole: the test would cost what it saves
-APART_MIN_FEATURES = 256
-COVERAGE_TOLERANCE = 1e-9  # relative: a merge whose area differs more was not of a coverage
+# a sector with fewer parts in a tile is overlaid whole: the test would cost what it saves
+APART_MIN_PARTS = 32
 
 
 @dataclass(frozen=True)
-class Split:
-    """A task's claims divided: what to overlay, and per sector its features apart.
+class Apart:
+    """Per sector: its parts apart, within the region (faces of their own), and what remains of
+    its claims in the tile to overlay."""
 
-    ``divided`` names the sectors that lost features to ``apart`` (including features that
-    lay outside the tile or the provincie and so left no piece).
-    """
-
-    overlaid: tuple[TaskClaims, ...]
-    apart: dict[str, np.ndarray]  # clipped to the tile, inside the region, on the noding grid
-    divided: frozenset[str]
+    faces: dict[str, np.ndarray]
+    overlaid: dict[str, shapely.Geometry]
 
 
-@dataclass(frozen=True)
-class Merged:
-    """Faces with the features apart merged in; the sectors whose merge was not a coverage."""
-
-    faces: np.ndarray
-    masks: np.ndarray
-    apart_m2: dict[str, float]  # area of the features apart, per sector merged as a coverage
-    unclean: frozenset[str]
-
-
-def split_apart(task: OverlayTask, region: shapely.Geometry) -> Split:
-    """Divide the claims of ``task`` into those to overlay and those apart."""
-    meeting = _meeting(task, region)
-    overlaid, apart, divided = [], {}, set()
-    for claim in task.claims:
-        meets = meeting.get(claim.key)
-        if meets is None or meets.all():
-            overlaid.append(claim)
-            continue
-        divided.add(claim.key)
-        if meets.any():
-            overlaid.append(replace(claim, geoms=claim.geoms[meets], rows=claim.rows[meets]))
-        pieces = _pieces(claim.geoms[~meets], task, region)
-        if len(pieces):
-            apart[claim.key] = pieces
-    return Split(tuple(overlaid), apart, frozenset(divided))
-
-
-def _meeting(task: OverlayTask, region: shapely.Geometry) -> dict[str, np.ndarray]:
-    """Per sector with enough features: which of them meet another sector's features or the
-    provincie's edge (touching counts)."""
-    claims = task.claims
-    dense = {claim.key for claim in claims if len(claim.geoms) >= APART_MIN_FEATURES}
+def set_apart(tiles: dict[str, shapely.Geometry], region: shapely.Geometry, bounds, interior: bool) -> Apart:
+    """Set apart the parts of each sector's claims in the tile (``tiles``, by sector) that meet
+    no other sector's claims and not the provincie's edge (touching counts as meeting)."""
+    parts = {key: polygons(tile) for key, tile in tiles.items()}
+    dense = [key for key, found in parts.items() if len(found) >= APART_MIN_PARTS]
     if not dense:
-        return {}
-    meets = {claim.key: np.zeros(len(claim.geoms), dtype=bool) for claim in claims if claim.key in dense}
-    trees = {claim.key: shapely.STRtree(claim.geoms) for claim in claims if claim.key in dense}
-    for index, claim in enumerate(claims):
-        for other in claims[index + 1 :]:
-            if claim.key not in dense and other.key not in dense:
-                continue
-            # the index of the sector with more features (always a dense one), asked with the other's
-            small, large = sorted((claim, other), key=lambda c: len(c.geoms))
-            small_i, large_i = trees[large.key].query(small.geoms, predicate="intersects")
-            for side, hits in ((small, small_i), (large, large_i)):
-                if side.key in dense:
-                    meets[side.key][hits] = True
-    if not task.interior:
-        # the provincie's edge: the region's boundary without the tile's own edges
-        tile_edge = shapely.boundary(shapely.box(*task.spec.bounds))
-        edge = shapely.get_parts(shapely.difference(shapely.boundary(region), tile_edge))
-        for key, tree in trees.items():
-            meets[key][tree.query(edge, predicate="intersects")[1]] = True
-    return meets
+        return Apart({}, dict(tiles))
+    edge = None if interior else _provincie_edge(region, bounds)
+    faces, overlaid = {}, dict(tiles)
+    for key in dense:
+        tree = shapely.STRtree(parts[key])
+        meets = np.zeros(len(parts[key]), dtype=bool)
+        for other, found in parts.items():
+            if other != key and len(found):
+                meets[tree.query(found, predicate="intersects")[1]] = True
+        if edge is not None:
+            meets[tree.query(edge, predicate="intersects")[1]] = True
+        if meets.all():
+            continue
+        alone = parts[key][~meets]
+        if not interior:  # apart from the provincie's edge, a part lies wholly inside the region or out
+            inner = shapely.point_on_surface(alone)
+            shapely.prepare(region)
+            alone = alone[shapely.contains_xy(region, shapely.get_x(inner), shapely.get_y(inner))]
+        faces[key] = shapely.set_precision(alone, NODING_GRID, mode="pointwise")
+        overlaid[key] = shapely.multipolygons(parts[key][meets]) if meets.any() else EMPTY
+    return Apart(faces, overlaid)
 
 
-def _pieces(geoms: np.ndarray, task: OverlayTask, region: shapely.Geometry) -> np.ndarray:
-    """Features apart clipped to the tile, within the region, rounded to the noding grid."""
-    xmin, ymin, xmax, ymax = task.spec.bounds
-    bounds = shapely.bounds(geoms)
-    crossing = np.flatnonzero(
-        (bounds[:, 0] < xmin) | (bounds[:, 1] < ymin) | (bounds[:, 2] > xmax) | (bounds[:, 3] > ymax)
-    )
-    if crossing.size:
-        geoms = geoms.copy()
-        geoms[crossing] = clip_each(geoms[crossing], task.spec.bounds)
-    geoms = geoms[shapely.area(geoms) > 0]
-    if not task.interior and len(geoms):
-        # a feature apart does not meet the provincie's edge: wholly inside the region or outside
-        inner = shapely.point_on_surface(geoms)
-        shapely.prepare(region)
-        geoms = geoms[shapely.contains_xy(region, shapely.get_x(inner), shapely.get_y(inner))]
-    return shapely.set_precision(geoms, NODING_GRID, mode="pointwise")
-
-
-def merge_apart(split: Split, bits: dict[str, int], faces: np.ndarray, masks: np.ndarray) -> Merged:
-    """The overlaid faces with each sector's features apart merged into the faces that carry
-    that sector alone."""
-    keep = np.ones(len(faces), dtype=bool)
-    merged_faces, merged_masks, apart_m2, unclean = [], [], {}, set()
-    for key, pieces in split.apart.items():
-        alone = masks == bits[key]
-        keep &= ~alone
-        table = np.concatenate([pieces, faces[alone]])
-        merged = union_coverage(table[np.newaxis])[0]
-        total = float(shapely.area(table).sum())
-        if abs(float(shapely.area(merged)) - total) <= COVERAGE_TOLERANCE * total:
-            apart_m2[key] = float(shapely.area(pieces).sum())
-        else:
-            unclean.add(key)
-        parts = polygons(merged)
-        merged_faces.append(parts)
-        merged_masks.append(np.full(len(parts), bits[key], dtype=masks.dtype))
-    return Merged(
-        np.concatenate([faces[keep], *merged_faces]),
-        np.concatenate([masks[keep], *merged_masks]),
-        apart_m2,
-        frozenset(unclean),
-    )
+def _provincie_edge(region: shapely.Geometry, bounds) -> np.ndarray:
+    """The region's boundary without the tile's own edges: where the provincie ends."""
+    tile_edge = shapely.boundary(shapely.box(*bounds))
+    return shapely.get_parts(shapely.difference(shapely.boundary(region), tile_edge))

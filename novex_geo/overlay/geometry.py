@@ -9,18 +9,16 @@ import numpy as np
 import shapely
 from shapely.errors import GEOSException
 
-from novex_geo.geometry import polygonal, polygonal_each
+from novex_geo.geometry import polygonal
 
 __all__ = [
     "NODING_GRID",
     "PRECISION_GRID",
     "SPIKE_WIDTH",
     "clip",
-    "clip_each",
     "expand",
     "on_tile_edge",
     "stable_order",
-    "straight_runs",
     "union_area",
     "union_coverage",
 ]
@@ -47,40 +45,16 @@ def clip(geom, bounds, grid: float | None = None) -> shapely.Geometry:
     both return when a polygon edge lies on the rectangle, are dropped.
     """
     if grid is None:
-        return clip_each(np.array([geom], dtype=object), bounds)[0]
+        clipped = shapely.clip_by_rect(geom, *bounds)
+        if shapely.is_valid(clipped):
+            return polygonal(clipped)
     return polygonal(shapely.intersection(geom, shapely.box(*bounds), grid_size=grid))
-
-
-def clip_each(geoms: np.ndarray, bounds) -> np.ndarray:
-    """:func:`clip` of every element (without a precision grid), vectorised."""
-    clipped = shapely.clip_by_rect(geoms, *bounds)
-    invalid = ~shapely.is_valid(clipped)
-    if invalid.any():
-        clipped[invalid] = shapely.intersection(geoms[invalid], shapely.box(*bounds))
-    return polygonal_each(clipped)
 
 
 def on_tile_edge(geoms: np.ndarray, tile_bounds: np.ndarray) -> np.ndarray:
     """Whether each geometry's bounding box touches an edge of its tile (one row per geometry)."""
     bounds = shapely.bounds(geoms)
     return (np.abs(bounds - tile_bounds) < EDGE_TOLERANCE).any(axis=1)
-
-
-def straight_runs(geoms: np.ndarray, bounds) -> np.ndarray:
-    """``geoms`` whose bounding box touches the tile's edge without vertices that lie exactly on
-    the straight line between their neighbours.
-
-    A face's run along a tile line then keeps only its ends, whatever vertices the route that
-    made it left on the line (the cut points of parcels clipped one by one, the node where
-    merged faces met), and the face across the line has exactly the same segment there, as the
-    coverage union of the assembly requires. The shape does not change.
-    """
-    edge = on_tile_edge(geoms, np.broadcast_to(np.asarray(bounds, dtype=float), (len(geoms), 4)))
-    if not edge.any():
-        return geoms
-    geoms = geoms.copy()
-    geoms[edge] = shapely.simplify(geoms[edge], 0.0, preserve_topology=False)
-    return geoms
 
 
 def stable_order(geoms: np.ndarray) -> np.ndarray:

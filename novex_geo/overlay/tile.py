@@ -4,23 +4,22 @@ Within a task each sector's features are dissolved (``coverage_union_all`` for p
 coverages, ``union_all`` otherwise) and clipped to the tile, keeping only polygonal parts.
 The sectors' boundaries and the provincie boundary are noded (snap-rounded to a 10 nm grid)
 and polygonised, and each face is labelled with a sector bit-mask by testing one interior
-point against each sector. A dense sector's features that meet no other sector's claim (nor
-the provincie's edge) skip all that: they are merged afterwards into the faces that carry their
-sector alone (see :mod:`novex_geo.overlay.apart`).
+point against each sector. A connected part of a sector's claims that meets no other sector
+(nor the provincie's edge) is a face by itself and skips all that
+(:mod:`novex_geo.overlay.apart`).
 
 Every task audits itself by a route independent of the labelling: per sector, the area of the
 faces that carry it against the area of the sector's dissolved claims within the provincie
-part of the tile (plus its features apart), and the faces' total against the union of all
-claims. A task that fails the audit, or hits a GEOS TopologyException, is redone on a 1 mm
-precision grid with every feature overlaid; one that still fails stops the run with an
-:class:`~novex_geo.errors.AuditError`.
+part of the tile, and the faces' total against the union of all claims. A task that fails the
+audit, or hits a GEOS TopologyException, is redone on a 1 mm precision grid; one that still
+fails stops the run with an :class:`~novex_geo.errors.AuditError`.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -28,14 +27,13 @@ from shapely.errors import GEOSException
 
 from novex_geo.errors import AuditError
 from novex_geo.geometry import polygonal, polygonal_each, polygons
-from novex_geo.overlay.apart import Split, merge_apart, split_apart
+from novex_geo.overlay.apart import Apart, set_apart
 from novex_geo.overlay.geometry import (
     NODING_GRID,
     PRECISION_GRID,
     SPIKE_WIDTH,
     clip,
     expand,
-    straight_runs,
     union_area,
     union_coverage,
 )
@@ -112,12 +110,10 @@ def _dissolve(geoms: np.ndarray, grid: float | None) -> tuple[shapely.Geometry, 
     return polygonal(shapely.union_all(geoms)), True
 
 
-def _sector_parts(
-    task: OverlayTask, claims: tuple[TaskClaims, ...], region, grid: float | None
-) -> tuple[dict[str, _SectorPart], int]:
+def _sector_parts(task: OverlayTask, region, grid: float | None) -> tuple[dict[str, _SectorPart], int]:
     bounds = task.spec.bounds
     parts, fallbacks = {}, 0
-    for claim in claims:
+    for claim in task.claims:
         merged, fell_back = _dissolve(claim.geoms, grid)
         fallbacks += fell_back
         in_tile = clip(merged, bounds, grid)
@@ -142,11 +138,24 @@ def _label_points(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return shapely.get_x(points), shapely.get_y(points)
 
 
-def _faces(region, parts: dict[str, _SectorPart], interior: bool, grid: float | None):
+def _faces(region, parts: dict[str, _SectorPart], spec: TaskSpec, interior: bool, grid: float | None):
     """The claimed faces within ``region`` and their sector bit-masks."""
-    linework = [shapely.boundary(part.tile) for part in parts.values() if not shapely.is_empty(part.tile)]
-    if not linework:  # every claim lies apart (see novex_geo.overlay.apart)
+    tiles = {key: part.tile for key, part in parts.items() if not shapely.is_empty(part.tile)}
+    # on the precision grid everything is overlaid: the retry takes the plainest route
+    apart = set_apart(tiles, region, spec.bounds, interior) if grid is None else Apart({}, tiles)
+    overlaid = {key: tile for key, tile in apart.overlaid.items() if not shapely.is_empty(tile)}
+    faces, masks = _overlaid_faces(region, overlaid, parts, interior, grid)
+    for key, alone in apart.faces.items():
+        faces = np.concatenate([faces, alone])
+        masks = np.concatenate([masks, np.full(len(alone), parts[key].claim.bit, dtype=masks.dtype)])
+    return faces, masks
+
+
+def _overlaid_faces(region, overlaid: dict, parts: dict[str, _SectorPart], interior: bool, grid):
+    """Faces of the noded boundaries of ``overlaid`` (claims by sector) and the region."""
+    if not overlaid:
         return np.empty(0, dtype=object), np.zeros(0, dtype=np.int64)
+    linework = [shapely.boundary(tile) for tile in overlaid.values()]
     linework.append(shapely.boundary(region))
     # snap-rounded noding: boundaries that meet within floating-point noise share one node, so
     # polygonize cannot return overlapping faces (seen in property tests without it)
@@ -154,10 +163,9 @@ def _faces(region, parts: dict[str, _SectorPart], interior: bool, grid: float | 
     faces = polygons(shapely.polygonize(shapely.get_parts(noded)))
     x, y = _label_points(faces)
     masks = np.zeros(len(faces), dtype=np.int64)
-    for part in parts.values():
-        if not shapely.is_empty(part.tile):
-            shapely.prepare(part.tile)
-            masks |= np.where(shapely.contains_xy(part.tile, x, y), part.claim.bit, 0)
+    for key, tile in overlaid.items():
+        shapely.prepare(tile)
+        masks |= np.where(shapely.contains_xy(tile, x, y), parts[key].claim.bit, 0)
     keep = masks > 0
     if not interior:
         shapely.prepare(region)
@@ -165,22 +173,13 @@ def _faces(region, parts: dict[str, _SectorPart], interior: bool, grid: float | 
     return faces[keep], masks[keep]
 
 
-def _audit(
-    parts: dict[str, _SectorPart], bits: dict[str, int], faces, masks, grid, apart_m2: dict[str, float]
-) -> tuple[dict, dict]:
-    """Per sector and for all sectors: the claims' area and the area of the faces carrying them.
-
-    ``apart_m2`` is the area of each sector's features apart, which met no other claim.
-    """
+def _audit(parts: dict[str, _SectorPart], faces, masks, grid) -> tuple[dict, dict]:
+    """Per sector and for all sectors: the claims' area and the area of the faces carrying them."""
     face_area = shapely.area(faces)
-    keys = [key for key in bits if key in parts or key in apart_m2]
-    expected = {
-        key: (float(shapely.area(parts[key].inside)) if key in parts else 0.0) + apart_m2.get(key, 0.0)
-        for key in keys
-    }
-    got = {key: float(face_area[(masks & bits[key]) > 0].sum()) for key in keys}
+    expected = {key: float(shapely.area(part.inside)) for key, part in parts.items()}
+    got = {key: float(face_area[(masks & part.claim.bit) > 0].sum()) for key, part in parts.items()}
     insides = [part.inside for part in parts.values() if not shapely.is_empty(part.inside)]
-    expected[ALL_SECTORS] = union_area(insides, grid) + sum(apart_m2.values())
+    expected[ALL_SECTORS] = union_area(insides, grid)
     got[ALL_SECTORS] = float(face_area.sum())
     return expected, got
 
@@ -281,49 +280,22 @@ def _zones(task: OverlayTask, parts: dict[str, _SectorPart], faces, masks, grid)
 
 def _run(task: OverlayTask, grid: float | None) -> TaskResult:
     region = polygonal(task.region if grid is None else shapely.set_precision(task.region, grid))
-    # on the precision grid everything is overlaid: the retry takes the plainest route
-    split = split_apart(task, region) if grid is None else Split(task.claims, {}, frozenset())
-    parts, fallbacks = _sector_parts(task, split.overlaid, region, grid)
-    faces, masks = _faces(region, parts, task.interior, grid)
-    bits = {claim.key: claim.bit for claim in task.claims}
-    merged = merge_apart(split, bits, faces, masks)
-    whole, whole_fallbacks = _whole_parts(task, split, parts, region, merged.unclean)
-    apart_m2 = dict(merged.apart_m2)
-    for key in merged.unclean:  # features of one sector overlap: its area from all of them dissolved
-        apart_m2[key] = float(shapely.area(whole[key].inside)) - (
-            float(shapely.area(parts[key].inside)) if key in parts else 0.0
-        )
-    expected, got = _audit(parts, bits, merged.faces, merged.masks, grid, apart_m2)
-    zone_geoms, zone_pairs, prov_a, prov_b = _zones(task, whole, merged.faces, merged.masks, grid)
+    parts, fallbacks = _sector_parts(task, region, grid)
+    faces, masks = _faces(region, parts, task.spec, task.interior, grid)
+    expected, got = _audit(parts, faces, masks, grid)
+    zone_geoms, zone_pairs, prov_a, prov_b = _zones(task, parts, faces, masks, grid)
     return TaskResult(
         task.spec,
-        straight_runs(merged.faces, task.spec.bounds),
-        merged.masks,
+        faces,
+        masks,
         zone_geoms,
         zone_pairs,
         prov_a,
         prov_b,
         expected,
         got,
-        coverage_fallbacks=fallbacks + whole_fallbacks + len(merged.unclean),
+        coverage_fallbacks=fallbacks,
     )
-
-
-def _whole_parts(task: OverlayTask, split: Split, parts, region, unclean: frozenset[str]):
-    """The parts as the zones need them: every feature of a sector (provenance), and all of them
-    dissolved for a sector in a pair at a distance, or whose features overlap each other."""
-    distant = {key for a, b, distance in task.pairs if distance > 0 for key in (a, b)}
-    whole, fallbacks = dict(parts), 0
-    for claim in task.claims:
-        if claim.key not in split.divided:
-            continue
-        if claim.key in distant or claim.key in unclean:
-            dissolved, fell_back = _sector_parts(task, (claim,), region, None)
-            whole.update(dissolved)
-            fallbacks += fell_back
-        elif claim.key in parts:
-            whole[claim.key] = replace(parts[claim.key], claim=claim)
-    return whole, fallbacks
 
 
 def run_request(catalogue: Catalogue, request: TaskRequest) -> TaskResult:
