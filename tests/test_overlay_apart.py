@@ -69,6 +69,22 @@ def test_parts_apart_are_exactly_those_that_meet_no_other_claim():
     assert sum(shapely.area(found.faces["landbouw"])) == pytest.approx(40 * 90 * 90)
 
 
+def test_a_part_that_rounding_would_break_is_overlaid(monkeypatch):
+    monkeypatch.setattr(apart, "APART_MIN_PARTS", 1)
+    # a notch from the top whose tip stops 4 nm above the bottom edge: valid, but on the 10 nm
+    # noding grid the notch closes into a spike that touches the bottom edge
+    notched = shapely.Polygon(
+        [(0, 0), (10, 0), (10, 10), (5.000000001, 10), (5, 0.000000004), (4.999999999, 10), (0, 10)]
+    )
+    assert notched.is_valid
+    assert not shapely.set_precision(notched, 1e-8, mode="pointwise").is_valid
+    plain = shapely.box(20, 0, 30, 10)
+    tile = (0.0, 0.0, 100.0, 100.0)
+    found = apart.set_apart({"a": shapely.MultiPolygon([notched, plain])}, shapely.box(*tile), tile, True)
+    assert len(found.faces["a"]) == 1 and shapely.equals(found.faces["a"][0], plain)
+    assert shapely.equals(found.overlaid["a"], shapely.MultiPolygon([notched]))
+
+
 def test_parcels_apart_are_faces_of_their_own_and_equal_the_whole_overlay(monkeypatch):
     regions = regions_frame({"West": shapely.box(0, 0, 1050, 2000), "Oost": shapely.box(1050, 0, 3000, 2000)})
     claims = {

@@ -54,12 +54,16 @@ def set_apart(tiles: dict[str, shapely.Geometry], region: shapely.Geometry, boun
             meets[tree.query(edge, predicate="intersects")[1]] = True
         if meets.all():
             continue
-        alone = parts[key][~meets]
+        alone = np.flatnonzero(~meets)
         if not interior:  # apart from the provincie's edge, a part lies wholly inside the region or out
-            inner = shapely.point_on_surface(alone)
+            inner = shapely.point_on_surface(parts[key][alone])
             shapely.prepare(region)
             alone = alone[shapely.contains_xy(region, shapely.get_x(inner), shapely.get_y(inner))]
-        faces[key] = shapely.set_precision(alone, NODING_GRID, mode="pointwise")
+        rounded = shapely.set_precision(parts[key][alone], NODING_GRID, mode="pointwise")
+        # a part thinner than the grid somewhere may not survive rounding: the noding handles it
+        valid = shapely.is_valid(rounded)
+        meets[alone[~valid]] = True
+        faces[key] = rounded[valid]
         overlaid[key] = shapely.multipolygons(parts[key][meets]) if meets.any() else EMPTY
     return Apart(faces, overlaid)
 
