@@ -11,8 +11,10 @@ holds the provenance of both, told apart by ``soort``.
 from __future__ import annotations
 
 import functools
+import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -78,10 +80,30 @@ def _merged(frame: pd.DataFrame, keys: list[str], union) -> tuple[pd.DataFrame, 
 
 
 def _merge_faces(frame: pd.DataFrame) -> pd.DataFrame:
-    """Faces of one provincie and sector set that meet across a tile line merged into one."""
+    """Faces of one provincie and sector set that meet across a tile line merged into one.
+
+    The provinces are merged in a thread per core: the unions release the GIL, and the zones,
+    assembled beside the faces, take less time.
+    """
     edge = frame["on_edge"].to_numpy()
-    merged, _ = _merged(frame[edge], ["provincie", "mask"], union_coverage)
-    return pd.concat([frame.loc[~edge, ["provincie", "mask", "geometry"]], merged], ignore_index=True)
+    on_edge = frame[edge]
+    groups = _balanced(on_edge["provincie"], os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=len(groups) or 1, thread_name_prefix="novex-faces") as pool:
+        merged = pool.map(
+            lambda rows: _merged(on_edge[rows], ["provincie", "mask"], union_coverage)[0], groups
+        )
+        return pd.concat([frame.loc[~edge, ["provincie", "mask", "geometry"]], *merged], ignore_index=True)
+
+
+def _balanced(provincie: pd.Series, n: int) -> list[np.ndarray]:
+    """The rows split into at most ``n`` groups of whole provinces with about as many rows each."""
+    counts = provincie.value_counts()
+    load, members = np.zeros(min(n, len(counts))), [[] for _ in range(min(n, len(counts)))]
+    for name, count in counts.items():  # the largest first, each to the lightest group
+        lightest = int(np.argmin(load))
+        load[lightest] += count
+        members[lightest].append(name)
+    return [provincie.isin(names).to_numpy() for names in members]
 
 
 def assemble_faces(faces: pd.DataFrame | None, sectors: list[str], crs) -> gpd.GeoDataFrame:

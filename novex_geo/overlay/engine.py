@@ -50,7 +50,7 @@ from novex_geo.errors import LayerError, UsageError
 from novex_geo.executor import Executor
 from novex_geo.overlay.assembly import TaskRows, Zones, assemble_faces, assemble_zones
 from novex_geo.overlay.audit import check_controle, controle_table
-from novex_geo.overlay.tasks import Catalogue, TaskSpec, plan_tasks
+from novex_geo.overlay.tasks import CROWDED_TILE_FEATURES, Catalogue, TaskSpec, Work, plan_tasks
 from novex_geo.overlay.tile import TaskResult, run_request
 
 __all__ = ["OverlayResult", "overlay", "overlay_project"]
@@ -130,7 +130,7 @@ class _Collector:
         if self.done[spec.provincie] == self.tiles[spec.provincie]:
             self.finished += 1
             log.info(
-                "[%d/%d] %s: %d tiles done (%.1f s)",
+                "[%d/%d] %s: %d tasks done (%.1f s)",
                 self.finished,
                 len(self.tiles),
                 spec.provincie,
@@ -189,14 +189,30 @@ def overlay(
         raise UsageError(f"sector pairs name sectors without claims: {', '.join(sorted(unknown))}")
     if "provincie" not in regions.columns:
         raise LayerError("regions need a 'provincie' column (see novex_geo.io.regions.load_regions)")
-    specs = plan_tasks(regions, tile_size)
+    catalogue = Catalogue(regions, claims, pairs)
+    specs = _planned(catalogue, regions, tile_size)
     collected = _Collector(specs)
     executor = executor or Executor(workers=workers)
-    catalogue = Catalogue(regions, claims, pairs)
     for result in executor.map(run_request, catalogue.requests(specs), catalogue):
         collected.add(result)
     minimum = {SCHUURPUNT.soort: min_area_m2, KANS.soort: kansen_min_area_m2}
     return _assemble(collected, regions, claims, tuple(conflicts), tuple(kansen), minimum, len(specs))
+
+
+def _planned(catalogue: Catalogue, regions, tile_size: float) -> list[TaskSpec]:
+    """The tasks: one per tile and provincie, crowded tiles split (:meth:`Catalogue.split_crowded`)."""
+    tiles = plan_tasks(regions, tile_size)
+    specs = catalogue.split_crowded(tiles)
+    quarters = sum(spec.work is Work.FACES for spec in specs)
+    if quarters:
+        log.info(
+            "%d of %d tiles hold more than %s features: their faces are worked out in %d quarters",
+            len(tiles) - sum(spec.work is Work.WHOLE for spec in specs),
+            len(tiles),
+            f"{CROWDED_TILE_FEATURES:,}",
+            quarters,
+        )
+    return specs
 
 
 def _zones(collected: _Collector, regions, claims, pairs, minimum: dict[str, float]) -> Zones:

@@ -29,10 +29,13 @@ NODING_GRID = 1e-8  # metres: far below survey precision, ~100x above floating-p
 # spike may fall on the wrong side of a sector boundary, so it is moved to the eroded face.
 SPIKE_WIDTH = 1e-3
 EDGE_TOLERANCE = 1e-6
+# rows of faces unioned per GEOS call: GEOS refuses a whole batch for one row it refuses, and the
+# batch is then redone row by row
+COVERAGE_BATCH = 128
 
 
-def expand(bounds, distance: float) -> tuple[float, float, float, float]:
-    """``bounds`` grown by ``distance`` on every side."""
+def expand(bounds, distance):
+    """``bounds`` grown by ``distance`` on every side (arrays of bounds by arrays of distances)."""
     xmin, ymin, xmax, ymax = bounds
     return (xmin - distance, ymin - distance, xmax + distance, ymax + distance)
 
@@ -87,18 +90,26 @@ def union_coverage(table: np.ndarray) -> np.ndarray:
     Faces meet along shared edges, so the fast coverage union applies; a row whose result is
     not valid or not of the same area is redone by a union on the noding grid, which is exact
     because the faces are snap-rounded to that grid. GEOS refuses a whole table when one row
-    is not noded alike everywhere (pieces of two tiles along a tile line): the table is then
-    halved until the rows it refuses are found, so only those take the slow union.
+    is not noded alike everywhere (pieces of two tiles along a tile line): the rows go in
+    batches of :data:`COVERAGE_BATCH`, a refused batch row by row, and only the refused rows
+    take the slow union.
     """
-    try:
-        merged = shapely.coverage_union_all(table, axis=1)
-    except GEOSException:
-        if len(table) == 1:
-            return shapely.union_all(table, axis=1, grid_size=NODING_GRID)
-        half = len(table) // 2
-        return np.concatenate([union_coverage(table[:half]), union_coverage(table[half:])])
+    merged = np.empty(len(table), dtype=object)
+    for start in range(0, len(table), COVERAGE_BATCH):
+        rows = table[start : start + COVERAGE_BATCH]
+        try:
+            merged[start : start + len(rows)] = shapely.coverage_union_all(rows, axis=1)
+        except GEOSException:
+            merged[start : start + len(rows)] = [_coverage_union_or_none(row) for row in rows]
     total = np.nansum(shapely.area(table), axis=1)
     bad = ~shapely.is_valid(merged) | (np.abs(shapely.area(merged) - total) > 1e-12 * total)
     if bad.any():
         merged[bad] = shapely.union_all(table[bad], axis=1, grid_size=NODING_GRID)
     return merged
+
+
+def _coverage_union_or_none(row: np.ndarray) -> shapely.Geometry | None:
+    try:
+        return shapely.coverage_union_all(row)
+    except GEOSException:
+        return None

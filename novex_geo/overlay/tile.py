@@ -37,7 +37,7 @@ from novex_geo.overlay.geometry import (
     union_area,
     union_coverage,
 )
-from novex_geo.overlay.tasks import Catalogue, OverlayTask, TaskClaims, TaskRequest, TaskSpec
+from novex_geo.overlay.tasks import Catalogue, OverlayTask, TaskClaims, TaskRequest, TaskSpec, Work
 
 __all__ = [
     "ALL_SECTORS",
@@ -256,7 +256,7 @@ def _zones(task: OverlayTask, parts: dict[str, _SectorPart], faces, masks, grid)
     zone_geoms, zone_pairs, prov_a, prov_b = [], [], [], []
     offset = 0
     for index, (a, b, distance) in enumerate(task.pairs):
-        if a not in parts or b not in parts:
+        if a not in parts or b not in parts or not task.spec.work.computes(distance):
             continue
         found = _pair_zones(parts[a], parts[b], distance, faces, masks, grid)
         if found is None:
@@ -281,8 +281,12 @@ def _zones(task: OverlayTask, parts: dict[str, _SectorPart], faces, masks, grid)
 def _run(task: OverlayTask, grid: float | None) -> TaskResult:
     region = polygonal(task.region if grid is None else shapely.set_precision(task.region, grid))
     parts, fallbacks = _sector_parts(task, region, grid)
-    faces, masks = _faces(region, parts, task.spec, task.interior, grid)
-    expected, got = _audit(parts, faces, masks, grid)
+    if task.spec.work is Work.AT_DISTANCE:  # the faces of a crowded tile are its quarters' work
+        faces, masks = np.empty(0, dtype=object), np.zeros(0, dtype=np.int64)
+        expected, got = {}, {}
+    else:
+        faces, masks = _faces(region, parts, task.spec, task.interior, grid)
+        expected, got = _audit(parts, faces, masks, grid)
     zone_geoms, zone_pairs, prov_a, prov_b = _zones(task, parts, faces, masks, grid)
     return TaskResult(
         task.spec,
