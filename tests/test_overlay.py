@@ -350,6 +350,49 @@ def test_faces_do_not_depend_on_the_tile_size():
     assert np.allclose(coarse["oppervlakte_m2"], fine["oppervlakte_m2"], rtol=1e-9)
 
 
+def test_crowded_tiles_worked_out_in_quarters_change_nothing(monkeypatch, caplog):
+    from novex_geo.overlay import engine, tasks
+
+    claims = lattice_claims(5)
+    # c with rounded, slightly uneven outlines: how a buffer approximates them depends on where
+    # a tile cut them, so zones at a distance buffered in quarters would differ in the last bits
+    rng = np.random.default_rng(4)
+    turn = np.linspace(0, 2 * np.pi, 90, endpoint=False)
+    blobs = []
+    for x, y, radius in zip(*rng.uniform(0, 25_000, (2, 60)), rng.uniform(100, 600, 60), strict=True):
+        uneven = radius * (1 + 0.01 * rng.normal(size=turn.size))
+        blobs.append(shapely.Polygon(np.c_[x + uneven * np.cos(turn), y + uneven * np.sin(turn)]))
+    claims["c"] = claims_frame("c", blobs)
+    pairs = [ConflictPair("a", "b"), ConflictPair("b", "c", 300), ConflictPair("a", "c", 750)]
+    whole = overlay(DIAGONAL, claims, pairs, tile_size=10_000, workers=1)
+    for module in (tasks, engine):
+        monkeypatch.setattr(module, "CROWDED_TILE_FEATURES", 10)
+    with caplog.at_level("INFO", logger="novex_geo.overlay.engine"):
+        split = overlay(DIAGONAL, claims, pairs, tile_size=10_000, workers=1)
+    assert (
+        "8 of 13 tiles hold more than 10 features: their faces are worked out in 25 quarters" in caplog.text
+    )
+    assert split.n_tasks > whole.n_tasks
+    for layer, key in (("stapeling", "vlak_id"), ("schuurpunten", "schuurpunt_id")):
+        before, after = (getattr(r, layer).sort_values(key).reset_index(drop=True) for r in (whole, split))
+        assert len(before) > 20
+        assert before[key].tolist() == after[key].tolist()
+        np.testing.assert_allclose(before["oppervlakte_m2"], after["oppervlakte_m2"], rtol=1e-9)
+    # the zones at a distance come from the same claims, whole: the same to the last bit
+    at_distance = whole.schuurpunten["afstand_m"] > 0
+    assert at_distance.sum() > 5
+    assert (
+        whole.schuurpunten[at_distance]["oppervlakte_m2"].tolist()
+        == (
+            split.schuurpunten.set_index("schuurpunt_id").loc[
+                whole.schuurpunten[at_distance]["schuurpunt_id"], "oppervlakte_m2"
+            ]
+        ).tolist()
+    )
+    assert whole.herkomst.equals(split.herkomst)
+    np.testing.assert_allclose(split.controle["verschil_relatief"], 0, atol=1e-9)
+
+
 # ------------------------------------------------------------------ the self-audit
 
 

@@ -2,10 +2,12 @@
 merge, in connected components, and the result does not depend on the tiles."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
 from novex_geo.config import ConflictPair
+from novex_geo.overlay import geometry as overlay_geometry
 from novex_geo.overlay import overlay
 from novex_geo.overlay.geometry import union_coverage
 from novex_geo.overlay.merge import components, merge_across_tiles, tile_line_pairs
@@ -56,7 +58,8 @@ def test_diagonal_tiles_meeting_in_a_corner_do_not_merge():
     assert merged.links.tolist() == [[0, 0], [1, 1]]
 
 
-def test_only_the_rows_geos_refuses_take_the_slow_union(monkeypatch):
+@pytest.mark.parametrize("batch", [128, 2])
+def test_only_the_rows_geos_refuses_take_the_slow_union(monkeypatch, batch):
     # row 2: the right piece has a vertex on the shared edge that the left one lacks, as when two
     # tiles node a tile line apart; GEOS then refuses the whole table, not just that row
     rows = [[shapely.box(x, 0, x + 1, 1), shapely.box(x + 1, 0, x + 2, 1)] for x in range(0, 50, 10)]
@@ -70,6 +73,7 @@ def test_only_the_rows_geos_refuses_take_the_slow_union(monkeypatch):
         return union_all(geoms, *args, **kwargs)
 
     monkeypatch.setattr(shapely, "union_all", counted)
+    monkeypatch.setattr(overlay_geometry, "COVERAGE_BATCH", batch)
     merged = union_coverage(table)
     assert slow == [1]
     assert [round(part.area, 9) for part in merged] == [2.0] * 5
@@ -129,3 +133,15 @@ def test_small_tiles_give_the_faces_and_schuurpunten_of_one_big_tile(tile_size):
     assert one.schuurpunten[columns].equals(tiled.schuurpunten[columns])
     assert np.allclose(one.schuurpunten["oppervlakte_m2"], tiled.schuurpunten["oppervlakte_m2"], rtol=1e-9)
     assert one.herkomst.equals(tiled.herkomst)
+
+
+def test_faces_are_merged_in_groups_of_whole_provinces_of_about_equal_size():
+    from novex_geo.overlay.assembly import _balanced
+
+    provincie = pd.Series(["Utrecht"] * 5 + ["Zeeland"] * 3 + ["Drenthe"] * 2 + ["Limburg"] * 1)
+    groups = _balanced(provincie, 2)
+    # the largest first, each to the lighter group
+    names = [sorted(set(provincie[rows])) for rows in groups]
+    assert names == [["Limburg", "Utrecht"], ["Drenthe", "Zeeland"]]
+    assert [int(rows.sum()) for rows in groups] == [6, 5]
+    assert len(_balanced(provincie, 8)) == 4

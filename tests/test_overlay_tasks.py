@@ -7,7 +7,7 @@ import numpy as np
 import shapely
 
 from novex_geo.config import ConflictPair
-from novex_geo.overlay.tasks import Catalogue, plan_tasks
+from novex_geo.overlay.tasks import Catalogue, TaskSpec, Work, plan_tasks
 
 from .support.helpers import claims_frame, regions_frame
 
@@ -57,3 +57,59 @@ def test_a_part_holds_exactly_what_its_batch_selects_and_pickles_to_the_same_tas
     whole = pickle.loads(pickle.dumps(catalogue))
     assert whole.trees is None and whole.regions == {}
     assert shapely.to_wkb(whole.geoms["b"]).tolist() == shapely.to_wkb(catalogue.geoms["b"]).tolist()
+
+
+def _crowded_catalogue():
+    # sector c: 12 small parcels in tile 0_0, one in tile 1_0
+    parcels = [shapely.box(50 + 80 * i, 700, 100 + 80 * i, 750) for i in range(12)]
+    claims = {
+        "a": claims_frame("a", [shapely.box(100, 100, 300, 300), shapely.box(1_200, 100, 1_400, 300)]),
+        "b": claims_frame("b", [shapely.box(960, 400, 980, 600), shapely.box(100, 1_500, 300, 1_700)]),
+        "c": claims_frame("c", [*parcels, shapely.box(1_500, 500, 1_600, 600)]),
+    }
+    return Catalogue(REGIONS, claims, [ConflictPair("a", "b", 50.0), ConflictPair("a", "c")])
+
+
+def test_a_crowded_tile_has_its_faces_worked_out_in_quarters_and_its_zones_at_a_distance_whole(
+    monkeypatch,
+):
+    from novex_geo.overlay import tasks
+
+    catalogue = _crowded_catalogue()
+    specs = plan_tasks(REGIONS, 1_000)
+    counts = dict(zip([s.tile for s in specs], catalogue.features_per_tile(specs).tolist(), strict=True))
+    # b's first box ends 20 m short of tile 1_0: the halo counts only in the requests
+    assert counts == {"0_0": 14, "1_0": 2, "0_1": 1, "1_1": 0}
+    monkeypatch.setattr(tasks, "CROWDED_TILE_FEATURES", 10)
+    split = [(s.tile, s.bounds, s.work) for s in catalogue.split_crowded(specs)]
+    assert split[0] == ("0_0", (0.0, 0.0, 1_000.0, 1_000.0), Work.AT_DISTANCE)
+    assert split[1:5] == [
+        (tile, bounds, Work.FACES)
+        for tile, bounds in [
+            ("0_0", (0.0, 0.0, 500.0, 500.0)),
+            ("0_0.5", (0.0, 500.0, 500.0, 1_000.0)),
+            ("0.5_0", (500.0, 0.0, 1_000.0, 500.0)),
+            ("0.5_0.5", (500.0, 500.0, 1_000.0, 1_000.0)),
+        ]
+    ]
+    assert [(tile, work) for tile, _, work in split[5:]] == [(s.tile, Work.WHOLE) for s in specs[1:]]
+    # without pairs at a distance, a crowded tile is its quarters only
+    alone = Catalogue(REGIONS, {"c": claims_frame("c", [shapely.box(0, 0, 10, 10)] * 12)}, [])
+    assert [s.work for s in alone.split_crowded(specs[:1])] == [Work.FACES] * 4
+
+
+def test_the_work_decides_which_features_a_request_carries():
+    catalogue = _crowded_catalogue()
+    bounds = (1_000.0, 0.0, 2_000.0, 1_000.0)
+    specs = [TaskSpec("Utrecht", "1_0", bounds, work) for work in Work]
+    requests = catalogue.requests(specs)
+    rows = {r.spec.work: [list(found) for found in r.rows] for r in requests}
+    # b's first box lies within the pair's 50 m of the tile: only work with zones at a distance
+    # needs it; c is in no pair at a distance
+    assert rows == {
+        Work.WHOLE: [[1], [0], [12]],
+        Work.FACES: [[1], [], [12]],
+        Work.AT_DISTANCE: [[1], [0], []],
+    }
+    halos = {r.spec.work: [c.halo for c in catalogue.task(r).claims] for r in requests}
+    assert halos == {Work.WHOLE: [50.0, 50.0, 0.0], Work.FACES: [0.0, 0.0], Work.AT_DISTANCE: [50.0, 50.0]}
