@@ -10,8 +10,8 @@ text and integer columns equal; float columns equal to 1e-6 relative (or 1e-6 ab
 geometries of the same area to 1e-6 relative and differing (symmetric difference) by at most
 1e-6 of their area; time stamps of writing are skipped. The self-audit's residual ``verschil_m2``
 (floating-point noise of summing the areas of a provincie, a few 1e-4 m² on 1e9 m²) is compared
-to 1e-11 of the area it is the residual of (``verwacht_m2``), not to 1e-6 m². Prints one line per layer and exits 1
-on any difference.
+to 1e-11 of the area it is the residual of (``verwacht_m2``), not to 1e-6 m². Prints one line
+per layer and exits 1 on any difference.
 """
 
 from __future__ import annotations
