@@ -18,7 +18,7 @@ import shapely
 from novex_geo.config import ConflictPair
 from novex_geo.errors import ClusterError
 from novex_geo.executor import START_METHOD_ENV, parallel_map, start_method, worker_count
-from novex_geo.overlay import overlay
+from novex_geo.overlay import overlay, tasks
 
 from .support.helpers import claims_frame, regions_frame
 
@@ -71,9 +71,12 @@ def test_parallel_map_hands_the_shared_state_to_each_worker(monkeypatch, method)
     assert list(parallel_map(_square, range(10), shared=3, workers=2)) == [3 * i * i for i in range(10)]
 
 
-def test_forced_spawn_gives_the_same_result_as_fork(monkeypatch):
+@pytest.mark.parametrize("crowded", [False, True])
+def test_forced_spawn_gives_the_same_result_as_fork(monkeypatch, crowded):
     if "spawn" not in multiprocessing.get_all_start_methods():
         pytest.skip("no spawn start method on this platform")
+    if crowded:  # every tile split: quarters for the faces, the whole tile for zones at a distance
+        monkeypatch.setattr(tasks, "CROWDED_TILE_FEATURES", 0)
     claims, pairs = _claims(), [ConflictPair("woningbouw", "water_bodem", 150)]
     results = {}
     for method in ("fork", "spawn"):

@@ -56,6 +56,15 @@ def test_overlay_on_a_local_cluster_is_identical(project, local, cluster):
     assert_identical(local, distributed_run)
 
 
+def test_crowded_tiles_on_a_local_cluster_are_identical(project, cluster, monkeypatch):
+    from novex_geo.overlay import tasks
+
+    monkeypatch.setattr(tasks, "CROWDED_TILE_FEATURES", 0)  # every tile split
+    split = run_overlay(project, write=False).result
+    assert split.n_tasks > 2 * len(split.regions)
+    assert_identical(split, run_overlay(project, write=False, scheduler=cluster.scheduler_address).result)
+
+
 def test_a_worker_that_dies_mid_run_changes_nothing(project, local, cluster, monkeypatch):
     killed = []
     real_add = engine._Collector.add
