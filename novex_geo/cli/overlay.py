@@ -45,7 +45,7 @@ def _report(run: OverlayRun) -> None:
     kansen = f", {len(result.kansen)} kansen" if result.kans_pairs else ""
     click.echo(
         f"{len(result.stapeling)} stapeling faces, {len(result.schuurpunten)} schuurpunten{kansen} "
-        f"in {result.n_tasks} tiles ({result.seconds:.1f} s)"
+        f"in {result.n_tasks} tasks ({result.seconds:.1f} s)"
     )
     for kind in ZONE_KINDS:
         count, area = result.dropped[kind.soort]
