@@ -39,6 +39,7 @@ __all__ = [
     "MANIFEST_TABLE",
     "compare_manifests",
     "manifest_path",
+    "manifest_rows",
     "manifest_table",
     "read_manifest",
     "write_manifest",
@@ -197,19 +198,29 @@ def _as_table(rows: list[dict]) -> pd.DataFrame:
 def manifest_table(project: Project, layers: Iterable[SectorLayer]) -> pd.DataFrame:
     """The manifest of a run as a table (every file hashed): the project, its regions and the
     sources of ``layers``."""
-    return _as_table(_build(project, [report for layer in layers for report in layer.reports]))
+    return _as_table(manifest_rows(project, layers))
+
+
+def manifest_rows(project: Project, layers: Iterable[SectorLayer]) -> list[dict]:
+    """The rows of the manifest of a run: the project, its regions and the sources of ``layers``,
+    every file hashed (a run computes them while it writes its layers)."""
+    return _build(project, [report for layer in layers for report in layer.reports])
 
 
 def write_manifest(
-    project: Project, layers: Iterable[SectorLayer], gpkg: Path, into: Path | None = None
+    project: Project,
+    layers: Iterable[SectorLayer],
+    gpkg: Path,
+    into: Path | None = None,
+    rows: list[dict] | None = None,
 ) -> Path:
-    """Record the inputs of a run (the project, its regions and the sources of ``layers``) in
-    table ``manifest`` of ``gpkg`` (or of ``into``, the GeoPackage being written to replace it)
-    and in the JSON beside ``gpkg``.
+    """Record the inputs of a run (the project, its regions and the sources of ``layers``, or
+    their :func:`manifest_rows` when given) in table ``manifest`` of ``gpkg`` (or of ``into``, the
+    GeoPackage being written to replace it) and in the JSON beside ``gpkg``.
 
     Returns the path of the JSON file (written beside it and renamed: complete or absent).
     """
-    rows = _build(project, [report for layer in layers for report in layer.reports])
+    rows = rows if rows is not None else manifest_rows(project, layers)
     write_table(_as_table(rows), Path(into or gpkg), MANIFEST_TABLE)
     head, inputs = rows[0], rows[1:]
     document = {

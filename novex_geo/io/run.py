@@ -14,6 +14,7 @@ written with ``--out "postgresql://…?schema=…"`` is written to and read from
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -256,14 +257,16 @@ def write_run(
         write_run_schema(location, project, tables, layers.values())
         return None
     # qgis and the manifest use this module's names: imported here, not at the top
-    from novex_geo.io.manifest import write_manifest
+    from novex_geo.io.manifest import manifest_rows, write_manifest
     from novex_geo.io.qgis import source_layers, write_project_file, write_styles
 
-    with output_lock(location.parent):
+    with output_lock(location.parent), ThreadPoolExecutor(1, thread_name_prefix="novex-hash") as beside:
+        # the inputs are hashed (hashlib releases the GIL) while the layers are written
+        rows = beside.submit(manifest_rows, project, layers.values())
         with atomic_path(location) as temporary:
             _write_parts(project, tables, temporary)
             write_styles(temporary, styled, project.labels)
-            write_manifest(project, layers.values(), location, into=temporary)
+            write_manifest(project, layers.values(), location, into=temporary, rows=rows.result())
         write_project_file(
             location, project.name, project.crs, styled, source_layers(project), project.labels
         )
