@@ -11,7 +11,6 @@ holds the provenance of both, told apart by ``soort``.
 from __future__ import annotations
 
 import functools
-import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +22,7 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import KANS, SCHUURPUNT, ZONE_ID, ZONE_KINDS, SectorPair, ZoneKind
+from novex_geo.geometry import available_cores
 from novex_geo.overlay.geometry import on_tile_edge, stable_order, union_coverage
 from novex_geo.overlay.merge import Merged, merge_across_tiles
 
@@ -87,7 +87,7 @@ def _merge_faces(frame: pd.DataFrame) -> pd.DataFrame:
     """
     edge = frame["on_edge"].to_numpy()
     on_edge = frame[edge]
-    groups = _balanced(on_edge["provincie"], os.cpu_count() or 1)
+    groups = _balanced(on_edge["provincie"], available_cores())
     with ThreadPoolExecutor(max_workers=len(groups) or 1, thread_name_prefix="novex-faces") as pool:
         merged = pool.map(
             lambda rows: _merged(on_edge[rows], ["provincie", "mask"], union_coverage)[0], groups

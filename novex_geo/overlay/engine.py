@@ -27,8 +27,9 @@ Kans
 Algorithm
 ---------
 The work is split into independent tasks, one per (provincie, tile) of a square RD grid
-(:mod:`novex_geo.overlay.tasks`), run on all cores; each task computes and audits its faces
-and schuurpunt pieces (:mod:`novex_geo.overlay.tile`). The results are merged across tile
+(:mod:`novex_geo.overlay.tasks`; a crowded tile's faces in its quarters, its zones at a
+distance whole), run on all cores; each task computes and audits its faces and schuurpunt
+pieces (:mod:`novex_geo.overlay.tile`). The results are merged across tile
 lines (:mod:`novex_geo.overlay.assembly`) and audited once more against the claims
 (:mod:`novex_geo.overlay.audit`, table ``controle``).
 """
