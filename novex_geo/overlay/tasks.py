@@ -100,12 +100,17 @@ class OverlayTask:
     n_sectors: int
 
 
-def _tile_grid(bounds, tile_size: float) -> Iterator[tuple[str, tuple[float, float, float, float]]]:
+def _tiles_meeting(
+    geom: shapely.Geometry, bounds, tile_size: float
+) -> Iterator[tuple[str, tuple[float, float, float, float]]]:
+    """The tiles of the RD grid of ``tile_size`` within ``bounds`` that meet ``geom`` (prepared)."""
     xmin, ymin, xmax, ymax = bounds
     for ix in range(int(np.floor(xmin / tile_size)), int(np.ceil(xmax / tile_size))):
         for iy in range(int(np.floor(ymin / tile_size)), int(np.ceil(ymax / tile_size))):
             x0, y0 = ix * tile_size, iy * tile_size
-            yield f"{x0 / 1000:g}_{y0 / 1000:g}", (x0, y0, x0 + tile_size, y0 + tile_size)
+            tile = (x0, y0, x0 + tile_size, y0 + tile_size)
+            if shapely.intersects(geom, shapely.box(*tile)):
+                yield f"{x0 / 1000:g}_{y0 / 1000:g}", tile
 
 
 def plan_tasks(regions: gpd.GeoDataFrame, tile_size: float) -> list[TaskSpec]:
@@ -118,9 +123,9 @@ def plan_tasks(regions: gpd.GeoDataFrame, tile_size: float) -> list[TaskSpec]:
     specs = []
     for name, geom in zip(regions["provincie"], regions.geometry.values, strict=True):
         shapely.prepare(geom)
-        for tile, bounds in _tile_grid(geom.bounds, tile_size):
-            if shapely.intersects(geom, shapely.box(*bounds)):
-                specs.append(TaskSpec(name, tile, bounds))
+        specs += [
+            TaskSpec(name, tile, bounds) for tile, bounds in _tiles_meeting(geom, geom.bounds, tile_size)
+        ]
     if not specs:
         return specs
     corners = np.array([spec.bounds[:2] for spec in specs], dtype=float)
@@ -197,10 +202,10 @@ class Catalogue:
                 continue
             if at_distance:
                 split.append(replace(spec, work=Work.AT_DISTANCE))
-            region = self.regions[spec.provincie]
-            for tile, bounds in _tile_grid(spec.bounds, (spec.bounds[2] - spec.bounds[0]) / 2):
-                if shapely.intersects(region, shapely.box(*bounds)):
-                    split.append(TaskSpec(spec.provincie, tile, bounds, Work.FACES))
+            quarters = _tiles_meeting(
+                self.regions[spec.provincie], spec.bounds, (spec.bounds[2] - spec.bounds[0]) / 2
+            )
+            split += [TaskSpec(spec.provincie, tile, bounds, Work.FACES) for tile, bounds in quarters]
         return split
 
     def requests(self, specs: Sequence[TaskSpec]) -> list[TaskRequest]:
