@@ -117,3 +117,34 @@ def test_a_fetch_record_is_read_whole_while_it_is_saved_page_after_page(tmp_path
     final = download_record(path, "nnn")
     assert (final["n_pages"], final["cursor"], final["n_matched"]) == (150, "150", 10_832)
     assert download_record(path, "provincies")["n_pages"] == 150
+
+
+def test_a_fetch_record_is_read_after_a_save_whose_pages_already_reached_the_file(tmp_path):
+    """A save larger than SQLite's page cache writes pages into the file before it commits; GDAL,
+    opening the file then, failed ('attempt to write a readonly database', met once in CI) and
+    the record looked absent. The reader waits for the save and reads the committed row."""
+    import sqlite3
+    import threading
+
+    from novex_geo.io.downloads import DOWNLOADS_TABLE, download_record, save_download_record
+
+    path = tmp_path / "fetch.gpkg"
+    save_download_record(path, {"layer": "nnn", "status": "bezig", "n_pages": 7, "cursor": "7"})
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("PRAGMA cache_size = 1")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute(f"DROP TABLE {DOWNLOADS_TABLE}")
+    writer.execute("CREATE TABLE filler (x BLOB)")
+    writer.executemany("INSERT INTO filler VALUES (?)", [(os.urandom(4_000),) for _ in range(300)])
+    assert path.stat().st_size > 1_000_000  # the uncommitted pages are in the file
+    finish = threading.Timer(0.3, lambda: writer.execute("ROLLBACK"))
+    finish.start()
+    try:
+        started = time.monotonic()
+        record = download_record(path, "nnn")
+        waited = time.monotonic() - started
+    finally:
+        finish.join()
+        writer.close()
+    assert (record["n_pages"], record["cursor"]) == (7, "7")
+    assert 0.2 < waited < 10

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyogrio
-from pyogrio.errors import DataLayerError, DataSourceError
 
 from novex_geo.io.files import atomic_path
 
@@ -65,14 +64,37 @@ def downloads_table(rows: list[dict]) -> pd.DataFrame:
 
 
 def download_records(path: str | Path) -> pd.DataFrame:
-    """Every ``novex_downloads`` row of the GeoPackage ``path`` (empty when there are none)."""
+    """Every ``novex_downloads`` row of the GeoPackage ``path`` (empty when there are none).
+
+    Read with SQLite itself, inside one read transaction that waits for a save under way:
+    GDAL, opening the file while :func:`save_download_record` commits, met a locked database
+    and listed no table at all.
+    """
     path = Path(path)
-    try:
-        if not path.is_file() or DOWNLOADS_TABLE not in pyogrio.list_layers(path)[:, 0]:
-            return pd.DataFrame()
-    except (DataSourceError, DataLayerError):  # not a GeoPackage: its reader says why
+    if not path.is_file():
         return pd.DataFrame()
-    return pyogrio.read_dataframe(path, layer=DOWNLOADS_TABLE, read_geometry=False)
+    table = _quoted(DOWNLOADS_TABLE)
+    try:
+        connection = sqlite3.connect(_existing(path), uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        with closing(connection) as db:
+            db.execute("BEGIN")
+            tables = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if DOWNLOADS_TABLE not in {row[0] for row in tables}:
+                return pd.DataFrame()
+            kinds = {row[1]: str(row[2]).upper() for row in db.execute(f"PRAGMA table_info({table})")}
+            rows = db.execute(f"SELECT * FROM {table} ORDER BY fid")
+            names = [column[0] for column in rows.description]
+            records = pd.DataFrame(rows.fetchall(), columns=names).drop(columns="fid")
+    except sqlite3.DatabaseError:  # not an SQLite file: reading it as a layer says why
+        return pd.DataFrame()
+    for name in [name for name, kind in kinds.items() if kind == "BOOLEAN"]:
+        records[name] = records[name].map(lambda value: value if value is None else bool(value))
+    return downloads_table(records.to_dict("records"))
+
+
+def _existing(path: Path) -> str:
+    """An SQLite URI that opens ``path`` without creating it when it vanished meanwhile."""
+    return path.resolve().as_uri() + "?mode=rw"
 
 
 def download_record(path: str | Path, layer: str) -> dict | None:
