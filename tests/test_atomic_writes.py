@@ -7,6 +7,7 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -148,3 +149,27 @@ def test_a_fetch_record_is_read_after_a_save_whose_pages_already_reached_the_fil
         writer.close()
     assert (record["n_pages"], record["cursor"]) == (7, "7")
     assert 0.2 < waited < 10
+
+
+def test_fetch_records_keep_their_types_and_what_a_row_lacks(tmp_path):
+    """Read back with SQLite: counts stay integers, a value a row lacks stays missing (a
+    missing yes/no is no 'yes'), and a folder name with URI characters is no query string."""
+    from novex_geo.io.downloads import download_record, download_records, save_download_record
+
+    path = tmp_path / "map #1?mode=ro" / "fetch.gpkg"
+    path.parent.mkdir()
+    save_download_record(path, {"layer": "natura2000", "status": "klaar", "n_pages": 3, "key": "n2k"})
+    save_download_record(
+        path, {"layer": "nnn", "status": "bezig", "n_pages": 1, "n_matched": 10_832, "x": True}
+    )
+    records = download_records(path)
+    assert records["layer"].tolist() == ["natura2000", "nnn"]
+    assert str(records["n_pages"].dtype) == "Int64" and str(records["n_matched"].dtype) == "Int64"
+    first, second = download_record(path, "natura2000"), download_record(path, "nnn")
+    assert (first["n_pages"], first["key"], first["x"]) == (3, "n2k", None)
+    assert pd.isna(first["n_matched"])
+    assert (second["n_matched"], second["x"]) == (10_832, True) and pd.isna(second["key"])
+    assert download_record(path, "elders") is None
+    assert download_records(tmp_path / "absent.gpkg").empty
+    (tmp_path / "tekst.gpkg").write_text("geen GeoPackage")
+    assert download_records(tmp_path / "tekst.gpkg").empty

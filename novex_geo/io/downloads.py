@@ -88,7 +88,7 @@ def download_records(path: str | Path) -> pd.DataFrame:
     except sqlite3.DatabaseError:  # not an SQLite file: reading it as a layer says why
         return pd.DataFrame()
     for name in [name for name, kind in kinds.items() if kind == "BOOLEAN"]:
-        records[name] = records[name].map(lambda value: value if value is None else bool(value))
+        records[name] = records[name].map(lambda value: None if pd.isna(value) else bool(value))
     return downloads_table(records.to_dict("records"))
 
 
