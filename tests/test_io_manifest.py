@@ -146,3 +146,20 @@ def test_a_file_changed_with_its_size_and_time_kept_is_hashed_again(tmp_path):
     ]
     stored = json.loads((tmp_path / "uit" / "manifest.json").read_text(encoding="utf-8"))
     assert next(row for row in stored["invoer"] if row["bron"] == "water")["sha256"] == recorded
+
+
+def test_a_copied_project_folder_has_the_same_inputs(tmp_path):
+    """Last year's folder copied to start this year's: every path differs, no content does."""
+    (tmp_path / "2025").mkdir()
+    last_year = two_sector_project(tmp_path / "2025")
+    shutil.copytree(tmp_path / "2025", tmp_path / "2026")
+    project = load_project(tmp_path / "2026" / last_year.path.name)
+    run_overlay(project)
+    old, new = (tmp_path / year / "uit" / "analyse.gpkg" for year in ("2025", "2026"))
+    files = [set(read_manifest(run).query("rol == 'sector'")["bestand"]) for run in (old, new)]
+    assert len(files[0]) == 2 and files[0].isdisjoint(files[1])
+    assert compare_manifests(old, new) == ["invoer ongewijzigd (zelfde bestanden, inhoud en edities)"]
+    write_layer(tmp_path / "2026" / "water.gpkg", [shapely.box(2_000, 2_000, 5_000, 6_000)], naam=["Polder"])
+    run_overlay(project)
+    (line,) = compare_manifests(old, new)
+    assert line.startswith("gewijzigd: water_bodem/water: inhoud ") and "bestand" in line

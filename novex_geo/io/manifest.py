@@ -261,10 +261,13 @@ def _input_change(name: str, before: dict | None, after: dict | None) -> str | N
     if before is None or after is None:
         row, state = (after, "nieuw") if before is None else (before, "vervallen")
         return f"{state}: {name} ({row['bestand']}, {_shown('n_features', row['n_features'])} features)"
+    # the same content elsewhere (last year's project folder copied) is the same input
+    moved_only = before["sha256"] != "" and before["sha256"] == after["sha256"]
     changes = [
         f"{label} {_shown(column, before[column])} → {_shown(column, after[column])}"
         for column, label in COMPARED.items()
         if _shown(column, before[column]) != _shown(column, after[column])
+        and not (column == "bestand" and moved_only)
     ]
     return f"gewijzigd: {name}: {', '.join(changes)}" if changes else None
 
