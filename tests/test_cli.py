@@ -75,6 +75,37 @@ def test_run_writes_the_self_audit_and_check_shows_it(tmp_path):
     assert "last run: analyse.gpkg controle: faces match the claims" in checked.output
 
 
+def test_runs_written_into_one_folder_keep_their_own_files(tmp_path):
+    """``--out a.gpkg`` and ``--out b.gpkg`` side by side: each its own QGIS project, summary
+    and manifest, the QGIS project naming its own GeoPackage."""
+    project = good_project(tmp_path)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for name in ("a", "b"):
+        result = run("overlay", project, "--out", runs / f"{name}.gpkg")
+        assert result.exit_code == 0, result.output
+        assert f"wrote {runs / name}.gpkg and {runs / name}.samenvatting.csv" in result.output
+    expected = {f"{name}{suffix}" for name in "ab" for suffix in (".gpkg", ".qgs", ".samenvatting.csv")}
+    written = {path.name for path in runs.iterdir() if not path.name.startswith(".")}  # not the lock
+    assert written == expected | {"a.manifest.json", "b.manifest.json"}
+    assert "./a.gpkg|layername=" in (runs / "a.qgs").read_text(encoding="utf-8")
+    assert "b.gpkg" not in (runs / "a.qgs").read_text(encoding="utf-8")
+    # the project's own run keeps its usual names
+    assert run("run", project).exit_code == 0
+    assert {"analyse.gpkg", "analyse.qgs", "samenvatting.csv", "manifest.json"} <= {
+        path.name for path in (tmp_path / "uit").iterdir()
+    }
+
+
+def test_a_dropped_schuurpunt_is_reported_once(tmp_path):
+    project = good_project(tmp_path)
+    pair = '[conflicts]\nmin_area_m2 = 1e12\n[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\n'
+    project.write_text(project.read_text(encoding="utf-8") + pair, encoding="utf-8")
+    result = run("run", project)
+    assert result.exit_code == 0, result.output
+    assert sum("m² dropped" in line for line in result.output.splitlines()) == 1, result.output
+
+
 def test_check_reports_the_pairs_and_those_that_are_both(tmp_path):
     path = good_project(tmp_path)
     path.write_text(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from novex_geo.cli.options import echo_audit, echo_summary, project_arg, provincie_opt, scheduler_opt
-from novex_geo.config import ZONE_KINDS, load_project
+from novex_geo.config import load_project
 from novex_geo.errors import DatabaseError
 from novex_geo.pipeline import OverlayRun, run_overlay
 
@@ -47,11 +47,6 @@ def _report(run: OverlayRun) -> None:
         f"{len(result.stapeling)} stapeling faces, {len(result.schuurpunten)} schuurpunten{kansen} "
         f"in {result.n_tasks} tasks ({result.seconds:.1f} s)"
     )
-    for kind in ZONE_KINDS:
-        count, area = result.dropped[kind.soort]
-        if count:
-            minimum = result.min_area_m2[kind.soort]
-            click.echo(f"{count} {kind.layer} < {minimum:g} m² dropped ({area:.0f} m² in total)")
     for retry in result.precision_retries:
         click.echo(f"precision retry: {retry}")
     echo_audit(result.controle)

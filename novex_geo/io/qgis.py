@@ -30,7 +30,7 @@ from novex_geo.io.run import KANSEN, PROVINCIES, SCHUURPUNTEN, SPANNINGSGEBIEDEN
 from novex_geo.style import AREA_COLOUR, BORDER_COLOUR, KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
 
 __all__ = [
-    "QGIS_PROJECT",
+    "QGIS_SUFFIX",
     "STYLED_LAYERS",
     "SourceLayer",
     "layer_style",
@@ -38,7 +38,7 @@ __all__ = [
     "write_styles",
 ]
 
-QGIS_PROJECT = "analyse.qgs"
+QGIS_SUFFIX = ".qgs"  # analyse.gpkg: analyse.qgs; a run written elsewhere (--out X.gpkg): X.qgs
 QGIS_VERSION = "3.22.0"
 BRT_GRIJS = (
     "type=xyz&url=https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/grijs/EPSG:3857/"
@@ -341,9 +341,9 @@ def _sector_layer(source: SourceLayer, folder: Path, crs: str) -> tuple[str, str
 def write_project_file(
     gpkg: Path, title: str, crs: str, layers: list[str], sources: list[SourceLayer], labels: SectorLabels
 ) -> Path:
-    """Write ``analyse.qgs`` beside the GeoPackage: the run's ``layers`` styled (sectors by
-    their ``labels``), the sector ``sources`` in their colours, and the PDOK basemap; returns
-    its path."""
+    """Write the QGIS project beside the GeoPackage (``analyse.qgs`` beside ``analyse.gpkg``):
+    the run's ``layers`` styled (sectors by their ``labels``), the sector ``sources`` in their
+    colours, and the PDOK basemap; returns its path."""
     folder = gpkg.parent
     maplayers, analysis, sectors, order = [], [], [], []
     for layer in [name for name in STYLED_LAYERS if name in layers]:  # top of the legend first
@@ -387,4 +387,4 @@ def write_project_file(
     )
     from novex_geo.io.files import write_text
 
-    return write_text(folder / QGIS_PROJECT, text)
+    return write_text(gpkg.with_suffix(QGIS_SUFFIX), text)

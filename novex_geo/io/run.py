@@ -62,6 +62,7 @@ __all__ = [
     "RunData",
     "RunPart",
     "add_triage",
+    "beside",
     "location_of",
     "read_controle",
     "read_run",
@@ -229,6 +230,13 @@ def run_location(project: Project, given: str | Path | Database | None = None) -
     return location_of(given) if given else project.output_dir / ANALYSIS_GPKG
 
 
+def beside(gpkg: Path, name: str) -> Path:
+    """The file ``name`` that belongs to a run's GeoPackage: ``name`` itself beside
+    ``analyse.gpkg``, ``X.name`` beside another ``X.gpkg``, so that runs written into one folder
+    (``--out``) do not overwrite each other's summary and manifest."""
+    return gpkg.with_name(name if gpkg.name == ANALYSIS_GPKG else f"{gpkg.stem}.{name}")
+
+
 def _write_parts(project: Project, tables: dict[str, pd.DataFrame], gpkg: Path) -> None:
     """Each of ``tables`` into ``gpkg`` by its :data:`PARTS` name: GeoDataFrames as layers with
     their title (and the project's name), the others as tables."""
@@ -249,7 +257,8 @@ def write_run(
 ) -> Path | None:
     """The run's ``tables`` (by :data:`PARTS` name; GeoDataFrames are layers) into a new
     GeoPackage that replaces ``location`` when complete, with the manifest of ``layers``' inputs,
-    QGIS styles for ``styled`` and ``analyse.qgs``, and ``samenvatting.csv`` beside it (its path)
+    QGIS styles for ``styled`` and its QGIS project, and ``samenvatting.csv`` beside it (its path;
+    see :func:`beside`)
     — or into the PostGIS schema, replaced in one transaction (``None``)."""
     if isinstance(location, Database):
         from novex_geo.io.postgis_run import write_run_schema
@@ -260,9 +269,9 @@ def write_run(
     from novex_geo.io.manifest import manifest_rows, write_manifest
     from novex_geo.io.qgis import source_layers, write_project_file, write_styles
 
-    with output_lock(location.parent), ThreadPoolExecutor(1, thread_name_prefix="novex-hash") as beside:
+    with output_lock(location.parent), ThreadPoolExecutor(1, thread_name_prefix="novex-hash") as hashing:
         # the inputs are hashed (hashlib releases the GIL) while the layers are written
-        rows = beside.submit(manifest_rows, project, layers.values())
+        rows = hashing.submit(manifest_rows, project, layers.values())
         with atomic_path(location) as temporary:
             _write_parts(project, tables, temporary)
             write_styles(temporary, styled, project.labels)
@@ -270,7 +279,7 @@ def write_run(
         write_project_file(
             location, project.name, project.crs, styled, source_layers(project), project.labels
         )
-        return write_csv(tables[SAMENVATTING.name], location.with_name(SUMMARY_CSV))
+        return write_csv(tables[SAMENVATTING.name], beside(location, SUMMARY_CSV))
 
 
 def add_triage(

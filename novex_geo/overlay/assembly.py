@@ -230,7 +230,9 @@ def _joined(table: pd.DataFrame, column: str) -> pd.Series:
     together (a split at the boundaries: no per-group pandas machinery)."""
     keys = table[ZONE_ID].to_numpy()
     values = table[column].astype(str).to_list()
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], dtype=int)
+    if not len(keys):  # every zone dropped as too small
+        return pd.Series([], index=keys, dtype=object)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], len(keys)]
     return pd.Series(["; ".join(values[a:b]) for a, b in zip(starts, ends, strict=True)], index=keys[starts])
 
