@@ -81,6 +81,9 @@ def test_project_file_uses_relative_paths_and_groups(demo):
     assert "./analyse.gpkg|layername=stapeling" in sources and "./analyse.gpkg|layername=kansen" in sources
     assert not any(str(demo) in (source or "") for source in sources)  # the folder can be moved
     assert any("service.pdok.nl/brt/achtergrondkaart" in (source or "") for source in sources)
+    # defensie bare and defensie+500m read one file: two layers, two ids
+    ids = [element.text for element in root.iter("id")]
+    assert len(ids) == len(set(ids)) and sum(i.startswith("sector_defensie_") for i in ids) == 2
 
 
 @pytest.mark.slow  # the demo run (and real QGIS): out of the quick default run, in CI

@@ -320,7 +320,9 @@ def _tree_layer(layer_id: str, title: str, source: str, provider: str, visible: 
 
 
 def _sector_layer(source: SourceLayer, folder: Path, crs: str) -> tuple[str, str, str]:
-    layer_id = f"sector_{source.sector}_{uuid.uuid5(uuid.NAMESPACE_URL, str(source.path)).hex[:8]}"
+    # one file can be several sources (the same terrains bare and with a buffer): each its own id
+    identity = "|".join(str(part) for part in (source.path, source.layer, source.where, source.label))
+    layer_id = f"sector_{source.sector}_{uuid.uuid5(uuid.NAMESPACE_URL, identity).hex[:8]}"
     path = _relative(source.path, folder)
     if source.kind == "Raster":
         maplayer = (
