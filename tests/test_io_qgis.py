@@ -128,6 +128,10 @@ def test_real_qgis_opens_styled_layers_and_renders_the_project(demo, tmp_path):
     assert project["layers"]["Achtergrond"] == ["PDOK BRT-Achtergrondkaart grijs"]
     assert {"Woningbouw: woningbouw", "Landbouw: landbouw"} <= set(project["layers"]["Sectoren"])
     assert all(layer["valid"] for layer in project["styled"].values())
+    styled = project["styled"]  # a buffered source is drawn as the zone the analysis takes
+    assert styled["Defensie: defensie"]["symbol_layer"] == "SimpleFill"
+    assert styled["Defensie: defensie+500m"]["geometry_expression"] == "buffer($geometry, 500)"
+    assert styled["Energiehoofdstructuur: hoogspanning+50m"]["geometry_expression"] == "buffer($geometry, 50)"
     assert report["render"]["distinct_colours"] > 50 and 0.2 < report["render"]["non_white_share"] < 0.99
     assert png.stat().st_size > 50_000
 

@@ -109,6 +109,23 @@ def _marker(name: str, colour: str) -> str:
     )
 
 
+def _buffered(geometry: str, distance: float, fill: str) -> str:
+    """A symbol that draws each feature as the zone the analysis takes (``buffer`` of the
+    source): QGIS' geometry generator buffers it by ``distance`` in map units, the metres of the
+    project's CRS, and fills the zone with ``fill``."""
+    generator = {
+        "SymbolType": "Fill",
+        "geometryModifier": f"buffer($geometry, {distance:g})",
+        "units": "MapUnit",
+    }
+    symbol_type = {"Line": "line", "Point": "marker"}.get(geometry, "fill")  # the layer's own kind
+    return (
+        f'<symbol type="{symbol_type}" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
+        f'<layer class="GeometryGenerator" enabled="1" locked="0" pass="0">{_options(generator)}'
+        f"{fill}</layer></symbol>"
+    )
+
+
 def _single(symbol: str) -> str:
     return (
         '<renderer-v2 type="singleSymbol" symbollevels="0" forceraster="0">'
@@ -240,6 +257,7 @@ class SourceLayer:
     layer: str | None
     where: str | None
     kind: str  # "Polygon", "LineString", "Point" or "Raster"
+    buffer: float | None = None  # metres: drawn as the analysis takes it
 
 
 def source_layers(project: Project) -> list[SourceLayer]:
@@ -258,6 +276,7 @@ def source_layers(project: Project) -> list[SourceLayer]:
                     source.layer,
                     source.where,
                     kind,
+                    source.buffer,
                 )
             )
     return found
@@ -332,10 +351,16 @@ def _sector_layer(source: SourceLayer, folder: Path, crs: str) -> tuple[str, str
         return layer_id, maplayer, _tree_layer(layer_id, source.label, path, "gdal", visible=False)
     datasource = path + (f"|layername={source.layer}" if source.layer else "")
     datasource += f"|subset={source.where}" if source.where else ""
-    symbol, geometry = {
-        "LineString": (_line("0", source.colour), "Line"),
-        "Point": (_marker("0", source.colour), "Point"),
-    }.get(source.kind, (_fill("0", source.colour, source.colour, width=0.3, alpha=0.35), "Polygon"))
+    geometry = {"LineString": "Line", "Point": "Point"}.get(source.kind, "Polygon")
+    if source.buffer:
+        symbol = _buffered(
+            geometry, source.buffer, _fill("@0@0", source.colour, source.colour, width=0.3, alpha=0.35)
+        )
+    else:
+        symbol = {
+            "Line": _line("0", source.colour),
+            "Point": _marker("0", source.colour),
+        }.get(geometry, _fill("0", source.colour, source.colour, width=0.3, alpha=0.35))
     maplayer = _vector_layer(layer_id, source.label, datasource, geometry, _single(symbol), "", crs)
     return layer_id, maplayer, _tree_layer(layer_id, source.label, datasource, "ogr")
 

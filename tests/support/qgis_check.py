@@ -40,6 +40,9 @@ def describe(layer) -> dict:
         properties = symbol_layer.properties()
         info["style"] = properties.get("style")
         info["outline_color"] = symbol_layer.strokeColor().name()
+        info["symbol_layer"] = symbol_layer.layerType()
+        if symbol_layer.layerType() == "GeometryGenerator":  # a buffered source drawn as its zone
+            info["geometry_expression"] = symbol_layer.geometryExpression()
     info["labels"] = layer.labelsEnabled()
     if layer.labelsEnabled():
         settings = QgsPalLayerSettings(layer.labeling().settings())
