@@ -28,16 +28,21 @@ from novex_geo.triage.areas import MAX_LISTED, label_text, listing, natural_key
 from novex_geo.units import HECTARE, counted, hectares
 
 __all__ = [
+    "ADD",
     "COMPUTED",
+    "REMOVE",
     "SketchResult",
     "evaluate_sketch",
     "local_areas",
+    "sketch_actions",
     "sketch_frame",
     "sketch_report",
     "surroundings",
 ]
 
 SKETCH_SOURCE = "schets"
+# what a drawn polygon asks (its ``actie``): a new claim, or cutting a sector's claims away
+ADD, REMOVE = "toevoegen", "verwijderen"
 COMPUTED = [criterion for criterion in CRITERIA if not criterion.judged_by_people]
 
 
@@ -62,6 +67,19 @@ class SketchResult:
     seconds: float = 0.0
 
 
+def sketch_actions(frame: pd.DataFrame, path: Path) -> pd.Series:
+    """Each drawn polygon's ``actie`` (``toevoegen`` where it has none); any other stops, so a
+    removal spelled otherwise is never taken for a new claim."""
+    actions = frame["actie"] if "actie" in frame.columns else pd.Series(ADD, index=frame.index)
+    actions = actions.fillna(ADD).astype(str).str.strip().str.lower().replace("", ADD)
+    unknown = sorted(set(actions) - {ADD, REMOVE})
+    if unknown:
+        raise LayerError(
+            f"unknown actie {', '.join(map(repr, unknown))}; use {ADD} or {REMOVE}", path, field="actie"
+        )
+    return actions
+
+
 def _sectors(frame: gpd.GeoDataFrame, project: Project, sector: str | None, path: Path) -> pd.Series:
     """Each feature's ``sector`` property, ``sector`` where it has none; unknown ones stop."""
     given = frame["sector"] if "sector" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
@@ -75,7 +93,7 @@ def _sectors(frame: gpd.GeoDataFrame, project: Project, sector: str | None, path
             path,
             field="sector",
         )
-    unknown = sorted({str(s) for s in given if s not in project.sectors})
+    unknown = sorted({str(s) for s in given if not isinstance(s, str) or s not in project.sectors})
     if unknown:
         raise LayerError(
             f"unknown sector(s) {', '.join(unknown)}; give --sector or use one of "

@@ -97,6 +97,36 @@ def test_runs_written_into_one_folder_keep_their_own_files(tmp_path):
     }
 
 
+def test_out_never_replaces_an_input_or_a_foreign_file(tmp_path):
+    """A mistyped --out stops before any work with one message, and the file stays as it was."""
+    import pyogrio
+
+    project = good_project(tmp_path)
+    text = project.read_bytes()
+    source = tmp_path / "wonen.gpkg"
+    layers_before = pyogrio.list_layers(source).tolist()
+    foreign = write_layer(tmp_path / "eigen.gpkg", [shapely.box(0, 0, 1, 1)], naam=["x"])
+    (tmp_path / "raster.tif").write_bytes(b"II*\x00")
+    cases = {
+        project: "this is the project file",
+        source: "this is a source of woningbouw",
+        tmp_path / "raster.tif": "give a file name ending in .gpkg",
+        foreign: "holds other layers (eigen), no novex-geo run",
+    }
+    for command in ("run", "overlay"):
+        for target, message in cases.items():
+            result = run(command, project, "--out", target)
+            assert result.exit_code != 0 and message in result.output, (command, target, result.output)
+            assert "stapeling faces" not in result.output  # refused before the work
+    assert project.read_bytes() == text and pyogrio.list_layers(source).tolist() == layers_before
+    assert (tmp_path / "raster.tif").read_bytes() == b"II*\x00"
+    assert pyogrio.list_layers(foreign)[:, 0].tolist() == ["eigen"]
+    # a run replaces a run
+    again = tmp_path / "vorige.gpkg"
+    assert run("run", project, "--out", again).exit_code == 0
+    assert run("run", project, "--out", again).exit_code == 0
+
+
 def test_a_dropped_schuurpunt_is_reported_once(tmp_path):
     project = good_project(tmp_path)
     pair = '[conflicts]\nmin_area_m2 = 1e12\n[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\n'
@@ -165,6 +195,11 @@ def test_user_mistakes_exit_nonzero_with_one_message(tmp_path):
     for args, fragment in [
         (["check", tmp_path / "missing.toml"], "project file not found"),
         (["check", bad_toml], "TOML syntax error"),
+        (["grid", bad_toml, "-r", "nan"], "'nan' is not a finite number"),
+        (["grid", bad_toml, "-r", "inf"], "inf is not in the range 1<=x<=10000"),
+        (["diff", "a.gpkg", "b.gpkg", "--tolerance", "-5"], "-5.0 is not in the range x>=0"),
+        (["diff", "a.gpkg", "b.gpkg", "--tolerance", "nan"], "'nan' is not a finite number"),
+        (["fetch", "natura2000", "--timeout", "inf"], "inf is not in the range 0.1<=x<=3600"),
     ]:
         result = run(*args)
         assert result.exit_code != 0

@@ -114,6 +114,21 @@ def test_valid_project_is_typed_and_paths_resolve(tmp_path):
             "is true, but woningbouw × energie is not in [[conflicts.pairs]]",
         ),
         (SECTORS + "[triage]\nkans_weight = -1\n", "triage.kans_weight", "must be >= 0"),
+        (
+            SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\ndistance = 1e308\n',
+            "conflicts.pairs[0].distance",
+            "must be <= 100000, got 1e+308",
+        ),
+        (
+            SECTORS + '[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\nweight = 1e300\n',
+            "conflicts.pairs[0].weight",
+            "must be <= 1000",
+        ),
+        (
+            SECTORS.replace("buffer = 50", "buffer = 1e308"),
+            "sectors.energie.sources[0].buffer",
+            "must be <= 100000",
+        ),
         (SECTORS + "[triage.novex_gebieden]\nlayer = 'x'\n", "triage.novex_gebieden.path", "is required"),
     ],
 )
@@ -135,6 +150,24 @@ def test_toml_syntax_error_names_file_and_line(tmp_path):
 def test_missing_project_file(tmp_path):
     with pytest.raises(ConfigError, match="project file not found"):
         load_project(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("crs", "problem"),
+    [
+        ("EPSG:4326", r"\(WGS 84\) is not a projected CRS in metres"),
+        ("EPSG:2263", "not a projected CRS in metres"),
+    ],
+)
+def test_the_analysis_crs_measures_in_metres(tmp_path, crs, problem):
+    """Areas in m², buffers and distances in metres: a CRS in degrees or feet would make them wrong."""
+    path = write_project(tmp_path, SECTORS)
+    path.write_text(path.read_text().replace('name = "test"', f'name = "test"\ncrs = "{crs}"'))
+    with pytest.raises(ConfigError, match=problem) as info:
+        load_project(path)
+    assert info.value.key == "project.crs" and "EPSG:28992" in str(info.value)
+    path.write_text(path.read_text().replace(crs, "EPSG:25831"))  # UTM 31N: metres, accepted
+    assert load_project(path).crs == "EPSG:25831"
 
 
 def test_proj_strings_are_refused(tmp_path):

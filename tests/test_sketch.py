@@ -100,6 +100,36 @@ def test_sketch_mistakes(tmp_path, project):
     assert result.exit_code == 1 and "must be polygons" in result.output and "Traceback" not in result.output
 
 
+def _feature(properties: dict) -> dict:
+    box = [[5.0, 52.0], [5.001, 52.0], [5.001, 52.001], [5.0, 52.001], [5.0, 52.0]]
+    return {
+        "type": "Feature",
+        "properties": properties,
+        "geometry": {"type": "Polygon", "coordinates": [box]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("properties", "message"),
+    [
+        # a removal spelled otherwise was evaluated as a new claim
+        ({"sector": "woningbouw", "actie": "remove"}, "unknown actie 'remove'; use toevoegen or verwijderen"),
+        (
+            {"sector": "woningbouw", "actie": "Verwijderen"},
+            "the sketch cuts claims away (actie = verwijderen)",
+        ),
+        # a list where one sector belongs ended in "unhashable type"
+        ({"sector": ["woningbouw"]}, "unknown sector(s) ['woningbouw']"),
+    ],
+)
+def test_sketch_actie_and_sector_are_what_the_map_exports(tmp_path, project, properties, message):
+    sketch = tmp_path / "s.geojson"
+    sketch.write_text(json.dumps({"type": "FeatureCollection", "features": [_feature(properties)]}))
+    result = CliRunner().invoke(cli, ["sketch", str(project.path), str(sketch)])
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "this is a bug" not in result.output
+
+
 def test_sketch_map_draws_the_other_side_of_each_schuurpunt(project, new_quarter):
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg

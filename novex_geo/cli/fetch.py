@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from novex_geo.cli.options import out_opt
+from novex_geo.cli.options import Finite, out_opt
 from novex_geo.errors import CatalogError
 from novex_geo.pipeline.project import (
     DEFAULT_CACHE,
@@ -121,7 +121,7 @@ def _report(result, entry, out, provincie) -> None:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=Finite(min=0.1, max=3600),
     default=60.0,
     show_default=True,
     help="Seconds one request may take in total (connecting, headers, body).",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from novex_geo.cli.options import echo_summary, out_opt, project_arg, provincie_opt, scheduler_opt
+from novex_geo.cli.options import Finite, echo_summary, out_opt, project_arg, provincie_opt, scheduler_opt
 from novex_geo.config import load_project
 from novex_geo.pipeline import run_grid
 
@@ -14,10 +14,10 @@ from novex_geo.pipeline import run_grid
 @click.option(
     "--resolution",
     "-r",
-    type=click.FloatRange(min=1),
+    type=Finite(min=1, max=10_000),
     default=25.0,
     show_default=True,
-    help="Cell size in metres.",
+    help="Cell size in metres (1 to 10,000).",
 )
 @provincie_opt
 @scheduler_opt

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
 
 __all__ = [
+    "Finite",
     "echo_audit",
     "echo_summary",
     "json_opt",
@@ -15,6 +17,20 @@ __all__ = [
     "provincie_opt",
     "scheduler_opt",
 ]
+
+
+class Finite(click.FloatRange):
+    """A number within bounds that is a number: ``nan`` passes every comparison and ``inf`` every
+    lower bound, so :class:`click.FloatRange` alone lets them through."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
 
 project_arg = click.argument(
     "project_file",

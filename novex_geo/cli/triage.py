@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from novex_geo.cli.options import out_opt, project_arg
+from novex_geo.cli.options import Finite, out_opt, project_arg
 from novex_geo.cli.overlay import run_out_opt
 from novex_geo.config import load_project
 from novex_geo.pipeline import run_diff, run_monitor, run_triage
@@ -58,7 +58,11 @@ def triage_command(project_file, gpkg, out):
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @out_opt(None, "Folder for wijzigingen.md and wijzigingen.gpkg. Default: beside NEW.")
 @click.option(
-    "--tolerance", default=5.0, show_default=True, help="Area change (%) below which an area is unchanged."
+    "--tolerance",
+    type=Finite(min=0),
+    default=5.0,
+    show_default=True,
+    help="Area change (%) below which an area is unchanged.",
 )
 def diff_command(old, new, out, tolerance):
     """Compare the spanningsgebieden of two runs: new, resolved, grown, shrunk, verdicts changed.

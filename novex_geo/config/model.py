@@ -249,6 +249,28 @@ class Project:
     varianten: tuple[VariantSpec, ...] = ()
 
     @property
+    def input_files(self) -> dict[Path, str]:
+        """Every file the project reads, with what it is to the project (outputs must never
+        replace one of them)."""
+        files = {self.path: "the project file", self.regions.path: "its regions"}
+        for sector in self.sectors.values():
+            files.update(
+                {s.path: f"a source of {sector.key}" for s in sector.sources if isinstance(s.path, Path)}
+            )
+        triage = self.triage
+        files.update({s.path: "a priority source" for s in triage.priority if isinstance(s.path, Path)})
+        for regions, role in (
+            (triage.gemeenten, "the gemeenten"),
+            (triage.novex_gebieden, "the NOVEX-gebieden"),
+        ):
+            if regions is not None:
+                files[regions.path] = role
+        if triage.annotations is not None:
+            files[triage.annotations] = "the annotations"
+        files.update({path: f"a file of variant {v.name!r}" for v in self.varianten for path in v.files})
+        return files
+
+    @property
     def labels(self) -> SectorLabels:
         """The sectors' labels by key, to show instead of keys in every text people read."""
         return SectorLabels({key: sector.label for key, sector in self.sectors.items()})

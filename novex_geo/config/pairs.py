@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from novex_geo.config.model import ConflictPair, KansPair, Sector
-from novex_geo.config.validate import Validator
+from novex_geo.config.validate import MAX_DISTANCE_M, MAX_WEIGHT, Validator
 
 __all__ = [
     "CONFLICTS_KEYS",
@@ -60,8 +60,8 @@ def _tables(
 
 def _distance_and_weight(check: Validator, table: dict, key: str) -> dict[str, float]:
     return {
-        "distance": check.number(table, "distance", key, default=0.0, minimum=0),
-        "weight": check.number(table, "weight", key, default=1.0, minimum=0, strict=True),
+        "distance": check.number(table, "distance", key, default=0.0, minimum=0, maximum=MAX_DISTANCE_M),
+        "weight": check.number(table, "weight", key, default=1.0, minimum=0, strict=True, maximum=MAX_WEIGHT),
     }
 
 

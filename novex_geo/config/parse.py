@@ -25,7 +25,7 @@ from novex_geo.config.model import (
     Triage,
 )
 from novex_geo.config.pairs import CONFLICTS_KEYS, KANSEN_KEYS, parse_conflicts, parse_kansen
-from novex_geo.config.validate import Validator
+from novex_geo.config.validate import MAX_DISTANCE_M, Validator
 from novex_geo.config.variants import parse_opgaven, parse_variants
 from novex_geo.errors import ConfigError
 
@@ -122,7 +122,7 @@ def _parse_source(check: Validator, table: Any, key: str) -> Source:
         layer=check.text(table, "layer", key),
         where=check.text(table, "where", key),
         sql=check.text(table, "sql", key),
-        buffer=check.number(table, "buffer", key, minimum=0, strict=True),
+        buffer=check.number(table, "buffer", key, minimum=0, strict=True, maximum=MAX_DISTANCE_M),
         label_field=check.text(table, "label_field", key),
         crs=check.crs(crs, f"{key}.crs") if crs else None,
         key=check.text(table, "name", key),
@@ -246,7 +246,9 @@ def _execution(check: Validator, project: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(provincies, list) or not all(isinstance(n, str) and n for n in provincies):
         raise check.fail("project.provincies", "must be a list of provincie names, e.g. ['Utrecht']")
     return {
-        "tile_size": check.number(project, "tile_size", "project", default=DEFAULT_TILE_SIZE, minimum=100),
+        "tile_size": check.number(
+            project, "tile_size", "project", default=DEFAULT_TILE_SIZE, minimum=100, maximum=MAX_DISTANCE_M
+        ),
         "workers": workers,
         "executor": check.choice(project, "executor", "project", EXECUTORS),
         "provincies": tuple(provincies),
@@ -292,7 +294,7 @@ def parse_project(data: dict[str, Any], path: str | Path) -> Project:
     return Project(
         path=path,
         name=check.text(project, "name", "project", default=path.stem),
-        crs=check.crs(project.get("crs", DEFAULT_CRS), "project.crs"),
+        crs=check.analysis_crs(project.get("crs", DEFAULT_CRS), "project.crs"),
         regions=regions,
         output_dir=check.path_value({"output": project.get("output", "uitvoer")}, "output", "project"),
         sectors=sectors,

@@ -20,6 +20,9 @@ from novex_geo.errors import ConfigError
 __all__ = ["REGIONS_KEYS", "Validator"]
 
 REGIONS_KEYS = {"path", "layer", "name_field"}
+# larger is a typo, not a plan: the Netherlands are 300 km across, and weights rank a few pairs
+MAX_DISTANCE_M = 100_000.0
+MAX_WEIGHT = 1_000.0
 
 
 class Validator:
@@ -73,6 +76,7 @@ class Validator:
         default: float,
         minimum: float | None = None,
         strict: bool = False,
+        maximum: float | None = None,
     ) -> float: ...
     @overload
     def number(
@@ -83,6 +87,7 @@ class Validator:
         default: None = None,
         minimum: float | None = None,
         strict: bool = False,
+        maximum: float | None = None,
     ) -> float | None: ...
     def number(
         self,
@@ -92,6 +97,7 @@ class Validator:
         default: float | None = None,
         minimum: float | None = None,
         strict: bool = False,
+        maximum: float | None = None,
     ) -> float | None:
         value = table.get(name, default)
         if value is None:
@@ -103,6 +109,8 @@ class Validator:
         if minimum is not None and (value < minimum or (strict and value == minimum)):
             bound = ">" if strict else ">="
             raise self.fail(f"{key}.{name}", f"must be {bound} {minimum:g}, got {value:g}")
+        if maximum is not None and value > maximum:
+            raise self.fail(f"{key}.{name}", f"must be <= {maximum:g}, got {value:g}")
         return float(value)
 
     @overload
@@ -128,6 +136,19 @@ class Validator:
         except CRSError as exc:
             raise self.fail(key, f"unknown CRS {value!r} ({exc})") from None
         return value.upper()
+
+    def analysis_crs(self, value: str, key: str) -> str:
+        """A CRS to measure in: projected, in metres (areas in m², buffers and distances in m)."""
+        value = self.crs(value, key)
+        definition = CRS.from_user_input(value)
+        unit = definition.axis_info[0].unit_name if definition.axis_info else ""
+        if not definition.is_projected or unit not in ("metre", "meter"):
+            raise self.fail(
+                key,
+                f"{value} ({definition.name}) is not a projected CRS in metres: areas, buffers and "
+                "distances would be in its units; use EPSG:28992 (RD New)",
+            )
+        return value
 
     def choice(self, table: dict, name: str, key: str, choices: tuple[str, ...]) -> str:
         value = table.get(name, choices[0])

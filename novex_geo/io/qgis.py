@@ -21,13 +21,21 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
 import pyogrio
-from matplotlib.colors import to_rgba
 from pyproj import CRS
 
 from novex_geo.config import KANS, Project
 from novex_geo.config.labels import SectorLabels
+from novex_geo.io.qgis_symbols import (
+    buffered,
+    fill,
+    graduated_stapeling,
+    line,
+    marker,
+    simple_labels,
+    single_symbol,
+)
 from novex_geo.io.run import KANSEN, PROVINCIES, SCHUURPUNTEN, SPANNINGSGEBIEDEN, STAPELING
-from novex_geo.style import AREA_COLOUR, BORDER_COLOUR, KANS_COLOUR, SCHUURPUNT_COLOUR, STAPELING_COLOURS
+from novex_geo.style import AREA_COLOUR, BORDER_COLOUR, KANS_COLOUR, SCHUURPUNT_COLOUR
 
 __all__ = [
     "QGIS_SUFFIX",
@@ -52,122 +60,6 @@ TITLES = {  # top of the legend (drawn last) first
 STYLED_LAYERS = tuple(TITLES)
 
 
-def _rgba(colour: str, alpha: float = 1.0) -> str:
-    red, green, blue, _ = (round(255 * v) for v in to_rgba(colour))
-    return f"{red},{green},{blue},{round(255 * alpha)}"
-
-
-def _options(values: dict[str, str]) -> str:
-    items = "".join(
-        f'<Option type="QString" name="{k}" value={quoteattr(str(v))}/>' for k, v in values.items()
-    )
-    return f'<Option type="Map">{items}</Option>'
-
-
-def _fill(
-    name: str,
-    fill: str,
-    outline: str,
-    width: float = 0.26,
-    style: str = "solid",
-    outline_style: str = "solid",
-    alpha: float = 1.0,
-) -> str:
-    """A fill symbol: ``style`` is a Qt brush ('solid', 'no', 'b_diagonal'...)."""
-    layer = {
-        "color": _rgba(fill, alpha),
-        "style": style,
-        "outline_color": _rgba(outline),
-        "outline_style": outline_style,
-        "outline_width": f"{width:g}",
-        "outline_width_unit": "MM",
-    }
-    return (
-        f'<symbol type="fill" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
-        f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">{_options(layer)}</layer></symbol>'
-    )
-
-
-def _line(name: str, colour: str, width: float = 0.6) -> str:
-    layer = {
-        "line_color": _rgba(colour),
-        "line_width": f"{width:g}",
-        "line_width_unit": "MM",
-        "line_style": "solid",
-    }
-    return (
-        f'<symbol type="line" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
-        f'<layer class="SimpleLine" enabled="1" locked="0" pass="0">{_options(layer)}</layer></symbol>'
-    )
-
-
-def _marker(name: str, colour: str) -> str:
-    layer = {"color": _rgba(colour), "name": "circle", "size": "2.4", "outline_color": "35,35,35,255"}
-    return (
-        f'<symbol type="marker" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
-        f'<layer class="SimpleMarker" enabled="1" locked="0" pass="0">{_options(layer)}</layer></symbol>'
-    )
-
-
-def _buffered(geometry: str, distance: float, fill: str) -> str:
-    """A symbol that draws each feature as the zone the analysis takes (``buffer`` of the
-    source): QGIS' geometry generator buffers it by ``distance`` in map units, the metres of the
-    project's CRS, and fills the zone with ``fill``."""
-    generator = {
-        "SymbolType": "Fill",
-        "geometryModifier": f"buffer($geometry, {distance:g})",
-        "units": "MapUnit",
-    }
-    symbol_type = {"Line": "line", "Point": "marker"}.get(geometry, "fill")  # the layer's own kind
-    return (
-        f'<symbol type="{symbol_type}" name="0" alpha="1" clip_to_extent="1" force_rhr="0">'
-        f'<layer class="GeometryGenerator" enabled="1" locked="0" pass="0">{_options(generator)}'
-        f"{fill}</layer></symbol>"
-    )
-
-
-def _single(symbol: str) -> str:
-    return (
-        '<renderer-v2 type="singleSymbol" symbollevels="0" forceraster="0">'
-        f"<symbols>{symbol}</symbols></renderer-v2>"
-    )
-
-
-def _graduated_stapeling() -> str:
-    ranges, symbols = [], []
-    for index, (n, colour) in enumerate(STAPELING_COLOURS.items()):
-        last = n == max(STAPELING_COLOURS)
-        label = f"{n}+ sectoren" if last else f"{n} sector" + ("en" if n > 1 else "")
-        upper = 1_000_000 if last else n + 0.5
-        ranges.append(
-            f'<range symbol="{index}" label="{label}" lower="{n - 0.5:g}" upper="{upper:g}" render="true"/>'
-        )
-        symbols.append(_fill(str(index), colour, "#666666", width=0.1, alpha=0.75))
-    return (
-        '<renderer-v2 type="graduatedSymbol" attr="n_sectoren" graduatedMethod="GraduatedColor" '
-        'symbollevels="0" forceraster="0">'
-        f"<ranges>{''.join(ranges)}</ranges><symbols>{''.join(symbols)}</symbols></renderer-v2>"
-    )
-
-
-def _labels(expression: str, colour: str, size: float, zoomed_in_beyond: int = 0) -> str:
-    """Simple labels; with ``zoomed_in_beyond`` (a scale denominator) only when zoomed in further."""
-    # QGIS stores the most zoomed-out scale of labels in scaleMax (an inversion it keeps for compatibility)
-    visibility = f'scaleVisibility="1" scaleMin="0" scaleMax="{zoomed_in_beyond}"' if zoomed_in_beyond else ""
-    return (
-        '<labeling type="simple"><settings calloutType="simple">'
-        f'<text-style fieldName={quoteattr(expression)} isExpression="1" fontSize="{size:g}" '
-        f'fontSizeUnit="Point" textColor="{_rgba(colour)}" textOpacity="1" fontFamily="Sans Serif" '
-        'fontWeight="50" namedStyle="Regular">'
-        '<text-buffer bufferDraw="1" bufferSize="1" bufferSizeUnits="MM" bufferColor="255,255,255,255" '
-        'bufferOpacity="0.85"/></text-style>'
-        '<placement placement="1" polygonPlacementFlags="2" fitInPolygonOnly="0" priority="5"/>'
-        '<rendering drawLabels="1" obstacle="1" obstacleFactor="1" labelPerPart="0" maxNumLabels="2000" '
-        f"{visibility}/>"
-        "</settings></labeling>"
-    )
-
-
 def _quoted(text: str) -> str:
     """A string literal of a QGIS expression."""
     return "'" + str(text).replace("'", "''") + "'"
@@ -187,21 +79,21 @@ def _pair_expression(field: str, labels: SectorLabels) -> str:
 def _layer_parts(layer: str, labels: SectorLabels) -> tuple[str, str]:
     """Renderer and labeling of one of the run's layers (sectors shown by their ``labels``)."""
     if layer == STAPELING.name:
-        return _graduated_stapeling(), ""
+        return graduated_stapeling(), ""
     if layer == SCHUURPUNTEN.name:
-        symbol = _fill("0", SCHUURPUNT_COLOUR, SCHUURPUNT_COLOUR, width=0.5, style="b_diagonal")
+        symbol = fill("0", SCHUURPUNT_COLOUR, SCHUURPUNT_COLOUR, width=0.5, style="b_diagonal")
         expression = _pair_expression("conflict", labels)
-        return _single(symbol), _labels(expression, SCHUURPUNT_COLOUR, 7, zoomed_in_beyond=25_000)
+        return single_symbol(symbol), simple_labels(expression, SCHUURPUNT_COLOUR, 7, zoomed_in_beyond=25_000)
     if layer == KANSEN.name:
-        symbol = _fill("0", KANS_COLOUR, KANS_COLOUR, width=0.5, style="f_diagonal")
+        symbol = fill("0", KANS_COLOUR, KANS_COLOUR, width=0.5, style="f_diagonal")
         expression = _pair_expression(KANS.pair_column, labels)
-        return _single(symbol), _labels(expression, KANS_COLOUR, 7, zoomed_in_beyond=25_000)
+        return single_symbol(symbol), simple_labels(expression, KANS_COLOUR, 7, zoomed_in_beyond=25_000)
     if layer == SPANNINGSGEBIEDEN.name:
-        symbol = _fill("0", "#ffffff", AREA_COLOUR, width=0.8, style="no")
-        return _single(symbol), _labels('concat("rang", \'. \', "naam")', AREA_COLOUR, 8)
+        symbol = fill("0", "#ffffff", AREA_COLOUR, width=0.8, style="no")
+        return single_symbol(symbol), simple_labels('concat("rang", \'. \', "naam")', AREA_COLOUR, 8)
     if layer == PROVINCIES.name:
-        symbol = _fill("0", "#ffffff", BORDER_COLOUR, width=0.7, style="no", outline_style="dash dot")
-        return _single(symbol), ""
+        symbol = fill("0", "#ffffff", BORDER_COLOUR, width=0.7, style="no", outline_style="dash dot")
+        return single_symbol(symbol), ""
     raise KeyError(layer)
 
 
@@ -353,15 +245,15 @@ def _sector_layer(source: SourceLayer, folder: Path, crs: str) -> tuple[str, str
     datasource += f"|subset={source.where}" if source.where else ""
     geometry = {"LineString": "Line", "Point": "Point"}.get(source.kind, "Polygon")
     if source.buffer:
-        symbol = _buffered(
-            geometry, source.buffer, _fill("@0@0", source.colour, source.colour, width=0.3, alpha=0.35)
+        symbol = buffered(
+            geometry, source.buffer, fill("@0@0", source.colour, source.colour, width=0.3, alpha=0.35)
         )
     else:
         symbol = {
-            "Line": _line("0", source.colour),
-            "Point": _marker("0", source.colour),
-        }.get(geometry, _fill("0", source.colour, source.colour, width=0.3, alpha=0.35))
-    maplayer = _vector_layer(layer_id, source.label, datasource, geometry, _single(symbol), "", crs)
+            "Line": line("0", source.colour),
+            "Point": marker("0", source.colour),
+        }.get(geometry, fill("0", source.colour, source.colour, width=0.3, alpha=0.35))
+    maplayer = _vector_layer(layer_id, source.label, datasource, geometry, single_symbol(symbol), "", crs)
     return layer_id, maplayer, _tree_layer(layer_id, source.label, datasource, "ogr")
 
 

@@ -26,7 +26,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from novex_geo.config import KANS, SCHUURPUNT, Project
 from novex_geo.config.database import Database, is_database_url, parse_database_url
-from novex_geo.errors import DatabaseError, RunError
+from novex_geo.errors import DatabaseError, OutputError, RunError
 from novex_geo.io.files import atomic_path, output_lock
 from novex_geo.io.layers import SectorLayer
 from novex_geo.io.outputs import write_csv, write_layer, write_table
@@ -63,6 +63,7 @@ __all__ = [
     "RunPart",
     "add_triage",
     "beside",
+    "check_run_target",
     "location_of",
     "read_controle",
     "read_run",
@@ -235,6 +236,37 @@ def beside(gpkg: Path, name: str) -> Path:
     ``analyse.gpkg``, ``X.name`` beside another ``X.gpkg``, so that runs written into one folder
     (``--out``) do not overwrite each other's summary and manifest."""
     return gpkg.with_name(name if gpkg.name == ANALYSIS_GPKG else f"{gpkg.stem}.{name}")
+
+
+def check_run_target(project: Project, location: Path | Database) -> None:
+    """An :class:`OutputError` when writing a run to ``location`` would replace what is not a
+    run: a file the project reads, a file that is no GeoPackage, or a GeoPackage of other layers.
+    Checked before any work, so a mistyped ``--out`` costs nothing."""
+    if isinstance(location, Database):
+        return
+    target = Path(location)
+    inputs = {Path(path).resolve(): role for path, role in project.input_files.items()}
+    role = inputs.get(target.resolve())
+    if role:
+        raise OutputError(
+            f"{target}: this is {role}; writing the run there would replace it: choose another --out"
+        )
+    if target.suffix.lower() != ".gpkg":
+        raise OutputError(f"{target}: a run is written as a GeoPackage: give a file name ending in .gpkg")
+    if not target.is_file():
+        return
+    try:
+        layers = {str(name) for name in pyogrio.list_layers(target)[:, 0]}
+    except (DataSourceError, DataLayerError):
+        raise OutputError(
+            f"{target}: exists and is no GeoPackage; it is left as it is: choose another --out"
+        ) from None
+    if layers and STAPELING.name not in layers:
+        shown = ", ".join(sorted(layers)[:5]) + (", …" if len(layers) > 5 else "")
+        raise OutputError(
+            f"{target}: holds other layers ({shown}), no novex-geo run; it is left as it is: "
+            "choose another --out"
+        )
 
 
 def _write_parts(project: Project, tables: dict[str, pd.DataFrame], gpkg: Path) -> None:

@@ -44,6 +44,7 @@ from novex_geo.io.run import (
     STAPELING,
     TRIAGE_MD,
     add_triage,
+    check_run_target,
     read_run,
     run_exists,
     run_location,
@@ -135,6 +136,9 @@ def run_overlay(
     overrides it).
     """
     started = time.perf_counter()
+    target = run_location(project, out)
+    if write:
+        check_run_target(project, target)  # before any work: never over an input or a foreign file
     check_triage_layers(project)  # a missing triage layer or field stops here, not after the run
     executor = _executor(project, scheduler)  # a wrong scheduler too
     regions = _regions(project, provincies)
@@ -153,7 +157,7 @@ def run_overlay(
         )
     gpkg = csv = None
     if write:
-        gpkg = run_location(project, out)
+        gpkg = target
         tables = _overlay_tables(layers, result, summary, min_sectoren)
         styled = _qgis_layers(project, [STAPELING.name, SCHUURPUNTEN.name, KANSEN.name, PROVINCIES.name])
         csv = write_run(project, layers, tables, gpkg, styled)

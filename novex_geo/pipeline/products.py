@@ -135,16 +135,20 @@ def run_sketch(
     """Evaluate a sketch against the claims around it (read with bbox reads); write
     ``<sketch>_beoordeling.md`` and ``.png`` (default beside the sketch)."""
     from novex_geo.maps.sketch import draw_sketch_map
-    from novex_geo.sketch import evaluate_sketch, sketch_frame, sketch_report, surroundings
+    from novex_geo.sketch import (
+        REMOVE,
+        evaluate_sketch,
+        sketch_actions,
+        sketch_frame,
+        sketch_report,
+        surroundings,
+    )
 
     sketch_file = Path(sketch_file)
     if not sketch_file.exists():
         raise LayerError("sketch file not found", sketch_file)
     drawn = read_vector(sketch_file)
-    if (
-        "actie" in drawn.columns
-        and (drawn["actie"].astype(str).str.strip().str.lower() == "verwijderen").any()
-    ):
+    if (sketch_actions(drawn, sketch_file) == REMOVE).any():
         raise LayerError(
             "the sketch cuts claims away (actie = verwijderen): that is a variant; compare it with "
             f"'novex-geo varianten {project.path.name} ID {sketch_file.name}'",

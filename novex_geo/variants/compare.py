@@ -25,9 +25,8 @@ import shapely
 from novex_geo.config import Project
 from novex_geo.config.criteria import CRITERION, JA, NEE
 from novex_geo.config.variants import CURRENT
-from novex_geo.errors import LayerError
 from novex_geo.overlay.engine import OverlayResult, overlay_project
-from novex_geo.sketch import COMPUTED, local_areas, sketch_frame
+from novex_geo.sketch import ADD, COMPUTED, REMOVE, local_areas, sketch_actions, sketch_frame
 from novex_geo.triage.areas import zone_labels
 from novex_geo.units import HECTARE, SLIVER_M2
 from novex_geo.variants.report import pros_and_cons
@@ -46,7 +45,6 @@ __all__ = [
     "variants_in",
 ]
 
-ADD, REMOVE = "toevoegen", "verwijderen"
 QUALIFYING = ("c1", "c2a")  # what makes a spanningsgebied a candidate: multisectoral and tense
 # 2b weighs how a pair recurs across the country's provinces: the surroundings cannot judge it
 LOCAL = [criterion for criterion in COMPUTED if criterion.key != "c2b"]
@@ -92,13 +90,7 @@ def variant_frame(
     frame: gpd.GeoDataFrame, project: Project, path, name: str, toelichting: str = ""
 ) -> Variant:
     """The variant in ``frame`` (read from ``path``): polygons with ``sector`` and ``actie``."""
-    actions = frame["actie"] if "actie" in frame.columns else pd.Series(ADD, index=frame.index)
-    actions = actions.fillna(ADD).astype(str).str.strip().str.lower().replace("", ADD)
-    unknown = sorted(set(actions) - {ADD, REMOVE})
-    if unknown:
-        raise LayerError(
-            f"unknown actie {', '.join(map(repr, unknown))}; use {ADD} or {REMOVE}", path, field="actie"
-        )
+    actions = sketch_actions(frame, path)
     if not toelichting and "toelichting" in frame.columns:
         given = frame["toelichting"].dropna().astype(str).str.strip()
         toelichting = next((text for text in given if text), "")
