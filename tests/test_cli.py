@@ -216,6 +216,31 @@ def test_init_writes_template_and_refuses_overwrite(tmp_path):
     assert "already exists" in again.output
 
 
+def test_init_keeps_any_name_and_a_byte_order_mark_is_no_syntax_error(tmp_path):
+    from novex_geo import load_project
+
+    target = tmp_path / "novex.toml"
+    name = 'Noord "west"\\2026\nronde\t2\x7f'
+    assert run("init", target, "--name", name).exit_code == 0
+    assert load_project(target).name == name
+    bom = tmp_path / "notepad.toml"  # Notepad saves UTF-8 with a byte-order mark
+    bom.write_bytes(b"\xef\xbb\xbf" + good_project(tmp_path).read_bytes())
+    assert load_project(bom).name == "test"
+
+
+def test_min_sectoren_says_how_many_faces_it_leaves_out(tmp_path):
+    import pyogrio
+
+    project = good_project(tmp_path)
+    out = tmp_path / "twee.gpkg"
+    result = run("overlay", project, "--min-sectoren", "2", "--out", out)
+    assert result.exit_code == 0, result.output
+    written = len(pyogrio.read_dataframe(out, layer="stapeling", read_geometry=False))
+    assert f"{3 - written} of 3 stapeling faces have fewer than 2 sectors (--min-sectoren)" in result.output
+    many = run("overlay", project, "--min-sectoren", "9", "--out", out)
+    assert "3 of 3 stapeling faces" in many.output and "the project has only 2 sectors" in many.output
+
+
 def test_quiet_prints_only_errors(tmp_path):
     project = good_project(tmp_path)
     result = CliRunner().invoke(cli, ["-q", "run", str(project)])

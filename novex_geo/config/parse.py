@@ -323,8 +323,8 @@ def load_project(path: str | Path) -> Project:
     if not path.is_file():
         raise ConfigError(path, "project file not found (create one with 'novex-geo init')")
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        # utf-8-sig: Notepad saves UTF-8 with a byte-order mark, which TOML itself refuses
+        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, f"TOML syntax error: {exc}") from None
     except UnicodeDecodeError as exc:

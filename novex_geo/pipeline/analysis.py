@@ -169,8 +169,19 @@ def _overlay_tables(
     layers: dict[str, SectorLayer], result: OverlayResult, summary: pd.DataFrame, min_sectoren: int
 ) -> dict[str, pd.DataFrame]:
     """The layers (GeoDataFrames) and tables of a run by name, whatever they are written to."""
+    kept = result.stapeling["n_sectoren"] >= min_sectoren
+    if not kept.all():
+        log.warning(
+            "%s of %s stapeling faces have fewer than %d sectors (--min-sectoren) and are not written%s",
+            f"{int((~kept).sum()):,}",
+            f"{len(kept):,}",
+            min_sectoren,
+            ""
+            if min_sectoren <= len(result.sectors)
+            else f": the project has only {len(result.sectors)} sectors",
+        )
     return {
-        STAPELING.name: result.stapeling[result.stapeling["n_sectoren"] >= min_sectoren],
+        STAPELING.name: result.stapeling[kept],
         SCHUURPUNTEN.name: result.schuurpunten,
         KANSEN.name: result.kansen,
         PROVINCIES.name: result.regions,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from importlib.resources import files
@@ -15,7 +16,7 @@ __all__ = ["catalog_project", "default_sectors", "project_template", "write_temp
 def project_template(name: str = "NOVEX analyse") -> str:
     """The commented starter ``novex.toml`` with the five default NOVEX sectors."""
     text = files(__name__).joinpath("novex.toml").read_text(encoding="utf-8")
-    return text.replace("{name}", name.replace("\\", "\\\\").replace('"', '\\"'))
+    return text.replace('"{name}"', _toml_string(name))
 
 
 def write_template(
@@ -45,7 +46,9 @@ EXTRA_SECTORS = {"natuur": {"label": "Natuur", "colour": "#006d2c"}}
 
 
 def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """``value`` as a TOML basic string: JSON's escapes are TOML's, but for DEL, which TOML
+    wants escaped too (a name typed with a newline made the file unreadable)."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _fields(cache: Path, layer: str) -> list[str]:
