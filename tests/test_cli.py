@@ -192,6 +192,8 @@ def test_check_lists_all_problems_and_fails(tmp_path):
 def test_user_mistakes_exit_nonzero_with_one_message(tmp_path):
     bad_toml = tmp_path / "bad.toml"
     bad_toml.write_text("[project\n")
+    bad_gpkg = tmp_path / "tekst.gpkg"
+    bad_gpkg.write_text("geen GeoPackage")
     for args, fragment in [
         (["check", tmp_path / "missing.toml"], "project file not found"),
         (["check", bad_toml], "TOML syntax error"),
@@ -200,6 +202,12 @@ def test_user_mistakes_exit_nonzero_with_one_message(tmp_path):
         (["diff", "a.gpkg", "b.gpkg", "--tolerance", "-5"], "-5.0 is not in the range x>=0"),
         (["diff", "a.gpkg", "b.gpkg", "--tolerance", "nan"], "'nan' is not a finite number"),
         (["fetch", "natura2000", "--timeout", "inf"], "inf is not in the range 0.1<=x<=3600"),
+        (["fetch", "natura2000", "--out", bad_toml], "fetched layers are kept in a GeoPackage"),
+        (["fetch", "natura2000", "--out", bad_gpkg], "exists and is no GeoPackage; it is left as it is"),
+        (
+            ["fetch", "natura2000", "--provincie", "Utrecht", "--regions", tmp_path / "nope.gpkg"],
+            "nope.gpkg: file not found (--regions)",
+        ),
     ]:
         result = run(*args)
         assert result.exit_code != 0

@@ -15,8 +15,11 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
+
 from novex_geo.config import Regions
-from novex_geo.errors import CatalogError, LayerError, UsageError
+from novex_geo.errors import CatalogError, LayerError, OutputError, UsageError
 from novex_geo.fetch.arcgis import arcgis_source
 from novex_geo.fetch.atom import atom_source
 from novex_geo.fetch.catalog import OBLIGATIONS, CatalogEntry, get_entry
@@ -59,7 +62,24 @@ class FetchOptions:
     year: int | None = None
 
 
+def _store(out: Path) -> Path:
+    """``out`` as the GeoPackage fetched layers are kept in: refused before any request when it
+    is no GeoPackage, and left as it is."""
+    if out.suffix.lower() != ".gpkg":
+        raise OutputError(f"{out}: fetched layers are kept in a GeoPackage: give a file name ending in .gpkg")
+    if out.is_file():
+        try:
+            pyogrio.list_layers(out)
+        except (DataSourceError, DataLayerError):
+            raise OutputError(
+                f"{out}: exists and is no GeoPackage; it is left as it is: choose another --out"
+            ) from None
+    return out
+
+
 def _provincie_area(name: str, out: Path, regions_path: Path | None):
+    if regions_path is not None and not Path(regions_path).is_file():
+        raise LayerError(f"{regions_path}: file not found (--regions)")
     regions_file = regions_path or out
     if not Path(regions_file).exists():
         raise LayerError(
@@ -157,7 +177,8 @@ def fetch_dataset(
         raise UsageError("give a provincie or a bbox, not both")
     options = options or FetchOptions()
     entry = resolve_entry(key, options)
-    area = _provincie_area(provincie, Path(out), regions_path) if provincie else None
+    out = _store(Path(out))
+    area = _provincie_area(provincie, out, regions_path) if provincie else None
     box = tuple(area.bounds) if area is not None else bbox
     query, pages = _source(entry, box, options)
     described = {**query, "clip": hashlib.sha256(area.wkb).hexdigest()[:16] if area is not None else None}
