@@ -191,6 +191,8 @@ def test_monitor_command_writes_the_voortgangsmeter_and_a_chart(tmp_path):
     assert (tmp_path / "v" / "voortgang" / "A2.png").read_bytes()[:4] == b"\x89PNG"
     csv = (tmp_path / "v" / "voortgang.csv").read_text(encoding="utf-8")
     assert "'=cmd" in csv  # a formula in an afspraak stays text in a spreadsheet
+    header, first = csv.splitlines()[:2]
+    assert dict(zip(header.split(","), first.split(","), strict=False))["rang"] == "1"  # not "1.00"
     layer = gpd.read_file(tmp_path / "v" / "voortgang.gpkg", layer="voortgang")
     assert layer[["spoor", "n_over_deadline"]].values.tolist() == [["A2", 1]]
     same = CliRunner().invoke(cli, ["monitor", str(old), str(old)])
@@ -210,3 +212,14 @@ def test_what_people_typed_stays_text_in_the_voortgangsmeter():
     assert "&lt;script&gt;" in text and "&lt;b&gt;2025" in text
     line = next(line for line in text.splitlines() if line.startswith("| 2026"))
     assert line.count(" | ") == 7  # the pipe in the afspraak breaks no table cell
+
+
+def test_a_small_area_never_reads_as_nothing_in_the_voortgangsmeter():
+    from novex_geo.triage.monitor import voortgang_report
+
+    cycles = [
+        Cycle("2025", areas(("A", (0, 0, 1000, 1000), 0.05, 1)), NONE),
+        Cycle("2026", areas(("A2", (0, 0, 1000, 1000), 0.04, 1)), NONE),
+    ]
+    text = voortgang_report(follow_areas(cycles, date(2026, 6, 1)), {})
+    assert "| 0.05 |" in text and "| 0.04 |" in text and "| 0.0 |" not in text

@@ -25,7 +25,7 @@ from novex_geo.config.afspraken import AFSPRAKEN_TABLE, BOB_FASEN, CLOSED
 from novex_geo.config.criteria import CRITERIA
 from novex_geo.escape import md_escape
 from novex_geo.triage.diff import overlap_links
-from novex_geo.units import counted
+from novex_geo.units import counted, ha_number
 
 __all__ = ["Cycle", "Voortgang", "follow_areas", "voortgang_report"]
 
@@ -247,6 +247,7 @@ def follow_areas(cycles: list[Cycle], peildatum: date) -> Voortgang:
     table = _per_cycle(nodes, members)
     gone = pd.DataFrame({"end": ends[end_cycle < last], "cycle": end_cycle[end_cycle < last] + 1})
     table = pd.concat([table, gone.assign(status=RESOLVED, conflict_ha=0.0, ids="", criteria="")])
+    table["rang"] = table["rang"].astype("Int64")  # a resolved line has no rank; a rank is whole
     afspraken = _afspraken(cycles, nodes, members, ends, children, last)
     # a resolved spoor's afspraken (of the last cycle) go on its "opgelost" line
     resolved_at = pd.Series(end_cycle + 1, index=ends)
@@ -281,7 +282,8 @@ def _result(cycles, nodes, table, afspraken, ends, peildatum) -> Voortgang:
             "conflict_ha_eerste": first["conflict_ha"].to_numpy(),
             "conflict_ha_laatste": final["conflict_ha"].to_numpy(),
             "groei_laatste_ha": (final["conflict_ha"] - final["previous"]).fillna(0.0).to_numpy(),
-            "rang": np.where(active, at_end["rang"].astype(float), np.nan),
+            # a rank is a whole number (also in voortgang.csv); a resolved area has none
+            "rang": pd.array(np.where(active, at_end["rang"].astype(float), np.nan), dtype="Int64"),
             "fase": final["fase"].to_numpy(),
             "n_afspraken": final["n_afspraken"].to_numpy(),
             "end": ends,
@@ -313,7 +315,7 @@ def _cells(values) -> str:
 
 
 def _ha(value) -> str:
-    return "" if value == "" or pd.isna(value) else f"{value:.1f}"
+    return "" if value == "" or pd.isna(value) else ha_number(value)
 
 
 def _history_lines(table: pd.DataFrame) -> dict[str, list[str]]:
