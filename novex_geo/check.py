@@ -14,6 +14,7 @@ from novex_geo.config import Project, SectorPair
 from novex_geo.errors import LayerError
 from novex_geo.executor import worker_count
 from novex_geo.io.layers import SourceReport, read_source
+from novex_geo.io.raster import RASTER_CELLS
 from novex_geo.io.regions import NAMING, OVERLAPPING, load_regions
 from novex_geo.io.run import ANALYSIS_GPKG, read_controle
 
@@ -79,8 +80,12 @@ class CheckResult:
             if item.error:
                 lines.append(f"    ERROR {item.error}")
                 continue
-            types = ", ".join(f"{n} {t}" for t, n in sorted(report.geometry_types.items())) or "-"
-            lines.append(f"    {report.n_read} features read ({types}); {report.n_loaded} claims loaded")
+            if set(report.geometry_types) == {RASTER_CELLS}:
+                read = f"{report.n_read:,} raster cells read"
+            else:
+                types = ", ".join(f"{n:,} {t}" for t, n in sorted(report.geometry_types.items())) or "-"
+                read = f"{report.n_read:,} features read ({types})"
+            lines.append(f"    {read}; {report.n_loaded:,} claims loaded")
             lines.append(f"    CRS {report.source_crs} → {report.target_crs}")
             if report.attribution:
                 lines.append(f"    attribution: {report.attribution}")

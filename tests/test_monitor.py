@@ -218,8 +218,12 @@ def test_a_small_area_never_reads_as_nothing_in_the_voortgangsmeter():
     from novex_geo.triage.monitor import voortgang_report
 
     cycles = [
-        Cycle("2025", areas(("A", (0, 0, 1000, 1000), 0.05, 1)), NONE),
+        Cycle("2025", areas(("A", (0, 0, 1000, 1000), 0.05, 1), ("Z", (5000, 0, 6000, 1000), 2.0, 2)), NONE),
         Cycle("2026", areas(("A2", (0, 0, 1000, 1000), 0.04, 1)), NONE),
     ]
     text = voortgang_report(follow_areas(cycles, date(2026, 6, 1)), {})
-    assert "| 0.05 |" in text and "| 0.04 |" in text and "| 0.0 |" not in text
+    assert (
+        "| 2025 | A | eerste cyclus | 0.05 | 1 |" in text and "| 2026 | A2 | voortgezet | 0.04 | 1 |" in text
+    )
+    resolved = next(line for line in text.splitlines() if line.startswith("| 2026") and "opgelost" in line)
+    assert resolved.split(" | ")[4] == ""  # a resolved line has no rank (and no crash over it)

@@ -23,7 +23,9 @@ from rasterio.errors import RasterioIOError
 from novex_geo.config import RasterRule, Source
 from novex_geo.errors import LayerError
 
-__all__ = ["read_raster_source", "rule_mask", "warp_band", "write_geotiff"]
+__all__ = ["RASTER_CELLS", "read_raster_source", "rule_mask", "warp_band", "write_geotiff"]
+
+RASTER_CELLS = "Raster cells"  # what a raster source reads, in its report's geometry types
 
 OPERATORS = {
     ">=": operator.ge,
@@ -98,7 +100,7 @@ def read_raster_source(source: Source, sector: str, crs: str, report) -> gpd.Geo
         report.source_crs = src_crs.to_string()
         target = RasterCRS.from_user_input(crs)
         report.n_read = dataset.width * dataset.height
-        report.geometry_types = {"Raster cells": report.n_read}
+        report.geometry_types = {RASTER_CELLS: report.n_read}
         if src_crs == target:
             values = _band_as_float(dataset, rule.band)
             transform = dataset.transform

@@ -329,7 +329,7 @@ def write_maps(
     scopes = _scopes(run.provincies, provincies, national)
     if situations and not any(_variants_in_view(situations, regions) for _, regions, _, _ in scopes):
         log.warning("the variants lie in none of these maps' provinces: no map shows them")
-    for scope, regions, tolerance, stem in scopes:
+    for number, (scope, regions, tolerance, stem) in enumerate(scopes, start=1):
         data = _scope_data(project, run, layers, regions, tolerance, shared)
         data["varianten"] = _variants_in_view(situations, regions)
         data["credits"] = credits.of_drawn(data["claims"].values())
@@ -337,7 +337,7 @@ def write_maps(
         path = atomic_write(
             out / f"kaart_{stem}.html", lambda part, text=page: part.write_text(text, "utf-8")
         )
-        log.info("map %s: %s (%.1f MB)", scope, path, path.stat().st_size / 1e6)
+        log.info("[%d/%d] map %s done", number, len(scopes), scope)  # the command lists the files
         written.append(path)
         if png:
             title = f"{project.name} — {scope} (analyse {date})"

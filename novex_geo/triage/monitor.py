@@ -315,12 +315,12 @@ def _cells(values) -> str:
 
 
 def _ha(value) -> str:
-    return "" if value == "" or pd.isna(value) else ha_number(value)
+    return "" if pd.isna(value) or value == "" else ha_number(value)
 
 
 def _history_lines(table: pd.DataFrame) -> dict[str, list[str]]:
     """Per spoor its table lines, one per cycle, escaped column by column."""
-    rank = table["rang"].map(lambda value: "" if value == "" or pd.isna(value) else str(int(value)))
+    rank = table["rang"].map(lambda value: "" if pd.isna(value) or value == "" else str(int(value)))
     cells = [
         table[column].map(md_escape)
         for column in ("cyclus", "ids", "status", "conflict_ha", "criteria", "fase", "afspraken")
