@@ -37,6 +37,8 @@ def test_demo_writes_project_outputs_and_summary(demo):
     assert "controle: faces match the claims per provincie and sector" in output
     assert (folder / "uitvoer" / "grid_25m_stapeling.tif").exists()
     assert "open in QGIS" in output
+    # the gemeenten meet along shared edges only: no overlap of 0.0 ha to warn about
+    assert "overlaps between regions" not in output
 
 
 def test_demo_raster_sector_takes_part_in_a_schuurpunt(demo):

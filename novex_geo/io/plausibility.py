@@ -175,6 +175,10 @@ def resolve_overlaps(
         return geoms, None
     shared = shapely.intersection(geoms[left], geoms[right])
     areas = shapely.area(shared)
+    real = areas > 0  # interiors that meet by floating-point rounding only share no area
+    left, right, shared, areas = left[real], right[real], shared[real], areas[real]
+    if not len(left):
+        return geoms, None
     smaller = np.minimum(shapely.area(geoms[left]), shapely.area(geoms[right]))
     sliver = areas <= np.minimum(SLIVER_SHARE * smaller, SLIVER_MAX_M2)
     worst = np.argsort(-areas)[:3]
