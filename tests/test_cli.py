@@ -172,6 +172,17 @@ def test_check_json(tmp_path):
     assert data["ok"] is True
     assert data["regions"] == ["Oost", "West"]
     assert [s["n_outside_regions"] for s in data["sources"]] == [1, 0]
+    broken = tmp_path / "kapot.toml"
+    broken.write_text("[project\n")
+    failed = CliRunner().invoke(cli, ["check", str(broken), "--json"])
+    assert failed.exit_code == 1
+    assert json.loads(failed.stdout) == {
+        "project": str(broken),
+        "ok": False,
+        "problems": [
+            f"{broken}: TOML syntax error: Expected ']' at the end of a table declaration (at line 1, column 9)"
+        ],
+    }
 
 
 def test_check_lists_all_problems_and_fails(tmp_path):

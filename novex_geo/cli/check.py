@@ -8,6 +8,7 @@ import click
 
 from novex_geo.cli.options import json_opt, project_arg
 from novex_geo.config import load_project
+from novex_geo.errors import NovexError
 from novex_geo.pipeline.project import run_check
 
 
@@ -26,7 +27,16 @@ def check_command(project_file, as_json: bool) -> None:
       novex-geo check novex.toml
       novex-geo check novex.toml --json > check.json
     """
-    result = run_check(load_project(project_file))
+    try:
+        project = load_project(project_file)
+    except NovexError as exc:
+        if not as_json:
+            raise
+        # a script reading check.json learns why, instead of finding it empty
+        problem = {"project": str(project_file), "ok": False, "problems": [str(exc)]}
+        click.echo(json.dumps(problem, indent=2, ensure_ascii=False))
+        raise click.exceptions.Exit(1) from None
+    result = run_check(project)
     click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) if as_json else result.to_text())
     if not result.ok:
         raise click.exceptions.Exit(1)
