@@ -181,9 +181,25 @@ def check_project(project: Project) -> CheckResult:
             claims[key] += report.n_loaded if claims[key] >= 0 else 0
             result.warnings += [f"{key} {source.name}: {warning}" for warning in report.warnings]
     result.problems += [f"{key}: every layer of this sector is empty" for key, n in claims.items() if n == 0]
+    result.problems += _missing_files_and_folders(project)
     result.last_audit = _last_audit(project.output_dir / ANALYSIS_GPKG)
     result.pairs = _pair_lines(project)
     return result
+
+
+def _missing_files_and_folders(project: Project) -> list[str]:
+    """The variants' files that are not there, and an output folder that cannot be one (a file
+    in its path): found now rather than after a run's work."""
+    problems = [
+        f"varianten '{variant.name}': file not found: {path}"
+        for variant in project.varianten
+        for path in variant.files
+        if not path.is_file()
+    ]
+    blocking = next((p for p in (project.output_dir, *project.output_dir.parents) if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        problems.append(f"output: {project.output_dir} cannot be a folder: {blocking} is a file")
+    return problems
 
 
 def _check_triage_layers(project: Project, result: CheckResult) -> None:

@@ -189,13 +189,20 @@ def test_check_lists_all_problems_and_fails(tmp_path):
         path.read_text()
         .replace('path = "lijn.gpkg"', 'path = "ontbreekt.gpkg"')
         .replace('label_field = "naam"', 'label_field = "nam"')
+        .replace('output = "uit"', 'output = "wonen.gpkg/uit"')
     )
-    path.write_text(text)
+    variant = '[[varianten]]\nnaam = "A"\nspanningsgebied = "SG-1"\nbestanden = ["schets_a.geojson"]\n'
+    path.write_text(text + variant)
     result = run("check", path)
     assert result.exit_code == 1
-    assert "2 problem(s)" in result.output
+    assert "4 problem(s)" in result.output
     assert "ontbreekt.gpkg: file not found" in result.output
     assert "field 'nam'" in result.output
+    assert f"varianten 'A': file not found: {tmp_path / 'schets_a.geojson'}" in result.output
+    assert (
+        f"output: {tmp_path / 'wonen.gpkg' / 'uit'} cannot be a folder: {tmp_path / 'wonen.gpkg'} is a file"
+        in (result.output)
+    )
 
 
 def test_user_mistakes_exit_nonzero_with_one_message(tmp_path):
