@@ -250,6 +250,16 @@ def test_init_from_catalog_without_fetched_layers_says_what_to_do(tmp_path):
     )
     assert result.exit_code == 1
     assert "no fetched layers; run e.g. 'novex-geo fetch cbs_provincies'" in result.output
+    # the provinces alone make no project either
+    from novex_geo.io.downloads import save_download_record
+
+    cache = tmp_path / "cache.gpkg"
+    save_download_record(cache, {"layer": "cbs_provincies", "key": "cbs_provincies", "status": "klaar"})
+    only = CliRunner().invoke(
+        cli, ["init", str(tmp_path / "p.toml"), "--from-catalog", "--cache", str(cache)]
+    )
+    assert only.exit_code == 1 and "no layer of a sector fetched yet" in only.output
+    assert not (tmp_path / "p.toml").exists()
 
 
 def test_default_sectors_are_the_five_novex_sectors():

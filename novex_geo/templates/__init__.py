@@ -137,6 +137,12 @@ def catalog_project(cache: str | Path, target: str | Path, provincie: str | None
     fetched, unfinished = _fetched(records, catalog)
     lines = _project_lines(relative, provincie, fetched.get("regions"), catalog["cbs_provincies"])
     wired = [key for key in [*sectors, *EXTRA_SECTORS] if key in fetched]
+    if not wired:  # a project without a sector is no project: check would only refuse it
+        raise LayerError(
+            f"{cache}: no layer of a sector fetched yet; run e.g. "
+            f"'novex-geo fetch natura2000 --provincie {provincie or 'Utrecht'}' first, or write the "
+            "commented template with 'novex-geo init' (without --from-catalog)"
+        )
     catalogue = by_sector(list(sectors))
     for key in wired:
         style = styles[key]
