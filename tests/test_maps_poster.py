@@ -101,3 +101,30 @@ def test_the_subtitle_names_kansen_only_for_a_project_with_kansen(project):
     )
     with_kansen = dataclasses.replace(project, kansen=(object(),))
     assert poster_subject(with_kansen) == "Stapeling, schuurpunten, kansen en spanningsgebieden"
+
+
+def test_ranks_of_crowded_areas_never_cover_each_other():
+    """Twelve small spanningsgebieden within 600 m on an A3 map of 20 km: every rank readable,
+    the best-ranked just above its area, the others at the nearest free place."""
+    import geopandas as gpd
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    from novex_geo.maps.poster import _ranks
+
+    corners = [(5_000 + 150 * (i % 4), 5_000 + 120 * (i // 4)) for i in range(12)]
+    areas = gpd.GeoDataFrame(
+        {"rang": range(1, 13)}, geometry=[shapely.box(x, y, x + 60, y + 40) for x, y in corners], crs=28992
+    )
+    figure = Figure(figsize=(420 / 25.4, 297 / 25.4))
+    ax = figure.add_axes((0.02, 0.02, 0.7, 0.96))
+    ax.set_xlim(0, 20_000)
+    ax.set_ylim(0, 14_000)
+    ax.set_aspect("equal")
+    _ranks(ax, areas, 1.0)
+    labels = {int(text.get_text()): text for text in ax.texts}
+    assert sorted(labels) == list(range(1, 13))
+    extents = [Text.get_window_extent(labels[rank]) for rank in sorted(labels)]  # the text, not its leader
+    covered = [(a, b) for a in range(12) for b in range(a + 1, 12) if extents[a].overlaps(extents[b])]
+    assert covered == []
+    assert labels[1].xyann == (0, 1.5) and labels[1].xy == (5_030, 5_040)  # above its area's top centre

@@ -10,6 +10,7 @@ the sources of the data and the date of the analysis.
 
 from __future__ import annotations
 
+import math
 from datetime import date as today
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import shapely
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
 from novex_geo import __version__
 from novex_geo.config import DEMO_MARK, KANS, SCHUURPUNT, Project
@@ -86,20 +88,41 @@ def _draw(ax: Axes, project: Project, data: dict, scale: float) -> list:
         handles.append(Line2D([], [], label="provinciegrens", **BORDER))
     areas = clip(data[SPANNINGSGEBIEDEN.name], box)
     if areas is not None:
-        handles.append(_ranked_areas(ax, areas, scale))
+        areas.boundary.plot(ax=ax, color="black", linewidth=1.2 * scale, zorder=5)
     finish_frame(ax, extent, project.demo)
+    if areas is not None:  # last: the ranks are placed on the finished frame
+        handles.append(_ranks(ax, areas, scale))
     return handles
 
 
-def _ranked_areas(ax: Axes, areas, scale: float) -> Line2D:
-    """The spanningsgebieden outlined, each rank just above its area (so the label never hides
-    a small area); their legend entry."""
-    areas.boundary.plot(ax=ax, color="black", linewidth=1.2 * scale, zorder=5)
+# where a rank may stand, in points from the top of its area: just above first, then on rings
+# further out (upward first), tied to the area by a thin line; the first free place is taken
+RANK_PLACES = [(0.0, 1.5)] + [
+    (radius * math.sin(math.radians(angle)), radius * math.cos(math.radians(angle)))
+    for radius in (12, 22, 34, 48, 64)
+    for angle in (0, 30, -30, 60, -60, 90, -90, 120, -120, 150, -150, 180)
+]
+
+
+def _boxed_extent(label: Text):
+    """Where a rank's box lies on the page: its text with the box's pad and a small gap (an
+    annotation's own extent spans its leader line as well)."""
+    pad = 0.3 * label.get_fontsize() * label.figure.dpi / 72
+    label.get_window_extent()  # moves the text to where xyann says; Text's own extent does not
+    return Text.get_window_extent(label).padded(pad)
+
+
+def _ranks(ax: Axes, areas, scale: float) -> Line2D:
+    """Each spanningsgebied's rank just above its area (so the label never hides a small area),
+    or, where a better-ranked one stands there, at the nearest free place; their legend entry."""
+    ax.apply_aspect()  # the final scale of the map, so that the labels' extents are final
     tops = shapely.bounds(areas.geometry.values)[:, 3]
     centres = shapely.centroid(areas.geometry.values)
     box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "black", "linewidth": 0.5 * scale}
-    for rank, centre, top in zip(areas["rang"], centres, tops, strict=True):
-        ax.annotate(
+    leader = {"arrowstyle": "-", "linewidth": 0.4 * scale, "shrinkA": 0, "shrinkB": 0}
+    placed: list = []
+    for rank, centre, top in sorted(zip(areas["rang"], centres, tops, strict=True), key=lambda row: row[0]):
+        label = ax.annotate(
             str(rank),
             xy=(centre.x, top),
             xytext=(0, 1.5 * scale),
@@ -110,7 +133,19 @@ def _ranked_areas(ax: Axes, areas, scale: float) -> Line2D:
             va="bottom",
             zorder=6,
             bbox=box,
+            arrowprops=leader,
         )
+        extents = []
+        for dx, dy in RANK_PLACES:
+            label.xyann = (dx * scale, dy * scale)
+            extent = _boxed_extent(label)
+            covered = sum(extent.overlaps(other) for other in placed)
+            extents.append((covered, extent, (dx, dy)))
+            if not covered:
+                break
+        covered, extent, (dx, dy) = min(extents, key=lambda found: found[0])
+        label.xyann = (dx * scale, dy * scale)
+        placed.append(extent)
     return Line2D(
         [], [], color="black", linewidth=1.2, marker="$1$", markersize=7, label="spanningsgebied met rang"
     )
