@@ -172,7 +172,7 @@ def test_check_reports_a_postgis_source_like_a_file(demo_projects):
     assert landbouw["path"].startswith("postgresql://") and landbouw["sql"].startswith("SELECT fid, gewas")
     assert landbouw["source_crs"] == "EPSG:28992" and landbouw["n_read"] > 1000
     text = CliRunner().invoke(cli, ["check", str(postgis.path)]).output
-    assert "OK: the project can be analysed." in text and f"{landbouw['n_read']} features read" in text
+    assert "OK: the project can be analysed." in text and f"{landbouw['n_read']:,} features read" in text
 
 
 def test_a_query_without_ids_numbers_its_rows_and_says_so(demo_projects, postgis_url):

@@ -238,10 +238,11 @@ def beside(gpkg: Path, name: str) -> Path:
     return gpkg.with_name(name if gpkg.name == ANALYSIS_GPKG else f"{gpkg.stem}.{name}")
 
 
-def check_run_target(project: Project, location: Path | Database) -> None:
+def check_run_target(project: Project, location: Path | Database, chosen: bool = True) -> None:
     """An :class:`OutputError` when writing a run to ``location`` would replace what is not a
-    run: a file the project reads, a file that is no GeoPackage, or a GeoPackage of other layers.
-    Checked before any work, so a mistyped ``--out`` costs nothing."""
+    run: a file the project reads, or, at a ``chosen`` place (``--out``), a file that is no
+    GeoPackage or a GeoPackage of other layers (the project's own ``analyse.gpkg`` is the run's
+    to replace, damaged or not). Checked before any work, so a mistyped ``--out`` costs nothing."""
     if isinstance(location, Database):
         return
     target = Path(location)
@@ -251,6 +252,8 @@ def check_run_target(project: Project, location: Path | Database) -> None:
         raise OutputError(
             f"{target}: this is {role}; writing the run there would replace it: choose another --out"
         )
+    if not chosen:
+        return
     if target.suffix.lower() != ".gpkg":
         raise OutputError(f"{target}: a run is written as a GeoPackage: give a file name ending in .gpkg")
     if not target.is_file():

@@ -138,7 +138,7 @@ def run_overlay(
     started = time.perf_counter()
     target = run_location(project, out)
     if write:
-        check_run_target(project, target)  # before any work: never over an input or a foreign file
+        check_run_target(project, target, chosen=out is not None)  # before any work: never over an input
     check_triage_layers(project)  # a missing triage layer or field stops here, not after the run
     executor = _executor(project, scheduler)  # a wrong scheduler too
     regions = _regions(project, provincies)
