@@ -19,9 +19,9 @@ _BREAKS = re.compile(r"[\t\n\v\f\r]")  # shown as a space
 _BREAKS_BUT_NEWLINE = re.compile(r"[\t\v\f\r]")
 NOT_PLAIN = re.compile(UNSAFE.pattern[:-1] + _BREAKS.pattern[1:])  # what plain_text changes
 
-# Markdown that would turn text into links, emphasis, code or strike-through; an underscore
-# only counts at a word boundary (water_bodem stays as it is)
-_MARKDOWN = re.compile(r"[\\`*\[\]~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+# Markdown that would turn text into links, emphasis, code, strike-through or maths; an
+# underscore only counts at a word boundary (water_bodem stays as it is)
+_MARKDOWN = re.compile(r"[\\`*\[\]~$]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 
 # OWASP CSV injection: a spreadsheet treats a cell starting with these as a formula
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,7 +36,8 @@ def plain_text(text: object, newlines: bool = False) -> str:
 
 def md_escape(text: object) -> str:
     """Text from data or the project file shown literally in Markdown: no HTML, no links,
-    no emphasis or code, one line, no table-breaking pipes, no control characters."""
+    no emphasis, code or maths (``$``), one line, no table-breaking pipes (a ``/``, which reads
+    as a separator in the text people open raw too), no control characters."""
     text = _MARKDOWN.sub(lambda match: "\\" + match.group(0), plain_text(text).replace("&", "&amp;"))
     return text.replace("|", "/").replace("<", "&lt;").replace(">", "&gt;")
 

@@ -317,7 +317,9 @@ def test_report_lists_every_area_and_says_where_the_rest_are_and_shows_names_lit
         )
         for i in range(30)
     ]  # 500 m apart: 30 areas
-    labels = ["[klik](javascript:x) **vet** <b>`code`</b> & _nadruk_"] + [f"Plan {i}" for i in range(1, 30)]
+    labels = ["[klik](javascript:x) **vet** <b>`code`</b> & _nadruk_ $x^2$"] + [
+        f"Plan {i}" for i in range(1, 30)
+    ]
     claims = {
         "woningbouw": claims_frame("woningbouw", plans, labels),
         "water": claims_frame("water", [shapely.box(0, 0, 9_800, 2_600)], ["Plas"]),
@@ -335,7 +337,9 @@ def test_report_lists_every_area_and_says_where_the_rest_are_and_shows_names_lit
         "De overige 5 spanningsgebieden van West (rang 26, 27, 28, 29, 30) staan alleen in de ranglijst"
         in report
     )
-    assert r"\[klik\](javascript:x) \*\*vet\*\* &lt;b&gt;\`code\`&lt;/b&gt; &amp; \_nadruk\_" in report
+    assert (
+        r"\[klik\](javascript:x) \*\*vet\*\* &lt;b&gt;\`code\`&lt;/b&gt; &amp; \_nadruk\_ \$x^2\$" in report
+    )
     assert "# NOVEX triage — Project \\*x\\*" in report
     assert "<b>" not in report and "[klik](" not in report
 
