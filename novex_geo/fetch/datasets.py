@@ -15,11 +15,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyogrio
-from pyogrio.errors import DataLayerError, DataSourceError
-
 from novex_geo.config import Regions
-from novex_geo.errors import CatalogError, LayerError, OutputError, UsageError
+from novex_geo.errors import CatalogError, LayerError, UsageError
 from novex_geo.fetch.arcgis import arcgis_source
 from novex_geo.fetch.atom import atom_source
 from novex_geo.fetch.catalog import OBLIGATIONS, CatalogEntry, get_entry
@@ -27,6 +24,7 @@ from novex_geo.fetch.http import HostPolicy, HttpClient, RetryPolicy
 from novex_geo.fetch.ogcapi import ogcapi_source
 from novex_geo.fetch.store import FetchResult, Progress, store_pages
 from novex_geo.fetch.wfs import wfs_source
+from novex_geo.io.outputs import geopackage_target
 from novex_geo.io.regions import load_regions, select_regions
 
 __all__ = ["DEFAULT_CACHE", "PROVINCES_LAYER", "FetchOptions", "fetch_dataset", "resolve_entry"]
@@ -60,21 +58,6 @@ class FetchOptions:
     collection: str | None = None
     filters: dict[str, str] = field(default_factory=dict)
     year: int | None = None
-
-
-def _store(out: Path) -> Path:
-    """``out`` as the GeoPackage fetched layers are kept in: refused before any request when it
-    is no GeoPackage, and left as it is."""
-    if out.suffix.lower() != ".gpkg":
-        raise OutputError(f"{out}: fetched layers are kept in a GeoPackage: give a file name ending in .gpkg")
-    if out.is_file():
-        try:
-            pyogrio.list_layers(out)
-        except (DataSourceError, DataLayerError):
-            raise OutputError(
-                f"{out}: exists and is no GeoPackage; it is left as it is: choose another --out"
-            ) from None
-    return out
 
 
 def _provincie_area(name: str, out: Path, regions_path: Path | None):
@@ -177,7 +160,8 @@ def fetch_dataset(
         raise UsageError("give a provincie or a bbox, not both")
     options = options or FetchOptions()
     entry = resolve_entry(key, options)
-    out = _store(Path(out))
+    out = Path(out)
+    geopackage_target(out, "fetched layers are kept")  # before any request
     area = _provincie_area(provincie, out, regions_path) if provincie else None
     box = tuple(area.bounds) if area is not None else bbox
     query, pages = _source(entry, box, options)

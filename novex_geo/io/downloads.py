@@ -67,8 +67,8 @@ def download_records(path: str | Path) -> pd.DataFrame:
     """Every ``novex_downloads`` row of the GeoPackage ``path`` (empty when there are none).
 
     Read with SQLite itself, inside one read transaction that waits for a save under way:
-    GDAL, opening the file while :func:`save_download_record` commits, met a locked database
-    and listed no table at all.
+    GDAL, opening the file while a save larger than SQLite's page cache had written pages before
+    committing, failed ('attempt to write a readonly database') and the record looked absent.
     """
     path = Path(path)
     if not path.is_file():

@@ -9,18 +9,36 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+from pyogrio.errors import DataLayerError, DataSourceError
 
+from novex_geo.errors import OutputError
 from novex_geo.escape import csv_cell
 from novex_geo.io.files import atomic_path
 from novex_geo.io.layers import SourceReport
 
-__all__ = ["input_table", "write_csv", "write_layer", "write_table"]
+__all__ = ["geopackage_target", "input_table", "write_csv", "write_layer", "write_table"]
 
 log = logging.getLogger(__name__)
 
 # Writing through Arrow hands GDAL whole columns instead of a feature at a time: two to three
 # times faster for the large layers and tables of a run (GDAL 3.8 and later can).
 ARROW = pyogrio.__gdal_version__ >= (3, 8, 0)
+
+
+def geopackage_target(path: Path, kept: str) -> set[str]:
+    """The layers of the GeoPackage that ``path`` is to be written into (none while it does not
+    exist); an :class:`OutputError` when it cannot be one: a name not ending in ``.gpkg``, or a
+    file that is no GeoPackage (left as it is). ``kept`` says what goes in, for the message."""
+    if path.suffix.lower() != ".gpkg":
+        raise OutputError(f"{path}: {kept} in a GeoPackage: give a file name ending in .gpkg")
+    if not path.is_file():
+        return set()
+    try:
+        return {str(name) for name in pyogrio.list_layers(path)[:, 0]}
+    except (DataSourceError, DataLayerError):
+        raise OutputError(
+            f"{path}: exists and is no GeoPackage; it is left as it is: choose another --out"
+        ) from None
 
 
 def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, description: str = "") -> None:

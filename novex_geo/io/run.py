@@ -29,7 +29,7 @@ from novex_geo.config.database import Database, is_database_url, parse_database_
 from novex_geo.errors import DatabaseError, OutputError, RunError
 from novex_geo.io.files import atomic_path, output_lock
 from novex_geo.io.layers import SectorLayer
-from novex_geo.io.outputs import write_csv, write_layer, write_table
+from novex_geo.io.outputs import geopackage_target, write_csv, write_layer, write_table
 
 __all__ = [
     "ANALYSIS_GPKG",
@@ -254,16 +254,7 @@ def check_run_target(project: Project, location: Path | Database, chosen: bool =
         )
     if not chosen:
         return
-    if target.suffix.lower() != ".gpkg":
-        raise OutputError(f"{target}: a run is written as a GeoPackage: give a file name ending in .gpkg")
-    if not target.is_file():
-        return
-    try:
-        layers = {str(name) for name in pyogrio.list_layers(target)[:, 0]}
-    except (DataSourceError, DataLayerError):
-        raise OutputError(
-            f"{target}: exists and is no GeoPackage; it is left as it is: choose another --out"
-        ) from None
+    layers = geopackage_target(target, "a run is written")
     if layers and STAPELING.name not in layers:
         shown = ", ".join(sorted(layers)[:5]) + (", …" if len(layers) > 5 else "")
         raise OutputError(
