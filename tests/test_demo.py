@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pyogrio
 import pytest
+import shapely
 from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
@@ -39,6 +40,15 @@ def test_demo_writes_project_outputs_and_summary(demo):
     assert "open in QGIS" in output
     # the gemeenten meet along shared edges only: no overlap of 0.0 ha to warn about
     assert "overlaps between regions" not in output
+
+
+def test_demo_farmland_lies_within_the_provinces(demo):
+    """Voronoi parcels at the edge of their points reach out in long spikes: none is kept."""
+    folder, _ = demo
+    land = shapely.union_all(pyogrio.read_dataframe(folder / "data" / "provincies.gpkg").geometry.values)
+    parcels = pyogrio.read_dataframe(folder / "data" / "landbouw.gpkg").geometry.values
+    assert len(parcels) > 5_000
+    assert shapely.covered_by(parcels, land).all()
 
 
 def test_demo_raster_sector_takes_part_in_a_schuurpunt(demo):
