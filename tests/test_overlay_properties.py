@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from novex_geo.config import KANS, ConflictPair, KansPair
 from novex_geo.overlay import overlay
-from novex_geo.overlay.geometry import union_area
+from novex_geo.geometry import polygonal
+from novex_geo.overlay.geometry import clip, union_area
 
 from .support.helpers import (
     assert_invariants,
@@ -144,3 +145,27 @@ def test_union_area_equals_the_area_of_the_union(sectors, grid):
     # on a grid every operation snaps on its own: within a grid step along the boundaries
     snapping = 0.0 if grid is None else grid * shapely.length(dissolved).sum()
     assert union_area(dissolved, grid) == pytest.approx(expected, rel=1e-9, abs=1e-6 + snapping)
+
+
+@settings(max_examples=200, deadline=None)
+@given(sector_features, st.tuples(coordinate, coordinate), st.integers(1, 1_000))
+def test_clip_keeps_exactly_the_part_inside_the_rectangle(features, corner, size):
+    dissolved = polygonal(shapely.union_all(features))
+    bounds = (*corner, corner[0] + size, corner[1] + size)
+    clipped = clip(dissolved, bounds)
+    assert shapely.is_valid(clipped)
+    assert shapely.get_type_id(clipped) in (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+    exact = shapely.intersection(dissolved, shapely.box(*bounds))
+    assert shapely.area(clipped) == pytest.approx(shapely.area(exact), rel=1e-9, abs=1e-9)
+    assert shapely.area(shapely.symmetric_difference(clipped, exact)) <= 1e-9 * max(shapely.area(exact), 1.0)
+
+
+def test_clip_keeps_polygons_inside_as_they_are_and_drops_those_only_touching():
+    inside = shapely.Polygon([(1, 1), (4, 1), (4, 4), (1, 4)])
+    across = shapely.box(8, 8, 12, 12)
+    touching = shapely.box(10, 0, 14, 5)  # shares the rectangle's east edge only
+    clipped = clip(shapely.MultiPolygon([inside, across, touching]), (0, 0, 10, 10))
+    parts = shapely.get_parts(clipped)
+    assert len(parts) == 2
+    assert any(shapely.equals_exact(part, inside, tolerance=0) for part in parts)
+    assert shapely.area(clipped) == pytest.approx(9 + 4)

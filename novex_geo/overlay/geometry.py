@@ -9,7 +9,7 @@ import numpy as np
 import shapely
 from shapely.errors import GEOSException
 
-from novex_geo.geometry import polygonal
+from novex_geo.geometry import EMPTY, polygonal, polygons
 
 __all__ = [
     "NODING_GRID",
@@ -41,16 +41,24 @@ def expand(bounds, distance):
 
 
 def clip(geom, bounds, grid: float | None = None) -> shapely.Geometry:
-    """The polygonal part of ``geom`` inside a rectangle.
+    """The polygonal part of ``geom`` (a (multi)polygon) inside a rectangle.
 
-    The fast rectangle clipper is used when its result is valid; otherwise (and on a precision
-    grid) the exact intersection. Either way lines and points on the rectangle's edges, which
-    both return when a polygon edge lies on the rectangle, are dropped.
+    Polygons wholly inside are kept as they are and those wholly outside dropped; the fast
+    rectangle clipper cuts the ones across its edges, and is trusted when what it returns is
+    valid — otherwise (and on a precision grid) the exact intersection is taken. Either way
+    lines and points on the rectangle's edges, which both return when a polygon edge lies on
+    the rectangle, are dropped.
     """
     if grid is None:
-        clipped = shapely.clip_by_rect(geom, *bounds)
-        if shapely.is_valid(clipped):
-            return polygonal(clipped)
+        parts = shapely.get_parts(geom)
+        xmin, ymin, xmax, ymax = bounds
+        west, south, east, north = shapely.bounds(parts).T
+        inside = (west >= xmin) & (south >= ymin) & (east <= xmax) & (north <= ymax)
+        across = ~inside & (east > xmin) & (west < xmax) & (north > ymin) & (south < ymax)
+        clipped = shapely.clip_by_rect(parts[across], *bounds)
+        if shapely.is_valid(clipped).all():
+            kept = np.concatenate([parts[inside], polygons(clipped)])
+            return shapely.multipolygons(kept) if len(kept) else EMPTY
     return polygonal(shapely.intersection(geom, shapely.box(*bounds), grid_size=grid))
 
 
