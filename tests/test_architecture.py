@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import shapely
 
 from .conftest import ROOT
 
@@ -98,3 +99,39 @@ def test_the_formatter_formats_everything():
         if re.search(r"#\s*fmt:\s*(skip|off)", line)
     ]
     assert marked == []
+
+
+MAP_STACK = ("novex_geo.maps", "folium", "branca", "matplotlib.pyplot", "matplotlib.figure")
+LOADED_BY = """
+import json, sys
+from click.testing import CliRunner
+from novex_geo.cli.main import cli
+result = CliRunner().invoke(cli, sys.argv[1:])
+stack = {stack!r}
+print(json.dumps({{"exit": result.exit_code, "output": result.output,
+                  "loaded": sorted(m for m in sys.modules if m.startswith(stack))}}))
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "check", "triage"])
+def test_the_analysis_commands_do_not_load_the_map_stack(tmp_path, command):
+    """The renderers cost a third of a second to import: a run, a check and a triage load none
+    of them."""
+    import json
+
+    from .conftest import sectors_toml, write_layer, write_project
+
+    write_layer(tmp_path / "wonen.gpkg", [shapely.box(1_000, 1_000, 3_000, 3_000)], naam=["Wijk"])
+    write_layer(tmp_path / "water.gpkg", [shapely.box(2_000, 2_000, 4_000, 4_000)], naam=["Berging"])
+    body = sectors_toml(woningbouw="wonen.gpkg", water_bodem="water.gpkg")
+    project = write_project(tmp_path, body + '[[conflicts.pairs]]\nsectors = ["woningbouw", "water_bodem"]\n')
+    if command == "triage":
+        run = [sys.executable, "-m", "novex_geo.cli.main", "run", str(project)]
+        subprocess.run(run, check=True, capture_output=True, timeout=120)
+    script = LOADED_BY.format(stack=MAP_STACK)
+    found = subprocess.run(
+        [sys.executable, "-c", script, command, str(project)], capture_output=True, text=True, timeout=120
+    )
+    report = json.loads(found.stdout.strip().splitlines()[-1])
+    assert report["exit"] == 0, report["output"]
+    assert report["loaded"] == []

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from novex_geo.config import KANS, ConflictPair, KansPair
-from novex_geo.overlay import overlay
 from novex_geo.geometry import polygonal
+from novex_geo.overlay import overlay
 from novex_geo.overlay.geometry import clip, union_area
 
 from .support.helpers import (

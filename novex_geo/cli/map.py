@@ -9,7 +9,7 @@ import click
 from novex_geo.cli.options import out_opt, project_arg, provincie_opt
 from novex_geo.config import load_project
 from novex_geo.pipeline import run_maps, run_sketch, run_variants
-from novex_geo.pipeline.project import ASSET_MODES, PAPER
+from novex_geo.pipeline.map_choices import ASSET_MODES, PAPER
 
 
 @click.command("map")

@@ -72,7 +72,7 @@ def out_opt(default: str | None = None, help: str = "Output path."):
 
 def echo_summary(summary, *extra: str) -> None:
     """Print the per-provincie summary table (hectares with thousands separators)."""
-    from novex_geo.pipeline.project import PRINTED_COLUMNS
+    from novex_geo.pipeline.analysis import PRINTED_COLUMNS
 
     columns = [*PRINTED_COLUMNS, *extra]
     click.echo(summary[columns].to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
@@ -80,6 +80,6 @@ def echo_summary(summary, *extra: str) -> None:
 
 def echo_audit(controle) -> None:
     """One line on the self-audit: the largest relative difference between faces and claims."""
-    from novex_geo.pipeline.project import audit_line
+    from novex_geo.pipeline.analysis import audit_line
 
     click.echo(audit_line(controle))

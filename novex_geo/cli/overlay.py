@@ -16,7 +16,7 @@ class RunLocation(click.ParamType):
     name = "FILE.gpkg|postgresql://…?schema=NAME"
 
     def convert(self, value, param, ctx):
-        from novex_geo.pipeline.project import location_of
+        from novex_geo.pipeline.analysis import location_of
 
         try:
             return location_of(value)

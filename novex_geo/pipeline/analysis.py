@@ -45,13 +45,16 @@ from novex_geo.io.run import (
     TRIAGE_MD,
     add_triage,
     check_run_target,
+    location_of,
     read_run,
     run_exists,
     run_location,
     write_run,
 )
 from novex_geo.overlay import OverlayResult, summarise
+from novex_geo.overlay.audit import describe
 from novex_geo.overlay.engine import overlay_project
+from novex_geo.overlay.summary import PRINTED_COLUMNS
 from novex_geo.units import SLIVER_M2
 
 if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a command needs them
@@ -60,16 +63,24 @@ if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a 
     from novex_geo.triage.novex import NovexShares
 
 __all__ = [
+    "PRINTED_COLUMNS",
     "OverlayRun",
     "TriageRun",
+    "audit_line",
     "load_claims",
     "load_regions_logged",
+    "location_of",
     "run_grid",
     "run_overlay",
     "run_triage",
 ]
 
 log = logging.getLogger(__name__)
+
+
+def audit_line(controle: pd.DataFrame) -> str:
+    """The self-audit in one line: the largest relative difference between faces and claims."""
+    return describe(controle)
 
 
 def load_regions_logged(regions: Regions, crs: str, kind: str = PARTITION) -> gpd.GeoDataFrame:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from novex_geo.check import CheckResult, check_project
 from novex_geo.config import Project
 from novex_geo.fetch import (
@@ -23,29 +21,19 @@ from novex_geo.fetch import (
 )
 from novex_geo.fetch.datasets import DEFAULT_CACHE
 from novex_geo.fetch.provinces import PDOK_GEBIEDSINDELINGEN
-from novex_geo.io.run import location_of
-from novex_geo.maps.assets import ASSET_MODES
-from novex_geo.maps.poster import PAPER
-from novex_geo.overlay.audit import describe
-from novex_geo.overlay.summary import PRINTED_COLUMNS
 from novex_geo.templates import catalog_project, default_sectors, write_template
 
 __all__ = [
-    "ASSET_MODES",
     "DEFAULT_CACHE",
-    "PAPER",
     "PDOK_GEBIEDSINDELINGEN",
-    "PRINTED_COLUMNS",
     "FetchOptions",
     "FetchResult",
     "RetryPolicy",
-    "audit_line",
     "by_sector",
     "default_sectors",
     "fetch_dataset",
     "fetch_provinces",
     "get_entry",
-    "location_of",
     "run_check",
     "run_init",
 ]
@@ -68,8 +56,3 @@ def run_init(
     wired to the layers ``novex-geo fetch`` stored there."""
     text = catalog_project(cache, path, provincie) if cache is not None else None
     return write_template(path, name=name, overwrite=overwrite, text=text)
-
-
-def audit_line(controle: pd.DataFrame) -> str:
-    """The self-audit in one line: the largest relative difference between faces and claims."""
-    return describe(controle)
