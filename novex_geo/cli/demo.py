@@ -25,8 +25,8 @@ def demo_command(out: Path) -> None:
     """Generate a fictional demo project and run the whole analysis on it.
 
     Writes three fictional provinces, five sector layers and a bodemdaling GeoTIFF (marked
-    "fictieve demodata"), the project file, then runs check, run, triage, signal, map and grid
-    into the folder.
+    "fictieve demodata"), the project file, then runs check, run, triage, signal, varianten, map
+    and grid into the folder, and the voortgangsmeter over three fictional yearly runs (jaren/).
 
     \b
     Example:

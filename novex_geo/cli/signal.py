@@ -22,7 +22,7 @@ def signal_command(project_file, ids, top, out):
 
     \b
     Example:
-      novex-geo signal novex.toml SG-0d0d9b79b6
+      novex-geo signal novex.toml SG-f2cf83c3ec
       novex-geo signal novex.toml --top 10 --out signalen/
     """
     if ids and top:

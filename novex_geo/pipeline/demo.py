@@ -62,8 +62,9 @@ class DemoRun:
 
 
 def run_demo(out: Path) -> DemoRun:
-    """Write the fictional demo project into ``out`` and run check, run, triage, signal, map
-    and grid on it, as a newcomer would."""
+    """Write the fictional demo project into ``out`` and run check, run, triage, signal,
+    varianten, map and grid on it, then two later fictional years and the voortgangsmeter, as a
+    newcomer would."""
     from novex_geo.pipeline.project import run_check
 
     started = time.perf_counter()
