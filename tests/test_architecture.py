@@ -2,6 +2,7 @@
 for each schema, no import-time side effects."""
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import sys
 import pytest
 import shapely
 
-from .conftest import ROOT
+from .conftest import ROOT, sectors_toml, write_layer, write_project
 
 PACKAGE = ROOT / "novex_geo"
 MODULES = sorted(PACKAGE.rglob("*.py"))
@@ -117,10 +118,6 @@ print(json.dumps({{"exit": result.exit_code, "output": result.output,
 def test_the_analysis_commands_do_not_load_the_map_stack(tmp_path, command):
     """The renderers cost a third of a second to import: a run, a check and a triage load none
     of them."""
-    import json
-
-    from .conftest import sectors_toml, write_layer, write_project
-
     write_layer(tmp_path / "wonen.gpkg", [shapely.box(1_000, 1_000, 3_000, 3_000)], naam=["Wijk"])
     write_layer(tmp_path / "water.gpkg", [shapely.box(2_000, 2_000, 4_000, 4_000)], naam=["Berging"])
     body = sectors_toml(woningbouw="wonen.gpkg", water_bodem="water.gpkg")
