@@ -112,6 +112,8 @@ def test_out_never_replaces_an_input_or_a_foreign_file(tmp_path):
         source: "this is a source of woningbouw",
         tmp_path / "raster.tif": "give a file name ending in .gpkg",
         foreign: "holds other layers (eigen), no novex-geo run",
+        # a PostGIS schema nobody answers for: found before loading, not after the whole overlay
+        "postgresql://novex@127.0.0.1:1/novex?schema=run_2026": "cannot connect",
     }
     for command in ("run", "overlay"):
         for target, message in cases.items():

@@ -144,6 +144,7 @@ def test_a_schema_novex_geo_did_not_write_is_never_replaced(demo_project, postgi
         connection.execute(f"CREATE TABLE {pg_schema}.eigen_data AS SELECT 1 AS waarde")
     result = CliRunner().invoke(cli, ["run", str(demo_project), "--out", schema_url(postgis_url, pg_schema)])
     assert result.exit_code == 1 and "was not written by novex-geo" in result.output, result.output
+    assert "stapeling faces" not in result.output  # found before the overlay, not after it
     with connect(postgis_url) as connection:
         assert connection.execute(f"SELECT waarde FROM {pg_schema}.eigen_data").fetchall() == [(1,)]
 

@@ -41,6 +41,7 @@ from novex_geo.io.run import INVOER
 
 __all__ = [
     "RUNS_TABLE",
+    "check_run_schema",
     "last_run_time",
     "read_schema",
     "schema_tables",
@@ -198,6 +199,20 @@ def _srid(connection, crs: str) -> int:
             f"{crs} is not in this database's spatial_ref_sys; PostGIS cannot store the run in it"
         )
     return row[0]
+
+
+def check_run_schema(database: Database, crs: str) -> None:
+    """Before any work: the server answers, ``database.schema`` is new or novex-geo's to replace,
+    and PostGIS knows ``crs`` — so a wrong URL costs seconds, not a whole run."""
+    psycopg = require_psycopg()
+    with connect(database) as connection:
+        try:
+            _existing(connection, database)
+            _srid(connection, crs)
+        except psycopg.Error as exc:  # no PostGIS in this database: no spatial_ref_sys
+            raise DatabaseError(
+                f"{database}: cannot hold a run; is PostGIS installed in it? ({one_line(exc)})"
+            ) from None
 
 
 def write_run_schema(

@@ -242,8 +242,13 @@ def check_run_target(project: Project, location: Path | Database, chosen: bool =
     """An :class:`OutputError` when writing a run to ``location`` would replace what is not a
     run: a file the project reads, or, at a ``chosen`` place (``--out``), a file that is no
     GeoPackage or a GeoPackage of other layers (the project's own ``analyse.gpkg`` is the run's
-    to replace, damaged or not). Checked before any work, so a mistyped ``--out`` costs nothing."""
+    to replace, damaged or not); a PostGIS schema is checked on its server
+    (:func:`~novex_geo.io.postgis_run.check_run_schema`). Checked before any work, so a mistyped
+    ``--out`` costs nothing."""
     if isinstance(location, Database):
+        from novex_geo.io.postgis_run import check_run_schema
+
+        check_run_schema(location, project.crs)
         return
     target = Path(location)
     inputs = {Path(path).resolve(): role for path, role in project.input_files.items()}
