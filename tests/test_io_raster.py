@@ -118,7 +118,7 @@ def test_cli_check_reports_raster_and_missing_band_without_traceback(tmp_path):
     """
     ok = CliRunner().invoke(cli, ["check", str(write_project(tmp_path, body))])
     assert ok.exit_code == 0, ok.output
-    assert "raster: 3,500 of 5,000 cells (band 1 >= 0.3, 0 nodata)" in ok.output
+    assert "raster: 3,500 of 5,000 cells (band 1 ≥ 0.3, 0 nodata)" in ok.output
     bad = CliRunner().invoke(
         cli, ["check", str(write_project(tmp_path, body.replace("band = 1", "band = 3")))]
     )

@@ -219,6 +219,8 @@ def test_diff_reports_new_resolved_grown(tmp_path):
     assert "1 nieuw, 1 opgelost, 1 gegroeid, 0 gekrompen, 1 ongewijzigd" in result.output
     markdown = (tmp_path / "wijzigingen.md").read_text(encoding="utf-8")
     assert "## opgelost (1)" in markdown
+    # the report is Dutch throughout, and says what "ongewijzigd" means
+    assert "; 0 met gewijzigde criteria" in markdown and "(ongewijzigd: oppervlakte binnen ±5 %)" in markdown
 
 
 def test_conflict_hectares_count_ground_where_pairs_overlap_once():

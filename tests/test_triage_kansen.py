@@ -309,7 +309,7 @@ def test_diff_reports_new_and_lost_kansen(tmp_path):
     areas = gpd.read_file(old / "uit" / "analyse.gpkg", layer="spanningsgebieden")
     areas[["id", "naam", "oppervlakte_ha", "geometry"]].to_file(older, layer="spanningsgebieden")
     result = run_diff(older, new / "uit" / "analyse.gpkg", tmp_path / "ouder")
-    assert result.kansen is None and "kansen not compared" in result.summary_line
+    assert result.kansen is None and "kansen niet vergeleken" in result.summary_line
     assert "Niet vergeleken" in result.markdown.read_text(encoding="utf-8")
 
 

@@ -115,7 +115,8 @@ def variants_command(project_file, area_id, variant_files, gpkg, out):
 
     \b
     Example:
-      novex-geo varianten novex.toml SG-f2cf83c3ec noord.geojson minder_water.geojson
+      novex-geo varianten novex.toml SG-f2cf83c3ec varianten/oost_naar_het_noorden.geojson \\
+        varianten/minder_water.geojson
       novex-geo varianten novex.toml SG-f2cf83c3ec
     """
     run = run_variants(load_project(project_file), area_id, list(variant_files), gpkg, out)

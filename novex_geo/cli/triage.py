@@ -69,7 +69,7 @@ def diff_command(old, new, out, tolerance):
 
     \b
     Example:
-      novex-geo diff uitvoer-2025/analyse.gpkg uitvoer-2026/analyse.gpkg
+      novex-geo diff uitvoer/analyse.gpkg jaren/2026/analyse.gpkg
     """
     result = run_diff(old, new, out, tolerance)
     click.echo(result.summary_line)
@@ -110,7 +110,7 @@ def monitor_command(runs, out, labels, annotations, peildatum, charts):
 
     \b
     Examples:
-      novex-geo monitor 2025/analyse.gpkg 2026/analyse.gpkg 2027/analyse.gpkg --out voortgang
+      novex-geo monitor uitvoer/analyse.gpkg jaren/2026/analyse.gpkg jaren/2027/analyse.gpkg --out voortgang
       novex-geo monitor "postgresql://gis@db/ra?schema=ra_2026" "postgresql://gis@db/ra?schema=ra_2027" \\
         --out voortgang
     """

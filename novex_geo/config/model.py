@@ -41,6 +41,10 @@ SECTOR_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 DEMO_MARK = "fictieve demodata"
 
 
+# how a rule's comparison reads in labels, reports and maps (what a user writes stays as written)
+SHOWN_OPERATORS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠"}
+
+
 @dataclass(frozen=True)
 class RasterRule:
     """Which cells of a raster band are a claim: a comparison (``where = ">= 0.3"``) or a
@@ -59,7 +63,8 @@ class RasterRule:
     def describe(self) -> str:
         if self.classes:
             return f"band {self.band} in [{', '.join(f'{c:g}' for c in self.classes)}]"
-        return f"band {self.band} {self.op} {self.value:g}"
+        shown = SHOWN_OPERATORS.get(self.op or "", self.op)
+        return f"band {self.band} {shown} {self.value:g}"
 
 
 @dataclass(frozen=True)

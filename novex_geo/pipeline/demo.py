@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ from novex_geo.pipeline import (
 from novex_geo.pipeline.variants import VariantsRun
 
 __all__ = ["DemoRun", "run_demo"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -78,6 +81,11 @@ def run_demo(out: Path) -> DemoRun:
     # what an account manager does next: write the urgency of the border hot spot down
     assert project.triage.annotations is not None  # the demo project names its annotations file
     hot_spot = annotate_hot_spot(project.triage.annotations, first.areas)
+    log.info(
+        "%s: urgency and owner of %s filled in, as an account manager would; triage again",
+        project.triage.annotations.name,
+        hot_spot,
+    )
     triage = run_triage(project, run.gpkg)
     top = triage.areas.iloc[0]["id"]
     ids = list(dict.fromkeys([hot_spot, top]))

@@ -63,9 +63,9 @@ class DiffResult:
         counts = self.table["status"].value_counts()
         changed = int((self.table["gewijzigde_criteria"] != "").sum())
         parts = [f"{counts.get(status, 0)} {status}" for status in STATUS_ORDER]
-        line = ", ".join(parts) + f"; {changed} with changed criteria"
+        line = ", ".join(parts) + f"; {changed} met gewijzigde criteria"
         if self.kansen is None:
-            return line + "; kansen not compared (a run without kansen layer)"
+            return line + "; kansen niet vergeleken (een run zonder laag kansen)"
         found = self.kansen["status"].value_counts()
         return line + "; kansen: " + ", ".join(f"{found.get(status, 0)} {status}" for status in KANS_STATUS)
 
@@ -213,7 +213,7 @@ def changes_report(result: DiffResult, old_name: str, new_name: str, tolerance: 
         f"Oud: `{old_name}`  ",
         f"Nieuw: `{new_name}`",
         "",
-        result.summary_line + f" (drempel ongewijzigd: {tolerance:g} %).",
+        result.summary_line + f" (ongewijzigd: oppervlakte binnen ±{tolerance:g} %).",
         "",
     ]
     for status in STATUS_ORDER:
