@@ -129,6 +129,23 @@ def test_out_never_replaces_an_input_or_a_foreign_file(tmp_path):
     assert run("run", project, "--out", again).exit_code == 0
 
 
+def test_a_run_of_fewer_provinces_says_what_it_replaces(tmp_path):
+    """A partial run over a triaged full run is no silent loss: it names the provinces left out
+    and the triage that goes with the old run; a run over a run of the same provinces warns not."""
+    project = good_project(tmp_path)
+    assert run("run", project).exit_code == 0
+    again = run("run", project)
+    assert again.exit_code == 0 and "without" not in again.output and "triage in it" not in again.output
+    assert run("triage", project).exit_code == 0
+    partial = run("run", project, "--provincie", "West")
+    assert partial.exit_code == 0
+    assert (
+        "holds a run of 2 provinces; this run of 1 replaces it, without Oost (--out keeps both)"
+        in partial.output
+    )
+    assert "the triage in it (spanningsgebieden, conflictparen" in partial.output
+
+
 def test_a_dropped_schuurpunt_is_reported_once(tmp_path):
     project = good_project(tmp_path)
     pair = '[conflicts]\nmin_area_m2 = 1e12\n[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\n'

@@ -67,6 +67,7 @@ __all__ = [
     "location_of",
     "read_controle",
     "read_run",
+    "replaced_run",
     "run_date",
     "run_exists",
     "run_location",
@@ -157,6 +158,25 @@ def _available(gpkg: Path | Database) -> set[str]:
         return {str(name) for name in pyogrio.list_layers(gpkg)[:, 0]}
     except (DataSourceError, DataLayerError) as exc:
         raise RunError(f"{gpkg}: not a readable GeoPackage ({exc})") from None
+
+
+def replaced_run(location: Path | Database) -> tuple[list[str], list[str]]:
+    """What writing a run to ``location`` replaces: the provinces of the GeoPackage run there
+    and the triage layers it holds (both empty where there is none, or for a schema)."""
+    if isinstance(location, Database) or not Path(location).is_file():
+        return [], []
+    try:
+        layers = {str(name) for name in pyogrio.list_layers(location)[:, 0]}
+        provincies = (
+            pyogrio.read_dataframe(
+                location, layer=PROVINCIES.name, columns=["provincie"], read_geometry=False
+            )
+            if PROVINCIES.name in layers
+            else pd.DataFrame({"provincie": []})
+        )
+    except (DataSourceError, DataLayerError):  # a damaged run: replaced, nothing to tell of it
+        return [], []
+    return [str(name) for name in provincies["provincie"]], [name for name in TRIAGE_LAYERS if name in layers]
 
 
 def run_exists(location: Path | Database) -> bool:

@@ -47,6 +47,7 @@ from novex_geo.io.run import (
     check_run_target,
     location_of,
     read_run,
+    replaced_run,
     run_exists,
     run_location,
     write_run,
@@ -153,6 +154,8 @@ def run_overlay(
     check_triage_layers(project)  # a missing triage layer or field stops here, not after the run
     executor = _executor(project, scheduler)  # a wrong scheduler too
     regions = _regions(project, provincies)
+    if write:
+        _say_what_is_replaced(target, regions["provincie"])
     layers = load_claims(project)
     result = overlay_project(project, regions, {key: layer.frame for key, layer in layers.items()}, executor)
     summary = summarise(result)
@@ -174,6 +177,28 @@ def run_overlay(
         csv = write_run(project, layers, tables, gpkg, styled)
         log.info("wrote %s (%.1f s in total)", gpkg, time.perf_counter() - started)
     return OverlayRun(project, layers, result, summary, gpkg, csv)
+
+
+def _say_what_is_replaced(target: Path | Database, provincies: pd.Series) -> None:
+    """A warning when this run covers fewer provinces than the run it replaces, and a note that
+    the replaced run's triage is gone with it (its reports beside it are then out of date)."""
+    before, triaged = replaced_run(target)
+    left_out = sorted(set(before) - set(provincies))
+    if left_out:
+        log.warning(
+            "%s holds a run of %d provinces; this run of %d replaces it, without %s (--out keeps both)",
+            target,
+            len(set(before)),
+            len(provincies),
+            ", ".join(left_out),
+        )
+    if triaged:
+        log.info(
+            "%s: the triage in it (%s) is replaced too; run novex-geo triage again, until then "
+            "triage.md and the signals beside it are of the previous run",
+            target,
+            ", ".join(triaged),
+        )
 
 
 def _overlay_tables(
