@@ -149,8 +149,11 @@ def sketch_frame(
     )
 
 
-def local_areas(result: OverlayResult, project: Project, priority) -> gpd.GeoDataFrame:
-    """The spanningsgebieden of a local overlay ``result``, with the computed criteria."""
+def local_areas(
+    result: OverlayResult, project: Project, priority, gemeenten: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """The spanningsgebieden of a local overlay ``result``, with the computed criteria (named
+    after their gemeente, as in triage, when ``gemeenten`` is given)."""
     areas, pairs = spanningsgebieden(
         result.stapeling,
         result.schuurpunten,
@@ -160,7 +163,7 @@ def local_areas(result: OverlayResult, project: Project, priority) -> gpd.GeoDat
         project.min_area_m2,
     )
     return (
-        evaluate_criteria(areas, pairs, project.triage, priority, labels=project.labels)
+        evaluate_criteria(areas, pairs, project.triage, priority, gemeenten, labels=project.labels)
         if len(areas)
         else areas
     )
@@ -180,9 +183,11 @@ def evaluate_sketch(
     regions: gpd.GeoDataFrame,
     layers: dict[str, SectorLayer],
     priority: list[gpd.GeoDataFrame],
+    gemeenten: gpd.GeoDataFrame | None = None,
 ) -> SketchResult:
     """Run the overlay on the sketch's :func:`surroundings` without and with the sketch;
-    compare. ``layers`` and ``priority`` need only cover the surroundings."""
+    compare. ``layers`` and ``priority`` need only cover the surroundings; new spanningsgebieden
+    are named after their gemeente in ``gemeenten`` (else their provincie)."""
     started = time.perf_counter()
     box = shapely.box(*surroundings(project, sketch))
     regions = regions[regions.intersects(box)].copy()
@@ -211,7 +216,9 @@ def evaluate_sketch(
     under = under.assign(m2=shapely.area(shapely.intersection(under.geometry.values, outline)))
     stacked = under.groupby("sectoren")["m2"].sum().div(10_000).rename("ha").reset_index()
     stacked = stacked[stacked["ha"] >= 0.005]  # faces that only touch the sketch
-    old_areas, new_areas = (local_areas(result, project, priority) for result in (without, with_sketch))
+    old_areas, new_areas = (
+        local_areas(result, project, priority, gemeenten) for result in (without, with_sketch)
+    )
     flips, created = [], []
     if len(new_areas):
         touched = new_areas[new_areas.intersects(outline.buffer(project.triage.merge_distance))]

@@ -67,6 +67,19 @@ def test_sketch_reports_known_conflicts_exactly(project, new_quarter):
     assert result.new_areas  # a new spanningsgebied appears
 
 
+def test_a_new_spanningsgebied_is_named_after_its_gemeente_as_in_triage(tmp_path, project, new_quarter):
+    write_layer(tmp_path / "gemeenten.gpkg", [shapely.box(0, 0, 5_000, 5_000)], naam=["Zandvliet"])
+    text = project.path.read_text(encoding="utf-8")
+    project.path.write_text(
+        text + '\n[triage]\n[triage.gemeenten]\npath = "gemeenten.gpkg"\nname_field = "naam"\n',
+        encoding="utf-8",
+    )
+    result = run_sketch(load_project(project.path), new_quarter).result
+    assert result.new_areas and all(area.startswith("Zandvliet") for area in result.new_areas), (
+        result.new_areas
+    )
+
+
 def test_sketch_without_conflict_and_cli(tmp_path, project):
     sketch = write_sketch(tmp_path / "leeg.geojson", [shapely.box(5_000, 5_000, 5_100, 5_100)], naam=["Veld"])
     result = CliRunner().invoke(cli, ["sketch", str(project.path), str(sketch), "--sector", "woningbouw"])

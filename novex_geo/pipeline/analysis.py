@@ -69,6 +69,7 @@ __all__ = [
     "TriageRun",
     "audit_line",
     "load_claims",
+    "load_gemeenten",
     "load_regions_logged",
     "location_of",
     "run_grid",
@@ -90,6 +91,12 @@ def load_regions_logged(regions: Regions, crs: str, kind: str = PARTITION) -> gp
     for note in frame.attrs.get("notes", []):
         log.warning("%s", note)
     return frame
+
+
+def load_gemeenten(project: Project) -> gpd.GeoDataFrame | None:
+    """The gemeenten that name spanningsgebieden (``[triage] gemeenten``), or ``None``."""
+    named = project.triage.gemeenten
+    return load_regions_logged(named, project.crs, NAMING) if named else None
 
 
 def _regions(project: Project, provincies: Sequence[str] = ()) -> gpd.GeoDataFrame:
@@ -275,7 +282,7 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
         run.stapeling, run.schuurpunten, run.herkomst, project.conflicts, settings, project.min_area_m2
     )
     priority = [read_source(source, "prioriteit", project.crs)[0] for source in settings.priority]
-    gemeenten = load_regions_logged(settings.gemeenten, project.crs, NAMING) if settings.gemeenten else None
+    gemeenten = load_gemeenten(project)
     annotations = read_annotations(settings.annotations)
     kansen = kansen_near_areas(areas, run.kansen, run.herkomst, settings.merge_distance)
     gebieden = settings.novex_gebieden

@@ -14,7 +14,7 @@ from novex_geo.errors import LayerError, UsageError
 from novex_geo.io.files import ensure_folder, output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
 from novex_geo.io.outputs import write_csv
-from novex_geo.io.regions import NAMING, regions_credit
+from novex_geo.io.regions import regions_credit
 from novex_geo.io.run import (
     AFSPRAKEN,
     ANALYSIS_GPKG,
@@ -38,7 +38,7 @@ from novex_geo.io.run import (
     run_location,
     write_comparison,
 )
-from novex_geo.pipeline.analysis import load_claims, load_regions_logged
+from novex_geo.pipeline.analysis import load_claims, load_gemeenten, load_regions_logged
 from novex_geo.units import counted
 
 if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a command needs them
@@ -112,8 +112,7 @@ def run_signals(
     )
     layers = layers if layers is not None else load_claims(project)
     regions = load_regions_logged(project.regions, project.crs)
-    named = project.triage.gemeenten
-    gemeenten = load_regions_logged(named, project.crs, NAMING) if named else None
+    gemeenten = load_gemeenten(project)
     out = Path(out) if out else project.output_dir / SIGNALS_FOLDER
     with output_lock(out):
         credit, date = regions_credit(project.regions), run_date(run.path)
@@ -160,7 +159,7 @@ def run_sketch(
     regions = load_regions_logged(project.regions, project.crs)
     layers = load_sectors(project, area)
     priority = [read_source(s, "prioriteit", project.crs, area)[0] for s in project.triage.priority]
-    result = evaluate_sketch(project, sketch, regions, layers, priority)
+    result = evaluate_sketch(project, sketch, regions, layers, priority, load_gemeenten(project))
     folder = ensure_folder(Path(out) if out else sketch_file.parent)
     text = sketch_report(result, sketch_file, project.labels)
     report = write_text(folder / f"{sketch_file.stem}_beoordeling.md", text)
