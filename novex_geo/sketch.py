@@ -177,6 +177,26 @@ def surroundings(project: Project, sketch: gpd.GeoDataFrame) -> tuple[float, flo
     return (xmin - reach, ymin - reach, xmax + reach, ymax + reach)
 
 
+def _area_changes(old_areas, new_areas, reach: shapely.Geometry) -> tuple[list[str], list[str]]:
+    """The criteria that flip in the spanningsgebieden within ``reach`` of the sketch, and the
+    spanningsgebieden that are new there (named, with their area)."""
+    flips: list[str] = []
+    created: list[str] = []
+    if not len(new_areas):
+        return flips, created
+    for _, area_row in new_areas[new_areas.intersects(reach)].iterrows():
+        overlapping = old_areas[old_areas.intersects(area_row.geometry)] if len(old_areas) else old_areas
+        if overlapping.empty:
+            created.append(f"{area_row['naam']} ({hectares(area_row['oppervlakte_ha'])})")
+            continue
+        old_row = overlapping.iloc[0]
+        for criterion in COMPUTED:
+            before, after = old_row[criterion.verdict], area_row[criterion.verdict]
+            if before != after:
+                flips.append(f"{area_row['naam']}: criterium {criterion.number} {before} → {after}")
+    return flips, created
+
+
 def evaluate_sketch(
     project: Project,
     sketch: gpd.GeoDataFrame,
@@ -219,19 +239,7 @@ def evaluate_sketch(
     old_areas, new_areas = (
         local_areas(result, project, priority, gemeenten) for result in (without, with_sketch)
     )
-    flips, created = [], []
-    if len(new_areas):
-        touched = new_areas[new_areas.intersects(outline.buffer(project.triage.merge_distance))]
-        for _, area_row in touched.iterrows():
-            overlapping = old_areas[old_areas.intersects(area_row.geometry)] if len(old_areas) else old_areas
-            if overlapping.empty:
-                created.append(f"{area_row['naam']} ({hectares(area_row['oppervlakte_ha'])})")
-                continue
-            old_row = overlapping.iloc[0]
-            for criterion in COMPUTED:
-                before, after = old_row[criterion.verdict], area_row[criterion.verdict]
-                if before != after:
-                    flips.append(f"{area_row['naam']}: criterium {criterion.number} {before} → {after}")
+    flips, created = _area_changes(old_areas, new_areas, outline.buffer(project.triage.merge_distance))
 
     def per_pair(result: OverlayResult) -> pd.Series:
         return result.schuurpunten.groupby("conflict")["oppervlakte_m2"].sum().div(10_000)
