@@ -53,6 +53,43 @@ def test_schuurpunten_200m_apart_merge_only_within_merge_distance(distance, expe
     assert areas["conflict_ha"].sum() == pytest.approx(2.0)
 
 
+def test_the_two_sides_of_a_conflict_at_a_distance_are_linked_as_one_conflict():
+    # a plan 300 m west of a terrain with a 1,000 m safety distance: the plan's strip and the
+    # terrain's strip lie 300 m apart, beyond merge_distance 100, so they are two areas; a
+    # second plan far away overlaps water only and is linked to nothing
+    claims = {
+        "woningbouw": claims_frame(
+            "woningbouw",
+            [shapely.box(1_000, 1_000, 1_200, 1_200), shapely.box(8_000, 8_000, 8_200, 8_200)],
+            ["Plan", "Ver plan"],
+        ),
+        "defensie": claims_frame("defensie", [shapely.box(1_500, 1_000, 1_700, 1_200)], ["Terrein"]),
+        "water": claims_frame("water", [shapely.box(8_100, 8_000, 8_300, 8_200)], ["Plas"]),
+    }
+    pairs = [ConflictPair("woningbouw", "defensie", distance=1_000), ConflictPair("woningbouw", "water")]
+    settings = Triage(merge_distance=100)
+    result = overlay(TWO, claims, pairs, workers=1)
+    areas, per_pair = spanningsgebieden(
+        result.stapeling, result.schuurpunten, result.herkomst, pairs, settings
+    )
+    areas = evaluate_criteria(areas, per_pair, settings)
+    plan, terrain, far = (
+        areas[areas.contains(shapely.Point(x, y))].iloc[0]
+        for x, y in ((1_100, 1_100), (1_600, 1_100), (8_150, 8_100))
+    )
+    assert plan["oppervlakte_ha"] == pytest.approx(4.0) and terrain["oppervlakte_ha"] == pytest.approx(4.0)
+    assert (plan["samenhang"], terrain["samenhang"], far["samenhang"]) == (terrain["id"], plan["id"], "")
+    report = triage_report(areas, settings, "test", per_pair)
+    ranks = sorted((plan["rang"], terrain["rang"]))
+    assert (
+        f"Samenhang: rang {ranks[0]} en {ranks[1]} liggen elk aan een kant van hetzelfde conflict" in report
+    )
+    assert (
+        f"- samenhang: dezelfde objecten botsen op afstand ook in rang {terrain['rang']} ({terrain['id']})"
+        in report
+    )
+
+
 def test_area_straddling_two_provinces_is_provincie_overstijgend():
     claims = {
         "woningbouw": claims_frame("woningbouw", [shapely.box(9_500, 500, 10_500, 1_000)], ["Grenspark"]),

@@ -88,6 +88,7 @@ def _members(stapeling, schuurpunten, settings: Triage) -> pd.DataFrame:
                     "sector_a": schuurpunten["sector_a"],
                     "sector_b": schuurpunten["sector_b"],
                     "gewicht": schuurpunten["gewicht"],
+                    "afstand_m": schuurpunten["afstand_m"],
                     "sectoren": schuurpunten["sector_a"] + "+" + schuurpunten["sector_b"],
                     "geometry": schuurpunten.geometry.values,
                 }
@@ -100,6 +101,7 @@ def _members(stapeling, schuurpunten, settings: Triage) -> pd.DataFrame:
                     "sector_a": "",
                     "sector_b": "",
                     "gewicht": 0.0,
+                    "afstand_m": 0.0,
                     "sectoren": faces["sectoren"],
                     "geometry": faces.geometry.values,
                 }
@@ -163,6 +165,7 @@ def spanningsgebieden(
     _conflict_stats(areas, zones, pairs, conflicts)
     _stapeling_stats(areas, stapeling)
     _provenance(areas, members, herkomst)
+    _same_conflict(areas, members, herkomst)
     areas = areas.reset_index()
     pairs = pairs.merge(areas[["cluster", "id"]], on="cluster")[PAIR_COLUMNS]
     return areas.drop(columns="cluster"), pairs.reset_index(drop=True)
@@ -209,6 +212,7 @@ _AREA_COLUMNS = {
     "objecten": str,
     "n_objecten": int,
     "feature_ids": str,
+    "samenhang": str,
     FEATURES: object,
 }
 
@@ -296,3 +300,18 @@ def _provenance(areas: gpd.GeoDataFrame, members: pd.DataFrame, herkomst: pd.Dat
         for cluster, g in weight.groupby("cluster")
     }
     areas[FEATURES] = [features.get(cluster, []) for cluster in areas.index]
+
+
+def _same_conflict(areas: gpd.GeoDataFrame, members: pd.DataFrame, herkomst: pd.DataFrame) -> None:
+    """``samenhang``: per area the ids of the other areas where the same two features collide
+    at a distance. The two sides of a schuurpunt at a distance (A's part near B, B's part near
+    A) can lie farther apart than ``merge_distance``, and then make two areas of one conflict."""
+    far = members.loc[members["afstand_m"] > 0, ["ref", "cluster"]]
+    rows = herkomst[herkomst["soort"] == SCHUURPUNT.soort].merge(far, left_on=ZONE_ID, right_on="ref")
+    sides = rows[rows["kant"] == "a"].merge(rows[rows["kant"] == "b"], on=["ref", "cluster"])
+    combos = sides[["cluster", "feature_id_x", "feature_id_y"]].drop_duplicates()
+    links = combos.merge(combos, on=["feature_id_x", "feature_id_y"], suffixes=("", "_ander"))
+    links = links[links["cluster"] != links["cluster_ander"]].drop_duplicates(["cluster", "cluster_ander"])
+    others = links.assign(ander=areas["id"].reindex(links["cluster_ander"]).to_numpy())
+    linked = others.groupby("cluster")["ander"].agg(lambda ids: "; ".join(sorted(ids)))
+    areas["samenhang"] = linked.reindex(areas.index, fill_value="")

@@ -20,6 +20,7 @@ from novex_geo.units import HECTARE, counted, ha_number, hectares
 __all__ = ["DETAILS_PER_PROVINCIE", "KANSEN_OUTSIDE", "triage_report"]
 
 DETAILS_PER_PROVINCIE = 25
+SAME_CONFLICTS_LISTED = 10  # pairs of areas of one conflict named under the ranking
 KANSEN_OUTSIDE = 25  # the national list of kansen outside the spanningsgebieden shows this many
 
 
@@ -76,6 +77,29 @@ def _ranking_row(row) -> str:
         f"{md_escape(row['provincies'])} | {ha_number(row['oppervlakte_ha'])} | "
         f"{ha_number(row['conflict_ha'])} | {row['score']:.1f} | {_rank_range(row)} | {verdicts} |"
     )
+
+
+def _same_conflicts(areas: gpd.GeoDataFrame, ranks: dict) -> list[str]:
+    """Under the ranking: the areas that are two sides of one conflict at a distance, which the
+    ranking counts twice."""
+    pairs = sorted(
+        {
+            tuple(sorted((ranks[area], ranks[other])))
+            for area, linked in zip(areas["id"], areas["samenhang"], strict=True)
+            for other in linked.split("; ")
+            if other
+        }
+    )
+    if not pairs:
+        return []
+    shown = "; ".join(f"{a} en {b}" for a, b in pairs[:SAME_CONFLICTS_LISTED])
+    unshown = len(pairs) - SAME_CONFLICTS_LISTED
+    more = f" en {unshown} paren meer" if unshown > 0 else ""
+    return [
+        "",
+        f"Samenhang: rang {shown}{more} liggen elk aan een kant van hetzelfde conflict op afstand "
+        "(dezelfde objecten botsen; kolom samenhang). De ranglijst telt zo'n conflict in beide.",
+    ]
 
 
 def _rank_range(row) -> str:
@@ -215,7 +239,7 @@ def _area_kansen(row, kansen: AreaKansen, labels: SectorLabels) -> list[str]:
     return [*lines, ""]
 
 
-def _area(row, kansen: AreaKansen | None, novex: bool, labels: SectorLabels) -> list[str]:
+def _area(row, kansen: AreaKansen | None, novex: bool, labels: SectorLabels, ranks: dict) -> list[str]:
     lines = [
         f"### {row['rang']}. {md_escape(row['naam'])} ({row['id']})",
         "",
@@ -232,6 +256,9 @@ def _area(row, kansen: AreaKansen | None, novex: bool, labels: SectorLabels) -> 
             f"- {criterion.title}: **{row[criterion.verdict]}** — {md_escape(row[criterion.reason])}"
         )
     lines.append(f"- objecten: {md_escape(labels.objects(row['objecten'])) or '-'}")
+    if row["samenhang"]:
+        others = ", ".join(f"rang {ranks[other]} ({other})" for other in row["samenhang"].split("; "))
+        lines.append(f"- samenhang: dezelfde objecten botsen op afstand ook in {others}")
     if novex:
         lines.append(f"- NOVEX-gebied: {md_escape(novex_phrase(row))}")
     lines.append(f"- urgentie: {md_escape(row['urgentie']) or '_nog in te vullen_'}")
@@ -261,6 +288,8 @@ def triage_report(
     labels = labels or SectorLabels({})
     lines = _header(areas, settings, project_name, kansen)
     lines += [_ranking_row(row) for _, row in areas.iterrows()]
+    ranks = dict(zip(areas["id"], areas["rang"], strict=True))
+    lines += _same_conflicts(areas, ranks)
     lines += _robustness(areas, settings, labels)
     lines += _recurrence(areas, pairs, settings, labels)
     if kansen is not None:
@@ -271,7 +300,7 @@ def triage_report(
         subset = areas[areas["provincies"].str.split(", ").apply(lambda ps, p=provincie: p in ps)]
         lines += ["", f"## {md_escape(provincie)}", "", f"{len(subset)} spanningsgebieden.", ""]
         for _, row in subset.head(details).iterrows():
-            lines += _area(row, kansen, novex, labels)
+            lines += _area(row, kansen, novex, labels, ranks)
         rest = subset.iloc[details:]
         if len(rest):
             lines.append(
