@@ -226,11 +226,14 @@ bestanden = ["weg.geojson", "noord.geojson"]
     # the two files of "Verplaatsen" are one variant: the same as the file with both changes
     moved = table.set_index("variant").loc["Verplaatsen"]
     assert moved["schuurpunten_nieuw"] == 2 and moved["nieuw_ha"] == pytest.approx(10.0)
-    # the opgave of 3 ha: the plan moved out of the area no longer meets it there
+    # the opgave of 3 ha: the plan moved out of the area no longer meets it there, and the
+    # 8 ha it moves to is said beside it: a move is not a plan given up
     assert list(table["opgave_woningbouw_gehaald"]) == ["ja", "nee", "nee"]
-    assert "opgave Woningbouw niet gehaald (0.0 van 3.0 ha)" in moved["nadelen"].replace(
-        "woningbouw", "Woningbouw"
-    )
+    assert moved["elders_woningbouw_ha"] == pytest.approx(8.0)
+    assert table.set_index("variant")["elders_woningbouw_ha"].fillna(0).iloc[:2].tolist() == [0.0, 0.0]
+    said = moved["nadelen"].replace("woningbouw", "Woningbouw")
+    assert "levert 4.0 ha in (houdt 0 %; 8.0 ha elders erbij)" in said
+    assert "opgave Woningbouw in het gebied niet gehaald (0.0 van 3.0 ha)" in said
     # escaped where it is shown, neutralised where a spreadsheet would run it
     html = (tmp_path / "uit" / "snelle_tafel.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; west" in html and "<script>" not in html
@@ -388,6 +391,30 @@ def test_a_name_without_spaces_is_whole_in_the_2_pager_and_numbers_never_run_tog
     rows = [("x", ["158.7 (100 %)"] * 9), ("y", ["4 (236.6 ha)"] * 9)]
     size = _cell_size(rows, 50.0, 7.5)
     assert 4.5 <= size < 7.5 and text_width("158.7 (100 %)", size) <= 50.0
+
+
+def test_the_footer_of_the_2_pager_stays_within_the_margins_whatever_the_project_name(current, tmp_path):
+    import dataclasses
+
+    import pypdf
+
+    from novex_geo.maps.signal_page import RIGHT
+    from novex_geo.maps.text_fit import text_width
+
+    _, project, area_id = current
+    project = dataclasses.replace(project, name="Programma Ruimte voor Landbouw, Water en Wonen " * 6)
+    sketch = write_variant(tmp_path / "west.geojson", VARIANTS["wonen_west_weg"])
+    done = run_variants(project, area_id, [sketch], out=tmp_path / "uit")
+    runs = []
+
+    def keep(text, cm, tm, font, size):
+        if text.strip() and tm[5] * cm[3] + cm[5] < 30:  # the lowest 30 pt of the page: the footer
+            runs.append((tm[4] * cm[0] + cm[4], text))
+
+    pypdf.PdfReader(done.pdf).pages[1].extract_text(visitor_text=keep)
+    assert runs and any("Projectbestand" in text for _, text in runs)
+    right = RIGHT * 595 + 1  # the page's right margin, in points
+    assert all(x + text_width(text.rstrip(), 5.5) <= right for x, text in runs), runs
 
 
 def test_a_change_far_from_the_area_is_said_and_pulls_nothing_in_between(current, tmp_path, caplog):

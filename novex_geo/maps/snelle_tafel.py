@@ -275,7 +275,9 @@ def _page_two(
         f"Projectbestand: {project.path.name} ({project.name}); novex-geo {__version__}; elke richting "
         "doorgerekend met dezelfde analyse als de run, op de omgeving van het gebied. Kaarten: EPSG:28992."
     )
-    figure.text(LEFT, FOOTER_Y, plain(footer), fontsize=5.5, color="#555555", va="top")
+    # within the margins whatever the project's name: at most two lines, the rest shortened
+    lines = text_fit.wrap(plain(footer), room(LEFT), 5.5, max_lines=2)
+    figure.text(LEFT, FOOTER_Y, "\n".join(lines), fontsize=5.5, color="#555555", va="top")
     return figure
 
 

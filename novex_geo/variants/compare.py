@@ -230,6 +230,20 @@ def _kept(faces: gpd.GeoDataFrame, sectors, area: shapely.Geometry) -> dict[str,
     }
 
 
+def _elsewhere(variant: Variant | None, sectors, area: shapely.Geometry) -> dict[str, float]:
+    """The hectares each sector gains outside the area by the variant's additions: land a claim
+    moves to, which the area's own figures (``claim_``, ``behoud_``) do not see."""
+    if variant is None:
+        return {}
+    added = variant.add
+    outside = {
+        sector: shapely.difference(shapely.union_all(added.geometry[added["sector"] == sector]), area)
+        for sector in sectors
+        if (added["sector"] == sector).any()
+    }
+    return {f"elders_{sector}_ha": float(shapely.area(geom) / HECTARE) for sector, geom in outside.items()}
+
+
 def _verdicts(result: OverlayResult, project: Project, priority, area: shapely.Geometry) -> dict[str, str]:
     """The computed criteria of the spanningsgebied that covers most of the area after the
     change, and whether it still qualifies (criteria 1 and 2a)."""
@@ -291,6 +305,7 @@ def compare_variants(
         row |= (
             _stapeling(result.stapeling, focus)
             | _kept(result.stapeling, claims, area)
+            | _elsewhere(variant, claims, area)
             | _verdicts(result, project, priority, area)
         )
         figures.append(VariantFigures(name, result, edited, variant, row, created))

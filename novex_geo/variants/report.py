@@ -62,12 +62,15 @@ def pros_and_cons(table: pd.DataFrame, i: int, created: pd.DataFrame, project: P
         kept = row.get(f"behoud_{sector}_pct", np.nan)
         lost = now.get(f"claim_{sector}_ha", 0.0) - row.get(f"claim_{sector}_ha", 0.0)
         if not np.isnan(kept) and kept < LOST_SHARE and lost >= CHANGE_HA:
-            cons.append(f"{labels.label(sector)} levert {hectares(lost)} in (houdt {kept:.0f} %)")
+            elsewhere = _elsewhere(row, sector)
+            moved = f"; {hectares(elsewhere)} elders erbij" if elsewhere else ""
+            cons.append(f"{labels.label(sector)} levert {hectares(lost)} in (houdt {kept:.0f} %{moved})")
     for sector, target in project.opgaven.items():
         claimed = f"{ha_number(row[f'claim_{sector}_ha'])} van {hectares(target)}"
         met = row[f"opgave_{sector}_gehaald"] == JA
         verdict = "gehaald" if met else "niet gehaald"
-        (pros if met else cons).append(f"opgave {labels.label(sector)} {verdict} ({claimed})")
+        where = " in het gebied" if _elsewhere(row, sector) else ""
+        (pros if met else cons).append(f"opgave {labels.label(sector)}{where} {verdict} ({claimed})")
     if now["kwalificeert"] == JA and row["kwalificeert"] != JA:
         pros.append("daarna geen spanningsgebied meer (criteria 1 en 2a)")
     elif row["kwalificeert"] == JA:
@@ -75,11 +78,19 @@ def pros_and_cons(table: pd.DataFrame, i: int, created: pd.DataFrame, project: P
     return SEPARATOR.join(pros) or "-", SEPARATOR.join(cons) or "-"
 
 
+def _elsewhere(row: pd.Series, sector: str) -> float:
+    """The hectares a variant adds to a sector outside the area (0 below :data:`CHANGE_HA`),
+    said beside what the area loses: a claim that moves is not a claim given up."""
+    elsewhere = float(row.get(f"elders_{sector}_ha", 0.0))
+    return elsewhere if elsewhere >= CHANGE_HA else 0.0
+
+
 MEASURES = (
     ("claim_", "_ha", "claim {} (ha)"),
     ("behoud_", "_pct", "behoud {} (%)"),
     ("conflict_", "_ha", "conflict {} (ha)"),
     ("kans_", "_ha", "kans {} (ha)"),
+    ("elders_", "_ha", "{} elders erbij (ha)"),
     ("opgave_", "_ha", "opgave {} (ha)"),
     ("opgave_", "_gehaald", "opgave {} gehaald"),
 )
@@ -156,6 +167,9 @@ def comparison_rows(table: pd.DataFrame, project: Project) -> list[tuple[str, li
             continue  # no claim of this sector in the area now: nothing to keep
         cells = [f"{ha_number(h)} ({k:.0f} %)" for h, k in zip(claimed, kept.fillna(0), strict=True)]
         rows.append((f"{labels.label(sector)} in gebied (ha, behoud)", cells))
+        elsewhere = table.get(f"elders_{sector}_ha")
+        if elsewhere is not None and (elsewhere >= CHANGE_HA).any():
+            rows.append((f"{labels.label(sector)} elders erbij (ha)", [ha_number(v) for v in elsewhere]))
     for sector in project.opgaven:
         rows.append(
             (measure_name(f"opgave_{sector}_gehaald", labels), list(table[f"opgave_{sector}_gehaald"]))
