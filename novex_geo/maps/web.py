@@ -28,6 +28,7 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
+import numpy as np
 import shapely
 from branca.element import MacroElement
 from folium.template import Template
@@ -258,6 +259,7 @@ def _scope_data(
     colours = {key: project.sectors[key].colour for key in layers}
     plan = plan_claims(claims, colours, tolerance, shared["stacked"], shared["budget"])
     names = set(regions["provincie"])
+    areas = _in_view(run.spanningsgebieden, area)
     return {
         "regions": regions,
         "all_regions": run.provincies,
@@ -266,10 +268,24 @@ def _scope_data(
         "notes": _claim_notes(project, plan, tolerance),
         "overview": shared["overview"],
         STAPELING.name: run.stapeling[run.stapeling["provincie"].isin(names)],
-        SCHUURPUNTEN.name: run.schuurpunten[run.schuurpunten["provincie"].isin(names)],
-        KANSEN.name: run.kansen[run.kansen["provincie"].isin(names)],
-        "spanningsgebieden": _in_view(run.spanningsgebieden, area),
+        SCHUURPUNTEN.name: _here_or_in(run.schuurpunten, names, areas),
+        KANSEN.name: _here_or_in(run.kansen, names, areas),
+        "spanningsgebieden": areas,
     }
+
+
+def _here_or_in(zones: gpd.GeoDataFrame, names: set[str], areas: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The zones of the map's provinces, and those of a neighbouring provincie that lie in a
+    spanningsgebied on the map: a cross-border spanningsgebied is shown whole, both halves."""
+    own = zones["provincie"].isin(names).to_numpy(copy=True)
+    if areas is None or areas.empty or own.all():
+        return zones[own]
+    others = np.flatnonzero(~own)
+    geoms, shapes = zones.geometry.values[others], areas.geometry.values
+    zone, area = shapely.STRtree(shapes).query(geoms, predicate="intersects")
+    inside = ~shapely.touches(geoms[zone], shapes[area])  # only touching its edge: not in it
+    own[others[zone[inside]]] = True
+    return zones[own]
 
 
 def _static_map(
