@@ -146,6 +146,15 @@ def test_a_run_of_fewer_provinces_says_what_it_replaces(tmp_path):
     assert "the triage in it (spanningsgebieden, conflictparen" in partial.output
 
 
+def test_an_unknown_provincie_stops_map_and_grid_before_the_layers_are_loaded(tmp_path):
+    project = good_project(tmp_path)
+    assert run("run", project).exit_code == 0
+    for command in (["map", project], ["grid", project, "-r", "25"]):
+        result = run(*command, "--provincie", "Utrecht")
+        assert result.exit_code != 0 and "unknown provincie 'Utrecht'; known: Oost, West" in result.output
+        assert "loaded" not in result.output, command
+
+
 def test_a_dropped_schuurpunt_is_reported_once(tmp_path):
     project = good_project(tmp_path)
     pair = '[conflicts]\nmin_area_m2 = 1e12\n[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\n'

@@ -346,8 +346,8 @@ def run_grid(
     from novex_geo.grid import grid_overlay
 
     executor = _executor(project, scheduler)
+    regions = _regions(project, provincies)  # an unknown provincie stops before the loading
     layers = layers if layers is not None else load_claims(project)
-    regions = _regions(project, provincies)
     out = Path(out) if out else project.output_dir
     with output_lock(out):
         return grid_overlay(project, layers, regions, resolution, out, executor=executor)

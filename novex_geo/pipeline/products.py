@@ -14,7 +14,7 @@ from novex_geo.errors import LayerError, UsageError
 from novex_geo.io.files import ensure_folder, output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
 from novex_geo.io.outputs import write_csv
-from novex_geo.io.regions import regions_credit
+from novex_geo.io.regions import regions_credit, select_regions
 from novex_geo.io.run import (
     AFSPRAKEN,
     ANALYSIS_GPKG,
@@ -74,9 +74,11 @@ def run_maps(
         required=(PROVINCIES.name, STAPELING.name, SCHUURPUNTEN.name, KANSEN.name),
         optional=(SPANNINGSGEBIEDEN.name,),
     )
+    names = list(provincies or project.provincies) or None
+    if names:
+        select_regions(run.provincies, names)  # an unknown provincie stops before the loading
     layers = layers if layers is not None else load_claims(project)
     out = Path(out) if out else project.output_dir / MAPS_FOLDER
-    names = list(provincies or project.provincies) or None
     with output_lock(out):
         credit, date = regions_credit(project.regions), run_date(run.path)
         return write_maps(
