@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from novex_geo.config import DEMO_MARK, KANS, SCHUURPUNT, Project
+from novex_geo.geometry import polygonal
 from novex_geo.io.layers import SectorLayer
 from novex_geo.maps.text_fit import fit, fit_legend, wrap
 from novex_geo.style import BORDER_COLOUR, KANS_COLOUR, SCHUURPUNT_COLOUR
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 BORDER = {"color": BORDER_COLOUR, "linewidth": 1.4, "linestyle": "-."}
+DISSOLVED_CLAIMS = 5_000  # a sector with at most this many features in view is drawn as one shape
 # schuurpunten and kansen: hatched in opposite directions, in red and in green
 ZONE_STYLES = {
     SCHUURPUNT.soort: {"edgecolor": SCHUURPUNT_COLOUR, "hatch": "////"},
@@ -121,6 +123,17 @@ def clip(frame: gpd.GeoDataFrame | None, box) -> gpd.GeoDataFrame | None:
         return None
     subset = frame.iloc[np.sort(hits)]
     return subset.set_geometry(shapely.clip_by_rect(subset.geometry.values, *box.bounds))
+
+
+def _as_drawn(claims: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """A sector's features as drawn: as they are (parcel edges stay), or as one shape where they
+    overlap (a terrain and its zone), so that the overlap is not darker than the legend says."""
+    if len(claims) > DISSOLVED_CLAIMS:
+        return claims.geometry
+    merged = polygonal(shapely.union_all(claims.geometry.values))
+    if merged.area >= float(claims.area.sum()) * (1 - 1e-9):
+        return claims.geometry
+    return gpd.GeoSeries([merged], crs=claims.crs)
 
 
 def map_extent(ax: Axes, focus, regions: gpd.GeoDataFrame, margin: float) -> tuple[float, ...]:
@@ -239,21 +252,18 @@ def draw_conflict_map(
     extent = map_extent(ax, focus, regions, margin)
     box = shapely.box(*extent)
     drawing = MapDrawing(extent)
-    drawn_claims = []
-    for key, frame in claims.items():
-        subset = clip(frame, box)
-        if subset is None:
-            continue
+    clipped = {key: subset for key, frame in claims.items() if (subset := clip(frame, box)) is not None}
+    # the widest sector at the bottom, so that it does not veil the smaller claims
+    for key in sorted(clipped, key=lambda key: -float(clipped[key].area.sum())):
+        colour = project.sectors[key].colour
+        _as_drawn(clipped[key]).plot(
+            ax=ax, facecolor=colour, edgecolor=colour, alpha=0.35, linewidth=0.4, zorder=2
+        )
+    for key in clipped:  # the legend in the project's order
         sector = project.sectors[key]
-        subset.plot(
-            ax=ax, facecolor=sector.colour, edgecolor=sector.colour, alpha=0.35, linewidth=0.4, zorder=2
-        )
-        drawing.handles.append(
-            mpatches.Patch(
-                facecolor=sector.colour, edgecolor=sector.colour, alpha=0.5, label=plain(sector.label)
-            )
-        )
-        drawn_claims.append(subset)
+        colours = {"facecolor": sector.colour, "edgecolor": sector.colour}
+        drawing.handles.append(mpatches.Patch(alpha=0.5, label=plain(sector.label), **colours))
+    drawn_claims = list(clipped.values())
     drawing.handles += draw_zones(ax, clip(kansen, box), KANS.soort, 0.6, 3)
     drawing.handles += draw_zones(ax, clip(schuurpunten, box), SCHUURPUNT.soort, 0.6, 4)
     drawing.handles += _draw_sketch(ax, project, clip(sketch, box), sketch_label)
