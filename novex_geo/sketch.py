@@ -132,11 +132,11 @@ def sketch_frame(
         raise LayerError(f"sketch features must be polygons; found {found}", path)
     sectors = _sectors(frame, project, sector, path)
     frame = frame.to_crs(project.crs)
-    names = (
-        frame["naam"].astype(str)
-        if "naam" in frame.columns
-        else [f"schets {i + 1}" for i in range(len(frame))]
-    )
+    given = frame["naam"] if "naam" in frame.columns else pd.Series([None] * len(frame))
+    names = [
+        str(name) if pd.notna(name) and str(name).strip() else f"schets {i + 1}"
+        for i, name in enumerate(given)
+    ]
     return gpd.GeoDataFrame(
         {
             "feature_id": [f"{s}/{SKETCH_SOURCE}/{i + 1}" for i, s in enumerate(sectors)],

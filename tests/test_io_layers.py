@@ -158,6 +158,14 @@ def test_label_field_missing(tmp_path):
         read_source(Source(path, label_field="name"), "x", RD)
 
 
+def test_features_without_a_label_are_labelled_by_their_id_and_counted(tmp_path):
+    boxes = in_rd([shapely.box(i, 0, i + 1, 1) for i in range(4)])
+    path = write_layer(tmp_path / "a.gpkg", boxes, naam=["Plan A", None, "  ", "Plan D"])
+    frame, report = read_source(Source(path, label_field="naam"), "woningbouw", RD)
+    assert list(frame["label"]) == ["Plan A", "a/2", "a/3", "Plan D"]  # GeoPackage fids count from 1
+    assert "field 'naam': 2 features without a value, labelled by their id" in report.warnings
+
+
 def test_empty_layer_warns_and_all_empty_sector_fails(tmp_path):
     full = write_layer(tmp_path / "vol.gpkg", in_rd([shapely.box(0, 0, 1, 1)]), status=["a"])
     empty_where = Source(full, where="status = 'b'")

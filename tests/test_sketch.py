@@ -80,6 +80,27 @@ def test_a_new_spanningsgebied_is_named_after_its_gemeente_as_in_triage(tmp_path
     )
 
 
+def test_a_sketch_outside_the_regions_stops_and_one_without_a_name_is_named(tmp_path, project):
+    # x and y swapped: a place in the Atlantic, which would change nothing, silently
+    swapped = tmp_path / "omgedraaid.geojson"
+    box = shapely.box(52.0, 5.0, 52.01, 5.01)
+    swapped.write_text(
+        gpd.GeoDataFrame({"sector": ["woningbouw"]}, geometry=[box], crs="EPSG:4326").to_json(),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["sketch", str(project.path), str(swapped)])
+    assert result.exit_code == 1 and "the sketch lies outside the project's regions" in result.output
+    assert "are x and y swapped" in result.output and "Traceback" not in result.output
+    nameless = write_sketch(
+        tmp_path / "naamloos.geojson",
+        [shapely.box(1_000, 1_000, 1_200, 1_100)],
+        sector=["woningbouw"],
+        naam=[None],
+    )
+    result = run_sketch(project, nameless).result
+    assert "schets 1" in " ".join(result.new_schuurpunten["labels_a"])
+
+
 def test_sketch_without_conflict_and_cli(tmp_path, project):
     sketch = write_sketch(tmp_path / "leeg.geojson", [shapely.box(5_000, 5_000, 5_100, 5_100)], naam=["Veld"])
     result = CliRunner().invoke(cli, ["sketch", str(project.path), str(sketch), "--sector", "woningbouw"])

@@ -417,6 +417,17 @@ def test_the_footer_of_the_2_pager_stays_within_the_margins_whatever_the_project
     assert all(x + text_width(text.rstrip(), 5.5) <= right for x, text in runs), runs
 
 
+def test_a_variant_outside_the_regions_stops_with_its_file_named(current, tmp_path):
+    _, project, area_id = current
+    swapped = write_variant(
+        tmp_path / "omgedraaid.geojson",
+        [("toevoegen", "woningbouw", shapely.box(1_500, -90_000, 1_700, -89_800))],
+    )
+    result = CliRunner().invoke(cli, ["varianten", str(project.path), area_id, str(swapped)])
+    assert result.exit_code == 1 and "omgedraaid.geojson" in result.output
+    assert "the variant lies outside the project's regions" in result.output
+
+
 def test_a_change_far_from_the_area_is_said_and_pulls_nothing_in_between(current, tmp_path, caplog):
     folder, project, area_id = current
     far = write_variant(

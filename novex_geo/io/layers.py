@@ -313,7 +313,8 @@ def read_source(
     keep = ~empty
     name = source.name
     fids = pd.Series(raw.index.to_numpy()[keep]).astype(str)
-    labels = _labels(raw, source, keep, report) if source.label_field else f"{name}/" + fids
+    ids = f"{name}/" + fids
+    labels = _labels(raw, source, keep, report, ids) if source.label_field else ids
     frame = gpd.GeoDataFrame(
         {"feature_id": f"{sector}/{name}/" + fids, "sector": sector, "source": name, "label": labels},
         geometry=geoms[keep],
@@ -335,11 +336,22 @@ def _note_reading(raw: gpd.GeoDataFrame, report: SourceReport) -> None:
         )
 
 
-def _labels(raw: gpd.GeoDataFrame, source: Source, keep: np.ndarray, report: SourceReport) -> pd.Series:
-    """The labels of the kept features, without control characters (counted in ``report``)."""
-    labels, note = plain_names(raw[source.label_field][keep].astype(str).reset_index(drop=True))
+def _labels(
+    raw: gpd.GeoDataFrame, source: Source, keep: np.ndarray, report: SourceReport, ids: pd.Series
+) -> pd.Series:
+    """The labels of the kept features, without control characters (counted in ``report``); a
+    feature without a value is labelled by its id, as in a source without ``label_field``."""
+    values = raw[source.label_field][keep].reset_index(drop=True)
+    blank = (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+    labels, note = plain_names(values.where(~blank, "").astype(str))
     if note:
         report.warnings.append(f"field '{source.label_field}': {note}")
+    if blank.any():
+        labels = labels.where(~blank, ids)
+        report.warnings.append(
+            f"field '{source.label_field}': {counted(int(blank.sum()), 'feature')} without a value, "
+            "labelled by their id"
+        )
     return labels
 
 

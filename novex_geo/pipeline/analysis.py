@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from novex_geo.config import Database, Project, Regions
+from novex_geo.errors import LayerError
 from novex_geo.executor import Executor
 from novex_geo.io.files import output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source
@@ -68,6 +71,7 @@ __all__ = [
     "OverlayRun",
     "TriageRun",
     "audit_line",
+    "check_within_regions",
     "load_claims",
     "load_gemeenten",
     "load_regions_logged",
@@ -97,6 +101,19 @@ def load_gemeenten(project: Project) -> gpd.GeoDataFrame | None:
     """The gemeenten that name spanningsgebieden (``[triage] gemeenten``), or ``None``."""
     named = project.triage.gemeenten
     return load_regions_logged(named, project.crs, NAMING) if named else None
+
+
+def check_within_regions(geoms: np.ndarray, regions: gpd.GeoDataFrame, path: Path, what: str) -> None:
+    """A :class:`LayerError` naming ``path`` when none of ``geoms`` meets the project's regions:
+    x and y swapped, or drawn for another place; it would otherwise change nothing, silently."""
+    if not regions.intersects(shapely.union_all(geoms)).any():
+        west, south, east, north = shapely.total_bounds(geoms)
+        raise LayerError(
+            f"{what} lies outside the project's regions ({west:,.0f}, {south:,.0f} … {east:,.0f}, "
+            f"{north:,.0f} in {regions.crs.to_string() if regions.crs else 'the analysis CRS'}): are x and "
+            "y swapped, or is it drawn for another place?",
+            path,
+        )
 
 
 def _regions(project: Project, provincies: Sequence[str] = ()) -> gpd.GeoDataFrame:

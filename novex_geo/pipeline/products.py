@@ -38,7 +38,7 @@ from novex_geo.io.run import (
     run_location,
     write_comparison,
 )
-from novex_geo.pipeline.analysis import load_claims, load_gemeenten, load_regions_logged
+from novex_geo.pipeline.analysis import check_within_regions, load_claims, load_gemeenten, load_regions_logged
 from novex_geo.units import counted
 
 if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a command needs them
@@ -157,8 +157,9 @@ def run_sketch(
             field="actie",
         )
     sketch = sketch_frame(drawn, project, sector, sketch_file)
-    area = surroundings(project, sketch)
     regions = load_regions_logged(project.regions, project.crs)
+    check_within_regions(sketch.geometry.values, regions, sketch_file, "the sketch")
+    area = surroundings(project, sketch)
     layers = load_sectors(project, area)
     priority = [read_source(s, "prioriteit", project.crs, area)[0] for s in project.triage.priority]
     result = evaluate_sketch(project, sketch, regions, layers, priority, load_gemeenten(project))

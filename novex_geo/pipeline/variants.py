@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -18,10 +20,10 @@ from novex_geo.errors import LayerError, UsageError
 from novex_geo.io.files import ensure_folder, output_lock, write_text
 from novex_geo.io.layers import load_sectors, read_source, read_vector
 from novex_geo.io.outputs import write_csv
-from novex_geo.io.regions import NAMING, regions_credit
+from novex_geo.io.regions import regions_credit
 from novex_geo.io.run import HERKOMST, SPANNINGSGEBIEDEN, read_run, run_date, run_location
 from novex_geo.io.variants import VARIANTS_GPKG, write_variants
-from novex_geo.pipeline.analysis import load_regions_logged
+from novex_geo.pipeline.analysis import check_within_regions, load_gemeenten, load_regions_logged
 
 if TYPE_CHECKING:
     from novex_geo.variants import Variant
@@ -75,18 +77,16 @@ def run_variants(
     if chosen.empty:
         some = ", ".join(areas["id"].astype(str)[:3])
         raise UsageError(f"{run.path}: no spanningsgebied {area_id!r}; the run has e.g. {some}")
-    variants = _variants(project, area_id, files)
+    regions = load_regions_logged(project.regions, project.crs)
+    variants = _variants(project, area_id, files, regions)
     area = chosen.geometry.iloc[0]
     _warn_far(project, area_id, area, variants)
     box = loading_box(project, focus_of(project, area, variants))
     layers = load_sectors(project, box)
     claims = {key: layer.frame for key, layer in layers.items()}
-    regions = load_regions_logged(project.regions, project.crs)
     priority = [read_source(s, "prioriteit", project.crs, box)[0] for s in project.triage.priority]
     figures, table = compare_variants(project, area, variants, regions, claims, priority)
-    named = project.triage.gemeenten
-    gemeenten = load_regions_logged(named, project.crs, NAMING) if named else None
-    signal = build_signal(chosen.iloc[0], herkomst, project, gemeenten, run_date(run.path))
+    signal = build_signal(chosen.iloc[0], herkomst, project, load_gemeenten(project), run_date(run.path))
     credits = Credits.of(project, layers, regions_credit(project.regions))
     folder = ensure_folder(Path(out) if out else project.output_dir / VARIANTS_FOLDER / _safe(area_id))
     with output_lock(folder):
@@ -103,7 +103,9 @@ def run_variants(
     )
 
 
-def _variants(project: Project, area_id: str, files: Sequence[Path]) -> list[Variant]:
+def _variants(
+    project: Project, area_id: str, files: Sequence[Path], regions: gpd.GeoDataFrame
+) -> list[Variant]:
     """The variants in ``files`` (one per file, or one per name in a file's ``variant``
     column), else those of ``[[varianten]]`` for ``area_id``."""
     from novex_geo.variants import merge_variants, variants_in
@@ -111,7 +113,9 @@ def _variants(project: Project, area_id: str, files: Sequence[Path]) -> list[Var
     def read(path: Path, name: str) -> list[Variant]:
         if not path.exists():
             raise LayerError("variant file not found", path)
-        return variants_in(read_vector(path), project, path, name)
+        found = variants_in(read_vector(path), project, path, name)
+        check_within_regions(np.concatenate([v.changes for v in found]), regions, path, "the variant")
+        return found
 
     if files:
         variants = [variant for path in map(Path, files) for variant in read(path, path.stem)]
