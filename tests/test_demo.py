@@ -172,3 +172,18 @@ def test_demo_compares_three_oplossingsrichtingen_for_the_hot_spot(demo):
     two_pager = pypdf.PdfReader(folder / "uitvoer" / "varianten" / "SG-f2cf83c3ec" / "snelle_tafel.pdf")
     words = " ".join(" ".join(page.extract_text().split()) for page in two_pager.pages)
     assert len(two_pager.pages) == 2 and "C · Combinatie" in words and "Advies over het vervolg" in words
+
+
+def test_the_demo_never_writes_over_a_project_but_over_an_earlier_demo(tmp_path):
+    from novex_geo.demo import write_demo_project
+
+    project = tmp_path / "mijn_project"
+    project.mkdir()
+    (project / "novex.toml").write_text('[project]\nname = "Mijn project"\n', encoding="utf-8")
+    (project / "annotaties.csv").write_text("id;urgentie\nSG-1;hoog\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["demo", "--out", str(project)])
+    assert result.exit_code == 1 and "holds other files and no earlier demo" in result.output
+    assert (project / "novex.toml").read_text(encoding="utf-8") == '[project]\nname = "Mijn project"\n'
+    assert sorted(p.name for p in project.iterdir()) == ["annotaties.csv", "novex.toml"]
+    earlier = write_demo_project(tmp_path / "demo").folder
+    assert write_demo_project(earlier).project.is_file()  # an earlier demo is the demo's to replace

@@ -10,6 +10,7 @@ Nothing is downloaded and no third-party data is shipped: every shape comes from
 from __future__ import annotations
 
 import logging
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import shapely
 
 from novex_geo import synthetic
 from novex_geo.config import DEFAULT_CRS, DEMO_MARK
+from novex_geo.errors import OutputError
 from novex_geo.io.raster import write_geotiff
 
 __all__ = [
@@ -315,9 +317,27 @@ URGENCY = (
 )
 
 
+def _check_demo_folder(folder: Path) -> None:
+    """An :class:`OutputError` unless ``folder`` is new, empty or an earlier demo: the demo
+    writes its own ``novex.toml``, data and annotations, and never over a user's project."""
+    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+        return
+    try:
+        project = tomllib.loads((folder / "novex.toml").read_text(encoding="utf-8"))
+        earlier = project["project"]["demo"] is True
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError):
+        earlier = False
+    if not earlier:
+        raise OutputError(
+            f"{folder}: holds other files and no earlier demo; the demo writes its own novex.toml, data/ "
+            "and annotaties.csv: choose a new or empty folder (--out)"
+        )
+
+
 def write_demo_project(folder: str | Path) -> DemoFiles:
     """Write the demo data (GeoPackages in ``folder/data``) and ``folder/novex.toml``."""
     folder = Path(folder)
+    _check_demo_folder(folder)
     data_folder = folder / "data"
     data_folder.mkdir(parents=True, exist_ok=True)
     (values, transform), layers = _layers(np.random.default_rng(SEED))
