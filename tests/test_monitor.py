@@ -123,6 +123,18 @@ def test_merged_and_new_areas():
     assert table.loc[table["spoor"] == "N", "status"].tolist() == ["nieuw"]
 
 
+def test_a_cycle_without_spanningsgebieden_is_followed_like_any_other():
+    # a first year that found none, then one with two areas, then none again
+    cycles = [
+        Cycle("1", areas(), NONE),
+        Cycle("2", areas(("A", (0, 0, 100, 100), 1.0, 1), ("B", (200, 0, 300, 100), 2.0, 2)), NONE),
+        Cycle("3", areas(), NONE),
+    ]
+    table = follow_areas(cycles, date(2026, 1, 1)).table
+    assert sorted(table.loc[table["status"] == "nieuw", "spoor"]) == ["A", "B"]
+    assert table.groupby("spoor")["status"].last().to_dict() == {"A": "opgelost", "B": "opgelost"}
+
+
 def annotations_file(tmp_path: Path, *lines: str) -> Path:
     path = tmp_path / "annotaties.csv"
     path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")

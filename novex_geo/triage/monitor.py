@@ -106,7 +106,8 @@ def _nodes(cycles: list[Cycle]) -> pd.DataFrame:
     for k, cycle in enumerate(cycles):
         areas = cycle.areas
         verdicts = [f"{c.number} " + areas[c.verdict].astype(str) for c in CRITERIA if c.verdict in areas]
-        criteria = pd.concat(verdicts, axis=1).agg(" · ".join, axis=1) if verdicts else ""
+        # per area its verdicts in one text; a run without spanningsgebieden has none
+        criteria = [" · ".join(row) for row in zip(*verdicts, strict=True)] if verdicts else [""] * len(areas)
         frames.append(
             pd.DataFrame(
                 {
@@ -116,7 +117,7 @@ def _nodes(cycles: list[Cycle]) -> pd.DataFrame:
                     "conflict_ha": areas["conflict_ha"].astype(float).to_numpy(),
                     "score": areas["score"].astype(float).to_numpy(),
                     "rang": areas["rang"].to_numpy(),
-                    "criteria": np.asarray(criteria, dtype=object) if verdicts else "",
+                    "criteria": np.asarray(criteria, dtype=object),
                     "geometry": areas.geometry.to_numpy(),
                 }
             )
@@ -126,7 +127,8 @@ def _nodes(cycles: list[Cycle]) -> pd.DataFrame:
 
 def _links(cycles: list[Cycle], nodes: pd.DataFrame) -> pd.DataFrame:
     """Overlapping areas of consecutive cycles, as node numbers ``old`` → ``new``."""
-    first = nodes.groupby("cycle")["node"].min()
+    # nodes are numbered through, cycle after cycle: a cycle's first node is the count before it
+    first = np.cumsum([0] + [len(cycle.areas) for cycle in cycles])
     pairs = []
     for k, (a, b) in enumerate(pairwise(cycles)):
         links = overlap_links(a.areas, b.areas)
