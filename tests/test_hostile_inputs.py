@@ -4,6 +4,7 @@ counted, reported repair), never a traceback, and loses no data silently."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import sqlite3
@@ -18,6 +19,8 @@ import shapely
 from click.testing import CliRunner
 
 from novex_geo.cli.main import cli
+from novex_geo.config import Source
+from novex_geo.io.layers import read_source
 
 from .conftest import sectors_toml, write_layer, write_project
 from .support.helpers import in_rd
@@ -629,6 +632,25 @@ def test_a_geometry_that_cannot_be_decoded_is_counted_and_dropped(tmp_path):
         assert result.exit_code == 0, result.output
         assert "1 feature dropped: a geometry that cannot be decoded (a damaged file?)" in result.output
         assert "empty geometry" not in result.output  # counted once, for what it is
+
+
+def test_a_ring_that_is_not_closed_is_closed_and_counted(tmp_path):
+    """GeoJSON written by hand: shapely's "Points of LinearRing do not form a closed linestring"
+    ended as 'unexpected GEOSException'."""
+    ring = [[5.0, 52.0], [5.02, 52.0], [5.02, 52.02], [5.0, 52.02]]  # the first point not repeated
+    feature = {
+        "type": "Feature",
+        "properties": {"naam": "open"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path = tmp_path / "open.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    frame, report = read_source(Source(path, label_field="naam"), "woningbouw", "EPSG:28992")
+    assert len(frame) == 1 and frame.geometry.iloc[0].is_valid
+    closed = shapely.Polygon([*ring, ring[0]])
+    expected = gpd.GeoSeries([closed], crs="EPSG:4326").to_crs("EPSG:28992").area.iloc[0]
+    assert frame.area.iloc[0] == pytest.approx(expected, rel=1e-9)
+    assert "1 feature with a ring that was not closed: closed" in report.warnings
 
 
 @pytest.mark.parametrize(

@@ -329,6 +329,8 @@ def _note_reading(raw: gpd.GeoDataFrame, report: SourceReport) -> None:
     report.warnings += raw.attrs.get("warnings", [])
     report.n_linearised, report.encoding = raw.attrs.get("linearised", 0), raw.attrs.get("encoding")
     report.n_undecodable = raw.attrs.get("undecodable", 0)
+    if closed := raw.attrs.get("closed", 0):
+        report.warnings.append(f"{counted(closed, 'feature')} with a ring that was not closed: closed")
     if report.n_undecodable:
         report.warnings.append(
             f"{counted(report.n_undecodable, 'feature')} dropped: a geometry that cannot "

@@ -179,18 +179,19 @@ def layer_fields(
     return layer, [str(name) for name in info["fields"]]
 
 
-def _wkb_counts(path: Path, layer: str, options: dict, query: dict) -> tuple[int, int]:
-    """How many features of the query have a curved geometry, and how many one that cannot be
-    decoded at all (a damaged file), from their WKB."""
+def _wkb_counts(path: Path, layer: str, options: dict, query: dict) -> tuple[int, int, int]:
+    """How many features of the query have a curved geometry, how many a ring that is not
+    closed (which the reading closes), and how many one that cannot be decoded at all (a damaged
+    file), from their WKB."""
     meta, table = read_arrow(path, layer=layer, **{**query, "columns": []}, **options)
     wkb = np.array(
         [w for w in table.column(meta["geometry_name"] or "wkb_geometry").to_pylist() if w], object
     )
     kinds = np.array([int.from_bytes(w[1:5], "little" if w[0] else "big") % 1000 for w in wkb], int)
     curved = np.isin(kinds, list(CURVED))
-    return int(curved.sum()), int(
-        shapely.is_missing(shapely.from_wkb(wkb[~curved], on_invalid="ignore")).sum()
-    )
+    unreadable = int(shapely.is_missing(shapely.from_wkb(wkb[~curved], on_invalid="ignore")).sum())
+    broken = int(shapely.is_missing(shapely.from_wkb(wkb[~curved], on_invalid="fix")).sum())
+    return int(curved.sum()), unreadable - broken, broken
 
 
 def _read(path: Path, layer: str, options: dict, query: dict) -> gpd.GeoDataFrame:
@@ -204,15 +205,17 @@ def _read(path: Path, layer: str, options: dict, query: dict) -> gpd.GeoDataFram
         )
         if _utf8(frame):
             return frame
-        curved = broken = 0
+        curved = closed = broken = 0
     except (NotImplementedError, shapely.errors.GEOSException):  # "Nonlinear geometry types…", damaged
-        curved, broken = _wkb_counts(path, layer, options, query)
+        curved, closed, broken = _wkb_counts(path, layer, options, query)
     pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": str(90 / QUAD_SEGS)})  # degrees per segment
     try:
-        frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True, **query, **options)
+        frame = pyogrio.read_dataframe(
+            path, layer=layer, fid_as_index=True, on_invalid="fix", **query, **options
+        )
     except NotImplementedError as exc:  # TIN, PolyhedralSurface: no linear form shapely holds
         raise LayerError(f"geometry types that cannot be analysed as areas ({exc})", path, layer) from None
-    frame.attrs.update(linearised=curved, undecodable=broken)
+    frame.attrs.update(linearised=curved, closed=closed, undecodable=broken)
     return frame
 
 
