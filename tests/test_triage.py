@@ -17,7 +17,7 @@ from novex_geo.triage import evaluate_criteria, spanningsgebieden, triage_report
 from novex_geo.triage.diff import compare_areas
 from novex_geo.units import hectares
 
-from .conftest import sectors_toml, write_layer, write_project
+from .conftest import housing_and_water_project, sectors_toml, write_layer, write_project
 from .support.helpers import claims_frame, regions_frame
 
 TWO = regions_frame(
@@ -258,6 +258,25 @@ def test_diff_reports_new_resolved_grown(tmp_path):
     assert "## opgelost (1)" in markdown
     # the report is Dutch throughout, and says what "ongewijzigd" means
     assert "; 0 met gewijzigde criteria" in markdown and "(ongewijzigd: oppervlakte binnen ±5 %)" in markdown
+
+
+def test_triage_of_a_run_made_with_another_project_file_stops(tmp_path):
+    """A sector renamed after the run: its pair's schuurpunten would weigh nothing, silently."""
+    project = housing_and_water_project(
+        tmp_path,
+        [shapely.box(1_000, 1_000, 1_400, 1_400)],
+        ["Plan"],
+        [shapely.box(1_200, 1_000, 1_600, 1_400)],
+        ["Plas"],
+    )
+    text = project.path.read_text(encoding="utf-8").replace("water_bodem", "water")
+    project.path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["triage", str(project.path)])
+    assert result.exit_code != 0 and "was run with another project file" in result.output, result.output
+    assert (
+        "woningbouw×water_bodem are not in the conflicts of novex.toml; run novex-geo run again"
+        in result.output
+    )
 
 
 def test_conflict_hectares_count_ground_where_pairs_overlap_once():

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import Database, Project, Regions
-from novex_geo.errors import LayerError
+from novex_geo.errors import LayerError, UsageError
 from novex_geo.executor import Executor
 from novex_geo.io.files import output_lock, write_text
 from novex_geo.io.layers import SectorLayer, load_sectors, read_source
@@ -272,6 +272,19 @@ class TriageRun:
     novex: NovexShares | None = None  # the share of each area in each NOVEX-gebied
 
 
+def _check_same_pairs(project: Project, location: Path | Database, schuurpunten: pd.DataFrame | None) -> None:
+    """A :class:`UsageError` when the run's schuurpunten hold a pair that the project no longer
+    has (a sector renamed, a pair removed): weighed as nothing, they would silently skew the
+    ranking."""
+    found = set() if schuurpunten is None else set(schuurpunten["conflict"])
+    unknown = sorted(found - {pair.key for pair in project.conflicts})
+    if unknown:
+        raise UsageError(
+            f"{location} was run with another project file: its pair(s) {', '.join(unknown)} are not "
+            f"in the conflicts of {project.path.name}; run novex-geo run again"
+        )
+
+
 def run_triage(project: Project, gpkg: Path | str | Database | None = None, write: bool = True) -> TriageRun:
     """Spanningsgebieden and criteria from a run's GeoPackage or PostGIS schema (running the
     overlay into it when absent).
@@ -294,6 +307,7 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
         run_overlay(project, out=location)
     run = read_run(location, required=OVERLAY_LAYERS)
     assert run.herkomst is not None and run.kansen is not None  # required: read_run read them
+    _check_same_pairs(project, location, run.schuurpunten)
     started = time.perf_counter()
     areas, pairs = spanningsgebieden(
         run.stapeling, run.schuurpunten, run.herkomst, project.conflicts, settings, project.min_area_m2
