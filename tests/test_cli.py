@@ -129,6 +129,30 @@ def test_out_never_replaces_an_input_or_a_foreign_file(tmp_path):
     assert run("run", project, "--out", again).exit_code == 0
 
 
+def test_a_run_never_writes_its_summary_over_a_source_beside_it(tmp_path):
+    ring = "0 0, 100 0, 100 100, 0 100, 0 0"
+    source = tmp_path / "samenvatting.csv"  # a source that bears the name of the run's summary
+    source.write_text(f'naam,wkt\n"plan","POLYGON (({ring}))"\n', encoding="utf-8")
+    project = write_project(
+        tmp_path,
+        """
+        [sectors.woningbouw]
+        [[sectors.woningbouw.sources]]
+        path = "samenvatting.csv"
+        crs = "EPSG:28992"
+        label_field = "naam"
+        """,
+    )
+    text = source.read_text(encoding="utf-8")
+    result = run("run", project, "--out", tmp_path / "analyse.gpkg")
+    assert result.exit_code != 0, result.output
+    assert (
+        "samenvatting.csv: this is a source of woningbouw; the run writes samenvatting.csv there"
+        in result.output
+    )
+    assert source.read_text(encoding="utf-8") == text and not (tmp_path / "analyse.gpkg").exists()
+
+
 def test_a_run_of_fewer_provinces_says_what_it_replaces(tmp_path):
     """A partial run over a triaged full run is no silent loss: it names the provinces left out
     and the triage that goes with the old run; a run over a run of the same provinces warns not."""

@@ -42,6 +42,7 @@ __all__ = [
     "INVOER",
     "KANSEN",
     "KANSPAREN",
+    "MANIFEST_JSON",
     "MAPS_FOLDER",
     "NOVEXGEBIEDEN",
     "OVERLAY_LAYERS",
@@ -80,6 +81,7 @@ ANALYSIS_GPKG = "analyse.gpkg"
 SUMMARY_CSV = "samenvatting.csv"
 AREAS_CSV = "spanningsgebieden.csv"
 TRIAGE_MD = "triage.md"
+MANIFEST_JSON = "manifest.json"
 MAPS_FOLDER = "kaarten"
 SIGNALS_FOLDER = "signalen"
 CHANGES_MD, CHANGES_GPKG = "wijzigingen.md", "wijzigingen.gpkg"
@@ -258,6 +260,15 @@ def beside(gpkg: Path, name: str) -> Path:
     return gpkg.with_name(name if gpkg.name == ANALYSIS_GPKG else f"{gpkg.stem}.{name}")
 
 
+def run_files(gpkg: Path) -> list[Path]:
+    """Every file a run and its triage write at ``gpkg``: the GeoPackage, the files beside it
+    (summary, manifest, QGIS project) and the triage's reports in its folder."""
+    from novex_geo.io.qgis import QGIS_SUFFIX  # qgis uses this module's names
+
+    beside_it = [beside(gpkg, name) for name in (SUMMARY_CSV, MANIFEST_JSON)]
+    return [gpkg, *beside_it, gpkg.with_suffix(QGIS_SUFFIX), gpkg.parent / AREAS_CSV, gpkg.parent / TRIAGE_MD]
+
+
 def check_run_target(project: Project, location: Path | Database, chosen: bool = True) -> None:
     """An :class:`OutputError` when writing a run to ``location`` would replace what is not a
     run: a file the project reads, or, at a ``chosen`` place (``--out``), a file that is no
@@ -272,11 +283,13 @@ def check_run_target(project: Project, location: Path | Database, chosen: bool =
         return
     target = Path(location)
     inputs = {Path(path).resolve(): role for path, role in project.input_files.items()}
-    role = inputs.get(target.resolve())
-    if role:
-        raise OutputError(
-            f"{target}: this is {role}; writing the run there would replace it: choose another --out"
-        )
+    for written in run_files(target):
+        role = inputs.get(written.resolve())
+        if role:
+            raise OutputError(
+                f"{written}: this is {role}; the run writes {written.name} there and would replace it: "
+                "choose another --out (or output folder)"
+            )
     if not chosen:
         return
     layers = geopackage_target(target, "a run is written")
