@@ -221,6 +221,8 @@ def _check_triage_layers(project: Project, result: CheckResult) -> None:
         outcome = _read_checked(source, "prioriteit", project.crs)
         if isinstance(outcome, LayerError):
             result.problems.append(f"triage.priority[{number}]: {outcome}")
+        else:  # an empty priority layer makes criterion 3 'nee' everywhere: worth saying
+            result.warnings += [f"triage.priority[{number}]: {warning}" for warning in outcome[1].warnings]
 
 
 def _pair(pair: SectorPair) -> str:

@@ -164,6 +164,20 @@ HOMES = [
 ]
 
 
+def test_a_priority_layer_that_selects_nothing_is_said_by_check_and_triage(tmp_path):
+    """Criterion 3 'nee' everywhere because a where matches nothing: no longer silent."""
+    path = project_files(tmp_path, HOMES)
+    text = path.read_text(encoding="utf-8").replace(
+        'path = "prioriteit.gpkg"\n', 'path = "prioriteit.gpkg"\nwhere = "naam = \'Noord\'"\n'
+    )
+    path.write_text(text, encoding="utf-8")
+    said = "prioriteit: layer is empty after where \"naam = 'Noord'\""
+    checked = CliRunner().invoke(cli, ["check", str(path)])
+    assert "triage.priority[0]: layer is empty after where" in checked.output, checked.output
+    triaged = CliRunner().invoke(cli, ["triage", str(path)])
+    assert triaged.exit_code == 0 and said in triaged.output, triaged.output
+
+
 def test_annotations_drive_criteria_4_and_5_and_survive_reruns(tmp_path):
     project = load_project(project_files(tmp_path, HOMES))
     run_overlay(project)

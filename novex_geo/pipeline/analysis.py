@@ -74,6 +74,7 @@ __all__ = [
     "check_within_regions",
     "load_claims",
     "load_gemeenten",
+    "load_priority",
     "load_regions_logged",
     "location_of",
     "run_grid",
@@ -82,6 +83,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+Bounds = tuple[float, float, float, float]
 
 
 def audit_line(controle: pd.DataFrame) -> str:
@@ -95,6 +97,19 @@ def load_regions_logged(regions: Regions, crs: str, kind: str = PARTITION) -> gp
     for note in frame.attrs.get("notes", []):
         log.warning("%s", note)
     return frame
+
+
+def load_priority(project: Project, area: Bounds | None = None) -> list[gpd.GeoDataFrame]:
+    """The priority areas of criterion 3 (``[triage] priority``), within ``area`` if given; what
+    reading them found (an empty layer, a ``where`` that matches nothing) is logged, since it
+    turns criterion 3 to 'nee' everywhere."""
+    priority = []
+    for source in project.triage.priority:
+        frame, report = read_source(source, "prioriteit", project.crs, area)
+        for warning in report.warnings:
+            log.warning("prioriteit %s: %s", source.name, warning)
+        priority.append(frame)
+    return priority
 
 
 def load_gemeenten(project: Project) -> gpd.GeoDataFrame | None:
@@ -312,7 +327,7 @@ def run_triage(project: Project, gpkg: Path | str | Database | None = None, writ
     areas, pairs = spanningsgebieden(
         run.stapeling, run.schuurpunten, run.herkomst, project.conflicts, settings, project.min_area_m2
     )
-    priority = [read_source(source, "prioriteit", project.crs)[0] for source in settings.priority]
+    priority = load_priority(project)
     gemeenten = load_gemeenten(project)
     annotations = read_annotations(settings.annotations)
     kansen = kansen_near_areas(areas, run.kansen, run.herkomst, settings.merge_distance)

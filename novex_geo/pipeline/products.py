@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from novex_geo.config import Database, Project
 from novex_geo.errors import LayerError, UsageError
 from novex_geo.io.files import ensure_folder, output_lock, write_text
-from novex_geo.io.layers import SectorLayer, load_sectors, read_source, read_vector
+from novex_geo.io.layers import SectorLayer, load_sectors, read_vector
 from novex_geo.io.outputs import write_csv
 from novex_geo.io.regions import regions_credit, select_regions
 from novex_geo.io.run import (
@@ -38,7 +38,13 @@ from novex_geo.io.run import (
     run_location,
     write_comparison,
 )
-from novex_geo.pipeline.analysis import check_within_regions, load_claims, load_gemeenten, load_regions_logged
+from novex_geo.pipeline.analysis import (
+    check_within_regions,
+    load_claims,
+    load_gemeenten,
+    load_priority,
+    load_regions_logged,
+)
 from novex_geo.units import counted
 
 if TYPE_CHECKING:  # triage, grid, sketch and the renderers are imported when a command needs them
@@ -161,7 +167,7 @@ def run_sketch(
     check_within_regions(sketch.geometry.values, regions, sketch_file, "the sketch")
     area = surroundings(project, sketch)
     layers = load_sectors(project, area)
-    priority = [read_source(s, "prioriteit", project.crs, area)[0] for s in project.triage.priority]
+    priority = load_priority(project, area)
     result = evaluate_sketch(project, sketch, regions, layers, priority, load_gemeenten(project))
     folder = ensure_folder(Path(out) if out else sketch_file.parent)
     text = sketch_report(result, sketch_file, project.labels)

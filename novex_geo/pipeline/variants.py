@@ -18,12 +18,17 @@ from novex_geo.config import Database, Project
 from novex_geo.config.variants import CURRENT
 from novex_geo.errors import LayerError, UsageError
 from novex_geo.io.files import ensure_folder, output_lock, write_text
-from novex_geo.io.layers import load_sectors, read_source, read_vector
+from novex_geo.io.layers import load_sectors, read_vector
 from novex_geo.io.outputs import write_csv
 from novex_geo.io.regions import regions_credit
 from novex_geo.io.run import HERKOMST, SPANNINGSGEBIEDEN, read_run, run_date, run_location
 from novex_geo.io.variants import VARIANTS_GPKG, write_variants
-from novex_geo.pipeline.analysis import check_within_regions, load_gemeenten, load_regions_logged
+from novex_geo.pipeline.analysis import (
+    check_within_regions,
+    load_gemeenten,
+    load_priority,
+    load_regions_logged,
+)
 
 if TYPE_CHECKING:
     from novex_geo.variants import Variant
@@ -84,7 +89,7 @@ def run_variants(
     box = loading_box(project, focus_of(project, area, variants))
     layers = load_sectors(project, box)
     claims = {key: layer.frame for key, layer in layers.items()}
-    priority = [read_source(s, "prioriteit", project.crs, box)[0] for s in project.triage.priority]
+    priority = load_priority(project, box)
     figures, table = compare_variants(project, area, variants, regions, claims, priority)
     signal = build_signal(chosen.iloc[0], herkomst, project, load_gemeenten(project), run_date(run.path))
     credits = Credits.of(project, layers, regions_credit(project.regions))
