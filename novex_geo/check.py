@@ -165,6 +165,7 @@ def check_project(project: Project) -> CheckResult:
             result.problems.append(f"regions: {exc}")
         _check_triage_layers(project, result)
         claims = {key: 0 for key, _ in jobs}
+        away = dict.fromkeys(claims, 0)
         for (key, source), job in zip(jobs, loaded, strict=True):
             outcome = job.result()
             if isinstance(outcome, LayerError):
@@ -179,8 +180,14 @@ def check_project(project: Project) -> CheckResult:
                 outside = count_outside(region_geoms, np.asarray(frame.geometry.values, dtype=object))
             result.sources.append(SourceCheck(report, n_outside_regions=outside))
             claims[key] += report.n_loaded if claims[key] >= 0 else 0
+            away[key] += outside
             result.warnings += [f"{key} {source.name}: {warning}" for warning in report.warnings]
     result.problems += [f"{key}: every layer of this sector is empty" for key, n in claims.items() if n == 0]
+    result.warnings += [
+        f"{key}: none of its {n} features lies in the regions; its pairs find nothing"
+        for key, n in claims.items()
+        if n > 0 and away[key] == n
+    ]
     result.problems += _missing_files_and_folders(project)
     result.last_audit = _last_audit(project.output_dir / ANALYSIS_GPKG)
     result.pairs = _pair_lines(project)

@@ -179,6 +179,24 @@ def test_an_unknown_provincie_stops_map_and_grid_before_the_layers_are_loaded(tm
         assert "loaded" not in result.output, command
 
 
+def test_claims_away_from_the_provinces_are_said_by_the_run(tmp_path):
+    project = good_project(tmp_path)  # one housing plan at x = 50 km, beyond both provinces
+    result = run("run", project)
+    assert (
+        "woningbouw: 1 of 2 features lie away from the provinces analysed: not in the analysis"
+        in result.output
+    )
+    write_layer(tmp_path / "lijn.gpkg", [shapely.LineString([(90_000, 0), (91_000, 0)])], naam=["ver"])
+    result = run("run", project)
+    assert result.exit_code == 0
+    assert (
+        "energie: none of its 1 features lies in the provinces analysed; its pairs find nothing"
+        in result.output
+    )
+    said = "warning: energie: none of its 1 features lies in the regions; its pairs find nothing"
+    assert said in run("check", project).output
+
+
 def test_a_dropped_schuurpunt_is_reported_once(tmp_path):
     project = good_project(tmp_path)
     pair = '[conflicts]\nmin_area_m2 = 1e12\n[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\n'

@@ -51,7 +51,7 @@ from novex_geo.errors import LayerError, UsageError
 from novex_geo.executor import Executor
 from novex_geo.overlay.assembly import TaskRows, Zones, assemble_faces, assemble_zones
 from novex_geo.overlay.audit import check_controle, controle_table
-from novex_geo.overlay.tasks import CROWDED_TILE_FEATURES, Catalogue, TaskSpec, Work, plan_tasks
+from novex_geo.overlay.tasks import CROWDED_TILE_FEATURES, Catalogue, TaskRequest, TaskSpec, Work, plan_tasks
 from novex_geo.overlay.tile import TaskResult, run_request
 
 __all__ = ["OverlayResult", "overlay", "overlay_project"]
@@ -194,10 +194,36 @@ def overlay(
     specs = _planned(catalogue, regions, tile_size)
     collected = _Collector(specs)
     executor = executor or Executor(workers=workers)
-    for result in executor.map(run_request, catalogue.requests(specs), catalogue):
+    requests = catalogue.requests(specs)
+    _say_outside(catalogue, requests)
+    for result in executor.map(run_request, requests, catalogue):
         collected.add(result)
     minimum = {SCHUURPUNT.soort: min_area_m2, KANS.soort: kansen_min_area_m2}
     return _assemble(collected, regions, claims, tuple(conflicts), tuple(kansen), minimum, len(specs))
+
+
+def _say_outside(catalogue: Catalogue, requests: Sequence[TaskRequest]) -> None:
+    """How many features of each sector no task takes in: they lie away from every provincie
+    analysed (in none of its tiles) and so in no face or schuurpunt. A sector with none inside
+    is a warning: its pairs find nothing."""
+    for bit, key in enumerate(catalogue.sectors):
+        taken = np.zeros(len(catalogue.geoms[key]), dtype=bool)
+        for request in requests:
+            taken[request.rows[bit]] = True
+        outside, total = int((~taken).sum()), len(taken)
+        if total and outside == total:
+            log.warning(
+                "%s: none of its %d features lies in the provinces analysed; its pairs find nothing",
+                key,
+                total,
+            )
+        elif outside:
+            log.info(
+                "%s: %d of %d features lie away from the provinces analysed: not in the analysis",
+                key,
+                outside,
+                total,
+            )
 
 
 def _planned(catalogue: Catalogue, regions, tile_size: float) -> list[TaskSpec]:
