@@ -634,6 +634,20 @@ def test_a_geometry_that_cannot_be_decoded_is_counted_and_dropped(tmp_path):
         assert "empty geometry" not in result.output  # counted once, for what it is
 
 
+def test_a_vertex_typed_wrong_is_said(tmp_path):
+    """One x of 1,490,000 instead of 149,000: a wedge of claims far beyond the Netherlands."""
+    good = shapely.box(146_000, 452_000, 149_000, 455_000)
+    wedge = shapely.Polygon(
+        [(146_000, 452_000), (1_490_000, 452_000), (149_000, 455_000), (146_000, 455_000)]
+    )
+    write_layer(tmp_path / "terrein.gpkg", [good, wedge], naam=["goed", "typfout"])
+    _, report = read_source(Source(tmp_path / "terrein.gpkg", label_field="naam"), "defensie", "EPSG:28992")
+    said = "1 features lie or reach outside the area where EPSG:28992 is valid: check their coordinates"
+    assert said in report.warnings
+    write_layer(tmp_path / "goed.gpkg", [good], naam=["goed"])
+    assert not read_source(Source(tmp_path / "goed.gpkg"), "defensie", "EPSG:28992")[1].warnings
+
+
 def test_a_ring_that_is_not_closed_is_closed_and_counted(tmp_path):
     """GeoJSON written by hand: shapely's "Points of LinearRing do not form a closed linestring"
     ended as 'unexpected GEOSException'."""

@@ -224,7 +224,8 @@ def _with_crs(raw: gpd.GeoDataFrame, source: Source, report: SourceReport) -> gp
         np.asarray(raw.geometry.values, dtype=object), raw.crs, source.path, source.layer
     )
     if outside:
-        report.warnings.append(f"{outside} features lie outside the area where {report.source_crs} is valid")
+        valid = f"the area where {report.source_crs} is valid"
+        report.warnings.append(f"{outside} features lie or reach outside {valid}: check their coordinates")
     return raw
 
 

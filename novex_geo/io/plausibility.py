@@ -73,7 +73,8 @@ def _outside(bounds: np.ndarray, box) -> np.ndarray:
 
 def check_coordinates_fit(geoms: np.ndarray, crs, path: str | Path, layer: str | None = None) -> int:
     """Raise when the coordinates cannot be in the declared CRS; return how many features lie
-    implausibly far from the CRS's area of use (for the caller to report).
+    or reach implausibly far from the CRS's area of use (a vertex typed wrong; for the caller
+    to report).
 
     Refused: a geographic CRS with coordinates beyond ±180/±90 (RD metres labelled EPSG:4326),
     a projected CRS whose every feature lies within ±180/±90 far from where the CRS is used
@@ -122,7 +123,8 @@ def check_coordinates_fit(geoms: np.ndarray, crs, path: str | Path, layer: str |
             path,
             layer,
         )
-    return int(far.sum())
+    xmin, ymin, xmax, ymax = bounds.T
+    return int(((xmin < box[0]) | (ymin < box[1]) | (xmax > box[2]) | (ymax > box[3])).sum())
 
 
 def _swapped_axes(bounds: np.ndarray, crs: CRS) -> bool:
