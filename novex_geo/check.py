@@ -15,7 +15,7 @@ from novex_geo.errors import LayerError
 from novex_geo.executor import worker_count
 from novex_geo.io.layers import SourceReport, read_source
 from novex_geo.io.raster import RASTER_CELLS
-from novex_geo.io.regions import NAMING, OVERLAPPING, load_regions
+from novex_geo.io.regions import NAMING, OVERLAPPING, load_regions, select_regions
 from novex_geo.io.run import ANALYSIS_GPKG, read_controle
 
 __all__ = ["CheckResult", "SourceCheck", "check_project"]
@@ -163,6 +163,11 @@ def check_project(project: Project) -> CheckResult:
             region_geoms = np.asarray(regions.geometry.values, dtype=object)
         except LayerError as exc:
             result.problems.append(f"regions: {exc}")
+        try:
+            if region_geoms is not None:
+                select_regions(regions, project.provincies)
+        except LayerError as exc:
+            result.problems.append(f"project.provincies: {exc}")
         _check_triage_layers(project, result)
         claims = {key: 0 for key, _ in jobs}
         away = dict.fromkeys(claims, 0)

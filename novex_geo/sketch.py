@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from novex_geo.config import SCHUURPUNT, ZONE_ID, Project, SectorLabels
-from novex_geo.errors import LayerError
+from novex_geo.errors import LayerError, UsageError
 from novex_geo.escape import md_escape
 from novex_geo.io.layers import SectorLayer
 from novex_geo.overlay.engine import OverlayResult, overlay
@@ -82,6 +82,9 @@ def sketch_actions(frame: pd.DataFrame, path: Path) -> pd.Series:
 
 def _sectors(frame: gpd.GeoDataFrame, project: Project, sector: str | None, path: Path) -> pd.Series:
     """Each feature's ``sector`` property, ``sector`` where it has none; unknown ones stop."""
+    if sector is not None and sector not in project.sectors:
+        known = ", ".join(project.sectors)
+        raise UsageError(f"--sector {sector}: no sector of the project; use one of {known}")
     given = frame["sector"] if "sector" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
     missing = given.isna() | (given.astype(str).str.strip() == "")
     if sector is not None:

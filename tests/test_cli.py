@@ -197,6 +197,24 @@ def test_claims_away_from_the_provinces_are_said_by_the_run(tmp_path):
     assert said in run("check", project).output
 
 
+def test_check_finds_unknown_provinces_in_the_project_file_and_names_match_however_typed(tmp_path):
+    from novex_geo.config import Regions
+    from novex_geo.io.regions import load_regions, select_regions
+
+    project = good_project(tmp_path)
+    text = project.read_text(encoding="utf-8").replace(
+        'output = "uit"', 'output = "uit"\nprovincies = ["Utrecht"]'
+    )
+    project.write_text(text, encoding="utf-8")
+    checked = run("check", project)
+    assert checked.exit_code != 0 and "project.provincies: unknown provincie 'Utrecht'" in checked.output
+    # "Fryslân" stored with a combining accent (NFD) is the "Fryslân" a user types (NFC)
+    decomposed = "Frysla\u0302n"
+    write_layer(tmp_path / "fr.gpkg", [shapely.box(0, 0, 1_000, 1_000)], naam=[decomposed])
+    regions = load_regions(Regions(tmp_path / "fr.gpkg", name_field="naam"), "EPSG:28992")
+    assert len(select_regions(regions, ["Fryslân"])) == 1 and len(select_regions(regions, ["fryslân"])) == 1
+
+
 def test_a_dropped_schuurpunt_is_reported_once(tmp_path):
     project = good_project(tmp_path)
     pair = '[conflicts]\nmin_area_m2 = 1e12\n[[conflicts.pairs]]\nsectors = ["woningbouw", "energie"]\n'

@@ -101,6 +101,14 @@ def test_a_sketch_outside_the_regions_stops_and_one_without_a_name_is_named(tmp_
     assert "schets 1" in " ".join(result.new_schuurpunten["labels_a"])
 
 
+def test_an_unknown_sector_option_stops_even_when_every_feature_has_one(project, new_quarter):
+    result = CliRunner().invoke(cli, ["sketch", str(project.path), str(new_quarter), "--sector", "wonen"])
+    assert (
+        result.exit_code == 1
+        and "--sector wonen: no sector of the project; use one of woningbouw" in result.output
+    )
+
+
 def test_sketch_without_conflict_and_cli(tmp_path, project):
     sketch = write_sketch(tmp_path / "leeg.geojson", [shapely.box(5_000, 5_000, 5_100, 5_100)], naam=["Veld"])
     result = CliRunner().invoke(cli, ["sketch", str(project.path), str(sketch), "--sector", "woningbouw"])

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 import geopandas as gpd
 import numpy as np
@@ -101,17 +102,23 @@ def _reading_notes(frame: gpd.GeoDataFrame) -> list[str]:
     return notes + frame.attrs.get("warnings", [])
 
 
+def _name_key(name: str) -> str:
+    """How a provincie name is matched: without case, and with "â" one character however it was
+    typed or stored (NFC; macOS and some files store it as "a" plus a combining accent)."""
+    return unicodedata.normalize("NFC", str(name)).casefold()
+
+
 def select_regions(regions: gpd.GeoDataFrame, names: list[str] | tuple[str, ...]) -> gpd.GeoDataFrame:
     """The regions named in ``names`` (case-insensitive); an unknown name is an error."""
     if not names:
         return regions
-    by_lower = {name.lower(): name for name in regions["provincie"]}
-    unknown = [name for name in names if name.lower() not in by_lower]
+    by_key = {_name_key(name): name for name in regions["provincie"]}
+    unknown = [name for name in names if _name_key(name) not in by_key]
     if unknown:
         raise LayerError(
             f"unknown provincie {', '.join(map(repr, unknown))}; known: " + ", ".join(regions["provincie"])
         )
-    wanted = [by_lower[name.lower()] for name in names]
+    wanted = [by_key[_name_key(name)] for name in names]
     return regions[regions["provincie"].isin(wanted)].reset_index(drop=True)
 
 
