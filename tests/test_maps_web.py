@@ -22,7 +22,7 @@ from novex_geo.maps.web_claims import plan_claims
 from novex_geo.maps.web_text import DRAW_TEXT
 from novex_geo.pipeline import load_claims, run_maps, run_overlay, run_triage
 
-from .conftest import write_layer, write_project
+from .conftest import housing_and_water_project, write_layer, write_project
 from .support.real_project import write_real_project
 
 RUN_LAYERS = ("provincies", "stapeling", "schuurpunten", "kansen")
@@ -369,40 +369,20 @@ def test_draw_tool_texts_are_dutch(maps):
 
 
 def test_a_provincie_map_shows_a_cross_border_spanningsgebied_whole(tmp_path):
-    """The map of West shows the schuurpunten of Oost that lie in the spanningsgebied across
-    their border (its other half), and no other schuurpunt of Oost."""
-    write_layer(
-        tmp_path / "wonen.gpkg",
-        [shapely.box(9_500, 500, 10_500, 1_000), shapely.box(18_000, 8_000, 18_200, 8_200)],
-        naam=["Grenspark", "Ver weg"],
-    )
-    write_layer(
-        tmp_path / "water.gpkg",
-        [shapely.box(9_000, 0, 11_000, 800), shapely.box(18_100, 8_000, 18_300, 8_200)],
-        naam=["Boezem", "Plas"],
-    )
-    path = write_project(
+    """The map of Utrecht shows the schuurpunten of Fryslân that lie in the spanningsgebied
+    across their border (its other half), and no other schuurpunt of Fryslân."""
+    project = housing_and_water_project(
         tmp_path,
-        HOUSING
-        + """
-        [sectors.water_bodem]
-        [[sectors.water_bodem.sources]]
-        path = "water.gpkg"
-        label_field = "naam"
-        [[conflicts.pairs]]
-        sectors = ["woningbouw", "water_bodem"]
-        [triage]
-        min_area_ha = 1
-        """,
+        [shapely.box(9_500, 500, 10_500, 1_000), shapely.box(18_000, 8_000, 18_200, 8_200)],
+        ["Grenspark", "Ver weg"],
+        [shapely.box(9_000, 0, 11_000, 800), shapely.box(18_100, 8_000, 18_300, 8_200)],
+        ["Boezem", "Plas"],
     )
-    project = load_project(path)
-    run_overlay(project)
-    run_triage(project)
-    run_maps(project, provincies=["West"], out=tmp_path / "kaarten")
-    page = (tmp_path / "kaarten" / "kaart_west.html").read_text(encoding="utf-8")
+    run_maps(project, provincies=["Utrecht"], out=tmp_path / "kaarten")
+    page = (tmp_path / "kaarten" / "kaart_utrecht.html").read_text(encoding="utf-8")
     run = read_run(project.output_dir / "analyse.gpkg", required=("schuurpunten", "spanningsgebieden"))
     border = run.spanningsgebieden[run.spanningsgebieden["n_provincies"] == 2].geometry.iloc[0]
-    oost = run.schuurpunten[run.schuurpunten["provincie"] == "Oost"]
-    assert len(oost) == 2
-    for zone_id, geom in zip(oost["schuurpunt_id"], oost.geometry, strict=True):
+    other = run.schuurpunten[run.schuurpunten["provincie"] == "Fryslân"]
+    assert len(other) == 2
+    for zone_id, geom in zip(other["schuurpunt_id"], other.geometry, strict=True):
         assert (zone_id in page) == geom.intersects(border), zone_id
