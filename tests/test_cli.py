@@ -1,4 +1,6 @@
 import json
+import threading
+import time
 
 import shapely
 from click.testing import CliRunner
@@ -213,6 +215,23 @@ def test_check_finds_unknown_provinces_in_the_project_file_and_names_match_howev
     write_layer(tmp_path / "fr.gpkg", [shapely.box(0, 0, 1_000, 1_000)], naam=[decomposed])
     regions = load_regions(Regions(tmp_path / "fr.gpkg", name_field="naam"), "EPSG:28992")
     assert len(select_regions(regions, ["Fryslân"])) == 1 and len(select_regions(regions, ["fryslân"])) == 1
+
+
+def test_a_pipe_as_a_source_and_init_without_a_name_stop_with_one_line(tmp_path):
+    import os
+
+    project = good_project(tmp_path)
+    (tmp_path / "lijn.gpkg").unlink()
+    os.mkfifo(tmp_path / "lijn.gpkg")  # opening a pipe waits for a writer: never, without a bound
+    # should the check open it after all, a writer comes after 10 s: the test fails, not hangs
+    threading.Thread(
+        target=lambda: time.sleep(10) or open(tmp_path / "lijn.gpkg", "wb").close(), daemon=True
+    ).start()
+    result = run("check", project)
+    assert result.exit_code != 0 and "not a file or folder (a pipe or device)" in result.output
+    result = run("init", tmp_path / "nieuw.toml", "--name", " ")
+    assert result.exit_code != 0 and "--name: give the project a name" in result.output
+    assert not (tmp_path / "nieuw.toml").exists()
 
 
 def test_a_dropped_schuurpunt_is_reported_once(tmp_path):

@@ -73,6 +73,8 @@ def _check_file(path: Path, layer: str | None) -> None:
         raise LayerError(f"is a folder, not a {path.suffix} file", path, layer)
     if path.is_file() and path.stat().st_size == 0:
         raise LayerError("the file is empty (0 bytes)", path, layer)
+    if not (path.is_file() or path.is_dir()):  # opening a pipe waits for a writer, without end
+        raise LayerError("not a file or folder (a pipe or device); give the file itself", path, layer)
 
 
 def _list_layers(path: Path) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from novex_geo.check import CheckResult, check_project
 from novex_geo.config import Project
+from novex_geo.errors import UsageError
 from novex_geo.fetch import (
     FetchOptions,
     FetchResult,
@@ -54,5 +55,7 @@ def run_init(
 ) -> Path:
     """Write a starter project file at ``path``: the NOVEX template, or (with ``cache``) one
     wired to the layers ``novex-geo fetch`` stored there."""
+    if not name.strip():  # the project file would be one that check refuses
+        raise UsageError("--name: give the project a name (it is on every map and report)")
     text = catalog_project(cache, path, provincie) if cache is not None else None
     return write_template(path, name=name, overwrite=overwrite, text=text)
