@@ -163,11 +163,11 @@ def check_project(project: Project) -> CheckResult:
             region_geoms = np.asarray(regions.geometry.values, dtype=object)
         except LayerError as exc:
             result.problems.append(f"regions: {exc}")
-        try:
-            if region_geoms is not None:
+        if region_geoms is not None:
+            try:
                 select_regions(regions, project.provincies)
-        except LayerError as exc:
-            result.problems.append(f"project.provincies: {exc}")
+            except LayerError as exc:
+                result.problems.append(f"project.provincies: {exc}")
         _check_triage_layers(project, result)
         claims = {key: 0 for key, _ in jobs}
         away = dict.fromkeys(claims, 0)

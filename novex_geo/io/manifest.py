@@ -32,7 +32,7 @@ from novex_geo.io.downloads import download_record
 from novex_geo.io.files import write_text
 from novex_geo.io.layers import SectorLayer, SourceReport
 from novex_geo.io.outputs import write_table
-from novex_geo.io.run import MANIFEST_JSON, beside
+from novex_geo.io.run import beside
 
 __all__ = [
     "COLUMNS",
@@ -100,7 +100,7 @@ FETCHED = {
 
 def manifest_path(gpkg: Path) -> Path:
     """``manifest.json`` beside ``analyse.gpkg``; ``X.manifest.json`` beside another ``X.gpkg``."""
-    return beside(Path(gpkg), MANIFEST_JSON)
+    return beside(Path(gpkg), "manifest.json")
 
 
 def _files(path: Path) -> list[Path]:

@@ -42,7 +42,6 @@ __all__ = [
     "INVOER",
     "KANSEN",
     "KANSPAREN",
-    "MANIFEST_JSON",
     "MAPS_FOLDER",
     "NOVEXGEBIEDEN",
     "OVERLAY_LAYERS",
@@ -81,7 +80,6 @@ ANALYSIS_GPKG = "analyse.gpkg"
 SUMMARY_CSV = "samenvatting.csv"
 AREAS_CSV = "spanningsgebieden.csv"
 TRIAGE_MD = "triage.md"
-MANIFEST_JSON = "manifest.json"
 MAPS_FOLDER = "kaarten"
 SIGNALS_FOLDER = "signalen"
 CHANGES_MD, CHANGES_GPKG = "wijzigingen.md", "wijzigingen.gpkg"
@@ -263,10 +261,12 @@ def beside(gpkg: Path, name: str) -> Path:
 def run_files(gpkg: Path) -> list[Path]:
     """Every file a run and its triage write at ``gpkg``: the GeoPackage, the files beside it
     (summary, manifest, QGIS project) and the triage's reports in its folder."""
-    from novex_geo.io.qgis import QGIS_SUFFIX  # qgis uses this module's names
+    # the manifest and qgis use this module's names: imported here, not at the top
+    from novex_geo.io.manifest import manifest_path
+    from novex_geo.io.qgis import QGIS_SUFFIX
 
-    beside_it = [beside(gpkg, name) for name in (SUMMARY_CSV, MANIFEST_JSON)]
-    return [gpkg, *beside_it, gpkg.with_suffix(QGIS_SUFFIX), gpkg.parent / AREAS_CSV, gpkg.parent / TRIAGE_MD]
+    beside_it = [beside(gpkg, SUMMARY_CSV), manifest_path(gpkg), gpkg.with_suffix(QGIS_SUFFIX)]
+    return [gpkg, *beside_it, gpkg.parent / AREAS_CSV, gpkg.parent / TRIAGE_MD]
 
 
 def check_run_target(project: Project, location: Path | Database, chosen: bool = True) -> None:

@@ -206,10 +206,7 @@ def _say_outside(catalogue: Catalogue, requests: Sequence[TaskRequest]) -> None:
     """How many features of each sector no task takes in: they lie away from every provincie
     analysed (in none of its tiles) and so in no face or schuurpunt. A sector with none inside
     is a warning: its pairs find nothing."""
-    for bit, key in enumerate(catalogue.sectors):
-        taken = np.zeros(len(catalogue.geoms[key]), dtype=bool)
-        for request in requests:
-            taken[request.rows[bit]] = True
+    for key, taken in catalogue.taken(requests).items():
         outside, total = int((~taken).sum()), len(taken)
         if total and outside == total:
             log.warning(

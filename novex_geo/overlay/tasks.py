@@ -236,6 +236,16 @@ class Catalogue:
             for i, spec in enumerate(specs)
         ]
 
+    def taken(self, requests: Sequence[TaskRequest]) -> dict[str, np.ndarray]:
+        """Per sector a mask over its features: those that ``requests`` select."""
+        masks = {}
+        for bit, key in enumerate(self.sectors):
+            # a mask over the sector, not np.unique: no sort of the rows of every task again
+            masks[key] = np.zeros(len(self.geoms[key]), dtype=bool)
+            for request in requests:
+                masks[key][request.rows[bit]] = True
+        return masks
+
     def part(self, requests: Sequence[TaskRequest]) -> Catalogue:
         """Only the features that ``requests`` select.
 
@@ -245,13 +255,7 @@ class Catalogue:
         part = object.__new__(Catalogue)
         part.sectors, part.pairs, part.halo, part.trees = self.sectors, self.pairs, self.halo, None
         part.regions = {}
-        part.rows = {}
-        for bit, key in enumerate(self.sectors):
-            # a mask over the sector, not np.unique: no sort of the rows of every task again
-            wanted = np.zeros(len(self.geoms[key]), dtype=bool)
-            for request in requests:
-                wanted[request.rows[bit]] = True
-            part.rows[key] = np.flatnonzero(wanted)
+        part.rows = {key: np.flatnonzero(wanted) for key, wanted in self.taken(requests).items()}
         # made to be sent: the features go encoded, and a worker decodes them (__setstate__)
         part.geoms, part._wkb = None, self._encoded(part.rows)
         return part
